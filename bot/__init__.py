@@ -1,0 +1,1 @@
+"""Channel adapters, web server, CLI and the service that wires the engine to storage."""

@@ -1,0 +1,167 @@
+"""Check a staff photo someone sent, crop it to a 3x4 badge JPEG, and store both under their SHA-256.
+
+Only these formats are even tried: JPEG (and MPO, the multi-picture JPEG some phones write), PNG, WEBP,
+GIF, BMP, TIFF. Every rejection carries a Vietnamese message from conversations.texts.
+"""
+
+import hashlib
+import math
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+
+from PIL import ExifTags, Image, ImageOps
+
+from conversations import texts
+
+MAX_BYTES = 20 * 1024 * 1024  # Telegram's bot download cap; also ours
+MAX_PIXELS = 50_000_000  # refuse before decoding (decompression bombs)
+MIN_WIDTH, MIN_HEIGHT = 300, 400  # too small to print a badge
+OUT_WIDTH, OUT_HEIGHT = 354, 472  # 3x4 cm at 300 dpi
+
+# Pillow format -> extension of the stored original. Other formats (EPS, PSD, ICO...) are never tried.
+_EXTENSIONS = {
+    "JPEG": "jpg", "MPO": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif", "BMP": "bmp", "TIFF": "tiff",
+}
+_OPEN_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")  # the JPEG opener also yields MPO
+_SWAPPING_ORIENTATIONS = {5, 6, 7, 8}  # EXIF orientations that turn the picture by 90 degrees
+
+
+class PhotoRejected(ValueError):
+    """The bytes are not a usable 3x4 photo; .message is the Vietnamese text for the person."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ProcessedPhoto:
+    sha256: str  # hex digest of the ORIGINAL bytes
+    original_ext: str  # from the detected format, never from a file name
+    width: int  # of the original after EXIF orientation is applied
+    height: int
+    jpeg: bytes  # the OUT_WIDTH x OUT_HEIGHT badge JPEG (quality 90, 300 dpi, RGB, no EXIF)
+
+
+@dataclass(frozen=True)
+class StoredPhoto:
+    sha256: str
+    original_path: Path
+    processed_path: Path
+    width: int
+    height: int
+
+
+def process_photo(data: bytes) -> ProcessedPhoto:
+    """Validate the bytes and make the badge JPEG; the largest centred 3:4 crop must be at least 300x400.
+
+    Because the crop is exactly 3:4, that rule is the same as "width >= 300 and height >= 400" once EXIF
+    orientation is applied: a 400x300 landscape is too small, a 300x2000 strip is fine (crop 300x400).
+    Raises PhotoRejected with the message to send back.
+    """
+    if not data:
+        raise PhotoRejected(texts.PHOTO_EMPTY)
+    if len(data) > MAX_BYTES:
+        raise PhotoRejected(texts.PHOTO_TOO_LARGE.format(max_mb=MAX_BYTES // (1024 * 1024)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            im = Image.open(BytesIO(data), formats=_OPEN_FORMATS)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            width, height = _header_size(data)
+            raise PhotoRejected(texts.PHOTO_TOO_MANY_PIXELS.format(width=width, height=height)) from None
+        except Exception:  # UnidentifiedImageError, or a format plugin choking on a bad header
+            raise PhotoRejected(texts.PHOTO_NOT_IMAGE) from None
+        if im.width * im.height > MAX_PIXELS:
+            raise PhotoRejected(texts.PHOTO_TOO_MANY_PIXELS.format(width=im.width, height=im.height))
+        if im.format != "MPO" and getattr(im, "is_animated", False):  # MPO: a phone JPEG plus extra views
+            raise PhotoRejected(texts.PHOTO_ANIMATED)
+        original_ext = _EXTENSIONS[im.format]
+        width, height = _oriented_size(im)
+        # A big JPEG can be decoded at 1/2, 1/4 or 1/8 scale; keep at least twice the badge resolution.
+        scale = min(1.0, 2 * OUT_HEIGHT / max(1, min(width, height)))
+        if scale < 1.0:
+            im.draft(None, (math.ceil(im.width * scale), math.ceil(im.height * scale)))
+        try:
+            im.load()
+        except Exception:  # truncated or corrupt data: OSError, SyntaxError, ValueError, EOFError...
+            raise PhotoRejected(texts.PHOTO_BROKEN) from None
+    try:
+        im = ImageOps.exif_transpose(im)
+    except Exception:  # unreadable EXIF: _oriented_size also fell back to "as stored"
+        pass
+    try:
+        im = _to_rgb(im)
+    except Exception:  # an exotic mode Pillow cannot convert
+        raise PhotoRejected(texts.PHOTO_BROKEN) from None
+    if width < MIN_WIDTH or height < MIN_HEIGHT:
+        raise PhotoRejected(
+            texts.PHOTO_TOO_SMALL.format(width=width, height=height, min_width=MIN_WIDTH, min_height=MIN_HEIGHT)
+        )
+    badge = ImageOps.fit(im, (OUT_WIDTH, OUT_HEIGHT), method=Image.Resampling.LANCZOS, centering=(0.5, 0.5))
+    out = BytesIO()
+    badge.save(out, "JPEG", quality=90, dpi=(300, 300), optimize=True)
+    return ProcessedPhoto(hashlib.sha256(data).hexdigest(), original_ext, width, height, out.getvalue())
+
+
+def store_photo(photos_dir: Path, data: bytes) -> StoredPhoto:
+    """Process the photo and write <sha[:2]>/<sha>.orig.<ext> and <sha[:2]>/<sha>.jpg atomically; idempotent."""
+    photo = process_photo(data)
+    folder = Path(photos_dir) / photo.sha256[:2]
+    folder.mkdir(parents=True, exist_ok=True)
+    original_path = folder / f"{photo.sha256}.orig.{photo.original_ext}"
+    processed_path = folder / f"{photo.sha256}.jpg"
+    _write_atomic(original_path, data)
+    _write_atomic(processed_path, photo.jpeg)
+    return StoredPhoto(photo.sha256, original_path, processed_path, photo.width, photo.height)
+
+
+def _header_size(data: bytes) -> tuple[int | str, int | str]:
+    """Width and height from the header alone, for images Pillow refused as decompression bombs."""
+    for name in _OPEN_FORMATS:
+        factory, accept = Image.OPEN[name]
+        try:
+            accepted = accept is None or accept(data[:16])
+            if not accepted or isinstance(accepted, str):  # a str explains why the plugin cannot open it
+                continue
+            return factory(BytesIO(data), "").size  # what Image.open does, minus the bomb check
+        except Exception:
+            continue
+    return "?", "?"
+
+
+def _oriented_size(im: Image.Image) -> tuple[int, int]:
+    """Size as a person sees it: swapped when EXIF orientation turns the picture by 90 degrees."""
+    try:
+        orientation = im.getexif().get(ExifTags.Base.Orientation, 1)
+    except Exception:
+        orientation = 1
+    return (im.height, im.width) if orientation in _SWAPPING_ORIENTATIONS else (im.width, im.height)
+
+
+def _to_rgb(im: Image.Image) -> Image.Image:
+    """Plain RGB; 16/32-bit grey scaled down to 8 bits, transparency composited onto white."""
+    if im.mode.startswith("I;16") or im.mode == "I":
+        im = im.convert("I").point(lambda value: value / 256).convert("L")
+    if im.has_transparency_data:
+        rgba = im.convert("RGBA")
+        im = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+    return im if im.mode == "RGB" else im.convert("RGB")
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write through a temporary file in the same folder then os.replace, so readers never see half a file."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

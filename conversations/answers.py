@@ -1,0 +1,150 @@
+"""A unit's answers as a flat mapping of keys to JSON values, and what can be read off them.
+
+Keys: `section.question` for a plain section, `section[3].question` for item 3 of a repeat, and
+`section.__done__` once the person said a repeat has all its items. Item numbers only grow, so
+two contacts adding people at the same time never take the same number; the order shown (STT) is
+the order of the numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo
+
+from conversations import texts
+from conversations.form import Form, Question, Section
+from conversations.parsers import format_date, format_phone
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+DONE = "__done__"
+KEY_RE = re.compile(r"^(?P<s>[a-z][a-z0-9_]*)(?:\[(?P<i>\d+)\])?\.(?P<q>[a-z_][a-z0-9_]*)$")
+
+
+def key(section: str, question: str, item: int | None = None) -> str:
+    """The storage key of one answer."""
+    return f"{section}.{question}" if item is None else f"{section}[{item}].{question}"
+
+
+def split_key(k: str) -> tuple[str, int | None, str]:
+    """(section, item or None, question) of a storage key."""
+    m = KEY_RE.match(k)
+    if not m:
+        raise ValueError(f"not an answer key: {k!r}")
+    return m["s"], (int(m["i"]) if m["i"] is not None else None), m["q"]
+
+
+def item_numbers(answers: Mapping[str, Any], section: str) -> list[int]:
+    """The item numbers of a repeat section, in display order."""
+    prefix = section + "["
+    found = {int(k[len(prefix):k.index("]")]) for k in answers if k.startswith(prefix)}
+    return sorted(found)
+
+
+def scope(answers: Mapping[str, Any], section: str, item: int | None = None) -> dict[str, Any]:
+    """The answers of one section (or one item of a repeat), by question key."""
+    prefix = f"{section}." if item is None else f"{section}[{item}]."
+    return {k[len(prefix):]: v for k, v in answers.items() if k.startswith(prefix)}
+
+
+def is_relevant(question: Question, values: Mapping[str, Any]) -> bool:
+    """Whether the question is asked, given the other answers of its scope."""
+    return question.ask_if is None or question.ask_if.holds(values)
+
+
+def format_datetime(dt: datetime) -> str:
+    """An aware datetime as `16:30 ngày 28/03/2017`, in Asia/Ho_Chi_Minh."""
+    local = dt.astimezone(LOCAL_TZ)
+    return texts.DATETIME_FORMAT.format(time=local.strftime("%H:%M"), date=local.strftime("%d/%m/%Y"))
+
+
+def format_value(question: Question, value: Any) -> str:
+    """An answer as a person reads it."""
+    if value is None:
+        return texts.VALUE_SKIPPED
+    if question.type == "phone":
+        return format_phone(value)
+    if question.type == "date":
+        return format_date(date.fromisoformat(value))
+    if question.type == "yes_no":
+        return texts.YES if value else texts.NO
+    if question.type == "choice":
+        return next((c.label for c in question.choices if c.value == value), str(value))
+    if question.type == "photo":
+        return texts.VALUE_PHOTO
+    return str(value)
+
+
+def item_title(section: Section, values: Mapping[str, Any], stt: int) -> str:
+    """How one item is named in menus and messages: its first answer, or its ordinal."""
+    first = values.get(section.questions[0].key)
+    return f"{stt}. {first}" if first else texts.ITEM_ORDINAL.format(item=section.repeat.item, n=stt)
+
+
+@dataclass(frozen=True)
+class Missing:
+    """One thing a report still needs before it can be submitted."""
+
+    section: Section
+    question: Question | None = None  # None: the repeat has fewer items than its minimum
+    item: int | None = None
+    stt: int | None = None
+    item_name: str | None = None
+
+    def describe(self) -> str:
+        """One line for a person."""
+        if self.question is None:
+            return texts.MISSING_ITEMS.format(section=self.section.title, min=self.section.repeat.min,
+                                              item=self.section.repeat.item)
+        if self.item is None:
+            return texts.MISSING_FIELD.format(section=self.section.title, label=self.question.label)
+        who = self.item_name or texts.ITEM_ORDINAL.format(item=self.section.repeat.item, n=self.stt)
+        return texts.MISSING_ITEM_FIELD.format(section=self.section.title, who=who, label=self.question.label)
+
+
+def missing(form: Form, answers: Mapping[str, Any]) -> list[Missing]:
+    """Everything required that is not answered yet, in form order."""
+    out: list[Missing] = []
+    for section in form.sections:
+        if section.repeat is None:
+            values = scope(answers, section.key)
+            out += [Missing(section, q) for q in section.questions
+                    if q.required and is_relevant(q, values) and values.get(q.key) is None]
+            continue
+        numbers = item_numbers(answers, section.key)
+        for stt, n in enumerate(numbers, 1):
+            values = scope(answers, section.key, n)
+            name = values.get(section.questions[0].key)
+            out += [Missing(section, q, n, stt, name) for q in section.questions
+                    if q.required and is_relevant(q, values) and values.get(q.key) is None]
+        if len(numbers) < section.repeat.min:
+            out.append(Missing(section))
+    return out
+
+
+def review_text(form: Form, answers: Mapping[str, Any]) -> str:
+    """Everything entered, by section, then what is still missing."""
+    blocks = []
+    for section in form.sections:
+        lines = [section.title]
+        if section.repeat is None:
+            values = scope(answers, section.key)
+            lines += [f"- {q.label}: {format_value(q, values[q.key])}" for q in section.questions
+                      if q.key in values and is_relevant(q, values)]
+        else:
+            for stt, n in enumerate(item_numbers(answers, section.key), 1):
+                values = scope(answers, section.key, n)
+                parts = [f"{q.label}: {format_value(q, values[q.key])}" for q in section.questions
+                         if q.key in values and is_relevant(q, values)]
+                lines.append(f"{stt}. " + "; ".join(parts))
+        if len(lines) == 1:
+            lines.append(texts.REVIEW_EMPTY_SECTION)
+        blocks.append("\n".join(lines))
+    gaps = missing(form, answers)
+    if gaps:
+        blocks.append(texts.REVIEW_MISSING_HEADER + "\n" + "\n".join(f"- {m.describe()}" for m in gaps))
+    else:
+        blocks.append(texts.REVIEW_COMPLETE)
+    return "\n\n".join(blocks)

@@ -1,0 +1,798 @@
+"""The conversation engine: `step(form, state, event, now) -> (state, replies)`, a pure function.
+
+The state is everything the engine needs and nothing else: the unit's answers (shared by all its
+contacts), this contact's cursor (a JSON dict: where they are), and a few facts about the report.
+The service in `bot/` loads it, calls `step`, stores the difference and only then sends the replies.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Mapping
+
+from conversations import texts
+from conversations.answers import (
+    DONE, LOCAL_TZ, format_datetime, format_value, is_relevant, item_numbers, item_title, key, missing,
+    review_text, scope,
+)
+from conversations.form import Form, Question, Section
+from conversations.parsers import (
+    ParseError, fold, format_date, format_options, parse_choice, parse_date, parse_integer, parse_long_text, parse_phone,
+    parse_text, parse_yes_no, split_compact,
+)
+
+# --- Events: what a person did --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True)
+class Pick:
+    """A pressed button (the value of an Option)."""
+
+    value: str
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A photo the pipeline accepted and stored."""
+
+    photo_id: int
+
+
+@dataclass(frozen=True)
+class PhotoRefused:
+    """A photo the pipeline refused; `message` says why, in Vietnamese."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """A sticker, voice note, file or anything else the bot cannot read."""
+
+    kind: str = ""
+
+
+@dataclass(frozen=True)
+class Start:
+    """The person (re)opened the chat, or was just bound to their unit."""
+
+
+Event = Text | Pick | Photo | PhotoRefused | Unsupported | Start
+
+# --- Replies: channel-neutral -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str  # short (Telegram callback data is at most 64 bytes)
+    label: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    options: tuple[Option, ...] = ()
+    expects_photo: bool = False
+
+
+def render_plain(reply: Reply) -> str:
+    """A reply for a channel without buttons: the options numbered in the text."""
+    if not reply.options:
+        return reply.text
+    numbered = format_options([(o.value, o.label) for o in reply.options])
+    return f"{reply.text}\n{texts.TYPE_A_NUMBER.format(options=numbered)}"
+
+
+# --- State --------------------------------------------------------------------------------------------
+
+NOT_STARTED, IN_PROGRESS, SUBMITTED, SUBMITTED_LATE = "not_started", "in_progress", "submitted", "submitted_late"
+
+
+@dataclass(frozen=True)
+class ReportInfo:
+    unit_name: str
+    deadline_at: datetime
+    status: str = NOT_STARTED
+    submitted_at: datetime | None = None
+    reopened: bool = False
+    changed_since_submit: bool = False
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status in (SUBMITTED, SUBMITTED_LATE)
+
+
+@dataclass(frozen=True)
+class State:
+    answers: Mapping[str, Any]
+    report: ReportInfo
+    cursor: Mapping[str, Any] = field(default_factory=dict)
+
+
+COMMANDS = {name: {fold(w) for w in words} for name, words in texts.COMMAND_WORDS.items()}
+
+
+def parse_command(raw: str) -> tuple[str, str] | None:
+    """(command, argument) if the text is a command, typed with or without a slash or diacritics."""
+    folded = fold(raw)
+    if len(folded) > 40:
+        return None
+    first, _, rest = folded.removeprefix("/").partition(" ")
+    first = first.partition("@")[0]  # Telegram appends @botname to commands in groups
+    whole = f"{first} {rest}".strip()
+    for name, words in COMMANDS.items():
+        if whole in words:
+            return name, ""
+    if first in COMMANDS["edit"] and rest.isdigit():
+        return "edit", rest
+    return None
+
+
+def is_locked(report: ReportInfo, now: datetime) -> bool:
+    """After the deadline the report is read-only unless an admin reopened it."""
+    return now > report.deadline_at and not report.reopened
+
+
+# --- Slots: the questions in the order they are asked ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Slot:
+    section: str
+    item: int | None
+    question: str
+    new: bool = False  # the first question of an item that does not exist yet
+
+    def to_json(self) -> dict:
+        return {"s": self.section, "i": self.item, "q": self.question, "new": self.new}
+
+    @staticmethod
+    def from_json(d: Mapping[str, Any] | None) -> Slot | None:
+        return None if not d else Slot(d["s"], d.get("i"), d["q"], bool(d.get("new")))
+
+
+def all_slots(form: Form, answers: Mapping[str, Any]) -> list[Slot]:
+    """Every question that is asked given the answers so far, with one 'new item' slot per open repeat."""
+    out: list[Slot] = []
+    for section in form.sections:
+        if section.repeat is None:
+            values = scope(answers, section.key)
+            out += [Slot(section.key, None, q.key) for q in section.questions if is_relevant(q, values)]
+            continue
+        numbers = item_numbers(answers, section.key)
+        for n in numbers:
+            values = scope(answers, section.key, n)
+            out += [Slot(section.key, n, q.key) for q in section.questions if is_relevant(q, values)]
+        closed = bool(answers.get(key(section.key, DONE)))
+        if len(numbers) < section.repeat.max and (len(numbers) < section.repeat.min or not closed):
+            out.append(Slot(section.key, None, section.questions[0].key, new=True))
+    return out
+
+
+def _order(form: Form, slot: Slot) -> tuple[int, int, int]:
+    section = form.section(slot.section)
+    q_index = [q.key for q in section.questions].index(slot.question)
+    return form.sections.index(section), (10**9 if slot.new else slot.item or 0), q_index
+
+
+class _Turn:
+    """One step's working copy of the state, and the reply being built."""
+
+    def __init__(self, form: Form, state: State, now: datetime):
+        self.form = form
+        self.answers: dict[str, Any] = dict(state.answers)
+        self.report = state.report
+        self.cursor: dict[str, Any] = dict(state.cursor)
+        self.now = now
+        self.notes: list[str] = []  # acknowledgements and errors, said before the question
+        self.changed = False
+
+    # -- answers ---------------------------------------------------------------------------------
+
+    def set_answer(self, slot: Slot, value: Any) -> Slot:
+        """Store one answer (creating the item for a new slot) and drop answers it made irrelevant."""
+        section = self.form.section(slot.section)
+        item = slot.item
+        if slot.new:
+            item = max(item_numbers(self.answers, section.key), default=0) + 1
+        self.answers[key(section.key, slot.question, item)] = value
+        self._prune(section, item)
+        self._touch()
+        return Slot(section.key, item, slot.question)
+
+    def _prune(self, section: Section, item: int | None) -> None:
+        values = scope(self.answers, section.key, item)
+        for q in section.questions:
+            k = key(section.key, q.key, item)
+            if k not in self.answers:
+                continue
+            stale_choice = q.filter_by and values.get(q.key) is not None and \
+                values[q.key] not in {c.value for c in q.options(values)}
+            if not is_relevant(q, values) or stale_choice:
+                del self.answers[k]
+                values.pop(q.key, None)
+
+    def delete_item(self, section: Section, item: int) -> None:
+        prefix = f"{section.key}[{item}]."
+        for k in [k for k in self.answers if k.startswith(prefix)]:
+            del self.answers[k]
+        self._touch()
+
+    def _touch(self) -> None:
+        self.changed = True
+        if self.report.status == NOT_STARTED:
+            self.report = dataclasses.replace(self.report, status=IN_PROGRESS)
+        if self.report.is_submitted and not self.report.changed_since_submit:
+            self.report = dataclasses.replace(self.report, changed_since_submit=True)
+            self.notes.append(texts.CHANGED_AFTER_SUBMIT)
+
+    # -- navigation ------------------------------------------------------------------------------
+
+    def slot(self) -> Slot | None:
+        return Slot.from_json(self.cursor.get("slot"))
+
+    def absent(self, slot: Slot) -> bool:
+        return slot.new or key(slot.section, slot.question, slot.item) not in self.answers
+
+    def next_absent(self, after: Slot | None) -> Slot | None:
+        """The first unanswered slot after `after`, wrapping round to the start."""
+        slots = [s for s in all_slots(self.form, self.answers) if self.absent(s)]
+        if after is not None:
+            mark = _order(self.form, after)
+            later = [s for s in slots if _order(self.form, s) > mark]
+            if later:
+                return later[0]
+        return slots[0] if slots else None
+
+    def next_missing(self, after: Slot | None) -> Slot | None:
+        """The first required slot still without a value, after `after` (no wrapping)."""
+        gaps = missing(self.form, self.answers)
+        slots = []
+        for m in gaps:
+            if m.question is None:
+                slots.append(Slot(m.section.key, None, m.section.questions[0].key, new=True))
+            else:
+                slots.append(Slot(m.section.key, m.item, m.question.key))
+        if after is not None:
+            mark = _order(self.form, after)
+            slots = [s for s in slots if _order(self.form, s) > mark]
+        return slots[0] if slots else None
+
+    def advance(self, after: Slot | None) -> Reply:
+        """Move to the next question for the current mode and ask it, or finish."""
+        mode = self.cursor.get("mode", "fill")
+        if mode == "edit" and after is not None:
+            section = self.form.section(after.section)
+            pending = [s for s in all_slots(self.form, self.answers)
+                       if s.section == after.section and s.item == after.item and not s.new and self.absent(s)]
+            if pending:
+                return self.ask(pending[0])
+            return self.show_menu({"level": "fields", "s": section.key, "i": after.item})
+        nxt = self.next_missing(after) if mode == "missing" else self.next_absent(after)
+        if nxt is None:
+            return self.finish()
+        return self.ask(nxt)
+
+    def finish(self) -> Reply:
+        """Nothing left to ask: say what is missing, or invite to submit."""
+        self.cursor = {"stage": "end"}
+        gaps = missing(self.form, self.answers)
+        if gaps:
+            self.notes.append(texts.END_MISSING.format(items="\n".join(f"- {m.describe()}" for m in gaps)))
+        elif self.report.is_submitted and not self.report.changed_since_submit:
+            self.notes.append(texts.END_SUBMITTED.format(at=format_datetime(self.report.submitted_at)))
+        else:
+            self.notes.append(texts.END_READY)
+        return self.reply()
+
+    # -- asking ----------------------------------------------------------------------------------
+
+    def ask(self, slot: Slot, *, header: bool = True) -> Reply:
+        """Ask one question: header, prompt, current value, hints and options in one message."""
+        mode = self.cursor.get("mode", "fill")
+        previous = self.slot()
+        self.cursor = {**{k: v for k, v in self.cursor.items() if k in ("mode", "resume")},
+                       "stage": "ask", "slot": slot.to_json(), "mode": mode}
+        section = self.form.section(slot.section)
+        question = section.question(slot.question)
+        values = scope(self.answers, section.key, slot.item)
+        lines = []
+        if header:
+            lines.append(self.header(section, slot))
+            if mode == "fill" and self.entering(section, slot, previous):
+                lines.append(section.intro)
+        lines.append(question.prompt)
+        current = values.get(question.key) if not slot.new else None
+        if not slot.new and question.key in values and current is not None:
+            lines.append(texts.CURRENT_VALUE.format(value=format_value(question, current)))
+        elif not question.required:
+            lines.append(texts.HINT_OPTIONAL)
+        elif question.deferrable:
+            lines.append(texts.HINT_DEFERRABLE)
+        if slot.new and len(item_numbers(self.answers, section.key)) >= section.repeat.min:
+            lines.append(texts.HINT_DONE.format(item=section.repeat.item))
+        return self.reply("\n".join(lines), options=self.options_for(question, values),
+                          expects_photo=question.type == "photo")
+
+    def header(self, section: Section, slot: Slot) -> str:
+        if section.repeat is None:
+            return f"【{section.title}】"
+        numbers = item_numbers(self.answers, section.key)
+        stt = len(numbers) + 1 if slot.new else numbers.index(slot.item) + 1
+        limit = texts.HEADER_LIMIT.format(min=section.repeat.min, max=section.repeat.max) \
+            if section.repeat.max > 1 else ""
+        title = f"【{section.title}{limit}】"
+        if section.repeat.max == 1:
+            return title
+        return f"{title}\n{texts.ITEM_ORDINAL.format(item=section.repeat.item, n=stt).capitalize()}"
+
+    def entering(self, section: Section, slot: Slot, previous: Slot | None) -> bool:
+        """Whether the person arrives at the very start of a section with an introduction."""
+        first = slot.question == section.questions[0].key and (
+            section.repeat is None or (slot.new and not item_numbers(self.answers, section.key)))
+        return bool(section.intro) and first and (previous is None or previous.section != section.key)
+
+    @staticmethod
+    def options_for(question: Question, values: Mapping[str, Any]) -> tuple[Option, ...]:
+        if question.type == "choice":
+            return tuple(Option(c.value, c.label) for c in question.options(values))
+        if question.type == "yes_no":
+            return (Option("yes", texts.YES), Option("no", texts.NO))
+        return ()
+
+    def reply(self, text: str = "", *, options: tuple[Option, ...] = (), expects_photo: bool = False) -> Reply:
+        body = "\n\n".join([*self.notes, text] if text else self.notes)
+        self.notes = []
+        return Reply(body, options, expects_photo)
+
+    def reask(self) -> Reply:
+        """Say the notes, then repeat where the person is."""
+        stage = self.cursor.get("stage")
+        if stage == "ask":
+            return self.ask(self.slot())
+        if stage == "warn":
+            return self.warn_reply()
+        if stage == "menu":
+            return self.show_menu(self.cursor["menu"])
+        if stage == "end":
+            return self.finish()
+        return self.advance(None)
+
+    # -- answering -------------------------------------------------------------------------------
+
+    def answer(self, event: Event) -> Reply:
+        slot = self.slot()
+        section = self.form.section(slot.section)
+        question = section.question(slot.question)
+        values = scope(self.answers, section.key, slot.item) if not slot.new else {}
+        if isinstance(event, Text) and section.compact and question.key == section.compact[0]:
+            compact = self.try_compact(section, slot, event.text)
+            if compact is not None:
+                return compact
+        try:
+            value = self.parse(question, values, event)
+        except ParseError as exc:
+            self.notes.append(exc.message)
+            return self.ask(slot, header=False)
+        if question.not_above:
+            limit = values.get(question.not_above)
+            if isinstance(limit, int) and value > limit:
+                self.cursor = {**self.cursor, "stage": "warn", "value": value}
+                return self.warn_reply()
+        return self.store(slot, value)
+
+    def store(self, slot: Slot, value: Any) -> Reply:
+        section = self.form.section(slot.section)
+        real = self.set_answer(slot, value)
+        self.cursor = {**self.cursor, "stage": "ask", "slot": real.to_json()}
+        self.cursor.pop("value", None)
+        return self.after_store(section, real)
+
+    def after_store(self, section: Section, real: Slot) -> Reply:
+        if section.repeat is not None and self.cursor.get("mode", "fill") == "fill":
+            item_slots = [s for s in all_slots(self.form, self.answers)
+                          if s.section == section.key and s.item == real.item]
+            last = item_slots[-1].question == real.question if item_slots else False
+            if last:
+                numbers = item_numbers(self.answers, section.key)
+                values = scope(self.answers, section.key, real.item)
+                self.notes.append(texts.ITEM_SAVED.format(
+                    item=section.repeat.item, n=numbers.index(real.item) + 1,
+                    name=values.get(section.questions[0].key, "")))
+        nxt_reply = self.advance(real)
+        return nxt_reply
+
+    def parse(self, question: Question, values: Mapping[str, Any], event: Event) -> Any:
+        if isinstance(event, Photo):
+            if question.type != "photo":
+                raise ParseError(texts.PHOTO_NOT_EXPECTED)
+            return event.photo_id
+        if isinstance(event, PhotoRefused):
+            raise ParseError(event.message)
+        if isinstance(event, Unsupported):
+            raise ParseError(texts.UNSUPPORTED_MESSAGE)
+        if isinstance(event, Pick):
+            offered = {o.value for o in self.options_for(question, values)}
+            if event.value not in offered:
+                raise ParseError(texts.STALE_BUTTON)
+            return event.value if question.type == "choice" else event.value == "yes"
+        raw = event.text
+        today = self.now.astimezone(LOCAL_TZ).date()
+        kind = question.type
+        if kind == "photo":
+            raise ParseError(texts.PHOTO_EXPECTED)
+        if kind == "text":
+            return parse_text(raw)
+        if kind == "long_text":
+            return parse_long_text(raw)
+        if kind == "phone":
+            return parse_phone(raw)
+        if kind == "integer":
+            return parse_integer(raw)
+        if kind == "yes_no":
+            return parse_yes_no(raw)
+        if kind == "choice":
+            return parse_choice(raw, [(c.value, c.label) for c in question.options(values)])
+        value = parse_date(raw, today=today)
+        if question.not_before and values.get(question.not_before):
+            start = date.fromisoformat(values[question.not_before])
+            if value < start:
+                raise ParseError(texts.DATE_BEFORE.format(start=format_date(start)))
+        return value.isoformat()
+
+    def try_compact(self, section: Section, slot: Slot, raw: str) -> Reply | None:
+        """Several answers of one item in one message; None when the message is a single answer."""
+        parts = split_compact(raw)
+        questions = [section.question(k) for k in section.compact]
+        required = sum(1 for q in questions if q.required)
+        explicit = "\n" in raw.strip() or ";" in raw
+        if not (2 <= len(parts) <= len(questions) and len(parts) >= required):
+            if explicit and len(parts) > 1:
+                self.notes.append(texts.COMPACT_COUNT.format(
+                    got=len(parts), expected=len(questions), labels=", ".join(q.label for q in questions)))
+                return self.ask(slot, header=False)
+            return None
+        values: dict[str, Any] = {}
+        for n, (q, part) in enumerate(zip(questions, parts), 1):
+            try:
+                values[q.key] = self.parse(q, values, Text(part))
+            except ParseError as exc:
+                if not explicit:
+                    return None
+                self.notes.append(texts.COMPACT_PART_ERROR.format(n=n, label=q.label, error=exc.message))
+                return self.ask(slot, header=False)
+        real = slot
+        for q in questions[: len(parts)]:
+            real = self.set_answer(Slot(section.key, real.item, q.key, new=real.new and q is questions[0]), values[q.key])
+        summary = " · ".join(format_value(q, values[q.key]) for q in questions[: len(parts)])
+        self.notes.append(texts.COMPACT_ACK.format(summary=summary))
+        self.cursor = {**self.cursor, "stage": "ask", "slot": real.to_json()}
+        return self.after_store(section, real)
+
+    # -- soft warnings ---------------------------------------------------------------------------
+
+    def warn_reply(self) -> Reply:
+        slot = self.slot()
+        section = self.form.section(slot.section)
+        question = section.question(slot.question)
+        values = scope(self.answers, section.key, slot.item)
+        limit_q = section.question(question.not_above)
+        value = self.cursor["value"]
+        text = texts.SOFT_WARNING.format(label=question.label, value=value, other=limit_q.label,
+                                         limit=values.get(limit_q.key))
+        return self.reply(text, options=(Option("keep", texts.KEEP_VALUE.format(value=value)),
+                                         Option("redo", texts.REDO_VALUE)))
+
+    def on_warning(self, event: Event) -> Reply:
+        choice = None
+        if isinstance(event, Pick) and event.value in ("keep", "redo"):
+            choice = event.value
+        elif isinstance(event, Text):
+            try:
+                choice = parse_choice(event.text, [("keep", texts.KEEP_VALUE.format(value=self.cursor["value"])),
+                                                   ("redo", texts.REDO_VALUE)])
+            except ParseError:
+                choice = None
+        slot = self.slot()
+        if choice == "keep":
+            return self.store(slot, self.cursor["value"])
+        self.cursor = {**self.cursor, "stage": "ask"}
+        self.cursor.pop("value", None)
+        if choice == "redo":
+            return self.ask(slot, header=False)
+        return self.answer(event)  # a corrected number typed straight away
+
+    # -- the edit menu ---------------------------------------------------------------------------
+
+    def show_menu(self, menu: Mapping[str, Any]) -> Reply:
+        self.cursor = {**{k: v for k, v in self.cursor.items() if k == "resume"}, "stage": "menu", "menu": dict(menu)}
+        level = menu["level"]
+        if level == "sections":
+            options = [Option(f"s:{s.key}", s.title) for s in self.form.sections]
+            return self.reply(texts.MENU_SECTIONS, options=(*options, Option("x", texts.MENU_DONE)))
+        section = self.form.section(menu["s"])
+        if level == "items":
+            numbers = item_numbers(self.answers, section.key)
+            options = [Option(f"i:{n}", item_title(section, scope(self.answers, section.key, n), stt))
+                       for stt, n in enumerate(numbers, 1)]
+            if len(numbers) < section.repeat.max:
+                options.append(Option("add", texts.MENU_ADD.format(item=section.repeat.item)))
+            return self.reply(texts.MENU_ITEMS.format(section=section.title),
+                              options=(*options, Option("x", texts.MENU_DONE)))
+        item = menu.get("i")
+        values = scope(self.answers, section.key, item)
+        if level == "delete":
+            name = item_title(section, values, item_numbers(self.answers, section.key).index(item) + 1)
+            return self.reply(texts.MENU_CONFIRM_DELETE.format(name=name, section=section.title),
+                              options=(Option("yes", texts.DELETE_YES), Option("no", texts.DELETE_NO)))
+        options = [Option(f"f:{q.key}", f"{q.label}: {format_value(q, values[q.key]) if q.key in values else texts.VALUE_EMPTY}")
+                   for q in section.questions if is_relevant(q, values)]
+        if section.repeat is not None:
+            options.append(Option("del", texts.MENU_DELETE.format(item=section.repeat.item)))
+        title = section.title if item is None else \
+            f"{section.title} – {item_title(section, values, item_numbers(self.answers, section.key).index(item) + 1)}"
+        return self.reply(texts.MENU_FIELDS.format(title=title), options=(*options, Option("x", texts.MENU_DONE)))
+
+    def menu_options(self) -> tuple[Option, ...]:
+        return self.show_menu(self.cursor["menu"]).options
+
+    def on_menu(self, event: Event) -> Reply:
+        menu = dict(self.cursor["menu"])
+        saved_notes, self.notes = self.notes, []
+        options = self.menu_options()
+        self.notes = saved_notes
+        self.cursor = {**self.cursor, "stage": "menu", "menu": menu}
+        value = None
+        if isinstance(event, Pick):
+            value = event.value if event.value in {o.value for o in options} else None
+            if value is None:
+                self.notes.append(texts.STALE_BUTTON)
+        elif isinstance(event, Text):
+            try:
+                value = parse_choice(event.text, [(o.value, o.label) for o in options])
+            except ParseError as exc:
+                self.notes.append(exc.message)
+        else:
+            self.notes.append(texts.MENU_EXPECTS_CHOICE)
+        if value is None:
+            return self.show_menu(menu)
+        if value == "x":
+            return self.leave_menu()
+        level = menu["level"]
+        if level == "sections":
+            section = self.form.section(value[2:])
+            if section.repeat is None:
+                return self.show_menu({"level": "fields", "s": section.key, "i": None})
+            return self.show_menu({"level": "items", "s": section.key})
+        section = self.form.section(menu["s"])
+        if level == "items":
+            if value == "add":
+                self.answers.pop(key(section.key, DONE), None)
+                self.cursor = {"resume": self.cursor.get("resume"), "mode": "fill"}
+                return self.ask(Slot(section.key, None, section.questions[0].key, new=True))
+            return self.show_menu({"level": "fields", "s": section.key, "i": int(value[2:])})
+        if level == "delete":
+            if value == "yes":
+                values = scope(self.answers, section.key, menu["i"])
+                self.delete_item(section, menu["i"])
+                self.notes.append(texts.ITEM_DELETED.format(name=values.get(section.questions[0].key, "")))
+            return self.show_menu({"level": "items", "s": section.key})
+        if value == "del":
+            return self.show_menu({**menu, "level": "delete"})
+        self.cursor = {"resume": self.cursor.get("resume"), "mode": "edit"}
+        return self.ask(Slot(section.key, menu.get("i"), value[2:]))
+
+    def leave_menu(self) -> Reply:
+        resume = Slot.from_json(self.cursor.get("resume"))
+        self.cursor = {"mode": "fill"}
+        if resume is not None and not resume.new and not self.absent(resume):
+            return self.advance(resume)
+        nxt = self.next_absent(None if resume is None else resume)
+        if resume is not None and self.absent(resume) and resume in all_slots(self.form, self.answers):
+            nxt = resume
+        return self.ask(nxt) if nxt else self.finish()
+
+    def enter_menu(self, arg: str) -> Reply:
+        if self.cursor.get("stage") == "ask":
+            resume = self.cursor.get("slot")
+        else:
+            resume = self.cursor.get("resume")
+        self.cursor = {"resume": resume}
+        if arg:
+            n = int(arg)
+            if 1 <= n <= len(self.form.sections):
+                section = self.form.sections[n - 1]
+                if section.repeat is None:
+                    return self.show_menu({"level": "fields", "s": section.key, "i": None})
+                return self.show_menu({"level": "items", "s": section.key})
+            self.notes.append(texts.MENU_NO_SUCH_SECTION.format(n=n, count=len(self.form.sections)))
+        return self.show_menu({"level": "sections"})
+
+    # -- commands --------------------------------------------------------------------------------
+
+    def say_none(self, raw: str) -> Reply:
+        """“không có”: closes a repeat, skips an optional question, answers no; otherwise it is an answer."""
+        slot = self.slot() if self.cursor.get("stage") == "ask" else None
+        if slot is None:
+            return self.dispatch_answer(Text(raw))
+        section = self.form.section(slot.section)
+        question = section.question(slot.question)
+        if slot.new and len(item_numbers(self.answers, section.key)) >= section.repeat.min:
+            return self.close_repeat(section, slot)
+        if not question.required and not slot.new:
+            return self.store(slot, None)
+        return self.dispatch_answer(Text(raw))
+
+    def dispatch_answer(self, event: Event) -> Reply:
+        if is_locked(self.report, self.now):
+            return self.read_only()
+        stage = self.cursor.get("stage")
+        if stage == "menu":
+            return self.on_menu(event)
+        if stage == "warn":
+            return self.on_warning(event)
+        if stage == "end":
+            self.notes.append(texts.END_HINT)
+            return self.finish()
+        return self.answer(event)
+
+    def command(self, name: str, arg: str, raw: str = "") -> Reply:
+        stage = self.cursor.get("stage")
+        if name == "help":
+            self.notes.append(texts.HELP)
+            return self.reask()
+        if name == "review":
+            self.notes.append(review_text(self.form, self.answers))
+            return self.reask()
+        if name == "start":
+            self.notes.append(texts.WELCOME_BACK.format(unit=self.report.unit_name))
+            return self.reask()
+        if name == "submit":
+            return self.submit()
+        if is_locked(self.report, self.now):
+            return self.read_only()
+        if name == "none":
+            return self.say_none(raw)
+        if name == "edit":
+            return self.enter_menu(arg)
+        if name == "missing":
+            self.cursor = {"mode": "missing"}
+            nxt = self.next_missing(None)
+            return self.ask(nxt) if nxt else self.finish()
+        if stage == "menu":
+            if name in ("done", "skip"):
+                return self.leave_menu()
+            if name == "back":
+                menu = self.cursor["menu"]
+                if menu["level"] == "sections":
+                    return self.leave_menu()
+                if menu["level"] in ("fields", "delete") and menu.get("i") is not None:
+                    return self.show_menu({"level": "items", "s": menu["s"]} if menu["level"] == "fields"
+                                          else {**menu, "level": "fields"})
+                return self.show_menu({"level": "sections"})
+        if stage == "warn":
+            if name == "back":
+                self.cursor = {**self.cursor, "stage": "ask"}
+                return self.ask(self.slot(), header=False)
+            self.notes.append(texts.WARNING_NEEDS_CHOICE)
+            return self.warn_reply()
+        if stage != "ask":
+            if name == "back" and stage == "end":
+                slots = all_slots(self.form, self.answers)
+                if slots:
+                    self.cursor = {"mode": "fill"}
+                    return self.ask(slots[-1])
+            self.notes.append(texts.NOTHING_TO_SKIP if name in ("skip", "done") else texts.NOTHING_BEFORE)
+            return self.reask()
+        slot = self.slot()
+        section = self.form.section(slot.section)
+        question = section.question(slot.question)
+        if name == "back":
+            return self.back(slot)
+        if name == "done":
+            if not slot.new:
+                self.notes.append(texts.DONE_NOT_HERE.format(item=section.repeat.item) if section.repeat
+                                  else texts.NOTHING_TO_SKIP)
+                return self.ask(slot, header=False)
+            return self.close_repeat(section, slot)
+        # skip
+        if slot.new:
+            return self.close_repeat(section, slot)
+        current = key(section.key, question.key, slot.item)
+        if current in self.answers and self.answers[current] is not None:
+            return self.advance(slot)
+        if question.required and not question.deferrable:
+            self.notes.append(texts.SKIP_REQUIRED)
+            return self.ask(slot, header=False)
+        if question.deferrable:
+            self.notes.append(texts.DEFERRED)
+        return self.store(slot, None)
+
+    def close_repeat(self, section: Section, slot: Slot) -> Reply:
+        count = len(item_numbers(self.answers, section.key))
+        if count < section.repeat.min:
+            self.notes.append(texts.NEED_MIN_ITEMS.format(min=section.repeat.min, item=section.repeat.item))
+            return self.ask(slot, header=False)
+        self.answers[key(section.key, DONE)] = True
+        self.changed = True
+        return self.advance(slot)
+
+    def back(self, slot: Slot) -> Reply:
+        mark = _order(self.form, slot)
+        earlier = [s for s in all_slots(self.form, self.answers) if _order(self.form, s) < mark]
+        if self.cursor.get("mode") == "edit" and slot.item is not None:
+            earlier = [s for s in earlier if s.section == slot.section and s.item == slot.item]
+        if not earlier:
+            self.notes.append(texts.NOTHING_BEFORE)
+            return self.ask(slot, header=False)
+        return self.ask(earlier[-1])
+
+    def submit(self) -> Reply:
+        if is_locked(self.report, self.now):
+            return self.read_only()
+        gaps = missing(self.form, self.answers)
+        if gaps:
+            self.notes.append(texts.CANNOT_SUBMIT.format(items="\n".join(f"- {m.describe()}" for m in gaps)))
+            return self.reask()
+        if self.report.is_submitted and not self.report.changed_since_submit:
+            self.notes.append(texts.ALREADY_SUBMITTED.format(at=format_datetime(self.report.submitted_at)))
+            return self.reask()
+        late = self.now > self.report.deadline_at
+        self.report = dataclasses.replace(self.report, status=SUBMITTED_LATE if late else SUBMITTED,
+                                          submitted_at=self.now, changed_since_submit=False)
+        self.cursor = {"stage": "end"}
+        text = texts.SUBMITTED_LATE if late else texts.SUBMITTED
+        self.notes.append(text.format(at=format_datetime(self.now), deadline=format_datetime(self.report.deadline_at)))
+        return self.reply()
+
+    def read_only(self) -> Reply:
+        self.notes.append(texts.READ_ONLY.format(deadline=format_datetime(self.report.deadline_at)))
+        return self.reply()
+
+
+def step(form: Form, state: State, event: Event, now: datetime) -> tuple[State, list[Reply]]:
+    """Apply one event: the new state (answers, report, cursor) and the replies to send, in order."""
+    turn = _Turn(form, state, now)
+    reply = _dispatch(turn, event)
+    new_state = State(answers=turn.answers, report=turn.report, cursor=turn.cursor)
+    return new_state, [reply]
+
+
+def _dispatch(turn: _Turn, event: Event) -> Reply:
+    stage = turn.cursor.get("stage")
+    if not stage:
+        turn.notes.append(texts.WELCOME.format(unit=turn.report.unit_name,
+                                               deadline=format_datetime(turn.report.deadline_at)))
+        if is_locked(turn.report, turn.now):
+            return turn.read_only()
+        turn.cursor = {"mode": "fill"}
+        nxt = turn.next_absent(None)
+        if nxt is None:
+            return turn.finish()
+        return turn.ask(nxt)
+    if isinstance(event, Start):
+        return turn.command("start", "")
+    if isinstance(event, Text):
+        command = parse_command(event.text)
+        if command is not None:
+            return turn.command(*command, raw=event.text)
+    if is_locked(turn.report, turn.now):
+        return turn.read_only()
+    if stage == "menu":
+        return turn.on_menu(event)
+    if stage == "warn":
+        return turn.on_warning(event)
+    if stage == "end":
+        if isinstance(event, (Photo, PhotoRefused, Unsupported)):
+            turn.notes.append(texts.UNSUPPORTED_MESSAGE if isinstance(event, Unsupported) else texts.PHOTO_NOT_EXPECTED)
+        else:
+            turn.notes.append(texts.END_HINT)
+        return turn.finish()
+    return turn.answer(event)

@@ -1,0 +1,283 @@
+"""The report form as data: dataclasses, and a loader that validates the YAML file when it loads."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+QUESTION_TYPES = ("text", "long_text", "phone", "integer", "date", "choice", "yes_no", "photo")
+CONDITION_OPS = ("equals", "not_equals", "gt")
+KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+FORMS_DIR = Path(__file__).parent / "forms"
+DEFAULT_FORM = FORMS_DIR / "report.yaml"
+
+
+class FormError(ValueError):
+    """The form file is broken; str() is one line naming the file, the field and the problem."""
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+    when: str | None = None
+
+
+@dataclass(frozen=True)
+class Condition:
+    key: str
+    op: str
+    value: Any
+
+    def holds(self, answers: Mapping[str, Any]) -> bool:
+        """Whether the condition is true for the answers of one scope (a section or one item)."""
+        actual = answers.get(self.key)
+        if self.op == "equals":
+            return actual == self.value
+        if self.op == "not_equals":
+            return actual is not None and actual != self.value
+        return isinstance(actual, int) and not isinstance(actual, bool) and actual > self.value
+
+
+@dataclass(frozen=True)
+class Question:
+    key: str
+    label: str
+    prompt: str
+    type: str
+    required: bool = True
+    ask_if: Condition | None = None
+    choices: tuple[Choice, ...] = ()
+    filter_by: str | None = None
+    not_above: str | None = None
+    not_before: str | None = None
+    deferrable: bool = False
+
+    def options(self, scope: Mapping[str, Any]) -> tuple[Choice, ...]:
+        """The choices offered, filtered by another answer of the same scope when `filter_by` is set."""
+        if self.filter_by is None:
+            return self.choices
+        chosen = scope.get(self.filter_by)
+        return tuple(c for c in self.choices if c.when == chosen)
+
+
+@dataclass(frozen=True)
+class Repeat:
+    min: int
+    max: int
+    item: str
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    questions: tuple[Question, ...]
+    intro: str | None = None
+    repeat: Repeat | None = None
+    compact: tuple[str, ...] = ()
+
+    def question(self, key: str) -> Question:
+        """The question with this key."""
+        for q in self.questions:
+            if q.key == key:
+                return q
+        raise KeyError(key)
+
+
+@dataclass(frozen=True)
+class Form:
+    id: str
+    title: str
+    sections: tuple[Section, ...]
+    path: Path = field(default=DEFAULT_FORM, compare=False)
+
+    def section(self, key: str) -> Section:
+        """The section with this key."""
+        for s in self.sections:
+            if s.key == key:
+                return s
+        raise KeyError(key)
+
+
+def load_form(path: Path | str = DEFAULT_FORM) -> Form:
+    """Read and validate a form file; any mistake raises FormError naming the file, field and problem."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise FormError(f"{path}: cannot read the form file ({exc.strerror})") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise FormError(f"{path}:{where}: {problem}") from exc
+    return parse_form(raw, path)
+
+
+def parse_form(raw: Any, path: Path) -> Form:
+    """Build a Form from the parsed YAML document."""
+
+    def fail(where: str, problem: str) -> FormError:
+        return FormError(f"{path.name}: {where}: {problem}")
+
+    def text(obj: Mapping, name: str, where: str, *, optional: bool = False) -> str | None:
+        value = obj.get(name)
+        if value is None and optional:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise fail(f"{where}.{name}", "missing or empty text")
+        return value.strip()
+
+    def key_of(obj: Mapping, where: str) -> str:
+        key = obj.get("key")
+        if not isinstance(key, str) or not KEY_PATTERN.match(key):
+            raise fail(f"{where}.key", f"{key!r} is not a valid key (lowercase letters, digits, _)")
+        return key
+
+    if not isinstance(raw, dict):
+        raise fail("(top)", "the file must be a mapping with id, title, sections")
+    lists = raw.get("choice_lists") or {}
+    if not isinstance(lists, dict):
+        raise fail("choice_lists", "must be a mapping of list name to choices")
+
+    def choices_of(spec: Any, where: str) -> tuple[Choice, ...]:
+        if isinstance(spec, str):
+            if spec not in lists:
+                raise fail(where, f"unknown choice list {spec!r} (known: {', '.join(lists) or 'none'})")
+            spec, where = lists[spec], f"choice_lists.{spec}"
+        if not isinstance(spec, list) or not spec:
+            raise fail(where, "must be a non-empty list of choices")
+        out = []
+        for n, item in enumerate(spec):
+            if isinstance(item, (str, int)):
+                item = {"value": str(item), "label": str(item)}
+            if not isinstance(item, dict) or "value" not in item or "label" not in item:
+                raise fail(f"{where}[{n}]", "a choice needs a value and a label")
+            when = item.get("when")
+            out.append(Choice(str(item["value"]), str(item["label"]), None if when is None else str(when)))
+        values = [c.value for c in out]
+        if len(set(values)) != len(values):
+            raise fail(where, "two choices have the same value")
+        return tuple(out)
+
+    sections: list[Section] = []
+    raw_sections = raw.get("sections")
+    if not isinstance(raw_sections, list) or not raw_sections:
+        raise fail("sections", "must be a non-empty list")
+    for si, rs in enumerate(raw_sections):
+        swhere = f"sections[{si}]"
+        if not isinstance(rs, dict):
+            raise fail(swhere, "must be a mapping")
+        skey = key_of(rs, swhere)
+        swhere = f"sections[{si}] ({skey})"
+        questions: list[Question] = []
+        raw_qs = rs.get("questions")
+        if not isinstance(raw_qs, list) or not raw_qs:
+            raise fail(f"{swhere}.questions", "must be a non-empty list")
+        for qi, rq in enumerate(raw_qs):
+            qwhere = f"{swhere}.questions[{qi}]"
+            if not isinstance(rq, dict):
+                raise fail(qwhere, "must be a mapping")
+            qkey = key_of(rq, qwhere)
+            qwhere = f"{swhere}.questions[{qi}] ({qkey})"
+            qtype = rq.get("type")
+            if qtype not in QUESTION_TYPES:
+                raise fail(f"{qwhere}.type", f"unknown type {qtype!r} (expected one of: {', '.join(QUESTION_TYPES)})")
+            required = rq.get("required", True)
+            if not isinstance(required, bool):
+                raise fail(f"{qwhere}.required", "must be true or false")
+            condition = None
+            if "ask_if" in rq:
+                cond = rq["ask_if"]
+                ops = [op for op in CONDITION_OPS if isinstance(cond, dict) and op in cond]
+                if not isinstance(cond, dict) or "key" not in cond or len(ops) != 1 or len(cond) != 2:
+                    raise fail(f"{qwhere}.ask_if", f"must be {{key: K, <op>: V}} with one op of {', '.join(CONDITION_OPS)}")
+                condition = Condition(str(cond["key"]), ops[0], cond[ops[0]])
+            choices: tuple[Choice, ...] = ()
+            if qtype == "choice":
+                choices = choices_of(rq.get("choices"), f"{qwhere}.choices")
+            elif "choices" in rq:
+                raise fail(f"{qwhere}.choices", "only a question of type choice has choices")
+            questions.append(
+                Question(
+                    key=qkey,
+                    label=text(rq, "label", qwhere),
+                    prompt=text(rq, "prompt", qwhere),
+                    type=qtype,
+                    required=required,
+                    ask_if=condition,
+                    choices=choices,
+                    filter_by=rq.get("filter_by"),
+                    not_above=rq.get("not_above"),
+                    not_before=rq.get("not_before"),
+                    deferrable=bool(rq.get("deferrable", False)),
+                )
+            )
+        keys = [q.key for q in questions]
+        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        if dupes:
+            raise fail(f"{swhere}.questions", f"duplicate key {dupes[0]!r}")
+        for qi, q in enumerate(questions):
+            qwhere = f"{swhere}.questions[{qi}] ({q.key})"
+            earlier = {e.key: e for e in questions[:qi]}
+            refs = [("ask_if.key", q.ask_if.key if q.ask_if else None), ("filter_by", q.filter_by),
+                    ("not_above", q.not_above), ("not_before", q.not_before)]
+            for name, ref in refs:
+                if ref is not None and ref not in earlier:
+                    raise fail(f"{qwhere}.{name}", f"{ref!r} is not an earlier question of this section")
+            if q.not_above and (q.type != "integer" or earlier[q.not_above].type != "integer"):
+                raise fail(f"{qwhere}.not_above", "compares two integer questions")
+            if q.not_before and (q.type != "date" or earlier[q.not_before].type != "date"):
+                raise fail(f"{qwhere}.not_before", "compares two date questions")
+            if q.filter_by:
+                offered = {c.value for c in earlier[q.filter_by].choices}
+                for c in q.choices:
+                    if c.when not in offered:
+                        raise fail(f"{qwhere}.choices", f"choice {c.value!r} has when={c.when!r}, not a choice of {q.filter_by!r}")
+            if q.deferrable and (not q.required or q.type != "photo"):
+                raise fail(f"{qwhere}.deferrable", "only a required photo question can be deferred")
+        repeat = None
+        if "repeat" in rs:
+            rr = rs["repeat"]
+            if not isinstance(rr, dict):
+                raise fail(f"{swhere}.repeat", "must be {min: N, max: N, item: word}")
+            lo, hi = rr.get("min", 0), rr.get("max")
+            if not isinstance(lo, int) or not isinstance(hi, int) or lo < 0 or hi < 1 or lo > hi:
+                raise fail(f"{swhere}.repeat", f"min/max must be whole numbers with 0 <= min <= max, max >= 1 (got {lo!r}, {hi!r})")
+            repeat = Repeat(lo, hi, text(rr, "item", f"{swhere}.repeat"))
+            first = questions[0]
+            if not first.required or first.ask_if or first.type == "photo":
+                raise fail(f"{swhere}.questions[0]", "the first question of a repeat must be required, unconditional and not a photo")
+        compact = rs.get("compact") or []
+        if not isinstance(compact, list) or any(k not in keys for k in compact):
+            raise fail(f"{swhere}.compact", f"must list question keys of this section (known: {', '.join(keys)})")
+        if compact and (compact != keys[:len(compact)] or len(compact) < 2 or any(
+                questions[keys.index(k)].ask_if or questions[keys.index(k)].type == "photo" for k in compact)):
+            raise fail(f"{swhere}.compact", "must list at least two of the section's first questions, in order, "
+                       "without photos or conditional questions")
+        sections.append(
+            Section(
+                key=skey,
+                title=text(rs, "title", swhere),
+                intro=text(rs, "intro", swhere, optional=True),
+                questions=tuple(questions),
+                repeat=repeat,
+                compact=tuple(compact),
+            )
+        )
+    skeys = [s.key for s in sections]
+    dupes = sorted({k for k in skeys if skeys.count(k) > 1})
+    if dupes:
+        raise fail("sections", f"duplicate key {dupes[0]!r}")
+    form_id = raw.get("id")
+    if not isinstance(form_id, str) or not form_id:
+        raise fail("id", "missing form id")
+    title = raw.get("title")
+    if not isinstance(title, str) or not title.strip():
+        raise fail("title", "missing form title")
+    return Form(id=form_id, title=title.strip(), sections=tuple(sections), path=path)

@@ -1,0 +1,254 @@
+"""Read what people type (text, phone, number, date, choice, yes/no) into clean values, or explain what to send.
+
+Pure functions: no I/O. Every error carries a Vietnamese message from conversations.texts.
+"""
+
+import datetime
+import re
+import unicodedata
+from collections.abc import Sequence
+
+import phonenumbers
+
+from conversations import texts
+
+
+class ParseError(ValueError):
+    """A person's answer could not be read; .message is the Vietnamese text telling them what to send instead."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+# --- Text ---------------------------------------------------------------------------------------------
+
+# Zero-width characters, bidi controls, soft hyphen and the Arabic letter mark: invisible, always dropped.
+_INVISIBLE = dict.fromkeys(
+    map(ord, "\u200b\u200c\u200d\u2060\ufeff\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+             "\u2066\u2067\u2068\u2069\u00ad\u061c")
+)
+# Line breaks other than '\n' that become '\n' (multiline) or a space (single line).
+_LINE_BREAKS = re.compile(r"\r\n|[\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def fold(text: str) -> str:
+    """Reduce text to lowercase ASCII-like letters with single spaces, for matching commands and choices."""
+    decomposed = unicodedata.normalize("NFD", clean_text(text, multiline=False))
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.lower().replace("đ", "d").split())
+
+
+def clean_text(raw: str, *, multiline: bool) -> str:
+    """Normalize to NFC, drop invisible and control characters, and tidy whitespace."""
+    text = _LINE_BREAKS.sub("\n", raw.translate(_INVISIBLE))
+    if not multiline:
+        text = text.replace("\n", " ")
+    # Whitespace controls (tab...) become spaces so words do not run together; other controls go away.
+    text = "".join(" " if c != "\n" and c.isspace() else c for c in text)
+    text = "".join(c for c in text if c == "\n" or unicodedata.category(c) != "Cc")
+    text = re.sub(r" {2,}", " ", unicodedata.normalize("NFC", text))
+    if multiline:
+        text = "\n".join(line.rstrip() for line in text.split("\n"))
+        text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip()
+
+
+def _parse_cleaned(raw: str, *, multiline: bool, max_len: int) -> str:
+    text = clean_text(raw, multiline=multiline)
+    if not text:
+        if any(not c.isspace() for c in raw):
+            raise ParseError(texts.TEXT_NOT_PRINTABLE)
+        raise ParseError(texts.EMPTY_ANSWER)
+    if len(text) > max_len:
+        raise ParseError(texts.TEXT_TOO_LONG.format(length=len(text), max_len=max_len))
+    return text
+
+
+def parse_text(raw: str, *, max_len: int = 300) -> str:
+    """Read a one-line text answer."""
+    return _parse_cleaned(raw, multiline=False, max_len=max_len)
+
+
+def parse_long_text(raw: str, *, max_len: int = 3000) -> str:
+    """Read a multi-line text answer, keeping line breaks."""
+    return _parse_cleaned(raw, multiline=True, max_len=max_len)
+
+
+def _require(raw: str) -> str:
+    text = clean_text(raw, multiline=False)
+    if not text:
+        raise ParseError(texts.EMPTY_ANSWER)
+    return text
+
+
+# --- Phone --------------------------------------------------------------------------------------------
+
+# 11-digit mobile prefixes renamed in 2018 -> their 10-digit replacements.
+LEGACY_MOBILE_PREFIXES = {
+    # Viettel
+    "0162": "032", "0163": "033", "0164": "034", "0165": "035",
+    "0166": "036", "0167": "037", "0168": "038", "0169": "039",
+    # MobiFone
+    "0120": "070", "0121": "079", "0122": "077", "0126": "076", "0128": "078",
+    # VinaPhone
+    "0123": "083", "0124": "084", "0125": "085", "0127": "081", "0129": "082",
+    # Vietnamobile
+    "0186": "056", "0188": "058",
+    # Gmobile
+    "0199": "059",
+}
+_PHONE_SEPARATORS = re.compile(r"[ .\-–—()]")
+
+
+def _vn_national(digits: str) -> str:
+    """Turn a separator-free VN number (without country code) into a 10-digit national number if it was legacy."""
+    national = digits if digits.startswith("0") else "0" + digits
+    if len(national) == 11 and national[:4] in LEGACY_MOBILE_PREFIXES:
+        return LEGACY_MOBILE_PREFIXES[national[:4]] + national[4:]
+    return national
+
+
+def parse_phone(raw: str) -> str:
+    """Read a Vietnamese mobile number in any common spelling; return it in E.164 form."""
+    text = unicodedata.normalize("NFKC", _require(raw))
+    compact = _PHONE_SEPARATORS.sub("", text)
+    if not re.fullmatch(r"\+?[0-9]+", compact):
+        raise ParseError(texts.PHONE_INVALID)
+    if compact.startswith("+"):
+        international = compact[1:]
+    elif compact.startswith("00"):
+        international = compact[2:]
+    elif compact.startswith("84") and len(compact) in (11, 12):
+        international = compact
+    else:
+        international = None
+    if international is not None and not international.startswith("84"):
+        try:
+            phonenumbers.parse("+" + international, None)  # a known country code means a foreign number
+        except phonenumbers.NumberParseException:
+            raise ParseError(texts.PHONE_INVALID) from None
+        raise ParseError(texts.PHONE_FOREIGN)
+    if international is not None:
+        rest = international[2:]
+        compact = rest[1:] if rest.startswith("0") else rest  # "+84 (0) 912..."
+    try:
+        number = phonenumbers.parse(_vn_national(compact), "VN")
+    except phonenumbers.NumberParseException:
+        raise ParseError(texts.PHONE_INVALID) from None
+    if not phonenumbers.is_valid_number(number):
+        raise ParseError(texts.PHONE_INVALID)
+    if phonenumbers.region_code_for_number(number) != "VN":
+        raise ParseError(texts.PHONE_FOREIGN)
+    if phonenumbers.number_type(number) != phonenumbers.PhoneNumberType.MOBILE:
+        raise ParseError(texts.PHONE_NOT_MOBILE)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def format_phone(e164: str) -> str:
+    """Show a stored E.164 number the way people read it: "0912 345 678", or international for foreign ones."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    if number.country_code != 84:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    national = "0" + phonenumbers.national_significant_number(number)
+    if len(national) == 10:
+        return f"{national[:4]} {national[4:7]} {national[7:]}"
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+# --- Numbers and dates --------------------------------------------------------------------------------
+
+_INTEGER = re.compile(r"([0-9]{1,3}(?:([., ])[0-9]{3})(?:\2[0-9]{3})*|[0-9]+)")
+
+
+def parse_integer(raw: str, *, minimum: int = 0, maximum: int = 100_000) -> int:
+    """Read a whole non-negative number, allowing thousands separators such as "1.200"."""
+    text = _require(raw)
+    if re.fullmatch(r"[-−–] ?" + _INTEGER.pattern, text):
+        raise ParseError(texts.INTEGER_NEGATIVE)
+    if not _INTEGER.fullmatch(text):
+        raise ParseError(texts.INTEGER_INVALID)
+    value = int(re.sub(r"[^0-9]", "", text))
+    if value > maximum:
+        raise ParseError(texts.INTEGER_TOO_LARGE.format(value=value, maximum=maximum))
+    if value < minimum:
+        raise ParseError(texts.INTEGER_INVALID)
+    return value
+
+
+_DATE = re.compile(r"([0-9]{1,2}) ?[/.\-] ?([0-9]{1,2})(?: ?[/.\-] ?([0-9]{4}|[0-9]{2}))?")
+
+
+def parse_date(raw: str, *, today: datetime.date) -> datetime.date:
+    """Read a day/month[/year] date; a missing year means today's year, a two-digit year means 20yy."""
+    text = _require(raw)
+    match = _DATE.fullmatch(text)
+    if not match:
+        raise ParseError(texts.DATE_INVALID)
+    day, month, year = match.groups()
+    if year is None:
+        full_year = today.year
+    else:
+        full_year = int(year) + (2000 if len(year) == 2 else 0)
+    try:
+        return datetime.date(full_year, int(month), int(day))
+    except ValueError:
+        raise ParseError(texts.DATE_NOT_EXIST.format(raw=text)) from None
+
+
+def format_date(d: datetime.date) -> str:
+    """Show a date as dd/mm/yyyy."""
+    return f"{d.day:02d}/{d.month:02d}/{d.year:04d}"
+
+
+# --- Choices ------------------------------------------------------------------------------------------
+
+_TRAILING_PUNCTUATION = " .,;:!?…"
+
+
+def format_options(options: Sequence[tuple[str, str]]) -> str:
+    """List options as "1 – Nam, 2 – Nữ"."""
+    return ", ".join(f"{i} – {label}" for i, (_, label) in enumerate(options, start=1))
+
+
+def parse_choice(raw: str, options: Sequence[tuple[str, str]]) -> str:
+    """Read a choice by its number or its label (diacritics and case ignored); return the option value."""
+    text = _require(raw)
+    match = re.fullmatch(r"([0-9]+) ?[.)]?", text)
+    if match and 1 <= int(match.group(1)) <= len(options):
+        return options[int(match.group(1)) - 1][0]
+    wanted = fold(text).rstrip(_TRAILING_PUNCTUATION)
+    for value, label in options:
+        if wanted in (fold(label).rstrip(_TRAILING_PUNCTUATION), fold(value)):
+            return value
+    raise ParseError(texts.CHOICE_INVALID.format(options=format_options(options)))
+
+
+_YES = {"co", "c", "yes", "y", "1", "ok", "oke", "okay", "dong y", "co dong y", "vang", "vang co", "da", "da co",
+        "da vang", "u", "uh", "co chu"}
+_NO = {"khong", "k", "ko", "kg", "khg", "kh", "no", "n", "2", "khong dong y", "da khong", "vang khong",
+       "khong co"}
+
+
+def parse_yes_no(raw: str) -> bool:
+    """Read a yes/no answer such as "có", "Không!", "ok" or "1"/"2"."""
+    answer = fold(_require(raw)).rstrip(_TRAILING_PUNCTUATION)
+    answer = answer.removesuffix(" a").rstrip(_TRAILING_PUNCTUATION)  # polite "ạ": "có ạ", "không ạ"
+    if answer in _YES:
+        return True
+    if answer in _NO:
+        return False
+    raise ParseError(texts.YES_NO_INVALID)
+
+
+def split_compact(raw: str) -> list[str]:
+    """Split one message holding several answers: by lines if 2+, else by ';', else by ','."""
+    lines = [line.strip() for line in raw.splitlines() if line.strip()]
+    if len(lines) >= 2:
+        return lines
+    text = lines[0] if lines else ""
+    separator = ";" if ";" in text else ","
+    return [part.strip() for part in text.split(separator) if part.strip()]

@@ -1,0 +1,1 @@
+"""SQLAlchemy 2 async models, plain query functions and Alembic migrations."""
