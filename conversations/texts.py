@@ -162,3 +162,86 @@ MENU_EXPECTS_CHOICE = "Vui lòng chọn một mục trong danh sách."
 MENU_NO_SUCH_SECTION = "Không có mục số {n} (chỉ có 1 đến {count})."
 DELETE_YES = "Xóa"
 DELETE_NO = "Không xóa"
+
+# --- Invites and first contact (the service) ----------------------------------------------------------
+
+PRIVACY_NOTICE = (
+    "Về dữ liệu cá nhân (Nghị định 13/2023/NĐ-CP): trợ lý thu thập họ tên, chức vụ, số di động và ảnh 3x4 của "
+    "nhân sự đơn vị, chỉ để Sở Nội vụ tổng hợp báo cáo, in thẻ, đặt áo và liên hệ công việc; dữ liệu được xóa "
+    "khi kết thúc đợt báo cáo."
+)
+INVITE_PROMPT = (
+    "Chào bạn! Đây là trợ lý của Sở Nội vụ thu thập báo cáo chuẩn bị thành lập Trung tâm hành chính công tỉnh.\n"
+    "Vui lòng gửi mã mời mà Sở Nội vụ đã gửi cho đơn vị bạn (8 ký tự, ví dụ: K7QM-2PXW).\n\n" + PRIVACY_NOTICE
+)
+INVITE_WRONG = (
+    "Mã mời “{code}” không đúng. Vui lòng kiểm tra lại: mã gồm 8 ký tự chữ và số (không có chữ O, I, L và số 0, 1), "
+    "ví dụ: K7QM-2PXW. Nếu chưa có mã, vui lòng liên hệ Sở Nội vụ."
+)
+INVITE_EXPIRED = "Mã mời này đã hết hạn ngày {date}. Vui lòng xin Sở Nội vụ mã mới."
+INVITE_REVOKED = "Mã mời này đã bị thu hồi. Vui lòng xin Sở Nội vụ mã mới."
+INVITE_USED_UP = "Mã mời này đã được dùng đủ {max_uses} lần. Vui lòng xin Sở Nội vụ mã mới."
+INVITE_SLOW_DOWN = "Bạn đã nhập sai mã mời nhiều lần. Vui lòng thử lại sau {minutes} phút."
+BOUND_UNIT = "Xác nhận: bạn là người liên hệ của {unit}."
+BOUND_ADMIN = "Xác nhận: bạn là cán bộ Sở Nội vụ theo dõi đợt báo cáo."
+NO_CAMPAIGN = "Hiện chưa có đợt báo cáo nào đang mở. Vui lòng liên hệ Sở Nội vụ."
+SAVE_FAILED = (
+    "Xin lỗi, hệ thống tạm thời không lưu được câu trả lời của bạn. Vui lòng gửi lại sau ít phút; "
+    "những gì bạn đã gửi trước đó vẫn được giữ nguyên."
+)
+
+# --- Admins (Sở Nội vụ) -------------------------------------------------------------------------------
+
+ADMIN_COMMAND_WORDS = {
+    "status": ["tình hình", "tinhhinh", "trạng thái", "status"],
+    "help": ["trợ giúp", "trogiup", "hướng dẫn", "help", "start"],
+}
+ADMIN_HELP = (
+    "Các lệnh dành cho Sở Nội vụ:\n"
+    "- “tình hình”: tình hình nộp báo cáo của tất cả đơn vị\n"
+    "- “trợ giúp”: xem lại hướng dẫn này"
+)
+STATUS_LABELS = {
+    "not_started": "chưa bắt đầu",
+    "in_progress": "đang nhập",
+    "submitted": "đã nộp",
+    "submitted_late": "nộp muộn",
+}
+STATUS_OVERDUE = "quá hạn"
+STATUS_HEADER = "TÌNH HÌNH NỘP BÁO CÁO – {title}\nHạn nộp: {deadline}. Đã nộp {submitted}/{total} đơn vị."
+STATUS_GROUP = "{label} ({count}):"
+STATUS_LINE = "- {code} {name}{detail}"
+STATUS_SUBMITTED_AT = " – nộp lúc {at}"
+STATUS_LAST_ACTIVITY = " – cập nhật {at}"
+STATUS_NO_CONTACT = " – chưa có người liên hệ"
+
+# --- Terminal demo and command line -------------------------------------------------------------------
+
+DEMO_BANNER = (
+    "Chế độ thử trên máy tính: bạn là người liên hệ của {unit} ({code}). Gõ câu trả lời rồi nhấn Enter; "
+    "với câu hỏi ảnh, gõ đường dẫn tới tệp ảnh. Ctrl+D để thoát; lần sau chạy lại sẽ tiếp tục từ chỗ dừng."
+)
+DEMO_PHOTO_HINT = "(Gõ đường dẫn tới tệp ảnh trên máy, ví dụ: ./anh/le-thi-mai.jpg)"
+DEMO_FILE_NOT_FOUND = "Không đọc được tệp ảnh “{path}”. Vui lòng gõ đúng đường dẫn tới tệp ảnh."
+DEMO_BYE = "Đã lưu. Hẹn gặp lại!"
+CLI_RUN_NO_CHANNEL = (
+    "Chưa cấu hình kênh nào (HCC_ZALO_BOT_TOKEN hoặc HCC_TELEGRAM_TOKEN). "
+    "Để thử ngay trên máy tính, chạy: hcc-bot demo"
+)
+CLI_UNITS_IMPORTED = "Đã nhập {created} đơn vị mới, cập nhật {updated} đơn vị từ {path}."
+CLI_UNIT_UNKNOWN = "Không có đơn vị mã “{code}”. Xem danh sách: hcc-bot units list"
+CLI_INVITE_CREATED = "Mã mời cho {who}: {code} (hết hạn {expires}, dùng được {max_uses} lần)."
+CLI_INVITE_ADMIN = "cán bộ Sở Nội vụ (quản trị)"
+CLI_INVITE_REVOKED = "Đã thu hồi mã mời {code}."
+CLI_INVITE_NOT_FOUND = "Không có mã mời “{code}”."
+CLI_CAMPAIGN_CREATED = "Đã tạo đợt báo cáo #{id}: {title}, hạn nộp {deadline}."
+CLI_CAMPAIGN_NONE = "Chưa có đợt báo cáo nào. Tạo mới: hcc-bot campaign create --title \"...\" --deadline \"28/03/2017 16:30\""
+CLI_CAMPAIGN_SHOW = "Đợt báo cáo #{id}: {title}\nVăn bản: {doc_ref}\nHạn nộp: {deadline}\nBiểu mẫu: {form_id}"
+CLI_DEADLINE_INVALID = "Hạn nộp “{value}” chưa đúng: cần dạng \"dd/mm/yyyy HH:MM\", ví dụ \"28/03/2017 16:30\"."
+CLI_REOPENED = "Đã mở lại báo cáo của {unit}: đơn vị có thể sửa và nộp lại sau hạn."
+CLI_CLOSED = "Đã khóa lại báo cáo của {unit}."
+CLI_CONFIG_ERROR = "Lỗi cấu hình: {problem}"
+CLI_FORM_ERROR = "Lỗi tệp biểu mẫu: {problem}"
+CLI_DATABASE_ERROR = "Lỗi cơ sở dữ liệu: {problem}"
+DEFAULT_CAMPAIGN_TITLE = "Báo cáo tiến độ triển khai thành lập Trung tâm hành chính công tỉnh"
+DEFAULT_CAMPAIGN_DOC_REF = "V/v chuẩn bị nội dung chi tiết triển khai thành lập Trung tâm hành chính công tỉnh"
