@@ -1,0 +1,33 @@
+"""First start: the sample units and a campaign, so that `hcc-bot demo` works on an empty database."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from conversations import texts
+from conversations.answers import LOCAL_TZ
+from conversations.form import Form
+from storage import queries as q
+from storage.db import Database
+from storage.models import Campaign
+
+DEFAULT_DEADLINE_TIME = time(16, 30)
+
+
+def default_deadline(now: datetime) -> datetime:
+    """16:30 (Asia/Ho_Chi_Minh) three days after `now`."""
+    day = now.astimezone(LOCAL_TZ).date() + timedelta(days=3)
+    return datetime.combine(day, DEFAULT_DEADLINE_TIME, tzinfo=LOCAL_TZ)
+
+
+async def ensure_units_and_campaign(db: Database, form: Form, now: datetime) -> Campaign:
+    """Import the sample units when there are none and create the seed's campaign when there is none."""
+    async with db.transaction() as s:
+        if not await q.list_units(s, active_only=False):
+            await q.upsert_units(s, q.read_units_csv(q.SAMPLE_UNITS_CSV), now=now)
+        campaign = await q.current_campaign(s)
+        if campaign is None:
+            campaign = await q.create_campaign(
+                s, title=texts.DEFAULT_CAMPAIGN_TITLE, deadline_at=default_deadline(now), form_id=form.id,
+                doc_ref=texts.DEFAULT_CAMPAIGN_DOC_REF, now=now)
+        return campaign

@@ -1,0 +1,229 @@
+"""The `hcc-bot` command line: demo, run, units, invite, campaign, status, reopen."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from bot.bootstrap import ensure_units_and_campaign
+from bot.service import Service, status_rows, utc_now
+from bot.settings import SETTINGS_HELP, ConfigError, Settings, load_settings
+from bot.terminal import run_demo
+from conversations import texts
+from conversations.answers import LOCAL_TZ, format_datetime
+from conversations.form import FormError, load_form
+from storage import queries as q
+from storage.db import Database, DatabaseUnavailable, open_database
+
+DEMO_UNIT = "STP"
+
+
+class CommandError(Exception):
+    """A mistake in a command's arguments or data: one line for the operator, exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hcc-bot",
+        description="Zalo/Telegram bot thu thập báo cáo thành lập Trung tâm hành chính công tỉnh.",
+        epilog="Settings (environment or .env): " + "; ".join(f"{k}: {v}" for k, v in SETTINGS_HELP.items()),
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="chat in the terminal as a contact of a sample unit (no token needed)")
+    demo.add_argument("--unit", default=DEMO_UNIT, help=f"unit code (default {DEMO_UNIT})")
+
+    sub.add_parser("run", help="start every channel whose token is set")
+
+    units = sub.add_parser("units", help="import or list units").add_subparsers(dest="action", required=True)
+    imp = units.add_parser("import", help="import or update units from a CSV file with columns code,name")
+    imp.add_argument("file", type=Path)
+    lst = units.add_parser("list", help="list units")
+    lst.add_argument("--json", action="store_true")
+
+    invite = sub.add_parser("invite", help="print an invite code for a unit (or --admin)")
+    invite.add_argument("unit", nargs="?", help="unit code")
+    invite.add_argument("--admin", action="store_true", help="an invite for a Sở Nội vụ officer")
+    invite.add_argument("--days", type=int, default=14, help="valid for this many days (default 14)")
+    invite.add_argument("--uses", type=int, default=None, help="how many people may use it (default 3, admin 1)")
+    invite.add_argument("--revoke", metavar="CODE", help="revoke an invite code")
+    invite.add_argument("--json", action="store_true")
+
+    campaign = sub.add_parser("campaign", help="create or show the data call").add_subparsers(dest="action", required=True)
+    create = campaign.add_parser("create", help="create a campaign")
+    create.add_argument("--title", required=True)
+    create.add_argument("--deadline", required=True, help='"dd/mm/yyyy HH:MM", Asia/Ho_Chi_Minh')
+    create.add_argument("--doc-ref", default=None, help="the letter's number and date")
+    show = campaign.add_parser("show", help="show the current campaign")
+    show.add_argument("--json", action="store_true")
+
+    status = sub.add_parser("status", help="each unit's state in the current campaign")
+    status.add_argument("--json", action="store_true")
+
+    reopen = sub.add_parser("reopen", help="let a unit edit and submit after the deadline")
+    reopen.add_argument("unit")
+    reopen.add_argument("--close", action="store_true", help="make it read-only again")
+    return parser
+
+
+def parse_deadline(value: str) -> datetime:
+    """'28/03/2017 16:30' in Asia/Ho_Chi_Minh as an aware datetime."""
+    try:
+        return datetime.strptime(value.strip(), "%d/%m/%Y %H:%M").replace(tzinfo=LOCAL_TZ)
+    except ValueError:
+        raise CommandError(texts.CLI_DEADLINE_INVALID.format(value=value)) from None
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.astimezone(LOCAL_TZ).isoformat() if dt else None
+
+
+def _print_json(data) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    form = load_form(settings.form_path)
+    db = await open_database(settings.database_url)
+    try:
+        now = utc_now()
+        bootstrap = not (args.command == "units" and args.action == "import") and \
+            not (args.command == "campaign" and args.action == "create")
+        if bootstrap:
+            await ensure_units_and_campaign(db, form, now)
+        service = Service(db, form, settings.photos_dir)
+        if args.command == "demo":
+            await run_demo(service, args.unit, sys.stdin, sys.stdout)
+            return 0
+        if args.command == "run":
+            if not settings.zalo_token and not settings.telegram_token:
+                print(texts.CLI_RUN_NO_CHANNEL)
+                return 2
+            print(texts.CLI_RUN_NO_CHANNEL)
+            return 2
+        return await _admin_command(args, db, form, now)
+    finally:
+        await db.dispose()
+
+
+async def _admin_command(args: argparse.Namespace, db: Database, form, now: datetime) -> int:
+    async with db.transaction() as s:
+        if args.command == "units" and args.action == "import":
+            try:
+                rows = q.read_units_csv(args.file)
+            except (OSError, ValueError) as exc:
+                raise CommandError(str(exc)) from None
+            created, updated = await q.upsert_units(s, rows, now=now)
+            print(texts.CLI_UNITS_IMPORTED.format(created=created, updated=updated, path=args.file))
+        elif args.command == "units":
+            units = await q.list_units(s)
+            if args.json:
+                _print_json([{"code": u.code, "name": u.name} for u in units])
+            else:
+                for u in units:
+                    print(f"{u.code:<10} {u.name}")
+        elif args.command == "invite":
+            return await _invite(s, args, now)
+        elif args.command == "campaign" and args.action == "create":
+            campaign = await q.create_campaign(s, title=args.title, deadline_at=parse_deadline(args.deadline),
+                                               form_id=form.id, doc_ref=args.doc_ref, now=now)
+            print(texts.CLI_CAMPAIGN_CREATED.format(id=campaign.id, title=campaign.title,
+                                                    deadline=format_datetime(campaign.deadline_at)))
+        elif args.command == "campaign":
+            campaign = await q.current_campaign(s)
+            if campaign is None:
+                raise CommandError(texts.CLI_CAMPAIGN_NONE)
+            if args.json:
+                _print_json({"id": campaign.id, "title": campaign.title, "doc_ref": campaign.doc_ref,
+                             "deadline_at": _iso(campaign.deadline_at), "form_id": campaign.form_id})
+            else:
+                print(texts.CLI_CAMPAIGN_SHOW.format(id=campaign.id, title=campaign.title, doc_ref=campaign.doc_ref or "–",
+                                                     deadline=format_datetime(campaign.deadline_at), form_id=campaign.form_id))
+        elif args.command == "status":
+            campaign = await q.current_campaign(s)
+            rows = await status_rows(s, campaign)
+            if args.json:
+                overdue = now > campaign.deadline_at
+                _print_json({"campaign": {"id": campaign.id, "title": campaign.title,
+                                          "deadline_at": _iso(campaign.deadline_at)},
+                             "units": [{**r, "submitted_at": _iso(r["submitted_at"]),
+                                        "last_activity_at": _iso(r["last_activity_at"]),
+                                        "overdue": overdue and r["status"] in ("not_started", "in_progress")}
+                                       for r in rows]})
+            else:
+                print(texts.STATUS_HEADER.format(
+                    title=campaign.title, deadline=format_datetime(campaign.deadline_at),
+                    submitted=sum(r["status"] in ("submitted", "submitted_late") for r in rows), total=len(rows)))
+                for r in rows:
+                    when = r["submitted_at"] or r["last_activity_at"]
+                    print(f"{r['code']:<10} {texts.STATUS_LABELS[r['status']]:<14} "
+                          f"{format_datetime(when) if when else '':<22} {r['name']}")
+        elif args.command == "reopen":
+            unit = await q.get_unit_by_code(s, args.unit)
+            if unit is None:
+                raise CommandError(texts.CLI_UNIT_UNKNOWN.format(code=args.unit))
+            campaign = await q.current_campaign(s)
+            report = await q.get_or_create_report(s, campaign_id=campaign.id, unit_id=unit.id, now=now, for_update=True)
+            report.reopened = not args.close
+            await q.add_audit(s, at=now, action="close" if args.close else "reopen", report_id=report.id)
+            print((texts.CLI_CLOSED if args.close else texts.CLI_REOPENED).format(unit=unit.name))
+    return 0
+
+
+async def _invite(s, args: argparse.Namespace, now: datetime) -> int:
+    if args.revoke:
+        if not await q.revoke_invite(s, args.revoke, now=now):
+            raise CommandError(texts.CLI_INVITE_NOT_FOUND.format(code=args.revoke))
+        print(texts.CLI_INVITE_REVOKED.format(code=q.normalize_invite_code(args.revoke)))
+        return 0
+    if args.admin == bool(args.unit):
+        raise CommandError("invite: give a unit code, or --admin (not both)")
+    if args.days < 1 or (args.uses is not None and args.uses < 1):
+        raise CommandError("invite: --days and --uses must be at least 1")
+    unit = None
+    if args.unit:
+        unit = await q.get_unit_by_code(s, args.unit)
+        if unit is None:
+            raise CommandError(texts.CLI_UNIT_UNKNOWN.format(code=args.unit))
+    uses = args.uses or (1 if args.admin else 3)
+    invite = await q.create_invite(s, unit_id=unit.id if unit else None, role="admin" if args.admin else "unit",
+                                   expires_at=now + timedelta(days=args.days), max_uses=uses, now=now)
+    shown = f"{invite.code[:4]}-{invite.code[4:]}"
+    if args.json:
+        _print_json({"code": invite.code, "display_code": shown, "role": invite.role,
+                     "unit_code": unit.code if unit else None, "unit_name": unit.name if unit else None,
+                     "expires_at": _iso(invite.expires_at), "max_uses": invite.max_uses})
+    else:
+        who = f"{unit.name} ({unit.code})" if unit else texts.CLI_INVITE_ADMIN
+        print(texts.CLI_INVITE_CREATED.format(who=who, code=shown, expires=format_datetime(invite.expires_at),
+                                              max_uses=invite.max_uses))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `hcc-bot` console script and `python -m bot`."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings()
+        return asyncio.run(_run(args, settings))
+    except ConfigError as exc:
+        print(texts.CLI_CONFIG_ERROR.format(problem=exc), file=sys.stderr)
+    except FormError as exc:
+        print(texts.CLI_FORM_ERROR.format(problem=exc), file=sys.stderr)
+    except DatabaseUnavailable as exc:
+        print(texts.CLI_DATABASE_ERROR.format(problem=exc), file=sys.stderr)
+    except (CommandError, LookupError) as exc:
+        print(exc.args[0] if exc.args else exc, file=sys.stderr)
+    except KeyboardInterrupt:
+        return 130
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,277 @@
+"""The service: one person's event in, the replies out, with the database as the single source of truth.
+
+For each event (design.md, "Functional core, imperative shell"): one transaction; the unit's report row
+locked (FOR UPDATE on PostgreSQL; SQLite has one writer, serialised in-process); a repeated platform event
+id is skipped; state loaded, the engine run, the answers that changed and the new cursor written, the event
+id recorded, committed; only then are the replies returned for the channel to send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from bot.photos import PhotoRejected, StoredPhoto, store_photo
+from conversations import engine, texts
+from conversations.answers import LOCAL_TZ, format_datetime
+from conversations.engine import Reply, ReportInfo, State
+from conversations.form import Form
+from conversations.parsers import fold
+from storage import queries as q
+from storage.db import Database, DatabaseUnavailable
+from storage.models import Campaign, Contact
+
+log = logging.getLogger(__name__)
+
+INVITE_CODE_RE = re.compile(r"^[A-Z0-9]{8}$")
+FREE_INVITE_ATTEMPTS = 5  # wrong codes before a person has to wait
+MAX_INVITE_LOCK = timedelta(hours=1)
+ADMIN_COMMANDS = {name: {fold(w) for w in words} for name, words in texts.ADMIN_COMMAND_WORDS.items()}
+
+
+def utc_now() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One thing a person did on a channel, already turned into plain values by the channel adapter."""
+
+    channel: str
+    user_id: str
+    chat_id: str
+    event_id: str  # the platform's id for this update; a repeat of it changes nothing
+    display_name: str | None = None
+    text: str | None = None
+    pick: str | None = None  # the value of a pressed button
+    photo: bytes | None = None
+    photo_error: str | None = None  # a photo the channel could not fetch (too big, timed out), in Vietnamese
+    unsupported: str | None = None  # "sticker", "voice", ...
+    start: bool = False  # the person opened the chat with no text (or the demo started)
+
+
+class Service:
+    """Runs the engine for one event at a time around a database transaction."""
+
+    def __init__(self, db: Database, form: Form, photos_dir: Path, clock: Callable[[], datetime] = utc_now):
+        self.db = db
+        self.form = form
+        self.photos_dir = photos_dir
+        self.clock = clock
+
+    async def handle(self, inbound: Inbound) -> list[Reply] | None:
+        """Process one event; the replies to send, or None when the event was already processed."""
+        stored: StoredPhoto | None = None
+        refused = inbound.photo_error
+        if inbound.photo is not None:
+            try:
+                # Pillow work runs off the event loop; the files are content-addressed, so a retry is harmless.
+                stored = await asyncio.to_thread(store_photo, self.photos_dir, inbound.photo)
+            except PhotoRejected as exc:
+                refused = exc.message
+        try:
+            async with self.db.transaction() as s:
+                return await self._handle(s, inbound, stored, refused)
+        except IntegrityError:
+            # The same event committed by a concurrent worker between our check and our commit.
+            log.info("duplicate event %s:%s skipped at commit", inbound.channel, inbound.event_id)
+            return None
+        except (OperationalError, DBAPIError, DatabaseUnavailable, OSError, ConnectionError) as exc:
+            log.error("cannot save event %s:%s: %s", inbound.channel, inbound.event_id, type(exc).__name__)
+            return [Reply(texts.SAVE_FAILED)]
+
+    async def _handle(self, s, inbound: Inbound, stored: StoredPhoto | None, refused: str | None) -> list[Reply] | None:
+        now = self.clock()
+        if await q.is_event_processed(s, inbound.channel, inbound.event_id):
+            return None
+        contact = await q.get_or_create_contact(
+            s, channel=inbound.channel, platform_user_id=inbound.user_id, chat_id=inbound.chat_id,
+            display_name=inbound.display_name, now=now)
+        notes: list[str] = []
+        event: engine.Event | None = None
+        code = _start_code(inbound.text)
+        if contact.role is None or code:
+            outcome = await self._try_invite(s, contact, inbound, code, now)
+            if isinstance(outcome, list):
+                await q.record_event(s, inbound.channel, inbound.event_id, at=now)
+                return outcome
+            notes += [outcome] if outcome else []
+            event = engine.Start()
+        campaign = await q.current_campaign(s)
+        if contact.role == "admin":
+            replies = [Reply("\n\n".join([*notes, await self._admin(s, campaign, inbound, now)]))]
+        elif campaign is None:
+            replies = [Reply("\n\n".join([*notes, texts.NO_CAMPAIGN]))]
+        else:
+            if event is None:
+                event = await self._event(s, inbound, stored, refused, contact, campaign, now)
+            replies = await self._run_engine(s, contact, campaign, event, now)
+            if notes:
+                replies[0] = Reply("\n\n".join([*notes, replies[0].text]), replies[0].options, replies[0].expects_photo)
+        await q.record_event(s, inbound.channel, inbound.event_id, at=now)
+        return replies
+
+    async def _event(self, s, inbound, stored, refused, contact, campaign, now) -> engine.Event:
+        if stored is not None:
+            report = await q.get_or_create_report(s, campaign_id=campaign.id, unit_id=contact.unit_id, now=now)
+            photo = await q.add_photo(
+                s, report_id=report.id, contact_id=contact.id, sha256=stored.sha256,
+                original_path=str(stored.original_path), processed_path=str(stored.processed_path),
+                width=stored.width, height=stored.height, at=now)
+            return engine.Photo(photo.id)
+        if refused is not None:
+            return engine.PhotoRefused(refused)
+        if inbound.pick is not None:
+            return engine.Pick(inbound.pick)
+        if inbound.text is not None and inbound.text.strip():
+            return engine.Text(inbound.text)
+        if inbound.start:
+            return engine.Start()
+        return engine.Unsupported(inbound.unsupported or "")
+
+    async def _run_engine(self, s, contact: Contact, campaign: Campaign, event: engine.Event, now: datetime) -> list[Reply]:
+        report = await q.get_or_create_report(s, campaign_id=campaign.id, unit_id=contact.unit_id, now=now,
+                                              for_update=True)
+        unit = await q.get_unit(s, contact.unit_id)
+        answers = await q.load_answers(s, report.id)
+        conversation = await q.get_or_create_conversation(s, contact_id=contact.id, campaign_id=campaign.id, now=now)
+        changed_since_submit = False
+        if report.status in (engine.SUBMITTED, engine.SUBMITTED_LATE):
+            versions = await q.list_report_versions(s, report.id)
+            changed_since_submit = bool(versions) and versions[-1].answers != answers
+        info = ReportInfo(unit_name=unit.name, deadline_at=campaign.deadline_at, status=report.status,
+                          submitted_at=report.submitted_at, reopened=report.reopened,
+                          changed_since_submit=changed_since_submit)
+        state = State(answers=answers, report=info, cursor=conversation.cursor or {})
+        new, replies = engine.step(self.form, state, event, now)
+        changes = await q.save_answer_changes(s, report_id=report.id, contact_id=contact.id, before=answers,
+                                              after=new.answers, at=now)
+        if changes:
+            report.last_activity_at = now
+        if new.report.status != report.status:
+            report.status = new.report.status
+        if new.report.submitted_at != report.submitted_at:
+            report.submitted_at = new.report.submitted_at
+            await q.add_report_version(s, report_id=report.id, answers=new.answers, contact_id=contact.id, at=now,
+                                       late=new.report.status == engine.SUBMITTED_LATE)
+            await q.add_audit(s, at=now, action="submit", contact_id=contact.id, report_id=report.id)
+        report.updated_at = now
+        await q.save_cursor(s, conversation, dict(new.cursor), now=now)
+        return replies
+
+    async def _try_invite(self, s, contact: Contact, inbound: Inbound, code: str | None, now: datetime) -> list[Reply] | str:
+        """Bind the person with an invite code: a note to say before the first question, or replies to send."""
+        if contact.invite_locked_until is not None and contact.invite_locked_until > now:
+            minutes = max(1, int((contact.invite_locked_until - now).total_seconds() // 60) + 1)
+            return [Reply(texts.INVITE_SLOW_DOWN.format(minutes=minutes))]
+        candidate = code if code is not None else q.normalize_invite_code(inbound.text or "")
+        if code is None and not _looks_like_code(candidate):
+            # A greeting, a photo or a sticker: explain instead of counting a wrong code.
+            return [Reply(texts.INVITE_PROMPT)]
+        invite = await q.find_invite(s, candidate) if INVITE_CODE_RE.match(candidate) else None
+        if invite is None:
+            contact.invite_failures += 1
+            over = contact.invite_failures - FREE_INVITE_ATTEMPTS
+            if over >= 0:
+                contact.invite_locked_until = now + min(timedelta(minutes=2 ** over), MAX_INVITE_LOCK)
+            await q.add_audit(s, at=now, action="invite_wrong", contact_id=contact.id)
+            shown = (inbound.text or "").strip()[:20]
+            return [Reply(texts.INVITE_WRONG.format(code=shown))]
+        if invite.revoked_at is not None:
+            return [Reply(texts.INVITE_REVOKED)]
+        if invite.expires_at <= now:
+            return [Reply(texts.INVITE_EXPIRED.format(date=invite.expires_at.astimezone(LOCAL_TZ).strftime("%d/%m/%Y")))]
+        if invite.uses >= invite.max_uses:
+            return [Reply(texts.INVITE_USED_UP.format(max_uses=invite.max_uses))]
+        if contact.role == invite.role and contact.unit_id == invite.unit_id:
+            return ""  # already bound by this code: just resume
+        invite.uses += 1
+        contact.role = invite.role
+        contact.unit_id = invite.unit_id
+        contact.invite_failures = 0
+        contact.invite_locked_until = None
+        await q.add_audit(s, at=now, action="bind", contact_id=contact.id, new={"invite": invite.id, "role": invite.role})
+        if invite.role == "admin":
+            return texts.BOUND_ADMIN
+        unit = await q.get_unit(s, invite.unit_id)
+        return texts.BOUND_UNIT.format(unit=unit.name)
+
+    async def _admin(self, s, campaign: Campaign | None, inbound: Inbound, now: datetime) -> str:
+        words = fold(inbound.text or "").removeprefix("/")
+        if campaign is not None and words in ADMIN_COMMANDS["status"]:
+            return await status_text(s, campaign, now)
+        if campaign is None:
+            return texts.NO_CAMPAIGN
+        return texts.ADMIN_HELP
+
+
+def _start_code(text: str | None) -> str | None:
+    """The invite code of `/start CODE` (a Telegram deep link), if any."""
+    if not text:
+        return None
+    parts = text.strip().split()
+    if len(parts) == 2 and parts[0].lower().split("@")[0] == "/start":
+        return q.normalize_invite_code(parts[1])
+    return None
+
+
+def _looks_like_code(candidate: str) -> bool:
+    """Whether a message was probably an attempt at a code: 6 to 12 letters and digits, with a digit."""
+    return 6 <= len(candidate) <= 12 and candidate.isascii() and candidate.isalnum() and \
+        any(c.isdigit() for c in candidate)
+
+
+async def status_rows(s, campaign: Campaign) -> list[dict]:
+    """One dict per active unit: code, name, status, submitted_at, last_activity_at, contacts."""
+    rows = []
+    contacts = await q.list_contacts(s)
+    by_unit: dict[int, int] = {}
+    for c in contacts:
+        if c.role == "unit" and c.unit_id is not None:
+            by_unit[c.unit_id] = by_unit.get(c.unit_id, 0) + 1
+    for unit, report in await q.reports_by_unit(s, campaign.id):
+        rows.append({
+            "code": unit.code,
+            "name": unit.name,
+            "status": report.status if report else engine.NOT_STARTED,
+            "submitted_at": report.submitted_at if report else None,
+            "last_activity_at": report.last_activity_at if report else None,
+            "contacts": by_unit.get(unit.id, 0),
+        })
+    return rows
+
+
+async def status_text(s, campaign: Campaign, now: datetime) -> str:
+    """The department's view of who has not started, who is typing, who submitted, who is late."""
+    rows = await status_rows(s, campaign)
+    overdue = now > campaign.deadline_at
+    submitted = sum(1 for r in rows if r["status"] in (engine.SUBMITTED, engine.SUBMITTED_LATE))
+    lines = [texts.STATUS_HEADER.format(title=campaign.title, deadline=format_datetime(campaign.deadline_at),
+                                        submitted=submitted, total=len(rows))]
+    for status in (engine.NOT_STARTED, engine.IN_PROGRESS, engine.SUBMITTED_LATE, engine.SUBMITTED):
+        group = [r for r in rows if r["status"] == status]
+        if not group:
+            continue
+        label = texts.STATUS_LABELS[status]
+        if overdue and status in (engine.NOT_STARTED, engine.IN_PROGRESS):
+            label = f"{label}, {texts.STATUS_OVERDUE}"
+        lines.append("")
+        lines.append(texts.STATUS_GROUP.format(label=label.capitalize(), count=len(group)))
+        for r in group:
+            detail = ""
+            if r["submitted_at"]:
+                detail = texts.STATUS_SUBMITTED_AT.format(at=format_datetime(r["submitted_at"]))
+            elif r["last_activity_at"]:
+                detail = texts.STATUS_LAST_ACTIVITY.format(at=format_datetime(r["last_activity_at"]))
+            if not r["contacts"]:
+                detail += texts.STATUS_NO_CONTACT
+            lines.append(texts.STATUS_LINE.format(code=r["code"], name=r["name"], detail=detail))
+    return "\n".join(lines)
