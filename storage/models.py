@@ -1,0 +1,212 @@
+"""Database tables as SQLAlchemy 2 typed declarative models (plain foreign keys, no relationships)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# Fixed constraint names, so the hand-written migrations can name (and later alter) the same objects.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored in UTC; naive datetimes are refused, results are always aware UTC."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}")
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} refused: pass an aware datetime")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:  # SQLite keeps no offset; everything it holds was written as UTC
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    """Declarative base: every datetime column is a UTCDateTime."""
+
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+class Campaign(Base):
+    """One reporting round: a request (official letter) with a deadline and the form to fill."""
+
+    __tablename__ = "campaign"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(500))
+    doc_ref: Mapped[str | None] = mapped_column(sa.String(200))
+    deadline_at: Mapped[datetime]
+    form_id: Mapped[str] = mapped_column(sa.String(100))
+    created_at: Mapped[datetime]
+
+
+class Unit(Base):
+    """An addressee of the request (a department or agency of the province)."""
+
+    __tablename__ = "unit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(300))
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    created_at: Mapped[datetime]
+
+
+class Contact(Base):
+    """A person on one channel; bound to a unit (or as admin) once they redeem an invite."""
+
+    __tablename__ = "contact"
+    __table_args__ = (sa.UniqueConstraint("channel", "platform_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(sa.String(16))
+    platform_user_id: Mapped[str] = mapped_column(sa.String(128))
+    chat_id: Mapped[str] = mapped_column(sa.String(128))
+    display_name: Mapped[str | None] = mapped_column(sa.String(200))
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"), index=True)
+    role: Mapped[str | None] = mapped_column(sa.String(16))
+    invite_failures: Mapped[int] = mapped_column(default=0, server_default=sa.text("0"))
+    invite_locked_until: Mapped[datetime | None]
+    blocked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime | None]
+
+
+class Invite(Base):
+    """A short code that binds a contact to a unit (or makes them an admin)."""
+
+    __tablename__ = "invite"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"))
+    role: Mapped[str] = mapped_column(sa.String(16))
+    expires_at: Mapped[datetime]
+    max_uses: Mapped[int]
+    uses: Mapped[int] = mapped_column(default=0, server_default=sa.text("0"))
+    revoked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class Report(Base):
+    """The report of one unit for one campaign."""
+
+    __tablename__ = "report"
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"))
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"))
+    status: Mapped[str] = mapped_column(
+        sa.String(20), default="not_started", server_default="not_started"
+    )
+    submitted_at: Mapped[datetime | None]
+    reopened: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    last_activity_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Answer(Base):
+    """One answered field of a report, keyed like "reporter.name" or "main_staff[3].phone"."""
+
+    __tablename__ = "answer"
+    __table_args__ = (sa.UniqueConstraint("report_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(sa.ForeignKey("report.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(sa.String(200))
+    value: Mapped[Any | None] = mapped_column(sa.JSON)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[int | None] = mapped_column(sa.ForeignKey("contact.id"))
+
+
+class ReportVersion(Base):
+    """A frozen copy of all answers, taken at each submission."""
+
+    __tablename__ = "report_version"
+    __table_args__ = (sa.UniqueConstraint("report_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(sa.ForeignKey("report.id"))
+    version: Mapped[int]
+    answers: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    submitted_at: Mapped[datetime]
+    submitted_by: Mapped[int | None] = mapped_column(sa.ForeignKey("contact.id"))
+    late: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+
+
+class Conversation(Base):
+    """Where one contact is in the form of one campaign: the engine's cursor."""
+
+    __tablename__ = "conversation"
+    __table_args__ = (sa.UniqueConstraint("contact_id", "campaign_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contact.id"))
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"))
+    cursor: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    updated_at: Mapped[datetime]
+
+
+class Photo(Base):
+    """A received photo: the original as sent and the processed copy used in exports."""
+
+    __tablename__ = "photo"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int | None] = mapped_column(sa.ForeignKey("report.id"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contact.id"))
+    sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
+    original_path: Mapped[str] = mapped_column(sa.String(500))
+    processed_path: Mapped[str] = mapped_column(sa.String(500))
+    width: Mapped[int]
+    height: Mapped[int]
+    created_at: Mapped[datetime]
+
+
+class ProcessedEvent(Base):
+    """A platform event already handled, so a repeated delivery is skipped."""
+
+    __tablename__ = "processed_event"
+
+    channel: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    event_id: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    processed_at: Mapped[datetime]
+
+
+class AuditLog(Base):
+    """Who changed what and when: one row per changed answer or administrative action."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    contact_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contact.id"))
+    report_id: Mapped[int | None] = mapped_column(sa.ForeignKey("report.id"), index=True)
+    action: Mapped[str] = mapped_column(sa.String(40))
+    key: Mapped[str | None] = mapped_column(sa.String(200))
+    old: Mapped[Any | None] = mapped_column(sa.JSON)
+    new: Mapped[Any | None] = mapped_column(sa.JSON)
