@@ -224,9 +224,8 @@ def _start_code(text: str | None) -> str | None:
 
 
 def _looks_like_code(candidate: str) -> bool:
-    """Whether a message was probably an attempt at a code: 6 to 12 letters and digits, with a digit."""
-    return 6 <= len(candidate) <= 12 and candidate.isascii() and candidate.isalnum() and \
-        any(c.isdigit() for c in candidate)
+    """Whether a message was probably an attempt at a code: 6 to 12 plain letters and digits."""
+    return 6 <= len(candidate) <= 12 and candidate.isascii() and candidate.isalnum()
 
 
 async def status_rows(s, campaign: Campaign) -> list[dict]:

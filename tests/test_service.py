@@ -1,0 +1,261 @@
+"""The service over real SQLite and PostgreSQL: invites, durability, duplicates, concurrency, photos, admins."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import itertools
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from PIL import Image
+
+from bot.bootstrap import ensure_units_and_campaign
+from bot.service import Inbound, Service
+from conversations import texts
+from conversations.form import load_form
+from storage import queries as q
+from storage.db import Database, open_database
+
+FORM = load_form()
+NOW = datetime(2017, 3, 27, 2, 0, tzinfo=timezone.utc)  # 09:00 the day before the deadline
+DEADLINE = datetime(2017, 3, 28, 9, 30, tzinfo=timezone.utc)  # 16:30 Asia/Ho_Chi_Minh
+_ids = itertools.count(1)
+
+
+class Clock:
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def setup(db: Database) -> None:
+    await ensure_units_and_campaign(db, FORM, NOW)
+    async with db.transaction() as s:
+        campaign = await q.current_campaign(s)
+        campaign.deadline_at = DEADLINE
+
+
+async def invite(db: Database, unit: str | None, *, days: int = 7, uses: int = 3) -> str:
+    async with db.transaction() as s:
+        unit_id = (await q.get_unit_by_code(s, unit)).id if unit else None
+        created = await q.create_invite(s, unit_id=unit_id, role="unit" if unit else "admin",
+                                        expires_at=NOW + timedelta(days=days), max_uses=uses, now=NOW)
+        return created.code
+
+
+def make_service(db: Database, tmp_path: Path, clock: Clock | None = None) -> Service:
+    return Service(db, FORM, tmp_path / "photos", clock or Clock(NOW))
+
+
+async def say(service: Service, user: str, text: str | None = None, *, event_id: str | None = None, **kw) -> str | None:
+    """Send one message from `user`; the bot's reply text, or None when nothing is sent."""
+    inbound = Inbound(channel="test", user_id=user, chat_id=user, event_id=event_id or f"e{next(_ids)}",
+                      text=text, **kw)
+    replies = await service.handle(inbound)
+    return None if replies is None else "\n".join(r.text for r in replies)
+
+
+async def answers_of(db: Database, unit: str) -> dict:
+    async with db.transaction() as s:
+        campaign = await q.current_campaign(s)
+        unit_row = await q.get_unit_by_code(s, unit)
+        report = await q.get_or_create_report(s, campaign_id=campaign.id, unit_id=unit_row.id, now=NOW)
+        return await q.load_answers(s, report.id)
+
+
+def jpeg(width: int = 600, height: int = 800) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (120, 160, 200)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+async def test_invite__stranger_says_hello__asked_for_an_invite_code(db, tmp_path):
+    await setup(db)
+    assert texts.INVITE_PROMPT == await say(make_service(db, tmp_path), "u1", "Xin chào")
+
+
+async def test_invite__valid_code__bound_and_asked_the_first_question(db, tmp_path):
+    await setup(db)
+    code = await invite(db, "STP")
+    reply = await say(make_service(db, tmp_path), "u1", code.lower()[:4] + "-" + code.lower()[4:])
+    assert reply.startswith(texts.BOUND_UNIT.format(unit="Sở Tư pháp"))
+    assert "Họ và tên của bạn (người điền báo cáo)?" in reply
+
+
+async def test_invite__deep_link_start_code__bound(db, tmp_path):
+    await setup(db)
+    code = await invite(db, "CAT")
+    reply = await say(make_service(db, tmp_path), "u1", f"/start {code}")
+    assert reply.startswith(texts.BOUND_UNIT.format(unit="Công an tỉnh"))
+
+
+async def test_invite__wrong_codes__refused_then_slowed_down(db, tmp_path):
+    await setup(db)
+    service = make_service(db, tmp_path)
+    replies = [await say(service, "u1", f"ABCD234{n}") for n in range(2, 9)]
+    assert texts.INVITE_WRONG.format(code="ABCD2342") == replies[0]
+    assert texts.INVITE_SLOW_DOWN.format(minutes=2) == replies[-1]
+    code = await invite(db, "STP")
+    assert texts.INVITE_SLOW_DOWN.format(minutes=2) == await say(service, "u1", code)
+
+
+@pytest.mark.parametrize(("days", "uses", "revoke", "expected"), [
+    (-1, 3, False, texts.INVITE_EXPIRED.format(date="26/03/2017")),
+    (7, 1, False, texts.INVITE_USED_UP.format(max_uses=1)),
+    (7, 3, True, texts.INVITE_REVOKED),
+])
+async def test_invite__unusable_code__says_why(db, tmp_path, days, uses, revoke, expected):
+    await setup(db)
+    code = await invite(db, "STP", days=days, uses=uses)
+    service = make_service(db, tmp_path)
+    if uses == 1:
+        await say(service, "someone-else", code)
+    if revoke:
+        async with db.transaction() as s:
+            await q.revoke_invite(s, code, now=NOW)
+    assert expected == await say(service, "u1", code)
+
+
+async def test_service__answer_then_restart__resumes_at_the_same_question_with_everything_kept(db, tmp_path):
+    await setup(db)
+    code = await invite(db, "STP")
+    service = make_service(db, tmp_path)
+    await say(service, "u1", code)
+    await say(service, "u1", "Nguyễn Thị Lan, 0912 345 678")
+    await say(service, "u1", "Trần Văn Hùng")
+    url = db.engine.url.render_as_string(hide_password=False)
+    schema = None
+    if not db.is_sqlite:
+        async with db.engine.connect() as conn:
+            schema = (await conn.execute(sa.text("SHOW search_path"))).scalar()
+    await db.dispose()
+
+    reopened = await open_database(url, schema=schema)
+    try:
+        reply = await say(make_service(reopened, tmp_path), "u1", start=True)
+        assert texts.WELCOME_BACK.format(unit="Sở Tư pháp") in reply
+        assert reply.rstrip().endswith("Chức vụ? Ví dụ: Phó Giám đốc Sở.")
+        assert {"reporter.name": "Nguyễn Thị Lan", "reporter.phone": "+84912345678",
+                "leader[1].name": "Trần Văn Hùng"} == await answers_of(reopened, "STP")
+    finally:
+        await reopened.dispose()
+
+
+async def test_service__same_event_twice__second_changes_nothing_and_sends_nothing(db, tmp_path):
+    await setup(db)
+    code = await invite(db, "STP")
+    service = make_service(db, tmp_path)
+    await say(service, "u1", code)
+    await say(service, "u1", "Nguyễn Thị Lan, 0912 345 678")
+    await say(service, "u1", "Trần Văn Hùng, Phó Giám đốc, 0913 456 789")
+    first = await say(service, "u1", "Lê Thị Mai, Chuyên viên, 0987 654 321", event_id="dup-1")
+    before = await answers_of(db, "STP")
+    again = await say(service, "u1", "Lê Thị Mai, Chuyên viên, 0987 654 321", event_id="dup-1")
+    assert first is not None and again is None
+    assert before == await answers_of(db, "STP")
+    assert ["Lê Thị Mai"] == [v for k, v in before.items() if k.startswith("main_staff[") and k.endswith(".name")]
+
+
+async def test_service__two_contacts_add_staff_at_once__both_kept_as_separate_people(db, tmp_path):
+    await setup(db)
+    code = await invite(db, "STP")
+    service = make_service(db, tmp_path)
+    await say(service, "a", code)
+    await say(service, "a", "Nguyễn Thị Lan, 0912 345 678")
+    await say(service, "a", "Trần Văn Hùng, Phó Giám đốc, 0913 456 789")
+    await say(service, "b", code)  # b arrives at the first main staff member as well
+    await asyncio.gather(
+        say(service, "a", "Lê Thị Mai, Chuyên viên, 0987 654 321"),
+        say(service, "b", "Phạm Văn Nam, Chuyên viên, 0905 123 456"),
+    )
+    answers = await answers_of(db, "STP")
+    names = sorted(v for k, v in answers.items() if k.startswith("main_staff[") and k.endswith(".name"))
+    assert ["Lê Thị Mai", "Phạm Văn Nam"] == names
+    assert {"main_staff[1].name", "main_staff[2].name"} <= set(answers)
+
+
+async def test_service__photo_sent__stored_as_badge_and_bad_photo_refused_without_change(db, tmp_path):
+    await setup(db)
+    code = await invite(db, "STP")
+    service = make_service(db, tmp_path)
+    for text in [code, "Nguyễn Thị Lan, 0912 345 678", "Trần Văn Hùng, Phó Giám đốc, 0913 456 789",
+                 "Lê Thị Mai, Chuyên viên, 0987 654 321", "Nữ", "9"]:
+        await say(service, "u1", text)
+    before = await answers_of(db, "STP")
+    refused = await say(service, "u1", photo=jpeg(100, 100))
+    assert refused.startswith(texts.PHOTO_TOO_SMALL.format(width=100, height=100, min_width=300, min_height=400))
+    assert before == await answers_of(db, "STP")
+    accepted = await say(service, "u1", photo=jpeg())
+    assert texts.ITEM_SAVED.format(item="nhân sự chính", n=1, name="Lê Thị Mai") in accepted
+    photo_id = (await answers_of(db, "STP"))["main_staff[1].photo"]
+    async with db.transaction() as s:
+        photo = await q.get_photo(s, photo_id)
+    with Image.open(photo.processed_path) as badge:
+        assert (354, 472) == badge.size
+
+
+async def test_service__submit_edit_resubmit__two_versions_kept(db, tmp_path):
+    await setup(db)
+    clock = Clock(NOW)
+    service = make_service(db, tmp_path, clock)
+    code = await invite(db, "STP")
+    script = [code, "Nguyễn Thị Lan, 0912 345 678", "Trần Văn Hùng, Phó Giám đốc, 0913 456 789",
+              "Lê Thị Mai, Chuyên viên, 0987 654 321", "1", "5"]
+    for text in script:
+        await say(service, "u1", text)
+    await say(service, "u1", photo=jpeg())
+    for text in ["xong", "xong", "Võ Thị Hoa, Văn thư, 0934 222 333", "xong", "0", "0", "0", "0", "0", "0", "0",
+                 "có", "Tầng 1", "bỏ qua",
+                 "Rà soát TTHC; Chi tiết; 01/04/2017; 30/04/2017; chung; Sở Nội vụ", "xong", "bỏ qua"]:
+        await say(service, "u1", text)
+    submitted = await say(service, "u1", "nộp")
+    assert submitted.startswith("Đã nộp báo cáo lúc 09:00 ngày 27/03/2017.")
+    clock.now = NOW + timedelta(hours=1)
+    await say(service, "u1", "sửa 9")
+    await say(service, "u1", "1")
+    changed = await say(service, "u1", "Thiếu trụ sở.")
+    assert texts.CHANGED_AFTER_SUBMIT in changed
+    await say(service, "u1", "xong")
+    assert (await say(service, "u1", "nộp")).startswith("Đã nộp báo cáo lúc 10:00 ngày 27/03/2017.")
+    async with db.transaction() as s:
+        campaign = await q.current_campaign(s)
+        unit = await q.get_unit_by_code(s, "STP")
+        report = await q.get_or_create_report(s, campaign_id=campaign.id, unit_id=unit.id, now=NOW)
+        versions = await q.list_report_versions(s, report.id)
+    assert [1, 2] == [v.version for v in versions]
+    assert versions[0].answers.get("issues.text") is None
+    assert "Thiếu trụ sở." == versions[1].answers["issues.text"]
+    assert "submitted" == report.status
+
+
+async def test_service__after_deadline__read_only_message_and_nothing_changes(db, tmp_path):
+    await setup(db)
+    clock = Clock(NOW)
+    service = make_service(db, tmp_path, clock)
+    code = await invite(db, "STP", days=30)
+    await say(service, "u1", code)
+    clock.now = DEADLINE + timedelta(minutes=1)
+    reply = await say(service, "u1", "Nguyễn Thị Lan, 0912 345 678")
+    assert texts.READ_ONLY.format(deadline="16:30 ngày 28/03/2017") == reply
+    assert {} == await answers_of(db, "STP")
+
+
+async def test_admin__asks_status__sees_units_grouped(db, tmp_path):
+    await setup(db)
+    service = make_service(db, tmp_path)
+    unit_code = await invite(db, "STP")
+    await say(service, "u1", unit_code)
+    await say(service, "u1", "Nguyễn Thị Lan, 0912 345 678")
+    admin_code = await invite(db, None, uses=1)
+    bound = await say(service, "boss", admin_code)
+    assert bound.startswith(texts.BOUND_ADMIN)
+    status = await say(service, "boss", "tình hình")
+    assert status.startswith("TÌNH HÌNH NỘP BÁO CÁO")
+    assert "Đã nộp 0/25 đơn vị." in status
+    assert "Đang nhập (1):\n- STP Sở Tư pháp – cập nhật 09:00 ngày 27/03/2017" in status
+    assert "- SNV Sở Nội vụ – chưa có người liên hệ" in status
