@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.bootstrap import ensure_units_and_campaign
+from bot.runner import FatalChannelError, run_bot
 from bot.service import Service, status_rows, utc_now
 from bot.settings import SETTINGS_HELP, ConfigError, Settings, load_settings
 from bot.terminal import run_demo
@@ -104,8 +105,9 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             if not settings.zalo_token and not settings.telegram_token:
                 print(texts.CLI_RUN_NO_CHANNEL)
                 return 2
-            print(texts.CLI_RUN_NO_CHANNEL)
-            return 2
+            await db.dispose()
+            await run_bot(settings)
+            return 0
         return await _admin_command(args, db, form, now)
     finally:
         await db.dispose()
@@ -218,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         print(texts.CLI_FORM_ERROR.format(problem=exc), file=sys.stderr)
     except DatabaseUnavailable as exc:
         print(texts.CLI_DATABASE_ERROR.format(problem=exc), file=sys.stderr)
+    except FatalChannelError as exc:
+        print(texts.CLI_CONFIG_ERROR.format(problem=exc), file=sys.stderr)
     except (CommandError, LookupError) as exc:
         print(exc.args[0] if exc.args else exc, file=sys.stderr)
     except KeyboardInterrupt:

@@ -88,6 +88,20 @@ class Service:
             log.error("cannot save event %s:%s: %s", inbound.channel, inbound.event_id, type(exc).__name__)
             return [Reply(texts.SAVE_FAILED)]
 
+    async def record_send_failure(self, channel: str, user_id: str, reason: str, *, permanent: bool) -> None:
+        """Remember a reply that could not be delivered, so admins see it; a permanent one marks the contact."""
+        now = self.clock()
+        try:
+            async with self.db.transaction() as s:
+                contact = await q.get_contact(s, channel, user_id)
+                if contact is None:
+                    return
+                if permanent:
+                    contact.blocked_at = now
+                await q.add_audit(s, at=now, action="send_failed", contact_id=contact.id, new={"reason": reason[:200]})
+        except (OperationalError, DBAPIError, DatabaseUnavailable, OSError) as exc:
+            log.error("cannot record a failed send: %s", type(exc).__name__)
+
     async def _handle(self, s, inbound: Inbound, stored: StoredPhoto | None, refused: str | None) -> list[Reply] | None:
         now = self.clock()
         if await q.is_event_processed(s, inbound.channel, inbound.event_id):
@@ -95,6 +109,7 @@ class Service:
         contact = await q.get_or_create_contact(
             s, channel=inbound.channel, platform_user_id=inbound.user_id, chat_id=inbound.chat_id,
             display_name=inbound.display_name, now=now)
+        contact.blocked_at = None  # they wrote to us, so we can write to them
         notes: list[str] = []
         event: engine.Event | None = None
         code = _start_code(inbound.text)
@@ -233,9 +248,12 @@ async def status_rows(s, campaign: Campaign) -> list[dict]:
     rows = []
     contacts = await q.list_contacts(s)
     by_unit: dict[int, int] = {}
+    blocked: set[int] = set()
     for c in contacts:
         if c.role == "unit" and c.unit_id is not None:
             by_unit[c.unit_id] = by_unit.get(c.unit_id, 0) + 1
+            if c.blocked_at is not None:
+                blocked.add(c.unit_id)
     for unit, report in await q.reports_by_unit(s, campaign.id):
         rows.append({
             "code": unit.code,
@@ -244,6 +262,7 @@ async def status_rows(s, campaign: Campaign) -> list[dict]:
             "submitted_at": report.submitted_at if report else None,
             "last_activity_at": report.last_activity_at if report else None,
             "contacts": by_unit.get(unit.id, 0),
+            "unreachable": unit.id in blocked,
         })
     return rows
 
@@ -272,5 +291,7 @@ async def status_text(s, campaign: Campaign, now: datetime) -> str:
                 detail = texts.STATUS_LAST_ACTIVITY.format(at=format_datetime(r["last_activity_at"]))
             if not r["contacts"]:
                 detail += texts.STATUS_NO_CONTACT
+            elif r["unreachable"]:
+                detail += texts.STATUS_BLOCKED
             lines.append(texts.STATUS_LINE.format(code=r["code"], name=r["name"], detail=detail))
     return "\n".join(lines)

@@ -1,0 +1,90 @@
+"""`hcc-bot run`: every channel whose token is set, in one process, around one web server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import datetime
+from typing import Callable
+
+from bot.bootstrap import ensure_units_and_campaign
+from bot.service import Service, utc_now
+from bot.settings import Settings
+from bot.web import build_app, start_app
+from conversations import texts
+from conversations.form import load_form
+from storage.db import open_database
+
+log = logging.getLogger(__name__)
+
+
+class FatalChannelError(RuntimeError):
+    """A channel cannot go on (a refused token): one line for the operator."""
+
+
+def make_channels(settings: Settings, service: Service, on_fatal: Callable[[str], None]) -> list:
+    """The channels whose tokens are set."""
+    channels = []
+    if settings.zalo_token:
+        from bot.zalo import ZaloChannel
+
+        channels.append(ZaloChannel(settings, service, on_fatal=on_fatal))
+    if settings.telegram_token:
+        from bot.telegram import TelegramChannel
+
+        channels.append(TelegramChannel(settings, service, on_fatal=on_fatal))
+    return channels
+
+
+async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None,
+                  clock: Callable[[], datetime] = utc_now, channel_factory=make_channels) -> None:
+    """Start the web server and the channels; run until `stop` is set, a signal arrives or a channel fails."""
+    form = load_form(settings.form_path)
+    db = await open_database(settings.database_url)
+    stop = stop or asyncio.Event()
+    fatal: list[str] = []
+
+    def on_fatal(message: str) -> None:
+        fatal.append(message)
+        stop.set()
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):
+            pass
+    started = []
+    runner = None
+    try:
+        await ensure_units_and_campaign(db, form, clock())
+        service = Service(db, form, settings.photos_dir, clock)
+        channels = channel_factory(settings, service, on_fatal)
+        app = build_app()
+        for channel in channels:
+            channel.add_routes(app)
+        runner = await start_app(app, settings.listen_host, settings.listen_port)
+        for channel in channels:
+            try:
+                await channel.start()
+            except RuntimeError as exc:
+                if type(exc).__name__.endswith("TokenRefused"):
+                    raise FatalChannelError(str(exc)) from None
+                raise
+            started.append(channel)
+        print(texts.CLI_RUNNING.format(channels=", ".join(c.name for c in channels)), flush=True)
+        await stop.wait()
+        if fatal:
+            raise FatalChannelError(fatal[0])
+    finally:
+        for channel in reversed(started):
+            await channel.stop()
+        if runner is not None:
+            await runner.cleanup()
+        await db.dispose()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.remove_signal_handler(sig)
+            except (NotImplementedError, RuntimeError):
+                pass

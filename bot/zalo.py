@@ -1,0 +1,271 @@
+"""The Zalo channel: the Zalo Bot API over our own aiohttp client, by polling or by webhook.
+
+Zalo has no buttons: options are numbered in the text and answered by number or by text. Updates carry no
+offset and may come back, so every message id goes through the service's processed-event check. The token
+is part of every URL: no URL and no client exception text is ever logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import secrets
+from typing import Any, Callable
+
+import aiohttp
+from aiohttp import web
+
+from bot.chat_queue import ChatQueue, split_text
+from bot.service import Inbound, Service
+from bot.settings import Settings
+from conversations import texts
+from conversations.engine import Reply, render_plain
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "zalo"
+TEXT_LIMIT = 2000
+PHOTO_MAX_BYTES = 20 * 1024 * 1024
+WEBHOOK_PATH = "/zalo/webhook"
+SECRET_HEADER = "X-Bot-Api-Secret-Token"
+EVENT_TEXT = "message.text.received"
+EVENT_IMAGE = "message.image.received"
+
+
+class ZaloError(Exception):
+    """The Zalo API answered with an error (HTTP status or `ok: false`)."""
+
+    def __init__(self, code: int, description: str = ""):
+        super().__init__(f"Zalo API error {code}")
+        self.code = code
+        self.description = description
+
+
+class ZaloTokenRefused(RuntimeError):
+    """The bot token is wrong: stop with one clear line."""
+
+
+class ZaloClient:
+    """A minimal Zalo Bot API client: POST JSON, check `ok` on every answer."""
+
+    def __init__(self, api_url: str, token: str, session: aiohttp.ClientSession):
+        self._base = f"{api_url}/bot{token}"
+        self.session = session
+
+    async def call(self, method: str, payload: dict | None = None, *, timeout: float = 30) -> Any:
+        """Call one method; the `result`, or ZaloError (HTTP errors and `ok: false` alike)."""
+        try:
+            async with self.session.post(f"{self._base}/{method}", json=payload or {},
+                                         timeout=aiohttp.ClientTimeout(total=timeout)) as response:
+                status = response.status
+                try:
+                    body = await response.json(content_type=None)
+                except (json.JSONDecodeError, aiohttp.ContentTypeError, UnicodeDecodeError):
+                    body = None
+        except asyncio.TimeoutError:
+            raise ZaloError(408, "timeout") from None
+        except aiohttp.ClientError as exc:
+            # The exception text can contain the URL, which contains the token: keep only its type.
+            raise ZaloError(599, type(exc).__name__) from None
+        if not isinstance(body, dict):
+            raise ZaloError(status if status >= 400 else 502, "malformed answer")
+        if status >= 400 or not body.get("ok", False):
+            code = body.get("error_code") or (status if status >= 400 else 500)
+            raise ZaloError(int(code), str(body.get("description", ""))[:200])
+        return body.get("result")
+
+
+def unwrap_update(body: Any) -> dict | None:
+    """An update from a webhook body, bare or wrapped as {ok, result}; None when it is not one."""
+    if isinstance(body, dict) and "result" in body and "message" not in body:
+        body = body["result"]
+    if isinstance(body, dict) and isinstance(body.get("message"), dict) and isinstance(body.get("event_name"), str):
+        return body
+    return None
+
+
+def updates_of(result: Any) -> list[dict]:
+    """getUpdates gives one update object, or (some say) a list."""
+    items = result if isinstance(result, list) else [result]
+    return [u for u in (unwrap_update(i) for i in items) if u is not None]
+
+
+class ZaloChannel:
+    """Turns Zalo updates into service events and replies into sendMessage calls."""
+
+    name = CHANNEL
+
+    def __init__(self, settings: Settings, service: Service, *, on_fatal: Callable[[str], None] | None = None,
+                 poll_interval: float = 1.0, poll_timeout: int = 30, retry_base: float = 1.0,
+                 photo_timeout: float = 20.0):
+        self.settings = settings
+        self.service = service
+        self.on_fatal = on_fatal
+        self.poll_interval = poll_interval  # at least this long between two getUpdates calls
+        self.poll_timeout = poll_timeout
+        self.retry_base = retry_base
+        self.photo_timeout = photo_timeout
+        self.queue = ChatQueue()
+        self.secret = secrets.token_urlsafe(32)
+        self.session: aiohttp.ClientSession | None = None
+        self.client: ZaloClient | None = None
+        self._poller: asyncio.Task | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def add_routes(self, app: web.Application) -> None:
+        """The webhook route, when the bot has a public address."""
+        if self.settings.public_url:
+            app.router.add_post(WEBHOOK_PATH, self.webhook)
+
+    async def start(self) -> None:
+        """Check the token, then poll or register the webhook."""
+        self.session = aiohttp.ClientSession()
+        self.client = ZaloClient(self.settings.zalo_api_url, self.settings.zalo_token, self.session)
+        try:
+            await self.client.call("getMe")
+            if self.settings.public_url:
+                await self.client.call("setWebhook", {"url": f"{self.settings.public_url}{WEBHOOK_PATH}",
+                                                      "secret_token": self.secret})
+            else:
+                await self.client.call("deleteWebhook")
+        except ZaloError as exc:
+            await self.session.close()
+            if exc.code == 401:
+                raise ZaloTokenRefused(texts.CLI_ZALO_TOKEN_REFUSED) from None
+            raise
+        if not self.settings.public_url:
+            self._poller = asyncio.create_task(self.poll_forever())
+
+    async def stop(self) -> None:
+        """Stop polling, finish nothing new, close the HTTP session."""
+        if self._poller is not None:
+            self._poller.cancel()
+            await asyncio.gather(self._poller, return_exceptions=True)
+        await self.queue.close()
+        if self.session is not None:
+            await self.session.close()
+
+    # -- receiving -------------------------------------------------------------------------------
+
+    async def poll_forever(self) -> None:
+        """Long-poll getUpdates; an idle 408 is a normal empty poll; back off on 429 and 5xx; stop on 401."""
+        failures = 0
+        loop = asyncio.get_running_loop()
+        while True:
+            started = loop.time()
+            try:
+                result = await self.client.call("getUpdates", {"timeout": str(self.poll_timeout)},
+                                                timeout=self.poll_timeout + 10)
+                failures = 0
+                for update in updates_of(result):
+                    self.dispatch(update)
+            except ZaloError as exc:
+                if exc.code == 408:
+                    failures = 0
+                elif exc.code == 401:
+                    log.error("Zalo refused the bot token; polling stopped")
+                    if self.on_fatal:
+                        self.on_fatal(texts.CLI_ZALO_TOKEN_REFUSED)
+                    return
+                else:
+                    failures += 1
+                    delay = min(self.retry_base * 2 ** (failures - 1), 60 * self.retry_base)
+                    log.warning("Zalo getUpdates failed (%s); retrying in %.1fs", exc.code, delay)
+                    await asyncio.sleep(delay)
+            await asyncio.sleep(max(0.0, self.poll_interval - (loop.time() - started)))
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        """Check the secret, accept the update, answer at once; the work happens in the background."""
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self.secret.encode()):
+            return web.json_response({"ok": False}, status=403)
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return web.json_response({"ok": False}, status=400)
+        update = unwrap_update(body)
+        if update is None:
+            return web.json_response({"ok": False}, status=400)
+        self.dispatch(update)
+        return web.json_response({"ok": True})
+
+    def dispatch(self, update: dict) -> None:
+        """Queue an update behind the earlier ones of the same chat."""
+        message = update["message"]
+        sender = message.get("from") or {}
+        chat = message.get("chat") or {}
+        if sender.get("is_bot") or not sender.get("id") or not message.get("message_id"):
+            return
+        chat_id = str(chat.get("id") or sender["id"])
+        self.queue.submit(chat_id, lambda: self.handle_update(update, chat_id))
+
+    async def handle_update(self, update: dict, chat_id: str) -> None:
+        """One update through the service, then its replies out."""
+        message = update["message"]
+        sender = message["from"]
+        kind = update["event_name"]
+        content: dict[str, Any] = {}
+        if kind == EVENT_TEXT and isinstance(message.get("text"), str):
+            content["text"] = message["text"]
+        elif kind == EVENT_IMAGE and (message.get("photo_url") or message.get("photo")):
+            data, error = await self.download_photo(str(message.get("photo_url") or message.get("photo")))
+            content["photo" if data is not None else "photo_error"] = data if data is not None else error
+        else:
+            content["unsupported"] = kind.removeprefix("message.").removesuffix(".received")
+        name = sender.get("display_name") or sender.get("name") or sender.get("first_name")
+        inbound = Inbound(channel=CHANNEL, user_id=str(sender["id"]), chat_id=chat_id,
+                          event_id=str(message["message_id"]), display_name=name, **content)
+        replies = await self.service.handle(inbound)
+        await self.send_replies(inbound.user_id, chat_id, replies or [])
+
+    async def download_photo(self, url: str) -> tuple[bytes | None, str | None]:
+        """Fetch an image URL at once, with a size cap and a timeout: (bytes, None) or (None, message)."""
+        try:
+            async with self.session.get(url, timeout=aiohttp.ClientTimeout(total=self.photo_timeout)) as response:
+                if response.status != 200:
+                    return None, texts.PHOTO_DOWNLOAD_FAILED
+                if (response.content_length or 0) > PHOTO_MAX_BYTES:
+                    return None, texts.PHOTO_TOO_LARGE.format(max_mb=PHOTO_MAX_BYTES // (1024 * 1024))
+                chunks, size = [], 0
+                async for chunk in response.content.iter_chunked(64 * 1024):
+                    size += len(chunk)
+                    if size > PHOTO_MAX_BYTES:
+                        return None, texts.PHOTO_TOO_LARGE.format(max_mb=PHOTO_MAX_BYTES // (1024 * 1024))
+                    chunks.append(chunk)
+                return b"".join(chunks), None
+        except (asyncio.TimeoutError, aiohttp.ClientError, ValueError):
+            log.warning("Zalo photo download failed")
+            return None, texts.PHOTO_DOWNLOAD_FAILED
+
+    # -- sending ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def render(reply: Reply) -> str:
+        text = render_plain(reply)
+        return f"{text}\n{texts.ZALO_PHOTO_HINT}" if reply.expects_photo else text
+
+    async def send_replies(self, user_id: str, chat_id: str, replies: list[Reply]) -> None:
+        for reply in replies:
+            for part in split_text(self.render(reply), TEXT_LIMIT):
+                if not await self.send_text(chat_id, part, user_id=user_id):
+                    return
+
+    async def send_text(self, chat_id: str, text: str, *, user_id: str | None = None, attempts: int = 4) -> bool:
+        """sendMessage with retries on 429, 5xx and timeouts; a final failure is recorded for the admins."""
+        for attempt in range(attempts):
+            try:
+                await self.client.call("sendMessage", {"chat_id": chat_id, "text": text})
+                return True
+            except ZaloError as exc:
+                # Zalo's 403 is a server error (retry); 400/401/404 will not get better by retrying.
+                permanent = exc.code in (400, 401, 404)
+                if permanent or attempt == attempts - 1:
+                    log.error("Zalo sendMessage failed (%s)", exc.code)
+                    await self.service.record_send_failure(CHANNEL, user_id or chat_id, f"zalo {exc.code}",
+                                                           permanent=exc.code == 404)
+                    return False
+                await asyncio.sleep(self.retry_base * 2 ** attempt)
+        return False
