@@ -1,0 +1,110 @@
+"""What an export is built from: the form, and every unit's answers, status and photos, read from storage.
+
+Builders take an `ExportData` and write files; they never query the database themselves, so they can be
+tested on data made in the tests and run off the event loop. A question added to the form shows up in every
+export because builders walk the form, not a fixed list of columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterator
+
+from conversations.answers import Missing, is_relevant, item_numbers, missing, scope
+from conversations.form import Form, Question, Section
+from storage import queries as q
+
+STAFF_SECTIONS = ("leader", "main_staff", "backup_staff", "postal_staff")
+
+
+@dataclass(frozen=True)
+class UnitReport:
+    """One unit's report as exported: the last submitted version if it submitted, else what is entered so far."""
+
+    code: str
+    name: str
+    status: str  # not_started, in_progress, submitted, submitted_late
+    answers: dict[str, Any]
+    submitted_at: datetime | None = None
+    last_activity_at: datetime | None = None
+    changed_since_submit: bool = False
+    photos: dict[int, Path] = field(default_factory=dict)  # photo id -> the 354x472 badge JPEG
+
+    def missing(self, form: Form) -> list[Missing]:
+        """What is still required."""
+        return missing(form, self.answers)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One item of a repeat section (a person, a plan item), with its position (STT) among the unit's items."""
+
+    section: Section
+    stt: int
+    values: dict[str, Any]
+
+    def questions(self) -> Iterator[tuple[Question, Any]]:
+        """The questions asked for this item, with their answers (None when not answered)."""
+        for question in self.section.questions:
+            if is_relevant(question, self.values):
+                yield question, self.values.get(question.key)
+
+
+@dataclass(frozen=True)
+class ExportData:
+    form: Form
+    campaign_title: str
+    doc_ref: str | None
+    deadline_at: datetime
+    generated_at: datetime
+    units: list[UnitReport]
+
+
+def items(form: Form, answers: dict[str, Any], section_key: str) -> list[Item]:
+    """The items of one repeat section, in order."""
+    section = form.section(section_key)
+    return [Item(section, stt, scope(answers, section_key, n))
+            for stt, n in enumerate(item_numbers(answers, section_key), 1)]
+
+
+def section_values(form: Form, answers: dict[str, Any], section_key: str) -> list[tuple[Question, Any]]:
+    """The questions of a plain section with their answers (None when not answered or not asked)."""
+    values = scope(answers, section_key)
+    return [(question, values.get(question.key) if is_relevant(question, values) else None)
+            for question in form.section(section_key).questions]
+
+
+async def load_export_data(db, form: Form, *, now: datetime, campaign_id: int | None = None,
+                           unit_codes: list[str] | None = None) -> ExportData:
+    """Read everything an export needs in one read transaction."""
+    async with db.transaction() as s:
+        campaign = await (q.get_campaign(s, campaign_id) if campaign_id else q.current_campaign(s))
+        if campaign is None:
+            raise LookupError("no campaign")
+        wanted = {c.upper() for c in unit_codes} if unit_codes else None
+        units: list[UnitReport] = []
+        for unit, report in await q.reports_by_unit(s, campaign.id):
+            if wanted is not None and unit.code.upper() not in wanted:
+                continue
+            if report is None:
+                units.append(UnitReport(unit.code, unit.name, "not_started", {}))
+                continue
+            current = await q.load_answers(s, report.id)
+            answers, changed = current, False
+            if report.status in ("submitted", "submitted_late"):
+                versions = await q.list_report_versions(s, report.id)
+                if versions:
+                    answers = dict(versions[-1].answers)
+                    changed = answers != current
+            photos = {}
+            for key, value in answers.items():
+                if key.endswith(".photo") and isinstance(value, int):
+                    photo = await q.get_photo(s, value)
+                    if photo is not None:
+                        photos[value] = Path(photo.processed_path)
+            units.append(UnitReport(unit.code, unit.name, report.status, answers, report.submitted_at,
+                                    report.last_activity_at, changed, photos))
+    return ExportData(form=form, campaign_title=campaign.title, doc_ref=campaign.doc_ref,
+                      deadline_at=campaign.deadline_at, generated_at=now, units=units)
