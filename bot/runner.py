@@ -11,7 +11,7 @@ from typing import Callable
 from bot.bootstrap import ensure_units_and_campaign
 from bot.service import Service, utc_now
 from bot.settings import Settings
-from bot.web import build_app, start_app
+from bot.web import DownloadLinks, build_app, start_app
 from conversations import texts
 from conversations.form import load_form
 from storage.db import open_database
@@ -23,13 +23,14 @@ class FatalChannelError(RuntimeError):
     """A channel cannot go on (a refused token): one line for the operator."""
 
 
-def make_channels(settings: Settings, service: Service, on_fatal: Callable[[str], None]) -> list:
+def make_channels(settings: Settings, service: Service, on_fatal: Callable[[str], None],
+                  links: DownloadLinks | None = None) -> list:
     """The channels whose tokens are set."""
     channels = []
     if settings.zalo_token:
         from bot.zalo import ZaloChannel
 
-        channels.append(ZaloChannel(settings, service, on_fatal=on_fatal))
+        channels.append(ZaloChannel(settings, service, on_fatal=on_fatal, links=links))
     if settings.telegram_token:
         from bot.telegram import TelegramChannel
 
@@ -57,11 +58,13 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None,
             pass
     started = []
     runner = None
+    service = None
     try:
         await ensure_units_and_campaign(db, form, clock())
-        service = Service(db, form, settings.photos_dir, clock)
-        channels = channel_factory(settings, service, on_fatal)
-        app = build_app()
+        service = Service(db, form, settings.photos_dir, clock, export_dir=settings.data_dir / "exports")
+        links = DownloadLinks()
+        channels = channel_factory(settings, service, on_fatal, links)
+        app = build_app(links)
         for channel in channels:
             channel.add_routes(app)
         runner = await start_app(app, settings.listen_host, settings.listen_port)
@@ -80,6 +83,8 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None,
     finally:
         for channel in reversed(started):
             await channel.stop()
+        if service is not None:
+            await service.jobs.drain()
         if runner is not None:
             await runner.cleanup()
         await db.dispose()

@@ -18,6 +18,7 @@ from typing import Callable
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from bot.export_jobs import ExportJobs
 from bot.photos import PhotoRejected, StoredPhoto, store_photo
 from conversations import engine, texts
 from conversations.answers import LOCAL_TZ, format_datetime
@@ -34,6 +35,7 @@ INVITE_CODE_RE = re.compile(r"^[A-Z0-9]{8}$")
 FREE_INVITE_ATTEMPTS = 5  # wrong codes before a person has to wait
 MAX_INVITE_LOCK = timedelta(hours=1)
 ADMIN_COMMANDS = {name: {fold(w) for w in words} for name, words in texts.ADMIN_COMMAND_WORDS.items()}
+DOCUMENT_WORDS = {fold(w) for w in texts.UNIT_DOCUMENT_WORDS}
 
 
 def utc_now() -> datetime:
@@ -61,11 +63,14 @@ class Inbound:
 class Service:
     """Runs the engine for one event at a time around a database transaction."""
 
-    def __init__(self, db: Database, form: Form, photos_dir: Path, clock: Callable[[], datetime] = utc_now):
+    def __init__(self, db: Database, form: Form, photos_dir: Path, clock: Callable[[], datetime] = utc_now,
+                 export_dir: Path | None = None):
         self.db = db
         self.form = form
         self.photos_dir = photos_dir
         self.clock = clock
+        self.deliverers: dict = {}  # channel name -> object that can send files (see bot/export_jobs.py)
+        self.jobs = ExportJobs(self, export_dir or photos_dir.parent / "exports")
 
     async def handle(self, inbound: Inbound) -> list[Reply] | None:
         """Process one event; the replies to send, or None when the event was already processed."""
@@ -128,6 +133,11 @@ class Service:
         else:
             if event is None:
                 event = await self._event(s, inbound, stored, refused, contact, campaign, now)
+            if isinstance(event, engine.Text) and fold(event.text).removeprefix("/") in DOCUMENT_WORDS:
+                unit = await q.get_unit(s, contact.unit_id)
+                self.jobs.spawn(self.jobs.unit_document(inbound.channel, inbound.chat_id, inbound.user_id, unit.code))
+                await q.record_event(s, inbound.channel, inbound.event_id, at=now)
+                return [Reply(texts.UNIT_DOCUMENT_STARTED)]
             replies = await self._run_engine(s, contact, campaign, event, now)
             if notes:
                 replies[0] = Reply("\n\n".join([*notes, replies[0].text]), replies[0].options, replies[0].expects_photo)
@@ -223,6 +233,10 @@ class Service:
         words = fold(inbound.text or "").removeprefix("/")
         if campaign is not None and words in ADMIN_COMMANDS["status"]:
             return await status_text(s, campaign, now)
+        if campaign is not None and words in ADMIN_COMMANDS["export"] | ADMIN_COMMANDS["export_new"]:
+            self.jobs.spawn(self.jobs.export(inbound.channel, inbound.chat_id, inbound.user_id,
+                                             only_changed=words in ADMIN_COMMANDS["export_new"]))
+            return texts.EXPORT_STARTED
         if campaign is None:
             return texts.NO_CAMPAIGN
         return texts.ADMIN_HELP

@@ -12,6 +12,8 @@ import hmac
 import json
 import logging
 import secrets
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Callable
 
 import aiohttp
@@ -20,7 +22,9 @@ from aiohttp import web
 from bot.chat_queue import ChatQueue, split_text
 from bot.service import Inbound, Service
 from bot.settings import Settings
+from bot.web import DOWNLOAD_PATH, DownloadLinks
 from conversations import texts
+from conversations.answers import format_datetime
 from conversations.engine import Reply, render_plain
 
 log = logging.getLogger(__name__)
@@ -99,8 +103,9 @@ class ZaloChannel:
 
     def __init__(self, settings: Settings, service: Service, *, on_fatal: Callable[[str], None] | None = None,
                  poll_interval: float = 1.0, poll_timeout: int = 30, retry_base: float = 1.0,
-                 photo_timeout: float = 20.0):
+                 photo_timeout: float = 20.0, links: DownloadLinks | None = None):
         self.settings = settings
+        self.links = links
         self.service = service
         self.on_fatal = on_fatal
         self.poll_interval = poll_interval  # at least this long between two getUpdates calls
@@ -136,6 +141,7 @@ class ZaloChannel:
             if exc.code == 401:
                 raise ZaloTokenRefused(texts.CLI_ZALO_TOKEN_REFUSED) from None
             raise
+        self.service.deliverers[CHANNEL] = self
         if not self.settings.public_url:
             self._poller = asyncio.create_task(self.poll_forever())
 
@@ -269,3 +275,22 @@ class ZaloChannel:
                     return False
                 await asyncio.sleep(self.retry_base * 2 ** attempt)
         return False
+
+    # -- files (exports, a unit's document) ------------------------------------------------------
+
+    async def deliver_files(self, chat_id: str, user_id: str, text: str, files: list[Path]) -> None:
+        """Zalo bots cannot send files: one message with an expiring link per file, or where the file is."""
+        lines = [text]
+        for path in files:
+            if self.settings.public_url and self.links is not None:
+                token, expires = self.links.add(path)
+                url = self.settings.public_url + DOWNLOAD_PATH.format(token=token)
+                when = format_datetime(datetime.fromtimestamp(expires, timezone.utc))
+                lines.append(texts.EXPORT_LINK.format(expires=when, url=url))
+            else:
+                lines.append(texts.EXPORT_NO_LINK.format(path=path))
+        for part in split_text("\n\n".join(lines), TEXT_LIMIT):
+            await self.send_text(chat_id, part, user_id=user_id)
+
+    async def progress(self, chat_id: str, user_id: str, text: str) -> None:
+        """No progress messages on Zalo: the free plan counts every message."""

@@ -80,7 +80,7 @@ def format_value(question: Question, value: Any) -> str:
 def item_title(section: Section, values: Mapping[str, Any], stt: int) -> str:
     """How one item is named in menus and messages: its first answer, or its ordinal."""
     first = values.get(section.questions[0].key)
-    return f"{stt}. {first}" if first else texts.ITEM_ORDINAL.format(item=section.repeat.item, n=stt)
+    return str(first) if first else texts.ITEM_ORDINAL.format(item=section.repeat.item, n=stt)
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,8 @@ def review_text(form: Form, answers: Mapping[str, Any]) -> str:
                          if q.key in values and is_relevant(q, values)]
                 lines.append(f"{stt}. " + "; ".join(parts))
         if len(lines) == 1:
-            lines.append(texts.REVIEW_EMPTY_SECTION)
+            closed = section.repeat is not None and answers.get(key(section.key, DONE))
+            lines.append(texts.REVIEW_NONE if closed else texts.REVIEW_EMPTY_SECTION)
         blocks.append("\n".join(lines))
     gaps = missing(form, answers)
     if gaps:

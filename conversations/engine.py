@@ -124,14 +124,19 @@ def parse_command(raw: str) -> tuple[str, str] | None:
     folded = fold(raw)
     if len(folded) > 40:
         return None
+    if folded != "?":
+        folded = folded.rstrip(" .,;:!?…")  # "Xong.", "Nộp!"
+        folded = folded.removesuffix(" a").rstrip(" .,;:!?…")  # the polite "ạ": "xong ạ", "không ạ."
     first, _, rest = folded.removeprefix("/").partition(" ")
     first = first.partition("@")[0]  # Telegram appends @botname to commands in groups
     whole = f"{first} {rest}".strip()
     for name, words in COMMANDS.items():
         if whole in words:
             return name, ""
-    if first in COMMANDS["edit"] and rest.isdigit():
-        return "edit", rest
+    for word in COMMANDS["edit"]:  # "sửa 3", "sửa mục 3", "chỉnh sửa 3"
+        number = whole.removeprefix(word + " ").removeprefix("muc ").removeprefix("phan ").removeprefix("so ")
+        if whole.startswith(word + " ") and number.isdigit():
+            return "edit", number
     return None
 
 
@@ -202,7 +207,10 @@ class _Turn:
         item = slot.item
         if slot.new:
             item = max(item_numbers(self.answers, section.key), default=0) + 1
-        self.answers[key(section.key, slot.question, item)] = value
+        k = key(section.key, slot.question, item)
+        if k in self.answers and self.answers[k] == value:
+            return Slot(section.key, item, slot.question)  # the same answer again changes nothing
+        self.answers[k] = value
         self._prune(section, item)
         self._touch()
         return Slot(section.key, item, slot.question)
@@ -215,7 +223,10 @@ class _Turn:
                 continue
             stale_choice = q.filter_by and values.get(q.key) is not None and \
                 values[q.key] not in {c.value for c in q.options(values)}
-            if not is_relevant(q, values) or stale_choice:
+            # A start date moved past the end date: the end date is asked again.
+            stale_date = q.not_before and values.get(q.key) and values.get(q.not_before) and \
+                values[q.key] < values[q.not_before]
+            if not is_relevant(q, values) or stale_choice or stale_date:
                 del self.answers[k]
                 values.pop(q.key, None)
 
@@ -264,6 +275,27 @@ class _Turn:
             mark = _order(self.form, after)
             slots = [s for s in slots if _order(self.form, s) > mark]
         return slots[0] if slots else None
+
+    def slot_is_current(self) -> bool:
+        """Whether the question the person is at is still asked, given the answers as they are now."""
+        slot = self.slot()
+        try:
+            section = self.form.section(slot.section)
+            section.question(slot.question)
+        except KeyError:
+            return False
+        if slot.new:  # adding one more is fine even if another contact said the list was complete
+            return len(item_numbers(self.answers, section.key)) < section.repeat.max
+        return slot in all_slots(self.form, self.answers)
+
+    def relocate(self) -> None:
+        """Move the cursor to the next question to ask after one that no longer applies."""
+        slot = self.slot()
+        try:
+            nxt = self.next_absent(slot)
+        except (KeyError, ValueError):  # the form no longer has that section or question
+            nxt = self.next_absent(None)
+        self.cursor = {"mode": "fill", "stage": "ask", "slot": nxt.to_json()} if nxt else {"stage": "end"}
 
     def advance(self, after: Slot | None) -> Reply:
         """Move to the next question for the current mode and ask it, or finish."""
@@ -316,8 +348,9 @@ class _Turn:
             lines.append(texts.HINT_OPTIONAL)
         elif question.deferrable:
             lines.append(texts.HINT_DEFERRABLE)
-        if slot.new and len(item_numbers(self.answers, section.key)) >= section.repeat.min:
-            lines.append(texts.HINT_DONE.format(item=section.repeat.item))
+        count = len(item_numbers(self.answers, section.key)) if slot.new else 0
+        if slot.new and count >= section.repeat.min:
+            lines.append((texts.HINT_NO_ITEMS if count == 0 else texts.HINT_DONE).format(item=section.repeat.item))
         return self.reply("\n".join(lines), options=self.options_for(question, values),
                           expects_photo=question.type == "photo")
 
@@ -403,7 +436,8 @@ class _Turn:
             if last:
                 numbers = item_numbers(self.answers, section.key)
                 values = scope(self.answers, section.key, real.item)
-                self.notes.append(texts.ITEM_SAVED.format(
+                saved = texts.ITEM_SAVED_ONE if section.repeat.max == 1 else texts.ITEM_SAVED
+                self.notes.append(saved.format(
                     item=section.repeat.item, n=numbers.index(real.item) + 1,
                     name=values.get(section.questions[0].key, "")))
         nxt_reply = self.advance(real)
@@ -451,6 +485,10 @@ class _Turn:
         """Several answers of one item in one message; None when the message is a single answer."""
         parts = split_compact(raw)
         questions = [section.question(k) for k in section.compact]
+        if len(parts) > len(questions) and questions[-1].type in ("text", "long_text"):
+            # The last answer is free text that may hold commas itself: "Sở Nội vụ, Sở Tài chính".
+            tail = len(questions) - 1
+            parts = [*parts[:tail], ", ".join(parts[tail:])]
         required = sum(1 for q in questions if q.required)
         explicit = "\n" in raw.strip() or ";" in raw
         if not (2 <= len(parts) <= len(questions) and len(parts) >= required):
@@ -492,14 +530,16 @@ class _Turn:
 
     def on_warning(self, event: Event) -> Reply:
         choice = None
-        if isinstance(event, Pick) and event.value in ("keep", "redo"):
+        if isinstance(event, Pick):
+            if event.value not in ("keep", "redo"):
+                self.notes.append(texts.STALE_BUTTON)
+                return self.warn_reply()
             choice = event.value
         elif isinstance(event, Text):
-            try:
-                choice = parse_choice(event.text, [("keep", texts.KEEP_VALUE.format(value=self.cursor["value"])),
-                                                   ("redo", texts.REDO_VALUE)])
-            except ParseError:
-                choice = None
+            choice = self.warning_choice(event.text)
+        else:
+            self.notes.append(texts.WARNING_NEEDS_CHOICE)
+            return self.warn_reply()
         slot = self.slot()
         if choice == "keep":
             return self.store(slot, self.cursor["value"])
@@ -509,10 +549,35 @@ class _Turn:
             return self.ask(slot, header=False)
         return self.answer(event)  # a corrected number typed straight away
 
+    def warning_choice(self, raw: str) -> str | None:
+        """“keep” or “redo” from what the person typed (a number, a label, “có”, “đúng”), else None."""
+        try:
+            return parse_choice(raw, [("keep", texts.KEEP_VALUE.format(value=self.cursor["value"])),
+                                      ("redo", texts.REDO_VALUE)])
+        except ParseError:
+            pass
+        if fold(raw).rstrip(" .!") in {fold(w) for w in texts.KEEP_WORDS}:
+            return "keep"
+        try:
+            return "keep" if parse_yes_no(raw) else "redo"
+        except ParseError:
+            return None
+
     # -- the edit menu ---------------------------------------------------------------------------
 
+    def current_menu(self, menu: Mapping[str, Any]) -> dict[str, Any]:
+        """The menu, moved up a level when its section or item is gone (another contact deleted it)."""
+        menu = dict(menu)
+        if menu["level"] != "sections" and menu.get("s") not in {s.key for s in self.form.sections}:
+            return {"level": "sections"}
+        if menu["level"] in ("fields", "delete") and menu.get("i") is not None and \
+                menu["i"] not in item_numbers(self.answers, menu["s"]):
+            return {"level": "items", "s": menu["s"]}
+        return menu
+
     def show_menu(self, menu: Mapping[str, Any]) -> Reply:
-        self.cursor = {**{k: v for k, v in self.cursor.items() if k == "resume"}, "stage": "menu", "menu": dict(menu)}
+        menu = self.current_menu(menu)
+        self.cursor = {**{k: v for k, v in self.cursor.items() if k == "resume"}, "stage": "menu", "menu": menu}
         level = menu["level"]
         if level == "sections":
             options = [Option(f"s:{s.key}", s.title) for s in self.form.sections]
@@ -540,13 +605,31 @@ class _Turn:
             f"{section.title} – {item_title(section, values, item_numbers(self.answers, section.key).index(item) + 1)}"
         return self.reply(texts.MENU_FIELDS.format(title=title), options=(*options, Option("x", texts.MENU_DONE)))
 
-    def menu_options(self) -> tuple[Option, ...]:
-        return self.show_menu(self.cursor["menu"]).options
+    def menu_word(self, menu: Mapping[str, Any], raw: str) -> str | None:
+        """A menu choice typed as words: a field's label (“giới tính”), a person's name, “có”/“không”."""
+        if menu["level"] == "delete":
+            try:
+                return "yes" if parse_yes_no(raw) else "no"
+            except ParseError:
+                return None
+        if menu["level"] == "sections":
+            return None
+        section = self.form.section(menu["s"])
+        if menu["level"] == "items":
+            names = [(f"i:{n}", str(scope(self.answers, section.key, n).get(section.questions[0].key, "")))
+                     for n in item_numbers(self.answers, section.key)]
+        else:
+            values = scope(self.answers, section.key, menu.get("i"))
+            names = [(f"f:{q.key}", q.label) for q in section.questions if is_relevant(q, values)]
+        try:
+            return parse_choice(raw, names)
+        except ParseError:
+            return None
 
     def on_menu(self, event: Event) -> Reply:
-        menu = dict(self.cursor["menu"])
+        menu = self.current_menu(self.cursor["menu"])
         saved_notes, self.notes = self.notes, []
-        options = self.menu_options()
+        options = self.show_menu(menu).options
         self.notes = saved_notes
         self.cursor = {**self.cursor, "stage": "menu", "menu": menu}
         value = None
@@ -558,7 +641,9 @@ class _Turn:
             try:
                 value = parse_choice(event.text, [(o.value, o.label) for o in options])
             except ParseError as exc:
-                self.notes.append(exc.message)
+                value = self.menu_word(menu, event.text)
+                if value is None:
+                    self.notes.append(exc.message)
         else:
             self.notes.append(texts.MENU_EXPECTS_CHOICE)
         if value is None:
@@ -624,11 +709,18 @@ class _Turn:
             return self.dispatch_answer(Text(raw))
         section = self.form.section(slot.section)
         question = section.question(slot.question)
-        if slot.new and len(item_numbers(self.answers, section.key)) >= section.repeat.min:
-            return self.close_repeat(section, slot)
-        if not question.required and not slot.new:
+        if slot.new:
+            return self.close_repeat(section, slot)  # says so when the list needs more items
+        if question.type in ("yes_no", "choice"):
+            return self.dispatch_answer(Text(raw))
+        if question.type == "integer":
+            return self.dispatch_answer(Text("0"))  # "không có" thủ tục nào: a count of zero
+        if not question.required:
             return self.store(slot, None)
-        return self.dispatch_answer(Text(raw))
+        if question.deferrable:
+            return self.command("skip", "")
+        self.notes.append(texts.SKIP_REQUIRED)
+        return self.ask(slot, header=False)
 
     def dispatch_answer(self, event: Event) -> Reply:
         if is_locked(self.report, self.now):
@@ -645,15 +737,15 @@ class _Turn:
 
     def command(self, name: str, arg: str, raw: str = "") -> Reply:
         stage = self.cursor.get("stage")
-        if name == "help":
-            self.notes.append(texts.HELP)
-            return self.reask()
-        if name == "review":
-            self.notes.append(review_text(self.form, self.answers))
-            return self.reask()
-        if name == "start":
-            self.notes.append(texts.WELCOME_BACK.format(unit=self.report.unit_name))
-            return self.reask()
+        if name in ("help", "review", "start"):
+            if name == "help":
+                self.notes.append(texts.HELP)
+            elif name == "review":
+                self.notes.append(review_text(self.form, self.answers))
+            else:
+                self.notes.append(texts.WELCOME_BACK.format(unit=self.report.unit_name))
+            # After the deadline no question is asked again: it could not be answered.
+            return self.read_only() if is_locked(self.report, self.now) else self.reask()
         if name == "submit":
             return self.submit()
         if is_locked(self.report, self.now):
@@ -697,11 +789,7 @@ class _Turn:
         if name == "back":
             return self.back(slot)
         if name == "done":
-            if not slot.new:
-                self.notes.append(texts.DONE_NOT_HERE.format(item=section.repeat.item) if section.repeat
-                                  else texts.NOTHING_TO_SKIP)
-                return self.ask(slot, header=False)
-            return self.close_repeat(section, slot)
+            return self.done(section, question, slot)
         # skip
         if slot.new:
             return self.close_repeat(section, slot)
@@ -715,6 +803,28 @@ class _Turn:
             self.notes.append(texts.DEFERRED)
         return self.store(slot, None)
 
+    def done(self, section: Section, question: Question, slot: Slot) -> Reply:
+        """“xong”: close the list being entered, leaving the rest of a finished item's optional questions."""
+        if self.cursor.get("mode") == "edit":
+            return self.show_menu({"level": "fields", "s": section.key, "i": slot.item})
+        if slot.new:
+            return self.close_repeat(section, slot)
+        if section.repeat is None:
+            if question.required and self.absent(slot):
+                self.notes.append(texts.DONE_NO_LIST)
+                return self.ask(slot, header=False)
+            return self.command("skip", "")
+        rest = [s for s in all_slots(self.form, self.answers)
+                if s.section == section.key and s.item == slot.item and self.absent(s)]
+        if any(section.question(s.question).required and not section.question(s.question).deferrable for s in rest):
+            self.notes.append(texts.DONE_NOT_HERE.format(item=section.repeat.item))
+            return self.ask(slot, header=False)
+        for s in rest:
+            self.set_answer(s, None)
+        if any(section.question(s.question).deferrable for s in rest):
+            self.notes.append(texts.DEFERRED)
+        return self.close_repeat(section, Slot(section.key, None, section.questions[0].key, new=True))
+
     def close_repeat(self, section: Section, slot: Slot) -> Reply:
         count = len(item_numbers(self.answers, section.key))
         if count < section.repeat.min:
@@ -725,10 +835,10 @@ class _Turn:
         return self.advance(slot)
 
     def back(self, slot: Slot) -> Reply:
+        if self.cursor.get("mode") == "edit":  # back to the menu the field was chosen from
+            return self.show_menu({"level": "fields", "s": slot.section, "i": slot.item})
         mark = _order(self.form, slot)
         earlier = [s for s in all_slots(self.form, self.answers) if _order(self.form, s) < mark]
-        if self.cursor.get("mode") == "edit" and slot.item is not None:
-            earlier = [s for s in earlier if s.section == slot.section and s.item == slot.item]
         if not earlier:
             self.notes.append(texts.NOTHING_BEFORE)
             return self.ask(slot, header=False)
@@ -777,6 +887,15 @@ def _dispatch(turn: _Turn, event: Event) -> Reply:
         if nxt is None:
             return turn.finish()
         return turn.ask(nxt)
+    if stage in ("ask", "warn") and not turn.slot_is_current():
+        # Another contact of the unit deleted this item or changed an answer it depended on (or the form
+        # changed): the event is not stored under a question that no longer applies.
+        turn.relocate()
+        is_command = isinstance(event, Start) or isinstance(event, Text) and parse_command(event.text)
+        if not is_command:
+            turn.notes.append(texts.QUESTION_GONE)
+            return turn.read_only() if is_locked(turn.report, turn.now) else turn.reask()
+        stage = turn.cursor.get("stage")
     if isinstance(event, Start):
         return turn.command("start", "")
     if isinstance(event, Text):
@@ -792,6 +911,8 @@ def _dispatch(turn: _Turn, event: Event) -> Reply:
     if stage == "end":
         if isinstance(event, (Photo, PhotoRefused, Unsupported)):
             turn.notes.append(texts.UNSUPPORTED_MESSAGE if isinstance(event, Unsupported) else texts.PHOTO_NOT_EXPECTED)
+        elif isinstance(event, Pick):
+            turn.notes.append(texts.STALE_BUTTON)
         else:
             turn.notes.append(texts.END_HINT)
         return turn.finish()

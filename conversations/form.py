@@ -11,6 +11,12 @@ import yaml
 
 QUESTION_TYPES = ("text", "long_text", "phone", "integer", "date", "choice", "yes_no", "photo")
 CONDITION_OPS = ("equals", "not_equals", "gt")
+# The fields each part of the file may have: a misspelt one ("requird") would otherwise be ignored silently.
+FORM_FIELDS = ("id", "title", "choice_lists", "sections")
+SECTION_FIELDS = ("key", "title", "intro", "repeat", "compact", "questions")
+QUESTION_FIELDS = ("key", "label", "prompt", "type", "required", "ask_if", "choices", "filter_by", "not_above",
+                   "not_before", "deferrable")
+REPEAT_FIELDS = ("min", "max", "item")
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 FORMS_DIR = Path(__file__).parent / "forms"
 DEFAULT_FORM = FORMS_DIR / "report.yaml"
@@ -123,7 +129,7 @@ def parse_form(raw: Any, path: Path) -> Form:
     """Build a Form from the parsed YAML document."""
 
     def fail(where: str, problem: str) -> FormError:
-        return FormError(f"{path.name}: {where}: {problem}")
+        return FormError(f"{path}: {where}: {problem}")
 
     def text(obj: Mapping, name: str, where: str, *, optional: bool = False) -> str | None:
         value = obj.get(name)
@@ -139,8 +145,14 @@ def parse_form(raw: Any, path: Path) -> Form:
             raise fail(f"{where}.key", f"{key!r} is not a valid key (lowercase letters, digits, _)")
         return key
 
+    def known_fields(obj: Mapping, allowed: tuple[str, ...], where: str) -> None:
+        unknown = [name for name in obj if name not in allowed]
+        if unknown:
+            raise fail(f"{where}.{unknown[0]}", f"unknown field (expected one of: {', '.join(allowed)})")
+
     if not isinstance(raw, dict):
         raise fail("(top)", "the file must be a mapping with id, title, sections")
+    known_fields(raw, FORM_FIELDS, "(top)")
     lists = raw.get("choice_lists") or {}
     if not isinstance(lists, dict):
         raise fail("choice_lists", "must be a mapping of list name to choices")
@@ -159,12 +171,16 @@ def parse_form(raw: Any, path: Path) -> Form:
             if not isinstance(item, dict) or "value" not in item or "label" not in item:
                 raise fail(f"{where}[{n}]", "a choice needs a value and a label")
             when = item.get("when")
+            if len(str(item["value"]).encode()) > 60:  # a button's data on Telegram is at most 64 bytes
+                raise fail(f"{where}[{n}].value", "longer than 60 bytes: use a short code and put the words in label")
             out.append(Choice(str(item["value"]), str(item["label"]), None if when is None else str(when)))
         values = [c.value for c in out]
         if len(set(values)) != len(values):
             raise fail(where, "two choices have the same value")
         return tuple(out)
 
+    for name in lists:  # a mistake in a list is reported even before a question uses it
+        choices_of(name, f"choice_lists.{name}")
     sections: list[Section] = []
     raw_sections = raw.get("sections")
     if not isinstance(raw_sections, list) or not raw_sections:
@@ -175,6 +191,7 @@ def parse_form(raw: Any, path: Path) -> Form:
             raise fail(swhere, "must be a mapping")
         skey = key_of(rs, swhere)
         swhere = f"sections[{si}] ({skey})"
+        known_fields(rs, SECTION_FIELDS, swhere)
         questions: list[Question] = []
         raw_qs = rs.get("questions")
         if not isinstance(raw_qs, list) or not raw_qs:
@@ -185,12 +202,16 @@ def parse_form(raw: Any, path: Path) -> Form:
                 raise fail(qwhere, "must be a mapping")
             qkey = key_of(rq, qwhere)
             qwhere = f"{swhere}.questions[{qi}] ({qkey})"
+            known_fields(rq, QUESTION_FIELDS, qwhere)
             qtype = rq.get("type")
             if qtype not in QUESTION_TYPES:
                 raise fail(f"{qwhere}.type", f"unknown type {qtype!r} (expected one of: {', '.join(QUESTION_TYPES)})")
+            for flag in ("required", "deferrable"):
+                if not isinstance(rq.get(flag, False), bool):
+                    raise fail(f"{qwhere}.{flag}", "must be true or false")
             required = rq.get("required", True)
-            if not isinstance(required, bool):
-                raise fail(f"{qwhere}.required", "must be true or false")
+            if "filter_by" in rq and qtype != "choice":
+                raise fail(f"{qwhere}.filter_by", "only a question of type choice can be filtered")
             condition = None
             if "ask_if" in rq:
                 cond = rq["ask_if"]
@@ -246,6 +267,7 @@ def parse_form(raw: Any, path: Path) -> Form:
             rr = rs["repeat"]
             if not isinstance(rr, dict):
                 raise fail(f"{swhere}.repeat", "must be {min: N, max: N, item: word}")
+            known_fields(rr, REPEAT_FIELDS, f"{swhere}.repeat")
             lo, hi = rr.get("min", 0), rr.get("max")
             if not isinstance(lo, int) or not isinstance(hi, int) or lo < 0 or hi < 1 or lo > hi:
                 raise fail(f"{swhere}.repeat", f"min/max must be whole numbers with 0 <= min <= max, max >= 1 (got {lo!r}, {hi!r})")

@@ -55,7 +55,7 @@ VALUE_EMPTY = "(trống)"
 VALUE_PHOTO = "đã có ảnh"
 ITEM_ORDINAL = "{item} thứ {n}"
 HEADER_LIMIT = " (từ {min} đến {max})"
-TYPE_A_NUMBER = "Gõ {options}"
+TYPE_A_NUMBER = "Gõ số để chọn: {options}."
 
 # --- Commands: what a person may type, with or without a slash, with or without diacritics -----------
 
@@ -77,8 +77,9 @@ HELP = (
     "- “quay lại”: về câu hỏi trước\n"
     "- “bỏ qua”: bỏ qua câu không bắt buộc (hoặc giữ nguyên câu trả lời cũ)\n"
     "- “xong”: đã đủ người / đủ nội dung trong mục đang nhập\n"
+    "- “không có”: đơn vị không có người / nội dung này, hoặc không có thông tin cho câu không bắt buộc\n"
     "- “xem lại”: xem toàn bộ báo cáo và những phần còn thiếu\n"
-    "- “sửa”: chọn mục để sửa, thêm hoặc xóa người, nội dung kế hoạch\n"
+    "- “sửa”: chọn mục để sửa, thêm hoặc xóa người, nội dung kế hoạch (“sửa 3”: sửa thẳng mục 3)\n"
     "- “bổ sung”: nhập lần lượt các phần còn thiếu\n"
     "- “nộp”: nộp báo cáo cho Sở Nội vụ\n"
     "- “trợ giúp”: xem lại hướng dẫn này\n"
@@ -97,7 +98,9 @@ CURRENT_VALUE = "Đang lưu: {value}. Gửi câu trả lời mới, hoặc gõ �
 HINT_OPTIONAL = "Gõ “bỏ qua” nếu không có."
 HINT_DEFERRABLE = "Nếu chưa có ảnh, gõ “bỏ qua” để gửi sau (cần có trước khi nộp)."
 HINT_DONE = "Nếu đã đủ {item}, gõ “xong” để sang mục tiếp theo."
+HINT_NO_ITEMS = "Nếu đơn vị không có {item}, gõ “không có” để sang mục tiếp theo."
 ITEM_SAVED = "Đã lưu {item} thứ {n}: {name}."
+ITEM_SAVED_ONE = "Đã lưu {item}: {name}."
 ITEM_DELETED = "Đã xóa {name}."
 COMPACT_ACK = "Đã ghi: {summary}."
 COMPACT_COUNT = (
@@ -110,19 +113,25 @@ SOFT_WARNING = (
     "Lưu ý: “{label}” ({value}) lớn hơn “{other}” ({limit}). Thường thì số này không vượt quá số kia. "
     "Bạn kiểm tra lại giúp mình nhé."
 )
-KEEP_VALUE = "Đúng, giữ {value}"
+KEEP_VALUE = "Giữ nguyên {value}"
+KEEP_WORDS = ["đúng", "đúng rồi", "giữ", "giữ nguyên", "chính xác"]  # keep the number after a warning
 REDO_VALUE = "Nhập lại"
 WARNING_NEEDS_CHOICE = "Bạn chọn giữ số vừa nhập hay nhập lại trước đã."
 SKIP_REQUIRED = "Câu này bắt buộc, không bỏ qua được. Vui lòng trả lời."
 DEFERRED = "Đã để lại, bạn gửi sau nhé (gõ “bổ sung” khi có)."
 NEED_MIN_ITEMS = "Cần ít nhất {min} {item}. Vui lòng nhập tiếp."
 DONE_NOT_HERE = "Bạn đang nhập dở một {item}: trả lời nốt câu này đã, hoặc gõ “sửa” để xóa."
+DONE_NO_LIST = "“Xong” dùng để kết thúc danh sách nhân sự hoặc nội dung kế hoạch. Câu này bắt buộc: vui lòng trả lời."
 NOTHING_TO_SKIP = "Không có câu hỏi nào để bỏ qua lúc này."
 NOTHING_BEFORE = "Đây là câu hỏi đầu tiên, không có câu nào trước đó."
 PHOTO_EXPECTED = "Câu này cần một ảnh 3x4: vui lòng gửi ảnh (hoặc gõ “bỏ qua” để gửi sau)."
 PHOTO_NOT_EXPECTED = "Mình chưa cần ảnh ở câu này. Vui lòng trả lời bằng chữ."
 UNSUPPORTED_MESSAGE = "Mình chỉ đọc được tin nhắn chữ và ảnh. Vui lòng trả lời bằng chữ (hoặc gửi ảnh khi được hỏi)."
 STALE_BUTTON = "Nút này thuộc câu hỏi cũ. Vui lòng chọn trong câu hỏi dưới đây."
+QUESTION_GONE = (
+    "Báo cáo vừa được cập nhật (có thể bởi người khác của đơn vị) nên câu hỏi trước không còn cần trả lời; "
+    "tin vừa rồi chưa được lưu. Mời bạn trả lời câu dưới đây."
+)
 CHANGED_AFTER_SUBMIT = "Báo cáo đã nộp được sửa: nhớ gõ “nộp” để nộp lại bản mới."
 
 END_MISSING = "Bạn đã trả lời hết các câu hỏi. Báo cáo còn thiếu:\n{items}\nGõ “bổ sung” để nhập tiếp các phần còn thiếu."
@@ -131,6 +140,7 @@ END_SUBMITTED = "Báo cáo đã được nộp lúc {at}. Gõ “xem lại” đ
 END_HINT = "Mình không còn câu hỏi nào."
 
 REVIEW_EMPTY_SECTION = "(chưa có)"
+REVIEW_NONE = "(không có)"
 REVIEW_MISSING_HEADER = "CÒN THIẾU:"
 REVIEW_COMPLETE = "Báo cáo đã đủ thông tin bắt buộc."
 MISSING_ITEMS = "{section}: cần ít nhất {min} {item}"
@@ -194,11 +204,15 @@ SAVE_FAILED = (
 
 ADMIN_COMMAND_WORDS = {
     "status": ["tình hình", "tinhhinh", "trạng thái", "status"],
+    "export": ["xuất", "xuat", "xuất tất cả", "export"],
+    "export_new": ["xuất mới", "xuatmoi", "xuat moi", "xuất thay đổi"],
     "help": ["trợ giúp", "trogiup", "hướng dẫn", "help", "start"],
 }
 ADMIN_HELP = (
     "Các lệnh dành cho Sở Nội vụ:\n"
     "- “tình hình”: tình hình nộp báo cáo của tất cả đơn vị\n"
+    "- “xuất”: tổng hợp tất cả đơn vị (bảng Excel, ảnh 3x4, thẻ, bảng tên, báo cáo từng đơn vị)\n"
+    "- “xuất mới”: chỉ các đơn vị có thay đổi từ lần xuất trước\n"
     "- “trợ giúp”: xem lại hướng dẫn này"
 )
 STATUS_LABELS = {
@@ -245,3 +259,118 @@ CLI_FORM_ERROR = "Lỗi tệp biểu mẫu: {problem}"
 CLI_DATABASE_ERROR = "Lỗi cơ sở dữ liệu: {problem}"
 DEFAULT_CAMPAIGN_TITLE = "Báo cáo tiến độ triển khai thành lập Trung tâm hành chính công tỉnh"
 DEFAULT_CAMPAIGN_DOC_REF = "V/v chuẩn bị nội dung chi tiết triển khai thành lập Trung tâm hành chính công tỉnh"
+
+# --- Channels (Zalo, Telegram) -------------------------------------------------------------------------
+
+PHOTO_DOWNLOAD_FAILED = "Mình chưa tải được ảnh bạn gửi (mạng chậm hoặc ảnh đã hết hạn). Vui lòng gửi lại ảnh."
+ALBUM_FIRST_ONLY = "Mình đã nhận ảnh đầu tiên trong nhóm ảnh. Các ảnh còn lại vui lòng gửi lần lượt từng ảnh khi được hỏi."
+TELEGRAM_PHOTO_HINT = "Mẹo: gửi ảnh dạng tệp (📎 → Tệp) để giữ nguyên độ nét khi in thẻ."
+ZALO_PHOTO_HINT = "Bấm biểu tượng ảnh trong Zalo để gửi ảnh."
+CHOSEN = "✔ Đã chọn: {label}"
+TELEGRAM_COMMANDS = [
+    ("start", "Bắt đầu / tiếp tục báo cáo"),
+    ("xemlai", "Xem lại báo cáo và phần còn thiếu"),
+    ("quaylai", "Về câu hỏi trước"),
+    ("boqua", "Bỏ qua câu không bắt buộc"),
+    ("sua", "Sửa, thêm hoặc xóa thông tin"),
+    ("bosung", "Nhập các phần còn thiếu"),
+    ("nop", "Nộp báo cáo"),
+    ("trogiup", "Hướng dẫn"),
+]
+TELEGRAM_ADMIN_COMMANDS = [
+    ("tinhhinh", "Tình hình nộp báo cáo của các đơn vị"),
+    ("trogiup", "Hướng dẫn"),
+]
+STATUS_BLOCKED = " – không gửi được tin cho người liên hệ"
+EXPORT_NOT_AVAILABLE = "Chức năng xuất tệp tổng hợp chưa có trong phiên bản này."
+CLI_ZALO_TOKEN_REFUSED = "HCC_ZALO_BOT_TOKEN: Zalo từ chối mã bot (401). Vui lòng kiểm tra lại mã trong Zalo Bot Manager."
+CLI_TELEGRAM_TOKEN_REFUSED = "HCC_TELEGRAM_TOKEN: Telegram từ chối mã bot. Vui lòng kiểm tra lại mã từ @BotFather."
+CLI_RUNNING = "hcc-bot đang chạy: {channels}. Nhấn Ctrl+C để dừng."
+
+# --- Exports for Sở Nội vụ (workbook, photo archive, badges, documents) ---------------------------------
+
+EXPORT_FOLDER = "tong-hop_{campaign}_{stamp}"  # ASCII: the folder/zip name, with the campaign id and local time
+SHEET_STATUS = "Tình trạng"
+SHEET_STAFF = "I. Nhân sự"
+SHEET_PROCEDURES = "II. Thủ tục"
+SHEET_PICKUP = "Lịch thu gom"
+SHEET_PLAN = "III. Kế hoạch"
+SHEET_ISSUES = "IV. Kiến nghị"
+SHEET_SHIRTS = "Cỡ áo"
+COL_UNIT_CODE = "Mã đơn vị"
+COL_UNIT = "Đơn vị"
+COL_STATUS = "Tình trạng"
+COL_REPORTER = "Người điền báo cáo"
+COL_REPORTER_PHONE = "Số điện thoại người điền"
+COL_SUBMITTED_AT = "Nộp lúc"
+COL_LAST_ACTIVITY = "Cập nhật lần cuối"
+COL_MISSING = "Còn thiếu"
+COL_CHANGED = "Đã sửa sau khi nộp (chưa nộp lại)"
+COL_ROLE = "Vai trò"
+COL_STT = "STT"
+COL_PHOTO_FILE = "Tệp ảnh"
+COL_PHOTO = "Ảnh"
+COL_GENDER = "Giới tính"
+COL_SIZE = "Cỡ áo"
+COL_COUNT = "Số lượng"
+TOTAL_ROW = "Tổng cộng"
+ROLE_LABELS = {
+    "leader": "Lãnh đạo phụ trách",
+    "main_staff": "Nhân sự chính",
+    "backup_staff": "Nhân sự dự phòng",
+    "postal_staff": "Tiếp nhận - trả hồ sơ với bưu điện",
+}
+ROLE_FILE_CODES = {"leader": "LD", "main_staff": "CHINH", "backup_staff": "DUPHONG", "postal_staff": "BUUDIEN"}
+PICKUP_AGREES = "Đồng ý 10:00 và 15:00"
+PICKUP_PROPOSES = "Đề xuất: {times}"
+BADGE_CENTER_NAME = "TRUNG TÂM HÀNH CHÍNH CÔNG TỈNH"
+BADGE_ROLE_MAIN = "NHÂN SỰ CHÍNH"
+BADGE_ROLE_BACKUP = "NHÂN SỰ DỰ PHÒNG"
+NAME_TAG_TITLE = "Trung tâm Hành chính công tỉnh"
+PHOTO_INDEX_COLUMNS = ["Tệp ảnh", "Mã đơn vị", "Đơn vị", "Vai trò", "STT", "Họ và tên", "Chức vụ", "Số điện thoại"]
+DOC_NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+DOC_MOTTO = "Độc lập – Tự do – Hạnh phúc"
+DOC_TITLE = "BÁO CÁO\nTIẾN ĐỘ TRIỂN KHAI THÀNH LẬP TRUNG TÂM HÀNH CHÍNH CÔNG TỈNH"
+DOC_ATTACHED = "(Đính kèm văn bản {doc_ref})"
+DOC_UNIT = "Đơn vị: {unit}"
+DOC_SECTION_STAFF = "I. Về nhân sự:"
+DOC_SECTION_PROCEDURES = "II. Về quy trình tiếp nhận – chuyển hồ sơ từ Trung tâm về Sở, ngành và ngược lại"
+DOC_SECTION_PLAN = "III. Về kế hoạch chi tiết tiến độ triển khai thành lập Trung tâm hành chính công tỉnh:"
+DOC_SECTION_ISSUES = "IV. Khó khăn, kiến nghị khác:"
+DOC_STAFF_HEADERS = ["", "Tên", "Chức vụ", "Số điện thoại", "Kích cỡ áo*"]
+DOC_SHIRT_NOTE = "*Lưu ý: Chỉ bổ sung thông tin về kích cỡ áo đối với nhân sự chính."
+DOC_PROCEDURE_HEADERS = ["Loại thủ tục", "Số lượng", "Đơn vị liên thông"]
+DOC_POSTAL_GROUP = "Thủ tục có sử dụng dịch vụ trả nhận của bưu điện"
+DOC_PLAN_HEADERS = ["STT", "Nội dung thực hiện", "Chi tiết", "Thời gian bắt đầu", "Thời gian kết thúc", "Đơn vị phối hợp"]
+DOC_PICKUP_TITLE = "Lịch thu gom – giao nhận hồ sơ của bưu điện (2 lần/ngày: 10:00 và 15:00):"
+DOC_REPORTER = "Người điền báo cáo: {name} – {phone}"
+DOC_STATUS_LINE = "Tình trạng: {status}{submitted}"
+DOC_NOT_ENTERED = "(chưa nhập)"
+DOC_NONE = "Không có."
+DOC_FILE = "bao-cao_{code}.docx"
+
+# --- Exports asked for in the chat and on the command line ---------------------------------------------
+
+UNIT_DOCUMENT_WORDS = ["tải báo cáo", "taibaocao", "tai bao cao", "tệp báo cáo", "file"]
+UNIT_DOCUMENT_STARTED = "Đang chuẩn bị tệp báo cáo (.docx) của đơn vị…"
+UNIT_DOCUMENT_READY = "Báo cáo hiện tại của {unit} (tệp Word) để bạn kiểm tra trước khi nộp."
+EXPORT_STARTED = "Đang tổng hợp báo cáo… Mình sẽ gửi tệp khi xong; trong lúc đó các đơn vị vẫn nhập bình thường."
+EXPORT_PROGRESS = "Đang tổng hợp {done}/{total} đơn vị ({step})…"
+EXPORT_STEPS = {
+    "workbook": "bảng tổng hợp Excel",
+    "photos": "ảnh 3x4",
+    "badges": "thẻ nhân sự",
+    "name_tags": "bảng tên",
+    "documents": "báo cáo từng đơn vị",
+}
+EXPORT_READY = "Đã tổng hợp xong {count} đơn vị."
+EXPORT_NOTHING_NEW = "Không có đơn vị nào thay đổi kể từ lần xuất trước ({at})."
+EXPORT_FAILED = "Xin lỗi, chưa tổng hợp được ({reason}). Vui lòng thử lại, hoặc báo cán bộ CNTT."
+EXPORT_LINK = "Tải tệp tại (hiệu lực đến {expires}):\n{url}"
+EXPORT_NO_LINK = (
+    "Zalo không gửi được tệp và bot chưa có địa chỉ công khai (HCC_PUBLIC_URL). Tệp đã lưu trên máy chủ: {path}. "
+    "Cán bộ CNTT có thể lấy tệp ở đó, hoặc chạy: hcc-bot export --out <thư mục>"
+)
+CLI_EXPORT_PROGRESS = "Đang tổng hợp {done}/{total} đơn vị – {step}"
+CLI_EXPORT_DONE = "Đã xuất {units} đơn vị vào {folder}:"
+CLI_CAMPAIGN_UNKNOWN = "Không có đợt báo cáo #{id}."

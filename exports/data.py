@@ -77,8 +77,12 @@ def section_values(form: Form, answers: dict[str, Any], section_key: str) -> lis
 
 
 async def load_export_data(db, form: Form, *, now: datetime, campaign_id: int | None = None,
-                           unit_codes: list[str] | None = None) -> ExportData:
-    """Read everything an export needs in one read transaction."""
+                           unit_codes: list[str] | None = None, submitted_versions: bool = True) -> ExportData:
+    """Read everything an export needs in one transaction.
+
+    A unit that submitted is exported as it submitted it (its last version), unless `submitted_versions` is
+    False (a contact checking their own document sees what is entered now).
+    """
     async with db.transaction() as s:
         campaign = await (q.get_campaign(s, campaign_id) if campaign_id else q.current_campaign(s))
         if campaign is None:
@@ -93,7 +97,7 @@ async def load_export_data(db, form: Form, *, now: datetime, campaign_id: int | 
                 continue
             current = await q.load_answers(s, report.id)
             answers, changed = current, False
-            if report.status in ("submitted", "submitted_late"):
+            if submitted_versions and report.status in ("submitted", "submitted_late"):
                 versions = await q.list_report_versions(s, report.id)
                 if versions:
                     answers = dict(versions[-1].answers)

@@ -493,3 +493,8 @@ async def add_audit(
     s.add(
         AuditLog(at=at, contact_id=contact_id, report_id=report_id, action=action, key=key, old=old, new=new)
     )
+
+
+async def last_audit_at(s: AsyncSession, action: str) -> datetime | None:
+    """When an action (such as "export") was last recorded, or None."""
+    return await s.scalar(sa.select(sa.func.max(AuditLog.at)).where(AuditLog.action == action))

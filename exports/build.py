@@ -1,0 +1,82 @@
+"""One export: a folder (and a zip of it) named with the campaign and the local date and time.
+
+Synchronous on purpose: the CLI calls it directly and the bot runs it in a worker thread, so a long export
+never blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from conversations import texts
+from conversations.answers import LOCAL_TZ
+from exports.badges import build_badges, build_name_tags
+from exports.data import ExportData
+from exports.document import build_unit_documents
+from exports.photo_archive import build_photo_archive
+from exports.workbook import build_workbook
+
+WORKBOOK_NAME = "tong-hop.xlsx"
+PHOTOS_DIR = "anh-3x4"
+BADGES_NAME = "the-nhan-su.pdf"
+NAME_TAGS_NAME = "bang-ten.pdf"
+DOCUMENTS_DIR = "bao-cao-don-vi"
+
+Progress = Callable[[str, int, int], None]  # (step, done units, total units)
+
+
+@dataclass
+class ExportResult:
+    folder: Path
+    zip_path: Path | None
+    workbook: Path
+    badges: Path
+    name_tags: Path
+    documents: list[Path] = field(default_factory=list)
+    photos: list[Path] = field(default_factory=list)
+
+    def files(self) -> list[Path]:
+        """Every file written, for the operator."""
+        return [self.workbook, self.badges, self.name_tags, *self.documents, *self.photos] + \
+            ([self.zip_path] if self.zip_path else [])
+
+
+def export_folder_name(data: ExportData, campaign_id: int) -> str:
+    """`tong-hop_<campaign>_<yyyymmdd-hhmm>` in Asia/Ho_Chi_Minh."""
+    stamp = data.generated_at.astimezone(LOCAL_TZ).strftime("%Y%m%d-%H%M")
+    return texts.EXPORT_FOLDER.format(campaign=campaign_id, stamp=stamp)
+
+
+def build_export(data: ExportData, out_dir: Path, *, campaign_id: int, make_zip: bool = True,
+                 progress: Progress | None = None) -> ExportResult:
+    """Write the workbook, the photo archive, badges, name tags and one document per unit; zip them."""
+    folder = out_dir / export_folder_name(data, campaign_id)
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+
+    def step(name: str) -> Callable[[int, int], None] | None:
+        return None if progress is None else (lambda done, total: progress(name, done, total))
+
+    result = ExportResult(
+        folder=folder,
+        zip_path=None,
+        workbook=build_workbook(data, folder / WORKBOOK_NAME, progress=step("workbook")),
+        photos=build_photo_archive(data, folder / PHOTOS_DIR, progress=step("photos")),
+        badges=build_badges(data, folder / BADGES_NAME, progress=step("badges")),
+        name_tags=build_name_tags(data, folder / NAME_TAGS_NAME, progress=step("name_tags")),
+        documents=build_unit_documents(data, folder / DOCUMENTS_DIR, progress=step("documents")),
+    )
+    if make_zip:
+        result.zip_path = folder.with_suffix(".zip")
+        with zipfile.ZipFile(result.zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    # JPEGs and xlsx are already compressed: storing them saves time for nothing lost.
+                    kind = zipfile.ZIP_STORED if path.suffix in (".jpg", ".xlsx", ".docx") else zipfile.ZIP_DEFLATED
+                    archive.write(path, path.relative_to(folder.parent), compress_type=kind)
+    return result
