@@ -66,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="each unit's state in the current campaign")
     status.add_argument("--json", action="store_true")
 
+    export = sub.add_parser("export", help="write the workbook, photos, badges and documents for Sở Nội vụ")
+    export.add_argument("--out", type=Path, required=True, help="folder to write into")
+    export.add_argument("--campaign", type=int, default=None, help="campaign id (default: the current one)")
+    export.add_argument("--units", default=None, help="only these unit codes, comma-separated")
+    export.add_argument("--no-zip", action="store_true", help="do not also write a zip of the folder")
+
     reopen = sub.add_parser("reopen", help="let a unit edit and submit after the deadline")
     reopen.add_argument("unit")
     reopen.add_argument("--close", action="store_true", help="make it read-only again")
@@ -108,6 +114,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             await db.dispose()
             await run_bot(settings)
             return 0
+        if args.command == "export":
+            return await _export(args, db, form, now)
         return await _admin_command(args, db, form, now)
     finally:
         await db.dispose()
@@ -174,6 +182,44 @@ async def _admin_command(args: argparse.Namespace, db: Database, form, now: date
             report.reopened = not args.close
             await q.add_audit(s, at=now, action="close" if args.close else "reopen", report_id=report.id)
             print((texts.CLI_CLOSED if args.close else texts.CLI_REOPENED).format(unit=unit.name))
+    return 0
+
+
+async def _export(args: argparse.Namespace, db: Database, form, now: datetime) -> int:
+    from exports.build import build_export
+    from exports.data import load_export_data
+
+    async with db.transaction() as s:
+        campaign = await (q.get_campaign(s, args.campaign) if args.campaign else q.current_campaign(s))
+        if campaign is None:
+            raise CommandError(texts.CLI_CAMPAIGN_UNKNOWN.format(id=args.campaign))
+        codes = [c.strip() for c in args.units.split(",") if c.strip()] if args.units else None
+        for code in codes or []:
+            if await q.get_unit_by_code(s, code) is None:
+                raise CommandError(texts.CLI_UNIT_UNKNOWN.format(code=code))
+    data = await load_export_data(db, form, now=now, campaign_id=campaign.id, unit_codes=codes)
+    tty = sys.stderr.isatty()
+
+    def progress(step: str, done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        line = texts.CLI_EXPORT_PROGRESS.format(done=done, total=total, step=texts.EXPORT_STEPS.get(step, step))
+        if tty:
+            print(f"\r[{'#' * filled}{'.' * (width - filled)}] {line}\033[K", end="", file=sys.stderr, flush=True)
+        elif done == total:
+            print(line, file=sys.stderr)
+
+    result = await asyncio.to_thread(build_export, data, args.out, campaign_id=campaign.id,
+                                     make_zip=not args.no_zip, progress=progress)
+    if tty:
+        print(file=sys.stderr)
+    async with db.transaction() as s:
+        await q.add_audit(s, at=now, action="export", new={"folder": result.folder.name, "units": len(data.units)})
+    print(texts.CLI_EXPORT_DONE.format(units=len(data.units), folder=result.folder))
+    for path in [result.workbook, result.badges, result.name_tags, *result.documents, *result.photos]:
+        print(f"  {path.relative_to(result.folder.parent)}")
+    if result.zip_path:
+        print(f"  {result.zip_path.relative_to(result.folder.parent)}")
     return 0
 
 

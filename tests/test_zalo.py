@@ -358,3 +358,30 @@ async def test_zalo__client_errors__token_never_logged(db, tmp_path, caplog):
         await channel.start()
     assert dead.token not in caplog.text
     assert "fake-zalo-secret" not in caplog.text
+
+
+async def test_zalo_admin__asks_status__sees_every_unit_grouped(db, fake, tmp_path):
+    code = await prepare(db)
+    async with db.transaction() as s:
+        admin_code = (await q.create_invite(s, unit_id=None, role="admin", expires_at=NOW + timedelta(days=7),
+                                            max_uses=1, now=NOW)).code
+    person, officer = Person(fake), Person(fake, user="so-noi-vu-1")
+    async with zalo_bot(db, fake, tmp_path, people=(person, officer)):
+        await person.says(code)
+        await person.says("Nguyễn Thị Lan, 0912 345 678")
+        assert (await officer.says(admin_code)).startswith(texts.BOUND_ADMIN)
+        status = await officer.says("tinh hinh")
+    assert "Đã nộp 0/25 đơn vị." in status
+    assert "Đang nhập (1):\n- STP Sở Tư pháp – cập nhật 09:00 ngày 27/03/2017" in status
+    assert "- CAT Công an tỉnh – chưa có người liên hệ" in status
+
+
+async def test_zalo_unit_contact__not_an_admin__status_command_is_just_an_answer(db, fake, tmp_path):
+    """Admin commands are refused to unit contacts: "tình hình" is taken as their answer to the question."""
+    code = await prepare(db)
+    person = Person(fake)
+    async with zalo_bot(db, fake, tmp_path, people=(person,)):
+        await person.says(code)
+        reply = await person.says("tình hình")
+    assert "TÌNH HÌNH NỘP BÁO CÁO" not in reply
+    assert {"reporter.name": "tình hình"} == (await report_of(db))[1]
