@@ -1,0 +1,432 @@
+"""The Telegram channel: python-telegram-bot (PTB) as the Bot API client, by polling or by webhook.
+
+PTB only fetches updates and sends messages: one catch-all handler turns every update into a service event
+(no ConversationHandler, no PTB persistence: our database owns the conversation). Updates of one chat are
+handled in order through a ChatQueue, different chats side by side. Options become inline keyboards; a
+pressed button's message is edited to show the choice. The token is part of every URL PTB requests: httpx's
+request log is silenced and exception texts from PTB are never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import mimetypes
+import time
+import warnings
+from collections import OrderedDict
+from datetime import timedelta
+from typing import Any, Awaitable, Callable
+
+from aiohttp import web
+from telegram import (
+    BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update,
+)
+from telegram.error import (
+    BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut,
+)
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.chat_queue import ChatQueue, split_text
+from bot.photos import MAX_BYTES
+from bot.service import Inbound, Service
+from bot.settings import Settings
+from conversations import texts
+from conversations.engine import Option, Reply
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+TEXT_LIMIT = 4096
+CALLBACK_DATA_LIMIT = 64  # bytes
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ALLOWED_UPDATES = ["message", "callback_query"]
+SEND_ATTEMPTS = 5  # for one message: 429 waits and network retries together
+DOWNLOAD_ATTEMPTS = 3
+BULK_PER_SECOND = 30  # overall, for bulk sends; one per `send_interval` into one chat
+ALBUMS_REMEMBERED = 1000
+STOP_GRACE = 10.0  # seconds the chats' pending work may take at shutdown
+# Loggers that show URLs with the token: httpx's request log (INFO) and PTB's bot set-up (DEBUG).
+TOKEN_LOGGERS = ("httpx", "telegram.Bot", "telegram.ext.ExtBot")
+POLLING_TASK_NAME = "Updater:start_polling:polling_task"  # PTB's name for its polling task
+# A GIF arrives with both `animation` and `document`: the kinds are checked before documents.
+UNSUPPORTED_KINDS = ("sticker", "voice", "video_note", "video", "audio", "animation", "location", "venue",
+                     "contact", "poll", "dice", "game", "story")
+
+
+class TelegramTokenRefused(RuntimeError):
+    """Telegram refused the bot token: stop with one clear line."""
+
+
+def webhook_secret(token: str) -> str:
+    """The webhook secret: derived from the token, so every worker and every restart agree on it."""
+    return hmac.new(token.encode(), b"hcc-bot telegram webhook", hashlib.sha256).hexdigest()
+
+
+def keyboard(options: tuple[Option, ...]) -> InlineKeyboardMarkup | None:
+    """One button per row (labels can be long); the option value is the callback data."""
+    if not options:
+        return None
+    for option in options:
+        if not 0 < len(option.value.encode()) <= CALLBACK_DATA_LIMIT:
+            raise ValueError(f"option value {option.value!r} does not fit Telegram's callback data (1-64 bytes)")
+    return InlineKeyboardMarkup([[InlineKeyboardButton(o.label, callback_data=o.value)] for o in options])
+
+
+def reply_text(reply: Reply) -> str:
+    """The text of a reply, with the hint to send a photo as a file when a photo is asked for."""
+    return f"{reply.text}\n\n{texts.TELEGRAM_PHOTO_HINT}" if reply.expects_photo else reply.text
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    """How long Telegram asks us to wait (PTB 22 gives an int or a timedelta)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def too_large() -> dict:
+    """The refusal of a file over the bot download limit."""
+    return {"photo_error": texts.PHOTO_TOO_LARGE.format(max_mb=MAX_BYTES // (1024 * 1024))}
+
+
+def to_inbound(update: Update, **content: Any) -> Inbound:
+    """The service event for an update, with what the person sent."""
+    user, chat = update.effective_user, update.effective_chat
+    return Inbound(channel=CHANNEL, user_id=str(user.id), chat_id=str(chat.id), event_id=str(update.update_id),
+                   display_name=user.full_name or None, **content)
+
+
+def button_label(message: Message, data: str) -> str | None:
+    """The label of the button with this callback data in a message's inline keyboard."""
+    markup = message.reply_markup
+    for row in markup.inline_keyboard if markup else ():
+        for button in row:
+            if button.callback_data == data:
+                return button.text
+    return None
+
+
+class TelegramChannel:
+    """Turns Telegram updates into service events and replies into messages with inline keyboards."""
+
+    name = CHANNEL
+
+    def __init__(self, settings: Settings, service: Service, *, on_fatal: Callable[[str], None] | None = None,
+                 send_interval: float = 1.0, retry_base: float = 1.0):
+        self.settings = settings
+        self.service = service
+        self.on_fatal = on_fatal
+        self.send_interval = send_interval  # bulk sends: at most one message per chat in this many seconds
+        self.retry_base = retry_base  # first back-off after a network error, doubled each time
+        # Tests replace both with a virtual clock, to see the waits without waiting.
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        self.monotonic: Callable[[], float] = time.monotonic
+        self.secret = webhook_secret(settings.telegram_token or "")
+        self.queue = ChatQueue()
+        self.app: Application | None = None
+        self._albums: OrderedDict[tuple[int, str], list] = OrderedDict()  # (chat, group) -> [first id, told]
+        self._pace_lock = asyncio.Lock()
+        self._next_bulk = 0.0
+        self._next_in_chat: dict[str, float] = {}
+        self._fatal_reported = False
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def add_routes(self, app: web.Application) -> None:
+        """The webhook route, when the bot has a public address."""
+        if self.settings.public_url:
+            app.router.add_post(WEBHOOK_PATH, self.webhook)
+
+    async def start(self) -> None:
+        """Check the token (getMe), register the commands, then poll or set the webhook."""
+        for name in TOKEN_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
+        api = self.settings.telegram_api_url
+        builder = (ApplicationBuilder().token(self.settings.telegram_token or "")
+                   .base_url(f"{api}/bot").base_file_url(f"{api}/file/bot").job_queue(None))
+        if self.settings.public_url:
+            builder = builder.updater(None)
+        app = builder.build()
+        app.add_handler(TypeHandler(Update, self.on_update))
+        try:
+            await app.initialize()  # getMe
+        except BaseException as exc:
+            await app.bot.shutdown()
+            if isinstance(exc, InvalidToken):  # its text holds the token: never shown
+                raise TelegramTokenRefused(texts.CLI_TELEGRAM_TOKEN_REFUSED) from None
+            raise
+        self.app = app
+        try:
+            await self.register_commands(app)
+            if self.settings.public_url:
+                await app.start()  # before setWebhook, so that the first delivery finds us ready
+                await app.bot.set_webhook(f"{self.settings.public_url}{WEBHOOK_PATH}", secret_token=self.secret,
+                                          allowed_updates=ALLOWED_UPDATES)
+            else:
+                await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES, error_callback=self.polling_failed)
+                self.watch_polling()
+                await app.start()
+        except InvalidToken:
+            await self.stop()
+            raise TelegramTokenRefused(texts.CLI_TELEGRAM_TOKEN_REFUSED) from None
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        """Stop fetching, let the chats finish what they hold (briefly), close PTB."""
+        app = self.app
+        if app is None:
+            return
+        if app.updater is not None and app.updater.running:
+            try:
+                await app.updater.stop()  # confirms the fetched updates with one last getUpdates
+            except TelegramError as exc:  # polling had already ended on this error (a refused token)
+                log.warning("Telegram polling had stopped (%s)", type(exc).__name__)
+        if app.running:
+            await app.stop()  # hands the updates already fetched to the chat queues
+        try:
+            await asyncio.wait_for(self.queue.drain(), STOP_GRACE)
+        except asyncio.TimeoutError:
+            await self.queue.close()
+        self.app = None
+        await app.shutdown()
+
+    async def register_commands(self, app: Application) -> None:
+        """The command menu, with Vietnamese descriptions; a failure only costs the menu."""
+        commands = [BotCommand(name, description) for name, description in texts.TELEGRAM_COMMANDS]
+        try:
+            await app.bot.set_my_commands(commands)
+        except InvalidToken:
+            raise
+        except TelegramError as exc:
+            log.warning("Telegram setMyCommands failed (%s)", type(exc).__name__)
+
+    def polling_failed(self, exc: TelegramError) -> None:
+        """PTB retries polling by itself; say so without the exception text."""
+        log.warning("Telegram getUpdates failed (%s); retrying", type(exc).__name__)
+
+    def watch_polling(self) -> None:
+        """PTB ends polling on a refused token without telling anyone: report it as fatal."""
+        task = next((t for t in asyncio.all_tasks() if t.get_name() == POLLING_TASK_NAME), None)
+        if task is not None:
+            task.add_done_callback(self.polling_ended)
+
+    def polling_ended(self, task: asyncio.Task) -> None:
+        if not task.cancelled() and isinstance(task.exception(), InvalidToken):
+            self.fatal()
+
+    def fatal(self) -> None:
+        """The token stopped working while running: tell the runner once."""
+        log.error("Telegram refused the bot token")
+        if self.on_fatal is not None and not self._fatal_reported:
+            self._fatal_reported = True
+            self.on_fatal(texts.CLI_TELEGRAM_TOKEN_REFUSED)
+
+    # -- receiving -------------------------------------------------------------------------------
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        """Check the secret, accept the update, answer at once; the work happens in the background."""
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self.secret.encode()):
+            return web.Response(status=403)
+        app = self.app
+        if app is None or not app.running:
+            return web.Response(status=503)  # Telegram delivers it again later
+        try:
+            body = await request.json()
+            update = Update.de_json(body, app.bot) if isinstance(body, dict) else None
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError):
+            update = None
+        if update is None:
+            return web.Response(status=400)
+        await app.update_queue.put(update)
+        return web.Response(status=200)
+
+    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """PTB's one handler: queue the update behind the earlier ones of its chat."""
+        chat, user = update.effective_chat, update.effective_user
+        if chat is None or user is None or user.is_bot:
+            return
+        self.queue.submit(chat.id, lambda: self.handle_update(update))
+
+    async def handle_update(self, update: Update) -> None:
+        """One update through the service, then its replies out."""
+        if update.callback_query is not None:
+            await self.handle_press(update)
+            return
+        message = update.message  # edited messages and channel posts are not answers
+        if message is None:
+            return
+        if message.media_group_id and await self.later_in_album(update, message):
+            return
+        content = await self.content(message)
+        if content is not None:
+            await self.handle_inbound(update, content)
+
+    async def handle_inbound(self, update: Update, content: dict[str, Any]) -> None:
+        """Run the service for this update; send the replies unless it was a repeat."""
+        replies = await self.service.handle(to_inbound(update, **content))
+        if replies is not None:
+            await self.send_replies(str(update.effective_chat.id), str(update.effective_user.id), replies)
+
+    async def handle_press(self, update: Update) -> None:
+        """A pressed button: stop the spinner, run the pick, show the choice in the pressed message."""
+        query = update.callback_query
+        try:
+            await query.answer()
+        except TelegramError as exc:
+            log.info("Telegram answerCallbackQuery failed (%s)", type(exc).__name__)
+        replies = await self.service.handle(to_inbound(update, pick=query.data or ""))
+        if replies is None:
+            return
+        if isinstance(query.message, Message):  # not when the message is too old to be accessible
+            await self.show_choice(query.message, query.data or "")
+        await self.send_replies(str(update.effective_chat.id), str(update.effective_user.id), replies)
+
+    async def show_choice(self, message: Message, data: str) -> None:
+        """Drop the keyboard and append what was chosen, so the chat reads cleanly; failures are harmless."""
+        label = button_label(message, data)
+        text = f"{message.text}\n\n{texts.CHOSEN.format(label=label)}" if message.text and label else None
+        try:
+            if text is not None and len(text) <= TEXT_LIMIT:
+                await self.app.bot.edit_message_text(text, chat_id=message.chat_id, message_id=message.message_id)
+            else:
+                await self.app.bot.edit_message_reply_markup(chat_id=message.chat_id, message_id=message.message_id)
+        except TelegramError as exc:
+            log.info("Telegram edit of a pressed message failed (%s)", type(exc).__name__)
+
+    async def later_in_album(self, update: Update, message: Message) -> bool:
+        """Whether the message is a later photo of an album; the first such one gets a note."""
+        key = (message.chat_id, message.media_group_id)
+        seen = self._albums.get(key)
+        if seen is None:
+            self._albums[key] = [message.message_id, False]
+            while len(self._albums) > ALBUMS_REMEMBERED:
+                self._albums.popitem(last=False)
+            return False
+        if seen[0] == message.message_id:
+            return False  # the first photo delivered again: the service knows it was processed
+        if not seen[1]:
+            seen[1] = True
+            user = update.effective_user
+            await self.send_replies(str(message.chat_id), str(user.id), [Reply(texts.ALBUM_FIRST_ONLY)])
+        return True
+
+    async def content(self, message: Message) -> dict[str, Any] | None:
+        """What the person sent, as Inbound fields; None for service messages (joins, pins)."""
+        if message.text is not None:
+            return {"text": message.text}  # "/start CODE" too: the service binds the invite code
+        if message.photo:
+            largest = max(message.photo, key=lambda p: p.width * p.height)
+            return await self.download(largest.file_id, largest.file_size)
+        for kind in UNSUPPORTED_KINDS:
+            if getattr(message, kind, None):
+                return {"unsupported": kind}
+        document = message.document
+        if document is not None:
+            mime = document.mime_type or mimetypes.guess_type(document.file_name or "")[0] or ""
+            if not mime.startswith("image/"):
+                return {"photo_error": texts.PHOTO_NOT_IMAGE}
+            return await self.download(document.file_id, document.file_size)
+        return None
+
+    async def download(self, file_id: str, file_size: int | None) -> dict[str, Any]:
+        """The photo's bytes, or the message saying why there are none; sizes are checked before downloading."""
+        if file_size is not None and file_size > MAX_BYTES:
+            return too_large()
+        for attempt in range(DOWNLOAD_ATTEMPTS):
+            try:
+                file = await self.app.bot.get_file(file_id)
+                if file.file_size is not None and file.file_size > MAX_BYTES:
+                    return too_large()
+                return {"photo": bytes(await file.download_as_bytearray())}
+            except BadRequest as exc:
+                if "too big" in str(exc).lower():
+                    return too_large()
+                break
+            except (TimedOut, NetworkError) as exc:
+                log.warning("Telegram file download failed (%s)", type(exc).__name__)
+                if attempt < DOWNLOAD_ATTEMPTS - 1:
+                    await self.sleep(self.retry_base * 2 ** attempt)
+            except TelegramError as exc:
+                log.warning("Telegram file download failed (%s)", type(exc).__name__)
+                break
+        return {"photo_error": texts.PHOTO_DOWNLOAD_FAILED}
+
+    # -- sending ---------------------------------------------------------------------------------
+
+    async def send_replies(self, chat_id: str, user_id: str, replies: list[Reply]) -> None:
+        """Replies to a person go out at once; the keyboard rides on the last part of a long text."""
+        for reply in replies:
+            parts = split_text(reply_text(reply), TEXT_LIMIT)
+            markup = keyboard(reply.options)
+            for n, part in enumerate(parts, 1):
+                if not await self.deliver(chat_id, user_id, part, markup if n == len(parts) else None):
+                    return
+
+    async def send_text(self, chat_id: str, text: str) -> bool:
+        """A bulk message (reminders): paced to ~30/s overall and one per chat per interval; whether delivered."""
+        if self.app is None:
+            return False
+        for part in split_text(text, TEXT_LIMIT):
+            await self.pace(chat_id)
+            # In private chats (the only kind the bot is meant for) the chat id is the user id.
+            if not await self.deliver(chat_id, chat_id, part, None):
+                return False
+        return True
+
+    async def pace(self, chat_id: str) -> None:
+        """Wait for this chat's next slot, then for the next overall slot."""
+        async with self._pace_lock:
+            now = self.monotonic()
+            at = max(now, self._next_in_chat.get(chat_id, 0.0))
+            self._next_in_chat[chat_id] = at + self.send_interval
+            if len(self._next_in_chat) > 10_000:
+                self._next_in_chat = {c: t for c, t in self._next_in_chat.items() if t > now}
+        await self.sleep(at - now)
+        async with self._pace_lock:
+            now = self.monotonic()
+            at = max(now, self._next_bulk)
+            self._next_bulk = at + self.send_interval / BULK_PER_SECOND
+        await self.sleep(at - now)
+
+    async def deliver(self, chat_id: str, user_id: str, text: str, markup: InlineKeyboardMarkup | None) -> bool:
+        """sendMessage, waiting out 429s and retrying network errors; failures are recorded for the admins."""
+        reason = "network"
+        for attempt in range(SEND_ATTEMPTS):
+            try:
+                await self.app.bot.send_message(chat_id, text, reply_markup=markup)
+                return True
+            except RetryAfter as exc:
+                reason = "retry_after"
+                await self.sleep(retry_seconds(exc))
+            except Forbidden:
+                log.info("Telegram user blocked the bot")
+                await self.service.record_send_failure(CHANNEL, user_id, "forbidden", permanent=True)
+                return False
+            except BadRequest as exc:
+                log.error("Telegram refused a message: %s", exc.message)  # Telegram's description, no URL
+                await self.service.record_send_failure(CHANNEL, user_id, "bad_request", permanent=False)
+                return False
+            except InvalidToken:
+                self.fatal()
+                return False
+            except (TimedOut, NetworkError) as exc:
+                reason = "network"
+                log.warning("Telegram sendMessage failed (%s)", type(exc).__name__)
+                if attempt < SEND_ATTEMPTS - 1:
+                    await self.sleep(self.retry_base * 2 ** attempt)
+            except TelegramError as exc:  # Conflict, ChatMigrated...: retrying will not help
+                log.error("Telegram sendMessage failed (%s)", type(exc).__name__)
+                await self.service.record_send_failure(CHANNEL, user_id, type(exc).__name__, permanent=False)
+                return False
+        await self.service.record_send_failure(CHANNEL, user_id, reason, permanent=False)
+        return False
