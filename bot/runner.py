@@ -71,10 +71,13 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None,
         for channel in channels:
             try:
                 await channel.start()
-            except RuntimeError as exc:
+            except Exception as exc:
                 if type(exc).__name__.endswith("TokenRefused"):
                     raise FatalChannelError(str(exc)) from None
-                raise
+                log.error("%s channel could not start (%s)", channel.name, type(exc).__name__)
+                unreachable = texts.CLI_TELEGRAM_UNREACHABLE if channel.name == "telegram" else texts.CLI_ZALO_UNREACHABLE
+                url = settings.telegram_api_url if channel.name == "telegram" else settings.zalo_api_url
+                raise FatalChannelError(unreachable.format(url=url)) from None
             started.append(channel)
         print(texts.CLI_RUNNING.format(channels=", ".join(c.name for c in channels)), flush=True)
         await stop.wait()

@@ -17,6 +17,7 @@ import logging
 import mimetypes
 import time
 import warnings
+from pathlib import Path
 from collections import OrderedDict
 from datetime import timedelta
 from typing import Any, Awaitable, Callable
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 TEXT_LIMIT = 4096
+UPLOAD_LIMIT = 50 * 1024 * 1024  # bots may upload documents up to 50 MB
 CALLBACK_DATA_LIMIT = 64  # bytes
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -136,6 +138,7 @@ class TelegramChannel:
         self._next_bulk = 0.0
         self._next_in_chat: dict[str, float] = {}
         self._fatal_reported = False
+        self._progress: dict[str, int] = {}  # chat -> the message showing an export's progress
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -163,6 +166,7 @@ class TelegramChannel:
                 raise TelegramTokenRefused(texts.CLI_TELEGRAM_TOKEN_REFUSED) from None
             raise
         self.app = app
+        self.service.deliverers[CHANNEL] = self
         try:
             await self.register_commands(app)
             if self.settings.public_url:
@@ -430,3 +434,46 @@ class TelegramChannel:
                 return False
         await self.service.record_send_failure(CHANNEL, user_id, reason, permanent=False)
         return False
+
+    # -- files (exports, a unit's document) ------------------------------------------------------
+
+    async def deliver_files(self, chat_id: str, user_id: str, text: str, files: list[Path]) -> None:
+        """The text, then each file as a document (a file over Telegram's 50 MB upload cap is named instead)."""
+        self._progress.pop(chat_id, None)
+        if not await self.deliver(chat_id, user_id, text, None) or self.app is None:
+            return
+        for path in files:
+            size = path.stat().st_size
+            if size > UPLOAD_LIMIT:
+                await self.deliver(chat_id, user_id, texts.EXPORT_TOO_LARGE.format(
+                    name=path.name, mb=size // (1024 * 1024), path=path), None)
+                continue
+            for attempt in range(SEND_ATTEMPTS):
+                try:
+                    with path.open("rb") as handle:
+                        await self.app.bot.send_document(chat_id, document=handle, filename=path.name,
+                                                         read_timeout=120, write_timeout=120)
+                    break
+                except RetryAfter as exc:
+                    await self.sleep(retry_seconds(exc))
+                except (TimedOut, NetworkError) as exc:
+                    log.warning("Telegram sendDocument failed (%s)", type(exc).__name__)
+                    await self.sleep(self.retry_base * 2 ** attempt)
+                except TelegramError as exc:
+                    log.error("Telegram sendDocument failed (%s)", type(exc).__name__)
+                    await self.service.record_send_failure(CHANNEL, user_id, type(exc).__name__, permanent=False)
+                    break
+
+    async def progress(self, chat_id: str, user_id: str, text: str) -> None:
+        """One progress message per chat, edited as the export goes on."""
+        if self.app is None:
+            return
+        try:
+            message_id = self._progress.get(chat_id)
+            if message_id is None:
+                message = await self.app.bot.send_message(chat_id, text)
+                self._progress[chat_id] = message.message_id
+            else:
+                await self.app.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
+        except TelegramError as exc:
+            log.info("Telegram progress message not updated (%s)", type(exc).__name__)

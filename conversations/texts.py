@@ -374,3 +374,6 @@ EXPORT_NO_LINK = (
 CLI_EXPORT_PROGRESS = "Đang tổng hợp {done}/{total} đơn vị – {step}"
 CLI_EXPORT_DONE = "Đã xuất {units} đơn vị vào {folder}:"
 CLI_CAMPAIGN_UNKNOWN = "Không có đợt báo cáo #{id}."
+EXPORT_TOO_LARGE = "Tệp {name} ({mb} MB) quá lớn để gửi qua Telegram (tối đa 50 MB). Tệp đã lưu trên máy chủ: {path}."
+CLI_TELEGRAM_UNREACHABLE = "HCC_TELEGRAM_API_URL: không kết nối được tới Telegram Bot API ({url}). Kiểm tra mạng hoặc địa chỉ."
+CLI_ZALO_UNREACHABLE = "HCC_ZALO_API_URL: không kết nối được tới Zalo Bot API ({url}). Kiểm tra mạng hoặc địa chỉ."

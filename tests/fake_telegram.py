@@ -49,6 +49,7 @@ class FakeTelegram:
     """One fake bot account; users are plain ints, and a user's private chat has the same id."""
 
     def __init__(self, token: str = TOKEN):
+        self.documents: list[tuple[int, str, bytes]] = []  # (chat, file name, bytes) sent with sendDocument
         self.token = token
         self.url = ""  # http://127.0.0.1:<port>, once started
         self.calls: list[Call] = []
@@ -172,6 +173,19 @@ class FakeTelegram:
                    "chat": {"id": int(p["chat_id"]), "type": "private"}, "text": text}
         if markup:
             message["reply_markup"] = markup
+        self.messages[message["message_id"]] = message
+        return message
+
+    async def _m_sendDocument(self, p: dict) -> Any:
+        document = p.get("document")
+        if not hasattr(document, "file"):
+            return _error(400, "Bad Request: there is no document in the request")
+        data = document.file.read()
+        self.documents.append((int(p["chat_id"]), document.filename, data))
+        message = {"message_id": next(self._message_ids), "date": int(time.time()), "from": BOT_USER,
+                   "chat": {"id": int(p["chat_id"]), "type": "private"},
+                   "document": {"file_id": f"doc{len(self.documents)}", "file_unique_id": f"udoc{len(self.documents)}",
+                                "file_name": document.filename, "file_size": len(data)}}
         self.messages[message["message_id"]] = message
         return message
 
