@@ -10,6 +10,7 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from bot import reminders
 from bot.bootstrap import ensure_units_and_campaign
 from bot.runner import FatalChannelError, run_bot
 from bot.service import Service, status_rows, utc_now
@@ -62,6 +63,17 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--doc-ref", default=None, help="the letter's number and date")
     show = campaign.add_parser("show", help="show the current campaign")
     show.add_argument("--json", action="store_true")
+    deadline = campaign.add_parser("deadline", help="change the deadline; the reminders not sent yet follow it")
+    deadline.add_argument("value", help='"dd/mm/yyyy HH:MM", Asia/Ho_Chi_Minh')
+
+    remind = sub.add_parser("remind", help="deadline reminders: preview, send now, or show/change the plan")
+    remind.add_argument("--preview", action="store_true", help="who would be reminded now (the default)")
+    remind.add_argument("--now", action="store_true", help="queue reminders for every unit not submitted")
+    plan = remind.add_subparsers(dest="action").add_parser("plan", help="show or change the reminder plan")
+    plan.add_argument("--slots", help='e.g. "-1 08:00, 08:00, 14:30, 16:00" (-1: the day before the due day)')
+    plan.add_argument("--quiet", help='quiet hours without reminders, e.g. "21:00-07:00", or "không"')
+    plan.add_argument("--catch-up", type=int, help="minutes a missed slot may still be sent after its time")
+    plan.add_argument("--overdue-after", type=int, help="minutes after the deadline for the overdue notice")
 
     status = sub.add_parser("status", help="each unit's state in the current campaign")
     status.add_argument("--json", action="store_true")
@@ -139,6 +151,11 @@ async def _admin_command(args: argparse.Namespace, db: Database, form, now: date
                     print(f"{u.code:<10} {u.name}")
         elif args.command == "invite":
             return await _invite(s, args, now)
+        elif args.command == "remind" or (args.command == "campaign" and args.action == "deadline"):
+            try:
+                print(await reminders.cli_command(s, form, args, now))
+            except reminders.PlanError as exc:
+                raise CommandError(str(exc)) from None
         elif args.command == "campaign" and args.action == "create":
             campaign = await q.create_campaign(s, title=args.title, deadline_at=parse_deadline(args.deadline),
                                                form_id=form.id, doc_ref=args.doc_ref, now=now)
@@ -216,7 +233,7 @@ async def _export(args: argparse.Namespace, db: Database, form, now: datetime) -
     async with db.transaction() as s:
         await q.add_audit(s, at=now, action="export", new={"folder": result.folder.name, "units": len(data.units)})
     print(texts.CLI_EXPORT_DONE.format(units=len(data.units), folder=result.folder))
-    for path in [result.workbook, result.badges, result.name_tags, *result.documents, *result.photos]:
+    for path in [result.workbook, *result.badges, *result.name_tags, *result.documents, *result.photos]:
         print(f"  {path.relative_to(result.folder.parent)}")
     if result.zip_path:
         print(f"  {result.zip_path.relative_to(result.folder.parent)}")

@@ -34,14 +34,14 @@ class ExportResult:
     folder: Path
     zip_path: Path | None
     workbook: Path
-    badges: Path
-    name_tags: Path
+    badges: list[Path]
+    name_tags: list[Path]
     documents: list[Path] = field(default_factory=list)
     photos: list[Path] = field(default_factory=list)
 
     def files(self) -> list[Path]:
         """Every file written, for the operator."""
-        return [self.workbook, self.badges, self.name_tags, *self.documents, *self.photos] + \
+        return [self.workbook, *self.badges, *self.name_tags, *self.documents, *self.photos] + \
             ([self.zip_path] if self.zip_path else [])
 
 

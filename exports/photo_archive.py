@@ -1,0 +1,180 @@
+"""The 3x4 photo archive: one folder per unit of 354x472 JPEGs named after the person, and a CSV index.
+
+`photo_file_name` is THE naming rule for staff photo files; the workbook imports it so its "Tệp ảnh" column
+names exactly the files written here.
+
+Which people: every item of every repeat section that has a photo question (today main and backup staff),
+found by walking the form, so a photo question added to another section is archived without code changes.
+The CSV lists every such person, with an empty "Tệp ảnh" when there is no photo yet, so Sở Nội vụ sees who
+is still missing one (also when the stored file is gone or damaged: logged, and the export goes on). The
+"Tệp ảnh" column is the path inside the archive (`STP/STP_CHINH_1_Le-Thi-Mai.jpg`); text cells that Excel
+would run as a formula start with an apostrophe. Unit folders are created only for units with a photo.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import re
+import shutil
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from PIL import Image, ImageOps
+
+from conversations import texts
+from conversations.form import Question, Section
+from conversations.parsers import format_phone
+from exports.data import ExportData, UnitReport, items
+
+log = logging.getLogger(__name__)
+
+WIDTH, HEIGHT = 354, 472  # 3x4 cm at 300 dpi, as bot.photos stores them
+INDEX_NAME = "danh-sach-anh.csv"
+MAX_NAME_CHARS = 80  # keeps a file name well under the 255-byte limit of every file system
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what Excel would run as a formula in a CSV cell
+
+Progress = Callable[[int, int], None]
+
+
+def photo_file_name(unit_code: str, section_key: str, stt: int, name: str) -> str:
+    """`<unit code>_<role file code>_<STT>_<name without diacritics>.jpg`, ASCII only.
+
+    Diacritics are removed (đ → d), spaces and hyphens become single hyphens, other characters are dropped;
+    the name part is cut at 80 characters and left out (with its `_`) when nothing of it remains.
+    """
+    role = texts.ROLE_FILE_CODES.get(section_key) or _ascii(section_key).upper()
+    person = _ascii(name)[:MAX_NAME_CHARS].strip("-")
+    parts = [_ascii(unit_code, keep="_"), role, str(stt)] + ([person] if person else [])
+    return "_".join(parts) + ".jpg"
+
+
+_D_LETTERS = str.maketrans({"đ": "d", "Đ": "D", "ð": "d", "Ð": "D"})  # no decomposition takes their bar off
+
+
+def _ascii(text: str, keep: str = "") -> str:
+    """Letters and digits without diacritics; runs of spaces and hyphens become one hyphen."""
+    bare = unicodedata.normalize("NFD", text.translate(_D_LETTERS))
+    bare = "".join(c for c in bare if not unicodedata.combining(c))
+    bare = "".join(c for c in bare if (c.isascii() and c.isalnum()) or c.isspace() or c == "-" or c in keep)
+    return re.sub(r"[\s\-]+", "-", bare).strip("-")
+
+
+@dataclass(frozen=True)
+class Person:
+    """One item of a repeat section that has a photo question, with its photo file if there is one."""
+
+    unit: UnitReport
+    section: Section
+    stt: int
+    values: dict[str, Any]
+    photo: Path | None  # the stored badge JPEG
+
+    @property
+    def name(self) -> str:
+        return _text(self.values.get("name", self.values.get(self.section.questions[0].key)))
+
+    @property
+    def position(self) -> str:
+        return _text(self.values.get("position"))
+
+    @property
+    def phone(self) -> str:
+        phone_keys = [q.key for q in self.section.questions if q.type == "phone"]
+        value = self.values.get(phone_keys[0]) if phone_keys else None
+        return format_phone(value) if isinstance(value, str) else ""
+
+    @property
+    def role_label(self) -> str:
+        return texts.ROLE_LABELS.get(self.section.key, self.section.title)
+
+    def file_name(self) -> str:
+        return photo_file_name(self.unit.code, self.section.key, self.stt, self.name)
+
+
+def photo_question(section: Section) -> Question | None:
+    """The first photo question of a repeat section (None for plain sections and sections without one)."""
+    if section.repeat is None:
+        return None
+    return next((q for q in section.questions if q.type == "photo"), None)
+
+
+def people_with_photo_question(data: ExportData, unit: UnitReport) -> Iterator[Person]:
+    """Everyone of the unit in a section that asks for a photo, in form and STT order."""
+    for section in data.form.sections:
+        question = photo_question(section)
+        if question is None:
+            continue
+        for item in items(data.form, unit.answers, section.key):
+            photo_id = item.values.get(question.key)
+            photo = unit.photos.get(photo_id) if isinstance(photo_id, int) else None
+            if photo is not None and not Path(photo).is_file():
+                log.warning("unit %s: photo %s of %s #%d is not on disk: %s", unit.code, photo_id, section.key,
+                            item.stt, photo)
+                photo = None
+            yield Person(unit, section, item.stt, item.values, Path(photo) if photo else None)
+
+
+def build_photo_archive(data: ExportData, folder: Path, *, progress: Progress | None = None) -> list[Path]:
+    """Write `<folder>/<unit code>/<photo file>.jpg` for everyone with a photo and `<folder>/danh-sach-anh.csv`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    index = folder / INDEX_NAME
+    written: list[Path] = [index]
+    total = len(data.units)
+    with index.open("w", encoding="utf-8-sig", newline="") as out:  # the BOM lets Excel read Vietnamese
+        rows = csv.writer(out)
+        rows.writerow(texts.PHOTO_INDEX_COLUMNS)
+        for done, unit in enumerate(data.units, 1):
+            used: set[str] = set()
+            for person in people_with_photo_question(data, unit):
+                relative = ""
+                if person.photo is not None:
+                    name = _unique(person.file_name(), used)
+                    target = folder / unit.code / name
+                    target.parent.mkdir(exist_ok=True)
+                    try:
+                        write_badge_jpeg(person.photo, target)
+                    except OSError as exc:  # a damaged stored file: listed without a photo, the export goes on
+                        log.warning("unit %s: photo %s not archived: %s", unit.code, person.photo, exc)
+                        target.unlink(missing_ok=True)
+                    else:
+                        written.append(target)
+                        relative = f"{unit.code}/{name}"
+                rows.writerow([relative, unit.code] + [_inert(v) for v in (
+                    unit.name, person.role_label)] + [person.stt] + [_inert(v) for v in (
+                    person.name, person.position, person.phone)])
+            if progress is not None:
+                progress(done, total)
+    return written
+
+
+def write_badge_jpeg(source: Path, target: Path) -> None:
+    """Copy a stored 354x472 JPEG as it is; re-fit anything else to 354x472 (centre crop, 300 dpi)."""
+    with Image.open(source) as image:
+        if image.format == "JPEG" and image.size == (WIDTH, HEIGHT) and image.mode in ("RGB", "L"):
+            shutil.copyfile(source, target)
+            return
+        fitted = ImageOps.fit(ImageOps.exif_transpose(image).convert("RGB"), (WIDTH, HEIGHT),
+                              method=Image.Resampling.LANCZOS)
+    fitted.save(target, "JPEG", quality=90, dpi=(300, 300), optimize=True)
+
+
+def _unique(name: str, used: set[str]) -> str:
+    """The name, or `<stem>-2.jpg`, `-3`… if already used in this folder (cannot happen with the shipped form)."""
+    candidate, n = name, 1
+    while candidate.lower() in used:
+        n += 1
+        candidate = f"{name[:-4]}-{n}.jpg"
+    used.add(candidate.lower())
+    return candidate
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _inert(value: str) -> str:
+    """Text that a spreadsheet opening the CSV would take as a formula gets a leading apostrophe."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value

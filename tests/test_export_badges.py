@@ -1,0 +1,464 @@
+"""The font, the 3x4 photo archive, and the print-ready badges and name tags (A4 PDF)."""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+import zlib
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from fontTools.fontBuilder import FontBuilder
+from fontTools.pens.ttGlyphPen import TTGlyphPen
+from fontTools.ttLib import TTFont
+from PIL import Image
+
+from conversations import texts
+from exports import fonts
+from exports.badges import BADGE_W, LEADING, PT, Box, Face, build_badges, build_name_tags, fit_text
+from exports.data import ExportData, UnitReport
+from exports.fonts import FontMissing, advance_widths, find_font
+from exports.photo_archive import INDEX_NAME, build_photo_archive, photo_file_name
+from tests.export_samples import sample_export_data
+
+VIETNAMESE_LETTERS = ("ĂÂĐÊÔƠƯăâđêôơư"
+                      "àáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ")
+ALL_VIETNAMESE = VIETNAMESE_LETTERS + VIETNAMESE_LETTERS.upper()
+STP_FILES = ["STP/STP_CHINH_1_Le-Thi-Mai.jpg", "STP/STP_CHINH_2_Pham-Van-Nam.jpg", "STP/STP_CHINH_3_Do-Thi-Hanh.jpg",
+             "STP/STP_DUPHONG_1_Bui-Van-Long.jpg", "STP/STP_DUPHONG_2_Ho-Thi-Thu.jpg"]
+BADGE_NAMES = ["Lê Thị Mai", "Phạm Văn Nam", "Đỗ Thị Hạnh", "Bùi Văn Long", "Hồ Thị Thu"]
+A4 = "[0 0 595.28 841.89]"
+SHIPPED_FONTS = fonts.SHIPPED_DIR  # before any test points it elsewhere
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> ExportData:
+    return sample_export_data(tmp_path_factory.mktemp("sample"))
+
+
+@pytest.fixture
+def no_fonts_anywhere(monkeypatch, tmp_path):
+    """Neither the shipped fonts nor any system font can be found."""
+    monkeypatch.delenv(fonts.FONT_ENV, raising=False)
+    monkeypatch.delenv(fonts.BOLD_FONT_ENV, raising=False)
+    monkeypatch.setattr(fonts, "SHIPPED_DIR", tmp_path / "no-shipped-fonts")
+    monkeypatch.setattr(fonts, "SYSTEM_DIRS", [])
+
+
+def ascii_font(path: Path) -> Path:
+    """A valid TrueType font with glyphs for ASCII only."""
+    names = [".notdef"] + [f"c{code}" for code in range(32, 127)]
+    pen = TTGlyphPen(None)
+    pen.moveTo((50, 0)), pen.lineTo((50, 700)), pen.lineTo((500, 700)), pen.lineTo((500, 0)), pen.closePath()
+    glyph = pen.glyph()
+    builder = FontBuilder(1000, isTTF=True)
+    builder.setupGlyphOrder(names)
+    builder.setupCharacterMap({code: f"c{code}" for code in range(32, 127)})
+    builder.setupGlyf({name: glyph for name in names})
+    builder.setupHorizontalMetrics({name: (600, 50) for name in names})
+    builder.setupHorizontalHeader(ascent=800, descent=-200)
+    builder.setupNameTable({"familyName": "Ascii Only", "styleName": "Regular"})
+    builder.setupOS2()
+    builder.setupPost()
+    builder.save(str(path))
+    return path
+
+
+# --- A small reader of the PDFs fpdf2 writes: pages, images, and the text layer through ToUnicode ---------
+
+
+def pdf_objects(raw: bytes) -> dict[int, tuple[bytes, bytes | None]]:
+    """Object number -> (dictionary, stream data decompressed, or None)."""
+    objects = {}
+    for m in re.finditer(rb"(\d+) 0 obj\s*(<<.*?>>)\s*(stream\r?\n|endobj)", raw, re.S):
+        data = None
+        if m[3].startswith(b"stream"):
+            length = int(re.search(rb"/Length (\d+)", m[2])[1])
+            data = raw[m.end():m.end() + length]
+            if b"/FlateDecode" in m[2] and b"/Subtype /Image" not in m[2]:
+                data = zlib.decompress(data)
+        objects[int(m[1])] = (m[2], data)
+    return objects
+
+
+def literal_strings(content: bytes) -> list[tuple[bytes, bytes]]:
+    """(font resource name, string bytes) of every `(...) Tj` in a content stream, escapes undone."""
+    found, font, i = [], b"", 0
+    escapes = {ord("n"): b"\n", ord("r"): b"\r", ord("t"): b"\t", ord("b"): b"\b", ord("f"): b"\f"}
+    while i < len(content):
+        if content[i:i + 1] == b"/":
+            m = re.match(rb"/(\w+) [\d.]+ Tf", content[i:])
+            if m:
+                font = m[1]
+                i += m.end()
+                continue
+        if content[i:i + 1] == b"(":
+            out, depth, i = bytearray(), 1, i + 1
+            while True:
+                c = content[i]
+                if c == ord("\\"):
+                    nxt = content[i + 1]
+                    octal = re.match(rb"[0-7]{1,3}", content[i + 1:i + 4])
+                    if octal:
+                        out.append(int(octal[0], 8))
+                        i += 1 + len(octal[0])
+                        continue
+                    out += escapes.get(nxt, bytes([nxt]))
+                    i += 2
+                    continue
+                depth += (c == ord("(")) - (c == ord(")"))
+                if depth == 0:
+                    break
+                out.append(c)
+                i += 1
+            found.append((font, bytes(out)))
+        i += 1
+    return found
+
+
+def pdf_lines(path: Path) -> list[str]:
+    """Every line of text drawn, decoded through each font's ToUnicode map, in drawing order."""
+    objects = pdf_objects(path.read_bytes())
+    fonts_by_name = {}
+    for dictionary, _ in objects.values():
+        for name, number in re.findall(rb"/(F\d+) (\d+) 0 R", dictionary):
+            font = objects[int(number)][0]
+            cmap = objects[int(re.search(rb"/ToUnicode (\d+) 0 R", font)[1])][1]
+            fonts_by_name[name] = {int(code, 16): chr(int(uni, 16))
+                                   for code, uni in re.findall(rb"<([0-9A-F]{4})> <([0-9A-F]{4})>", cmap)}
+    lines = []
+    for dictionary, _ in objects.values():
+        if b"/Type /Page\n" in dictionary:
+            content = objects[int(re.search(rb"/Contents (\d+) 0 R", dictionary)[1])][1]
+            for font, text in literal_strings(content):
+                codes = [int.from_bytes(text[k:k + 2], "big") for k in range(0, len(text), 2)]
+                lines.append("".join(fonts_by_name[font][code] for code in codes))
+    return lines
+
+
+def page_count(path: Path) -> int:
+    return len(re.findall(rb"/Type /Page\n", path.read_bytes()))
+
+
+def images(path: Path) -> list[bytes]:
+    """The dictionaries of the embedded images."""
+    return [d for d, _ in pdf_objects(path.read_bytes()).values() if b"/Subtype /Image" in d]
+
+
+def contents(path: Path) -> bytes:
+    """All page content streams, decompressed."""
+    raw = path.read_bytes()
+    objects = pdf_objects(raw)
+    return b"".join(objects[int(n)][1] for n in re.findall(rb"/Contents (\d+) 0 R", raw))
+
+
+def photos_placed(path: Path) -> int:
+    """How many times an image is drawn at 354 px / 300 dpi = 29.97 mm = 84.96 pt wide (300 dpi exactly)."""
+    return len(re.findall(rb"q 84\.96 0 0 113\.28 [\d.]+ [\d.]+ cm /I\d+ Do Q", contents(path)))
+
+
+# --- Font ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bold", [False, True], ids=["regular", "bold"])
+def test_shipped_font__vietnamese_sample__every_letter_in_cmap(bold):
+    cmap = TTFont(SHIPPED_FONTS / fonts.SHIPPED[bold]).getBestCmap()
+    assert "" == "".join(c for c in ALL_VIETNAMESE if ord(c) not in cmap)
+
+
+def test_vietnamese_sample__letters__upper_and_lower_case_are_all_checked():
+    assert set(ALL_VIETNAMESE) <= set(fonts.VIETNAMESE_SAMPLE)
+
+
+@pytest.mark.parametrize("bold", [False, True], ids=["regular", "bold"])
+def test_find_font__no_setting__shipped_dejavu(monkeypatch, bold):
+    monkeypatch.delenv(fonts.FONT_ENV, raising=False)
+    monkeypatch.delenv(fonts.BOLD_FONT_ENV, raising=False)
+    assert SHIPPED_FONTS / fonts.SHIPPED[bold] == find_font(bold)
+
+
+def test_find_font__hcc_font_covers_vietnamese__that_font_for_both_styles(monkeypatch, tmp_path):
+    chosen = Path(shutil.copy(SHIPPED_FONTS / "DejaVuSans-Bold.ttf", tmp_path / "chosen.ttf"))
+    monkeypatch.setenv(fonts.FONT_ENV, str(chosen))
+    monkeypatch.delenv(fonts.BOLD_FONT_ENV, raising=False)
+    assert (chosen, chosen) == (find_font(), find_font(bold=True))
+
+
+def test_find_font__hcc_font_does_not_exist__one_line_error(monkeypatch, tmp_path, no_fonts_anywhere):
+    monkeypatch.setenv(fonts.FONT_ENV, str(tmp_path / "missing.ttf"))
+    with pytest.raises(FontMissing) as error:
+        find_font()
+    message = str(error.value)
+    assert (1, True, True) == (len(message.splitlines()), message.startswith("HCC_FONT:"),
+                               "fonts-dejavu-core" in message)
+
+
+def test_find_font__hcc_font_without_vietnamese__one_line_error(monkeypatch, tmp_path, no_fonts_anywhere):
+    monkeypatch.setenv(fonts.FONT_ENV, str(ascii_font(tmp_path / "ascii.ttf")))
+    with pytest.raises(FontMissing) as error:
+        find_font(bold=True)
+    message = str(error.value)
+    assert (1, True, True) == (len(message.splitlines()), "lacks Vietnamese letters" in message,
+                               "HCC_FONT" in message)
+
+
+def test_find_font__nothing_installed__one_line_error(no_fonts_anywhere):
+    with pytest.raises(FontMissing) as error:
+        find_font()
+    message = str(error.value)
+    assert (1, True) == (len(message.splitlines()), "install fonts-dejavu-core" in message)
+
+
+def test_find_font__shipped_font_missing__system_font_that_covers_vietnamese(monkeypatch, tmp_path,
+                                                                             no_fonts_anywhere):
+    system = tmp_path / "system"
+    (system / "truetype" / "ascii").mkdir(parents=True)
+    (system / "truetype" / "dejavu").mkdir()
+    ascii_font(system / "truetype" / "ascii" / "LiberationSans-Regular.ttf")  # a known name, but no Vietnamese
+    shutil.copy(SHIPPED_FONTS / "DejaVuSans.ttf", system / "truetype" / "dejavu" / "DejaVuSans.ttf")
+    monkeypatch.setattr(fonts, "SYSTEM_DIRS", [system])
+    assert system / "truetype" / "dejavu" / "DejaVuSans.ttf" == find_font()
+
+
+def test_find_font__only_a_font_without_vietnamese_on_the_system__one_line_error(monkeypatch, tmp_path,
+                                                                                  no_fonts_anywhere):
+    ascii_font(tmp_path / "DejaVuSans.ttf")  # right name, wrong letters
+    monkeypatch.setattr(fonts, "SYSTEM_DIRS", [tmp_path])
+    with pytest.raises(FontMissing) as error:
+        find_font()
+    assert 1 == len(str(error.value).splitlines())
+
+
+# --- Photo file names and the archive --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args, expected", [
+    (("STP", "main_staff", 1, "Lê Thị Mai"), "STP_CHINH_1_Le-Thi-Mai.jpg"),
+    (("STP", "backup_staff", 2, "Đỗ Thị Hạnh"), "STP_DUPHONG_2_Do-Thi-Hanh.jpg"),
+    (("UB_HUYEN-1", "main_staff", 10, "  Nguyễn   Thị Ánh-Tuyết (Tư) "),
+     "UB_HUYEN-1_CHINH_10_Nguyen-Thi-Anh-Tuyet-Tu.jpg"),
+    (("SYT", "leader", 1, "Ưng Hoàng Phúc"), "SYT_LD_1_Ung-Hoang-Phuc.jpg"),
+    (("SYT", "main_staff", 1, "=1+2"), "SYT_CHINH_1_12.jpg"),
+    (("SYT", "main_staff", 1, "@@ !!"), "SYT_CHINH_1.jpg"),
+    (("SYT", "extra_staff", 3, "Lý Thị Ỷ"), "SYT_EXTRASTAFF_3_Ly-Thi-Y.jpg"),
+], ids=["simple", "d-bar", "spaces-and-symbols", "leader", "formula", "nothing-left", "section-not-in-texts"])
+def test_photo_file_name__person__ascii_name_without_diacritics(args, expected):
+    assert expected == photo_file_name(*args)
+
+
+def test_photo_file_name__very_long_name__name_part_cut_at_80_characters():
+    assert "STP_CHINH_1_" + "A" * 80 + ".jpg" == photo_file_name("STP", "main_staff", 1, "A" * 300)
+
+
+def test_build_photo_archive__sample__one_file_per_photo_named_after_the_person(data, tmp_path):
+    written = build_photo_archive(data, tmp_path / "anh")
+    expected = [INDEX_NAME] + STP_FILES
+    assert expected == [p.relative_to(tmp_path / "anh").as_posix() for p in written]
+
+
+def test_build_photo_archive__sample__jpegs_of_354x472(data, tmp_path):
+    build_photo_archive(data, tmp_path / "anh")
+    sizes = []
+    for name in STP_FILES:
+        with Image.open(tmp_path / "anh" / name) as image:
+            sizes.append((image.format, image.size))
+    assert [("JPEG", (354, 472))] * 5 == sizes
+
+
+def test_build_photo_archive__stored_badge_jpeg__copied_byte_for_byte(data, tmp_path):
+    build_photo_archive(data, tmp_path / "anh")
+    stp = data.units[0]
+    stored = stp.photos[stp.answers["main_staff[1].photo"]]
+    assert stored.read_bytes() == (tmp_path / "anh" / STP_FILES[0]).read_bytes()
+
+
+def test_build_photo_archive__sample__csv_maps_every_person_to_the_file(data, tmp_path):
+    build_photo_archive(data, tmp_path / "anh")
+    raw = (tmp_path / "anh" / INDEX_NAME).read_bytes()
+    rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert [texts.PHOTO_INDEX_COLUMNS,
+            [STP_FILES[0], "STP", "Sở Tư pháp", "Nhân sự chính", "1", "Lê Thị Mai", "Chuyên viên", "0987 654 321"],
+            [STP_FILES[1], "STP", "Sở Tư pháp", "Nhân sự chính", "2", "Phạm Văn Nam", "Chuyên viên", "0905 123 456"],
+            [STP_FILES[2], "STP", "Sở Tư pháp", "Nhân sự chính", "3", "Đỗ Thị Hạnh", "Cán sự", "0934 111 222"],
+            [STP_FILES[3], "STP", "Sở Tư pháp", "Nhân sự dự phòng", "1", "Bùi Văn Long", "Chuyên viên",
+             "0977 333 444"],
+            [STP_FILES[4], "STP", "Sở Tư pháp", "Nhân sự dự phòng", "2", "Hồ Thị Thu", "Chuyên viên", "0966 555 666"],
+            ["", "CTHUE", "Cục Thuế tỉnh", "Nhân sự chính", "1", "Trương Văn Bình", "Thủ quỹ", "0919 666 777"],
+            ["", "SYT", "Sở Y tế", "Nhân sự chính", "1", "'-2+3", "'=HYPERLINK(\"http://x\",\"bấm\")",
+             "0987 654 321"],
+            ] == rows
+
+
+def test_build_photo_archive__stored_photo_of_another_size__refitted_to_354x472(data, tmp_path):
+    odd = tmp_path / "odd.png"
+    Image.new("RGB", (900, 900), (10, 120, 200)).save(odd)
+    stp = data.units[0]
+    unit = replace(stp, photos={**stp.photos, stp.answers["main_staff[1].photo"]: odd})
+    build_photo_archive(replace(data, units=[unit]), tmp_path / "anh")
+    with Image.open(tmp_path / "anh" / STP_FILES[0]) as image:
+        assert ("JPEG", (354, 472), (300, 300)) == (image.format, image.size, tuple(map(round, image.info["dpi"])))
+
+
+def test_build_photo_archive__photo_file_gone_from_disk__listed_without_file(data, tmp_path):
+    stp = data.units[0]
+    unit = replace(stp, photos={**stp.photos, stp.answers["main_staff[1].photo"]: tmp_path / "gone.jpg"})
+    written = build_photo_archive(replace(data, units=[unit]), tmp_path / "anh")
+    rows = list(csv.reader((tmp_path / "anh" / INDEX_NAME).read_text("utf-8-sig").splitlines()))
+    assert (5, ["", "Lê Thị Mai"]) == (len(written), [rows[1][0], rows[1][5]])
+
+
+def test_build_photo_archive__progress__reported_after_each_unit(data, tmp_path):
+    calls = []
+    build_photo_archive(data, tmp_path / "anh", progress=lambda done, total: calls.append((done, total)))
+    assert [(1, 4), (2, 4), (3, 4), (4, 4)] == calls
+
+
+# --- Badges ----------------------------------------------------------------------------------------------
+
+
+def test_build_badges__sample_with_5_photos__one_a4_page(data, tmp_path):
+    [path] = build_badges(data, tmp_path / "the.pdf")
+    raw = path.read_bytes()
+    assert (tmp_path / "the.pdf", 1, True) == (path, page_count(path), f"/MediaBox {A4}".encode() in raw)
+
+
+def test_build_badges__sample__one_300_dpi_jpeg_per_badge_embedded_as_stored(data, tmp_path):
+    [path] = build_badges(data, tmp_path / "the.pdf")
+    raw = path.read_bytes()
+    stored = [p.read_bytes() for p in data.units[0].photos.values()]
+    found = images(path)
+    assert (5, True, True) == (len(found), all(b"/Width 354" in d and b"/Height 472" in d and b"/DCTDecode" in d
+                                               for d in found), all(jpeg in raw for jpeg in stored))
+    assert 5 == photos_placed(path)
+
+
+def test_build_badges__sample__vietnamese_names_in_the_text_layer(data, tmp_path):
+    [path] = build_badges(data, tmp_path / "the.pdf")
+    lines = pdf_lines(path)
+    assert BADGE_NAMES == [line for line in lines if line in BADGE_NAMES]
+    assert ([texts.BADGE_ROLE_MAIN] * 3 + [texts.BADGE_ROLE_BACKUP] * 2
+            == [line for line in lines if line in (texts.BADGE_ROLE_MAIN, texts.BADGE_ROLE_BACKUP)])
+    assert (5, 5) == (lines.count("Sở Tư pháp"), " ".join(lines).count(texts.BADGE_CENTER_NAME.split()[0]))
+
+
+def test_build_badges__sample__dejavu_subsets_embedded(data, tmp_path):
+    [path] = build_badges(data, tmp_path / "the.pdf")
+    raw = path.read_bytes()
+    assert ({b"DejaVuSansBook", b"DejaVuSansBold"}, 2) == (
+        set(re.findall(rb"/FontName /[A-Z]{6}\+(\w+)", raw)), raw.count(b"/FontFile2"))
+
+
+def test_build_badges__more_badges_than_a_file_holds__files_split_between_units(data, tmp_path):
+    stp = data.units[0]
+    units = [replace(stp, code=f"U{n}") for n in range(3)]  # 5 badges each
+    written = build_badges(replace(data, units=units), tmp_path / "the.pdf", per_file=12)
+    assert ([tmp_path / "the_1.pdf", tmp_path / "the_2.pdf"], [10, 5], [2, 1], False) == (
+        written, [photos_placed(p) for p in written], [page_count(p) for p in written], (tmp_path / "the.pdf").exists())
+
+
+def test_build_badges__no_one_has_a_photo__no_file(data, tmp_path):
+    assert ([], False) == (build_badges(replace(data, units=data.units[1:]), tmp_path / "the.pdf"),
+                           (tmp_path / "the.pdf").exists())
+
+
+def test_build_badges__ten_badges__two_pages_of_nine_and_one(data, tmp_path):
+    stp = data.units[0]
+    [path] = build_badges(replace(data, units=[stp, replace(stp, code="X")]), tmp_path / "the.pdf")
+    assert (2, 10, 5) == (page_count(path), photos_placed(path), len(images(path)))  # same photos: stored once
+
+
+def test_build_badges__font_missing__fails_before_writing(data, tmp_path, no_fonts_anywhere):
+    with pytest.raises(FontMissing):
+        build_badges(data, tmp_path / "the.pdf")
+    assert [] == list(tmp_path.glob("*.pdf"))
+
+
+def test_build_badges__progress__reported_after_each_unit(data, tmp_path):
+    calls = []
+    build_badges(data, tmp_path / "the.pdf", progress=lambda done, total: calls.append((done, total)))
+    assert [(1, 4), (2, 4), (3, 4), (4, 4)] == calls
+
+
+def test_build_badges__name_with_a_character_the_font_lacks__left_out(data, tmp_path):
+    stp = data.units[0]
+    unit = replace(stp, answers={**stp.answers, "main_staff[1].name": "Lê Thị\u0890 Mai"})  # unassigned code point
+    [path] = build_badges(replace(data, units=[unit]), tmp_path / "the.pdf")
+    assert "Lê Thị Mai" in pdf_lines(path)
+
+
+# --- Name tags -------------------------------------------------------------------------------------------
+
+
+def test_build_name_tags__sample_with_5_main_staff__two_a4_pages(data, tmp_path):
+    [path] = build_name_tags(data, tmp_path / "bang-ten.pdf")
+    assert (2, True, []) == (page_count(path), f"/MediaBox {A4}".encode() in path.read_bytes(), images(path))
+
+
+def test_build_name_tags__sample__main_staff_names_in_the_text_layer(data, tmp_path):
+    [path] = build_name_tags(data, tmp_path / "bang-ten.pdf")
+    lines = pdf_lines(path)
+    expected = ["Lê Thị Mai", "Phạm Văn Nam", "Đỗ Thị Hạnh", "Trương Văn Bình", "-2+3"]
+    assert expected == [line for line in lines if line in expected + ["Bùi Văn Long", "Hồ Thị Thu"]]
+    assert (5, 1) == (lines.count(texts.NAME_TAG_TITLE.upper()), lines.count("Cục Thuế tỉnh"))
+
+
+def test_build_name_tags__no_main_staff__no_file(data, tmp_path):
+    assert [] == build_name_tags(replace(data, units=[data.units[2]]), tmp_path / "bang-ten.pdf")
+
+
+# --- Fitting text in a box -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bold_face() -> Face:
+    return Face(advance_widths(find_font(bold=True)))
+
+
+def test_fit_text__short_name__largest_size_one_line(bold_face):
+    assert (11.5, ["Lê Thị Mai"]) == fit_text(bold_face, "Lê Thị Mai", Box(0, 0, 50, 9.5), (11.5, 6), 2)
+
+
+@pytest.mark.parametrize("text", [
+    "Tôn Nữ Hoàng Thị Phương Thảo Nguyễn Ngọc Huyền Trân",
+    "Văn phòng Đoàn đại biểu Quốc hội và Hội đồng nhân dân tỉnh Đồng Nai",
+    "Nguyễnthịánhtuyếtnguyễnthịánhtuyếtnguyễnthịánhtuyếtnguyễnthịánhtuyết",
+    "X" * 300,
+], ids=["long-name", "long-unit", "one-long-word", "absurd"])
+def test_fit_text__long_text__inside_the_box(bold_face, text):
+    box = Box(0, 0, BADGE_W - 4, 9.5)
+    size, lines = fit_text(bold_face, text, box, (11.5, 6), 2)
+    widest = max(bold_face.width(line, size) for line in lines)
+    assert (True, True) == (widest <= box.w, len(lines) * size * PT * LEADING <= box.h)
+
+
+def test_fit_text__text_too_long_at_smallest_size__ends_with_ellipsis(bold_face):
+    size, lines = fit_text(bold_face, "Trung tâm " * 40, Box(0, 0, 50, 6), (8, 6), 2)
+    assert (6, 2, True) == (size, len(lines), lines[-1].endswith("…"))
+
+
+def test_build_badges__photo_id_not_in_the_units_photos__no_badge(data, tmp_path):
+    """A photo answer whose stored photo is unknown (deleted, or another unit's) gives no badge."""
+    unit = UnitReport("X", "Đơn vị X", "in_progress", {"main_staff[1].name": "A", "main_staff[1].photo": 105})
+    assert [] == build_badges(replace(data, units=[unit]), tmp_path / "the.pdf")
+
+
+def test_build_photo_archive__damaged_stored_photo__listed_without_file(data, tmp_path):
+    damaged = tmp_path / "damaged.jpg"
+    damaged.write_bytes(b"not a jpeg")
+    stp = data.units[0]
+    unit = replace(stp, photos={**stp.photos, stp.answers["main_staff[1].photo"]: damaged})
+    written = build_photo_archive(replace(data, units=[unit]), tmp_path / "anh")
+    rows = list(csv.reader((tmp_path / "anh" / INDEX_NAME).read_text("utf-8-sig").splitlines()))
+    assert (5, "", False) == (len(written), rows[1][0], (tmp_path / "anh" / STP_FILES[0]).exists())
+
+
+def test_build_badges__damaged_stored_photo__that_badge_left_out(data, tmp_path):
+    damaged = tmp_path / "damaged.jpg"
+    damaged.write_bytes(b"not a jpeg")
+    stp = data.units[0]
+    unit = replace(stp, photos={**stp.photos, stp.answers["main_staff[1].photo"]: damaged})
+    [path] = build_badges(replace(data, units=[unit]), tmp_path / "the.pdf")
+    assert (4, False) == (photos_placed(path), "Lê Thị Mai" in pdf_lines(path))
