@@ -1,0 +1,469 @@
+"""The consolidated workbook for Sở Nội vụ (.xlsx), built by walking the form so a new question gets a column.
+
+Sheets, in order: Tình trạng (every unit), I. Nhân sự (one row per person), II. Thủ tục (with a totals row),
+Lịch thu gom, III. Kế hoạch (one row per plan item), IV. Kiến nghị, Cỡ áo (the shirt order), then one sheet
+per section of the form that none of these uses. Section sheets list only units that answered something in
+that section; Tình trạng lists every unit.
+
+In I. Nhân sự the photo question's column ("Tệp ảnh") names the person's file in the photo archive, by the
+archive's own rule (`exports.photo_archive.photo_file_name`), and stays empty, like the archive, when the stored
+photo is missing or unreadable; the row also shows a small thumbnail.
+
+The shirt tally counts every person entered, whether or not the unit has submitted: Sở Nội vụ orders before
+the deadline, and a unit that has not submitted yet still sends its staff to the Centre.
+
+Every text cell is written as a string cell; text a spreadsheet would read as a formula (starting with =, +,
+-, @, tab or carriage return) also gets the quote-prefix style, so it stays inert even when someone edits the
+cell. Characters that XML cannot carry are dropped so a stray control character cannot break the file.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from copy import copy
+from dataclasses import dataclass
+from datetime import date, datetime
+from io import BytesIO
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.drawing.image import Image as SheetImage
+from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, TwoCellAnchor
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
+from openpyxl.styles.fonts import DEFAULT_FONT
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.units import pixels_to_EMU
+from openpyxl.worksheet.page import PageMargins
+from PIL import Image as PILImage
+
+from conversations import texts
+from conversations.answers import LOCAL_TZ, format_value
+from conversations.form import Form, Question, Section
+from exports.data import STAFF_SECTIONS, ExportData, UnitReport, items, section_values
+# The photo archive owns the naming rule; re-exported so the file names in "Tệp ảnh" are the archive's files.
+from exports.photo_archive import photo_file_name
+
+__all__ = ["build_workbook", "photo_file_name"]
+
+REPORTER_SECTION = "reporter"
+# Plain or repeat sections that get a named sheet of their own; any other section gets a sheet named after it.
+SECTION_SHEETS = {
+    "procedures": texts.SHEET_PROCEDURES,
+    "pickup": texts.SHEET_PICKUP,
+    "plan": texts.SHEET_PLAN,
+    "issues": texts.SHEET_ISSUES,
+}
+TOTALLED_SECTIONS = ("procedures",)
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+DATE_FORMAT = "dd/mm/yyyy"
+DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
+MAX_CELL_CHARS = 32_767  # Excel refuses longer cell text
+MAX_SHEET_TITLE = 31
+INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+
+MIN_WIDTH, MAX_WIDTH, HEADER_WIDTH = 6, 50, 14  # column widths, in widths of the digit 0
+# Width of a character of Vietnamese text in widths of the digit 0 (Calibri, Arial): about 0.8 on average, more
+# for capitals; columns are sized generously so short text never wraps, and wrapped lines are counted at 0.8.
+TEXT_CHAR_WIDTH, WRAP_CHAR_WIDTH, BOLD_CHAR_WIDTH = 0.9, 0.8, 1.0
+LINE_HEIGHT, MAX_ROW_HEIGHT = 15, 409  # points; 409 is Excel's limit
+THUMB_SIZE = (60, 80)  # pixels, 3:4 like the badge photo
+THUMB_PAD = 2  # pixels around the thumbnail inside its cell
+THUMB_COLUMN_WIDTH = 10  # characters: about 75 pixels
+THUMB_ROW_HEIGHT = (THUMB_SIZE[1] + 2 * THUMB_PAD) * 0.75 + 1  # points
+
+# Font(bold=True) alone names no font, and LibreOffice then falls back to a serif one.
+HEADER_FONT = Font(name=DEFAULT_FONT.name, sz=DEFAULT_FONT.sz, family=DEFAULT_FONT.family, scheme=DEFAULT_FONT.scheme,
+                   bold=True)
+HEADER_FILL = PatternFill("solid", start_color="DDEBF7")
+HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="center", horizontal="center")
+CELL_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
+
+Progress = Callable[[int, int], None]
+
+
+def build_workbook(data: ExportData, path: Path, *, progress: Progress | None = None) -> Path:
+    """Write the consolidated workbook to `path`; progress(done units, total units) from (0, n) to (n, n)."""
+    form = data.form
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    workbook.properties.title = _clean(data.campaign_title)
+
+    status = _status_table(workbook, form)
+    staff = _StaffTable(workbook, form)
+    named = {key: _SectionTable(workbook, form, title, form.section(key), totals=key in TOTALLED_SECTIONS)
+             for key, title in SECTION_SHEETS.items() if _has_section(form, key)}
+    shirts = _ShirtTally.of(form)
+    shirts_table = _Table(workbook, texts.SHEET_SHIRTS, [texts.COL_GENDER, texts.COL_SIZE, texts.COL_COUNT],
+                          frozen_cols=0) if shirts else None
+    used = {REPORTER_SECTION, *STAFF_SECTIONS, *SECTION_SHEETS}
+    extra = [_SectionTable(workbook, form, _sheet_title(section.title, section.key, workbook.sheetnames), section)
+             for section in form.sections if section.key not in used]
+    section_tables = [*named.values(), *extra]
+
+    total = len(data.units)
+    if progress:
+        progress(0, total)
+    for done, unit in enumerate(data.units, 1):
+        status.add(_status_row(data, unit))
+        staff.add_unit(unit)
+        for table in section_tables:
+            table.add_unit(unit)
+        if shirts:
+            shirts.count(form, unit)
+        if progress:
+            progress(done, total)
+
+    for table in section_tables:
+        table.add_totals()
+    if shirts and shirts_table:
+        for row in shirts.rows():
+            shirts_table.add(row)
+        shirts_table.add_total([texts.TOTAL_ROW, None, shirts.total()])
+    for table in [status, staff.table, *(t.table for t in section_tables), shirts_table]:
+        if table:
+            table.finish()
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".part")
+    workbook.save(partial)
+    partial.replace(path)  # a crash mid-save never leaves a half-written workbook under the real name
+    return path
+
+
+# --- Sheets -------------------------------------------------------------------------------------------
+
+
+def _status_table(workbook: Workbook, form: Form) -> _Table:
+    reporter = ([q.label for q in form.section(REPORTER_SECTION).questions]
+                if _has_section(form, REPORTER_SECTION) else [])
+    headers = [texts.COL_UNIT_CODE, texts.COL_UNIT, texts.COL_STATUS, *reporter, texts.COL_SUBMITTED_AT,
+               texts.COL_LAST_ACTIVITY, texts.COL_MISSING, texts.COL_CHANGED]
+    return _Table(workbook, texts.SHEET_STATUS, headers)
+
+
+def _status_row(data: ExportData, unit: UnitReport) -> list[Any]:
+    label = texts.STATUS_LABELS.get(unit.status, unit.status)
+    if unit.status not in ("submitted", "submitted_late") and data.generated_at > data.deadline_at:
+        label = f"{label}, {texts.STATUS_OVERDUE}"
+    reporter = ([_cell_value(q, v) for q, v in section_values(data.form, unit.answers, REPORTER_SECTION)]
+                if _has_section(data.form, REPORTER_SECTION) else [])
+    gaps = "\n".join(m.describe() for m in unit.missing(data.form))
+    return [unit.code, unit.name, label, *reporter, _local(unit.submitted_at), _local(unit.last_activity_at),
+            gaps or None, texts.YES if unit.changed_since_submit else None]
+
+
+class _StaffTable:
+    """I. Nhân sự: one row per person across the staff sections, one column per distinct question key."""
+
+    def __init__(self, workbook: Workbook, form: Form):
+        self.form = form
+        self.sections = [form.section(key) for key in STAFF_SECTIONS if _has_section(form, key)]
+        self.columns: dict[str, Question] = {}
+        for section in self.sections:
+            for question in section.questions:
+                self.columns.setdefault(question.key, question)
+        photo_keys = [k for k, q in self.columns.items() if q.type == "photo"]
+        headers = [texts.COL_UNIT_CODE, texts.COL_UNIT, texts.COL_ROLE, texts.COL_STT]
+        # The photo question's column holds the archive's file name: "Tệp ảnh" says so, unless there are several.
+        headers += [texts.COL_PHOTO_FILE if q.type == "photo" and len(photo_keys) == 1 else q.label
+                    for q in self.columns.values()]
+        self.thumbnails = bool(photo_keys)
+        if self.thumbnails:
+            headers.append(texts.COL_PHOTO)
+        self.table = _Table(workbook, texts.SHEET_STAFF, headers)
+        if self.thumbnails:
+            self.table.fixed_widths[len(headers) - 1] = THUMB_COLUMN_WIDTH
+
+    def add_unit(self, unit: UnitReport) -> None:
+        for section in self.sections:
+            for item in items(self.form, unit.answers, section.key):
+                answered = {q.key: v for q, v in item.questions()}
+                name = item.values.get(section.questions[0].key)
+                row: list[Any] = [unit.code, unit.name, texts.ROLE_LABELS.get(section.key, section.title), item.stt]
+                thumbnail: BytesIO | None = None
+                for key, question in self.columns.items():
+                    value = answered.get(key)
+                    if question.type != "photo":
+                        row.append(_cell_value(question, value))
+                        continue
+                    # A photo gone from disk or damaged is left out of the archive too: no file name then.
+                    small = _thumbnail(unit.photos[value]) if isinstance(value, int) and value in unit.photos else None
+                    row.append(photo_file_name(unit.code, section.key, item.stt, name or "") if small else None)
+                    thumbnail = thumbnail or small
+                number = self.table.add(row)
+                if thumbnail is not None:
+                    self.table.add_image(number, len(row) + 1, thumbnail)
+
+
+class _SectionTable:
+    """A sheet for one section: one row per unit (plain section) or per item (repeat), only units with data."""
+
+    def __init__(self, workbook: Workbook, form: Form, title: str, section: Section, *, totals: bool = False):
+        self.form = form
+        self.section = section
+        self.totals = totals
+        self.sums: list[int] = [0] * len(section.questions)
+        headers = [texts.COL_UNIT_CODE, texts.COL_UNIT]
+        if section.repeat is not None:
+            headers.append(texts.COL_STT)
+        headers += [q.label for q in section.questions]
+        self.table = _Table(workbook, title, headers)
+
+    def add_unit(self, unit: UnitReport) -> None:
+        if self.section.repeat is not None:
+            for item in items(self.form, unit.answers, self.section.key):
+                answered = {q.key: v for q, v in item.questions()}
+                self.table.add([unit.code, unit.name, item.stt,
+                                *(_cell_value(q, answered.get(q.key)) for q in self.section.questions)])
+            return
+        values = section_values(self.form, unit.answers, self.section.key)
+        if all(v is None for _, v in values):
+            return
+        for n, (question, value) in enumerate(values):
+            if question.type == "integer" and isinstance(value, int) and not isinstance(value, bool):
+                self.sums[n] += value
+        self.table.add([unit.code, unit.name, *(_cell_value(q, v) for q, v in values)])
+
+    def add_totals(self) -> None:
+        if not self.totals:
+            return
+        lead = [texts.TOTAL_ROW, None] + ([None] if self.section.repeat is not None else [])
+        self.table.add_total(lead + [total if q.type == "integer" else None
+                                     for q, total in zip(self.section.questions, self.sums)])
+
+
+@dataclass
+class _ShirtTally:
+    """Cỡ áo: people by gender and size, the size being a choice filtered by the gender choice."""
+
+    section_keys: list[str]
+    gender: Question
+    size: Question
+    counts: Counter
+
+    @classmethod
+    def of(cls, form: Form) -> _ShirtTally | None:
+        sections = [form.section(key) for key in STAFF_SECTIONS if _has_section(form, key)]
+        pairs = [(section.question(q.filter_by), q) for section in sections for q in section.questions
+                 if q.type == "choice" and q.filter_by]
+        if not pairs:
+            return None
+        gender, size = pairs[0]
+        keys = [s.key for s in sections if {gender.key, size.key} <= {q.key for q in s.questions}]
+        return cls(keys, gender, size, Counter())
+
+    def count(self, form: Form, unit: UnitReport) -> None:
+        for key in self.section_keys:
+            for item in items(form, unit.answers, key):
+                answered = {q.key: v for q, v in item.questions()}
+                gender, size = answered.get(self.gender.key), answered.get(self.size.key)
+                if gender is not None and size is not None:
+                    self.counts[(gender, size)] += 1
+
+    def rows(self) -> list[list[Any]]:
+        return [[gender.label, size.label, self.counts[(gender.value, size.value)]]
+                for gender in self.gender.choices for size in self.size.choices if size.when == gender.value]
+
+    def total(self) -> int:
+        return sum(row[2] for row in self.rows())
+
+
+# --- Cells, widths, print setup ---------------------------------------------------------------------
+
+
+class _Table:
+    """One sheet: a bold frozen header row, data rows, optional total row; widths follow the content."""
+
+    def __init__(self, workbook: Workbook, title: str, headers: Sequence[str], *, frozen_cols: int | None = None):
+        self.ws = workbook.create_sheet(title)
+        self.headers = list(headers)
+        # A header may wrap onto a few lines, but never inside a word.
+        self.widths = [max(min(len(h), HEADER_WIDTH), max(map(len, h.split()), default=0)) for h in headers]
+        self.fixed_widths: dict[int, float] = {}
+        self.frozen_cols = (2 if headers[:2] == [texts.COL_UNIT_CODE, texts.COL_UNIT] else 0) \
+            if frozen_cols is None else frozen_cols
+        self.styles: dict[tuple[str, str], StyleArray] = {}
+        self.last_row = 1
+        self.data_end = 1
+        for col, header in enumerate(self.headers, 1):
+            cell = self.ws.cell(row=1, column=col)
+            self._style(cell, _store(cell, header)[1], "header")
+
+    def add(self, values: Sequence[Any]) -> int:
+        """Append a data row; its row number."""
+        self.last_row += 1
+        self.data_end = self.last_row
+        self._write(self.last_row, values, "data")
+        return self.last_row
+
+    def add_total(self, values: Sequence[Any]) -> None:
+        """Append the totals row: bold, outside the filter so sorting never moves it."""
+        self.last_row += 1
+        self._write(self.last_row, values, "total")
+
+    def add_image(self, row: int, col: int, thumbnail: BytesIO) -> None:
+        """A thumbnail inside cell (row, col), moving and hiding with its row (filters, sorting)."""
+        image = SheetImage(thumbnail)
+        width, height = image.width, image.height
+        start = AnchorMarker(col=col - 1, colOff=pixels_to_EMU(THUMB_PAD),
+                             row=row - 1, rowOff=pixels_to_EMU(THUMB_PAD))
+        end = AnchorMarker(col=col - 1, colOff=pixels_to_EMU(THUMB_PAD + width),
+                           row=row - 1, rowOff=pixels_to_EMU(THUMB_PAD + height))
+        image.anchor = TwoCellAnchor(editAs="twoCell", _from=start, to=end)
+        self.ws.add_image(image)
+        dim = self.ws.row_dimensions[row]
+        dim.height = max(dim.height or 0, THUMB_ROW_HEIGHT)
+
+    def finish(self) -> None:
+        """Column widths, header height, frozen panes, filter and print setup."""
+        ws = self.ws
+        last_col = get_column_letter(len(self.headers))
+        widths = [self.fixed_widths.get(n, min(MAX_WIDTH, max(MIN_WIDTH, width + 2)))
+                  for n, width in enumerate(self.widths)]
+        for n, width in enumerate(widths, 1):
+            ws.column_dimensions[get_column_letter(n)].width = width
+        _fit_height(ws, 1, max(_line_count(h, w, BOLD_CHAR_WIDTH) for h, w in zip(self.headers, widths)))
+        ws.freeze_panes = ws.cell(row=2, column=self.frozen_cols + 1).coordinate
+        ws.auto_filter.ref = f"A1:{last_col}{self.data_end}"
+        ws.print_title_rows = "1:1"
+        ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0  # as many pages down as needed
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_options.gridLines = True
+        ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.6, header=0.3, footer=0.3)
+        ws.oddHeader.center.text = "&A"
+        ws.oddFooter.center.text = "&P/&N"
+
+    def _write(self, row: int, values: Sequence[Any], role: str) -> None:
+        lines = 1
+        for col, value in enumerate(values, 1):
+            if value is None:
+                continue
+            cell = self.ws.cell(row=row, column=col)
+            text, kind = _store(cell, value)
+            self._style(cell, kind, role)
+            longest = max(map(len, text.split("\n")))
+            self.widths[col - 1] = max(self.widths[col - 1], math.ceil(longest * TEXT_CHAR_WIDTH))
+            # A column is as wide as its longest line up to MAX_WIDTH, so only newlines and longer lines wrap.
+            if "\n" in text or longest * TEXT_CHAR_WIDTH > MAX_WIDTH - 2:
+                lines = max(lines, _line_count(text, MAX_WIDTH, WRAP_CHAR_WIDTH))
+        _fit_height(self.ws, row, lines)
+
+    def _style(self, cell, kind: str, role: str) -> None:
+        """Style a cell for its kind of value and its row's role (header, data, total).
+
+        openpyxl looks every assigned style up again in the workbook's tables, which costs more than writing the
+        value; each combination is therefore built once and its style array copied to the next cells.
+        """
+        cached = self.styles.get((kind, role))
+        if cached is not None:
+            cell._style = copy(cached)
+            return
+        if role == "header":
+            cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, HEADER_ALIGNMENT
+        else:
+            cell.alignment = CELL_ALIGNMENT
+            if role == "total":
+                cell.font = HEADER_FONT
+        if kind == "formula_like":
+            cell.quotePrefix = True
+        elif kind == "datetime":
+            cell.number_format = DATETIME_FORMAT
+        elif kind == "date":
+            cell.number_format = DATE_FORMAT
+        self.styles[(kind, role)] = copy(cell._style)
+
+
+def _store(cell, value: Any) -> tuple[str, str]:
+    """Store one value with its type: the text a person sees (for widths) and its kind (for the style)."""
+    if isinstance(value, str):
+        value = _clean(value)
+        cell.value = value
+        cell.data_type = "s"  # openpyxl would have made "=..." a formula
+        return value, "formula_like" if value.startswith(FORMULA_START) else "text"
+    cell.value = value
+    if isinstance(value, datetime):
+        return "00/00/0000 00:00", "datetime"
+    if isinstance(value, date):
+        return "00/00/0000", "date"
+    return str(value), "number"
+
+
+def _thumbnail(photo: Path) -> BytesIO | None:
+    """A small JPEG copy of a stored photo for the staff sheet; None when the file is missing or unreadable."""
+    try:
+        with PILImage.open(photo) as original:
+            original.draft("RGB", (THUMB_SIZE[0] * 2, THUMB_SIZE[1] * 2))  # JPEG: decode at a reduced scale
+            small = original.convert("RGB")
+        small.thumbnail(THUMB_SIZE, reducing_gap=2.0)
+        buffer = BytesIO()
+        small.save(buffer, "JPEG", quality=85)
+    except (OSError, ValueError):
+        return None
+    buffer.seek(0)
+    return buffer
+
+
+def _cell_value(question: Question, value: Any) -> Any:
+    """An answer as a cell holds it: counts as numbers, dates as dates, the rest as the text a person reads."""
+    if value is None:
+        return None
+    if question.type == "integer" and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if question.type == "date" and isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return value
+    return format_value(question, value)
+
+
+def _clean(text: str) -> str:
+    """Text a cell can carry: no characters XML forbids, no more than Excel accepts."""
+    return ILLEGAL_CHARACTERS_RE.sub("", text)[:MAX_CELL_CHARS]
+
+
+def _local(moment: datetime | None) -> datetime | None:
+    """An aware datetime as naive local time (Asia/Ho_Chi_Minh): spreadsheets have no time zones."""
+    if moment is None:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(LOCAL_TZ)
+    return moment.replace(tzinfo=None, microsecond=0)
+
+
+def _line_count(text: str, width: float, char_width: float) -> int:
+    """About how many lines wrapped text takes in a column `width` characters wide."""
+    per_line = max(1.0, (width - 2) / char_width)
+    return sum(max(1, math.ceil(len(line) / per_line)) for line in text.split("\n"))
+
+
+def _fit_height(ws, row: int, lines: int) -> None:
+    """Set a row's height for its wrapped text: LibreOffice does not fit rows itself when it opens a file."""
+    if lines > 1:
+        dim = ws.row_dimensions[row]
+        dim.height = max(dim.height or 0, min(MAX_ROW_HEIGHT, LINE_HEIGHT * lines + 2))
+
+
+def _has_section(form: Form, key: str) -> bool:
+    return any(section.key == key for section in form.sections)
+
+
+def _sheet_title(title: str, fallback: str, taken: Sequence[str]) -> str:
+    """A valid, unused sheet name: no []:*?/\\, no leading or trailing apostrophe, at most 31 characters."""
+    base = INVALID_SHEET_CHARS.sub("", _clean(title)).strip().strip("'").strip() or fallback
+    used = {name.casefold() for name in taken}
+    name, n = base[:MAX_SHEET_TITLE].rstrip(), 1
+    while name.casefold() in used:
+        n += 1
+        suffix = f" ({n})"
+        name = base[:MAX_SHEET_TITLE - len(suffix)].rstrip() + suffix
+    return name

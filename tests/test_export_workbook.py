@@ -1,0 +1,359 @@
+"""The consolidated workbook: built from units filled through the real engine, reopened and read cell by cell."""
+
+import dataclasses
+import os
+import shutil
+import subprocess
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from conversations import texts
+from conversations.form import load_form
+from exports.data import UnitReport
+from exports import photo_archive
+from exports.photo_archive import build_photo_archive
+from exports.workbook import build_workbook, photo_file_name
+from tests.export_samples import DEADLINE, fill, sample_export_data
+
+SHEETS = [texts.SHEET_STATUS, texts.SHEET_STAFF, texts.SHEET_PROCEDURES, texts.SHEET_PICKUP, texts.SHEET_PLAN,
+          texts.SHEET_ISSUES, texts.SHEET_SHIRTS]
+AT_10 = datetime(2017, 3, 28, 10, 0)  # the samples' clock (03:00 UTC) in Asia/Ho_Chi_Minh
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return sample_export_data(tmp_path_factory.mktemp("samples"))
+
+
+@pytest.fixture(scope="module")
+def built(data, tmp_path_factory):
+    path = build_workbook(data, tmp_path_factory.mktemp("workbook") / "tong-hop.xlsx")
+    return load_workbook(path)
+
+
+def rows(ws, *, first=2):
+    return [list(row) for row in ws.iter_rows(min_row=first, values_only=True)]
+
+
+def column(ws, header):
+    """The 1-based column of a header."""
+    return [cell.value for cell in ws[1]].index(header) + 1
+
+
+def build(data, tmp_path, name="out.xlsx"):
+    return load_workbook(build_workbook(data, tmp_path / name))
+
+
+# --- Sheets and headers -----------------------------------------------------------------------------
+
+
+def test_build_workbook__sample_units__sheets_in_order(built):
+    assert SHEETS == built.sheetnames
+
+
+def test_build_workbook__progress__reported_per_unit(data, tmp_path):
+    calls = []
+    build_workbook(data, tmp_path / "out.xlsx", progress=lambda done, total: calls.append((done, total)))
+    assert [(0, 4), (1, 4), (2, 4), (3, 4), (4, 4)] == calls
+
+
+def test_build_workbook__returned_path__is_the_written_file_and_nothing_else(data, tmp_path):
+    path = build_workbook(data, tmp_path / "out" / "tong-hop.xlsx")
+    assert (tmp_path / "out" / "tong-hop.xlsx", ["tong-hop.xlsx"]) == (path, os.listdir(tmp_path / "out"))
+
+
+@pytest.mark.parametrize("sheet", SHEETS)
+def test_sheet__any__bold_frozen_filtered_header_and_a4_landscape_print_setup(built, sheet):
+    ws = built[sheet]
+    header = list(ws[1])
+    frozen = "A2" if sheet == texts.SHEET_SHIRTS else "C2"  # unit code and name stay in view
+    assert [True] * len(header) == [cell.font.b for cell in header]
+    assert frozen == ws.freeze_panes
+    assert ws.auto_filter.ref.startswith(f"A1:{header[-1].column_letter}")
+    assert "$1:$1" == ws.print_title_rows
+    assert ("landscape", 9, 1, 0, True) == (ws.page_setup.orientation, int(ws.page_setup.paperSize),
+                                            ws.page_setup.fitToWidth, ws.page_setup.fitToHeight,
+                                            ws.sheet_properties.pageSetUpPr.fitToPage)
+    assert all(6 <= ws.column_dimensions[cell.column_letter].width <= 50 for cell in header)
+
+
+# --- Tình trạng -------------------------------------------------------------------------------------
+
+
+def test_status_sheet__sample_units__one_row_per_unit(built):
+    ws = built[texts.SHEET_STATUS]
+    assert [texts.COL_UNIT_CODE, texts.COL_UNIT, texts.COL_STATUS, "Người điền báo cáo", "Số điện thoại người điền",
+            texts.COL_SUBMITTED_AT, texts.COL_LAST_ACTIVITY, texts.COL_MISSING,
+            texts.COL_CHANGED] == rows(ws, first=1)[0]
+    assert [
+        ["STP", "Sở Tư pháp", "đã nộp", "Nguyễn Thị Lan", "0912 345 678", AT_10, AT_10, None, None],
+        ["CTHUE", "Cục Thuế tỉnh", "đang nhập", "Phan Văn Đức", "0916 222 333", None, AT_10],
+        ["BUUDIEN", "Bưu điện tỉnh", "chưa bắt đầu", None, None, None, None],
+        ["SYT", "Sở Y tế", "đang nhập", "=1+2", "0912 345 678", None, AT_10],
+    ] == [row if row[0] == "STP" else row[:7] for row in rows(ws)]
+
+
+def test_status_sheet__times__real_datetimes_shown_dd_mm_yyyy_hh_mm(built):
+    cell = built[texts.SHEET_STATUS]["F2"]
+    assert (AT_10, "dd/mm/yyyy hh:mm") == (cell.value, cell.number_format)
+
+
+def test_status_sheet__half_done_unit__lists_what_is_missing_one_per_line(built, data):
+    cthue = data.units[1]
+    actual = built[texts.SHEET_STATUS].cell(row=3, column=column(built[texts.SHEET_STATUS], texts.COL_MISSING)).value
+    assert "I.2. Nhân sự chính tại trung tâm – Trương Văn Bình: Ảnh 3x4" == actual.split("\n")[0]
+    assert "\n".join(m.describe() for m in cthue.missing(data.form)) == actual
+
+
+def test_status_sheet__generated_after_deadline__unsubmitted_units_overdue(data, tmp_path):
+    late = dataclasses.replace(data, generated_at=DEADLINE + timedelta(minutes=1))
+    ws = build(late, tmp_path)[texts.SHEET_STATUS]
+    assert ["đã nộp", "đang nhập, quá hạn", "chưa bắt đầu, quá hạn", "đang nhập, quá hạn"] == [
+        row[2] for row in rows(ws)]
+
+
+def test_status_sheet__changed_after_submit__flagged(data, tmp_path):
+    changed = dataclasses.replace(data.units[0], changed_since_submit=True)
+    ws = build(dataclasses.replace(data, units=[changed]), tmp_path)[texts.SHEET_STATUS]
+    assert texts.YES == ws.cell(row=2, column=column(ws, texts.COL_CHANGED)).value
+
+
+# --- I. Nhân sự -------------------------------------------------------------------------------------
+
+
+def test_staff_sheet__sample_units__one_row_per_person_in_role_order(built):
+    ws = built[texts.SHEET_STAFF]
+    assert [texts.COL_UNIT_CODE, texts.COL_UNIT, texts.COL_ROLE, texts.COL_STT, "Tên", "Chức vụ", "Số điện thoại",
+            "Giới tính", "Kích cỡ áo", texts.COL_PHOTO_FILE, texts.COL_PHOTO] == rows(ws, first=1)[0]
+    main, backup = texts.ROLE_LABELS["main_staff"], texts.ROLE_LABELS["backup_staff"]
+    leader, postal = texts.ROLE_LABELS["leader"], texts.ROLE_LABELS["postal_staff"]
+    assert [
+        ["STP", "Sở Tư pháp", leader, 1, "Trần Văn Hùng", "Phó Giám đốc Sở", "0913 456 789", None, None, None, None],
+        ["STP", "Sở Tư pháp", main, 1, "Lê Thị Mai", "Chuyên viên", "0987 654 321", "Nữ", "7",
+         "STP_CHINH_1_Le-Thi-Mai.jpg", None],
+        ["STP", "Sở Tư pháp", main, 2, "Phạm Văn Nam", "Chuyên viên", "0905 123 456", "Nam", "40",
+         "STP_CHINH_2_Pham-Van-Nam.jpg", None],
+        ["STP", "Sở Tư pháp", main, 3, "Đỗ Thị Hạnh", "Cán sự", "0934 111 222", "Nữ", "9",
+         "STP_CHINH_3_Do-Thi-Hanh.jpg", None],
+        ["STP", "Sở Tư pháp", backup, 1, "Bùi Văn Long", "Chuyên viên", "0977 333 444", None, None,
+         "STP_DUPHONG_1_Bui-Van-Long.jpg", None],
+        ["STP", "Sở Tư pháp", backup, 2, "Hồ Thị Thu", "Chuyên viên", "0966 555 666", None, None,
+         "STP_DUPHONG_2_Ho-Thi-Thu.jpg", None],
+        ["STP", "Sở Tư pháp", postal, 1, "Võ Thị Hoa", "Văn thư", "0934 222 333", None, None, None, None],
+        ["CTHUE", "Cục Thuế tỉnh", leader, 1, "Lý Thị Ngọc", "Giám đốc", "0918 444 555", None, None, None, None],
+        ["CTHUE", "Cục Thuế tỉnh", main, 1, "Trương Văn Bình", "Thủ quỹ", "0919 666 777", "Nam", "41", None, None],
+        ["SYT", "Sở Y tế", leader, 1, "+SUM(1;2)", "@cmd|' /C calc'!A0", "0913 456 789", None, None, None, None],
+        ["SYT", "Sở Y tế", main, 1, "-2+3", '=HYPERLINK("http://x","bấm")', "0987 654 321", None, None, None, None],
+    ] == rows(ws)
+
+
+def test_staff_sheet__people_with_photos__one_thumbnail_each_in_their_row(built):
+    ws = built[texts.SHEET_STAFF]
+    photo_column = column(ws, texts.COL_PHOTO) - 1  # anchors count from 0
+    rows_with_files = [n - 1 for n, row in enumerate(ws.iter_rows(values_only=True), 1)
+                       if n > 1 and row[column(ws, texts.COL_PHOTO_FILE) - 1]]
+    anchors = sorted((image.anchor._from.row, image.anchor._from.col, image.anchor.to.row, image.anchor.to.col)
+                     for image in ws._images)
+    assert [(r, photo_column, r, photo_column) for r in rows_with_files] == anchors
+    assert all(ws.row_dimensions[r + 1].height >= 63 for r in rows_with_files)  # 80 px fit in the row
+
+
+def test_staff_sheet__thumbnails__small_jpegs(built):
+    images = built[texts.SHEET_STAFF]._images
+    assert [("jpeg", (60, 80))] * 5 == [(image.format, (image.width, image.height)) for image in images]
+
+
+def test_staff_sheet__photo_file_missing__no_file_name_no_thumbnail_like_the_archive(data, tmp_path):
+    stp = data.units[0]
+    broken = dataclasses.replace(stp, photos={k: tmp_path / "gone.jpg" for k in stp.photos})
+    ws = build(dataclasses.replace(data, units=[broken]), tmp_path)[texts.SHEET_STAFF]
+    assert (None, 0) == (ws.cell(row=3, column=column(ws, texts.COL_PHOTO_FILE)).value, len(ws._images))
+
+
+def test_staff_sheet__photo_file_names__exactly_the_files_of_the_photo_archive(built, data, tmp_path):
+    ws = built[texts.SHEET_STAFF]
+    named = [row[column(ws, texts.COL_PHOTO_FILE) - 1] for row in rows(ws)]
+    archived = [p.name for p in build_photo_archive(data, tmp_path / "anh") if p.suffix == ".jpg"]
+    assert sorted(archived) == sorted(n for n in named if n)
+
+
+def test_photo_file_name__workbook__is_the_photo_archive_rule():
+    assert photo_archive.photo_file_name is photo_file_name
+
+
+# --- II. Thủ tục, Lịch thu gom, III. Kế hoạch, IV. Kiến nghị -------------------------------------------
+
+
+def test_procedures_sheet__sample_units__counts_as_numbers_and_totals_row(built):
+    ws = built[texts.SHEET_PROCEDURES]
+    assert [
+        ["STP", "Sở Tư pháp", 125, "Sở Tài chính, Cục Thuế tỉnh", 12, "Công an tỉnh, Sở Y tế", 125, None, 40, None,
+         80, "Bưu điện tỉnh", 60, "Bưu điện tỉnh", 20, "Bưu điện tỉnh"],
+        [texts.TOTAL_ROW, None, 125, None, 12, None, 125, None, 40, None, 80, None, 60, None, 20, None],
+    ] == rows(ws)
+    assert ("Thủ tục hành chính", "n", "A1:P2") == (ws["C1"].value, ws["C2"].data_type, ws.auto_filter.ref)
+
+
+def test_procedures_sheet__two_units__totals_add_up(data, tmp_path):
+    counts = {"tthc_total": 30, "tthc_linked": 3, "public_services": 30, "online_services": 10, "postal_return": 5,
+              "postal_receive": 4, "postal_online": 2}
+    other = UnitReport("CTHUE", "Cục Thuế tỉnh", "in_progress", {f"procedures.{k}": v for k, v in counts.items()})
+    ws = build(dataclasses.replace(data, units=[data.units[0], other]), tmp_path)[texts.SHEET_PROCEDURES]
+    assert [texts.TOTAL_ROW, None, 155, None, 15, None, 155, None, 50, None, 85, None, 64, None, 22,
+            None] == rows(ws)[-1]
+
+
+def test_pickup_sheet__sample_units__post_office_working_list(built):
+    assert [
+        [texts.COL_UNIT_CODE, texts.COL_UNIT, "Đồng ý thu gom 10:00 và 15:00", "Thời gian đơn vị đề xuất",
+         "Địa chỉ giao nhận tại đơn vị", "Ghi chú lộ trình, thời gian giao nhận"],
+        ["STP", "Sở Tư pháp", texts.NO, "09:30 và 14:30", "Bộ phận một cửa, tầng 1, số 2 Nguyễn Văn Trị, Biên Hòa",
+         "Cổng sau đóng sau 16:30."],
+    ] == rows(built[texts.SHEET_PICKUP], first=1)
+
+
+def test_plan_sheet__sample_units__one_row_per_item_with_real_dates(built):
+    ws = built[texts.SHEET_PLAN]
+    assert [texts.COL_UNIT_CODE, texts.COL_UNIT, texts.COL_STT, "Nội dung thực hiện", "Chi tiết", "Thời gian bắt đầu",
+            "Thời gian kết thúc", "Trách nhiệm", "Đơn vị phối hợp"] == rows(ws, first=1)[0]
+    assert [
+        ["STP", "Sở Tư pháp", 1, "Rà soát TTHC", "Rà soát 125 TTHC, đề xuất danh mục", datetime(2017, 4, 1),
+         datetime(2017, 4, 15), "Trách nhiệm riêng", "Sở Nội vụ"],
+        ["STP", "Sở Tư pháp", 2, "Đào tạo nhân sự", "Tập huấn quy trình một cửa", datetime(2017, 4, 10),
+         datetime(2017, 4, 20), "Trách nhiệm chung", "Sở Nội vụ, Bưu điện tỉnh"],
+        ["STP", "Sở Tư pháp", 3, "Thử nghiệm phần mềm", "Chạy thử phần mềm một cửa điện tử", datetime(2017, 4, 20),
+         datetime(2017, 4, 30), "Trách nhiệm chung", "Sở Thông tin và Truyền thông"],
+        ["STP", "Sở Tư pháp", 4, "Vận hành chính thức", "Tiếp nhận hồ sơ tại Trung tâm", datetime(2017, 5, 2),
+         datetime(2017, 5, 31), "Trách nhiệm riêng", None],
+    ] == rows(ws)
+    # Stored as date serial numbers; openpyxl reads a number with a date format back as a date ("d").
+    assert [("d", True, "dd/mm/yyyy")] * 8 == [(c.data_type, c.is_date, c.number_format)
+                                               for row in ws["F2:G5"] for c in row]
+
+
+def test_issues_sheet__sample_units__only_units_that_wrote_something(built):
+    assert [["STP", "Sở Tư pháp", "Chưa có trụ sở tạm cho bộ phận một cửa; đề nghị bố trí kinh phí mua máy scan."]] \
+        == rows(built[texts.SHEET_ISSUES])
+
+
+# --- Cỡ áo ------------------------------------------------------------------------------------------
+
+
+def test_shirts_sheet__sample_units__every_size_counted_including_unsubmitted_units(built):
+    """The half-done unit's main staff (Nam 41) counts: shirts are ordered for everyone entered."""
+    assert [
+        [texts.COL_GENDER, texts.COL_SIZE, texts.COL_COUNT],
+        ["Nữ", "5", 0], ["Nữ", "7", 1], ["Nữ", "9", 1], ["Nữ", "12", 0],
+        ["Nam", "38", 0], ["Nam", "39", 0], ["Nam", "40", 1], ["Nam", "41", 1], ["Nam", "42", 0],
+        [texts.TOTAL_ROW, None, 4],
+    ] == rows(built[texts.SHEET_SHIRTS], first=1)
+
+
+# --- Text a spreadsheet would run -------------------------------------------------------------------
+
+INJECTIONS = ["=1+2", "+SUM(A1)", "-2+3", "@cmd", "\t=1", "\r=1", '=HYPERLINK("http://x")',
+              "=cmd|' /C calc'!A0", "-", "=", "@"]
+
+
+def test_formula_text__sample_unit__stored_as_inert_text(built):
+    cells = [built[texts.SHEET_STATUS]["D5"], *built[texts.SHEET_STAFF]["E11:F12"][0],
+             *built[texts.SHEET_STAFF]["E11:F12"][1]]
+    assert [("=1+2", "s", True), ("+SUM(1;2)", "s", True), ("@cmd|' /C calc'!A0", "s", True),
+            ("-2+3", "s", True), ('=HYPERLINK("http://x","bấm")', "s", True)] == [
+        (c.value, c.data_type, c.quotePrefix) for c in cells]
+
+
+@pytest.mark.parametrize("text", INJECTIONS, ids=repr)
+def test_formula_text__typed_anywhere__comes_back_identical_and_inert(data, tmp_path, text):
+    unit = UnitReport("X", text, "in_progress", {
+        "reporter.name": text, "leader[1].name": text, "leader[1].position": text, "pickup.address": text,
+        "plan[1].content": text, "issues.text": text})
+    wb = build(dataclasses.replace(data, units=[unit]), tmp_path)
+    cells = [wb[texts.SHEET_STATUS]["B2"], wb[texts.SHEET_STATUS]["D2"], wb[texts.SHEET_STAFF]["E2"],
+             wb[texts.SHEET_STAFF]["F2"], wb[texts.SHEET_PICKUP]["E2"], wb[texts.SHEET_PLAN]["D2"],
+             wb[texts.SHEET_ISSUES]["C2"]]
+    assert [(text, "s", True)] * 7 == [(c.value, c.data_type, c.quotePrefix) for c in cells]
+
+
+def test_formula_text__ordinary_text__no_quote_prefix(built):
+    cell = built[texts.SHEET_STAFF]["E2"]
+    assert ("Trần Văn Hùng", "s", False) == (cell.value, cell.data_type, cell.quotePrefix)
+
+
+def test_control_characters__in_a_name__dropped_and_the_file_still_opens(data, tmp_path):
+    unit = UnitReport("X\x01", "Sở\x00 Y\x1b tế", "in_progress", {"leader[1].name": "Lê\x07 Thị\x0b Mai\x1f"})
+    wb = build(dataclasses.replace(data, units=[unit]), tmp_path)
+    assert ("X", "Sở Y tế", "Lê Thị Mai") == (wb[texts.SHEET_STAFF]["A2"].value, wb[texts.SHEET_STAFF]["B2"].value,
+                                               wb[texts.SHEET_STAFF]["E2"].value)
+
+
+# --- The form drives the columns --------------------------------------------------------------------
+
+NEW_QUESTION = """      - key: name_tag
+        label: Tên in trên bảng tên
+        prompt: "Tên in trên bảng tên? Ví dụ: Lê Mai."
+        type: text
+"""
+NEW_SECTION = """
+  - key: equipment
+    title: "V. Trang thiết bị: máy tính/máy quét [dự kiến] cần bổ sung"
+    questions:
+      - key: scanners
+        label: Số máy quét
+        prompt: "Số máy quét cần bổ sung? Ví dụ: 2."
+        type: integer
+"""
+
+
+def modified_form(tmp_path):
+    """The shipped form with a question added to main_staff (before its photo) and a section at the end."""
+    text = Path(load_form().path).read_text(encoding="utf-8")
+    anchor = "      - key: photo\n"
+    first_photo = text.index(anchor, text.index("  - key: main_staff"))
+    text = text[:first_photo] + NEW_QUESTION + text[first_photo:] + NEW_SECTION
+    path = tmp_path / "report.yaml"
+    path.write_text(text, encoding="utf-8")
+    return load_form(path)
+
+
+def test_staff_sheet__question_added_to_the_form__appears_as_a_column(data, tmp_path):
+    form = modified_form(tmp_path)
+    script = ["Nguyễn Thị Lan, 0912 345 678", "Trần Văn Hùng, Phó Giám đốc Sở, 0913 456 789",
+              "Lê Thị Mai, Chuyên viên, 0987 654 321", "1", "7", "Cô Mai", "bỏ qua", "xong"]
+    state, _ = fill(form, script, tmp_path / "photos", "Sở Tư pháp", 9)
+    unit = UnitReport("STP", "Sở Tư pháp", state.report.status, dict(state.answers))
+    ws = build(dataclasses.replace(data, form=form, units=[unit]), tmp_path)[texts.SHEET_STAFF]
+    header = [cell.value for cell in ws[1]]
+    assert ["Kích cỡ áo", "Tên in trên bảng tên", texts.COL_PHOTO_FILE] == header[8:11]
+    assert ["Lê Thị Mai", "Cô Mai"] == [ws.cell(row=3, column=5).value, ws.cell(row=3, column=10).value]
+
+
+def test_extra_sheet__section_no_sheet_uses__gets_its_own_sheet_with_a_valid_name(data, tmp_path):
+    form = modified_form(tmp_path)
+    unit = UnitReport("STP", "Sở Tư pháp", "in_progress", {"equipment.scanners": 2})
+    wb = build(dataclasses.replace(data, form=form, units=[unit]), tmp_path)
+    name = "V. Trang thiết bị máy tínhmáy q"  # ':', '/', '[' and ']' removed, cut to 31 characters
+    assert (SHEETS + [name], [["STP", "Sở Tư pháp", 2]]) == (wb.sheetnames, rows(wb[name]))
+
+
+# --- Opens in LibreOffice ---------------------------------------------------------------------------
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed: conversion check skipped")
+def test_build_workbook__libreoffice__converts_every_sheet_without_error(data, tmp_path):
+    path = build_workbook(data, tmp_path / "tong-hop.xlsx")
+    profile = (tmp_path / "lo-profile").as_uri()  # its own profile: runs alongside any other LibreOffice
+    csv_all_sheets_utf8 = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
+    for target in ("pdf", csv_all_sheets_utf8):
+        done = subprocess.run([SOFFICE, f"-env:UserInstallation={profile}", "--headless", "--convert-to", target,
+                               "--outdir", str(tmp_path), str(path)], capture_output=True, text=True, timeout=180)
+        assert 0 == done.returncode, done.stderr
+    sheets = [tmp_path / f"tong-hop-{name}.csv" for name in SHEETS]  # one file per sheet: all of them were read
+    status_csv = sheets[0].read_text(encoding="utf-8") if sheets[0].exists() else ""
+    assert (True, [True] * len(SHEETS), True) == ((tmp_path / "tong-hop.pdf").stat().st_size > 0,
+                                                  [p.exists() for p in sheets], "STP,Sở Tư pháp,đã nộp" in status_csv)
