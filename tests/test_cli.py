@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import openpyxl
 import pytest
 from PIL import Image
 
@@ -81,6 +82,20 @@ def test_demo__whole_report_from_a_script__submitted_and_shown_in_status(tmp_pat
     assert "not_started" == units["SNV"]["status"]
     photos = list((tmp_path / "data" / "photos").rglob("*.jpg"))
     assert 2 == len([p for p in photos if not p.name.endswith(".orig.jpg")])
+
+    exported = hcc(["export", "--out", "out", "--units", "STP,SNV"], tmp_path)
+    assert 0 == exported.returncode, exported.stderr
+    folder = next((tmp_path / "out").glob("tong-hop_1_*/"))
+    assert exported.stdout.startswith(texts.CLI_EXPORT_DONE.format(units=2, folder=Path("out") / folder.name))
+    assert (tmp_path / "out" / f"{folder.name}.zip").is_file()
+    assert ["STP_CHINH_1_Le-Thi-Mai.jpg", "STP_CHINH_2_Pham-Van-Nam.jpg"] == \
+        sorted(p.name for p in (folder / "anh-3x4" / "STP").iterdir())
+    assert (folder / "the-nhan-su.pdf").is_file() and (folder / "bang-ten.pdf").is_file()
+    assert {"bao-cao_STP.docx", "bao-cao_SNV.docx"} == {p.name for p in (folder / "bao-cao-don-vi").iterdir()}
+    sheet = openpyxl.load_workbook(folder / "tong-hop.xlsx")[texts.SHEET_STATUS]
+    rows = {row[0]: row for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert texts.STATUS_LABELS["submitted"] == rows["STP"][2]
+    assert texts.STATUS_LABELS["not_started"] == rows["SNV"][2]
 
 
 def test_demo__restarted_midway__resumes_at_the_same_question(tmp_path):

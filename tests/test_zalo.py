@@ -73,7 +73,7 @@ async def zalo_bot(db, fake: FakeZalo, tmp_path: Path, *, webhook: bool = False,
     settings = settings_for(fake, tmp_path, webhook=webhook)
     service = Service(db, FORM, tmp_path / "photos", clock=lambda: NOW)
     channel = ZaloChannel(settings, service, poll_interval=0.01, retry_base=0.01, **options)
-    app = build_app()
+    app = build_app(options.get("links"))
     channel.add_routes(app)
     runner = await start_app(app, settings.listen_host, settings.listen_port)
     await channel.start()

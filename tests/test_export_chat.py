@@ -1,0 +1,108 @@
+"""Exports asked for in the chat: Telegram sends the files, Zalo an expiring link from our web server."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import timedelta
+
+import aiohttp
+import openpyxl
+import pytest
+
+from conversations import texts
+from storage import queries as q
+from tests.fake_zalo import FakeZalo
+from tests.test_telegram import NOW, USER, fake, running, say, setup  # noqa: F401  (fake is a fixture)
+from tests.test_zalo import Person, prepare, zalo_bot
+
+
+async def admin_invite(db) -> str:
+    async with db.transaction() as s:
+        return (await q.create_invite(s, unit_id=None, role="admin", expires_at=NOW + timedelta(days=7),
+                                      max_uses=1, now=NOW)).code
+
+
+async def test_telegram_admin__export__zip_document_with_the_workbook(sqlite_db, fake, tmp_path):
+    await setup(sqlite_db)
+    code = await admin_invite(sqlite_db)
+    async with running(sqlite_db, fake, tmp_path) as channel:
+        assert (await say(fake, fake.text(USER, code))).startswith(texts.BOUND_ADMIN)
+        assert texts.EXPORT_STARTED == await say(fake, fake.text(USER, "xuất"))
+        await channel.service.jobs.drain()
+        await fake.wait_until(lambda: fake.documents)
+    assert texts.EXPORT_READY.format(count=25) in [m["text"] for m in fake.sent(USER)]
+    chat, name, data = fake.documents[0]
+    assert USER == chat and name.startswith("tong-hop_1_") and name.endswith(".zip")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+        workbook_name = next(n for n in names if n.endswith("/tong-hop.xlsx"))
+        workbook = openpyxl.load_workbook(io.BytesIO(archive.read(workbook_name)))
+    assert texts.SHEET_STATUS == workbook.sheetnames[0]
+    assert not any(n.endswith(".pdf") for n in names)  # nobody has a photo yet: no badge sheets
+    assert 25 == len([n for n in names if n.endswith(".docx")])
+
+
+async def test_telegram_admin__export_new_with_nothing_changed__says_so(sqlite_db, fake, tmp_path):
+    await setup(sqlite_db)
+    code = await admin_invite(sqlite_db)
+    async with running(sqlite_db, fake, tmp_path) as channel:
+        await say(fake, fake.text(USER, code))
+        await say(fake, fake.text(USER, "xuất"))
+        await channel.service.jobs.drain()
+        await say(fake, fake.text(USER, "xuất mới"))
+        await channel.service.jobs.drain()
+        await fake.wait_until(lambda: texts.EXPORT_NOTHING_NEW.format(at="09:00 ngày 27/03/2017")
+                              in [m["text"] for m in fake.sent(USER)])
+    assert 1 == len(fake.documents)
+
+
+async def test_telegram_unit_contact__asks_for_own_document__gets_a_docx(sqlite_db, fake, tmp_path):
+    await setup(sqlite_db)
+    async with sqlite_db.transaction() as s:
+        unit = await q.get_unit_by_code(s, "STP")
+        code = (await q.create_invite(s, unit_id=unit.id, role="unit", expires_at=NOW + timedelta(days=7),
+                                      max_uses=3, now=NOW)).code
+    async with running(sqlite_db, fake, tmp_path) as channel:
+        await say(fake, fake.text(USER, f"/start {code}"))
+        await say(fake, fake.text(USER, "Nguyễn Thị Lan, 0912 345 678"))
+        assert texts.UNIT_DOCUMENT_STARTED == await say(fake, fake.text(USER, "tải báo cáo"))
+        await channel.service.jobs.drain()
+        await fake.wait_until(lambda: fake.documents)
+    assert [(USER, "bao-cao_STP.docx")] == [(c, n) for c, n, _ in fake.documents]
+
+
+@pytest.mark.parametrize("public", [True, False], ids=["with-public-url", "without"])
+async def test_zalo_admin__export__link_or_where_the_file_is(sqlite_db, tmp_path, public):
+    zalo = await FakeZalo().start()
+    try:
+        await prepare(sqlite_db)
+        code = await admin_invite(sqlite_db)
+        officer = Person(zalo, user="officer", webhook=public)
+        from bot.web import DownloadLinks
+
+        links = DownloadLinks()
+        async with zalo_bot(sqlite_db, zalo, tmp_path, webhook=public, people=(officer,), links=links) as channel:
+            await officer.says(code)
+            assert texts.EXPORT_STARTED == await officer.says("xuất")
+            before = len(zalo.sent)
+            await channel.service.jobs.drain()
+            await zalo.wait_sent(before + 1)
+            message = zalo.sent[-1].text
+            assert message.startswith(texts.EXPORT_READY.format(count=25))
+            if public:
+                url = message.split("\n")[-1]
+                base = channel.settings.public_url
+                assert url.startswith(f"{base}/tai/") and len(url) > len(base) + 40
+                async with aiohttp.ClientSession() as session:
+                    async with session.get(url) as response:
+                        assert 200 == response.status
+                        body = await response.read()
+                    async with session.get(url[:-4] + "abcd") as response:
+                        assert 404 == response.status
+                with zipfile.ZipFile(io.BytesIO(body)) as archive:
+                    assert any(n.endswith("/tong-hop.xlsx") for n in archive.namelist())
+            else:
+                assert "hcc-bot export --out" in message and ".zip" in message
+    finally:
+        await zalo.stop()
