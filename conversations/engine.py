@@ -86,8 +86,12 @@ def render_plain(reply: Reply) -> str:
     """A reply for a channel without buttons: the options numbered in the text."""
     if not reply.options:
         return reply.text
-    numbered = format_options([(o.value, o.label) for o in reply.options])
-    return f"{reply.text}\n{texts.TYPE_A_NUMBER.format(options=numbered)}"
+    if len(reply.options) <= 5 and sum(len(o.label) for o in reply.options) <= 40:
+        numbered = format_options([(o.value, o.label) for o in reply.options])
+        return f"{reply.text}\n{texts.TYPE_A_NUMBER.format(options=numbered)}"
+    # A long menu reads better on a phone one option per line.
+    lines = "\n".join(f"{n} – {o.label}" for n, o in enumerate(reply.options, 1))
+    return f"{reply.text}\n{texts.TYPE_A_NUMBER_LIST.format(options=lines)}"
 
 
 # --- State --------------------------------------------------------------------------------------------

@@ -56,6 +56,7 @@ VALUE_PHOTO = "đã có ảnh"
 ITEM_ORDINAL = "{item} thứ {n}"
 HEADER_LIMIT = " (từ {min} đến {max})"
 TYPE_A_NUMBER = "Gõ số để chọn: {options}."
+TYPE_A_NUMBER_LIST = "Gõ số để chọn:\n{options}"
 
 # --- Commands: what a person may type, with or without a slash, with or without diacritics -----------
 
@@ -69,7 +70,9 @@ COMMAND_WORDS = {
     "submit": ["nộp", "nop", "nộp báo cáo", "submit"],
     "missing": ["bổ sung", "bosung"],
     "help": ["trợ giúp", "trogiup", "hướng dẫn", "help", "?"],
-    "start": ["start", "bắt đầu"],
+    # A greeting is not an answer: it resumes where the person is (people say hello first on Zalo).
+    "start": ["start", "bắt đầu", "xin chào", "chào", "chào bạn", "chào em", "chào anh", "chào chị", "hello", "hi",
+              "alo", "a lô"],
 }
 
 HELP = (
@@ -377,3 +380,118 @@ CLI_CAMPAIGN_UNKNOWN = "Không có đợt báo cáo #{id}."
 EXPORT_TOO_LARGE = "Tệp {name} ({mb} MB) quá lớn để gửi qua Telegram (tối đa 50 MB). Tệp đã lưu trên máy chủ: {path}."
 CLI_TELEGRAM_UNREACHABLE = "HCC_TELEGRAM_API_URL: không kết nối được tới Telegram Bot API ({url}). Kiểm tra mạng hoặc địa chỉ."
 CLI_ZALO_UNREACHABLE = "HCC_ZALO_API_URL: không kết nối được tới Zalo Bot API ({url}). Kiểm tra mạng hoặc địa chỉ."
+
+# --- Reminders ------------------------------------------------------------------------------------------
+
+REMINDER = "NHẮC HẠN NỘP BÁO CÁO – {unit}\nHạn nộp: {deadline} ({left}).\n{progress}\n{how}"
+REMINDER_NOT_STARTED = "Đơn vị chưa gửi thông tin nào cho báo cáo."
+REMINDER_MISSING = "Còn thiếu: {parts}."
+REMINDER_READY = "Báo cáo đã đủ thông tin bắt buộc nhưng chưa nộp."
+REMINDER_HOW_START = "Bạn chỉ cần trả lời tin nhắn này để bắt đầu, mình sẽ hỏi lần lượt từng câu."
+REMINDER_HOW_CONTINUE = (
+    "Bạn chỉ cần trả lời tin nhắn này để tiếp tục, hoặc gõ “bổ sung” để nhập lần lượt các phần còn thiếu; "
+    "xong thì gõ “nộp”."
+)
+REMINDER_HOW_SUBMIT = "Gõ “xem lại” để kiểm tra, rồi gõ “nộp” để nộp cho Sở Nội vụ."
+OVERDUE_NOTICE = (
+    "ĐÃ QUÁ HẠN NỘP BÁO CÁO – {unit}\nHạn nộp là {deadline}; Sở Nội vụ chưa nhận được báo cáo của đơn vị.\n"
+    "{progress}\n{how}"
+)
+OVERDUE_HOW = "Vui lòng liên hệ Sở Nội vụ để được mở lại báo cáo và nộp bổ sung."
+OVERDUE_HOW_REOPENED = "Báo cáo đã được mở lại: bạn trả lời tin nhắn này để tiếp tục, xong thì gõ “nộp”."
+
+TIME_LEFT = "còn {duration}"
+TIME_PAST = "đã quá hạn {duration}"
+TIME_NOW = "sắp hết hạn"
+DURATION_DAYS = "{n} ngày"
+DURATION_HOURS = "{n} giờ"
+DURATION_MINUTES = "{n} phút"
+
+MISSING_PART_SEPARATOR = "; "
+MISSING_PHOTOS = "ảnh của {n} {item}"
+MISSING_ITEM_FIELD_COUNT = "{label} của {n} {item}"
+MISSING_SECTION_EMPTY = "{section} chưa có nội dung"
+MISSING_SECTION_FEW = "{section} cần ít nhất {min} {item}"
+MISSING_SECTION_FIELDS = "{section}: {labels}"
+MISSING_AND_MORE = "và {n} phần khác"
+SECTION_NUMBERED = "mục {number}"
+SECTION_NAMED = "mục “{title}”"
+
+DIGEST = (
+    "TÌNH HÌNH NỘP BÁO CÁO – {title}\nHạn nộp: {deadline} ({left}).\n"
+    "Đã nộp {submitted}/{total} đơn vị; đang nhập {in_progress}; chưa bắt đầu {not_started}."
+)
+DIGEST_REMINDED = "Đã gửi tin nhắc tới {contacts} người liên hệ của {units} đơn vị chưa nộp."
+DIGEST_NOT_STARTED = "Chưa bắt đầu ({count}):"
+DIGEST_NO_CONTACT = "Chưa có người liên hệ ({count}), cần gọi điện:"
+DIGEST_UNREACHABLE = "Không gửi được tin nhắc ({count}):"
+DIGEST_UNIT_LINE = "- {code} {name}"
+DIGEST_CONTACT_LINE = "- {who} – {unit} ({channel}): {reason}"
+LATE_LIST = "ĐÃ HẾT HẠN NỘP BÁO CÁO – {title}\nHạn nộp: {deadline}. Đã nộp {submitted}/{total} đơn vị."
+LATE_UNITS = "Chưa nộp ({count}):"
+LATE_LINE = "- {code} {name} – {status}"
+LATE_NONE = "Tất cả đơn vị đã nộp đúng hạn."
+NO_CONTACT = "chưa có người liên hệ"
+CONTACT_UNNAMED = "Người liên hệ #{id}"
+CHANNEL_NAMES = {"zalo": "Zalo", "telegram": "Telegram"}
+SEND_ERRORS = {
+    "forbidden": "người nhận đã chặn bot",
+    "not_found": "không tìm thấy cuộc trò chuyện",
+    "interrupted": "bot dừng giữa lúc gửi, chưa rõ đã nhận",
+    "no_channel": "kênh này chưa bật trên bot",
+}
+SEND_ERROR_OTHER = "lỗi {code}"
+
+REMIND_PREVIEW = "Nếu nhắc ngay: {contacts} người liên hệ của {units} đơn vị chưa nộp sẽ nhận tin nhắc."
+REMIND_PREVIEW_LINE = "- {code} {name} ({status}): {contacts} người liên hệ"
+REMIND_PREVIEW_EXAMPLE = "Ví dụ tin gửi {unit}:\n\n{text}"
+REMIND_PREVIEW_CONFIRM = "Gõ “nhắc ngay” để gửi."
+REMIND_NOBODY = "Không có ai cần nhắc: các đơn vị có người liên hệ đều đã nộp."
+REMIND_QUEUED = "Đã xếp {contacts} tin nhắc cho {units} đơn vị chưa nộp; bot gửi trong vòng 1 phút."
+REMIND_QUIET = "Đang trong giờ yên lặng ({start}–{end}): không gửi tin nhắc lúc này. Vui lòng gửi lại sau {end}."
+
+PLAN_SHOW = "LỊCH NHẮC – hạn nộp {deadline}\nLịch: {spec}. Giờ yên lặng (không gửi tin): {quiet}."
+PLAN_LINE = "- {at}: {kind}{note}"
+PLAN_KINDS = {
+    "reminder": "nhắc đơn vị chưa nộp, gửi tình hình cho Sở Nội vụ",
+    "overdue": "báo quá hạn cho đơn vị chưa nộp, gửi danh sách chưa nộp cho Sở Nội vụ",
+    "manual": "nhắc ngay theo yêu cầu",
+}
+PLAN_DONE = " (đã gửi)"
+PLAN_MISSED = " (bỏ lỡ: bot không chạy lúc đó)"
+PLAN_MOVED = " (dời từ {at} vì giờ yên lặng)"
+PLAN_NEXT = " ← lần tới"
+PLAN_QUIET_NONE = "không có"
+PLAN_DAY_BEFORE = "{days} ngày trước hạn"
+PLAN_CHANGED = "Đã đổi lịch nhắc."
+PLAN_HELP = (
+    "Đổi lịch: “lịch nhắc -1 08:00, 08:00, 14:30, 16:00” (-1: một ngày trước ngày hạn). "
+    "Đổi giờ yên lặng: “giờ yên lặng 21:00-07:00”."
+)
+PLAN_INVALID = (
+    "Lịch nhắc “{value}” chưa đúng: cần các giờ HH:MM cách nhau bằng dấu phẩy, thêm -1, -2… phía trước "
+    "cho những ngày trước ngày hạn, ví dụ: -1 08:00, 08:00, 14:30, 16:00."
+)
+QUIET_INVALID = "Giờ yên lặng “{value}” chưa đúng: cần dạng HH:MM-HH:MM, ví dụ 21:00-07:00 (hoặc “không”)."
+DEADLINE_CHANGED = "Đã đổi hạn nộp từ {old} thành {new}; lịch nhắc còn lại tính theo hạn mới."
+DEADLINE_INVALID = "Hạn nộp “{value}” chưa đúng: cần dạng ngày/tháng/năm giờ:phút, ví dụ: hạn nộp 28/03/2017 16:30."
+
+REMIND_COMMAND_WORDS = {
+    "preview": ["nhắc", "nhắc hạn", "xem nhắc", "remind"],
+    "now": ["nhắc ngay", "nhacngay", "gửi nhắc", "remind now"],
+    "plan": ["lịch nhắc", "lichnhac", "plan"],
+    "quiet": ["giờ yên lặng", "gioyenlang", "quiet"],
+    "deadline": ["hạn nộp", "hannop", "đổi hạn", "doihan", "deadline"],
+}
+QUIET_OFF_WORDS = ["không", "tắt", "off"]
+REMIND_ADMIN_HELP = (
+    "- “nhắc”: xem trước ai sẽ nhận tin nhắc; “nhắc ngay”: gửi nhắc ngay cho các đơn vị chưa nộp\n"
+    "- “lịch nhắc”: xem lịch nhắc; “lịch nhắc -1 08:00, 08:00, 14:30, 16:00”: đổi lịch\n"
+    "- “giờ yên lặng 21:00-07:00”: đổi khoảng giờ không gửi tin nhắc\n"
+    "- “hạn nộp 28/03/2017 16:30”: đổi hạn nộp (lịch nhắc còn lại tính theo hạn mới)"
+)
+ADMIN_HELP = ADMIN_HELP + "\n" + REMIND_ADMIN_HELP  # the admin's help lists the reminder commands too
+CLI_REMIND_QUEUED = (
+    "Đã xếp {contacts} tin nhắc cho {units} đơn vị chưa nộp; bot đang chạy (hcc-bot run) sẽ gửi trong vòng 1 phút."
+)
+CLI_REMIND_CONFIRM = "Để gửi: hcc-bot remind --now"

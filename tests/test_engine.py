@@ -1,7 +1,7 @@
 """The conversation engine, event by event, through the real form: commands, conditions, repeats, warnings,
 filtered choices, the edit menu, submission and the deadline."""
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 import pytest
 
@@ -1040,3 +1040,29 @@ def test_render_plain__no_options__text_unchanged():
 def test_step__pure__same_input_same_output():
     state = opened(without("pickup.address"))
     assert step(FORM, state, Text("Tầng 1"), NOW) == step(FORM, state, Text("Tầng 1"), NOW)
+
+
+def test_greeting__xin_chao_at_a_text_question__not_stored_and_the_question_again():
+    """People say hello first on Zalo: a greeting resumes, it is never taken as a name."""
+    from conversations.engine import State, ReportInfo, Text, step as run_step
+    from conversations.form import load_form as load
+
+    form = load()
+    deadline = datetime(2017, 3, 28, 9, 30, tzinfo=timezone.utc)
+    now = datetime(2017, 3, 27, 2, 0, tzinfo=timezone.utc)
+    state, _ = run_step(form, State({}, ReportInfo("Sở Tư pháp", deadline)), Text("/start"), now)
+    state, replies = run_step(form, state, Text("Xin chào!"), now)
+    assert {} == dict(state.answers)
+    assert texts.WELCOME_BACK.format(unit="Sở Tư pháp") in replies[0].text
+    assert "Họ và tên của bạn (người điền báo cáo)?" in replies[0].text
+
+
+def test_render_plain__long_menu__one_option_per_line():
+    from conversations.engine import Option, Reply, render_plain
+
+    reply = Reply("Bạn muốn sửa mục nào?", (Option("a", "Người điền báo cáo"), Option("b", "I.1. Lãnh đạo phụ trách"),
+                                            Option("x", "Xong, quay về")))
+    assert "Bạn muốn sửa mục nào?\nGõ số để chọn:\n1 – Người điền báo cáo\n2 – I.1. Lãnh đạo phụ trách\n3 – Xong, quay về" \
+        == render_plain(reply)
+    assert "Giới tính?\nGõ số để chọn: 1 – Nữ, 2 – Nam." == render_plain(Reply("Giới tính?", (Option("nu", "Nữ"),
+                                                                                              Option("nam", "Nam"))))
