@@ -90,9 +90,11 @@ def run_one(units: int) -> dict:
         def progress(step: str, done: int, total: int) -> None:
             if done == total:
                 now = time.perf_counter()
-                steps[step] = round(now - last[0], 2)
+                peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+                steps[step] = f"{now - last[0]:.1f}s/{peak}MB"  # time of the step / process peak after it
                 last[0] = now
 
+        steps["data"] = f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}MB"
         started = time.perf_counter()
         last[0] = started
         result = build_export(data, Path(tmp) / "out", campaign_id=1, progress=progress)

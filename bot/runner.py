@@ -8,6 +8,7 @@ import signal
 from datetime import datetime
 from typing import Callable
 
+from bot import reminders
 from bot.bootstrap import ensure_units_and_campaign
 from bot.service import Service, utc_now
 from bot.settings import Settings
@@ -58,6 +59,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None,
             pass
     started = []
     runner = None
+    scheduler = None
     service = None
     try:
         await ensure_units_and_campaign(db, form, clock())
@@ -79,11 +81,16 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None,
                 url = settings.telegram_api_url if channel.name == "telegram" else settings.zalo_api_url
                 raise FatalChannelError(unreachable.format(url=url)) from None
             started.append(channel)
+        scheduler = asyncio.create_task(reminders.run_scheduler(db, form, reminders.senders_for(started), stop=stop,
+                                                                clock=clock))
         print(texts.CLI_RUNNING.format(channels=", ".join(c.name for c in channels)), flush=True)
         await stop.wait()
         if fatal:
             raise FatalChannelError(fatal[0])
     finally:
+        stop.set()
+        if scheduler is not None:  # before the channels close: the messages in flight finish first
+            await reminders.stop_scheduler(scheduler)
         for channel in reversed(started):
             await channel.stop()
         if service is not None:

@@ -18,6 +18,7 @@ from typing import Callable
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from bot import reminders
 from bot.export_jobs import ExportJobs
 from bot.photos import PhotoRejected, StoredPhoto, store_photo
 from conversations import engine, texts
@@ -239,7 +240,8 @@ class Service:
             return texts.EXPORT_STARTED
         if campaign is None:
             return texts.NO_CAMPAIGN
-        return texts.ADMIN_HELP
+        answer = await reminders.admin_command(s, self.form, campaign, inbound.text or "", now)
+        return answer if answer is not None else texts.ADMIN_HELP
 
 
 def _start_code(text: str | None) -> str | None:

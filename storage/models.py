@@ -210,3 +210,62 @@ class AuditLog(Base):
     key: Mapped[str | None] = mapped_column(sa.String(200))
     old: Mapped[Any | None] = mapped_column(sa.JSON)
     new: Mapped[Any | None] = mapped_column(sa.JSON)
+
+
+# --- Reminders ---------------------------------------------------------------------------------
+
+
+class ReminderPlan(Base):
+    """A campaign's reminder plan, when the admins changed the default one (bot/reminders.py DEFAULT_PLAN)."""
+
+    __tablename__ = "reminder_plan"
+
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"), primary_key=True)
+    slots: Mapped[list[Any]] = mapped_column(sa.JSON)  # [{"day": -1, "time": "08:00"}, ...]; day 0 = the due day
+    overdue_after_minutes: Mapped[int]
+    quiet_start: Mapped[str] = mapped_column(sa.String(5))  # "21:00", Asia/Ho_Chi_Minh
+    quiet_end: Mapped[str] = mapped_column(sa.String(5))  # "07:00"
+    catch_up_minutes: Mapped[int]  # a slot missed while the bot was down still fires this long after its time
+    updated_at: Mapped[datetime]
+
+
+class ReminderSlot(Base):
+    """A slot that fired: its messages were planned then, once (unique per campaign and time)."""
+
+    __tablename__ = "reminder_slot"
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"))
+    at: Mapped[datetime]  # the slot's time (after any quiet-hours move); "now" for a manual send
+    kind: Mapped[str] = mapped_column(sa.String(16))  # reminder | overdue | manual
+    deadline_at: Mapped[datetime]  # the deadline the slot was planned for
+    fired_at: Mapped[datetime]
+    fired_by: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+class ReminderSend(Base):
+    """One message of a slot to one contact: pending -> sending -> sent | failed (or skipped, expired)."""
+
+    __tablename__ = "reminder_send"
+    __table_args__ = (
+        sa.UniqueConstraint("slot_id", "contact_id"),
+        sa.Index("ix_reminder_send_state_channel", "state", "channel"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slot_id: Mapped[int] = mapped_column(sa.ForeignKey("reminder_slot.id"))
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"))
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"))  # None for an admin's digest
+    contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contact.id"))
+    channel: Mapped[str] = mapped_column(sa.String(16))
+    kind: Mapped[str] = mapped_column(sa.String(16))  # unit | admin
+    state: Mapped[str] = mapped_column(sa.String(16), default="pending", server_default="pending")
+    attempts: Mapped[int] = mapped_column(default=0, server_default=sa.text("0"))
+    last_error: Mapped[str | None] = mapped_column(sa.String(200))
+    text: Mapped[str | None] = mapped_column(sa.Text)  # what was (or is being) sent
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(64))
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

@@ -498,3 +498,170 @@ async def add_audit(
 async def last_audit_at(s: AsyncSession, action: str) -> datetime | None:
     """When an action (such as "export") was last recorded, or None."""
     return await s.scalar(sa.select(sa.func.max(AuditLog.at)).where(AuditLog.action == action))
+
+
+# --- reminders ---------------------------------------------------------------------------------
+
+# Appended with the reminders (bot/reminders.py); kept apart from the import block above on purpose.
+from sqlalchemy.orm import aliased  # noqa: E402
+
+from storage.models import ReminderPlan, ReminderSend, ReminderSlot  # noqa: E402
+
+SEND_PENDING, SEND_SENDING, SEND_SENT, SEND_FAILED = "pending", "sending", "sent", "failed"
+SEND_SKIPPED, SEND_EXPIRED = "skipped", "expired"  # unit submitted before its turn; a newer slot fired first
+
+
+async def get_reminder_plan(s: AsyncSession, campaign_id: int) -> ReminderPlan | None:
+    """The campaign's stored reminder plan, or None while it uses the default one."""
+    return await s.get(ReminderPlan, campaign_id)
+
+
+async def save_reminder_plan(
+    s: AsyncSession,
+    campaign_id: int,
+    *,
+    slots: list[dict[str, Any]],
+    overdue_after_minutes: int,
+    quiet_start: str,
+    quiet_end: str,
+    catch_up_minutes: int,
+    now: datetime,
+) -> ReminderPlan:
+    """Create or replace the campaign's reminder plan."""
+    plan = await s.get(ReminderPlan, campaign_id, with_for_update=True)
+    if plan is None:
+        plan = ReminderPlan(campaign_id=campaign_id)
+        s.add(plan)
+    plan.slots = list(slots)
+    flag_modified(plan, "slots")
+    plan.overdue_after_minutes = overdue_after_minutes
+    plan.quiet_start, plan.quiet_end = quiet_start, quiet_end
+    plan.catch_up_minutes = catch_up_minutes
+    plan.updated_at = now
+    await s.flush()
+    return plan
+
+
+async def list_reminder_slots(s: AsyncSession, campaign_id: int) -> list[ReminderSlot]:
+    """The slots of the campaign that fired, oldest first."""
+    query = sa.select(ReminderSlot).where(ReminderSlot.campaign_id == campaign_id).order_by(ReminderSlot.at)
+    return list(await s.scalars(query))
+
+
+async def last_reminder_slot_at(s: AsyncSession, campaign_id: int) -> datetime | None:
+    """The time of the campaign's latest fired slot, or None."""
+    return await s.scalar(sa.select(sa.func.max(ReminderSlot.at)).where(ReminderSlot.campaign_id == campaign_id))
+
+
+async def insert_reminder_slot(
+    s: AsyncSession, *, campaign_id: int, at: datetime, kind: str, deadline_at: datetime, now: datetime,
+    worker: str | None,
+) -> int | None:
+    """Record that a slot fires; its id, or None when it had already fired (here or in another worker)."""
+    stmt = (
+        _insert(s, ReminderSlot)
+        .values(campaign_id=campaign_id, at=at, kind=kind, deadline_at=deadline_at, fired_at=now, fired_by=worker)
+        .on_conflict_do_nothing(index_elements=["campaign_id", "at"])
+        .returning(ReminderSlot.id)
+    )
+    return (await s.execute(stmt)).scalar_one_or_none()
+
+
+async def add_reminder_sends(s: AsyncSession, rows: list[dict[str, Any]], *, now: datetime) -> int:
+    """Plan messages of one slot (slot_id, campaign_id, unit_id, contact_id, channel, kind); a repeat is ignored."""
+    if not rows:
+        return 0
+    stmt = (
+        _insert(s, ReminderSend)
+        .values([{**row, "state": SEND_PENDING, "attempts": 0, "created_at": now, "updated_at": now} for row in rows])
+        .on_conflict_do_nothing(index_elements=["slot_id", "contact_id"])
+    )
+    await s.execute(stmt)
+    return len(rows)
+
+
+async def expire_reminder_sends(s: AsyncSession, *, campaign_id: int, before_slot_id: int, now: datetime) -> int:
+    """Pending messages of the campaign's older slots will not go out any more: a newer slot replaces them."""
+    result = await s.execute(
+        sa.update(ReminderSend)
+        .where(ReminderSend.campaign_id == campaign_id, ReminderSend.slot_id != before_slot_id,
+               ReminderSend.state == SEND_PENDING)
+        .values(state=SEND_EXPIRED, updated_at=now)
+    )
+    return result.rowcount or 0
+
+
+async def claim_reminder_sends(
+    s: AsyncSession, *, campaign_id: int, channel: str, served: Iterable[str], limit: int
+) -> list[ReminderSend]:
+    """Lock up to `limit` pending messages on `channel`, skipping rows other workers hold (SKIP LOCKED).
+
+    An admin's digest waits until the slot's unit messages on the `served` channels are done, so that it can
+    say who was reached. SQLite renders no FOR UPDATE: its writers are serialised anyway.
+    """
+    served = list(served)
+    other = aliased(ReminderSend)
+    units_open = sa.exists().where(
+        other.slot_id == ReminderSend.slot_id, other.kind == "unit",
+        sa.or_(other.state == SEND_SENDING, sa.and_(other.state == SEND_PENDING, other.channel.in_(served))),
+    )
+    query = (
+        sa.select(ReminderSend)
+        .where(ReminderSend.campaign_id == campaign_id, ReminderSend.state == SEND_PENDING,
+               ReminderSend.channel == channel, sa.or_(ReminderSend.kind == "unit", ~units_open))
+        .order_by(ReminderSend.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=ReminderSend)
+        .execution_options(populate_existing=True)
+    )
+    return list(await s.scalars(query))
+
+
+async def recover_stale_reminder_sends(s: AsyncSession, *, claimed_before: datetime, now: datetime) -> int:
+    """Messages left "sending" by a worker that died: their outcome is unknown, so failed, never sent twice."""
+    result = await s.execute(
+        sa.update(ReminderSend)
+        .where(ReminderSend.state == SEND_SENDING, ReminderSend.claimed_at < claimed_before)
+        .values(state=SEND_FAILED, last_error="interrupted", updated_at=now)
+    )
+    return result.rowcount or 0
+
+
+async def list_reminder_sends(
+    s: AsyncSession, *, campaign_id: int | None = None, slot_id: int | None = None
+) -> list[ReminderSend]:
+    """Planned and sent messages, by id, of a campaign and/or one slot."""
+    query = sa.select(ReminderSend).order_by(ReminderSend.id)
+    if campaign_id is not None:
+        query = query.where(ReminderSend.campaign_id == campaign_id)
+    if slot_id is not None:
+        query = query.where(ReminderSend.slot_id == slot_id)
+    return list(await s.scalars(query))
+
+
+async def finish_reminder_send(
+    s: AsyncSession, send_id: int, *, worker: str, state: str, attempts: int, error: str | None, now: datetime
+) -> int | None:
+    """Record how a claimed message ended (sent, failed, or pending again); its contact id, or None when the
+    row is no longer this worker's "sending" row."""
+    values: dict[str, Any] = {"state": state, "attempts": ReminderSend.attempts + attempts, "last_error": error,
+                              "updated_at": now}
+    if state == SEND_SENT:
+        values["sent_at"] = now
+    if state == SEND_PENDING:
+        values.update(claimed_by=None, claimed_at=None)
+    result = await s.execute(
+        sa.update(ReminderSend)
+        .where(ReminderSend.id == send_id, ReminderSend.state == SEND_SENDING, ReminderSend.claimed_by == worker)
+        .values(**values)
+        .returning(ReminderSend.contact_id)
+        .execution_options(synchronize_session=False)
+    )
+    return result.scalar_one_or_none()
+
+
+async def set_contact_blocked(s: AsyncSession, contact_id: int, at: datetime | None) -> None:
+    """Mark a contact as not reachable since `at`, or (None) as reachable again; no write when unchanged."""
+    query = sa.update(Contact).where(Contact.id == contact_id)
+    query = query.where(Contact.blocked_at.is_not(None)) if at is None else query
+    await s.execute(query.values(blocked_at=at).execution_options(synchronize_session=False))
