@@ -17,6 +17,7 @@ from conversations.answers import LOCAL_TZ
 from exports.badges import build_badges, build_name_tags
 from exports.data import ExportData
 from exports.document import build_unit_documents
+from exports.memory import release_memory
 from exports.photo_archive import build_photo_archive
 from exports.workbook import build_workbook
 
@@ -62,14 +63,20 @@ def build_export(data: ExportData, out_dir: Path, *, campaign_id: int, make_zip:
     def step(name: str) -> Callable[[int, int], None] | None:
         return None if progress is None else (lambda done, total: progress(name, done, total))
 
+    def run(builder, target: Path, name: str):
+        try:
+            return builder(data, target, progress=step(name))
+        finally:
+            release_memory()  # each builder's garbage goes back to the OS before the next one starts
+
     result = ExportResult(
         folder=folder,
         zip_path=None,
-        workbook=build_workbook(data, folder / WORKBOOK_NAME, progress=step("workbook")),
-        photos=build_photo_archive(data, folder / PHOTOS_DIR, progress=step("photos")),
-        badges=build_badges(data, folder / BADGES_NAME, progress=step("badges")),
-        name_tags=build_name_tags(data, folder / NAME_TAGS_NAME, progress=step("name_tags")),
-        documents=build_unit_documents(data, folder / DOCUMENTS_DIR, progress=step("documents")),
+        workbook=run(build_workbook, folder / WORKBOOK_NAME, "workbook"),
+        photos=run(build_photo_archive, folder / PHOTOS_DIR, "photos"),
+        badges=run(build_badges, folder / BADGES_NAME, "badges"),
+        name_tags=run(build_name_tags, folder / NAME_TAGS_NAME, "name_tags"),
+        documents=run(build_unit_documents, folder / DOCUMENTS_DIR, "documents"),
     )
     if make_zip:
         result.zip_path = folder.with_suffix(".zip")

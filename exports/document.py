@@ -30,6 +30,7 @@ from conversations.answers import DONE, format_datetime, format_value, is_releva
 from conversations.answers import key as answer_key
 from conversations.form import Form, Question, Section
 from exports.data import STAFF_SECTIONS, ExportData, UnitReport, items, section_values
+from exports.memory import release_memory
 
 FONT = "Times New Roman"
 FONT_SIZE = Pt(13)
@@ -55,6 +56,9 @@ _ILLEGAL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _LINE_BREAKS = re.compile("\r\n|[\r\x0b\x0c\u2028\u2029]")
 
 
+TRIM_EVERY = 50  # documents between two returns of freed memory to the OS (see exports/memory.py)
+
+
 def build_unit_documents(data: ExportData, folder: Path, *,
                          progress: Callable[[int, int], None] | None = None) -> list[Path]:
     """One document per unit in `folder`, named texts.DOC_FILE; progress(done, total) after each."""
@@ -62,6 +66,8 @@ def build_unit_documents(data: ExportData, folder: Path, *,
     paths = []
     for done, unit in enumerate(data.units, 1):
         paths.append(build_unit_document(data, unit, folder / texts.DOC_FILE.format(code=unit.code)))
+        if done % TRIM_EVERY == 0:
+            release_memory()
         if progress is not None:
             progress(done, len(data.units))
     return paths

@@ -28,6 +28,7 @@ from conversations import texts
 from conversations.form import Question, Section
 from conversations.parsers import format_phone
 from exports.data import ExportData, UnitReport, items
+from exports.memory import release_memory
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,9 @@ def people_with_photo_question(data: ExportData, unit: UnitReport) -> Iterator[P
             yield Person(unit, section, item.stt, item.values, Path(photo) if photo else None)
 
 
+TRIM_EVERY = 100  # units between two returns of freed memory to the OS (see exports/memory.py)
+
+
 def build_photo_archive(data: ExportData, folder: Path, *, progress: Progress | None = None) -> list[Path]:
     """Write `<folder>/<unit code>/<photo file>.jpg` for everyone with a photo and `<folder>/danh-sach-anh.csv`."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -145,6 +149,8 @@ def build_photo_archive(data: ExportData, folder: Path, *, progress: Progress | 
                 rows.writerow([relative, unit.code] + [_inert(v) for v in (
                     unit.name, person.role_label)] + [person.stt] + [_inert(v) for v in (
                     person.name, person.position, person.phone)])
+            if done % TRIM_EVERY == 0:
+                release_memory()
             if progress is not None:
                 progress(done, total)
     return written
