@@ -216,6 +216,10 @@ ADMIN_HELP = (
     "- “tình hình”: tình hình nộp báo cáo của tất cả đơn vị\n"
     "- “xuất”: tổng hợp tất cả đơn vị (bảng Excel, ảnh 3x4, thẻ, bảng tên, báo cáo từng đơn vị)\n"
     "- “xuất mới”: chỉ các đơn vị có thay đổi từ lần xuất trước\n"
+    "- “nhắc”: xem trước ai sẽ nhận tin nhắc; “nhắc ngay”: gửi nhắc ngay cho các đơn vị chưa nộp\n"
+    "- “lịch nhắc”: xem lịch nhắc; “lịch nhắc -1 08:00, 08:00, 14:30, 16:00”: đổi lịch\n"
+    "- “giờ yên lặng 21:00-07:00”: đổi khoảng giờ không gửi tin nhắc\n"
+    "- “hạn nộp 28/03/2017 16:30”: đổi hạn nộp (lịch nhắc còn lại tính theo hạn mới)\n"
     "- “trợ giúp”: xem lại hướng dẫn này"
 )
 STATUS_LABELS = {
@@ -484,13 +488,6 @@ REMIND_COMMAND_WORDS = {
     "deadline": ["hạn nộp", "hannop", "đổi hạn", "doihan", "deadline"],
 }
 QUIET_OFF_WORDS = ["không", "tắt", "off"]
-REMIND_ADMIN_HELP = (
-    "- “nhắc”: xem trước ai sẽ nhận tin nhắc; “nhắc ngay”: gửi nhắc ngay cho các đơn vị chưa nộp\n"
-    "- “lịch nhắc”: xem lịch nhắc; “lịch nhắc -1 08:00, 08:00, 14:30, 16:00”: đổi lịch\n"
-    "- “giờ yên lặng 21:00-07:00”: đổi khoảng giờ không gửi tin nhắc\n"
-    "- “hạn nộp 28/03/2017 16:30”: đổi hạn nộp (lịch nhắc còn lại tính theo hạn mới)"
-)
-ADMIN_HELP = ADMIN_HELP + "\n" + REMIND_ADMIN_HELP  # the admin's help lists the reminder commands too
 CLI_REMIND_QUEUED = (
     "Đã xếp {contacts} tin nhắc cho {units} đơn vị chưa nộp; bot đang chạy (hcc-bot run) sẽ gửi trong vòng 1 phút."
 )
