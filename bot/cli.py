@@ -84,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--units", default=None, help="only these unit codes, comma-separated")
     export.add_argument("--no-zip", action="store_true", help="do not also write a zip of the folder")
 
+    purge = sub.add_parser("purge", help="remove photos and personal fields of a finished campaign")
+    purge.add_argument("--campaign", type=int, required=True, help="campaign id")
+    purge.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
     reopen = sub.add_parser("reopen", help="let a unit edit and submit after the deadline")
     reopen.add_argument("unit")
     reopen.add_argument("--close", action="store_true", help="make it read-only again")
@@ -128,6 +132,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         if args.command == "export":
             return await _export(args, db, form, now)
+        if args.command == "purge":
+            return await _purge(args, db, form, now)
         return await _admin_command(args, db, form, now)
     finally:
         await db.dispose()
@@ -237,6 +243,27 @@ async def _export(args: argparse.Namespace, db: Database, form, now: datetime) -
         print(f"  {path.relative_to(result.folder.parent)}")
     if result.zip_path:
         print(f"  {result.zip_path.relative_to(result.folder.parent)}")
+    return 0
+
+
+async def _purge(args: argparse.Namespace, db: Database, form, now: datetime) -> int:
+    from bot.purge import purge_campaign
+
+    async with db.transaction() as s:
+        campaign = await q.get_campaign(s, args.campaign)
+    if campaign is None:
+        raise CommandError(texts.CLI_CAMPAIGN_UNKNOWN.format(id=args.campaign))
+    if now <= campaign.deadline_at:
+        raise CommandError(texts.CLI_PURGE_NOT_FINISHED.format(id=campaign.id,
+                                                               deadline=format_datetime(campaign.deadline_at)))
+    if not args.yes:
+        print(texts.CLI_PURGE_CONFIRM.format(id=campaign.id, title=campaign.title), end="", flush=True)
+        answer = sys.stdin.readline().strip()
+        if answer.upper() != texts.CLI_PURGE_CONFIRM_WORD:
+            print(texts.CLI_PURGE_ABORTED)
+            return 1
+    summary = await purge_campaign(db, form, campaign.id, now=now)
+    print(texts.CLI_PURGE_DONE.format(**summary.__dict__))
     return 0
 
 

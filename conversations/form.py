@@ -15,7 +15,7 @@ CONDITION_OPS = ("equals", "not_equals", "gt")
 FORM_FIELDS = ("id", "title", "choice_lists", "sections")
 SECTION_FIELDS = ("key", "title", "intro", "repeat", "compact", "questions")
 QUESTION_FIELDS = ("key", "label", "prompt", "type", "required", "ask_if", "choices", "filter_by", "not_above",
-                   "not_before", "deferrable")
+                   "not_before", "deferrable", "personal")
 REPEAT_FIELDS = ("min", "max", "item")
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 FORMS_DIR = Path(__file__).parent / "forms"
@@ -62,6 +62,7 @@ class Question:
     not_above: str | None = None
     not_before: str | None = None
     deferrable: bool = False
+    personal: bool = False  # personal data (Decree 13/2023): removed by `hcc-bot purge` after the campaign
 
     def options(self, scope: Mapping[str, Any]) -> tuple[Choice, ...]:
         """The choices offered, filtered by another answer of the same scope when `filter_by` is set."""
@@ -206,7 +207,7 @@ def parse_form(raw: Any, path: Path) -> Form:
             qtype = rq.get("type")
             if qtype not in QUESTION_TYPES:
                 raise fail(f"{qwhere}.type", f"unknown type {qtype!r} (expected one of: {', '.join(QUESTION_TYPES)})")
-            for flag in ("required", "deferrable"):
+            for flag in ("required", "deferrable", "personal"):
                 if not isinstance(rq.get(flag, False), bool):
                     raise fail(f"{qwhere}.{flag}", "must be true or false")
             required = rq.get("required", True)
@@ -237,6 +238,7 @@ def parse_form(raw: Any, path: Path) -> Form:
                     not_above=rq.get("not_above"),
                     not_before=rq.get("not_before"),
                     deferrable=bool(rq.get("deferrable", False)),
+                    personal=bool(rq.get("personal", False)),
                 )
             )
         keys = [q.key for q in questions]

@@ -492,3 +492,17 @@ CLI_REMIND_QUEUED = (
     "Đã xếp {contacts} tin nhắc cho {units} đơn vị chưa nộp; bot đang chạy (hcc-bot run) sẽ gửi trong vòng 1 phút."
 )
 CLI_REMIND_CONFIRM = "Để gửi: hcc-bot remind --now"
+
+# --- Purging personal data (Decree 13/2023/NĐ-CP) ------------------------------------------------------
+
+CLI_PURGE_NOT_FINISHED = "Đợt báo cáo #{id} chưa kết thúc (hạn nộp {deadline}): chưa xóa dữ liệu cá nhân."
+CLI_PURGE_CONFIRM = (
+    "Sẽ xóa vĩnh viễn họ tên, chức vụ, số điện thoại và ảnh 3x4 của đợt báo cáo #{id} ({title}); "
+    "số liệu, kế hoạch, kiến nghị và cỡ áo được giữ lại. Gõ XOA để xác nhận: "
+)
+CLI_PURGE_CONFIRM_WORD = "XOA"
+CLI_PURGE_ABORTED = "Đã hủy: không xóa gì."
+CLI_PURGE_DONE = (
+    "Đã xóa dữ liệu cá nhân của {reports} báo cáo: {answers} câu trả lời, {versions} bản đã nộp, "
+    "{photos} ảnh ({files} tệp)."
+)

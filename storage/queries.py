@@ -665,3 +665,50 @@ async def set_contact_blocked(s: AsyncSession, contact_id: int, at: datetime | N
     query = sa.update(Contact).where(Contact.id == contact_id)
     query = query.where(Contact.blocked_at.is_not(None)) if at is None else query
     await s.execute(query.values(blocked_at=at).execution_options(synchronize_session=False))
+
+
+# --- purging personal data after a campaign -------------------------------------------------------
+
+
+async def reports_of_campaign(s: AsyncSession, campaign_id: int) -> list[Report]:
+    """Every report of a campaign, by id."""
+    return list(await s.scalars(sa.select(Report).where(Report.campaign_id == campaign_id).order_by(Report.id)))
+
+
+async def blank_answers(s: AsyncSession, report_id: int, keys: Iterable[str], *, at: datetime) -> int:
+    """Set these answers to null without auditing their old values (that would copy what is being removed)."""
+    keys = list(keys)
+    if not keys:
+        return 0
+    result = await s.execute(sa.update(Answer).where(Answer.report_id == report_id, Answer.key.in_(keys))
+                             .values(value=None, updated_at=at))
+    return result.rowcount or 0
+
+
+async def scrub_audit(s: AsyncSession, report_ids: list[int], keys: Iterable[str]) -> int:
+    """Drop the old and new values of audit rows about these answer keys."""
+    keys = list(keys)
+    if not report_ids or not keys:
+        return 0
+    result = await s.execute(sa.update(AuditLog).where(AuditLog.report_id.in_(report_ids), AuditLog.key.in_(keys))
+                             .values(old=None, new=None))
+    return result.rowcount or 0
+
+
+async def photos_of_reports(s: AsyncSession, report_ids: list[int]) -> list[Photo]:
+    """The photos received for these reports."""
+    if not report_ids:
+        return []
+    return list(await s.scalars(sa.select(Photo).where(Photo.report_id.in_(report_ids)).order_by(Photo.id)))
+
+
+async def delete_photos(s: AsyncSession, photo_ids: list[int]) -> list[str]:
+    """Delete photo rows; the file paths no other photo row still uses (safe to remove from disk)."""
+    if not photo_ids:
+        return []
+    rows = list(await s.execute(sa.select(Photo.original_path, Photo.processed_path).where(Photo.id.in_(photo_ids))))
+    await s.execute(sa.delete(Photo).where(Photo.id.in_(photo_ids)))
+    paths = {p for row in rows for p in row}
+    still_used = set(await s.scalars(sa.select(Photo.original_path).where(Photo.original_path.in_(paths)))) | \
+        set(await s.scalars(sa.select(Photo.processed_path).where(Photo.processed_path.in_(paths))))
+    return sorted(paths - still_used)
