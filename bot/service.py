@@ -77,7 +77,7 @@ class Service:
         """Process one event; the replies to send, or None when the event was already processed."""
         stored: StoredPhoto | None = None
         refused = inbound.photo_error
-        if inbound.photo is not None:
+        if inbound.photo is not None and await self._takes_photos(inbound):
             try:
                 # Pillow work runs off the event loop; the files are content-addressed, so a retry is harmless.
                 stored = await asyncio.to_thread(store_photo, self.photos_dir, inbound.photo)
@@ -93,6 +93,15 @@ class Service:
         except (OperationalError, DBAPIError, DatabaseUnavailable, OSError, ConnectionError) as exc:
             log.error("cannot save event %s:%s: %s", inbound.channel, inbound.event_id, type(exc).__name__)
             return [Reply(texts.SAVE_FAILED)]
+
+    async def _takes_photos(self, inbound: Inbound) -> bool:
+        """Only a bound unit contact's photo is processed and kept (not a stranger's, nor an admin's)."""
+        try:
+            async with self.db.sessionmaker() as s:
+                contact = await q.get_contact(s, inbound.channel, inbound.user_id)
+                return contact is not None and contact.role == "unit" and await q.current_campaign(s) is not None
+        except (OperationalError, DBAPIError, OSError, ConnectionError):
+            return False  # the transaction that follows says it cannot save
 
     async def record_send_failure(self, channel: str, user_id: str, reason: str, *, permanent: bool) -> None:
         """Remember a reply that could not be delivered, so admins see it; a permanent one marks the contact."""
@@ -180,8 +189,8 @@ class Service:
         new, replies = engine.step(self.form, state, event, now)
         changes = await q.save_answer_changes(s, report_id=report.id, contact_id=contact.id, before=answers,
                                               after=new.answers, at=now)
-        if changes:
-            report.last_activity_at = now
+        if changes or new.report.submitted_at != report.submitted_at:
+            report.last_activity_at = now  # a submission is activity too ("xuất mới" must include it)
         if new.report.status != report.status:
             report.status = new.report.status
         if new.report.submitted_at != report.submitted_at:
@@ -255,8 +264,8 @@ def _start_code(text: str | None) -> str | None:
 
 
 def _looks_like_code(candidate: str) -> bool:
-    """Whether a message was probably an attempt at a code: 6 to 12 plain letters and digits."""
-    return 6 <= len(candidate) <= 12 and candidate.isascii() and candidate.isalnum()
+    """Whether a message was an attempt at a code: 8 characters of the codes' alphabet (not "xin chao")."""
+    return len(candidate) == 8 and set(candidate) <= set(q.INVITE_ALPHABET)
 
 
 async def status_rows(s, campaign: Campaign) -> list[dict]:

@@ -1,9 +1,9 @@
 """A unit's answers as a flat mapping of keys to JSON values, and what can be read off them.
 
-Keys: `section.question` for a plain section, `section[3].question` for item 3 of a repeat, and
-`section.__done__` once the person said a repeat has all its items. Item numbers only grow, so
-two contacts adding people at the same time never take the same number; the order shown (STT) is
-the order of the numbers.
+Keys: `section.question` for a plain section, `section[3].question` for item 3 of a repeat,
+`section.__done__` once the person said a repeat has all its items, and `section.__last__`, the highest item
+number ever given. Item numbers only grow (a deleted item's number is never given again), so two contacts
+adding or deleting people at the same time never mix them up; the order shown (STT) is the order of the numbers.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from conversations.parsers import format_date, format_phone
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DONE = "__done__"
+LAST = "__last__"  # the highest item number ever given in a repeat section
 KEY_RE = re.compile(r"^(?P<s>[a-z][a-z0-9_]*)(?:\[(?P<i>\d+)\])?\.(?P<q>[a-z_][a-z0-9_]*)$")
 
 

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 
 from conversations import texts
 from conversations.answers import (
-    DONE, LOCAL_TZ, format_datetime, format_value, is_relevant, item_numbers, item_title, key, missing,
+    DONE, LAST, LOCAL_TZ, format_datetime, format_value, is_relevant, item_numbers, item_title, key, missing,
     review_text, scope,
 )
 from conversations.form import Form, Question, Section
@@ -210,7 +210,11 @@ class _Turn:
         section = self.form.section(slot.section)
         item = slot.item
         if slot.new:
-            item = max(item_numbers(self.answers, section.key), default=0) + 1
+            # Numbers are never reused, even after a delete: a contact still on a deleted item's question
+            # must not answer for a person added since by someone else.
+            last_key = key(section.key, LAST)
+            item = max(max(item_numbers(self.answers, section.key), default=0), self.answers.get(last_key, 0)) + 1
+            self.answers[last_key] = item
         k = key(section.key, slot.question, item)
         if k in self.answers and self.answers[k] == value:
             return Slot(section.key, item, slot.question)  # the same answer again changes nothing
@@ -885,6 +889,7 @@ def _dispatch(turn: _Turn, event: Event) -> Reply:
         turn.notes.append(texts.WELCOME.format(unit=turn.report.unit_name,
                                                deadline=format_datetime(turn.report.deadline_at)))
         if is_locked(turn.report, turn.now):
+            turn.cursor = {"stage": "end"}  # welcomed once; later messages get the read-only answer only
             return turn.read_only()
         turn.cursor = {"mode": "fill"}
         nxt = turn.next_absent(None)

@@ -1066,3 +1066,28 @@ def test_render_plain__long_menu__one_option_per_line():
         == render_plain(reply)
     assert "Giới tính?\nGõ số để chọn: 1 – Nữ, 2 – Nam." == render_plain(Reply("Giới tính?", (Option("nu", "Nữ"),
                                                                                               Option("nam", "Nam"))))
+
+
+def test_repeat__last_person_deleted_then_another_added__new_number_not_reused():
+    """A contact still on a deleted person's photo question can never answer for someone added since."""
+    from conversations.engine import Photo, ReportInfo, State, Text, step as run_step
+    from conversations.form import load_form as load
+
+    form = load()
+    deadline = datetime(2017, 3, 28, 9, 30, tzinfo=timezone.utc)
+    now = datetime(2017, 3, 27, 2, 0, tzinfo=timezone.utc)
+    report = ReportInfo("Sở Tư pháp", deadline)
+    a, _ = run_step(form, State({}, report), Text("/start"), now)
+    for text in ["Nguyễn Thị Lan, 0912 345 678", "Trần Văn Hùng, Phó Giám đốc, 0913 456 789",
+                 "Lê Thị Mai, Chuyên viên, 0987 654 321", "1", "7", "bỏ qua",
+                 "Phạm Văn An, Chuyên viên, 0905 123 456", "2", "40"]:
+        a, _ = run_step(form, a, Text(text), now)
+    assert {"s": "main_staff", "i": 2, "q": "photo", "new": False} == a.cursor["slot"]
+    # Contact B deletes person 2 and adds Trần Thị Ba.
+    b, _ = run_step(form, State(a.answers, report), Text("/start"), now)
+    for text in ["sửa 3", "2", "Xóa nhân sự chính này", "Xóa", "Thêm nhân sự chính", "Trần Thị Ba, Cán sự, 0934 111 222"]:
+        b, _ = run_step(form, b, Text(text), now)
+    assert "Trần Thị Ba" == b.answers["main_staff[3].name"] and "main_staff[2].name" not in b.answers
+    a, replies = run_step(form, State(b.answers, report, a.cursor), Photo(77), now)
+    assert "main_staff[3].photo" not in a.answers and "main_staff[2].photo" not in a.answers
+    assert texts.QUESTION_GONE in replies[0].text

@@ -141,7 +141,7 @@ async def test_service__answer_then_restart__resumes_at_the_same_question_with_e
         assert texts.WELCOME_BACK.format(unit="Sở Tư pháp") in reply
         assert reply.rstrip().endswith("Chức vụ? Ví dụ: Phó Giám đốc Sở.")
         assert {"reporter.name": "Nguyễn Thị Lan", "reporter.phone": "+84912345678",
-                "leader[1].name": "Trần Văn Hùng"} == await answers_of(reopened, "STP")
+                "leader[1].name": "Trần Văn Hùng", "leader.__last__": 1} == await answers_of(reopened, "STP")
     finally:
         await reopened.dispose()
 

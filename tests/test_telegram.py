@@ -224,7 +224,7 @@ async def test_polling__restart_midway__resumes_at_the_same_question(db, fake, t
     assert reply.rstrip().endswith("Chức vụ? Ví dụ: Phó Giám đốc Sở.")
     _, answers = await report_of(db)
     assert {"reporter.name": "Nguyễn Thị Lan", "reporter.phone": "+84912345678",
-            "leader[1].name": "Trần Văn Hùng"} == answers
+            "leader[1].name": "Trần Văn Hùng", "leader.__last__": 1} == answers
 
 
 async def test_webhook__right_secret__update_handled_and_answered(sqlite_db, fake, tmp_path):

@@ -265,6 +265,12 @@ SO_TU_PHAP_ANSWERS = {
     "plan[4].partners": "Sở Nội vụ, Bưu điện tỉnh",
     "plan.__done__": True,
     "issues.text": "Đề nghị trang bị máy quét tài liệu cho quầy của Sở Tư pháp tại Trung tâm.",
+    # The highest number given in each list: numbers of deleted people are never given again.
+    "leader.__last__": 1,
+    "main_staff.__last__": 3,
+    "backup_staff.__last__": 3,
+    "postal_staff.__last__": 1,
+    "plan.__last__": 4,
 }
 
 

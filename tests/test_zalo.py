@@ -218,7 +218,7 @@ async def test_zalo_polling__restart_midway__resumes_at_the_same_question(db, fa
         again = await person.says("Phó Giám đốc Sở")
     assert "Số điện thoại di động? Ví dụ: 0913 456 789." in again
     assert {"reporter.name": "Nguyễn Thị Lan", "reporter.phone": "+84912345678", "leader[1].name": "Trần Văn Hùng",
-            "leader[1].position": "Phó Giám đốc Sở"} == (await report_of(db))[1]
+            "leader[1].position": "Phó Giám đốc Sở", "leader.__last__": 1} == (await report_of(db))[1]
 
 
 @pytest.mark.parametrize("as_list", [False, True], ids=["one-object", "list"])
