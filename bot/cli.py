@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import asyncio
 import json
 import logging
@@ -110,8 +111,17 @@ def _print_json(data) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+def demo_settings(settings: Settings) -> Settings:
+    """The demo plays on its own embedded SQLite under <data>/demo, never in the real campaign's database."""
+    data_dir = settings.data_dir / "demo"
+    return dataclasses.replace(settings, data_dir=data_dir,
+                               database_url=f"sqlite+aiosqlite:///{data_dir / 'hcc.db'}")
+
+
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     form = load_form(settings.form_path)
+    if args.command == "demo":
+        settings = demo_settings(settings)
     db = await open_database(settings.database_url)
     try:
         now = utc_now()
@@ -119,7 +129,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             not (args.command == "campaign" and args.action == "create")
         if bootstrap:
             await ensure_units_and_campaign(db, form, now)
-        service = Service(db, form, settings.photos_dir)
+        service = Service(db, form, settings.photos_dir, export_dir=settings.data_dir / "exports")
         if args.command == "demo":
             await run_demo(service, args.unit, sys.stdin, sys.stdout)
             return 0

@@ -33,6 +33,21 @@ async def bind_demo_contact(service: Service, unit_code: str) -> tuple[str, str,
         return user_id, unit.name, unit.code
 
 
+class TerminalFiles:
+    """Files for the terminal contact (their unit's document): say where they were written."""
+
+    def __init__(self, out: TextIO):
+        self.out = out
+
+    async def deliver_files(self, chat_id: str, user_id: str, text: str, files: list[Path]) -> None:
+        lines = [text, *(texts.DEMO_FILE_WRITTEN.format(path=path) for path in files)]
+        self.out.write("\n" + "\n".join(lines) + "\n> ")
+        self.out.flush()
+
+    async def progress(self, chat_id: str, user_id: str, text: str) -> None:
+        """No progress lines in the terminal."""
+
+
 def _print_replies(replies: list[Reply] | None, out: TextIO) -> bool:
     """Print replies; whether the last one asks for a photo."""
     expects_photo = False
@@ -60,13 +75,19 @@ async def run_demo(service: Service, unit_code: str, stdin: TextIO, stdout: Text
                           display_name="demo", **content)
         return _print_replies(await service.handle(inbound), stdout)
 
+    service.deliverers[CHANNEL] = TerminalFiles(stdout)
     expects_photo = await send(start=True)
     while True:
         line = await asyncio.to_thread(stdin.readline)
         if not line:
+            await service.jobs.drain()  # a document asked for ("tải báo cáo") is written before we leave
             stdout.write("\n" + texts.DEMO_BYE + "\n")
             return
         line = line.rstrip("\r\n")
+        if not line.strip():
+            stdout.write("> ")  # an empty Enter is not a message
+            stdout.flush()
+            continue
         if not stdin.isatty():
             stdout.write(line + "\n")  # echo scripted input so the transcript reads as a conversation
         if expects_photo and line.strip() and parse_command(line) is None:

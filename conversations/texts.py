@@ -239,9 +239,11 @@ STATUS_NO_CONTACT = " – chưa có người liên hệ"
 # --- Terminal demo and command line -------------------------------------------------------------------
 
 DEMO_BANNER = (
-    "Chế độ thử trên máy tính: bạn là người liên hệ của {unit} ({code}). Gõ câu trả lời rồi nhấn Enter; "
-    "với câu hỏi ảnh, gõ đường dẫn tới tệp ảnh. Ctrl+D để thoát; lần sau chạy lại sẽ tiếp tục từ chỗ dừng."
+    "Chế độ thử trên máy tính: bạn là người liên hệ của {unit} ({code}). Dữ liệu thử được lưu riêng, không lẫn "
+    "vào báo cáo thật. Gõ câu trả lời rồi nhấn Enter; với câu hỏi ảnh, gõ đường dẫn tới tệp ảnh. "
+    "Thoát: Ctrl+D (trên Windows: Ctrl+Z rồi Enter); lần sau chạy lại sẽ tiếp tục từ chỗ dừng."
 )
+DEMO_FILE_WRITTEN = "Tệp đã ghi: {path}"
 DEMO_PHOTO_HINT = "(Gõ đường dẫn tới tệp ảnh trên máy, ví dụ: ./anh/le-thi-mai.jpg)"
 DEMO_FILE_NOT_FOUND = "Không đọc được tệp ảnh “{path}”. Vui lòng gõ đúng đường dẫn tới tệp ảnh."
 DEMO_BYE = "Đã lưu. Hẹn gặp lại!"

@@ -75,15 +75,18 @@ def test_demo__whole_report_from_a_script__submitted_and_shown_in_status(tmp_pat
     assert "Đã nộp báo cáo lúc" in demo.stdout
     assert texts.DEMO_BYE in demo.stdout
     assert "Đã ghi: Lê Thị Mai · Chuyên viên · 0987 654 321." in demo.stdout
-    status = hcc(["status", "--json"], tmp_path)
+    live = json.loads(hcc(["status", "--json"], tmp_path).stdout)
+    assert {"not_started"} == {u["status"] for u in live["units"]}  # the demo never touches the real campaign
+    demo_data = {"HCC_DATA_DIR": str(tmp_path / "data" / "demo")}
+    status = hcc(["status", "--json"], tmp_path, env=demo_data)
     assert 0 == status.returncode, status.stderr
     units = {u["code"]: u for u in json.loads(status.stdout)["units"]}
     assert "submitted" == units["STP"]["status"]
     assert "not_started" == units["SNV"]["status"]
-    photos = list((tmp_path / "data" / "photos").rglob("*.jpg"))
+    photos = list((tmp_path / "data" / "demo" / "photos").rglob("*.jpg"))
     assert 2 == len([p for p in photos if not p.name.endswith(".orig.jpg")])
 
-    exported = hcc(["export", "--out", "out", "--units", "STP,SNV"], tmp_path)
+    exported = hcc(["export", "--out", "out", "--units", "STP,SNV"], tmp_path, env=demo_data)
     assert 0 == exported.returncode, exported.stderr
     folder = next((tmp_path / "out").glob("tong-hop_1_*/"))
     assert exported.stdout.startswith(texts.CLI_EXPORT_DONE.format(units=2, folder=Path("out") / folder.name))
@@ -96,6 +99,15 @@ def test_demo__whole_report_from_a_script__submitted_and_shown_in_status(tmp_pat
     rows = {row[0]: row for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert texts.STATUS_LABELS["submitted"] == rows["STP"][2]
     assert texts.STATUS_LABELS["not_started"] == rows["SNV"][2]
+
+
+def test_demo__asks_for_own_document__told_where_it_was_written(tmp_path):
+    result = hcc(["demo"], tmp_path, stdin="Nguyễn Thị Lan, 0912 345 678\n\ntải báo cáo\n")
+    assert 0 == result.returncode, result.stderr
+    written = tmp_path / "data" / "demo" / "exports" / "don-vi" / "bao-cao_STP.docx"
+    assert texts.DEMO_FILE_WRITTEN.format(path=written) in result.stdout
+    assert written.is_file()
+    assert texts.UNSUPPORTED_MESSAGE not in result.stdout  # the empty line was not a message
 
 
 def test_demo__restarted_midway__resumes_at_the_same_question(tmp_path):
