@@ -82,7 +82,7 @@ class ExportJobs:
                 await deliverer.deliver_files(chat_id, user_id, text, [result.zip_path])
         except Exception as exc:  # the admin must hear about it, whatever it was
             log.exception("export failed")
-            await self._say(deliverer, chat_id, user_id, texts.EXPORT_FAILED.format(reason=type(exc).__name__))
+            await self._say(deliverer, chat_id, user_id, texts.EXPORT_FAILED)
 
     async def unit_document(self, channel: str, chat_id: str, user_id: str, unit_code: str) -> None:
         """A unit contact's own report as a .docx, as it stands now."""
@@ -102,7 +102,7 @@ class ExportJobs:
                 await deliverer.deliver_files(chat_id, user_id, texts.UNIT_DOCUMENT_READY.format(unit=unit.name), [path])
         except Exception as exc:
             log.exception("unit document failed")
-            await self._say(deliverer, chat_id, user_id, texts.EXPORT_FAILED.format(reason=type(exc).__name__))
+            await self._say(deliverer, chat_id, user_id, texts.EXPORT_FAILED)
 
     @staticmethod
     async def _say(deliverer: Deliverer | None, chat_id: str, user_id: str, text: str) -> None:

@@ -374,7 +374,7 @@ EXPORT_STEPS = {
 }
 EXPORT_READY = "Đã tổng hợp xong {count} đơn vị."
 EXPORT_NOTHING_NEW = "Không có đơn vị nào thay đổi kể từ lần xuất trước ({at})."
-EXPORT_FAILED = "Xin lỗi, chưa tổng hợp được ({reason}). Vui lòng thử lại, hoặc báo cán bộ CNTT."
+EXPORT_FAILED = "Xin lỗi, chưa tổng hợp được tệp. Vui lòng thử lại sau ít phút, hoặc báo cán bộ CNTT (chi tiết trong nhật ký của bot)."
 EXPORT_LINK = "Tải tệp tại (hiệu lực đến {expires}):\n{url}"
 EXPORT_NO_LINK = (
     "Zalo không gửi được tệp và bot chưa có địa chỉ công khai (HCC_PUBLIC_URL). Tệp đã lưu trên máy chủ: {path}. "

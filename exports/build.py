@@ -6,7 +6,6 @@ never blocks the event loop.
 
 from __future__ import annotations
 
-import shutil
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,18 +46,26 @@ class ExportResult:
 
 
 def export_folder_name(data: ExportData, campaign_id: int) -> str:
-    """`tong-hop_<campaign>_<yyyymmdd-hhmm>` in Asia/Ho_Chi_Minh."""
-    stamp = data.generated_at.astimezone(LOCAL_TZ).strftime("%Y%m%d-%H%M")
+    """`tong-hop_<campaign>_<yyyymmdd-hhmmss>` in Asia/Ho_Chi_Minh."""
+    stamp = data.generated_at.astimezone(LOCAL_TZ).strftime("%Y%m%d-%H%M%S")
     return texts.EXPORT_FOLDER.format(campaign=campaign_id, stamp=stamp)
 
 
 def build_export(data: ExportData, out_dir: Path, *, campaign_id: int, make_zip: bool = True,
                  progress: Progress | None = None) -> ExportResult:
     """Write the workbook, the photo archive, badges, name tags and one document per unit; zip them."""
-    folder = out_dir / export_folder_name(data, campaign_id)
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # Two exports in the same second (two admins, or "xuất" then "xuất mới") each get their own folder.
+    base = export_folder_name(data, campaign_id)
+    folder = out_dir / base
+    n = 1
+    while True:
+        try:
+            folder.mkdir()
+            break
+        except FileExistsError:
+            n += 1
+            folder = out_dir / f"{base}-{n}"
 
     def step(name: str) -> Callable[[int, int], None] | None:
         return None if progress is None else (lambda done, total: progress(name, done, total))
@@ -80,10 +87,12 @@ def build_export(data: ExportData, out_dir: Path, *, campaign_id: int, make_zip:
     )
     if make_zip:
         result.zip_path = folder.with_suffix(".zip")
-        with zipfile.ZipFile(result.zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
+        partial = folder.with_suffix(".zip.part")  # a half-written zip never carries the final name
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(folder.rglob("*")):
                 if path.is_file():
                     # JPEGs and xlsx are already compressed: storing them saves time for nothing lost.
                     kind = zipfile.ZIP_STORED if path.suffix in (".jpg", ".xlsx", ".docx") else zipfile.ZIP_DEFLATED
                     archive.write(path, path.relative_to(folder.parent), compress_type=kind)
+        partial.replace(result.zip_path)
     return result

@@ -9,7 +9,9 @@ entered is left out.
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 from datetime import timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -102,7 +104,9 @@ def build_unit_document(data: ExportData, unit: UnitReport, path: Path) -> Path:
         if section.key not in KNOWN_SECTIONS:
             _generic_section(doc, form, section, answers)
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc.save(str(path))
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.part")
+    doc.save(str(partial))
+    partial.replace(path)  # two contacts asking at once never read a half-written file
     return path
 
 
