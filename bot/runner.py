@@ -12,7 +12,7 @@ from bot import reminders
 from bot.bootstrap import ensure_units_and_campaign
 from bot.service import Service, utc_now
 from bot.settings import Settings
-from bot.web import DownloadLinks, build_app, start_app
+from bot.web import DownloadLinks, build_app, load_or_create_key, start_app
 from conversations import texts
 from conversations.form import load_form
 from storage.db import open_database
@@ -64,7 +64,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None,
     try:
         await ensure_units_and_campaign(db, form, clock())
         service = Service(db, form, settings.photos_dir, clock, export_dir=settings.data_dir / "exports")
-        links = DownloadLinks()
+        links = DownloadLinks(load_or_create_key(settings.data_dir), settings.data_dir / "exports")
         channels = channel_factory(settings, service, on_fatal, links)
         app = build_app(links)
         for channel in channels:

@@ -2,42 +2,66 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import os
 import secrets
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from aiohttp import web
 
-DOWNLOAD_PATH = "/tai/{token}"
+from conversations import texts
+
+DOWNLOAD_ROUTE = "/tai/{expires}/{signature}/{path:.+}"
+KEY_FILE = "link.key"
 
 
-@dataclass
+def load_or_create_key(data_dir: Path) -> bytes:
+    """The secret that signs download links, kept in the data folder so every worker and restart shares it."""
+    path = data_dir / KEY_FILE
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_bytes(32)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another worker created it first
+            return path.read_bytes()
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key)
+        return key
+
+
 class DownloadLinks:
-    """Unguessable, expiring URLs for files the bot cannot send itself (Zalo bots cannot send files)."""
+    """Signed, expiring URLs for files under `root` (Zalo bots cannot send files): no state to lose on restart."""
 
-    ttl_seconds: float = 24 * 3600
-    clock: callable = time.time
-    _links: dict[str, tuple[Path, float]] = field(default_factory=dict)
+    def __init__(self, key: bytes, root: Path, *, ttl_seconds: float = 24 * 3600,
+                 clock: Callable[[], float] = time.time):
+        self.key, self.root, self.ttl_seconds, self.clock = key, root.resolve(), ttl_seconds, clock
 
-    def add(self, path: Path) -> tuple[str, float]:
-        """A new token for `path` and its expiry (a unix time)."""
-        token = secrets.token_urlsafe(32)
-        expires = self.clock() + self.ttl_seconds
-        self._links[token] = (path, expires)
-        return token, expires
+    def _sign(self, expires: int, relative: str) -> str:
+        digest = hmac.new(self.key, f"{expires}/{relative}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+    def url_path(self, path: Path) -> tuple[str, float]:
+        """The path part of a link to `path` (inside root) and when it expires (unix time)."""
+        relative = path.resolve().relative_to(self.root).as_posix()
+        expires = int(self.clock() + self.ttl_seconds)
+        return f"/tai/{expires}/{self._sign(expires, relative)}/{relative}", expires
 
     async def serve(self, request: web.Request) -> web.StreamResponse:
-        now = self.clock()
-        for token, (_, expires) in list(self._links.items()):
-            if expires <= now:
-                del self._links[token]
-        entry = self._links.get(request.match_info["token"])
-        if entry is None or not entry[0].is_file():
-            raise web.HTTPNotFound()
-        path = entry[0]
-        return web.FileResponse(path, headers={"Content-Disposition": f'attachment; filename="{path.name}"',
-                                               "Cache-Control": "no-store"})
+        expires, relative = request.match_info["expires"], request.match_info["path"]
+        valid = expires.isdigit() and hmac.compare_digest(request.match_info["signature"],
+                                                          self._sign(int(expires), relative))
+        target = (self.root / relative).resolve()
+        if not valid or int(expires) < self.clock() or not target.is_relative_to(self.root) or not target.is_file():
+            return web.Response(status=404, text=texts.LINK_EXPIRED, content_type="text/plain", charset="utf-8")
+        return web.FileResponse(target, headers={"Content-Disposition": f'attachment; filename="{target.name}"',
+                                                 "Cache-Control": "no-store"})
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -49,13 +73,13 @@ def build_app(links: DownloadLinks | None = None) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024)
     app.router.add_get("/healthz", healthz)
     if links is not None:
-        app.router.add_get(DOWNLOAD_PATH, links.serve)
+        app.router.add_get(DOWNLOAD_ROUTE, links.serve)
     return app
 
 
 async def start_app(app: web.Application, host: str, port: int) -> web.AppRunner:
     """Serve the application; the caller cleans up the returned runner."""
-    runner = web.AppRunner(app, access_log=None)  # access logs would show webhook paths and download tokens
+    runner = web.AppRunner(app, access_log=None)  # access logs would show webhook paths and download links
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     return runner

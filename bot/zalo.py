@@ -8,10 +8,10 @@ is part of every URL: no URL and no client exception text is ever logged.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import json
 import logging
-import secrets
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -22,7 +22,7 @@ from aiohttp import web
 from bot.chat_queue import ChatQueue, split_text
 from bot.service import Inbound, Service
 from bot.settings import Settings
-from bot.web import DOWNLOAD_PATH, DownloadLinks
+from bot.web import DownloadLinks
 from conversations import texts
 from conversations.answers import format_datetime
 from conversations.engine import Reply, render_plain
@@ -96,6 +96,11 @@ def updates_of(result: Any) -> list[dict]:
     return [u for u in (unwrap_update(i) for i in items) if u is not None]
 
 
+def webhook_secret(token: str) -> str:
+    """The webhook secret, derived from the token: every worker and every restart sets the same one."""
+    return hmac.new(b"hcc-bot zalo webhook", token.encode(), hashlib.sha256).hexdigest()
+
+
 class ZaloChannel:
     """Turns Zalo updates into service events and replies into sendMessage calls."""
 
@@ -113,7 +118,7 @@ class ZaloChannel:
         self.retry_base = retry_base
         self.photo_timeout = photo_timeout
         self.queue = ChatQueue()
-        self.secret = secrets.token_urlsafe(32)
+        self.secret = webhook_secret(settings.zalo_token or "")
         self.session: aiohttp.ClientSession | None = None
         self.client: ZaloClient | None = None
         self._poller: asyncio.Task | None = None
@@ -283,10 +288,9 @@ class ZaloChannel:
         lines = [text]
         for path in files:
             if self.settings.public_url and self.links is not None:
-                token, expires = self.links.add(path)
-                url = self.settings.public_url + DOWNLOAD_PATH.format(token=token)
+                url_path, expires = self.links.url_path(path)
                 when = format_datetime(datetime.fromtimestamp(expires, timezone.utc))
-                lines.append(texts.EXPORT_LINK.format(expires=when, url=url))
+                lines.append(texts.EXPORT_LINK.format(expires=when, url=self.settings.public_url + url_path))
             else:
                 lines.append(texts.EXPORT_NO_LINK.format(path=path))
         for part in split_text("\n\n".join(lines), TEXT_LIMIT):

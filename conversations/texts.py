@@ -508,3 +508,5 @@ CLI_PURGE_DONE = (
     "Đã xóa dữ liệu cá nhân của {reports} báo cáo: {answers} câu trả lời, {versions} bản đã nộp, "
     "{photos} ảnh ({files} tệp)."
 )
+LINK_EXPIRED = "Liên kết tải tệp không đúng hoặc đã hết hạn. Vui lòng gõ “xuất” trong Zalo để nhận liên kết mới."
+GROUP_CHAT_HINT = "Bot chỉ làm việc trong tin nhắn riêng. Vui lòng nhắn riêng cho bot để điền báo cáo."

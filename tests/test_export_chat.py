@@ -79,9 +79,9 @@ async def test_zalo_admin__export__link_or_where_the_file_is(sqlite_db, tmp_path
         await prepare(sqlite_db)
         code = await admin_invite(sqlite_db)
         officer = Person(zalo, user="officer", webhook=public)
-        from bot.web import DownloadLinks
+        from bot.web import DownloadLinks, load_or_create_key
 
-        links = DownloadLinks()
+        links = DownloadLinks(load_or_create_key(tmp_path), tmp_path / "exports")
         async with zalo_bot(sqlite_db, zalo, tmp_path, webhook=public, people=(officer,), links=links) as channel:
             await officer.says(code)
             assert texts.EXPORT_STARTED == await officer.says("xuất")
@@ -100,6 +100,7 @@ async def test_zalo_admin__export__link_or_where_the_file_is(sqlite_db, tmp_path
                         body = await response.read()
                     async with session.get(url[:-4] + "abcd") as response:
                         assert 404 == response.status
+                        assert texts.LINK_EXPIRED == await response.text()
                 with zipfile.ZipFile(io.BytesIO(body)) as archive:
                     assert any(n.endswith("/tong-hop.xlsx") for n in archive.namelist())
             else:
