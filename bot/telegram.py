@@ -259,6 +259,13 @@ class TelegramChannel:
         chat, user = update.effective_chat, update.effective_user
         if chat is None or user is None or user.is_bot:
             return
+        if chat.type != "private":
+            # A report is personal data and one person's conversation: never in a group. Say so only when
+            # someone addresses the bot with a command, so the group is not flooded.
+            message = update.message
+            if message is not None and (message.text or "").startswith("/"):
+                self.queue.submit(chat.id, lambda: self.deliver(str(chat.id), str(user.id), texts.GROUP_CHAT_HINT, None))
+            return
         self.queue.submit(chat.id, lambda: self.handle_update(update))
 
     async def handle_update(self, update: Update) -> None:

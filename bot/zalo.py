@@ -211,6 +211,11 @@ class ZaloChannel:
         if sender.get("is_bot") or not sender.get("id") or not message.get("message_id"):
             return
         chat_id = str(chat.get("id") or sender["id"])
+        if str(chat.get("chat_type") or "PRIVATE").upper() != "PRIVATE":
+            # Groups (a beta on Zalo) would leak a unit's report to everyone in them: answer only in private.
+            if message.get("text", "").strip().startswith("/"):
+                self.queue.submit(chat_id, lambda: self.send_text(chat_id, texts.GROUP_CHAT_HINT, user_id=str(sender["id"])))
+            return
         self.queue.submit(chat_id, lambda: self.handle_update(update, chat_id))
 
     async def handle_update(self, update: dict, chat_id: str) -> None:

@@ -397,3 +397,22 @@ async def test_logs__conversation_errors_and_refused_token_at_debug__never_show_
     assert "Telegram sendMessage failed (NetworkError)" in caplog.text
     assert fake.token not in caplog.text
     assert "AAWrongTokenWrongToken" not in caplog.text
+
+
+async def test_group_chat__messages_ignored_and_a_command_gets_a_hint__nothing_stored(sqlite_db, fake, tmp_path):
+    """A bound contact writing in a group never moves their chat there, and the group sees no report."""
+    await setup(sqlite_db)
+    async with running(sqlite_db, fake, tmp_path):
+        await bind(sqlite_db, fake)
+        group = -100777
+        answer = fake.message(USER, text="Nguyễn Thị Lan, 0912 345 678")
+        answer["message"]["chat"] = {"id": group, "type": "supergroup", "title": "Tổ công tác"}
+        await fake.deliver(answer)
+        command = fake.message(USER, text="/xemlai", entities=[{"type": "bot_command", "offset": 0, "length": 7}])
+        command["message"]["chat"] = {"id": group, "type": "supergroup", "title": "Tổ công tác"}
+        await fake.deliver(command)
+        await fake.wait_until(lambda: fake.sent(group))
+    assert [texts.GROUP_CHAT_HINT] == [m["text"] for m in fake.sent(group)]
+    assert {} == (await report_of(sqlite_db))[1]
+    async with sqlite_db.transaction() as s:
+        assert str(USER) == (await q.get_contact(s, "telegram", str(USER))).chat_id

@@ -385,3 +385,18 @@ async def test_zalo_unit_contact__not_an_admin__status_command_is_just_an_answer
         reply = await person.says("tình hình")
     assert "TÌNH HÌNH NỘP BÁO CÁO" not in reply
     assert {"reporter.name": "tình hình"} == (await report_of(db))[1]
+
+
+async def test_zalo_group_chat__answers_ignored__nothing_stored(db, fake, tmp_path):
+    code = await prepare(db)
+    person = Person(fake)
+    async with zalo_bot(db, fake, tmp_path, people=(person,)) as channel:
+        await person.says(code)
+        in_group = fake.text(person.user, "Nguyễn Thị Lan, 0912 345 678")
+        in_group["message"]["chat"] = {"id": "group-1", "chat_type": "GROUP"}
+        fake.push(in_group)
+        for _ in range(30):
+            await asyncio.sleep(0.01)
+        await channel.queue.drain()
+    assert [] == fake.texts_to("group-1")
+    assert {} == (await report_of(db))[1]
