@@ -143,7 +143,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "export":
             return await _export(args, db, form, now)
         if args.command == "purge":
-            return await _purge(args, db, form, now)
+            return await _purge(args, db, form, now, settings.data_dir / "exports")
         return await _admin_command(args, db, form, now)
     finally:
         await db.dispose()
@@ -256,7 +256,7 @@ async def _export(args: argparse.Namespace, db: Database, form, now: datetime) -
     return 0
 
 
-async def _purge(args: argparse.Namespace, db: Database, form, now: datetime) -> int:
+async def _purge(args: argparse.Namespace, db: Database, form, now: datetime, export_dir: Path) -> int:
     from bot.purge import purge_campaign
 
     async with db.transaction() as s:
@@ -272,7 +272,7 @@ async def _purge(args: argparse.Namespace, db: Database, form, now: datetime) ->
         if answer.upper() != texts.CLI_PURGE_CONFIRM_WORD:
             print(texts.CLI_PURGE_ABORTED)
             return 1
-    summary = await purge_campaign(db, form, campaign.id, now=now)
+    summary = await purge_campaign(db, form, campaign.id, now=now, export_dir=export_dir)
     print(texts.CLI_PURGE_DONE.format(**summary.__dict__))
     return 0
 

@@ -8,6 +8,7 @@ and counts, plans, pickup times, difficulties, genders and shirt sizes stay.
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -40,8 +41,9 @@ def personal_keys(form: Form, keys) -> list[str]:
     return out
 
 
-async def purge_campaign(db, form: Form, campaign_id: int, *, now: datetime) -> PurgeSummary:
-    """Blank personal answers everywhere and delete photo files of one campaign."""
+async def purge_campaign(db, form: Form, campaign_id: int, *, now: datetime,
+                         export_dir: Path | None = None) -> PurgeSummary:
+    """Blank personal answers everywhere, delete photo files and the campaign's exports."""
     answers = versions = 0
     async with db.transaction() as s:
         reports = await q.reports_of_campaign(s, campaign_id)
@@ -57,7 +59,8 @@ async def purge_campaign(db, form: Form, campaign_id: int, *, now: datetime) -> 
                 if scrubbed != version.answers:
                     version.answers = scrubbed
                     versions += 1
-        await q.scrub_audit(s, report_ids, all_keys)
+        # The audit log also remembers answers deleted since (a person removed from the list): scrub by key.
+        await q.scrub_audit(s, report_ids, all_keys | set(personal_keys(form, await q.audit_keys(s, report_ids))))
         photos = await q.photos_of_reports(s, report_ids)
         paths = await q.delete_photos(s, [p.id for p in photos])
         await q.add_audit(s, at=now, action="purge", new={"campaign": campaign_id, "reports": len(reports)})
@@ -68,4 +71,20 @@ async def purge_campaign(db, form: Form, campaign_id: int, *, now: datetime) -> 
             files += 1
         except FileNotFoundError:
             pass
+    if export_dir is not None:
+        files += remove_exports(export_dir, campaign_id)
     return PurgeSummary(len(reports), answers, versions, len(photos), files)
+
+
+def remove_exports(export_dir: Path, campaign_id: int) -> int:
+    """Delete the campaign's export folders and zips and the units' own documents; how many files went."""
+    removed = 0
+    targets = [*export_dir.glob(f"tong-hop_{campaign_id}_*"), export_dir / "don-vi"]
+    for target in targets:
+        if target.is_dir():
+            removed += sum(1 for p in target.rglob("*") if p.is_file())
+            shutil.rmtree(target)
+        elif target.is_file():
+            target.unlink()
+            removed += 1
+    return removed

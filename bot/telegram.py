@@ -455,11 +455,11 @@ class TelegramChannel:
                 await self.deliver(chat_id, user_id, texts.EXPORT_TOO_LARGE.format(
                     name=path.name, mb=size // (1024 * 1024), path=path), None)
                 continue
+            data = await asyncio.to_thread(path.read_bytes)  # up to 50 MB: not read on the event loop
             for attempt in range(SEND_ATTEMPTS):
                 try:
-                    with path.open("rb") as handle:
-                        await self.app.bot.send_document(chat_id, document=handle, filename=path.name,
-                                                         read_timeout=120, write_timeout=120)
+                    await self.app.bot.send_document(chat_id, document=data, filename=path.name,
+                                                     read_timeout=120, write_timeout=120)
                     break
                 except RetryAfter as exc:
                     await self.sleep(retry_seconds(exc))

@@ -712,3 +712,11 @@ async def delete_photos(s: AsyncSession, photo_ids: list[int]) -> list[str]:
     still_used = set(await s.scalars(sa.select(Photo.original_path).where(Photo.original_path.in_(paths)))) | \
         set(await s.scalars(sa.select(Photo.processed_path).where(Photo.processed_path.in_(paths))))
     return sorted(paths - still_used)
+
+
+async def audit_keys(s: AsyncSession, report_ids: list[int]) -> set[str]:
+    """Every answer key the audit log mentions for these reports (including answers deleted since)."""
+    if not report_ids:
+        return set()
+    return set(await s.scalars(sa.select(AuditLog.key).where(AuditLog.report_id.in_(report_ids),
+                                                              AuditLog.key.is_not(None)).distinct()))

@@ -24,7 +24,9 @@ async def test_purge__finished_campaign__personal_fields_and_photos_gone_counts_
                  "Lê Thị Mai, Chuyên viên, 0987 654 321", "1", "7"]:
         await say(service, "u1", text)
     await say(service, "u1", photo=jpeg())
-    for text in ["xong", "xong", "Võ Thị Hoa, Văn thư, 0934 222 333", "xong", "125", "bỏ qua", "0", "0", "0",
+    for text in ["Phạm Văn An, Chuyên viên, 0905 123 456", "2", "40", "bỏ qua",  # added, then removed:
+                 "sửa 3", "2", "Xóa nhân sự chính này", "Xóa", "Xong, quay về",
+                 "xong", "xong", "Võ Thị Hoa, Văn thư, 0934 222 333", "xong", "125", "bỏ qua", "0", "0", "0",
                  "0", "0", "0", "có", "Tầng 1", "bỏ qua",
                  "Rà soát TTHC; Chi tiết; 01/04/2017; 30/04/2017; chung; Sở Nội vụ", "xong", "bỏ qua", "nộp"]:
         await say(service, "u1", text)
@@ -33,7 +35,11 @@ async def test_purge__finished_campaign__personal_fields_and_photos_gone_counts_
         campaign_id = (await q.current_campaign(s)).id
     assert photo_files and all(p.is_file() for p in photo_files)
 
-    summary = await purge_campaign(db, FORM, campaign_id, now=DEADLINE + timedelta(days=1))
+    exports = tmp_path / "exports"
+    (exports / f"tong-hop_{campaign_id}_20170328-100000").mkdir(parents=True)
+    (exports / f"tong-hop_{campaign_id}_20170328-100000" / "tong-hop.xlsx").write_bytes(b"mobiles inside")
+    (exports / f"tong-hop_{campaign_id}_20170328-100000.zip").write_bytes(b"mobiles inside")
+    summary = await purge_campaign(db, FORM, campaign_id, now=DEADLINE + timedelta(days=1), export_dir=exports)
 
     answers = await answers_of(db, "STP")
     assert (None, None, None) == (answers["reporter.name"], answers["reporter.phone"], answers["leader[1].name"])
@@ -45,10 +51,13 @@ async def test_purge__finished_campaign__personal_fields_and_photos_gone_counts_
     async with db.transaction() as s:
         report = (await q.reports_of_campaign(s, campaign_id))[0]
         version = (await q.list_report_versions(s, report.id))[-1]
-        logged = list(await s.scalars(sa.select(AuditLog).where(AuditLog.key == "main_staff[1].phone")))
+        logged = list(await s.scalars(sa.select(AuditLog).where(AuditLog.key.in_(
+            ["main_staff[1].phone", "main_staff[2].name", "main_staff[2].phone"]))))
         remaining_photos = list(await s.scalars(sa.select(Photo)))
     assert None is version.answers["main_staff[1].phone"] and 125 == version.answers["procedures.tthc_total"]
-    assert logged and all(row.old is None and row.new is None for row in logged)
+    assert {"main_staff[1].phone", "main_staff[2].name", "main_staff[2].phone"} == {row.key for row in logged}
+    assert all(row.old is None and row.new is None for row in logged)  # the removed person too
+    assert [] == list(exports.iterdir())
     assert [] == remaining_photos
     assert (1, 1) == (summary.reports, summary.versions) and summary.files >= 1
     everything = repr(answers) + repr(version.answers)
