@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan = remind.add_subparsers(dest="action").add_parser("plan", help="show or change the reminder plan")
     plan.add_argument("--slots", help='e.g. "-1 08:00, 08:00, 14:30, 16:00" (-1: the day before the due day)')
     plan.add_argument("--quiet", help='quiet hours without reminders, e.g. "21:00-07:00", or "không"')
-    plan.add_argument("--catch-up", type=int, help="minutes a missed slot may still be sent after its time")
+    plan.add_argument("--catch-up", type=int, help="minutes a missed overdue notice may still be sent (at least 24 h); other missed slots go out until the next slot")
     plan.add_argument("--overdue-after", type=int, help="minutes after the deadline for the overdue notice")
 
     status = sub.add_parser("status", help="each unit's state in the current campaign")

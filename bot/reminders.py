@@ -136,17 +136,26 @@ def plan_slots(plan: Plan, deadline: datetime) -> list[Slot]:
     return sorted(slots.values(), key=lambda slot: slot.at)
 
 
+LAST_SLOT_CATCH_UP = timedelta(hours=24)
+
+
 def due_slot(plan: Plan, deadline: datetime, now: datetime, last_fired: datetime | None) -> Slot | None:
-    """The slot to fire now, if any: the latest one not after `now`, newer than the last fired, within catch-up."""
+    """The slot to fire now, if any: the latest one not after `now` and newer than the last fired.
+
+    A bot that was down at a slot sends it once when it comes back, as long as the next slot has not come
+    (which is always true of the latest past slot); the last slot (the overdue notice) is sent within
+    max(catch-up, 24 hours) so that a bot restarted days later does not wake everyone for an old deadline.
+    """
     if in_quiet_hours(now, plan):
         return None
-    past = [slot for slot in plan_slots(plan, deadline) if slot.at <= now]
+    slots = plan_slots(plan, deadline)
+    past = [slot for slot in slots if slot.at <= now]
     if not past:
         return None
     latest = past[-1]  # the next slot is after `now`, so firing this one never runs into it
     if last_fired is not None and latest.at <= last_fired:
         return None
-    if now >= latest.at + plan.catch_up:
+    if latest is slots[-1] and now >= latest.at + max(plan.catch_up, LAST_SLOT_CATCH_UP):
         return None
     return latest
 

@@ -206,7 +206,8 @@ def test_plan_slots__slot_in_quiet_hours__moved_to_the_end_of_them(slots, deadli
     (local(28, 14, 45), local(28, 14, 30), None),  # already fired: never twice
     (local(28, 15, 10), local(28, 8), local(28, 14, 30)),  # down at 14:30, back at 15:10: sent once, late
     (local(28, 16, 5), local(28, 8), local(28, 16)),  # missed 14:30 and 16:00: only the latest, no burst
-    (local(27, 10, 1), None, None),  # back more than 2 hours after the slot: skipped
+    (local(27, 10, 1), None, local(27, 8)),  # back 2 hours late, before the next slot: still sent once
+    (local(29, 16, 32), local(28, 16), None),  # the overdue notice is not sent a day late
     (local(28, 16, 31), local(28, 16), local(28, 16, 31)),  # the overdue notice
     (local(28, 22), local(28, 16), None),  # quiet hours
 ])
