@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--title", required=True)
     create.add_argument("--deadline", required=True, help='"dd/mm/yyyy HH:MM", Asia/Ho_Chi_Minh')
     create.add_argument("--doc-ref", default=None, help="the letter's number and date")
+    create.add_argument("--force", action="store_true", help="accept a deadline that has already passed")
     show = campaign.add_parser("show", help="show the current campaign")
     show.add_argument("--json", action="store_true")
     deadline = campaign.add_parser("deadline", help="change the deadline; the reminders not sent yet follow it")
@@ -173,7 +174,10 @@ async def _admin_command(args: argparse.Namespace, db: Database, form, now: date
             except reminders.PlanError as exc:
                 raise CommandError(str(exc)) from None
         elif args.command == "campaign" and args.action == "create":
-            campaign = await q.create_campaign(s, title=args.title, deadline_at=parse_deadline(args.deadline),
+            deadline = parse_deadline(args.deadline)
+            if deadline <= now and not args.force:
+                raise CommandError(texts.CLI_DEADLINE_PAST.format(deadline=format_datetime(deadline)))
+            campaign = await q.create_campaign(s, title=args.title, deadline_at=deadline,
                                                form_id=form.id, doc_ref=args.doc_ref, now=now)
             print(texts.CLI_CAMPAIGN_CREATED.format(id=campaign.id, title=campaign.title,
                                                     deadline=format_datetime(campaign.deadline_at)))
@@ -284,9 +288,9 @@ async def _invite(s, args: argparse.Namespace, now: datetime) -> int:
         print(texts.CLI_INVITE_REVOKED.format(code=q.normalize_invite_code(args.revoke)))
         return 0
     if args.admin == bool(args.unit):
-        raise CommandError("invite: give a unit code, or --admin (not both)")
+        raise CommandError(texts.CLI_INVITE_USAGE)
     if args.days < 1 or (args.uses is not None and args.uses < 1):
-        raise CommandError("invite: --days and --uses must be at least 1")
+        raise CommandError(texts.CLI_INVITE_LIMITS)
     unit = None
     if args.unit:
         unit = await q.get_unit_by_code(s, args.unit)

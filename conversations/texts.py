@@ -255,11 +255,17 @@ CLI_UNITS_IMPORTED = "Đã nhập {created} đơn vị mới, cập nhật {upda
 CLI_UNIT_UNKNOWN = "Không có đơn vị mã “{code}”. Xem danh sách: hcc-bot units list"
 CLI_INVITE_CREATED = "Mã mời cho {who}: {code} (hết hạn {expires}, dùng được {max_uses} lần)."
 CLI_INVITE_ADMIN = "cán bộ Sở Nội vụ (quản trị)"
+CLI_INVITE_USAGE = "Cần mã đơn vị (ví dụ: hcc-bot invite STP) hoặc --admin, không dùng cả hai."
+CLI_INVITE_LIMITS = "--days và --uses phải từ 1 trở lên."
 CLI_INVITE_REVOKED = "Đã thu hồi mã mời {code}."
 CLI_INVITE_NOT_FOUND = "Không có mã mời “{code}”."
 CLI_CAMPAIGN_CREATED = "Đã tạo đợt báo cáo #{id}: {title}, hạn nộp {deadline}."
 CLI_CAMPAIGN_NONE = "Chưa có đợt báo cáo nào. Tạo mới: hcc-bot campaign create --title \"...\" --deadline \"28/03/2017 16:30\""
 CLI_CAMPAIGN_SHOW = "Đợt báo cáo #{id}: {title}\nVăn bản: {doc_ref}\nHạn nộp: {deadline}\nBiểu mẫu: {form_id}"
+CLI_DEADLINE_PAST = (
+    "Hạn nộp {deadline} đã qua: các đơn vị sẽ chỉ xem được báo cáo ngay từ đầu. "
+    "Kiểm tra lại năm; nếu đúng là như vậy, thêm --force."
+)
 CLI_DEADLINE_INVALID = "Hạn nộp “{value}” chưa đúng: cần dạng \"dd/mm/yyyy HH:MM\", ví dụ \"28/03/2017 16:30\"."
 CLI_REOPENED = "Đã mở lại báo cáo của {unit}: đơn vị có thể sửa và nộp lại sau hạn."
 CLI_CLOSED = "Đã khóa lại báo cáo của {unit}."

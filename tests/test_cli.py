@@ -144,11 +144,17 @@ def test_units__import_csv__listed_as_json(tmp_path):
 
 
 def test_campaign__create_then_show__deadline_in_local_time(tmp_path):
-    created = hcc(["campaign", "create", "--title", "Báo cáo thử", "--deadline", "28/03/2017 16:30"], tmp_path)
+    created = hcc(["campaign", "create", "--title", "Báo cáo thử", "--deadline", "28/03/2017 16:30", "--force"], tmp_path)
     assert 0 == created.returncode, created.stderr
     shown = json.loads(hcc(["campaign", "show", "--json"], tmp_path).stdout)
     assert "Báo cáo thử" == shown["title"]
     assert "2017-03-28T16:30:00+07:00" == shown["deadline_at"]
+
+
+def test_campaign__deadline_already_passed__refused_unless_forced(tmp_path):
+    result = hcc(["campaign", "create", "--title", "X", "--deadline", "28/03/2017 16:30"], tmp_path)
+    assert 2 == result.returncode
+    assert texts.CLI_DEADLINE_PAST.format(deadline="16:30 ngày 28/03/2017") == result.stderr.strip()
 
 
 def test_campaign__bad_deadline__says_the_expected_format(tmp_path):

@@ -71,7 +71,7 @@ def test_purge_cli__campaign_not_finished__refused_with_one_line(tmp_path):
 
 
 def test_purge_cli__not_confirmed__nothing_removed(tmp_path):
-    created = hcc(["campaign", "create", "--title", "Đợt cũ", "--deadline", "28/03/2017 16:30"], tmp_path)
+    created = hcc(["campaign", "create", "--title", "Đợt cũ", "--deadline", "28/03/2017 16:30", "--force"], tmp_path)
     assert 0 == created.returncode, created.stderr
     result = hcc(["purge", "--campaign", "1"], tmp_path, stdin="không\n")
     assert 1 == result.returncode
