@@ -481,7 +481,13 @@ class _Turn:
         if kind == "yes_no":
             return parse_yes_no(raw)
         if kind == "choice":
-            return parse_choice(raw, [(c.value, c.label) for c in question.options(values)])
+            try:
+                return parse_choice(raw, [(c.value, c.label) for c in question.options(values)])
+            except ParseError as exc:
+                if exc.message == texts.EMPTY_ANSWER:
+                    raise
+                # The question and its options come right after: no need to list them twice.
+                raise ParseError(texts.CHOICE_NOT_IN_LIST.format(raw=raw.strip()[:40])) from None
         value = parse_date(raw, today=today)
         if question.not_before and values.get(question.not_before):
             start = date.fromisoformat(values[question.not_before])
@@ -650,8 +656,8 @@ class _Turn:
                 value = parse_choice(event.text, [(o.value, o.label) for o in options])
             except ParseError as exc:
                 value = self.menu_word(menu, event.text)
-                if value is None:
-                    self.notes.append(exc.message)
+                if value is None:  # the menu itself follows: no need to list the options twice
+                    self.notes.append(texts.CHOICE_NOT_IN_LIST.format(raw=event.text.strip()[:40]))
         else:
             self.notes.append(texts.MENU_EXPECTS_CHOICE)
         if value is None:

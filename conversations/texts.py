@@ -30,6 +30,7 @@ DATE_INVALID = (
 DATE_NOT_EXIST = "Ngày {raw} không có trên lịch. Vui lòng kiểm tra lại, ví dụ: 28/03/2017."
 
 CHOICE_INVALID = "Lựa chọn chưa đúng. Vui lòng gửi số thứ tự hoặc tên của một lựa chọn: {options}."
+CHOICE_NOT_IN_LIST = "“{raw}” không có trong danh sách. Vui lòng gõ số thứ tự (hoặc tên) của một lựa chọn dưới đây."
 YES_NO_INVALID = "Vui lòng trả lời “có” hoặc “không” (hoặc gõ 1 – Có, 2 – Không)."
 
 # --- Photos -----------------------------------------------------------------------------------------
@@ -452,7 +453,7 @@ SEND_ERRORS = {
     "interrupted": "bot dừng giữa lúc gửi, chưa rõ đã nhận",
     "no_channel": "kênh này chưa bật trên bot",
 }
-SEND_ERROR_OTHER = "lỗi {code}"
+SEND_ERROR_OTHER = "lỗi khi gửi ({code})"
 
 REMIND_PREVIEW = "Nếu nhắc ngay: {contacts} người liên hệ của {units} đơn vị chưa nộp sẽ nhận tin nhắc."
 REMIND_PREVIEW_LINE = "- {code} {name} ({status}): {contacts} người liên hệ"

@@ -526,7 +526,7 @@ def test_reopened_after_deadline__answer_then_submit__submitted_late():
         ("procedures.tthc_total", "-5", texts.INTEGER_NEGATIVE),
         ("plan[1].start", "đầu tháng 4", texts.DATE_INVALID),
         ("plan[1].start", "31/4/2017", texts.DATE_NOT_EXIST.format(raw="31/4/2017")),
-        ("main_staff[1].gender", "khác", texts.CHOICE_INVALID.format(options="1 – Nữ, 2 – Nam")),
+        ("main_staff[1].gender", "khác", texts.CHOICE_NOT_IN_LIST.format(raw="khác")),
         ("pickup.agree", "để hỏi lại", texts.YES_NO_INVALID),
         ("main_staff[1].photo", "ảnh đây ạ", texts.PHOTO_EXPECTED),
     ],
@@ -711,7 +711,7 @@ def test_shirt_size__by_gender__only_that_gender_sizes_offered(gender, sizes):
 def test_shirt_size__men_size_for_a_woman__refused_and_nothing_stored():
     state = opened(without("main_staff[1].shirt_size"))
     after, reply = send(state, "40")
-    assert reply.text.startswith(texts.CHOICE_INVALID.format(options="1 – 5, 2 – 7, 3 – 9, 4 – 12"))
+    assert reply.text.startswith(texts.CHOICE_NOT_IN_LIST.format(raw="40"))
     assert state.answers == after.answers
 
 

@@ -314,7 +314,7 @@ KHO_BAC = [
     ("Ngô Thị Lan, Kiểm soát viên, 0987 000 222", ["Giới tính"]),
     ("nữ", ["Cỡ áo"]),
     # Gõ cỡ áo nam cho nhân sự nữ: không có trong danh sách.
-    ("40", [texts.CHOICE_INVALID.format(options="1 – 5, 2 – 7, 3 – 9, 4 – 12")]),
+    ("40", [texts.CHOICE_NOT_IN_LIST.format(raw="40"), "1 – 5, 2 – 7, 3 – 9, 4 – 12"]),
     ("12", [PHOTO_QUESTION]),
     # Chưa có ảnh: để gửi sau.
     ("bỏ qua", [texts.DEFERRED, "Nhân sự chính thứ 2"]),
