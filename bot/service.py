@@ -25,7 +25,7 @@ from conversations import engine, texts
 from conversations.answers import LOCAL_TZ, format_datetime
 from conversations.engine import Reply, ReportInfo, State
 from conversations.form import Form
-from conversations.parsers import fold
+from conversations.parsers import clean_text, fold
 from storage import queries as q
 from storage.db import Database, DatabaseUnavailable
 from storage.models import Campaign, Contact
@@ -121,9 +121,11 @@ class Service:
         now = self.clock()
         if await q.is_event_processed(s, inbound.channel, inbound.event_id):
             return None
+        # A platform display name is whatever the person typed there: clean it and fit it to the column.
+        name = clean_text(inbound.display_name or "", multiline=False)[:200] or None
         contact = await q.get_or_create_contact(
             s, channel=inbound.channel, platform_user_id=inbound.user_id, chat_id=inbound.chat_id,
-            display_name=inbound.display_name, now=now)
+            display_name=name, now=now)
         contact.blocked_at = None  # they wrote to us, so we can write to them
         notes: list[str] = []
         event: engine.Event | None = None
@@ -220,14 +222,14 @@ class Service:
             await q.add_audit(s, at=now, action="invite_wrong", contact_id=contact.id)
             shown = (inbound.text or "").strip()[:20]
             return [Reply(texts.INVITE_WRONG.format(code=shown))]
+        if contact.role == invite.role and contact.unit_id == invite.unit_id:
+            return ""  # already bound this way (the invite link opened again): just resume, whatever the code's state
         if invite.revoked_at is not None:
             return [Reply(texts.INVITE_REVOKED)]
         if invite.expires_at <= now:
             return [Reply(texts.INVITE_EXPIRED.format(date=invite.expires_at.astimezone(LOCAL_TZ).strftime("%d/%m/%Y")))]
         if invite.uses >= invite.max_uses:
             return [Reply(texts.INVITE_USED_UP.format(max_uses=invite.max_uses))]
-        if contact.role == invite.role and contact.unit_id == invite.unit_id:
-            return ""  # already bound by this code: just resume
         invite.uses += 1
         contact.role = invite.role
         contact.unit_id = invite.unit_id

@@ -19,8 +19,8 @@ from conversations.answers import (
 )
 from conversations.form import Form, Question, Section
 from conversations.parsers import (
-    ParseError, fold, format_date, format_options, parse_choice, parse_date, parse_integer, parse_long_text, parse_phone,
-    parse_text, parse_yes_no, split_compact,
+    ParseError, clean_text, fold, format_date, format_options, parse_choice, parse_date, parse_integer,
+    parse_long_text, parse_phone, parse_text, parse_yes_no, split_compact,
 )
 
 # --- Events: what a person did --------------------------------------------------------------------
@@ -487,7 +487,7 @@ class _Turn:
                 if exc.message == texts.EMPTY_ANSWER:
                     raise
                 # The question and its options come right after: no need to list them twice.
-                raise ParseError(texts.CHOICE_NOT_IN_LIST.format(raw=raw.strip()[:40])) from None
+                raise ParseError(texts.CHOICE_NOT_IN_LIST.format(raw=clean_text(raw, multiline=False)[:40])) from None
         value = parse_date(raw, today=today)
         if question.not_before and values.get(question.not_before):
             start = date.fromisoformat(values[question.not_before])
@@ -657,7 +657,7 @@ class _Turn:
             except ParseError as exc:
                 value = self.menu_word(menu, event.text)
                 if value is None:  # the menu itself follows: no need to list the options twice
-                    self.notes.append(texts.CHOICE_NOT_IN_LIST.format(raw=event.text.strip()[:40]))
+                    self.notes.append(texts.CHOICE_NOT_IN_LIST.format(raw=clean_text(event.text, multiline=False)[:40]))
         else:
             self.notes.append(texts.MENU_EXPECTS_CHOICE)
         if value is None:

@@ -39,6 +39,12 @@ def fold(text: str) -> str:
     return " ".join(bare.lower().replace("đ", "d").split())
 
 
+def _is_noncharacter(c: str) -> bool:
+    """U+FDD0..U+FDEF and U+xxFFFE/U+xxFFFF: never text, and XML (so xlsx and docx) refuses them."""
+    code = ord(c)
+    return 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE
+
+
 def clean_text(raw: str, *, multiline: bool) -> str:
     """Normalize to NFC, drop invisible and control characters, and tidy whitespace."""
     text = _LINE_BREAKS.sub("\n", raw.translate(_INVISIBLE))
@@ -46,7 +52,8 @@ def clean_text(raw: str, *, multiline: bool) -> str:
         text = text.replace("\n", " ")
     # Whitespace controls (tab...) become spaces so words do not run together; other controls go away.
     text = "".join(" " if c != "\n" and c.isspace() else c for c in text)
-    text = "".join(c for c in text if c == "\n" or unicodedata.category(c) != "Cc")
+    text = "".join(c for c in text if c == "\n" or (unicodedata.category(c) not in ("Cc", "Cs")
+                                                    and not _is_noncharacter(c)))
     text = re.sub(r" {2,}", " ", unicodedata.normalize("NFC", text))
     if multiline:
         text = "\n".join(line.rstrip() for line in text.split("\n"))
@@ -171,7 +178,10 @@ def parse_integer(raw: str, *, minimum: int = 0, maximum: int = 100_000) -> int:
         raise ParseError(texts.INTEGER_NEGATIVE)
     if not _INTEGER.fullmatch(text):
         raise ParseError(texts.INTEGER_INVALID)
-    value = int(re.sub(r"[^0-9]", "", text))
+    digits = re.sub(r"[^0-9]", "", text).lstrip("0") or "0"
+    if len(digits) > 18:  # thousands of digits: refuse before int() (and quote nothing huge)
+        raise ParseError(texts.INTEGER_TOO_LARGE.format(value=digits[:12] + "…", maximum=maximum))
+    value = int(digits)
     if value > maximum:
         raise ParseError(texts.INTEGER_TOO_LARGE.format(value=value, maximum=maximum))
     if value < minimum:
@@ -217,7 +227,7 @@ def format_options(options: Sequence[tuple[str, str]]) -> str:
 def parse_choice(raw: str, options: Sequence[tuple[str, str]]) -> str:
     """Read a choice by its number or its label (diacritics and case ignored); return the option value."""
     text = _require(raw)
-    match = re.fullmatch(r"([0-9]+) ?[.)]?", text)
+    match = re.fullmatch(r"([0-9]{1,4}) ?[.)]?", text)
     if match and 1 <= int(match.group(1)) <= len(options):
         return options[int(match.group(1)) - 1][0]
     wanted = fold(text).rstrip(_TRAILING_PUNCTUATION)

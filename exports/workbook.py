@@ -428,7 +428,11 @@ def _cell_value(question: Question, value: Any) -> Any:
 
 def _clean(text: str) -> str:
     """Text a cell can carry: no characters XML forbids, no more than Excel accepts."""
-    return ILLEGAL_CHARACTERS_RE.sub("", text)[:MAX_CELL_CHARS]
+    text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    # Surrogates and noncharacters (U+FFFE, U+FFFF...) are not XML either: an old answer must not stop the export.
+    text = "".join(c for c in text if not (0xD800 <= ord(c) <= 0xDFFF or 0xFDD0 <= ord(c) <= 0xFDEF
+                                           or (ord(c) & 0xFFFE) == 0xFFFE))
+    return text[:MAX_CELL_CHARS]
 
 
 def _local(moment: datetime | None) -> datetime | None:
