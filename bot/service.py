@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot import reminders
 from bot.export_jobs import ExportJobs
@@ -90,7 +91,8 @@ class Service:
             # The same event committed by a concurrent worker between our check and our commit.
             log.info("duplicate event %s:%s skipped at commit", inbound.channel, inbound.event_id)
             return None
-        except (OperationalError, DBAPIError, DatabaseUnavailable, OSError, ConnectionError) as exc:
+        except (OperationalError, DBAPIError, DatabaseUnavailable, OSError, ConnectionError, PoolTimeout,
+                asyncio.TimeoutError) as exc:
             log.error("cannot save event %s:%s: %s", inbound.channel, inbound.event_id, type(exc).__name__)
             return [Reply(texts.SAVE_FAILED)]
 

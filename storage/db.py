@@ -146,7 +146,10 @@ def _create_engine(url: str, schema: str | None) -> AsyncEngine:
         url,
         pool_pre_ping=True,
         json_serializer=_json_dumps,
-        connect_args={"server_settings": server_settings, "timeout": 10},
+        # A database that stops answering (a network partition) must turn into "cannot save right now" within
+        # seconds, not hang a person's message until TCP gives up minutes later.
+        connect_args={"server_settings": server_settings, "timeout": 5, "command_timeout": 10},
+        pool_timeout=10,
     )
 
 

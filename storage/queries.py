@@ -310,7 +310,9 @@ async def get_or_create_report(
     )
     query = sa.select(Report).where(Report.campaign_id == campaign_id, Report.unit_id == unit_id)
     if for_update:  # SQLite renders no FOR UPDATE; its transactions are serialised anyway
-        query = query.with_for_update().execution_options(populate_existing=True)
+        # FOR NO KEY UPDATE: a photo row inserted in this or another transaction takes a key-share lock on the
+        # report through its foreign key; a plain FOR UPDATE would conflict with it and deadlock.
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     report = await s.scalar(query)
     assert report is not None
     return report
@@ -421,7 +423,9 @@ async def get_or_create_conversation(
         Conversation.contact_id == contact_id, Conversation.campaign_id == campaign_id
     )
     if for_update:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        # FOR NO KEY UPDATE: a photo row inserted in this or another transaction takes a key-share lock on the
+        # report through its foreign key; a plain FOR UPDATE would conflict with it and deadlock.
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     conversation = await s.scalar(query)
     assert conversation is not None
     return conversation
