@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -80,7 +79,7 @@ class ExportJobs:
             if deliverer is not None:
                 text = texts.EXPORT_READY.format(count=len(data.units))
                 await deliverer.deliver_files(chat_id, user_id, text, [result.zip_path])
-        except Exception as exc:  # the admin must hear about it, whatever it was
+        except Exception:  # the admin must hear about it, whatever it was
             log.exception("export failed")
             await self._say(deliverer, chat_id, user_id, texts.EXPORT_FAILED)
 
@@ -100,7 +99,7 @@ class ExportJobs:
             await asyncio.to_thread(build_unit_document, data, unit, path)
             if deliverer is not None:
                 await deliverer.deliver_files(chat_id, user_id, texts.UNIT_DOCUMENT_READY.format(unit=unit.name), [path])
-        except Exception as exc:
+        except Exception:
             log.exception("unit document failed")
             await self._say(deliverer, chat_id, user_id, texts.EXPORT_FAILED)
 

@@ -654,7 +654,7 @@ class _Turn:
         elif isinstance(event, Text):
             try:
                 value = parse_choice(event.text, [(o.value, o.label) for o in options])
-            except ParseError as exc:
+            except ParseError:
                 value = self.menu_word(menu, event.text)
                 if value is None:  # the menu itself follows: no need to list the options twice
                     self.notes.append(texts.CHOICE_NOT_IN_LIST.format(raw=clean_text(event.text, multiline=False)[:40]))
