@@ -7,9 +7,9 @@ waits for the reply, and sends the same line again when none came within --patie
 The bot process is killed with SIGKILL --kills times, at moments drawn from a seeded RNG, and restarted at once.
 
 At every kill the bot is first frozen (SIGSTOP) and the database read beside it, to count the contacts whose
-answer was committed but whose reply had not reached them: the window in which a person's re-send is taken as
-the answer to the next question. With --avoid-reply-window the kill is moved out of that window (as the test
-suite does), to show that everything else holds.
+answer was committed but whose reply had not reached them: the commit-to-reply window. The bot keeps those
+replies as pending and sends them again when the person re-sends the same line, so a kill there loses nothing
+and stores nothing twice. With --avoid-reply-window the kill is moved out of that window, to compare.
 
 Printed per database: kills; answers acknowledged (a reply reached the person), of them stored and lost;
 committed without a reply (the window); lists with more items than the person entered (duplicated), and
@@ -183,7 +183,7 @@ async def main() -> None:
                                                              "postgresql://postgres@127.0.0.1:5432/test"),
                         help="a PostgreSQL URL; the run creates and drops its own database beside it")
     parser.add_argument("--avoid-reply-window", action="store_true",
-                        help="move each kill out of the commit-to-reply window (as tests/test_faults.py does)")
+                        help="move each kill out of the commit-to-reply window (to compare)")
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory(prefix="hcc-crash-") as tmp:

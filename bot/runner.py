@@ -95,6 +95,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None,
             await channel.stop()
         if service is not None:
             await service.jobs.drain()
+            await service.close()
         if runner is not None:
             await runner.cleanup()
         await db.dispose()

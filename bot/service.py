@@ -4,14 +4,22 @@ For each event (design.md, "Functional core, imperative shell"): one transaction
 locked (FOR UPDATE on PostgreSQL; SQLite has one writer, serialised in-process); a repeated platform event
 id is skipped; state loaded, the engine run, the answers that changed and the new cursor written, the event
 id recorded, committed; only then are the replies returned for the channel to send.
+
+The commit-to-reply window: the replies are committed with the answer (on the contact, as pending replies with a
+fingerprint of the message they answer) and cleared once the channel reports them sent (`Service.sent`). If the
+process dies in between, the person sends the same thing again: that repeat gets the pending replies again
+instead of being taken as the answer to the next question. The platform delivering the same update again after
+a restart (Telegram's unconfirmed offset) gets them too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
@@ -61,6 +69,30 @@ class Inbound:
     unsupported: str | None = None  # "sticker", "voice", ...
     start: bool = False  # the person opened the chat with no text (or the demo started)
 
+    @cached_property
+    def key(self) -> str | None:
+        """A fingerprint of what the person sent (same text, button or photo = same key); None for the rest."""
+        if self.pick is not None:
+            kind, data = "p", self.pick.encode()
+        elif self.photo is not None:
+            kind, data = "i", self.photo
+        elif self.text is not None and self.text.strip():
+            kind, data = "t", self.text.strip().encode("utf-8", "surrogatepass")
+        else:
+            return None
+        return f"{kind}:{hashlib.sha256(data).hexdigest()[:40]}"
+
+
+def encode_replies(replies: list[Reply]) -> list[dict]:
+    """Replies as JSON values, to keep them until they are sent."""
+    return [{"text": r.text, "options": [[o.value, o.label] for o in r.options], "photo": r.expects_photo}
+            for r in replies]
+
+
+def decode_replies(stored: list[dict]) -> list[Reply]:
+    return [Reply(r["text"], tuple(engine.Option(v, label) for v, label in r["options"]), bool(r["photo"]))
+            for r in stored]
+
 
 class Service:
     """Runs the engine for one event at a time around a database transaction."""
@@ -73,6 +105,45 @@ class Service:
         self.clock = clock
         self.deliverers: dict = {}  # channel name -> object that can send files (see bot/export_jobs.py)
         self.jobs = ExportJobs(self, export_dir or photos_dir.parent / "exports")
+        self.started_at = clock()
+        # (channel, user id) -> key of the pending replies this process has sent; cleared in the database by
+        # the next flush (or by the person's next event, whichever comes first).
+        self._sent: dict[tuple[str, str], str] = {}
+        self._unflushed: dict[tuple[str, str], str] = {}
+        self._flusher: asyncio.Task | None = None
+
+    def sent(self, inbound: Inbound) -> None:
+        """The channel has delivered every reply to `inbound`: the pending replies need not be kept any more."""
+        key = inbound.key
+        if key is None:
+            return
+        who = (inbound.channel, inbound.user_id)
+        self._sent[who] = key
+        self._unflushed[who] = key
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self.flush_sent())
+
+    async def flush_sent(self) -> None:
+        """Clear the sent replies in the database, many in one transaction (they pile up while one commits)."""
+        while self._unflushed:
+            batch, self._unflushed = self._unflushed, {}
+            try:
+                async with self.db.transaction() as s:
+                    await q.clear_pending_replies(s, [(ch, user, key) for (ch, user), key in batch.items()])
+            except (OperationalError, DBAPIError, DatabaseUnavailable, OSError, ConnectionError, PoolTimeout,
+                    asyncio.TimeoutError) as exc:
+                # Harmless: this process still knows they were sent, and the person's next event clears them.
+                log.warning("cannot record %d sent replies: %s", len(batch), type(exc).__name__)
+                return
+            for who, key in batch.items():
+                if self._sent.get(who) == key:
+                    del self._sent[who]
+
+    async def close(self) -> None:
+        """At shutdown: record the replies sent, so that a restart does not send them again."""
+        if self._flusher is not None:
+            await asyncio.gather(self._flusher, return_exceptions=True)
+        await self.flush_sent()
 
     async def handle(self, inbound: Inbound) -> list[Reply] | None:
         """Process one event; the replies to send, or None when the event was already processed."""
@@ -122,13 +193,22 @@ class Service:
     async def _handle(self, s, inbound: Inbound, stored: StoredPhoto | None, refused: str | None) -> list[Reply] | None:
         now = self.clock()
         if await q.is_event_processed(s, inbound.channel, inbound.event_id):
-            return None
+            return await self._redelivered(s, inbound)
         # A platform display name is whatever the person typed there: clean it and fit it to the column.
         name = clean_text(inbound.display_name or "", multiline=False)[:200] or None
         contact = await q.get_or_create_contact(
             s, channel=inbound.channel, platform_user_id=inbound.user_id, chat_id=inbound.chat_id,
             display_name=name, now=now)
         contact.blocked_at = None  # they wrote to us, so we can write to them
+        if contact.pending_key is not None:
+            if self._sent.get((inbound.channel, inbound.user_id)) != contact.pending_key and \
+                    inbound.key == contact.pending_key:
+                # The same message again while the replies to it were never sent (the process died between
+                # the commit and the send): they are what the person is waiting for.
+                log.info("repeat of a message whose replies were not sent: sending them again")
+                await q.record_event(s, inbound.channel, inbound.event_id, at=now)
+                return decode_replies(contact.pending_replies or [])
+            contact.pending_key = contact.pending_replies = contact.pending_at = None
         notes: list[str] = []
         event: engine.Event | None = None
         code = _start_code(inbound.text)
@@ -155,8 +235,25 @@ class Service:
             replies = await self._run_engine(s, contact, campaign, event, now)
             if notes:
                 replies[0] = Reply("\n\n".join([*notes, replies[0].text]), replies[0].options, replies[0].expects_photo)
+            if inbound.key is not None:
+                contact.pending_key, contact.pending_replies, contact.pending_at = inbound.key, encode_replies(replies), now
         await q.record_event(s, inbound.channel, inbound.event_id, at=now)
         return replies
+
+    async def _redelivered(self, s, inbound: Inbound) -> list[Reply] | None:
+        """An update handled before: None (nothing to do), or its replies when a previous run never sent them.
+
+        Only replies committed before this process started count: a running process sends its own (and a
+        platform retry that overtakes the send must not make a second copy).
+        """
+        if inbound.key is None or self._sent.get((inbound.channel, inbound.user_id)) == inbound.key:
+            return None
+        contact = await q.get_contact(s, inbound.channel, inbound.user_id)
+        if contact is None or contact.pending_key != inbound.key or contact.pending_at is None \
+                or contact.pending_at >= self.started_at:
+            return None
+        log.info("update delivered again whose replies were not sent: sending them again")
+        return decode_replies(contact.pending_replies or [])
 
     async def _event(self, s, inbound, stored, refused, contact, campaign, now) -> engine.Event:
         if stored is not None:

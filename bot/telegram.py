@@ -284,9 +284,11 @@ class TelegramChannel:
 
     async def handle_inbound(self, update: Update, content: dict[str, Any]) -> None:
         """Run the service for this update; send the replies unless it was a repeat."""
-        replies = await self.service.handle(to_inbound(update, **content))
-        if replies is not None:
-            await self.send_replies(str(update.effective_chat.id), str(update.effective_user.id), replies)
+        inbound = to_inbound(update, **content)
+        replies = await self.service.handle(inbound)
+        if replies is not None and await self.send_replies(str(update.effective_chat.id),
+                                                           str(update.effective_user.id), replies):
+            self.service.sent(inbound)
 
     async def handle_press(self, update: Update) -> None:
         """A pressed button: stop the spinner, run the pick, show the choice in the pressed message."""
@@ -295,12 +297,14 @@ class TelegramChannel:
             await query.answer()
         except TelegramError as exc:
             log.info("Telegram answerCallbackQuery failed (%s)", type(exc).__name__)
-        replies = await self.service.handle(to_inbound(update, pick=query.data or ""))
+        inbound = to_inbound(update, pick=query.data or "")
+        replies = await self.service.handle(inbound)
         if replies is None:
             return
         if isinstance(query.message, Message):  # not when the message is too old to be accessible
             await self.show_choice(query.message, query.data or "")
-        await self.send_replies(str(update.effective_chat.id), str(update.effective_user.id), replies)
+        if await self.send_replies(str(update.effective_chat.id), str(update.effective_user.id), replies):
+            self.service.sent(inbound)
 
     async def show_choice(self, message: Message, data: str) -> None:
         """Drop the keyboard and append what was chosen, so the chat reads cleanly; failures are harmless."""
@@ -374,14 +378,17 @@ class TelegramChannel:
 
     # -- sending ---------------------------------------------------------------------------------
 
-    async def send_replies(self, chat_id: str, user_id: str, replies: list[Reply]) -> None:
-        """Replies to a person go out at once; the keyboard rides on the last part of a long text."""
+    async def send_replies(self, chat_id: str, user_id: str, replies: list[Reply]) -> bool:
+        """Replies to a person go out at once; the keyboard rides on the last part of a long text.
+
+        Whether all were sent (a failure stops the rest)."""
         for reply in replies:
             parts = split_text(reply_text(reply), TEXT_LIMIT)
             markup = keyboard(reply.options)
             for n, part in enumerate(parts, 1):
                 if not await self.deliver(chat_id, user_id, part, markup if n == len(parts) else None):
-                    return
+                    return False
+        return True
 
     async def send_text(self, chat_id: str, text: str) -> bool:
         """A bulk message (reminders): paced to ~30/s overall and one per chat per interval; whether delivered."""

@@ -73,7 +73,9 @@ async def run_demo(service: Service, unit_code: str, stdin: TextIO, stdout: Text
         counter += 1
         inbound = Inbound(channel=CHANNEL, user_id=user_id, chat_id=user_id, event_id=f"{run}:{counter}",
                           display_name="demo", **content)
-        return _print_replies(await service.handle(inbound), stdout)
+        expects_photo = _print_replies(await service.handle(inbound), stdout)
+        service.sent(inbound)
+        return expects_photo
 
     service.deliverers[CHANNEL] = TerminalFiles(stdout)
     expects_photo = await send(start=True)
@@ -81,6 +83,7 @@ async def run_demo(service: Service, unit_code: str, stdin: TextIO, stdout: Text
         line = await asyncio.to_thread(stdin.readline)
         if not line:
             await service.jobs.drain()  # a document asked for ("tải báo cáo") is written before we leave
+            await service.close()
             stdout.write("\n" + texts.DEMO_BYE + "\n")
             return
         line = line.rstrip("\r\n")

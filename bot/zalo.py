@@ -235,7 +235,8 @@ class ZaloChannel:
         inbound = Inbound(channel=CHANNEL, user_id=str(sender["id"]), chat_id=chat_id,
                           event_id=str(message["message_id"]), display_name=name, **content)
         replies = await self.service.handle(inbound)
-        await self.send_replies(inbound.user_id, chat_id, replies or [])
+        if replies and await self.send_replies(inbound.user_id, chat_id, replies):
+            self.service.sent(inbound)
 
     async def download_photo(self, url: str) -> tuple[bytes | None, str | None]:
         """Fetch an image URL at once, with a size cap and a timeout: (bytes, None) or (None, message)."""
@@ -263,11 +264,13 @@ class ZaloChannel:
         text = render_plain(reply)
         return f"{text}\n{texts.ZALO_PHOTO_HINT}" if reply.expects_photo else text
 
-    async def send_replies(self, user_id: str, chat_id: str, replies: list[Reply]) -> None:
+    async def send_replies(self, user_id: str, chat_id: str, replies: list[Reply]) -> bool:
+        """Send the replies in order; whether all were sent (a failure stops the rest)."""
         for reply in replies:
             for part in split_text(self.render(reply), TEXT_LIMIT):
                 if not await self.send_text(chat_id, part, user_id=user_id):
-                    return
+                    return False
+        return True
 
     async def send_text(self, chat_id: str, text: str, *, user_id: str | None = None, attempts: int = 4) -> bool:
         """sendMessage with retries on 429, 5xx and timeouts; a final failure is recorded for the admins."""

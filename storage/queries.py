@@ -455,6 +455,20 @@ async def record_event(s: AsyncSession, channel: str, event_id: str, *, at: date
     await s.flush()
 
 
+async def clear_pending_replies(s: AsyncSession, sent: list[tuple[str, str, str]]) -> None:
+    """Forget the pending replies of (channel, platform user id, key) triples: they were sent."""
+    if not sent:
+        return
+    table = Contact.__table__  # Core, not ORM: a list of parameters would make an ORM UPDATE "bulk by key"
+    await s.execute(
+        sa.update(table)
+        .where(table.c.channel == sa.bindparam("ch"), table.c.platform_user_id == sa.bindparam("user"),
+               table.c.pending_key == sa.bindparam("key"))
+        .values(pending_key=None, pending_replies=sa.null(), pending_at=None),
+        [{"ch": ch, "user": user, "key": key} for ch, user, key in sent],
+    )
+
+
 async def add_photo(
     s: AsyncSession,
     *,

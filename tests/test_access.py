@@ -72,9 +72,10 @@ async def invite(db: Database, unit: str | None, *, days: int = 7, uses: int = 3
 
 async def say(service: Service, user: str, text: str | None = None, *, channel: str = "test", **kw) -> str:
     """One event from `user`; the text of every reply, joined."""
-    replies = await service.handle(Inbound(channel=channel, user_id=user, chat_id=user, event_id=f"a{next(_ids)}",
-                                           text=text, **kw))
+    inbound = Inbound(channel=channel, user_id=user, chat_id=user, event_id=f"a{next(_ids)}", text=text, **kw)
+    replies = await service.handle(inbound)
     assert replies is not None
+    service.sent(inbound)
     return "\n".join(r.text for r in replies)
 
 

@@ -140,9 +140,10 @@ async def answers_of(db: Database, unit: str) -> dict[str, Any]:
 
 async def say(service: Service, user: str, text: str | None = None, **kw) -> str:
     """One event from `user`; the text of every reply, joined."""
-    replies = await service.handle(Inbound(channel="test", user_id=user, chat_id=user,
-                                           event_id=f"h{next(_ids)}", text=text, **kw))
+    inbound = Inbound(channel="test", user_id=user, chat_id=user, event_id=f"h{next(_ids)}", text=text, **kw)
+    replies = await service.handle(inbound)
     assert replies is not None
+    service.sent(inbound)
     return "\n".join(r.text for r in replies)
 
 

@@ -52,11 +52,17 @@ def make_service(db: Database, tmp_path: Path, clock: Clock | None = None) -> Se
     return Service(db, FORM, tmp_path / "photos", clock or Clock(NOW))
 
 
-async def say(service: Service, user: str, text: str | None = None, *, event_id: str | None = None, **kw) -> str | None:
-    """Send one message from `user`; the bot's reply text, or None when nothing is sent."""
+async def say(service: Service, user: str, text: str | None = None, *, event_id: str | None = None,
+              delivered: bool = True, **kw) -> str | None:
+    """Send one message from `user`; the bot's reply text, or None when nothing is sent.
+
+    As a channel does, the replies are reported sent, unless `delivered` is False (the process died first).
+    """
     inbound = Inbound(channel="test", user_id=user, chat_id=user, event_id=event_id or f"e{next(_ids)}",
                       text=text, **kw)
     replies = await service.handle(inbound)
+    if replies is not None and delivered:
+        service.sent(inbound)
     return None if replies is None else "\n".join(r.text for r in replies)
 
 
@@ -159,6 +165,67 @@ async def test_service__same_event_twice__second_changes_nothing_and_sends_nothi
     assert first is not None and again is None
     assert before == await answers_of(db, "STP")
     assert ["Lê Thị Mai"] == [v for k, v in before.items() if k.startswith("main_staff[") and k.endswith(".name")]
+
+
+LEADER = "Trần Văn Hùng, Phó Giám đốc, 0913 456 789"
+
+
+async def leader_answered(db: Database, tmp_path: Path, *, delivered: bool) -> tuple[Service, str]:
+    """A bound contact of STP who has just given the leader; the reply to it `delivered` or not."""
+    await setup(db)
+    code = await invite(db, "STP")
+    service = make_service(db, tmp_path)
+    await say(service, "u1", code)
+    await say(service, "u1", "Nguyễn Thị Lan, 0912 345 678")
+    return service, await say(service, "u1", LEADER, delivered=delivered)
+
+
+def staff_names(answers: dict, role: str) -> list[str]:
+    return [v for k, v in sorted(answers.items()) if k.startswith(f"{role}[") and k.endswith(".name")]
+
+
+@pytest.mark.parametrize("restarted", [False, True], ids=["send-failed", "process-died"])
+async def test_service_repeat__reply_never_sent_then_same_line_again__same_reply_and_stored_once(
+        db, tmp_path, restarted):
+    """The person got no reply to the leader and sends the same line again: it is not the first main staff."""
+    service, first = await leader_answered(db, tmp_path, delivered=False)
+    if restarted:
+        service = make_service(db, tmp_path, Clock(NOW + timedelta(minutes=1)))
+    again = await say(service, "u1", LEADER)
+    answers = await answers_of(db, "STP")
+    assert "Có thể gửi cả họ tên, chức vụ, số di động trong một tin" in first  # the first main staff asked
+    assert first == again
+    assert (["Trần Văn Hùng"], []) == (staff_names(answers, "leader"), staff_names(answers, "main_staff"))
+
+
+@pytest.mark.parametrize("restarted", [False, True], ids=["same-process", "after-clean-restart"])
+async def test_service_repeat__reply_sent_then_same_line_again__taken_as_the_next_answer(db, tmp_path, restarted):
+    """A reply that went out is forgotten: the same text next is a real answer (a second person of that name)."""
+    service, first = await leader_answered(db, tmp_path, delivered=True)
+    if restarted:
+        await service.close()  # a clean shutdown records what was sent
+        service = make_service(db, tmp_path, Clock(NOW + timedelta(minutes=1)))
+    again = await say(service, "u1", LEADER)
+    answers = await answers_of(db, "STP")
+    assert first != again
+    assert (["Trần Văn Hùng"], ["Trần Văn Hùng"]) == (staff_names(answers, "leader"), staff_names(answers, "main_staff"))
+
+
+@pytest.mark.parametrize("restarted", [False, True], ids=["same-process", "process-died"])
+async def test_service_redelivered_update__reply_never_sent__sent_again_only_after_a_restart(db, tmp_path, restarted):
+    """The platform delivers the same update again (Telegram's offset unconfirmed when the process died)."""
+    await setup(db)
+    code = await invite(db, "STP")
+    service = make_service(db, tmp_path)
+    await say(service, "u1", code)
+    await say(service, "u1", "Nguyễn Thị Lan, 0912 345 678")
+    first = await say(service, "u1", LEADER, event_id="upd-7", delivered=False)
+    if restarted:
+        service = make_service(db, tmp_path, Clock(NOW + timedelta(minutes=1)))
+    again = await say(service, "u1", LEADER, event_id="upd-7")
+    # A running process sends its own replies: a platform retry overtaking the send gets nothing.
+    assert (first if restarted else None) == again
+    assert ["Trần Văn Hùng"] == staff_names(await answers_of(db, "STP"), "leader")
 
 
 async def test_service__two_contacts_add_staff_at_once__both_kept_as_separate_people(db, tmp_path):

@@ -20,7 +20,7 @@ from PIL import Image
 from bot.bootstrap import ensure_units_and_campaign
 from bot.service import Service
 from bot.settings import Settings
-from bot.telegram import TelegramChannel, TelegramTokenRefused
+from bot.telegram import SEND_ATTEMPTS, TelegramChannel, TelegramTokenRefused
 from bot.web import build_app, start_app
 from conversations import texts
 from conversations.form import DEFAULT_FORM, load_form
@@ -280,6 +280,25 @@ async def test_send__429_or_500_then_success__waits_and_delivers(sqlite_db, fake
     assert texts.INVITE_PROMPT == reply
     assert [status] * len(expected_waits) + [200] == [c.status for c in fake.calls_of("sendMessage")]
     assert expected_waits == channel.waits
+
+
+async def test_send__reply_lost_then_person_sends_the_same_again__reply_arrives_and_answer_stored_once(db, fake,
+                                                                                                     tmp_path):
+    """Every try to send the reply to the leader fails; the person, seeing nothing, sends the same line again."""
+    await setup(db)
+    leader = "Trần Văn Hùng, Phó Giám đốc, 0913 456 789"
+    async with running(db, fake, tmp_path) as channel:
+        await bind(db, fake)
+        await say(fake, fake.text(USER, "Nguyễn Thị Lan, 0912 345 678"))
+        fake.fail("sendMessage", times=SEND_ATTEMPTS, status=500)
+        await fake.text(USER, leader)
+        await fake.wait_until(lambda: len(fake.calls_of("sendMessage")) >= 2 + SEND_ATTEMPTS)
+        await channel.queue.drain()
+        reply = await say(fake, fake.text(USER, leader))
+    _, answers = await report_of(db)
+    assert [500] * SEND_ATTEMPTS + [200] == [c.status for c in fake.calls_of("sendMessage")[2:]]
+    assert reply.startswith(f"Đã ghi: Trần Văn Hùng · Phó Giám đốc · 0913 456 789.")
+    assert ("Trần Văn Hùng", None) == (answers.get("leader[1].name"), answers.get("main_staff[1].name"))
 
 
 async def test_send__user_blocked_the_bot__403_recorded_and_contact_marked_blocked(db, fake, tmp_path):
