@@ -297,7 +297,7 @@ async def test_send__reply_lost_then_person_sends_the_same_again__reply_arrives_
         reply = await say(fake, fake.text(USER, leader))
     _, answers = await report_of(db)
     assert [500] * SEND_ATTEMPTS + [200] == [c.status for c in fake.calls_of("sendMessage")[2:]]
-    assert reply.startswith(f"Đã ghi: Trần Văn Hùng · Phó Giám đốc · 0913 456 789.")
+    assert reply.startswith("Đã ghi: Trần Văn Hùng · Phó Giám đốc · 0913 456 789.")
     assert ("Trần Văn Hùng", None) == (answers.get("leader[1].name"), answers.get("main_staff[1].name"))
 
 
