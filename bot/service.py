@@ -1,9 +1,9 @@
 """The service: one person's event in, the replies out, with the database as the single source of truth.
 
 For each event (design.md, "Functional core, imperative shell"): one transaction; the unit's report row
-locked (FOR UPDATE on PostgreSQL; SQLite has one writer, serialised in-process); a repeated platform event
-id is skipped; state loaded, the engine run, the answers that changed and the new cursor written, the event
-id recorded, committed; only then are the replies returned for the channel to send.
+locked (FOR UPDATE on PostgreSQL; SQLite has one writer, serialised in-process); the platform event id claimed
+first thing, so a repeated one is skipped; state loaded, the engine run, the answers that changed and the new
+cursor written, committed; only then are the replies returned for the channel to send.
 
 The commit-to-reply window: the replies are committed with the answer (on the contact, as pending replies with a
 fingerprint of the message they answer) and cleared once the channel reports them sent (`Service.sent`). If the
@@ -192,7 +192,7 @@ class Service:
 
     async def _handle(self, s, inbound: Inbound, stored: StoredPhoto | None, refused: str | None) -> list[Reply] | None:
         now = self.clock()
-        if await q.is_event_processed(s, inbound.channel, inbound.event_id):
+        if not await q.claim_event(s, inbound.channel, inbound.event_id, at=now):
             return await self._redelivered(s, inbound)
         # A platform display name is whatever the person typed there: clean it and fit it to the column.
         name = clean_text(inbound.display_name or "", multiline=False)[:200] or None
@@ -206,7 +206,6 @@ class Service:
                 # The same message again while the replies to it were never sent (the process died between
                 # the commit and the send): they are what the person is waiting for.
                 log.info("repeat of a message whose replies were not sent: sending them again")
-                await q.record_event(s, inbound.channel, inbound.event_id, at=now)
                 return decode_replies(contact.pending_replies or [])
             contact.pending_key = contact.pending_replies = contact.pending_at = None
         notes: list[str] = []
@@ -215,7 +214,6 @@ class Service:
         if contact.role is None or code:
             outcome = await self._try_invite(s, contact, inbound, code, now)
             if isinstance(outcome, list):
-                await q.record_event(s, inbound.channel, inbound.event_id, at=now)
                 return outcome
             notes += [outcome] if outcome else []
             event = engine.Start()
@@ -230,14 +228,12 @@ class Service:
             if isinstance(event, engine.Text) and fold(event.text).removeprefix("/") in DOCUMENT_WORDS:
                 unit = await q.get_unit(s, contact.unit_id)
                 self.jobs.spawn(self.jobs.unit_document(inbound.channel, inbound.chat_id, inbound.user_id, unit.code))
-                await q.record_event(s, inbound.channel, inbound.event_id, at=now)
                 return [Reply(texts.UNIT_DOCUMENT_STARTED)]
             replies = await self._run_engine(s, contact, campaign, event, now)
             if notes:
                 replies[0] = Reply("\n\n".join([*notes, replies[0].text]), replies[0].options, replies[0].expects_photo)
             if inbound.key is not None:
                 contact.pending_key, contact.pending_replies, contact.pending_at = inbound.key, encode_replies(replies), now
-        await q.record_event(s, inbound.channel, inbound.event_id, at=now)
         return replies
 
     async def _redelivered(self, s, inbound: Inbound) -> list[Reply] | None:

@@ -449,6 +449,22 @@ async def is_event_processed(s: AsyncSession, channel: str, event_id: str) -> bo
     return await s.get(ProcessedEvent, (channel, event_id)) is not None
 
 
+_CLAIM_EVENT = sa.text(
+    "INSERT INTO processed_event (channel, event_id, processed_at) VALUES (:channel, :event_id, :at) "
+    "ON CONFLICT DO NOTHING"
+).bindparams(sa.bindparam("at", type_=ProcessedEvent.__table__.c.processed_at.type))
+
+
+async def claim_event(s: AsyncSession, channel: str, event_id: str, *, at: datetime) -> bool:
+    """Record the event as handled, first thing in the transaction; False when it already was.
+
+    One statement instead of a look-up and an insert, and a constant one, so SQLAlchemy compiles it once. On
+    PostgreSQL a concurrent transaction with the same event waits here for the first to end, then gets False.
+    """
+    result = await s.execute(_CLAIM_EVENT, {"channel": channel, "event_id": event_id, "at": at})
+    return result.rowcount == 1
+
+
 async def record_event(s: AsyncSession, channel: str, event_id: str, *, at: datetime) -> None:
     """Mark the event handled; a duplicate raises IntegrityError, so a racing repeat rolls back."""
     s.add(ProcessedEvent(channel=channel, event_id=event_id, processed_at=at))

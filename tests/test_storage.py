@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import queries as q
 from storage.db import MIGRATIONS_DIR, Database, DatabaseUnavailable, normalize_url, open_database
-from storage.models import Answer, AuditLog, Base, Campaign, Contact, Report, Unit
+from storage.models import Answer, AuditLog, Base, Campaign, Contact, ProcessedEvent, Report, Unit
 
 UTC = timezone.utc
 ICT = timezone(timedelta(hours=7))  # Asia/Ho_Chi_Minh
@@ -400,6 +400,18 @@ async def test_record_event__recorded_twice__integrity_error(db: Database) -> No
     with pytest.raises(sa.exc.IntegrityError):
         async with db.transaction() as s:
             await q.record_event(s, "zalo", "e1", at=NOW)
+
+
+async def test_claim_event__claimed_twice__second_false_other_channel_true_time_kept(db: Database) -> None:
+    async with db.transaction() as s:
+        first = await q.claim_event(s, "zalo", "e1", at=NOW)
+    async with db.transaction() as s:
+        again = await q.claim_event(s, "zalo", "e1", at=NOW + timedelta(minutes=5))
+        other = await q.claim_event(s, "telegram", "e1", at=NOW)
+    async with db.sessionmaker() as s:
+        stored = (await s.get(ProcessedEvent, ("zalo", "e1"))).processed_at
+    assert (True, False, True) == (first, again, other)
+    assert NOW == stored
 
 
 async def test_add_photo__stored__read_back(db: Database) -> None:
