@@ -15,6 +15,7 @@ a restart (Telegram's unconfirmed offset) gets them too.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import re
@@ -46,6 +47,7 @@ FREE_INVITE_ATTEMPTS = 5  # wrong codes before a person has to wait
 MAX_INVITE_LOCK = timedelta(hours=1)
 ADMIN_COMMANDS = {name: {fold(w) for w in words} for name, words in texts.ADMIN_COMMAND_WORDS.items()}
 DOCUMENT_WORDS = {fold(w) for w in texts.UNIT_DOCUMENT_WORDS}
+SENT_FLUSH_DELAY = 1.0  # seconds between a reply going out and recording it when the person is silent
 
 
 def utc_now() -> datetime:
@@ -107,10 +109,11 @@ class Service:
         self.jobs = ExportJobs(self, export_dir or photos_dir.parent / "exports")
         self.started_at = clock()
         # (channel, user id) -> key of the pending replies this process has sent; cleared in the database by
-        # the next flush (or by the person's next event, whichever comes first).
+        # the person's next event or by the flush, whichever comes first.
         self._sent: dict[tuple[str, str], str] = {}
         self._unflushed: dict[tuple[str, str], str] = {}
         self._flusher: asyncio.Task | None = None
+        self._flush_now = asyncio.Event()
 
     def sent(self, inbound: Inbound) -> None:
         """The channel has delivered every reply to `inbound`: the pending replies need not be kept any more."""
@@ -121,26 +124,42 @@ class Service:
         self._sent[who] = key
         self._unflushed[who] = key
         if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self.flush_sent())
+            self._flusher = asyncio.create_task(self._flush_later())
+
+    async def _flush_later(self) -> None:
+        """Every SENT_FLUSH_DELAY, one transaction for the marks left: most people answer again before it, and
+        their event clears the mark for free."""
+        while self._unflushed:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._flush_now.wait(), SENT_FLUSH_DELAY)
+            if not await self._flush_batch():
+                return
 
     async def flush_sent(self) -> None:
-        """Clear the sent replies in the database, many in one transaction (they pile up while one commits)."""
-        while self._unflushed:
-            batch, self._unflushed = self._unflushed, {}
-            try:
-                async with self.db.transaction() as s:
-                    await q.clear_pending_replies(s, [(ch, user, key) for (ch, user), key in batch.items()])
-            except (OperationalError, DBAPIError, DatabaseUnavailable, OSError, ConnectionError, PoolTimeout,
-                    asyncio.TimeoutError) as exc:
-                # Harmless: this process still knows they were sent, and the person's next event clears them.
-                log.warning("cannot record %d sent replies: %s", len(batch), type(exc).__name__)
-                return
-            for who, key in batch.items():
-                if self._sent.get(who) == key:
-                    del self._sent[who]
+        """Clear every sent reply in the database now."""
+        while self._unflushed and await self._flush_batch():
+            pass
+
+    async def _flush_batch(self) -> bool:
+        batch, self._unflushed = self._unflushed, {}
+        if not batch:
+            return True
+        try:
+            async with self.db.transaction() as s:
+                await q.clear_pending_replies(s, [(ch, user, key) for (ch, user), key in batch.items()])
+        except (OperationalError, DBAPIError, DatabaseUnavailable, OSError, ConnectionError, PoolTimeout,
+                asyncio.TimeoutError) as exc:
+            # Harmless: this process still knows they were sent, and the person's next event clears them.
+            log.warning("cannot record %d sent replies: %s", len(batch), type(exc).__name__)
+            return False
+        for who, key in batch.items():
+            if self._sent.get(who) == key:
+                del self._sent[who]
+        return True
 
     async def close(self) -> None:
         """At shutdown: record the replies sent, so that a restart does not send them again."""
+        self._flush_now.set()
         if self._flusher is not None:
             await asyncio.gather(self._flusher, return_exceptions=True)
         await self.flush_sent()
@@ -200,14 +219,25 @@ class Service:
             s, channel=inbound.channel, platform_user_id=inbound.user_id, chat_id=inbound.chat_id,
             display_name=name, now=now)
         contact.blocked_at = None  # they wrote to us, so we can write to them
+        who = (inbound.channel, inbound.user_id)
         if contact.pending_key is not None:
-            if self._sent.get((inbound.channel, inbound.user_id)) != contact.pending_key and \
-                    inbound.key == contact.pending_key:
+            if self._sent.get(who) == contact.pending_key:
+                self._unflushed.pop(who, None)  # cleared below, with this event: nothing left to flush
+            elif inbound.key == contact.pending_key:
                 # The same message again while the replies to it were never sent (the process died between
                 # the commit and the send): they are what the person is waiting for.
                 log.info("repeat of a message whose replies were not sent: sending them again")
                 return decode_replies(contact.pending_replies or [])
-            contact.pending_key = contact.pending_replies = contact.pending_at = None
+        replies = await self._respond(s, contact, inbound, stored, refused, now)
+        # One write of the contact's pending replies: this event's, or none (the earlier ones are answered).
+        keep = inbound.key is not None and contact.role == "unit" and replies is not None
+        pending = (inbound.key, encode_replies(replies), now) if keep else (None, None, None)
+        contact.pending_key, contact.pending_replies, contact.pending_at = pending  # no UPDATE when unchanged
+        self._sent.pop(who, None)  # what this process sent belongs to the replaced pending replies
+        return replies
+
+    async def _respond(self, s, contact: Contact, inbound: Inbound, stored: StoredPhoto | None,
+                       refused: str | None, now: datetime) -> list[Reply]:
         notes: list[str] = []
         event: engine.Event | None = None
         code = _start_code(inbound.text)
@@ -232,8 +262,6 @@ class Service:
             replies = await self._run_engine(s, contact, campaign, event, now)
             if notes:
                 replies[0] = Reply("\n\n".join([*notes, replies[0].text]), replies[0].options, replies[0].expects_photo)
-            if inbound.key is not None:
-                contact.pending_key, contact.pending_replies, contact.pending_at = inbound.key, encode_replies(replies), now
         return replies
 
     async def _redelivered(self, s, inbound: Inbound) -> list[Reply] | None:
