@@ -38,7 +38,7 @@ from conversations.form import Form
 from conversations.parsers import clean_text, fold
 from storage import queries as q
 from storage.db import Database, DatabaseUnavailable
-from storage.models import Campaign, Contact
+from storage.models import Campaign, Contact, Conversation, Report
 
 log = logging.getLogger(__name__)
 
@@ -219,25 +219,6 @@ class Service:
             s, channel=inbound.channel, platform_user_id=inbound.user_id, chat_id=inbound.chat_id,
             display_name=name, now=now)
         contact.blocked_at = None  # they wrote to us, so we can write to them
-        who = (inbound.channel, inbound.user_id)
-        if contact.pending_key is not None:
-            if self._sent.get(who) == contact.pending_key:
-                self._unflushed.pop(who, None)  # cleared below, with this event: nothing left to flush
-            elif inbound.key == contact.pending_key:
-                # The same message again while the replies to it were never sent (the process died between
-                # the commit and the send): they are what the person is waiting for.
-                log.info("repeat of a message whose replies were not sent: sending them again")
-                return decode_replies(contact.pending_replies or [])
-        replies = await self._respond(s, contact, inbound, stored, refused, now)
-        # One write of the contact's pending replies: this event's, or none (the earlier ones are answered).
-        keep = inbound.key is not None and contact.role == "unit" and replies is not None
-        pending = (inbound.key, encode_replies(replies), now) if keep else (None, None, None)
-        contact.pending_key, contact.pending_replies, contact.pending_at = pending  # no UPDATE when unchanged
-        self._sent.pop(who, None)  # what this process sent belongs to the replaced pending replies
-        return replies
-
-    async def _respond(self, s, contact: Contact, inbound: Inbound, stored: StoredPhoto | None,
-                       refused: str | None, now: datetime) -> list[Reply]:
         notes: list[str] = []
         event: engine.Event | None = None
         code = _start_code(inbound.text)
@@ -249,19 +230,36 @@ class Service:
             event = engine.Start()
         campaign = await q.current_campaign(s)
         if contact.role == "admin":
-            replies = [Reply("\n\n".join([*notes, await self._admin(s, campaign, inbound, now)]))]
-        elif campaign is None:
-            replies = [Reply("\n\n".join([*notes, texts.NO_CAMPAIGN]))]
+            return [Reply("\n\n".join([*notes, await self._admin(s, campaign, inbound, now)]))]
+        if campaign is None:
+            return [Reply("\n\n".join([*notes, texts.NO_CAMPAIGN]))]
+        # The unit's report locked first: everything read after it is what the last event of the unit left.
+        report = await q.get_or_create_report(s, campaign_id=campaign.id, unit_id=contact.unit_id, now=now,
+                                              for_update=True)
+        conversation = await q.get_or_create_conversation(s, contact_id=contact.id, campaign_id=campaign.id, now=now)
+        who = (inbound.channel, inbound.user_id)
+        if conversation.pending_key is not None:
+            if self._sent.get(who) == conversation.pending_key:
+                self._unflushed.pop(who, None)  # cleared below, with this event: nothing left to flush
+            elif inbound.key == conversation.pending_key:
+                # The same message again while the replies to it were never sent (the process died between
+                # the commit and the send): they are what the person is waiting for.
+                log.info("repeat of a message whose replies were not sent: sending them again")
+                return decode_replies(conversation.pending_replies or [])
+        if event is None:
+            event = await self._event(s, inbound, stored, refused, contact, report, now)
+        if isinstance(event, engine.Text) and fold(event.text).removeprefix("/") in DOCUMENT_WORDS:
+            unit = await q.get_unit(s, contact.unit_id)
+            self.jobs.spawn(self.jobs.unit_document(inbound.channel, inbound.chat_id, inbound.user_id, unit.code))
+            replies = [Reply(texts.UNIT_DOCUMENT_STARTED)]
         else:
-            if event is None:
-                event = await self._event(s, inbound, stored, refused, contact, campaign, now)
-            if isinstance(event, engine.Text) and fold(event.text).removeprefix("/") in DOCUMENT_WORDS:
-                unit = await q.get_unit(s, contact.unit_id)
-                self.jobs.spawn(self.jobs.unit_document(inbound.channel, inbound.chat_id, inbound.user_id, unit.code))
-                return [Reply(texts.UNIT_DOCUMENT_STARTED)]
-            replies = await self._run_engine(s, contact, campaign, event, now)
-            if notes:
-                replies[0] = Reply("\n\n".join([*notes, replies[0].text]), replies[0].options, replies[0].expects_photo)
+            replies = await self._run_engine(s, contact, campaign, report, conversation, event, now)
+        if notes:
+            replies[0] = Reply("\n\n".join([*notes, replies[0].text]), replies[0].options, replies[0].expects_photo)
+        # The replies are kept until sent (with the cursor, in the same UPDATE); earlier ones are answered.
+        pending = (inbound.key, encode_replies(replies), now) if inbound.key is not None else (None, None, None)
+        conversation.pending_key, conversation.pending_replies, conversation.pending_at = pending
+        self._sent.pop(who, None)  # what this process sent belongs to the replaced pending replies
         return replies
 
     async def _redelivered(self, s, inbound: Inbound) -> list[Reply] | None:
@@ -272,16 +270,14 @@ class Service:
         """
         if inbound.key is None or self._sent.get((inbound.channel, inbound.user_id)) == inbound.key:
             return None
-        contact = await q.get_contact(s, inbound.channel, inbound.user_id)
-        if contact is None or contact.pending_key != inbound.key or contact.pending_at is None \
-                or contact.pending_at >= self.started_at:
+        found = await q.find_pending_replies(s, inbound.channel, inbound.user_id, inbound.key)
+        if found is None or found[1] >= self.started_at:
             return None
         log.info("update delivered again whose replies were not sent: sending them again")
-        return decode_replies(contact.pending_replies or [])
+        return decode_replies(found[0])
 
-    async def _event(self, s, inbound, stored, refused, contact, campaign, now) -> engine.Event:
+    async def _event(self, s, inbound, stored, refused, contact, report, now) -> engine.Event:
         if stored is not None:
-            report = await q.get_or_create_report(s, campaign_id=campaign.id, unit_id=contact.unit_id, now=now)
             photo = await q.add_photo(
                 s, report_id=report.id, contact_id=contact.id, sha256=stored.sha256,
                 original_path=str(stored.original_path), processed_path=str(stored.processed_path),
@@ -297,12 +293,10 @@ class Service:
             return engine.Start()
         return engine.Unsupported(inbound.unsupported or "")
 
-    async def _run_engine(self, s, contact: Contact, campaign: Campaign, event: engine.Event, now: datetime) -> list[Reply]:
-        report = await q.get_or_create_report(s, campaign_id=campaign.id, unit_id=contact.unit_id, now=now,
-                                              for_update=True)
+    async def _run_engine(self, s, contact: Contact, campaign: Campaign, report: Report, conversation: Conversation,
+                          event: engine.Event, now: datetime) -> list[Reply]:
         unit = await q.get_unit(s, contact.unit_id)
         answers = await q.load_answers(s, report.id)
-        conversation = await q.get_or_create_conversation(s, contact_id=contact.id, campaign_id=campaign.id, now=now)
         changed_since_submit = False
         if report.status in (engine.SUBMITTED, engine.SUBMITTED_LATE):
             versions = await q.list_report_versions(s, report.id)

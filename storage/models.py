@@ -92,12 +92,6 @@ class Contact(Base):
     blocked_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime | None]
-    # The replies to this person's last answer, kept from the commit until the channel has sent them: if the
-    # process dies in between, the person's re-sent message gets these replies again instead of being taken as
-    # the answer to the next question. pending_key fingerprints the message they answer; NULL once sent.
-    pending_key: Mapped[str | None] = mapped_column(sa.String(64))
-    pending_replies: Mapped[list[Any] | None] = mapped_column(sa.JSON)
-    pending_at: Mapped[datetime | None]
 
 
 class Invite(Base):
@@ -175,6 +169,12 @@ class Conversation(Base):
     campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"))
     cursor: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     updated_at: Mapped[datetime]
+    # The replies to the contact's last message, kept from the commit until the channel has sent them: if the
+    # process dies in between, the person's re-sent message gets these replies again instead of being taken as
+    # the answer to the next question. pending_key fingerprints the message they answer; NULL once sent.
+    pending_key: Mapped[str | None] = mapped_column(sa.String(64))
+    pending_replies: Mapped[list[Any] | None] = mapped_column(sa.JSON)
+    pending_at: Mapped[datetime | None]
 
 
 class Photo(Base):

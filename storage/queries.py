@@ -471,14 +471,29 @@ async def record_event(s: AsyncSession, channel: str, event_id: str, *, at: date
     await s.flush()
 
 
+def _contact_of(channel: Any, user: Any) -> Any:
+    return (sa.select(Contact.id).where(Contact.channel == channel, Contact.platform_user_id == user)
+            .scalar_subquery())
+
+
+async def find_pending_replies(s: AsyncSession, channel: str, platform_user_id: str,
+                               key: str) -> tuple[list[Any], datetime] | None:
+    """(replies, when committed) of the contact's conversation whose pending replies answer `key`, if any."""
+    row = (await s.execute(
+        sa.select(Conversation.pending_replies, Conversation.pending_at)
+        .where(Conversation.contact_id == _contact_of(channel, platform_user_id), Conversation.pending_key == key)
+    )).first()
+    return None if row is None or row[1] is None else (row[0] or [], row[1])
+
+
 async def clear_pending_replies(s: AsyncSession, sent: list[tuple[str, str, str]]) -> None:
     """Forget the pending replies of (channel, platform user id, key) triples: they were sent."""
     if not sent:
         return
-    table = Contact.__table__  # Core, not ORM: a list of parameters would make an ORM UPDATE "bulk by key"
+    table = Conversation.__table__  # Core, not ORM: a list of parameters would make an ORM UPDATE "bulk by key"
     await s.execute(
         sa.update(table)
-        .where(table.c.channel == sa.bindparam("ch"), table.c.platform_user_id == sa.bindparam("user"),
+        .where(table.c.contact_id == _contact_of(sa.bindparam("ch"), sa.bindparam("user")),
                table.c.pending_key == sa.bindparam("key"))
         .values(pending_key=None, pending_replies=sa.null(), pending_at=None),
         [{"ch": ch, "user": user, "key": key} for ch, user, key in sent],

@@ -1,4 +1,4 @@
-"""Pending replies: the replies to a contact's last answer, kept until the channel has sent them.
+"""Pending replies: the replies to a contact's last message, kept on the conversation until they are sent.
 
 Revision ID: 0003
 Revises: 0002
@@ -17,13 +17,13 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.add_column("contact", sa.Column("pending_key", sa.String(64), nullable=True))
-    op.add_column("contact", sa.Column("pending_replies", sa.JSON(), nullable=True))
-    op.add_column("contact", sa.Column("pending_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("conversation", sa.Column("pending_key", sa.String(64), nullable=True))
+    op.add_column("conversation", sa.Column("pending_replies", sa.JSON(), nullable=True))
+    op.add_column("conversation", sa.Column("pending_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("contact") as batch:
+    with op.batch_alter_table("conversation") as batch:
         batch.drop_column("pending_at")
         batch.drop_column("pending_replies")
         batch.drop_column("pending_key")
