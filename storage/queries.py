@@ -9,7 +9,7 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ INVITE_ROLES = ("unit", "admin")
 _UNIT_CODE = re.compile(r"[A-Z0-9_-]{1,32}")
 # Phones and chat apps turn "-" into look-alike dashes; people add spaces of every kind.
 _INVITE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]+")
+LAST_SEEN_RESOLUTION = timedelta(minutes=5)  # contact.last_seen_at is refreshed when older than this
 
 
 def _insert(s: AsyncSession, model: type[Base]) -> Any:
@@ -203,29 +204,37 @@ async def get_or_create_contact(
     now: datetime,
 ) -> Contact:
     """The contact for this platform user, created if new; refreshes chat_id, display_name, last_seen_at."""
-    # ON CONFLICT DO NOTHING: two first messages of one person processed at once must not fail.
-    await s.execute(
-        _insert(s, Contact)
-        .values(
-            channel=channel,
-            platform_user_id=platform_user_id,
-            chat_id=chat_id,
-            display_name=display_name,
-            created_at=now,
-            last_seen_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["channel", "platform_user_id"])
-    )
-    contact = await s.scalar(
+    query = (
         sa.select(Contact)
         .where(Contact.channel == channel, Contact.platform_user_id == platform_user_id)
         .execution_options(populate_existing=True)
     )
-    assert contact is not None
-    contact.chat_id = chat_id
-    if display_name is not None:  # a platform that sends no name must not erase the one we have
+    contact = await s.scalar(query)
+    if contact is None:
+        # ON CONFLICT DO NOTHING: two first messages of one person processed at once must not fail. Only tried
+        # when the row is missing: SQLAlchemy cannot cache an ON CONFLICT statement, so it is compiled each time.
+        await s.execute(
+            _insert(s, Contact)
+            .values(
+                channel=channel,
+                platform_user_id=platform_user_id,
+                chat_id=chat_id,
+                display_name=display_name,
+                created_at=now,
+                last_seen_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["channel", "platform_user_id"])
+        )
+        contact = await s.scalar(query)
+        assert contact is not None
+    if contact.chat_id != chat_id:
+        contact.chat_id = chat_id
+    # A platform that sends no name must not erase the one we have.
+    if display_name is not None and contact.display_name != display_name:
         contact.display_name = display_name
-    contact.last_seen_at = now
+    # Refreshed coarsely: writing it on every message would UPDATE the contact row for nearly every event.
+    if contact.last_seen_at is None or now - contact.last_seen_at >= LAST_SEEN_RESOLUTION:
+        contact.last_seen_at = now
     return contact
 
 
@@ -303,18 +312,22 @@ async def get_or_create_report(
     s: AsyncSession, *, campaign_id: int, unit_id: int, now: datetime, for_update: bool = False
 ) -> Report:
     """The unit's report for the campaign, created if missing; for_update row-locks it on PostgreSQL."""
-    await s.execute(
-        _insert(s, Report)
-        .values(campaign_id=campaign_id, unit_id=unit_id, created_at=now, updated_at=now)
-        .on_conflict_do_nothing(index_elements=["campaign_id", "unit_id"])
-    )
     query = sa.select(Report).where(Report.campaign_id == campaign_id, Report.unit_id == unit_id)
     if for_update:  # SQLite renders no FOR UPDATE; its transactions are serialised anyway
         # FOR NO KEY UPDATE: a photo row inserted in this or another transaction takes a key-share lock on the
         # report through its foreign key; a plain FOR UPDATE would conflict with it and deadlock.
         query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     report = await s.scalar(query)
-    assert report is not None
+    if report is None:
+        # Select first: the ON CONFLICT insert cannot be cached by SQLAlchemy. A report created by a concurrent
+        # transaction makes the insert wait for it and do nothing; the second select then sees (and locks) it.
+        await s.execute(
+            _insert(s, Report)
+            .values(campaign_id=campaign_id, unit_id=unit_id, created_at=now, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["campaign_id", "unit_id"])
+        )
+        report = await s.scalar(query)
+        assert report is not None
     return report
 
 
@@ -414,11 +427,6 @@ async def get_or_create_conversation(
     s: AsyncSession, *, contact_id: int, campaign_id: int, now: datetime, for_update: bool = False
 ) -> Conversation:
     """The conversation of this contact and campaign (cursor {} if new); for_update row-locks it."""
-    await s.execute(
-        _insert(s, Conversation)
-        .values(contact_id=contact_id, campaign_id=campaign_id, cursor={}, updated_at=now)
-        .on_conflict_do_nothing(index_elements=["contact_id", "campaign_id"])
-    )
     query = sa.select(Conversation).where(
         Conversation.contact_id == contact_id, Conversation.campaign_id == campaign_id
     )
@@ -427,7 +435,14 @@ async def get_or_create_conversation(
         # report through its foreign key; a plain FOR UPDATE would conflict with it and deadlock.
         query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     conversation = await s.scalar(query)
-    assert conversation is not None
+    if conversation is None:  # select first: the ON CONFLICT insert cannot be cached by SQLAlchemy
+        await s.execute(
+            _insert(s, Conversation)
+            .values(contact_id=contact_id, campaign_id=campaign_id, cursor={}, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["contact_id", "campaign_id"])
+        )
+        conversation = await s.scalar(query)
+        assert conversation is not None
     return conversation
 
 
