@@ -337,6 +337,24 @@ async def load_answers(s: AsyncSession, report_id: int) -> dict[str, Any]:
     return {key: value for key, value in rows}
 
 
+# The answer upsert as plain text, the same on SQLite and PostgreSQL: SQLAlchemy cannot cache an ON CONFLICT
+# construct (sqlalchemy issue #10445) and would compile it again on every message; a text() statement is cached.
+_UPSERT_ANSWER = sa.text(
+    'INSERT INTO answer (report_id, "key", value, updated_at, updated_by) '
+    'VALUES (:report_id, :key, :value, :updated_at, :updated_by) '
+    'ON CONFLICT (report_id, "key") DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, '
+    "updated_by = excluded.updated_by"
+).bindparams(
+    sa.bindparam("report_id", type_=Answer.__table__.c.report_id.type),
+    sa.bindparam("key", type_=Answer.__table__.c.key.type),
+    sa.bindparam("value", type_=Answer.__table__.c.value.type),
+    sa.bindparam("updated_at", type_=Answer.__table__.c.updated_at.type),
+    sa.bindparam("updated_by", type_=Answer.__table__.c.updated_by.type),
+)
+# Audit rows of answer changes as one Core executemany, not ORM objects (no ids to fetch back, no unit of work).
+_INSERT_AUDIT = sa.insert(AuditLog.__table__)
+
+
 async def save_answer_changes(
     s: AsyncSession,
     *,
@@ -353,27 +371,19 @@ async def save_answer_changes(
     deleted = sorted(k for k in before if k not in after)
     if changed:
         # Upsert, not insert: another contact may have added the same key since `before` was read.
-        stmt = _insert(s, Answer).values(
-            [
-                {"report_id": report_id, "key": k, "value": after[k], "updated_at": at,
-                 "updated_by": contact_id}
-                for k in changed
-            ]
+        await s.execute(
+            _UPSERT_ANSWER,
+            [{"report_id": report_id, "key": k, "value": after[k], "updated_at": at, "updated_by": contact_id}
+             for k in changed],
         )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["report_id", "key"],
-            set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at,
-                  "updated_by": stmt.excluded.updated_by},
-        )
-        await s.execute(stmt)
     if deleted:
         await s.execute(sa.delete(Answer).where(Answer.report_id == report_id, Answer.key.in_(deleted)))
-    for k in changed:
-        s.add(AuditLog(at=at, contact_id=contact_id, report_id=report_id, action="set", key=k,
-                       old=before.get(k), new=after[k]))
-    for k in deleted:
-        s.add(AuditLog(at=at, contact_id=contact_id, report_id=report_id, action="delete", key=k,
-                       old=before[k], new=None))
+    audit = [{"at": at, "contact_id": contact_id, "report_id": report_id, "action": "set", "key": k,
+              "old": before.get(k), "new": after[k]} for k in changed]
+    audit += [{"at": at, "contact_id": contact_id, "report_id": report_id, "action": "delete", "key": k,
+               "old": before[k], "new": None} for k in deleted]
+    if audit:
+        await s.execute(_INSERT_AUDIT, audit)
     return len(changed) + len(deleted)
 
 
