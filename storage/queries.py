@@ -469,15 +469,18 @@ async def save_cursor(s: AsyncSession, conversation: Conversation, cursor: dict,
 # --- processed events, photos, audit -----------------------------------------------------------
 
 
+_EVENTS = ProcessedEvent.__table__  # processed events are read and written with Core: no ORM objects needed
+
+
 async def is_event_processed(s: AsyncSession, channel: str, event_id: str) -> bool:
     """Whether this platform event was already handled."""
-    return await s.get(ProcessedEvent, (channel, event_id)) is not None
+    query = sa.select(_EVENTS.c.processed_at).where(_EVENTS.c.channel == channel, _EVENTS.c.event_id == event_id)
+    return await s.scalar(query) is not None
 
 
 async def record_event(s: AsyncSession, channel: str, event_id: str, *, at: datetime) -> None:
     """Mark the event handled; a duplicate raises IntegrityError, so a racing repeat rolls back."""
-    s.add(ProcessedEvent(channel=channel, event_id=event_id, processed_at=at))
-    await s.flush()
+    await s.execute(sa.insert(_EVENTS).values(channel=channel, event_id=event_id, processed_at=at))
 
 
 async def add_photo(
