@@ -16,6 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().with_name("migrations")
@@ -30,6 +31,17 @@ _ASYNC_SCHEMES = {
     "postgresql": "postgresql+asyncpg",
     "postgresql+asyncpg": "postgresql+asyncpg",
 }
+
+# PostgreSQL connection pool: at most PG_POOL_SIZE transactions at once; more queue in-process (first come first
+# served) instead of waiting in the pool, where a burst of messages made some wait past pool_timeout ("cannot
+# save"). Transactions never use the overflow connections: those are closed when given back, and a transaction
+# opening a new connection each time is slow. The overflow is left for reads outside transactions.
+PG_POOL_SIZE = 10
+PG_MAX_OVERFLOW = 10
+PG_POOL_TIMEOUT = 10  # seconds a checkout may wait in the pool itself
+# How long a transaction may wait for its turn before the person is told that we cannot save right now: long
+# enough for a burst of a thousand messages to drain, short enough that an unreachable database is not a hang.
+QUEUE_TIMEOUT = 30.0
 
 # While connecting, any of these means "the database is not there or not letting us in".
 _CONNECT_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, DBAPIError)
@@ -82,15 +94,29 @@ class Database:
     sessionmaker: async_sessionmaker[AsyncSession]
     is_sqlite: bool
     write_lock: asyncio.Lock | None
+    # PostgreSQL: at most as many transactions at once as the pool keeps connections; the others queue here.
+    slots: asyncio.Semaphore | None = None
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """Yield a session inside one transaction: commit on success, roll back on exception."""
-        async with self.write_lock or contextlib.nullcontext():
-            async with self.sessionmaker() as session, session.begin():
-                if self.is_sqlite:
-                    await session.connection(execution_options={_SQLITE_IMMEDIATE: True})
-                yield session
+        if self.slots is not None:
+            if not self.slots.locked():
+                await self.slots.acquire()  # free: no timer needed
+            else:
+                try:
+                    await asyncio.wait_for(self.slots.acquire(), QUEUE_TIMEOUT)
+                except asyncio.TimeoutError:
+                    raise PoolTimeout(f"no database connection free within {QUEUE_TIMEOUT:.0f} s") from None
+        try:
+            async with self.write_lock or contextlib.nullcontext():
+                async with self.sessionmaker() as session, session.begin():
+                    if self.is_sqlite:
+                        await session.connection(execution_options={_SQLITE_IMMEDIATE: True})
+                    yield session
+        finally:
+            if self.slots is not None:
+                self.slots.release()
 
     async def dispose(self) -> None:
         """Close every pooled connection."""
@@ -135,7 +161,9 @@ def _create_engine(url: str, schema: str | None) -> AsyncEngine:
         if database in ("", ":memory:") or database.startswith("file:"):
             raise ValueError("in-memory SQLite is not supported: give a file, e.g. sqlite:///data/hcc.db")
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, pool_pre_ping=True, json_serializer=_json_dumps)
+        # No pool_pre_ping: a file does not disconnect, and the ping cost a round trip to the driver's thread
+        # on every transaction.
+        engine = create_async_engine(url, json_serializer=_json_dumps)
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _begin_sqlite)
         return engine
@@ -149,7 +177,9 @@ def _create_engine(url: str, schema: str | None) -> AsyncEngine:
         # A database that stops answering (a network partition) must turn into "cannot save right now" within
         # seconds, not hang a person's message until TCP gives up minutes later.
         connect_args={"server_settings": server_settings, "timeout": 5, "command_timeout": 10},
-        pool_timeout=10,
+        pool_size=PG_POOL_SIZE,
+        max_overflow=PG_MAX_OVERFLOW,
+        pool_timeout=PG_POOL_TIMEOUT,
     )
 
 
@@ -192,4 +222,5 @@ async def open_database(url: str, *, schema: str | None = None, migrate: bool = 
         sessionmaker=async_sessionmaker(engine, expire_on_commit=False),
         is_sqlite=is_sqlite,
         write_lock=asyncio.Lock() if is_sqlite else None,
+        slots=None if is_sqlite else asyncio.Semaphore(PG_POOL_SIZE),
     )

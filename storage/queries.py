@@ -9,7 +9,7 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ INVITE_ROLES = ("unit", "admin")
 _UNIT_CODE = re.compile(r"[A-Z0-9_-]{1,32}")
 # Phones and chat apps turn "-" into look-alike dashes; people add spaces of every kind.
 _INVITE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]+")
+LAST_SEEN_RESOLUTION = timedelta(minutes=5)  # contact.last_seen_at is refreshed when older than this
 
 
 def _insert(s: AsyncSession, model: type[Base]) -> Any:
@@ -203,29 +204,37 @@ async def get_or_create_contact(
     now: datetime,
 ) -> Contact:
     """The contact for this platform user, created if new; refreshes chat_id, display_name, last_seen_at."""
-    # ON CONFLICT DO NOTHING: two first messages of one person processed at once must not fail.
-    await s.execute(
-        _insert(s, Contact)
-        .values(
-            channel=channel,
-            platform_user_id=platform_user_id,
-            chat_id=chat_id,
-            display_name=display_name,
-            created_at=now,
-            last_seen_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["channel", "platform_user_id"])
-    )
-    contact = await s.scalar(
+    query = (
         sa.select(Contact)
         .where(Contact.channel == channel, Contact.platform_user_id == platform_user_id)
         .execution_options(populate_existing=True)
     )
-    assert contact is not None
-    contact.chat_id = chat_id
-    if display_name is not None:  # a platform that sends no name must not erase the one we have
+    contact = await s.scalar(query)
+    if contact is None:
+        # ON CONFLICT DO NOTHING: two first messages of one person processed at once must not fail. Only tried
+        # when the row is missing: SQLAlchemy cannot cache an ON CONFLICT statement, so it is compiled each time.
+        await s.execute(
+            _insert(s, Contact)
+            .values(
+                channel=channel,
+                platform_user_id=platform_user_id,
+                chat_id=chat_id,
+                display_name=display_name,
+                created_at=now,
+                last_seen_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["channel", "platform_user_id"])
+        )
+        contact = await s.scalar(query)
+        assert contact is not None
+    if contact.chat_id != chat_id:
+        contact.chat_id = chat_id
+    # A platform that sends no name must not erase the one we have.
+    if display_name is not None and contact.display_name != display_name:
         contact.display_name = display_name
-    contact.last_seen_at = now
+    # Refreshed coarsely: writing it on every message would UPDATE the contact row for nearly every event.
+    if contact.last_seen_at is None or now - contact.last_seen_at >= LAST_SEEN_RESOLUTION:
+        contact.last_seen_at = now
     return contact
 
 
@@ -303,18 +312,22 @@ async def get_or_create_report(
     s: AsyncSession, *, campaign_id: int, unit_id: int, now: datetime, for_update: bool = False
 ) -> Report:
     """The unit's report for the campaign, created if missing; for_update row-locks it on PostgreSQL."""
-    await s.execute(
-        _insert(s, Report)
-        .values(campaign_id=campaign_id, unit_id=unit_id, created_at=now, updated_at=now)
-        .on_conflict_do_nothing(index_elements=["campaign_id", "unit_id"])
-    )
     query = sa.select(Report).where(Report.campaign_id == campaign_id, Report.unit_id == unit_id)
     if for_update:  # SQLite renders no FOR UPDATE; its transactions are serialised anyway
         # FOR NO KEY UPDATE: a photo row inserted in this or another transaction takes a key-share lock on the
         # report through its foreign key; a plain FOR UPDATE would conflict with it and deadlock.
         query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     report = await s.scalar(query)
-    assert report is not None
+    if report is None:
+        # Select first: the ON CONFLICT insert cannot be cached by SQLAlchemy. A report created by a concurrent
+        # transaction makes the insert wait for it and do nothing; the second select then sees (and locks) it.
+        await s.execute(
+            _insert(s, Report)
+            .values(campaign_id=campaign_id, unit_id=unit_id, created_at=now, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["campaign_id", "unit_id"])
+        )
+        report = await s.scalar(query)
+        assert report is not None
     return report
 
 
@@ -322,6 +335,24 @@ async def load_answers(s: AsyncSession, report_id: int) -> dict[str, Any]:
     """All answers of the report as {key: value}."""
     rows = await s.execute(sa.select(Answer.key, Answer.value).where(Answer.report_id == report_id))
     return {key: value for key, value in rows}
+
+
+# The answer upsert as plain text, the same on SQLite and PostgreSQL: SQLAlchemy cannot cache an ON CONFLICT
+# construct (sqlalchemy issue #10445) and would compile it again on every message; a text() statement is cached.
+_UPSERT_ANSWER = sa.text(
+    'INSERT INTO answer (report_id, "key", value, updated_at, updated_by) '
+    'VALUES (:report_id, :key, :value, :updated_at, :updated_by) '
+    'ON CONFLICT (report_id, "key") DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, '
+    "updated_by = excluded.updated_by"
+).bindparams(
+    sa.bindparam("report_id", type_=Answer.__table__.c.report_id.type),
+    sa.bindparam("key", type_=Answer.__table__.c.key.type),
+    sa.bindparam("value", type_=Answer.__table__.c.value.type),
+    sa.bindparam("updated_at", type_=Answer.__table__.c.updated_at.type),
+    sa.bindparam("updated_by", type_=Answer.__table__.c.updated_by.type),
+)
+# Audit rows of answer changes as one Core executemany, not ORM objects (no ids to fetch back, no unit of work).
+_INSERT_AUDIT = sa.insert(AuditLog.__table__)
 
 
 async def save_answer_changes(
@@ -340,27 +371,19 @@ async def save_answer_changes(
     deleted = sorted(k for k in before if k not in after)
     if changed:
         # Upsert, not insert: another contact may have added the same key since `before` was read.
-        stmt = _insert(s, Answer).values(
-            [
-                {"report_id": report_id, "key": k, "value": after[k], "updated_at": at,
-                 "updated_by": contact_id}
-                for k in changed
-            ]
+        await s.execute(
+            _UPSERT_ANSWER,
+            [{"report_id": report_id, "key": k, "value": after[k], "updated_at": at, "updated_by": contact_id}
+             for k in changed],
         )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["report_id", "key"],
-            set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at,
-                  "updated_by": stmt.excluded.updated_by},
-        )
-        await s.execute(stmt)
     if deleted:
         await s.execute(sa.delete(Answer).where(Answer.report_id == report_id, Answer.key.in_(deleted)))
-    for k in changed:
-        s.add(AuditLog(at=at, contact_id=contact_id, report_id=report_id, action="set", key=k,
-                       old=before.get(k), new=after[k]))
-    for k in deleted:
-        s.add(AuditLog(at=at, contact_id=contact_id, report_id=report_id, action="delete", key=k,
-                       old=before[k], new=None))
+    audit = [{"at": at, "contact_id": contact_id, "report_id": report_id, "action": "set", "key": k,
+              "old": before.get(k), "new": after[k]} for k in changed]
+    audit += [{"at": at, "contact_id": contact_id, "report_id": report_id, "action": "delete", "key": k,
+               "old": before[k], "new": None} for k in deleted]
+    if audit:
+        await s.execute(_INSERT_AUDIT, audit)
     return len(changed) + len(deleted)
 
 
@@ -414,11 +437,6 @@ async def get_or_create_conversation(
     s: AsyncSession, *, contact_id: int, campaign_id: int, now: datetime, for_update: bool = False
 ) -> Conversation:
     """The conversation of this contact and campaign (cursor {} if new); for_update row-locks it."""
-    await s.execute(
-        _insert(s, Conversation)
-        .values(contact_id=contact_id, campaign_id=campaign_id, cursor={}, updated_at=now)
-        .on_conflict_do_nothing(index_elements=["contact_id", "campaign_id"])
-    )
     query = sa.select(Conversation).where(
         Conversation.contact_id == contact_id, Conversation.campaign_id == campaign_id
     )
@@ -427,7 +445,14 @@ async def get_or_create_conversation(
         # report through its foreign key; a plain FOR UPDATE would conflict with it and deadlock.
         query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     conversation = await s.scalar(query)
-    assert conversation is not None
+    if conversation is None:  # select first: the ON CONFLICT insert cannot be cached by SQLAlchemy
+        await s.execute(
+            _insert(s, Conversation)
+            .values(contact_id=contact_id, campaign_id=campaign_id, cursor={}, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["contact_id", "campaign_id"])
+        )
+        conversation = await s.scalar(query)
+        assert conversation is not None
     return conversation
 
 
@@ -444,9 +469,13 @@ async def save_cursor(s: AsyncSession, conversation: Conversation, cursor: dict,
 # --- processed events, photos, audit -----------------------------------------------------------
 
 
+_EVENTS = ProcessedEvent.__table__  # processed events are read and written with Core: no ORM objects needed
+
+
 async def is_event_processed(s: AsyncSession, channel: str, event_id: str) -> bool:
     """Whether this platform event was already handled."""
-    return await s.get(ProcessedEvent, (channel, event_id)) is not None
+    query = sa.select(_EVENTS.c.processed_at).where(_EVENTS.c.channel == channel, _EVENTS.c.event_id == event_id)
+    return await s.scalar(query) is not None
 
 
 _CLAIM_EVENT = sa.text(
@@ -467,8 +496,7 @@ async def claim_event(s: AsyncSession, channel: str, event_id: str, *, at: datet
 
 async def record_event(s: AsyncSession, channel: str, event_id: str, *, at: datetime) -> None:
     """Mark the event handled; a duplicate raises IntegrityError, so a racing repeat rolls back."""
-    s.add(ProcessedEvent(channel=channel, event_id=event_id, processed_at=at))
-    await s.flush()
+    await s.execute(sa.insert(_EVENTS).values(channel=channel, event_id=event_id, processed_at=at))
 
 
 def _contact_of(channel: Any, user: Any) -> Any:

@@ -318,6 +318,22 @@ async def test_get_or_create_contact__seen_again__refreshes_chat_and_last_seen(d
     )
 
 
+async def test_get_or_create_contact__seen_again_within_minutes__contact_row_not_rewritten(db: Database) -> None:
+    soon = NOW + q.LAST_SEEN_RESOLUTION - timedelta(seconds=1)
+    async with db.transaction() as s:
+        await q.get_or_create_contact(
+            s, channel="telegram", platform_user_id="7", chat_id="7", display_name="An", now=NOW
+        )
+    async with db.transaction() as s:
+        contact = await q.get_or_create_contact(
+            s, channel="telegram", platform_user_id="7", chat_id="7", display_name="An", now=soon
+        )
+        assert contact not in s.dirty
+    async with db.sessionmaker() as s:
+        contact = await q.get_contact(s, "telegram", "7")
+    assert NOW == contact.last_seen_at
+
+
 async def test_list_contacts__filters__by_unit_and_role(db: Database) -> None:
     unit_id, _ = await _unit_and_campaign(db)
     ids = [await _contact(db, user) for user in ("a", "b", "c")]
