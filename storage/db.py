@@ -19,6 +19,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage.sqlite_inline import inline_creator
+
 MIGRATIONS_DIR = Path(__file__).resolve().with_name("migrations")
 
 _SQLITE_IMMEDIATE = "hcc_sqlite_begin_immediate"  # execution option read by _begin_sqlite
@@ -105,8 +107,10 @@ class Database:
                 await self.slots.acquire()  # free: no timer needed
             else:
                 try:
-                    await asyncio.wait_for(self.slots.acquire(), QUEUE_TIMEOUT)
-                except asyncio.TimeoutError:
+                    # asyncio.timeout cancels the acquire in place (no extra task whose permit could be lost).
+                    async with asyncio.timeout(QUEUE_TIMEOUT):
+                        await self.slots.acquire()
+                except TimeoutError:
                     raise PoolTimeout(f"no database connection free within {QUEUE_TIMEOUT:.0f} s") from None
         try:
             async with self.write_lock or contextlib.nullcontext():
@@ -163,7 +167,8 @@ def _create_engine(url: str, schema: str | None) -> AsyncEngine:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
         # No pool_pre_ping: a file does not disconnect, and the ping cost a round trip to the driver's thread
         # on every transaction.
-        engine = create_async_engine(url, json_serializer=_json_dumps)
+        # SQLite runs on the event loop's thread (storage/sqlite_inline.py): no thread hand-off per call.
+        engine = create_async_engine(url, json_serializer=_json_dumps, async_creator=inline_creator(database))
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _begin_sqlite)
         return engine

@@ -2,6 +2,7 @@
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -89,6 +90,18 @@ async def test_open_database__sqlite__wal_and_foreign_keys_on(sqlite_db: Databas
         journal = await conn.scalar(sa.text("PRAGMA journal_mode"))
         foreign_keys = await conn.scalar(sa.text("PRAGMA foreign_keys"))
     assert ("wal", 1) == (journal, foreign_keys)
+
+
+async def test_transaction__sqlite__statements_run_on_the_event_loop_thread(sqlite_db: Database) -> None:
+    """No hand-off to a driver thread per call (storage/sqlite_inline.py): SQL sees the loop's own thread."""
+    async with sqlite_db.transaction() as s:
+        raw = (await s.connection()).sync_connection.connection.driver_connection
+        await raw.create_function("thread_ident", 0, threading.get_ident)
+        seen = await s.scalar(sa.text("SELECT thread_ident()"))
+        await q.upsert_units(s, [("X1", "Đơn vị thử")], now=NOW)
+    assert threading.get_ident() == seen
+    async with sqlite_db.sessionmaker() as s:
+        assert "Đơn vị thử" == (await q.get_unit_by_code(s, "X1")).name
 
 
 async def test_open_database__unreachable_postgres__one_line_without_password() -> None:
