@@ -234,8 +234,7 @@ class Service:
         if campaign is None:
             return [Reply("\n\n".join([*notes, texts.NO_CAMPAIGN]))]
         # The unit's report locked first: everything read after it is what the last event of the unit left.
-        report = await q.get_or_create_report(s, campaign_id=campaign.id, unit_id=contact.unit_id, now=now,
-                                              for_update=True)
+        report, unit_name = await q.lock_report(s, campaign_id=campaign.id, unit_id=contact.unit_id, now=now)
         conversation = await q.get_or_create_conversation(s, contact_id=contact.id, campaign_id=campaign.id, now=now)
         who = (inbound.channel, inbound.user_id)
         if conversation.pending_key is not None:
@@ -253,7 +252,7 @@ class Service:
             self.jobs.spawn(self.jobs.unit_document(inbound.channel, inbound.chat_id, inbound.user_id, unit.code))
             replies = [Reply(texts.UNIT_DOCUMENT_STARTED)]
         else:
-            replies = await self._run_engine(s, contact, campaign, report, conversation, event, now)
+            replies = await self._run_engine(s, contact, campaign, report, unit_name, conversation, event, now)
         if notes:
             replies[0] = Reply("\n\n".join([*notes, replies[0].text]), replies[0].options, replies[0].expects_photo)
         # The replies are kept until sent (with the cursor, in the same UPDATE); earlier ones are answered.
@@ -293,15 +292,14 @@ class Service:
             return engine.Start()
         return engine.Unsupported(inbound.unsupported or "")
 
-    async def _run_engine(self, s, contact: Contact, campaign: Campaign, report: Report, conversation: Conversation,
-                          event: engine.Event, now: datetime) -> list[Reply]:
-        unit = await q.get_unit(s, contact.unit_id)
+    async def _run_engine(self, s, contact: Contact, campaign: Campaign, report: Report, unit_name: str,
+                          conversation: Conversation, event: engine.Event, now: datetime) -> list[Reply]:
         answers = await q.load_answers(s, report.id)
         changed_since_submit = False
         if report.status in (engine.SUBMITTED, engine.SUBMITTED_LATE):
             versions = await q.list_report_versions(s, report.id)
             changed_since_submit = bool(versions) and versions[-1].answers != answers
-        info = ReportInfo(unit_name=unit.name, deadline_at=campaign.deadline_at, status=report.status,
+        info = ReportInfo(unit_name=unit_name, deadline_at=campaign.deadline_at, status=report.status,
                           submitted_at=report.submitted_at, reopened=report.reopened,
                           changed_since_submit=changed_since_submit)
         state = State(answers=answers, report=info, cursor=conversation.cursor or {})
@@ -310,6 +308,8 @@ class Service:
                                               after=new.answers, at=now)
         if changes or new.report.submitted_at != report.submitted_at:
             report.last_activity_at = now  # a submission is activity too ("xuất mới" must include it)
+        if changes or new.report.status != report.status or new.report.submitted_at != report.submitted_at:
+            report.updated_at = now  # not for a message that changed nothing (a question again, a review)
         if new.report.status != report.status:
             report.status = new.report.status
         if new.report.submitted_at != report.submitted_at:
@@ -317,7 +317,6 @@ class Service:
             await q.add_report_version(s, report_id=report.id, answers=new.answers, contact_id=contact.id, at=now,
                                        late=new.report.status == engine.SUBMITTED_LATE)
             await q.add_audit(s, at=now, action="submit", contact_id=contact.id, report_id=report.id)
-        report.updated_at = now
         await q.save_cursor(s, conversation, dict(new.cursor), now=now)
         return replies
 

@@ -331,6 +331,24 @@ async def get_or_create_report(
     return report
 
 
+async def lock_report(s: AsyncSession, *, campaign_id: int, unit_id: int, now: datetime) -> tuple[Report, str]:
+    """The unit's report, created if missing and row-locked (PostgreSQL), with the unit's name: one statement."""
+    query = (
+        sa.select(Report, Unit.name)
+        .join(Unit, Unit.id == Report.unit_id)
+        .where(Report.campaign_id == campaign_id, Report.unit_id == unit_id)
+        # FOR NO KEY UPDATE OF report: see get_or_create_report; the unit row is only read.
+        .with_for_update(of=Report, key_share=True)
+        .execution_options(populate_existing=True)
+    )
+    row = (await s.execute(query)).first()
+    if row is None:
+        await get_or_create_report(s, campaign_id=campaign_id, unit_id=unit_id, now=now)
+        row = (await s.execute(query)).first()
+        assert row is not None
+    return row[0], row[1]
+
+
 async def load_answers(s: AsyncSession, report_id: int) -> dict[str, Any]:
     """All answers of the report as {key: value}."""
     rows = await s.execute(sa.select(Answer.key, Answer.value).where(Answer.report_id == report_id))
