@@ -34,6 +34,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.chat_queue import ChatQueue, split_text
 from bot.photos import MAX_BYTES
+from bot.ptb_request import AiohttpRequest
 from bot.service import Inbound, Service
 from bot.settings import Settings
 from conversations import texts
@@ -153,7 +154,8 @@ class TelegramChannel:
             logging.getLogger(name).setLevel(logging.WARNING)
         api = self.settings.telegram_api_url
         builder = (ApplicationBuilder().token(self.settings.telegram_token or "")
-                   .base_url(f"{api}/bot").base_file_url(f"{api}/file/bot").job_queue(None))
+                   .base_url(f"{api}/bot").base_file_url(f"{api}/file/bot").job_queue(None)
+                   .request(AiohttpRequest()).get_updates_request(AiohttpRequest(connection_pool_size=1)))
         if self.settings.public_url:
             builder = builder.updater(None)
         app = builder.build()
