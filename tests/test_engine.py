@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import pytest
 
 from conversations import texts
-from conversations.answers import LOCAL_TZ, review_text
+from conversations.answers import LOCAL_TZ, item_numbers, review_text, scope, scopes
 from conversations.engine import (
     IN_PROGRESS, NOT_STARTED, SUBMITTED, SUBMITTED_LATE, Option, Photo, PhotoRefused, Pick, Reply, ReportInfo, Start,
     State, Text, Unsupported, is_locked, parse_command, render_plain, step,
@@ -1091,3 +1091,13 @@ def test_repeat__last_person_deleted_then_another_added__new_number_not_reused()
     a, replies = run_step(form, State(b.answers, report, a.cursor), Photo(77), now)
     assert "main_staff[3].photo" not in a.answers and "main_staff[2].photo" not in a.answers
     assert texts.QUESTION_GONE in replies[0].text
+
+
+def test_scopes__complete_report__each_scope_as_scope_gives_it():
+    """The one-pass grouping that all_slots uses agrees with scope() for every section and item."""
+    answers = {**COMPLETE, "plan[3].content": "Đào tạo", "plan.__last__": 3, "odd key": 1}
+    grouped = scopes(answers)
+    expected = {(section.key, None): scope(answers, section.key) for section in FORM.sections}
+    expected |= {(section.key, n): scope(answers, section.key, n)
+                 for section in FORM.sections if section.repeat for n in item_numbers(answers, section.key)}
+    assert {k: v for k, v in expected.items() if v} == grouped
