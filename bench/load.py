@@ -311,6 +311,7 @@ async def calibrate(channel_name: str, jpegs: list[bytes], answers: list[str]) -
                 replies.append("\n".join(m["text"] for m in mine))
         finally:
             await channel.stop()
+            await service.close()
             await runner.cleanup()
             await fake.stop()
             await db.dispose()
@@ -391,6 +392,7 @@ async def serve_ours(args: argparse.Namespace):
         for channel in reversed(channels):
             await channel.stop()
         await service.jobs.drain()
+        await service.close()
         await runner.cleanup()
         await db.dispose()
 

@@ -1,4 +1,5 @@
 from bot.cli import main
 import sys
 
-sys.exit(main())
+if __name__ == "__main__":  # not when multiprocessing (spawn) imports it in a photo worker
+    sys.exit(main())

@@ -4,11 +4,17 @@ Only these formats are even tried: JPEG (and MPO, the multi-picture JPEG some ph
 GIF, BMP, TIFF. Every rejection carries a Vietnamese message from conversations.texts.
 """
 
+import asyncio
 import hashlib
 import math
+import multiprocessing
 import os
 import tempfile
+import threading
+import time
 import warnings
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -118,6 +124,51 @@ def store_photo(photos_dir: Path, data: bytes) -> StoredPhoto:
     _write_atomic(original_path, data)
     _write_atomic(processed_path, photo.jpeg)
     return StoredPhoto(photo.sha256, original_path, processed_path, photo.width, photo.height)
+
+
+# Photos are processed in a separate process: Pillow's work holds the GIL long enough that a burst of photos in
+# threads starved the event loop (every chat waited about a second). One worker by default: the event loop
+# keeps its own core.
+PHOTO_WORKERS = max(1, min(2, (os.cpu_count() or 2) - 1))
+_pool: ProcessPoolExecutor | None = None
+
+
+def _photo_pool() -> ProcessPoolExecutor:
+    global _pool
+    if _pool is None:
+        # spawn, not fork: forking a process that runs an event loop and threads is unsafe.
+        _pool = ProcessPoolExecutor(max_workers=PHOTO_WORKERS, mp_context=multiprocessing.get_context("spawn"),
+                                    initializer=_leave_with_parent, initargs=(os.getpid(),))
+    return _pool
+
+
+def _leave_with_parent(parent: int) -> None:
+    """In a photo process: exit when the bot is gone (killed, it cannot say so; the worker would stay forever)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def warm_up() -> None:
+    """Start the photo processes now (each takes a moment to import Pillow), not when the first photos arrive."""
+    pool = _photo_pool()
+    for _ in range(PHOTO_WORKERS):  # busy for a moment each, so that the pool starts them all
+        pool.submit(time.sleep, 0.1)
+
+
+async def store_photo_off_loop(photos_dir: Path, data: bytes) -> StoredPhoto:
+    """store_photo in the photo process (PhotoRejected comes back as raised there)."""
+    global _pool
+    loop = asyncio.get_running_loop()
+    try:
+        return await loop.run_in_executor(_photo_pool(), store_photo, Path(photos_dir), data)
+    except BrokenProcessPool:  # the worker died (killed, out of memory): a new one for the next photo
+        _pool = None
+        return await asyncio.to_thread(store_photo, photos_dir, data)
 
 
 def _header_size(data: bytes) -> tuple[int | str, int | str]:

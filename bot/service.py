@@ -30,7 +30,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot import reminders
 from bot.export_jobs import ExportJobs
-from bot.photos import PhotoRejected, StoredPhoto, store_photo
+from bot import photos
+from bot.photos import PhotoRejected, StoredPhoto, store_photo_off_loop
 from conversations import engine, texts
 from conversations.answers import LOCAL_TZ, format_datetime
 from conversations.engine import Reply, ReportInfo, State
@@ -108,6 +109,7 @@ class Service:
         self.deliverers: dict = {}  # channel name -> object that can send files (see bot/export_jobs.py)
         self.jobs = ExportJobs(self, export_dir or photos_dir.parent / "exports")
         self.started_at = clock()
+        photos.warm_up()
         # (channel, user id) -> key of the pending replies this process has sent; cleared in the database by
         # the person's next event or by the flush, whichever comes first.
         self._sent: dict[tuple[str, str], str] = {}
@@ -170,8 +172,8 @@ class Service:
         refused = inbound.photo_error
         if inbound.photo is not None and await self._takes_photos(inbound):
             try:
-                # Pillow work runs off the event loop; the files are content-addressed, so a retry is harmless.
-                stored = await asyncio.to_thread(store_photo, self.photos_dir, inbound.photo)
+                # Pillow work runs in another process; the files are content-addressed, so a retry is harmless.
+                stored = await store_photo_off_loop(self.photos_dir, inbound.photo)
             except PhotoRejected as exc:
                 refused = exc.message
         try:

@@ -493,7 +493,11 @@ async def test_crash_restart__sigkill_at_random_moments__acknowledged_answers_st
         assert c.expected.replies == [normalise(t) for t in platform.inbox[c.user]], c.unit
         assert c.expected.answers == after.answers[c.unit], c.unit
         assert (5, 1) == (after.photos[c.unit], after.versions[c.unit]), c.unit
-    assert acked == after.events  # what was acknowledged is stored, and nothing else
+    assert acked <= after.events  # what was acknowledged is stored
+    # Anything else stored is a message whose reply died with the process: the person sent that line again, and
+    # the repeat got the kept replies (the answers above show it was not stored a second time).
+    resent = {i for c in contacts for n, ids in enumerate(c.attempts) for i in ids if c.acked.get(n) != i}
+    assert after.events - acked <= resent
 
 
 async def test_crash_restart__killed_after_commit_before_the_reply__resent_item_stored_once(platform, tmp_path):
@@ -532,6 +536,41 @@ async def test_crash_restart__killed_after_commit_before_the_reply__resent_item_
     assert contact.expected.replies == [normalise(t) for t in platform.inbox[contact.user]]
     assert item_counts(contact.expected.answers) == item_counts(after.answers[contact.unit])
     assert contact.expected.answers == after.answers[contact.unit]
+
+
+def children_of(pid: int) -> set[int]:
+    """Processes whose parent is `pid`, from /proc."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.add(int(entry.name))
+    return found
+
+
+async def test_crash__bot_killed__its_photo_process_exits_too(platform, tmp_path):
+    """Photos are processed in a child process: a SIGKILLed bot must not leave it behind."""
+    await sqlite_contacts(tmp_path, 1)
+    bot = BotProcess(platform, tmp_path)
+    await bot.start()
+    try:
+        deadline = time.monotonic() + 30
+        workers: set[int] = set()
+        while not workers and time.monotonic() < deadline:  # the worker starts with the bot
+            workers = {p for p in children_of(bot.process.pid)
+                       if b"multiprocessing" in Path(f"/proc/{p}/cmdline").read_bytes()
+                       and b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()}
+            await asyncio.sleep(0.1)
+        assert workers, "no photo process found"
+        await bot.kill()
+        while workers and time.monotonic() < deadline:
+            workers = {p for p in workers if Path(f"/proc/{p}").exists()
+                       and Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"}
+            await asyncio.sleep(0.1)
+    finally:
+        await bot.stop()
+    assert set() == workers
 
 
 # --- 2. Every update delivered twice --------------------------------------------------------------------------
