@@ -360,6 +360,7 @@ async def serve(args: argparse.Namespace) -> None:
 async def serve_ours(args: argparse.Namespace):
     """The service, the channel and the web server wired as bot/runner.py's run_bot does, minus the reminder
     scheduler (its real clock could fire a slot in the middle of a run)."""
+    from bot import photos
     from bot.runner import make_channels
     from bot.service import Service
     from bot.settings import Settings
@@ -375,6 +376,7 @@ async def serve_ours(args: argparse.Namespace):
                         listen_host="127.0.0.1", listen_port=args.port)
     db = await open_database(args.database, schema=args.schema or None)
     service = Service(db, load_form(settings.form_path), settings.photos_dir, export_dir=settings.data_dir / "exports")
+    photos.warm_up()  # as bot/runner.py does
     links = DownloadLinks(load_or_create_key(settings.data_dir), settings.data_dir / "exports")
 
     def on_fatal(message: str) -> None:

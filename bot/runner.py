@@ -8,7 +8,7 @@ import signal
 from datetime import datetime
 from typing import Callable
 
-from bot import reminders
+from bot import photos, reminders
 from bot.bootstrap import ensure_units_and_campaign
 from bot.service import Service, utc_now
 from bot.settings import Settings
@@ -64,6 +64,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None,
     try:
         await ensure_units_and_campaign(db, form, clock())
         service = Service(db, form, settings.photos_dir, clock, export_dir=settings.data_dir / "exports")
+        photos.warm_up()  # the photo process starts now, not when the first photos arrive together
         links = DownloadLinks(load_or_create_key(settings.data_dir), settings.data_dir / "exports")
         channels = channel_factory(settings, service, on_fatal, links)
         app = build_app(links)

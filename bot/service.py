@@ -30,7 +30,6 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot import reminders
 from bot.export_jobs import ExportJobs
-from bot import photos
 from bot.photos import PhotoRejected, StoredPhoto, store_photo_off_loop
 from conversations import engine, texts
 from conversations.answers import LOCAL_TZ, format_datetime
@@ -109,7 +108,6 @@ class Service:
         self.deliverers: dict = {}  # channel name -> object that can send files (see bot/export_jobs.py)
         self.jobs = ExportJobs(self, export_dir or photos_dir.parent / "exports")
         self.started_at = clock()
-        photos.warm_up()
         # (channel, user id) -> key of the pending replies this process has sent; cleared in the database by
         # the person's next event or by the flush, whichever comes first.
         self._sent: dict[tuple[str, str], str] = {}

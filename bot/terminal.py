@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 from typing import TextIO
 
+from bot import photos
 from bot.service import Inbound, Service
 from conversations import texts
 from conversations.engine import Reply, parse_command, render_plain
@@ -64,6 +65,7 @@ def _print_replies(replies: list[Reply] | None, out: TextIO) -> bool:
 async def run_demo(service: Service, unit_code: str, stdin: TextIO, stdout: TextIO) -> None:
     """Chat on the terminal until the end of input."""
     user_id, name, code = await bind_demo_contact(service, unit_code)
+    photos.warm_up()
     stdout.write(texts.DEMO_BANNER.format(unit=name, code=code) + "\n")
     run = uuid.uuid4().hex[:12]
     counter = 0
