@@ -5,8 +5,8 @@ locked (FOR UPDATE on PostgreSQL; SQLite has one writer, serialised in-process);
 first thing, so a repeated one is skipped; state loaded, the engine run, the answers that changed and the new
 cursor written, committed; only then are the replies returned for the channel to send.
 
-The commit-to-reply window: the replies are committed with the answer (on the contact, as pending replies with a
-fingerprint of the message they answer) and cleared once the channel reports them sent (`Service.sent`). If the
+The commit-to-reply window: the replies are committed with the answer (on the conversation, as pending replies
+with a fingerprint of the message they answer) and cleared once the channel reports them sent (`Service.sent`). If the
 process dies in between, the person sends the same thing again: that repeat gets the pending replies again
 instead of being taken as the answer to the next question. The platform delivering the same update again after
 a restart (Telegram's unconfirmed offset) gets them too.
@@ -20,8 +20,8 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import datetime, timedelta, timezone
+from functools import cached_property
 from pathlib import Path
 from typing import Callable
 
@@ -178,8 +178,9 @@ class Service:
             async with self.db.transaction() as s:
                 return await self._handle(s, inbound, stored, refused)
         except IntegrityError:
-            # The same event committed by a concurrent worker between our check and our commit.
-            log.info("duplicate event %s:%s skipped at commit", inbound.channel, inbound.event_id)
+            # A unique key taken by a concurrent worker. The event claim waits for the other transaction instead
+            # of failing, so this is a safety net: nothing was stored, nothing is sent.
+            log.info("event %s:%s hit a unique key at commit: skipped", inbound.channel, inbound.event_id)
             return None
         except (OperationalError, DBAPIError, DatabaseUnavailable, OSError, ConnectionError, PoolTimeout,
                 asyncio.TimeoutError) as exc:

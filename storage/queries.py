@@ -488,15 +488,6 @@ async def save_cursor(s: AsyncSession, conversation: Conversation, cursor: dict,
 # --- processed events, photos, audit -----------------------------------------------------------
 
 
-_EVENTS = ProcessedEvent.__table__  # processed events are read and written with Core: no ORM objects needed
-
-
-async def is_event_processed(s: AsyncSession, channel: str, event_id: str) -> bool:
-    """Whether this platform event was already handled."""
-    query = sa.select(_EVENTS.c.processed_at).where(_EVENTS.c.channel == channel, _EVENTS.c.event_id == event_id)
-    return await s.scalar(query) is not None
-
-
 _CLAIM_EVENT = sa.text(
     "INSERT INTO processed_event (channel, event_id, processed_at) VALUES (:channel, :event_id, :at) "
     "ON CONFLICT DO NOTHING"
@@ -511,11 +502,6 @@ async def claim_event(s: AsyncSession, channel: str, event_id: str, *, at: datet
     """
     result = await s.execute(_CLAIM_EVENT, {"channel": channel, "event_id": event_id, "at": at})
     return result.rowcount == 1
-
-
-async def record_event(s: AsyncSession, channel: str, event_id: str, *, at: datetime) -> None:
-    """Mark the event handled; a duplicate raises IntegrityError, so a racing repeat rolls back."""
-    await s.execute(sa.insert(_EVENTS).values(channel=channel, event_id=event_id, processed_at=at))
 
 
 def _contact_of(channel: Any, user: Any) -> Any:

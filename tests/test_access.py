@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import itertools
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 import docx
@@ -19,7 +19,6 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
-from bot.bootstrap import ensure_units_and_campaign
 from bot.service import Inbound, Service
 from conversations import texts
 from conversations.form import load_form
@@ -28,10 +27,9 @@ from storage.db import Database
 from storage.models import (
     Answer, AuditLog, Contact, Conversation, Invite, Photo, Report, ReminderPlan, ReminderSend, ReminderSlot,
 )
+from tests.test_service import DEADLINE, NOW, Clock, invite, setup
 
 FORM = load_form()
-NOW = datetime(2017, 3, 27, 2, 0, tzinfo=timezone.utc)  # 09:00 the day before the deadline
-DEADLINE = datetime(2017, 3, 28, 9, 30, tzinfo=timezone.utc)  # 16:30 Asia/Ho_Chi_Minh
 _ids = itertools.count(1)
 
 REPORTER_A = "Nguyễn Thị Lan, 0912 345 678"
@@ -45,29 +43,6 @@ TO_COUNT = [REPORTER_A, LEADER_A, "Lê Thị Mai, Chuyên viên, 0987 654 321", 
             "Võ Thị Hoa, Văn thư, 0934 222 333", "xong"]
 COUNT_PROMPT = FORM.section("procedures").question("tthc_total").prompt
 SLOW_DOWN = re.compile(re.escape(texts.INVITE_SLOW_DOWN).replace(r"\{minutes\}", "[0-9]+"))
-
-
-class Clock:
-    def __init__(self, now: datetime):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-async def setup(db: Database) -> None:
-    await ensure_units_and_campaign(db, FORM, NOW)
-    async with db.transaction() as s:
-        (await q.current_campaign(s)).deadline_at = DEADLINE
-
-
-async def invite(db: Database, unit: str | None, *, days: int = 7, uses: int = 3) -> str:
-    """A new code for a contact of `unit`, or for an admin when `unit` is None."""
-    async with db.transaction() as s:
-        unit_id = (await q.get_unit_by_code(s, unit)).id if unit else None
-        created = await q.create_invite(s, unit_id=unit_id, role="unit" if unit else "admin",
-                                        expires_at=NOW + timedelta(days=days), max_uses=uses, now=NOW)
-        return created.code
 
 
 async def say(service: Service, user: str, text: str | None = None, *, channel: str = "test", **kw) -> str:

@@ -26,7 +26,7 @@ import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,6 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
-from bot.bootstrap import ensure_units_and_campaign
 from bot.service import Inbound, Service
 from conversations import texts
 from conversations.form import load_form
@@ -47,12 +46,11 @@ from storage import queries as q
 from storage.db import Database, open_database
 from storage.models import Answer, Report, Unit
 from tests.fake_telegram import FakeTelegram
+from tests.test_service import NOW, Clock, setup
 from tests.test_telegram import USER, running
 from tests.test_telegram import say as telegram_say
 
 FORM = load_form()
-NOW = datetime(2017, 3, 27, 2, 0, tzinfo=timezone.utc)  # 09:00 the day before the deadline
-DEADLINE = datetime(2017, 3, 28, 9, 30, tzinfo=timezone.utc)  # 16:30 Asia/Ho_Chi_Minh
 _ids = itertools.count(1)
 
 # Letters that, among Latin scripts, only Vietnamese uses: a reply with none of them was not written for the person.
@@ -106,20 +104,6 @@ LONG_TEXT = At("STTTT", "pickup.notes", tuple(TO_NOTES))
 DATE = At("SLDTBXH", "plan[1].start", tuple(TO_PLAN_START))
 END_DATE = At("SKHCN", "plan[1].end", tuple(TO_PLAN_END))
 POSITIONS = [NAME, PHONE, TEXT, GENDER, SIZE, PHOTO, COUNT, YES_NO, LONG_TEXT, DATE, END_DATE]
-
-
-class Clock:
-    def __init__(self, now: datetime):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-async def setup(db: Database) -> None:
-    await ensure_units_and_campaign(db, FORM, NOW)
-    async with db.transaction() as s:
-        (await q.current_campaign(s)).deadline_at = DEADLINE
 
 
 async def invite(db: Database, unit: str) -> str:

@@ -414,23 +414,6 @@ async def test_conversation__cursor_saved__reloads_equal(db: Database) -> None:
     )
 
 
-async def test_record_event__recorded__detected_per_channel(db: Database) -> None:
-    async with db.transaction() as s:
-        assert not await q.is_event_processed(s, "telegram", "1001")
-        await q.record_event(s, "telegram", "1001", at=NOW)
-    async with db.sessionmaker() as s:
-        seen = (await q.is_event_processed(s, "telegram", "1001"), await q.is_event_processed(s, "zalo", "1001"))
-    assert (True, False) == seen
-
-
-async def test_record_event__recorded_twice__integrity_error(db: Database) -> None:
-    async with db.transaction() as s:
-        await q.record_event(s, "zalo", "e1", at=NOW)
-    with pytest.raises(sa.exc.IntegrityError):
-        async with db.transaction() as s:
-            await q.record_event(s, "zalo", "e1", at=NOW)
-
-
 async def test_claim_event__claimed_twice__second_false_other_channel_true_time_kept(db: Database) -> None:
     async with db.transaction() as s:
         first = await q.claim_event(s, "zalo", "e1", at=NOW)
