@@ -8,8 +8,9 @@ The service in `bot/` loads it, calls `step`, stores the difference and only the
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Mapping
 
 from conversations import texts
@@ -20,7 +21,8 @@ from conversations.answers import (
 from conversations.form import Form, Question, Section
 from conversations.parsers import (
     ParseError, clean_text, fold, format_date, format_options, parse_choice, parse_date, parse_integer,
-    parse_long_text, parse_phone, parse_text, parse_yes_no, split_compact,
+    looks_like_phone, parse_long_text, parse_name, parse_phone, parse_text, parse_times, parse_yes_no,
+    split_compact, split_trailing_phone,
 )
 
 # --- Events: what a person did --------------------------------------------------------------------
@@ -149,6 +151,32 @@ def is_locked(report: ReportInfo, now: datetime) -> bool:
     return now > report.deadline_at and not report.reopened
 
 
+# A greeting after this long away is a return ("Chào bạn quay lại!"); sooner, it just repeats the question.
+ABSENCE = timedelta(hours=2)
+
+
+# --- Examples that fit the person's own answers --------------------------------------------------------
+
+_EXAMPLE_DATE = re.compile(r"\b\d{2}/\d{2}/\d{4}\b")
+
+
+def date_example(question: Question, values: Mapping[str, Any]) -> date | None:
+    """A date this question would accept, for its prompt and errors: after the start for an end date."""
+    if question.type != "date" or not question.not_before or not values.get(question.not_before):
+        return None
+    start = date.fromisoformat(values[question.not_before])
+    month_end = (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    return month_end if (month_end - start).days >= 7 else start + timedelta(days=14)
+
+
+def prompt_for(question: Question, values: Mapping[str, Any]) -> str:
+    """The question's prompt, its example date replaced by one that fits the answers so far."""
+    example = date_example(question, values)
+    if example is None:
+        return question.prompt
+    return _EXAMPLE_DATE.sub(format_date(example), question.prompt)
+
+
 # --- Slots: the questions in the order they are asked ------------------------------------------------
 
 
@@ -202,6 +230,8 @@ class _Turn:
         self.cursor: dict[str, Any] = dict(state.cursor)
         self.now = now
         self.notes: list[str] = []  # acknowledgements and errors, said before the question
+        seen = state.cursor.get("seen")
+        self.previous_seen = datetime.fromisoformat(seen) if isinstance(seen, str) else None
         self.changed = False
 
     # -- answers ---------------------------------------------------------------------------------
@@ -349,7 +379,7 @@ class _Turn:
             lines.append(self.header(section, slot))
             if mode == "fill" and self.entering(section, slot, previous):
                 lines.append(section.intro)
-        lines.append(question.prompt)
+        lines.append(prompt_for(question, values))
         current = values.get(question.key) if not slot.new else None
         if not slot.new and question.key in values and current is not None:
             lines.append(texts.CURRENT_VALUE.format(value=format_value(question, current)))
@@ -473,6 +503,10 @@ class _Turn:
             raise ParseError(texts.PHOTO_EXPECTED)
         if kind == "text":
             return parse_text(raw)
+        if kind == "name":
+            return parse_name(raw)
+        if kind == "times":
+            return parse_times(raw)
         if kind == "long_text":
             return parse_long_text(raw)
         if kind == "phone":
@@ -489,45 +523,111 @@ class _Turn:
                     raise
                 # The question and its options come right after: no need to list them twice.
                 raise ParseError(texts.CHOICE_NOT_IN_LIST.format(raw=clean_text(raw, multiline=False)[:40])) from None
-        value = parse_date(raw, today=today)
+        example = date_example(question, values)
+        value = parse_date(raw, today=today, example=example)
         if question.not_before and values.get(question.not_before):
             start = date.fromisoformat(values[question.not_before])
             if value < start:
-                raise ParseError(texts.DATE_BEFORE.format(start=format_date(start)))
+                raise ParseError(texts.DATE_BEFORE.format(start=format_date(start), example=format_date(example)))
         return value.isoformat()
 
     def try_compact(self, section: Section, slot: Slot, raw: str) -> Reply | None:
-        """Several answers of one item in one message; None when the message is a single answer."""
-        parts = split_compact(raw)
+        """Several answers of one item in one message; None when the message is a single answer.
+
+        Every part that parses is stored under its own question and the rest is asked again; no part ever
+        lands in another question's field. A name never holds a phone number or list separators.
+        """
         questions = [section.question(k) for k in section.compact]
-        if len(parts) > len(questions) and questions[-1].type in ("text", "long_text"):
-            # The last answer is free text that may hold commas itself: "Sở Nội vụ, Sở Tài chính".
-            tail = len(questions) - 1
-            parts = [*parts[:tail], ", ".join(parts[tail:])]
-        required = sum(1 for q in questions if q.required)
+        first = questions[0]
+        phone_q = next((q for q in questions if q.type == "phone"), None)
+        parts = split_compact(raw)
         explicit = "\n" in raw.strip() or ";" in raw
-        if not (2 <= len(parts) <= len(questions) and len(parts) >= required):
-            if explicit and len(parts) > 1:
+        if len(parts) < 2:
+            split = split_trailing_phone(raw) if first.type == "name" and phone_q is not None else None
+            if split is None:
+                return None  # one answer; a name parser refuses digits on its own
+            if questions.index(phone_q) != 1:
+                # "Nguyễn Văn An Chuyên viên 0912…": where the name ends is a guess, so nothing is stored.
+                self.notes.append(texts.COMPACT_AMBIGUOUS)
+                return self.ask(slot, header=False)
+            parts = list(split)
+        strict = explicit or first.type == "name"
+        if not strict and len(parts) < sum(1 for q in questions if q.required):
+            return None  # commas inside one free-text answer: "Rà soát, chuẩn hóa bộ TTHC"
+        if len(parts) > len(questions):
+            if questions[-1].type not in ("text", "long_text"):
                 self.notes.append(texts.COMPACT_COUNT.format(
                     got=len(parts), expected=len(questions), labels=", ".join(q.label for q in questions)))
                 return self.ask(slot, header=False)
-            return None
+            # The last answer is free text that may hold commas itself: "Sở Nội vụ, Sở Tài chính".
+            tail = len(questions) - 1
+            parts = [*parts[:tail], ", ".join(parts[tail:])]
+        assigned = self.assign_parts(questions, phone_q, parts)
+        if assigned is None:
+            self.notes.append(texts.COMPACT_AMBIGUOUS)
+            return self.ask(slot, header=False)
         values: dict[str, Any] = {}
-        for n, (q, part) in enumerate(zip(questions, parts), 1):
+        errors: dict[str, str] = {}
+        for n, q, part in assigned:
             try:
-                values[q.key] = self.parse(q, values, Text(part))
+                values[q.key] = self.parse_part(q, values, part)
             except ParseError as exc:
-                if not explicit:
-                    return None
-                self.notes.append(texts.COMPACT_PART_ERROR.format(n=n, label=q.label, error=exc.message))
+                if not strict:
+                    return None  # a comma-separated line that does not read as parts is one answer
+                errors[q.key] = texts.COMPACT_PART_ERROR.format(n=n, label=q.label, error=exc.message)
+        real: Slot | None = None
+        for q in questions:
+            if q.key in values:
+                target = real or slot
+                real = self.set_answer(Slot(section.key, target.item, q.key, new=real is None and slot.new),
+                                       values[q.key])
+        if real is not None:
+            summary = " · ".join(format_value(q, values[q.key]) for q in questions if q.key in values)
+            self.notes.append(texts.COMPACT_ACK.format(summary=summary))
+        self.notes += [errors[q.key] for q in questions if q.key in errors]
+        item = real.item if real is not None else slot.item
+        item_values = scope(self.answers, section.key, item) if real is not None or not slot.new else {}
+        gaps = [q for q in questions if (q.required or q.key in errors) and is_relevant(q, item_values)
+                and (real is None and slot.new or key(section.key, q.key, item) not in self.answers)]
+        untold = [q for q in gaps if q.key not in errors]
+        if gaps and untold and real is not None:
+            self.notes.append(texts.COMPACT_MISSING.format(labels=", ".join(q.label for q in untold)))
+        if gaps:
+            if real is None:
                 return self.ask(slot, header=False)
-        real = slot
-        for q in questions[: len(parts)]:
-            real = self.set_answer(Slot(section.key, real.item, q.key, new=real.new and q is questions[0]), values[q.key])
-        summary = " · ".join(format_value(q, values[q.key]) for q in questions[: len(parts)])
-        self.notes.append(texts.COMPACT_ACK.format(summary=summary))
+            return self.ask(Slot(section.key, item, gaps[0].key), header=False)
         self.cursor = {**self.cursor, "stage": "ask", "slot": real.to_json()}
         return self.after_store(section, real)
+
+    @staticmethod
+    def assign_parts(questions: list[Question], phone_q: Question | None,
+                     parts: list[str]) -> list[tuple[int, Question, str]] | None:
+        """(part number, question, part): a phone-like part goes to the phone question, the rest in order.
+
+        None when the parts cannot be placed without a guess (two phone numbers for one phone question).
+        """
+        numbered = list(enumerate(parts, 1))
+        if phone_q is None:
+            return [(n, q, part) for q, (n, part) in zip(questions, numbered)]
+        phones = [(n, part) for n, part in numbered if looks_like_phone(part)]
+        if len(phones) > 1:
+            return None
+        others = [q for q in questions if q is not phone_q]
+        rest = [(n, part) for n, part in numbered if (n, part) not in phones]
+        if len(rest) > len(others):
+            return None
+        out = [(n, q, part) for q, (n, part) in zip(others, rest)]
+        out += [(n, phone_q, part) for n, part in phones]
+        return sorted(out, key=lambda t: t[0])
+
+    def parse_part(self, question: Question, values: Mapping[str, Any], part: str) -> Any:
+        """One part of a compact message: a skip word leaves an optional question empty."""
+        command = parse_command(part)
+        if command is not None and command[0] in ("skip", "none"):
+            if question.required:
+                raise ParseError(texts.SKIP_REQUIRED)
+            return None
+        return self.parse(question, values, Text(part))
 
     # -- soft warnings ---------------------------------------------------------------------------
 
@@ -757,6 +857,10 @@ class _Turn:
                 self.notes.append(texts.HELP)
             elif name == "review":
                 self.notes.append(review_text(self.form, self.answers))
+            elif arg == "greeting" and self.recently_seen():
+                # "chào em" in the middle of the conversation: no welcome, just the question again, briefly.
+                if self.cursor.get("stage") == "ask" and not is_locked(self.report, self.now):
+                    return self.ask(self.slot(), header=False)
             else:
                 self.notes.append(texts.WELCOME_BACK.format(unit=self.report.unit_name))
             # After the deadline no question is asked again: it could not be answered.
@@ -877,6 +981,11 @@ class _Turn:
         self.notes.append(text.format(at=format_datetime(self.now), deadline=format_datetime(self.report.deadline_at)))
         return self.reply()
 
+    def recently_seen(self) -> bool:
+        """Whether the person's previous message came less than ABSENCE ago."""
+        seen = self.previous_seen
+        return seen is not None and self.now - seen < ABSENCE
+
     def read_only(self) -> Reply:
         self.notes.append(texts.READ_ONLY.format(deadline=format_datetime(self.report.deadline_at)))
         return self.reply()
@@ -886,7 +995,8 @@ def step(form: Form, state: State, event: Event, now: datetime) -> tuple[State, 
     """Apply one event: the new state (answers, report, cursor) and the replies to send, in order."""
     turn = _Turn(form, state, now)
     reply = _dispatch(turn, event)
-    new_state = State(answers=turn.answers, report=turn.report, cursor=turn.cursor)
+    cursor = {**turn.cursor, "seen": now.isoformat()} if turn.cursor else turn.cursor
+    new_state = State(answers=turn.answers, report=turn.report, cursor=cursor)
     return new_state, [reply]
 
 
@@ -917,7 +1027,9 @@ def _dispatch(turn: _Turn, event: Event) -> Reply:
     if isinstance(event, Text):
         command = parse_command(event.text)
         if command is not None:
-            return turn.command(*command, raw=event.text)
+            name, arg = command
+            explicit = fold(event.text).lstrip("/").startswith(("start", "bat dau"))
+            return turn.command(name, "greeting" if name == "start" and not explicit else arg, raw=event.text)
     if is_locked(turn.report, turn.now):
         return turn.read_only()
     if stage == "menu":

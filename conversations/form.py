@@ -9,7 +9,7 @@ from typing import Any, Mapping
 
 import yaml
 
-QUESTION_TYPES = ("text", "long_text", "phone", "integer", "date", "choice", "yes_no", "photo")
+QUESTION_TYPES = ("text", "name", "long_text", "phone", "times", "integer", "date", "choice", "yes_no", "photo")
 CONDITION_OPS = ("equals", "not_equals", "gt")
 # The fields each part of the file may have: a misspelt one ("requird") would otherwise be ignored silently.
 FORM_FIELDS = ("id", "title", "choice_lists", "sections")

@@ -77,6 +77,16 @@ def parse_text(raw: str, *, max_len: int = 300) -> str:
     return _parse_cleaned(raw, multiline=False, max_len=max_len)
 
 
+def parse_name(raw: str, *, max_len: int = 120) -> str:
+    """Read a person's full name: one line, no digits, no list separators (those mean several answers)."""
+    text = _parse_cleaned(raw, multiline=False, max_len=max_len)
+    if any(c.isdigit() for c in text):
+        raise ParseError(texts.NAME_HAS_DIGITS)
+    if any(c in text for c in ",;"):
+        raise ParseError(texts.NAME_HAS_SEPARATORS)
+    return text
+
+
 def parse_long_text(raw: str, *, max_len: int = 3000) -> str:
     """Read a multi-line text answer, keeping line breaks."""
     return _parse_cleaned(raw, multiline=True, max_len=max_len)
@@ -192,12 +202,16 @@ def parse_integer(raw: str, *, minimum: int = 0, maximum: int = 100_000) -> int:
 _DATE = re.compile(r"([0-9]{1,2}) ?[/.\-] ?([0-9]{1,2})(?: ?[/.\-] ?([0-9]{4}|[0-9]{2}))?")
 
 
-def parse_date(raw: str, *, today: datetime.date) -> datetime.date:
-    """Read a day/month[/year] date; a missing year means today's year, a two-digit year means 20yy."""
+def parse_date(raw: str, *, today: datetime.date, example: datetime.date | None = None) -> datetime.date:
+    """Read a day/month[/year] date; a missing year means today's year, a two-digit year means 20yy.
+
+    `example` is the date the error messages suggest (one the caller would accept); today by default.
+    """
     text = _require(raw)
+    shown = format_date(example or today)
     match = _DATE.fullmatch(text)
     if not match:
-        raise ParseError(texts.DATE_INVALID)
+        raise ParseError(texts.DATE_INVALID.format(example=shown))
     day, month, year = match.groups()
     if year is None:
         full_year = today.year
@@ -206,12 +220,52 @@ def parse_date(raw: str, *, today: datetime.date) -> datetime.date:
     try:
         return datetime.date(full_year, int(month), int(day))
     except ValueError:
-        raise ParseError(texts.DATE_NOT_EXIST.format(raw=text)) from None
+        raise ParseError(texts.DATE_NOT_EXIST.format(raw=text, example=shown)) from None
 
 
 def format_date(d: datetime.date) -> str:
     """Show a date as dd/mm/yyyy."""
     return f"{d.day:02d}/{d.month:02d}/{d.year:04d}"
+
+
+_TIME = re.compile(r"([01]?[0-9]|2[0-3]) ?(?:[h:.g]|giờ) ?([0-5][0-9])?(?: ?(?:phút|p))?")
+_TIME_SEPARATORS = re.compile(r" ?(?:,|;|/|\+|-|–|\bvà\b|\bva\b|\bhoặc\b|\bhoac\b) ?| (?=[0-9])")
+
+
+def parse_times(raw: str, *, max_count: int = 6) -> str:
+    """Read one or more times of day ("8h30 và 14h00", "9:00, 14:00") into "08:30, 14:00"."""
+    text = _require(raw).lower()
+    parts = [p.strip() for p in _TIME_SEPARATORS.split(text) if p and p.strip()]
+    if not parts or len(parts) > max_count:
+        raise ParseError(texts.TIMES_INVALID)
+    out = []
+    for part in parts:
+        match = _TIME.fullmatch(part)
+        if not match:
+            raise ParseError(texts.TIMES_INVALID)
+        hour, minute = int(match.group(1)), int(match.group(2) or 0)
+        shown = f"{hour:02d}:{minute:02d}"
+        if shown not in out:
+            out.append(shown)
+    return ", ".join(sorted(out))
+
+
+def looks_like_phone(raw: str) -> bool:
+    """Whether a part of a message is meant as a phone number: mostly digits, seven or more of them."""
+    text = unicodedata.normalize("NFKC", clean_text(raw, multiline=False))
+    digits = sum(c.isdigit() for c in text)
+    return digits >= 7 and bool(re.fullmatch(r"[+0-9 .\-–—()]+", text))
+
+
+_PHONE_AT_END = re.compile(r"^(.*?[^\d\s+.\-–—()])[\s:\-–—]*(\+?[0-9][0-9 .\-–—()]{6,}[0-9])$")
+
+
+def split_trailing_phone(raw: str) -> tuple[str, str] | None:
+    """"Nguyễn Văn An 0912 345 678" -> ("Nguyễn Văn An", "0912 345 678"); None when no phone ends the text."""
+    match = _PHONE_AT_END.match(clean_text(raw, multiline=False))
+    if not match or not looks_like_phone(match.group(2)):
+        return None
+    return match.group(1).strip(), match.group(2).strip()
 
 
 # --- Choices ------------------------------------------------------------------------------------------

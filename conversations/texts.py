@@ -24,10 +24,18 @@ INTEGER_INVALID = "Vui lòng gửi một số nguyên không âm (chỉ gồm ch
 INTEGER_NEGATIVE = "Số lượng không thể là số âm. Vui lòng gửi một số từ 0 trở lên, ví dụ: 12."
 INTEGER_TOO_LARGE = "Số {value} quá lớn. Vui lòng gửi số không quá {maximum}."
 
-DATE_INVALID = (
-    "Ngày chưa đúng. Vui lòng gửi theo dạng ngày/tháng/năm, ví dụ: 28/03/2017 hoặc 28/3."
+DATE_INVALID = "Ngày chưa đúng. Vui lòng gửi theo dạng ngày/tháng/năm, ví dụ: {example}."
+DATE_NOT_EXIST = "Ngày {raw} không có trên lịch. Vui lòng kiểm tra lại, ví dụ: {example}."
+
+NAME_HAS_DIGITS = (
+    "Họ và tên không có chữ số. Vui lòng gửi riêng họ và tên, ví dụ: Nguyễn Thị Lan. Nếu muốn gửi kèm chức vụ "
+    "và số di động, hãy cách nhau bằng dấu phẩy: Nguyễn Thị Lan, Chuyên viên, 0912 345 678."
 )
-DATE_NOT_EXIST = "Ngày {raw} không có trên lịch. Vui lòng kiểm tra lại, ví dụ: 28/03/2017."
+NAME_HAS_SEPARATORS = "Họ và tên không chứa dấu phẩy hay chấm phẩy. Vui lòng gửi riêng họ và tên, ví dụ: Nguyễn Thị Lan."
+TIMES_INVALID = (
+    "Giờ chưa đúng. Vui lòng gửi các giờ theo dạng giờ:phút, cách nhau bằng dấu phẩy hoặc “và”, "
+    "ví dụ: 09:30 và 14:30 (hoặc 9h30, 14h30)."
+)
 
 CHOICE_INVALID = "Lựa chọn chưa đúng. Vui lòng gửi số thứ tự hoặc tên của một lựa chọn: {options}."
 CHOICE_NOT_IN_LIST = "“{raw}” không có trong danh sách. Vui lòng gõ số thứ tự (hoặc tên) của một lựa chọn dưới đây."
@@ -51,7 +59,7 @@ PHOTO_ANIMATED = "Ảnh động không dùng được để in thẻ. Vui lòng 
 DATETIME_FORMAT = "{time} ngày {date}"
 YES = "Có"
 NO = "Không"
-VALUE_SKIPPED = "(bỏ qua)"
+VALUE_SKIPPED = "không có"
 VALUE_EMPTY = "(trống)"
 VALUE_PHOTO = "đã có ảnh"
 ITEM_ORDINAL = "{item} thứ {n}"
@@ -112,7 +120,12 @@ COMPACT_COUNT = (
     "hoặc gửi từng ý một."
 )
 COMPACT_PART_ERROR = "Ý thứ {n} ({label}) chưa đúng: {error}"
-DATE_BEFORE = "Ngày kết thúc không được trước ngày bắt đầu ({start}). Vui lòng gửi lại ngày kết thúc, ví dụ: 30/04/2017."
+COMPACT_MISSING = "Còn thiếu: {labels}."
+COMPACT_AMBIGUOUS = (
+    "Mình chưa tách được họ tên, chức vụ và số di động trong tin này nên chưa ghi gì. Vui lòng gửi lại, mỗi ý "
+    "một dòng hoặc cách nhau bằng dấu phẩy, ví dụ: Nguyễn Thị Lan, Chuyên viên, 0912 345 678."
+)
+DATE_BEFORE = "Ngày kết thúc không được trước ngày bắt đầu ({start}). Vui lòng gửi lại ngày kết thúc, ví dụ: {example}."
 SOFT_WARNING = (
     "Lưu ý: “{label}” ({value}) lớn hơn “{other}” ({limit}). Thường thì số này không vượt quá số kia. "
     "Bạn kiểm tra lại giúp mình nhé."

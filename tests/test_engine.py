@@ -1,7 +1,7 @@
 """The conversation engine, event by event, through the real form: commands, conditions, repeats, warnings,
 filtered choices, the edit menu, submission and the deadline."""
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -156,7 +156,8 @@ def test_step__first_contact__welcome_and_first_question():
     state, reply = send(State(answers={}, report=report(status=NOT_STARTED)), Start())
     assert reply.text.startswith(texts.WELCOME.format(unit=UNIT, deadline=DEADLINE_TEXT))
     assert reply.text.endswith(prompt("reporter", "name"))
-    assert {"mode": "fill", "stage": "ask", "slot": {"s": "reporter", "i": None, "q": "name", "new": False}} == state.cursor
+    assert {"mode": "fill", "stage": "ask", "slot": {"s": "reporter", "i": None, "q": "name", "new": False},
+            "seen": NOW.isoformat()} == state.cursor
 
 
 def test_step__first_answer__report_in_progress():
@@ -386,7 +387,7 @@ def test_review_text__complete_report__items_by_section_and_nothing_missing():
         "2. Tên: Trần Văn Bình; Chức vụ: Chuyên viên; Số điện thoại: 0905 111 222; Giới tính: Nam; Kích cỡ áo: 40; "
         "Ảnh 3x4: đã có ảnh\n\n"
     ) in review
-    assert "- Dịch vụ công: đơn vị liên thông: (bỏ qua)\n" in review
+    assert "- Dịch vụ công: đơn vị liên thông: không có\n" in review
     assert "DVC trực tuyến kết hợp bưu điện: đơn vị liên thông" not in review  # count 0: not asked
     assert review.endswith(texts.REVIEW_COMPLETE)
 
@@ -524,8 +525,8 @@ def test_reopened_after_deadline__answer_then_submit__submitted_late():
         ("reporter.name", "   ", texts.EMPTY_ANSWER),
         ("procedures.tthc_total", "khoảng 100", texts.INTEGER_INVALID),
         ("procedures.tthc_total", "-5", texts.INTEGER_NEGATIVE),
-        ("plan[1].start", "đầu tháng 4", texts.DATE_INVALID),
-        ("plan[1].start", "31/4/2017", texts.DATE_NOT_EXIST.format(raw="31/4/2017")),
+        ("plan[1].start", "đầu tháng 4", texts.DATE_INVALID.format(example="28/03/2017")),
+        ("plan[1].start", "31/4/2017", texts.DATE_NOT_EXIST.format(raw="31/4/2017", example="28/03/2017")),
         ("main_staff[1].gender", "khác", texts.CHOICE_NOT_IN_LIST.format(raw="khác")),
         ("pickup.agree", "để hỏi lại", texts.YES_NO_INVALID),
         ("main_staff[1].photo", "ảnh đây ạ", texts.PHOTO_EXPECTED),
@@ -731,7 +732,7 @@ def test_shirt_size__gender_changed__size_dropped_and_asked_again():
 def test_end_date__before_start__hard_error_and_nothing_stored():
     state = opened(without("plan[1].end", "plan[1].responsibility", "plan[1].partners"))
     after, reply = send(state, "31/3")
-    assert f"{texts.DATE_BEFORE.format(start='01/04/2017')}\n\n{prompt('plan', 'end')}" == reply.text
+    assert f"{texts.DATE_BEFORE.format(start='01/04/2017', example='30/04/2017')}\n\n{prompt('plan', 'end')}" == reply.text
     assert state.answers == after.answers
 
 
@@ -743,7 +744,7 @@ def test_end_date__same_day_as_start__accepted():
 def test_start_date__moved_past_end__end_dropped_and_asked_again():
     state, reply = send(opened(COMPLETE), "sửa 8", Pick("i:1"), Pick("f:start"), "15/5/2017")
     assert ("2017-05-15", False) == (state.answers["plan[1].start"], "plan[1].end" in state.answers)
-    assert prompt("plan", "end") in reply.text
+    assert "Ngày kết thúc? Ví dụ: 31/05/2017." in reply.text  # an example after the new start
 
 
 # --- Compact entry ------------------------------------------------------------------------------------------------------
@@ -765,26 +766,94 @@ def test_compact__name_position_phone__all_three_stored_and_confirmed(typed):
     assert prompt("main_staff", "gender") in reply.text
 
 
-def test_compact__name_with_one_comma__single_name_answer():
+def test_compact__name_and_position_phone_to_follow__both_kept_and_phone_asked():
     state, reply = send(opened(without("main_staff.__done__")), "Đào Thị Hạnh, Cán sự")
-    assert "Đào Thị Hạnh, Cán sự" == state.answers["main_staff[3].name"]
-    assert prompt("main_staff", "position") in reply.text
+    assert {"main_staff[3].name": "Đào Thị Hạnh", "main_staff[3].position": "Cán sự"} == \
+        {k: v for k, v in state.answers.items() if k.startswith("main_staff[3].")}
+    assert (texts.COMPACT_ACK.format(summary="Đào Thị Hạnh · Cán sự") + "\n\n"
+            + texts.COMPACT_MISSING.format(labels="Số điện thoại") + "\n\n" + prompt("main_staff", "phone")) == reply.text
 
 
-def test_compact__lines_but_too_few__says_what_is_needed_and_nothing_stored():
-    state = opened(without("main_staff.__done__"))
-    after, reply = send(state, "Đào Thị Hạnh\nCán sự")
-    count = texts.COMPACT_COUNT.format(got=2, expected=3, labels="Tên, Chức vụ, Số điện thoại")
-    assert reply.text.startswith(count + "\n\n" + prompt("main_staff", "name"))
-    assert state.answers == after.answers
+def test_compact__lines_but_too_few__parts_kept_and_the_rest_asked():
+    state, reply = send(opened(without("main_staff.__done__")), "Đào Thị Hạnh\nCán sự")
+    assert ("Đào Thị Hạnh", "Cán sự") == (state.answers["main_staff[3].name"], state.answers["main_staff[3].position"])
+    assert reply.text.endswith(texts.COMPACT_MISSING.format(labels="Số điện thoại") + "\n\n" + prompt("main_staff", "phone"))
 
 
-def test_compact__semicolons_with_a_bad_phone__names_the_part_and_nothing_stored():
-    state = opened(without("main_staff.__done__"))
-    after, reply = send(state, "Đào Thị Hạnh; Cán sự; 0912 000")
+def test_compact__semicolons_with_a_bad_phone__name_and_position_kept_phone_error_and_asked_again():
+    state, reply = send(opened(without("main_staff.__done__")), "Đào Thị Hạnh; Cán sự; 0912 000")
     error = texts.COMPACT_PART_ERROR.format(n=3, label="Số điện thoại", error=texts.PHONE_INVALID)
-    assert reply.text.startswith(error + "\n\n")
-    assert state.answers == after.answers
+    assert (texts.COMPACT_ACK.format(summary="Đào Thị Hạnh · Cán sự") + "\n\n" + error + "\n\n"
+            + prompt("main_staff", "phone")) == reply.text
+    assert "main_staff[3].phone" not in state.answers
+    state, reply = send(state, "0912 000 333")
+    assert "+84912000333" == state.answers["main_staff[3].phone"]
+    assert prompt("main_staff", "gender") in reply.text
+
+
+# What a person types at the first question of a group -> what is stored in that item, and what is asked next.
+# Nothing from a line ever lands in another field: a wrong or missing part is asked for again, with its error.
+COMPACT_LINES = [
+    # the two lines the issue saw, on the backup staff group
+    ("backup_staff", "Hoàng Văn Long, Chuyên viên, 0905 123 45",
+     {"name": "Hoàng Văn Long", "position": "Chuyên viên"}, "phone", texts.PHONE_INVALID),
+    ("backup_staff", "Đặng Thị Thu Trang, Cán bộ",
+     {"name": "Đặng Thị Thu Trang", "position": "Cán bộ"}, "phone", None),
+    # a landline as the third part
+    ("backup_staff", "Hoàng Văn Long, Chuyên viên, 0251 3822 123",
+     {"name": "Hoàng Văn Long", "position": "Chuyên viên"}, "phone", texts.PHONE_NOT_MOBILE),
+    # the phone first or second: it still goes to the phone
+    ("main_staff", "0912 000 333, Đào Thị Hạnh, Cán sự",
+     {"name": "Đào Thị Hạnh", "position": "Cán sự", "phone": "+84912000333"}, "gender", None),
+    ("main_staff", "Đào Thị Hạnh, 0912 000 333",
+     {"name": "Đào Thị Hạnh", "phone": "+84912000333"}, "position", None),
+    # name and phone with no separator: unambiguous only where no position sits between them
+    ("reporter", "Nguyễn Thị Lan 0912 345 678", {"name": "Nguyễn Thị Lan", "phone": "+84912345678"}, None, None),
+    ("main_staff", "Đào Thị Hạnh Cán sự 0912 000 333", {}, "name", texts.COMPACT_AMBIGUOUS),
+    ("main_staff", "Đào Thị Hạnh, 0912 000 333, 0987 654 321", {}, "name", texts.COMPACT_AMBIGUOUS),
+    # a name with digits is never stored as a name
+    ("main_staff", "Đào Thị Hạnh 2", {}, "name", texts.NAME_HAS_DIGITS),
+    ("leader", "Trần Văn Hùng, Phó Giám đốc Sở, 0913 456",
+     {"name": "Trần Văn Hùng", "position": "Phó Giám đốc Sở"}, "phone", texts.PHONE_INVALID),
+    ("leader", "Trần Văn Hùng; ; 0913 456 789", {"name": "Trần Văn Hùng", "phone": "+84913456789"}, "position", None),
+    ("postal_staff", "Võ Thị Hoa\nVăn thư\n0934 222 333",
+     {"name": "Võ Thị Hoa", "position": "Văn thư", "phone": "+84934222333"}, None, None),
+    ("postal_staff", "Võ Thị Hoa, Văn thư, 0934 222 333, 0987 111 222", {}, "name",
+     texts.COMPACT_COUNT.format(got=4, expected=3, labels="Tên, Chức vụ, Số điện thoại")),
+    # plan items: "bỏ qua" as the last part leaves the optional partners empty, never the text "bỏ qua"
+    ("plan", "Tập huấn; Tập huấn một cửa; 20/4; 25/4; riêng; bỏ qua",
+     {"content": "Tập huấn", "detail": "Tập huấn một cửa", "start": "2017-04-20", "end": "2017-04-25",
+      "responsibility": "rieng", "partners": None}, None, None),
+    ("plan", "Tập huấn; Tập huấn một cửa; 31/4; 25/5; chung",
+     {"content": "Tập huấn", "detail": "Tập huấn một cửa", "end": "2017-05-25", "responsibility": "chung"},
+     "start", texts.DATE_NOT_EXIST.format(raw="31/4", example="28/03/2017")),
+    ("plan", "Tập huấn; bỏ qua; 20/4; 25/4; chung",
+     {"content": "Tập huấn", "start": "2017-04-20", "end": "2017-04-25", "responsibility": "chung"},
+     "detail", texts.SKIP_REQUIRED),
+]
+GROUP_START = {"reporter": {}, "leader": without("leader"), "main_staff": without("main_staff.__done__"),
+               "backup_staff": without("backup_staff.__done__"), "postal_staff": without("postal_staff.__done__"),
+               "plan": without("plan.__done__")}
+
+
+@pytest.mark.parametrize(("group", "typed", "stored", "asked", "error"), COMPACT_LINES,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(COMPACT_LINES)])
+def test_compact__partial_or_malformed_line__only_what_parsed_stored_in_its_own_field(group, typed, stored, asked, error):
+    before = opened(GROUP_START[group])
+    state, reply = send(before, typed)
+    added = {k: v for k, v in state.answers.items() if before.answers.get(k, "absent") != v and "." in k
+             and not k.endswith("__last__")}
+    prefix = f"{group}." if group == "reporter" else None
+    if prefix is None:
+        numbers = sorted({int(k.split("[")[1].split("]")[0]) for k in added})
+        prefix = f"{group}[{numbers[0]}]." if numbers else f"{group}[?]."
+    assert stored == {k.removeprefix(prefix): v for k, v in added.items()}
+    if error is not None:
+        assert error in reply.text
+    if asked is not None:
+        assert prompt(group, asked) in reply.text.split("\n\n")[-1]
+    if stored and error is None and asked in (None, "gender"):
+        assert texts.COMPACT_MISSING.split(":")[0] not in reply.text
 
 
 def test_compact__reporter_name_and_phone__both_stored():
@@ -820,12 +889,13 @@ def test_compact__plan_content_with_commas__single_content_answer():
     assert prompt("plan", "detail") in reply.text
 
 
-def test_compact__plan_end_before_start__part_error_and_nothing_stored():
-    state = at_new_plan_item()
-    after, reply = send(state, "Tập huấn; Tập huấn một cửa; 25/4; 20/4; riêng")
-    error = texts.COMPACT_PART_ERROR.format(n=4, label="Thời gian kết thúc", error=texts.DATE_BEFORE.format(start="25/04/2017"))
-    assert reply.text.startswith(error)
-    assert state.answers == after.answers
+def test_compact__plan_end_before_start__other_parts_kept_and_end_asked_with_an_example_after_the_start():
+    state, reply = send(at_new_plan_item(), "Tập huấn; Tập huấn một cửa; 25/4; 20/4; riêng")
+    error = texts.COMPACT_PART_ERROR.format(n=4, label="Thời gian kết thúc",
+                                            error=texts.DATE_BEFORE.format(start="25/04/2017", example="09/05/2017"))
+    assert (texts.COMPACT_ACK.format(summary="Tập huấn · Tập huấn một cửa · 25/04/2017 · Trách nhiệm riêng")
+            + "\n\n" + error + "\n\nNgày kết thúc? Ví dụ: 09/05/2017.") == reply.text
+    assert "plan[2].end" not in state.answers
 
 
 # --- The edit menu -------------------------------------------------------------------------------------------------------
@@ -1051,7 +1121,7 @@ def test_greeting__xin_chao_at_a_text_question__not_stored_and_the_question_agai
     deadline = datetime(2017, 3, 28, 9, 30, tzinfo=timezone.utc)
     now = datetime(2017, 3, 27, 2, 0, tzinfo=timezone.utc)
     state, _ = run_step(form, State({}, ReportInfo("Sở Tư pháp", deadline)), Text("/start"), now)
-    state, replies = run_step(form, state, Text("Xin chào!"), now)
+    state, replies = run_step(form, state, Text("Xin chào!"), now + timedelta(hours=3))
     assert {} == dict(state.answers)
     assert texts.WELCOME_BACK.format(unit="Sở Tư pháp") in replies[0].text
     assert "Họ và tên của bạn (người điền báo cáo)?" in replies[0].text

@@ -503,35 +503,35 @@ async def test_count__odd_spelling_of_a_number__stored_as_the_number(bot, sent, 
 # --- Dates -----------------------------------------------------------------------------------------------------
 
 DATE_REFUSED = [
-    pytest.param("31/02/2017", texts.DATE_NOT_EXIST.format(raw="31/02/2017"), id="31-february"),
-    pytest.param("29/02/2017", texts.DATE_NOT_EXIST.format(raw="29/02/2017"), id="29-february-not-leap"),
-    pytest.param("32/01/2017", texts.DATE_NOT_EXIST.format(raw="32/01/2017"), id="day-32"),
-    pytest.param("28/13/2017", texts.DATE_NOT_EXIST.format(raw="28/13/2017"), id="month-13"),
-    pytest.param("31/04", texts.DATE_NOT_EXIST.format(raw="31/04"), id="31-april-no-year"),
-    pytest.param("00/00/0000", texts.DATE_NOT_EXIST.format(raw="00/00/0000"), id="all-zero"),
-    pytest.param("0/0", texts.DATE_NOT_EXIST.format(raw="0/0"), id="zero-zero"),
-    pytest.param("0/0/0", texts.DATE_INVALID, id="zero-zero-zero"),
-    pytest.param("2017-03-28", texts.DATE_INVALID, id="iso"),
-    pytest.param("2017/03/28", texts.DATE_INVALID, id="year-first"),
-    pytest.param("28/03/20177", texts.DATE_INVALID, id="five-digit-year"),
-    pytest.param("28/3/217", texts.DATE_INVALID, id="three-digit-year"),
-    pytest.param("28//03/2017", texts.DATE_INVALID, id="double-slash"),
-    pytest.param("28/03/-2017", texts.DATE_INVALID, id="negative-year"),
-    pytest.param("28 03 2017", texts.DATE_INVALID, id="spaces-only"),
-    pytest.param("28/03/2017 16:30", texts.DATE_INVALID, id="with-time"),
-    pytest.param("Mar 28 2017", texts.DATE_INVALID, id="english-month"),
-    pytest.param("ngày mai", texts.DATE_INVALID, id="tomorrow-in-words"),
-    pytest.param("١/٤/٢٠١٧", texts.DATE_INVALID, id="arabic-indic-digits"),
-    pytest.param("０１/０４/２０１７", texts.DATE_INVALID, id="fullwidth-digits"),
-    pytest.param("=TODAY()", texts.DATE_INVALID, id="formula"),
-    pytest.param("-1", texts.DATE_INVALID, id="minus-one"),
-    pytest.param("1e3", texts.DATE_INVALID, id="exponent"),
-    pytest.param("99999999999", texts.DATE_INVALID, id="eleven-nines"),
-    pytest.param("'; DROP TABLE answer; --", texts.DATE_INVALID, id="sql"),
-    pytest.param("<b>28/03/2017</b>", texts.DATE_INVALID, id="html"),
-    pytest.param("1/4/2017\n2/4/2017", texts.DATE_INVALID, id="two-dates"),
-    pytest.param("28/03/2017😀", texts.DATE_INVALID, id="emoji"),
-    pytest.param("9" * 10_000, texts.DATE_INVALID, id="10000-digits"),
+    pytest.param("31/02/2017", texts.DATE_NOT_EXIST.format(raw="31/02/2017", example="27/03/2017"), id="31-february"),
+    pytest.param("29/02/2017", texts.DATE_NOT_EXIST.format(raw="29/02/2017", example="27/03/2017"), id="29-february-not-leap"),
+    pytest.param("32/01/2017", texts.DATE_NOT_EXIST.format(raw="32/01/2017", example="27/03/2017"), id="day-32"),
+    pytest.param("28/13/2017", texts.DATE_NOT_EXIST.format(raw="28/13/2017", example="27/03/2017"), id="month-13"),
+    pytest.param("31/04", texts.DATE_NOT_EXIST.format(raw="31/04", example="27/03/2017"), id="31-april-no-year"),
+    pytest.param("00/00/0000", texts.DATE_NOT_EXIST.format(raw="00/00/0000", example="27/03/2017"), id="all-zero"),
+    pytest.param("0/0", texts.DATE_NOT_EXIST.format(raw="0/0", example="27/03/2017"), id="zero-zero"),
+    pytest.param("0/0/0", texts.DATE_INVALID.format(example="27/03/2017"), id="zero-zero-zero"),
+    pytest.param("2017-03-28", texts.DATE_INVALID.format(example="27/03/2017"), id="iso"),
+    pytest.param("2017/03/28", texts.DATE_INVALID.format(example="27/03/2017"), id="year-first"),
+    pytest.param("28/03/20177", texts.DATE_INVALID.format(example="27/03/2017"), id="five-digit-year"),
+    pytest.param("28/3/217", texts.DATE_INVALID.format(example="27/03/2017"), id="three-digit-year"),
+    pytest.param("28//03/2017", texts.DATE_INVALID.format(example="27/03/2017"), id="double-slash"),
+    pytest.param("28/03/-2017", texts.DATE_INVALID.format(example="27/03/2017"), id="negative-year"),
+    pytest.param("28 03 2017", texts.DATE_INVALID.format(example="27/03/2017"), id="spaces-only"),
+    pytest.param("28/03/2017 16:30", texts.DATE_INVALID.format(example="27/03/2017"), id="with-time"),
+    pytest.param("Mar 28 2017", texts.DATE_INVALID.format(example="27/03/2017"), id="english-month"),
+    pytest.param("ngày mai", texts.DATE_INVALID.format(example="27/03/2017"), id="tomorrow-in-words"),
+    pytest.param("١/٤/٢٠١٧", texts.DATE_INVALID.format(example="27/03/2017"), id="arabic-indic-digits"),
+    pytest.param("０１/０４/２０１７", texts.DATE_INVALID.format(example="27/03/2017"), id="fullwidth-digits"),
+    pytest.param("=TODAY()", texts.DATE_INVALID.format(example="27/03/2017"), id="formula"),
+    pytest.param("-1", texts.DATE_INVALID.format(example="27/03/2017"), id="minus-one"),
+    pytest.param("1e3", texts.DATE_INVALID.format(example="27/03/2017"), id="exponent"),
+    pytest.param("99999999999", texts.DATE_INVALID.format(example="27/03/2017"), id="eleven-nines"),
+    pytest.param("'; DROP TABLE answer; --", texts.DATE_INVALID.format(example="27/03/2017"), id="sql"),
+    pytest.param("<b>28/03/2017</b>", texts.DATE_INVALID.format(example="27/03/2017"), id="html"),
+    pytest.param("1/4/2017\n2/4/2017", texts.DATE_INVALID.format(example="27/03/2017"), id="two-dates"),
+    pytest.param("28/03/2017😀", texts.DATE_INVALID.format(example="27/03/2017"), id="emoji"),
+    pytest.param("9" * 10_000, texts.DATE_INVALID.format(example="27/03/2017"), id="10000-digits"),
     pytest.param("\u200b", texts.EMPTY_ANSWER, id="only-zero-width"),
 ]
 
@@ -561,7 +561,7 @@ async def test_date__odd_spelling_of_a_real_date__stored_as_iso(bot, sent, store
 @pytest.mark.parametrize("sent", ["31/03/2017", "1/1/2000", "01/04/2016"])
 async def test_end_date__before_the_start__refused_and_nothing_stored(bot, sent):
     reply, before, after = await bot.send(END_DATE, text=sent)
-    assert_refused(texts.DATE_BEFORE.format(start="01/04/2017"), END_DATE, reply, before, after)
+    assert_refused(texts.DATE_BEFORE.format(start="01/04/2017", example="30/04/2017"), END_DATE, reply, before, after)
 
 
 # --- Choices and yes/no, typed or as a button -------------------------------------------------------------------

@@ -323,19 +323,19 @@ def test_parse_date__valid_date__date(raw, expected):
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ("29/02/2017", texts.DATE_NOT_EXIST.format(raw="29/02/2017")),
-        ("29/02/1900", texts.DATE_NOT_EXIST.format(raw="29/02/1900")),
-        ("29/2", texts.DATE_NOT_EXIST.format(raw="29/2")),  # 2025 is not a leap year
-        ("31/02/2017", texts.DATE_NOT_EXIST.format(raw="31/02/2017")),
-        ("00/3/2017", texts.DATE_NOT_EXIST.format(raw="00/3/2017")),
-        ("12/13/2017", texts.DATE_NOT_EXIST.format(raw="12/13/2017")),
-        ("  31/4/17 ", texts.DATE_NOT_EXIST.format(raw="31/4/17")),
-        ("hôm qua", texts.DATE_INVALID),
-        ("28032017", texts.DATE_INVALID),
-        ("28/03/217", texts.DATE_INVALID),
-        ("2017-03-28", texts.DATE_INVALID),
-        ("28", texts.DATE_INVALID),
-        ("28/3/2017 sáng", texts.DATE_INVALID),
+        ("29/02/2017", texts.DATE_NOT_EXIST.format(raw="29/02/2017", example="15/06/2025")),
+        ("29/02/1900", texts.DATE_NOT_EXIST.format(raw="29/02/1900", example="15/06/2025")),
+        ("29/2", texts.DATE_NOT_EXIST.format(raw="29/2", example="15/06/2025")),  # 2025 is not a leap year
+        ("31/02/2017", texts.DATE_NOT_EXIST.format(raw="31/02/2017", example="15/06/2025")),
+        ("00/3/2017", texts.DATE_NOT_EXIST.format(raw="00/3/2017", example="15/06/2025")),
+        ("12/13/2017", texts.DATE_NOT_EXIST.format(raw="12/13/2017", example="15/06/2025")),
+        ("  31/4/17 ", texts.DATE_NOT_EXIST.format(raw="31/4/17", example="15/06/2025")),
+        ("hôm qua", texts.DATE_INVALID.format(example="15/06/2025")),
+        ("28032017", texts.DATE_INVALID.format(example="15/06/2025")),
+        ("28/03/217", texts.DATE_INVALID.format(example="15/06/2025")),
+        ("2017-03-28", texts.DATE_INVALID.format(example="15/06/2025")),
+        ("28", texts.DATE_INVALID.format(example="15/06/2025")),
+        ("28/3/2017 sáng", texts.DATE_INVALID.format(example="15/06/2025")),
         ("", texts.EMPTY_ANSWER),
     ],
 )

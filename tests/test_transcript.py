@@ -173,7 +173,7 @@ SO_TU_PHAP = [
         "2. Tên: Trần Văn Bình; Chức vụ: Chuyên viên; Số điện thoại: 0905 111 222; Giới tính: Nam; Kích cỡ áo: 40; "
         "Ảnh 3x4: đã có ảnh",
         "- Thủ tục hành chính liên thông: 18",
-        "- Đồng ý thu gom 10:00 và 15:00: Không\n- Thời gian đơn vị đề xuất: 9:30 và 14:00",
+        "- Đồng ý thu gom 10:00 và 15:00: Không\n- Thời gian đơn vị đề xuất: 09:30, 14:00",
         "4. Nội dung thực hiện: Tập huấn nhân sự;",
         texts.REVIEW_COMPLETE, texts.END_READY]),
     ("nộp", Exact(texts.SUBMITTED.format(at="09:00 ngày 28/03/2017", deadline="16:30 ngày 28/03/2017"))),
@@ -236,7 +236,7 @@ SO_TU_PHAP_ANSWERS = {
     "procedures.postal_online": 20,
     "procedures.postal_online_partners": "Bưu điện tỉnh, Sở Thông tin và Truyền thông",
     "pickup.agree": False,
-    "pickup.proposed_times": "9:30 và 14:00",
+    "pickup.proposed_times": "09:30, 14:00",
     "pickup.address": "Bộ phận tiếp nhận và trả kết quả, tầng 1, số 10 đường 30/4, Biên Hòa",
     "pickup.notes": "Xe bưu điện vào cổng phụ đường Nguyễn Ái Quốc.",
     "plan[1].content": "Rà soát, chuẩn hóa bộ TTHC",
@@ -342,7 +342,7 @@ KHO_BAC = [
     ("Bố trí quầy thu, kết nối với Cục Thuế", ["Ngày bắt đầu?"]),
     ("5/4", ["Ngày kết thúc?"]),
     # Ngày kết thúc trước ngày bắt đầu: lỗi, hỏi lại.
-    ("1/4", [texts.DATE_BEFORE.format(start="05/04/2017"), "Ngày kết thúc?"]),
+    ("1/4", [texts.DATE_BEFORE.format(start="05/04/2017", example="30/04/2017"), "Ngày kết thúc?"]),
     ("20/4", ["trách nhiệm riêng của đơn vị hay trách nhiệm chung?"]),
     ("chung", ["Đơn vị phối hợp?"]),
     ("Cục Thuế tỉnh", ["Nội dung kế hoạch thứ 2"]),
