@@ -7,6 +7,7 @@ A channel that can deliver files registers itself in `Service.deliverers`: Teleg
 from __future__ import annotations
 
 import asyncio
+import time
 import logging
 from pathlib import Path
 from typing import Protocol
@@ -17,7 +18,8 @@ from exports.data import load_export_data
 from storage import queries as q
 
 log = logging.getLogger(__name__)
-PROGRESS_EVERY = 3.0  # seconds between progress messages
+PROGRESS_EVERY = 2.0  # seconds between progress messages
+PROGRESS_MIN = 1.0  # at least this long between two edits (Telegram's per-chat pace)
 
 
 class Deliverer(Protocol):
@@ -62,12 +64,16 @@ class ExportJobs:
                     await self._say(deliverer, chat_id, user_id, texts.EXPORT_NOTHING_NEW.format(at=format_datetime(since)))
                     return
             loop = asyncio.get_running_loop()
-            last = [0.0]
+            last = [-PROGRESS_EVERY]  # monotonic time of the last progress message; the first goes out at once
 
             def progress(step: str, done: int, total: int) -> None:
-                if deliverer is None or loop.time() - last[0] < PROGRESS_EVERY:
+                # Called from the worker thread after each unit: a message every PROGRESS_EVERY seconds, and
+                # at the end of each step (at most one a second), so the count moves however fast a step is.
+                now_t = time.monotonic()
+                finished = done >= total > 0
+                if deliverer is None or now_t - last[0] < (PROGRESS_MIN if finished else PROGRESS_EVERY):
                     return
-                last[0] = loop.time()
+                last[0] = now_t
                 text = texts.EXPORT_PROGRESS.format(done=done, total=total, step=texts.EXPORT_STEPS.get(step, step))
                 asyncio.run_coroutine_threadsafe(deliverer.progress(chat_id, user_id, text), loop)
 

@@ -140,6 +140,8 @@ class TelegramChannel:
         self._next_in_chat: dict[str, float] = {}
         self._fatal_reported = False
         self._progress: dict[str, int] = {}  # chat -> the message showing an export's progress
+        self._keyboards: dict[str, int] = {}  # chat -> the last message sent with buttons, until answered
+        self._progress_lock = asyncio.Lock()  # the first progress message is sent before the next edits it
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -288,6 +290,8 @@ class TelegramChannel:
         """Run the service for this update; send the replies unless it was a repeat."""
         inbound = to_inbound(update, **content)
         replies = await self.service.handle(inbound)
+        if replies is not None:
+            await self.drop_stale_keyboard(str(update.effective_chat.id))
         if replies is not None and await self.send_replies(str(update.effective_chat.id),
                                                            str(update.effective_user.id), replies):
             self.service.sent(inbound)
@@ -304,9 +308,22 @@ class TelegramChannel:
         if replies is None:
             return
         if isinstance(query.message, Message):  # not when the message is too old to be accessible
+            if self._keyboards.get(str(update.effective_chat.id)) == query.message.message_id:
+                self._keyboards.pop(str(update.effective_chat.id), None)
             await self.show_choice(query.message, query.data or "")
+        await self.drop_stale_keyboard(str(update.effective_chat.id))
         if await self.send_replies(str(update.effective_chat.id), str(update.effective_user.id), replies):
             self.service.sent(inbound)
+
+    async def drop_stale_keyboard(self, chat_id: str) -> None:
+        """The person typed instead of pressing: the buttons of the question they answered go away."""
+        message_id = self._keyboards.pop(chat_id, None)
+        if message_id is None or self.app is None:
+            return
+        try:
+            await self.app.bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
+        except TelegramError as exc:
+            log.info("Telegram removal of stale buttons failed (%s)", type(exc).__name__)
 
     async def show_choice(self, message: Message, data: str) -> None:
         """Drop the keyboard and append what was chosen, so the chat reads cleanly; failures are harmless."""
@@ -423,7 +440,11 @@ class TelegramChannel:
         reason = "network"
         for attempt in range(SEND_ATTEMPTS):
             try:
-                await self.app.bot.send_message(chat_id, text, reply_markup=markup)
+                sent = await self.app.bot.send_message(chat_id, text, reply_markup=markup)
+                if markup is not None:
+                    self._keyboards[chat_id] = sent.message_id
+                    if len(self._keyboards) > 10_000:  # a bound on memory; an old chat keeps its buttons
+                        self._keyboards.pop(next(iter(self._keyboards)))
                 return True
             except RetryAfter as exc:
                 reason = "retry_after"
@@ -484,12 +505,13 @@ class TelegramChannel:
         """One progress message per chat, edited as the export goes on."""
         if self.app is None:
             return
-        try:
-            message_id = self._progress.get(chat_id)
-            if message_id is None:
-                message = await self.app.bot.send_message(chat_id, text)
-                self._progress[chat_id] = message.message_id
-            else:
-                await self.app.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
-        except TelegramError as exc:
-            log.info("Telegram progress message not updated (%s)", type(exc).__name__)
+        async with self._progress_lock:
+            try:
+                message_id = self._progress.get(chat_id)
+                if message_id is None:
+                    message = await self.app.bot.send_message(chat_id, text)
+                    self._progress[chat_id] = message.message_id
+                else:
+                    await self.app.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
+            except TelegramError as exc:
+                log.info("Telegram progress message not updated (%s)", type(exc).__name__)

@@ -394,16 +394,21 @@ class _Turn:
                           expects_photo=question.type == "photo")
 
     def header(self, section: Section, slot: Slot) -> str:
+        """Where the person is: the section, the item (for lists) and the question's place in it."""
+        values = scope(self.answers, section.key, slot.item) if not slot.new else {}
+        asked = [q.key for q in section.questions if is_relevant(q, values)]
+        place = texts.QUESTION_PLACE.format(n=asked.index(slot.question) + 1, total=len(asked)) \
+            if len(asked) > 1 and slot.question in asked else ""
         if section.repeat is None:
-            return f"【{section.title}】"
+            return f"【{section.title}】{place}"
         numbers = item_numbers(self.answers, section.key)
         stt = len(numbers) + 1 if slot.new else numbers.index(slot.item) + 1
         limit = texts.HEADER_LIMIT.format(min=section.repeat.min, max=section.repeat.max) \
             if section.repeat.max > 1 else ""
         title = f"【{section.title}{limit}】"
         if section.repeat.max == 1:
-            return title
-        return f"{title}\n{texts.ITEM_ORDINAL.format(item=section.repeat.item, n=stt).capitalize()}"
+            return f"{title}{place}"
+        return f"{title}\n{texts.ITEM_ORDINAL.format(item=section.repeat.item, n=stt).capitalize()}{place}"
 
     def entering(self, section: Section, slot: Slot, previous: Slot | None) -> bool:
         """Whether the person arrives at the very start of a section with an introduction."""
@@ -607,9 +612,9 @@ class _Turn:
         None when the parts cannot be placed without a guess (two phone numbers for one phone question).
         """
         numbered = list(enumerate(parts, 1))
-        if phone_q is None:
+        phones = [(n, part) for n, part in numbered if looks_like_phone(part)] if phone_q is not None else []
+        if not phones:
             return [(n, q, part) for q, (n, part) in zip(questions, numbered)]
-        phones = [(n, part) for n, part in numbered if looks_like_phone(part)]
         if len(phones) > 1:
             return None
         others = [q for q in questions if q is not phone_q]

@@ -77,7 +77,7 @@ def parse_text(raw: str, *, max_len: int = 300) -> str:
     return _parse_cleaned(raw, multiline=False, max_len=max_len)
 
 
-def parse_name(raw: str, *, max_len: int = 120) -> str:
+def parse_name(raw: str, *, max_len: int = 300) -> str:
     """Read a person's full name: one line, no digits, no list separators (those mean several answers)."""
     text = _parse_cleaned(raw, multiline=False, max_len=max_len)
     if any(c.isdigit() for c in text):

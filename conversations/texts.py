@@ -64,6 +64,7 @@ VALUE_EMPTY = "(trống)"
 VALUE_PHOTO = "đã có ảnh"
 ITEM_ORDINAL = "{item} thứ {n}"
 HEADER_LIMIT = " (từ {min} đến {max})"
+QUESTION_PLACE = " · câu {n}/{total}"
 TYPE_A_NUMBER = "Gõ số để chọn: {options}."
 TYPE_A_NUMBER_LIST = "Gõ số để chọn:\n{options}"
 

@@ -42,7 +42,7 @@ from openpyxl.worksheet.page import PageMargins
 from PIL import Image as PILImage
 
 from conversations import texts
-from conversations.answers import LOCAL_TZ, format_value
+from conversations.answers import LOCAL_TZ, format_value, is_relevant, scope
 from conversations.form import Form, Question, Section
 from exports.data import STAFF_SECTIONS, ExportData, UnitReport, items, section_values
 # The photo archive owns the naming rule; re-exported so the file names in "Tệp ảnh" are the archive's files.
@@ -190,7 +190,7 @@ class _StaffTable:
                 for key, question in self.columns.items():
                     value = answered.get(key)
                     if question.type != "photo":
-                        row.append(_cell_value(question, value))
+                        row.append(_cell_value(question, value, said_none=key in answered and key in item.values))
                         continue
                     # A photo gone from disk or damaged is left out of the archive too: no file name then.
                     small = _thumbnail(unit.photos[value]) if isinstance(value, int) and value in unit.photos else None
@@ -220,7 +220,8 @@ class _SectionTable:
             for item in items(self.form, unit.answers, self.section.key):
                 answered = {q.key: v for q, v in item.questions()}
                 self.table.add([unit.code, unit.name, item.stt,
-                                *(_cell_value(q, answered.get(q.key)) for q in self.section.questions)])
+                                *(_cell_value(q, answered.get(q.key), said_none=q.key in answered and q.key in item.values)
+                                  for q in self.section.questions)])
             return
         values = section_values(self.form, unit.answers, self.section.key)
         if all(v is None for _, v in values):
@@ -228,7 +229,9 @@ class _SectionTable:
         for n, (question, value) in enumerate(values):
             if question.type == "integer" and isinstance(value, int) and not isinstance(value, bool):
                 self.sums[n] += value
-        self.table.add([unit.code, unit.name, *(_cell_value(q, v) for q, v in values)])
+        given = scope(unit.answers, self.section.key)
+        self.table.add([unit.code, unit.name, *(_cell_value(q, v, said_none=q.key in given and is_relevant(q, given))
+                                                for q, v in values)])
 
     def add_totals(self) -> None:
         if not self.totals:
@@ -412,10 +415,14 @@ def _thumbnail(photo: Path) -> BytesIO | None:
     return buffer
 
 
-def _cell_value(question: Question, value: Any) -> Any:
-    """An answer as a cell holds it: counts as numbers, dates as dates, the rest as the text a person reads."""
+def _cell_value(question: Question, value: Any, *, said_none: bool = False) -> Any:
+    """An answer as a cell holds it: counts as numbers, dates as dates, the rest as the text a person reads.
+
+    An optional question the person answered with "không có" (stored as None) reads "không có"; one never
+    answered stays empty.
+    """
     if value is None:
-        return None
+        return texts.VALUE_SKIPPED if said_none and question.type != "photo" else None
     if question.type == "integer" and isinstance(value, int) and not isinstance(value, bool):
         return value
     if question.type == "date" and isinstance(value, str):

@@ -51,12 +51,13 @@ HALF_REPORT = [
     "Trương Văn Bình, Thủ quỹ, 0919 666 777", "2", "41", "bỏ qua",
 ]
 
-# Text that a spreadsheet would run as a formula, typed by a unit contact as a staff name and position.
+# Text that a spreadsheet would run as a formula, typed by a unit contact as a staff name and position (a name
+# holds no digits, so its formulas are made of letters).
 FORMULA_REPORT = [
-    "=1+2",
+    "=A+B",
     "0912 345 678",
-    "+SUM(1;2)\n@cmd|' /C calc'!A0\n0913 456 789",
-    "-2+3\n=HYPERLINK(\"http://x\",\"bấm\")\n0987 654 321",
+    "+SUM(A:B)\n@cmd|' /C calc'!A0\n0913 456 789",
+    "-A+B\n=HYPERLINK(\"http://x\",\"bấm\")\n0987 654 321",
 ]
 
 

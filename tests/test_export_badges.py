@@ -287,7 +287,7 @@ def test_build_photo_archive__sample__csv_maps_every_person_to_the_file(data, tm
              "0977 333 444"],
             [STP_FILES[4], "STP", "Sở Tư pháp", "Nhân sự dự phòng", "2", "Hồ Thị Thu", "Chuyên viên", "0966 555 666"],
             ["", "CTHUE", "Cục Thuế tỉnh", "Nhân sự chính", "1", "Trương Văn Bình", "Thủ quỹ", "0919 666 777"],
-            ["", "SYT", "Sở Y tế", "Nhân sự chính", "1", "'-2+3", "'=HYPERLINK(\"http://x\",\"bấm\")",
+            ["", "SYT", "Sở Y tế", "Nhân sự chính", "1", "'-A+B", "'=HYPERLINK(\"http://x\",\"bấm\")",
              "0987 654 321"],
             ] == rows
 
@@ -400,7 +400,7 @@ def test_build_name_tags__sample_with_5_main_staff__two_a4_pages(data, tmp_path)
 def test_build_name_tags__sample__main_staff_names_in_the_text_layer(data, tmp_path):
     [path] = build_name_tags(data, tmp_path / "bang-ten.pdf")
     lines = pdf_lines(path)
-    expected = ["Lê Thị Mai", "Phạm Văn Nam", "Đỗ Thị Hạnh", "Trương Văn Bình", "-2+3"]
+    expected = ["Lê Thị Mai", "Phạm Văn Nam", "Đỗ Thị Hạnh", "Trương Văn Bình", "-A+B"]
     assert expected == [line for line in lines if line in expected + ["Bùi Văn Long", "Hồ Thị Thu"]]
     assert (5, 1) == (lines.count(texts.NAME_TAG_TITLE.upper()), lines.count("Cục Thuế tỉnh"))
 

@@ -200,7 +200,7 @@ def test_document__procedures__plain_rows_span_two_columns_postal_group_merged_d
 def test_document__full_unit__pickup_lines_give_proposed_times_address_and_notes(documents):
     lines = paragraphs(documents["STP"])
     expected = [
-        "- " + texts.PICKUP_PROPOSES.format(times="09:30 và 14:30"),
+        "- " + texts.PICKUP_PROPOSES.format(times="09:30, 14:30"),
         "- Địa chỉ giao nhận tại đơn vị: Bộ phận một cửa, tầng 1, số 2 Nguyễn Văn Trị, Biên Hòa",
         "- Ghi chú lộ trình, thời gian giao nhận: Cổng sau đóng sau 16:30.",
     ]
@@ -291,9 +291,9 @@ def test_document__not_started_unit__opens_with_one_empty_row_per_group(document
 def test_document__text_typed_as_formulas__shown_literally(documents):
     doc = Document(str(documents["SYT"]))
     expected = (
-        texts.DOC_REPORTER.format(name="=1+2", phone="0912 345 678"),
-        [ROLE["leader"], "+SUM(1;2)", "@cmd|' /C calc'!A0", "0913 456 789", ""],
-        [ROLE["main_staff"], "-2+3", '=HYPERLINK("http://x","bấm")', "0987 654 321", ""],
+        texts.DOC_REPORTER.format(name="=A+B", phone="0912 345 678"),
+        [ROLE["leader"], "+SUM(A:B)", "@cmd|' /C calc'!A0", "0913 456 789", ""],
+        [ROLE["main_staff"], "-A+B", '=HYPERLINK("http://x","bấm")', "0987 654 321", ""],
     )
     assert expected == (doc.paragraphs[6].text, *rows(doc.tables[0])[1:3])
 

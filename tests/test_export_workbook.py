@@ -92,7 +92,7 @@ def test_status_sheet__sample_units__one_row_per_unit(built):
         ["STP", "Sở Tư pháp", "đã nộp", "Nguyễn Thị Lan", "0912 345 678", AT_10, AT_10, None, None],
         ["CTHUE", "Cục Thuế tỉnh", "đang nhập", "Phan Văn Đức", "0916 222 333", None, AT_10],
         ["BUUDIEN", "Bưu điện tỉnh", "chưa bắt đầu", None, None, None, None],
-        ["SYT", "Sở Y tế", "đang nhập", "=1+2", "0912 345 678", None, AT_10],
+        ["SYT", "Sở Y tế", "đang nhập", "=A+B", "0912 345 678", None, AT_10],
     ] == [row if row[0] == "STP" else row[:7] for row in rows(ws)]
 
 
@@ -145,8 +145,8 @@ def test_staff_sheet__sample_units__one_row_per_person_in_role_order(built):
         ["STP", "Sở Tư pháp", postal, 1, "Võ Thị Hoa", "Văn thư", "0934 222 333", None, None, None, None],
         ["CTHUE", "Cục Thuế tỉnh", leader, 1, "Lý Thị Ngọc", "Giám đốc", "0918 444 555", None, None, None, None],
         ["CTHUE", "Cục Thuế tỉnh", main, 1, "Trương Văn Bình", "Thủ quỹ", "0919 666 777", "Nam", "41", None, None],
-        ["SYT", "Sở Y tế", leader, 1, "+SUM(1;2)", "@cmd|' /C calc'!A0", "0913 456 789", None, None, None, None],
-        ["SYT", "Sở Y tế", main, 1, "-2+3", '=HYPERLINK("http://x","bấm")', "0987 654 321", None, None, None, None],
+        ["SYT", "Sở Y tế", leader, 1, "+SUM(A:B)", "@cmd|' /C calc'!A0", "0913 456 789", None, None, None, None],
+        ["SYT", "Sở Y tế", main, 1, "-A+B", '=HYPERLINK("http://x","bấm")', "0987 654 321", None, None, None, None],
     ] == rows(ws)
 
 
@@ -190,7 +190,7 @@ def test_photo_file_name__workbook__is_the_photo_archive_rule():
 def test_procedures_sheet__sample_units__counts_as_numbers_and_totals_row(built):
     ws = built[texts.SHEET_PROCEDURES]
     assert [
-        ["STP", "Sở Tư pháp", 125, "Sở Tài chính, Cục Thuế tỉnh", 12, "Công an tỉnh, Sở Y tế", 125, None, 40, None,
+        ["STP", "Sở Tư pháp", 125, "Sở Tài chính, Cục Thuế tỉnh", 12, "Công an tỉnh, Sở Y tế", 125, texts.VALUE_SKIPPED, 40, texts.VALUE_SKIPPED,
          80, "Bưu điện tỉnh", 60, "Bưu điện tỉnh", 20, "Bưu điện tỉnh"],
         [texts.TOTAL_ROW, None, 125, None, 12, None, 125, None, 40, None, 80, None, 60, None, 20, None],
     ] == rows(ws)
@@ -210,7 +210,7 @@ def test_pickup_sheet__sample_units__post_office_working_list(built):
     assert [
         [texts.COL_UNIT_CODE, texts.COL_UNIT, "Đồng ý thu gom 10:00 và 15:00", "Thời gian đơn vị đề xuất",
          "Địa chỉ giao nhận tại đơn vị", "Ghi chú lộ trình, thời gian giao nhận"],
-        ["STP", "Sở Tư pháp", texts.NO, "09:30 và 14:30", "Bộ phận một cửa, tầng 1, số 2 Nguyễn Văn Trị, Biên Hòa",
+        ["STP", "Sở Tư pháp", texts.NO, "09:30, 14:30", "Bộ phận một cửa, tầng 1, số 2 Nguyễn Văn Trị, Biên Hòa",
          "Cổng sau đóng sau 16:30."],
     ] == rows(built[texts.SHEET_PICKUP], first=1)
 
@@ -227,7 +227,7 @@ def test_plan_sheet__sample_units__one_row_per_item_with_real_dates(built):
         ["STP", "Sở Tư pháp", 3, "Thử nghiệm phần mềm", "Chạy thử phần mềm một cửa điện tử", datetime(2017, 4, 20),
          datetime(2017, 4, 30), "Trách nhiệm chung", "Sở Thông tin và Truyền thông"],
         ["STP", "Sở Tư pháp", 4, "Vận hành chính thức", "Tiếp nhận hồ sơ tại Trung tâm", datetime(2017, 5, 2),
-         datetime(2017, 5, 31), "Trách nhiệm riêng", None],
+         datetime(2017, 5, 31), "Trách nhiệm riêng", texts.VALUE_SKIPPED],
     ] == rows(ws)
     # Stored as date serial numbers; openpyxl reads a number with a date format back as a date ("d").
     assert [("d", True, "dd/mm/yyyy")] * 8 == [(c.data_type, c.is_date, c.number_format)
@@ -261,8 +261,8 @@ INJECTIONS = ["=1+2", "+SUM(A1)", "-2+3", "@cmd", "\t=1", "\r=1", '=HYPERLINK("h
 def test_formula_text__sample_unit__stored_as_inert_text(built):
     cells = [built[texts.SHEET_STATUS]["D5"], *built[texts.SHEET_STAFF]["E11:F12"][0],
              *built[texts.SHEET_STAFF]["E11:F12"][1]]
-    assert [("=1+2", "s", True), ("+SUM(1;2)", "s", True), ("@cmd|' /C calc'!A0", "s", True),
-            ("-2+3", "s", True), ('=HYPERLINK("http://x","bấm")', "s", True)] == [
+    assert [("=A+B", "s", True), ("+SUM(A:B)", "s", True), ("@cmd|' /C calc'!A0", "s", True),
+            ("-A+B", "s", True), ('=HYPERLINK("http://x","bấm")', "s", True)] == [
         (c.value, c.data_type, c.quotePrefix) for c in cells]
 
 

@@ -435,3 +435,18 @@ async def test_group_chat__messages_ignored_and_a_command_gets_a_hint__nothing_s
     assert {} == (await report_of(sqlite_db))[1]
     async with sqlite_db.transaction() as s:
         assert str(USER) == (await q.get_contact(s, "telegram", str(USER))).chat_id
+
+
+async def test_polling__answer_typed_instead_of_pressed__buttons_of_that_question_removed(db, fake, tmp_path):
+    await setup(db)
+    async with running(db, fake, tmp_path):
+        await bind(db, fake)
+        for text in ["Nguyễn Thị Lan, 0912 345 678", "Trần Văn Hùng, Phó Giám đốc Sở, 0913 456 789"]:
+            await say(fake, fake.text(USER, text))
+        await say(fake, fake.text(USER, "Lê Thị Mai, Chuyên viên, 0987 654 321"))
+        with_buttons = max(fake.messages)
+        assert "reply_markup" in fake.messages[with_buttons]
+        sizes = await say(fake, fake.text(USER, "nữ"))  # typed, not pressed
+        await fake.wait_until(lambda: "reply_markup" not in fake.messages[with_buttons])
+        assert FORM.section("main_staff").question("shirt_size").prompt in sizes
+        assert "reply_markup" in fake.messages[max(fake.messages)]  # the new question keeps its own buttons

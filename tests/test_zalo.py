@@ -177,7 +177,7 @@ async def test_zalo_polling__sample_report__submitted_within_80_bot_messages(db,
     assert "submitted" == report.status
     assert 3 == len([k for k in answers if k.startswith("main_staff[") and k.endswith(".photo")])
     assert all(isinstance(answers[f"backup_staff[{n}].photo"], int) for n in (1, 2, 3))
-    assert "09:30 và 14:30" == answers["pickup.proposed_times"]
+    assert "09:30, 14:30" == answers["pickup.proposed_times"]
     assert "2017-05-31" == answers["plan[4].end"]
     assert "Sở Thông tin và Truyền thông" == answers["plan[3].partners"]
     assert all(len(m.text) <= TEXT_LIMIT for m in fake.sent)
