@@ -300,7 +300,7 @@ class ZaloChannel:
                 when = format_datetime(datetime.fromtimestamp(expires, timezone.utc))
                 lines.append(texts.EXPORT_LINK.format(expires=when, url=self.settings.public_url + url_path))
             else:
-                lines.append(texts.EXPORT_NO_LINK.format(path=path))
+                lines.append(texts.EXPORT_NO_LINK.format(name=path.name))
         for part in split_text("\n\n".join(lines), TEXT_LIMIT):
             await self.send_text(chat_id, part, user_id=user_id)
 

@@ -142,28 +142,86 @@ def missing(form: Form, answers: Mapping[str, Any]) -> list[Missing]:
     return out
 
 
+def review_section(section: Section, answers: Mapping[str, Any]) -> str:
+    """One section in full: every answer, item by item."""
+    lines = [section.title]
+    if section.repeat is None:
+        values = scope(answers, section.key)
+        lines += [f"- {q.label}: {format_value(q, values[q.key])}" for q in section.questions
+                  if q.key in values and is_relevant(q, values)]
+    else:
+        for stt, n in enumerate(item_numbers(answers, section.key), 1):
+            values = scope(answers, section.key, n)
+            parts = [f"{q.label}: {format_value(q, values[q.key])}" for q in section.questions
+                     if q.key in values and is_relevant(q, values)]
+            lines.append(f"{stt}. " + "; ".join(parts))
+    if len(lines) == 1:
+        closed = section.repeat is not None and answers.get(key(section.key, DONE))
+        lines.append(texts.REVIEW_NONE if closed else texts.REVIEW_EMPTY_SECTION)
+    return "\n".join(lines)
+
+
 def review_text(form: Form, answers: Mapping[str, Any]) -> str:
     """Everything entered, by section, then what is still missing."""
-    blocks = []
-    for section in form.sections:
-        lines = [section.title]
-        if section.repeat is None:
-            values = scope(answers, section.key)
-            lines += [f"- {q.label}: {format_value(q, values[q.key])}" for q in section.questions
-                      if q.key in values and is_relevant(q, values)]
-        else:
-            for stt, n in enumerate(item_numbers(answers, section.key), 1):
-                values = scope(answers, section.key, n)
-                parts = [f"{q.label}: {format_value(q, values[q.key])}" for q in section.questions
-                         if q.key in values and is_relevant(q, values)]
-                lines.append(f"{stt}. " + "; ".join(parts))
-        if len(lines) == 1:
-            closed = section.repeat is not None and answers.get(key(section.key, DONE))
-            lines.append(texts.REVIEW_NONE if closed else texts.REVIEW_EMPTY_SECTION)
-        blocks.append("\n".join(lines))
+    blocks = [review_section(section, answers) for section in form.sections]
     gaps = missing(form, answers)
     if gaps:
         blocks.append(texts.REVIEW_MISSING_HEADER + "\n" + "\n".join(f"- {m.describe()}" for m in gaps))
     else:
         blocks.append(texts.REVIEW_COMPLETE)
     return "\n\n".join(blocks)
+
+
+REVIEW_GAPS_SHOWN = 6  # the summary names this many gaps, then counts the rest
+
+
+def review_summary(form: Form, answers: Mapping[str, Any]) -> str:
+    """The review in one short message: what is done, what is missing, one line per section.
+
+    "xem lại N" shows section N in full (review_section); the whole text stays within a Zalo message.
+    """
+    gaps = missing(form, answers)
+    by_section = {s.key: sum(1 for m in gaps if m.section.key == s.key) for s in form.sections}
+    done = sum(1 for s in form.sections if by_section[s.key] == 0 and section_started(s, answers))
+    lines = [texts.REVIEW_PROGRESS.format(done=done, total=len(form.sections))]
+    if gaps:
+        shown = [f"- {m.describe()}" for m in gaps[:REVIEW_GAPS_SHOWN]]
+        if len(gaps) > REVIEW_GAPS_SHOWN:
+            shown.append(texts.REVIEW_MORE_GAPS.format(count=len(gaps) - REVIEW_GAPS_SHOWN))
+        lines.append(texts.REVIEW_MISSING_HEADER + "\n" + "\n".join(shown))
+    else:
+        lines.append(texts.REVIEW_COMPLETE)
+    rows = []
+    for n, section in enumerate(form.sections, 1):
+        if section.repeat is None:
+            values = scope(answers, section.key)
+            asked = [q for q in section.questions if is_relevant(q, values)]
+            answered = sum(1 for q in asked if q.key in values)
+            what = texts.REVIEW_ANSWERED.format(done=answered, total=len(asked))
+        else:
+            numbers = item_numbers(answers, section.key)
+            names = [str(scope(answers, section.key, i).get(section.questions[0].key) or "…") for i in numbers]
+            closed = answers.get(key(section.key, DONE))
+            what = (texts.REVIEW_ITEMS.format(count=len(numbers), item=section.repeat.item, names="; ".join(names))
+                    if numbers else texts.REVIEW_NONE if closed else texts.REVIEW_EMPTY_SECTION)
+        mark = texts.REVIEW_SECTION_GAPS.format(count=by_section[section.key]) if by_section[section.key] else ""
+        rows.append(f"{n}. {section.title}: {what}{mark}")
+    lines.append("\n".join(rows))
+    lines.append(texts.REVIEW_DETAIL_HINT)
+    return "\n\n".join(lines)
+
+
+def section_started(section: Section, answers: Mapping[str, Any]) -> bool:
+    """Whether anything of this section was answered (or its list was closed as empty)."""
+    prefixes = (f"{section.key}.", f"{section.key}[")
+    return any(k.startswith(prefixes) for k in answers)
+
+
+def find_section(form: Form, ref: str) -> Section | None:
+    """A section named by its number in the review ("3") or its code in the template ("I.2", "iv")."""
+    ref = ref.strip().rstrip(".").upper()
+    if ref.isdigit():
+        n = int(ref)
+        return form.sections[n - 1] if 1 <= n <= len(form.sections) else None
+    matches = [s for s in form.sections if s.title.upper().startswith(ref + ".")]
+    return matches[0] if len(matches) == 1 else None

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 from conversations import texts
 from conversations.answers import (
     DONE, LAST, LOCAL_TZ, format_datetime, format_value, is_relevant, item_numbers, item_title, key, missing,
-    review_text, scope, scopes,
+    find_section, review_section, review_summary, scope, scopes,
 )
 from conversations.form import Form, Question, Section
 from conversations.parsers import (
@@ -139,6 +139,10 @@ def parse_command(raw: str) -> tuple[str, str] | None:
     for name, words in COMMANDS.items():
         if whole in words:
             return name, ""
+    for word in sorted(COMMANDS["review"], key=len, reverse=True):  # "xem lại 3", "xem lại I.2", "xem lại phần iv"
+        ref = whole.removeprefix(word + " ").removeprefix("phan ").removeprefix("muc ")
+        if whole.startswith(word + " ") and re.fullmatch(r"[0-9]{1,2}|[ivx]{1,4}(?:\.[0-9]{1,2})?", ref):
+            return "review", ref
     for word in COMMANDS["edit"]:  # "sửa 3", "sửa mục 3", "chỉnh sửa 3"
         number = whole.removeprefix(word + " ").removeprefix("muc ").removeprefix("phan ").removeprefix("so ")
         if whole.startswith(word + " ") and number.isdigit():
@@ -860,8 +864,12 @@ class _Turn:
         if name in ("help", "review", "start"):
             if name == "help":
                 self.notes.append(texts.HELP)
+            elif name == "review" and arg:
+                section = find_section(self.form, arg)
+                self.notes.append(review_section(section, self.answers) if section else
+                                  texts.REVIEW_NO_SUCH_SECTION.format(ref=arg.upper(), count=len(self.form.sections)))
             elif name == "review":
-                self.notes.append(review_text(self.form, self.answers))
+                self.notes.append(review_summary(self.form, self.answers))
             elif arg == "greeting" and self.recently_seen():
                 # "chào em" in the middle of the conversation: no welcome, just the question again, briefly.
                 if self.cursor.get("stage") == "ask" and not is_locked(self.report, self.now):

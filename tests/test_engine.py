@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from conversations import texts
-from conversations.answers import LOCAL_TZ, item_numbers, review_text, scope, scopes
+from conversations.answers import LOCAL_TZ, item_numbers, review_summary, review_text, scope, scopes
 from conversations.engine import (
     IN_PROGRESS, NOT_STARTED, SUBMITTED, SUBMITTED_LATE, Option, Photo, PhotoRefused, Pick, Reply, ReportInfo, Start,
     State, Text, Unsupported, is_locked, parse_command, render_plain, step,
@@ -395,7 +395,7 @@ def test_review_text__complete_report__items_by_section_and_nothing_missing():
 def test_review__at_a_question__review_then_the_question_and_nothing_changed():
     state = opened(without("pickup.address"))
     after, reply = send(state, "xem lại")
-    assert reply.text.startswith(review_text(FORM, state.answers) + "\n\n【II. Lịch thu gom")
+    assert reply.text.startswith(review_summary(FORM, state.answers) + "\n\n【II. Lịch thu gom")
     assert reply.text.endswith(prompt("pickup", "address"))
     assert (state.answers, state.cursor) == (after.answers, after.cursor)
 
@@ -481,7 +481,7 @@ def test_after_deadline__any_change__read_only_and_nothing_changed(event):
 def test_after_deadline__review__review_then_read_only_without_a_question():
     state = opened(without("pickup.address"))
     _, reply = send(state, "xem lại", now=AFTER_DEADLINE)
-    assert f"{review_text(FORM, state.answers)}\n\n{texts.READ_ONLY.format(deadline=DEADLINE_TEXT)}" == reply.text
+    assert f"{review_summary(FORM, state.answers)}\n\n{texts.READ_ONLY.format(deadline=DEADLINE_TEXT)}" == reply.text
 
 
 def test_after_deadline__help__help_then_read_only():

@@ -168,14 +168,18 @@ SO_TU_PHAP = [
     ("Đề nghị trang bị máy quét tài liệu cho quầy của Sở Tư pháp tại Trung tâm.", Exact(texts.END_READY)),
     # Xem lại toàn bộ trước khi nộp.
     ("xem lại", [
+        texts.REVIEW_PROGRESS.format(done=9, total=9), texts.REVIEW_COMPLETE,
+        "3. I.2. Nhân sự chính tại trung tâm: 3 nhân sự chính (Lê Thị Mai; Trần Văn Bình; Hoàng Thị Ngọc Anh)",
+        "6. II. Về quy trình tiếp nhận – chuyển hồ sơ: 14/14 câu",
+        texts.REVIEW_DETAIL_HINT, texts.END_READY]),
+    # The detail of one section, by its number or its code in the template.
+    ("xem lại 1", [
         "Người điền báo cáo\n- Người điền báo cáo: Phạm Thị Thu Hà\n- Số điện thoại người điền: 0912 345 678",
-        "1. Tên: Nguyễn Văn Tâm; Chức vụ: Phó Giám đốc Sở; Số điện thoại: 0913 456 789",
+        texts.END_READY]),
+    ("xem lại I.2", [
         "2. Tên: Trần Văn Bình; Chức vụ: Chuyên viên; Số điện thoại: 0905 111 222; Giới tính: Nam; Kích cỡ áo: 40; "
-        "Ảnh 3x4: đã có ảnh",
-        "- Thủ tục hành chính liên thông: 18",
-        "- Đồng ý thu gom 10:00 và 15:00: Không\n- Thời gian đơn vị đề xuất: 09:30, 14:00",
-        "4. Nội dung thực hiện: Tập huấn nhân sự;",
-        texts.REVIEW_COMPLETE, texts.END_READY]),
+        "Ảnh 3x4: đã có ảnh", texts.END_READY]),
+    ("xem lại 7", ["- Đồng ý thu gom 10:00 và 15:00: Không\n- Thời gian đơn vị đề xuất: 09:30, 14:00"]),
     ("nộp", Exact(texts.SUBMITTED.format(at="09:00 ngày 28/03/2017", deadline="16:30 ngày 28/03/2017"))),
 ]
 

@@ -170,7 +170,10 @@ async def test_zalo_polling__sample_report__submitted_within_80_bot_messages(db,
         assert "1 – Nữ, 2 – Nam" in replies[2]
         assert "Bấm biểu tượng ảnh" in replies[4]
         assert "CÒN THIẾU" not in replies[-1] and texts.REVIEW_COMPLETE in replies[-1]
-        assert len(replies[-1]) > TEXT_LIMIT  # the review of a full report is long: it went out in parts
+        before = len(fake.sent)
+        detail = await person.says("xem lại 3")  # one section in full
+        assert "1. Tên: Lê Thị Mai; Chức vụ: Chuyên viên; Số điện thoại: 0987 654 321" in detail
+        del fake.sent[before:]  # the count below is the report's own, as before the detail existed
         submitted = await person.says("nộp")
     assert submitted.startswith("Đã nộp báo cáo lúc 09:00 ngày 27/03/2017.")
     report, answers = await report_of(db)
@@ -181,8 +184,51 @@ async def test_zalo_polling__sample_report__submitted_within_80_bot_messages(db,
     assert "2017-05-31" == answers["plan[4].end"]
     assert "Sở Thông tin và Truyền thông" == answers["plan[3].partners"]
     assert all(len(m.text) <= TEXT_LIMIT for m in fake.sent)
+    review = [m.text for m in fake.sent if m.text.startswith("XEM LẠI BÁO CÁO")]
+    assert 1 == len(review) and len(review[0]) <= 2000  # the review of the whole report is one message
     print(f"Zalo bot messages for the sample report: {len(fake.sent)}")
-    assert len(fake.sent) <= 80
+    assert len(fake.sent) <= 51  # 52 before the review became one message; it must not grow
+
+
+# The sample report typed by a person who makes the mistakes people make: a digit missing from a mobile, the
+# phone left for a second message, a greeting in the middle, an end date before the start. Each costs one
+# message more than the sample report (the bot's correction), never a wrong field.
+MISTAKES = {
+    "Phạm Văn Nam, Chuyên viên, 0905 123 456": ["Phạm Văn Nam, Chuyên viên, 0905 123 45", "0905 123 456"],
+    "Bùi Văn Long, Chuyên viên, 0977 333 444": ["Bùi Văn Long, Chuyên viên", "0977 333 444"],
+    "Võ Thị Hoa, Văn thư, 0934 222 333": ["chào em", "Võ Thị Hoa, Văn thư, 0934 222 333"],
+    "Vận hành chính thức; Tiếp nhận hồ sơ tại Trung tâm; 02/05/2017; 31/05/2017; riêng":
+        ["Vận hành chính thức; Tiếp nhận hồ sơ tại Trung tâm; 02/05/2017; 30/04/2017; riêng", "31/05/2017"],
+}
+
+
+async def test_zalo_polling__sample_report_with_mistakes__one_message_more_per_mistake_and_right_fields(
+        db, fake, tmp_path):
+    code = await prepare(db)
+    person = Person(fake)
+    async with zalo_bot(db, fake, tmp_path, people=(person,)):
+        await person.says(code)
+        said = {}
+        for n, line in enumerate(SAMPLE_REPORT):
+            if line == "PHOTO":
+                await person.sends_photo(jpeg((n * 3 % 255, 120, 200)))
+                continue
+            for typed in MISTAKES.get(line, [line]):
+                said[typed] = await person.says(typed)
+        submitted = await person.says("nộp")
+    assert submitted.startswith("Đã nộp báo cáo lúc 09:00 ngày 27/03/2017.")
+    assert texts.PHONE_INVALID in said["Phạm Văn Nam, Chuyên viên, 0905 123 45"]
+    assert texts.COMPACT_MISSING.format(labels="Số điện thoại") in said["Bùi Văn Long, Chuyên viên"]
+    assert texts.WELCOME_BACK.split("!")[0] not in said["chào em"]
+    assert "Ví dụ: 31/05/2017" in said["Vận hành chính thức; Tiếp nhận hồ sơ tại Trung tâm; 02/05/2017; 30/04/2017; riêng"]
+    _, answers = await report_of(db)
+    assert ("Phạm Văn Nam", "Chuyên viên", "+84905123456") == tuple(answers[f"main_staff[2].{k}"] for k in
+                                                                   ("name", "position", "phone"))
+    assert ("Bùi Văn Long", "Chuyên viên", "+84977333444") == tuple(answers[f"backup_staff[1].{k}"] for k in
+                                                                   ("name", "position", "phone"))
+    assert ("2017-05-02", "2017-05-31") == (answers["plan[4].start"], answers["plan[4].end"])
+    print(f"Zalo bot messages for the sample report with {len(MISTAKES)} mistakes: {len(fake.sent)}")
+    assert len(fake.sent) <= 51 + len(MISTAKES)  # the sample report's count, and one more per mistake
 
 
 async def test_zalo_webhook__right_secret__answered_and_wrong_secret_or_body_refused(db, fake, tmp_path):
@@ -400,3 +446,22 @@ async def test_zalo_group_chat__answers_ignored__nothing_stored(db, fake, tmp_pa
         await channel.queue.drain()
     assert [] == fake.texts_to("group-1")
     assert {} == (await report_of(db))[1]
+
+
+async def test_zalo_admin__export_without_a_public_address__told_who_to_ask_without_server_paths(db, fake, tmp_path):
+    await prepare(db)
+    async with db.transaction() as s:
+        admin_code = (await q.create_invite(s, unit_id=None, role="admin", expires_at=NOW + timedelta(days=7),
+                                            max_uses=1, now=NOW)).code
+    officer = Person(fake, user="so-noi-vu-1")
+    async with zalo_bot(db, fake, tmp_path, people=(officer,)) as channel:
+        await officer.says(admin_code)
+        before = len(fake.sent)
+        await officer.says("xuất")
+        await channel.service.jobs.drain()
+        await fake.wait_sent(before + 2)
+        await channel.queue.drain()
+        said = "\n".join(m.text for m in fake.sent[before:])
+    assert "Tệp “" in said and "cán bộ CNTT" in said
+    assert "hcc-bot export --out <thư mục>" in said.splitlines()  # the command alone on its line
+    assert str(tmp_path) not in said and "HCC_" not in said
