@@ -228,13 +228,14 @@ def format_date(d: datetime.date) -> str:
     return f"{d.day:02d}/{d.month:02d}/{d.year:04d}"
 
 
-_TIME = re.compile(r"([01]?[0-9]|2[0-3]) ?(?:[h:.g]|giờ) ?([0-5][0-9])?(?: ?(?:phút|p))?")
+_TIME = re.compile(r"([01]?[0-9]|2[0-3])(?:[h:.g]([0-5][0-9])?)?")
 _TIME_SEPARATORS = re.compile(r" ?(?:,|;|/|\+|-|–|\bvà\b|\bva\b|\bhoặc\b|\bhoac\b) ?| (?=[0-9])")
 
 
 def parse_times(raw: str, *, max_count: int = 6) -> str:
     """Read one or more times of day ("8h30 và 14h00", "9:00, 14:00") into "08:30, 14:00"."""
     text = _require(raw).lower()
+    text = re.sub(r" ?(?:phút|p)\b", "", re.sub(r" ?(?:giờ|gio)(?: (?=[0-9]))?", "h", text))  # "9 giờ 30" -> "9h30"
     parts = [p.strip() for p in _TIME_SEPARATORS.split(text) if p and p.strip()]
     if not parts or len(parts) > max_count:
         raise ParseError(texts.TIMES_INVALID)

@@ -1171,3 +1171,67 @@ def test_scopes__complete_report__each_scope_as_scope_gives_it():
     expected |= {(section.key, n): scope(answers, section.key, n)
                  for section in FORM.sections if section.repeat for n in item_numbers(answers, section.key)}
     assert {k: v for k, v in expected.items() if v} == grouped
+
+
+# --- Greetings, examples, review: replies that fit where the person is ------------------------------------------
+
+
+def test_greeting__chao_em_minutes_after_the_last_message__question_again_briefly_without_welcome():
+    state = opened(without("pickup.address"))
+    after, reply = send(state, "chào em", now=NOW + timedelta(minutes=10))
+    assert prompt("pickup", "address") == reply.text.split("\n")[0]
+    assert texts.WELCOME_BACK.format(unit=UNIT) not in reply.text
+    assert state.answers == after.answers
+
+
+def test_greeting__chao_em_hours_after_the_last_message__welcome_back_and_the_question():
+    state = opened(without("pickup.address"))
+    _, reply = send(state, "chào em", now=NOW + timedelta(hours=3))
+    assert reply.text.startswith(texts.WELCOME_BACK.format(unit=UNIT))
+    assert prompt("pickup", "address") in reply.text
+
+
+def test_end_date__asked_after_a_start_date__example_is_a_date_after_the_start():
+    state = at_new_plan_item()
+    state, reply = send(state, "Tập huấn", "Tập huấn một cửa", "05/04/2017")
+    assert "Ngày kết thúc? Ví dụ: 30/04/2017." in reply.text
+    _, reply = send(state, "31/04/2017")
+    assert texts.DATE_NOT_EXIST.format(raw="31/04/2017", example="30/04/2017") in reply.text
+
+
+def test_question__in_a_list__says_the_item_and_its_place():
+    state = opened(without("main_staff.__done__"))
+    _, reply = send(state, "Đào Thị Hạnh")
+    assert "Nhân sự chính thứ 3" + texts.QUESTION_PLACE.format(n=2, total=6) in reply.text
+
+
+def test_review__summary__done_and_missing_first_then_a_line_per_section_within_a_zalo_message():
+    answers = without("main_staff[2].", "pickup.address")
+    _, reply = send(opened(answers), "xem lại")
+    lines = reply.text.split("\n")
+    assert texts.REVIEW_PROGRESS.format(done=8, total=len(FORM.sections)) == lines[0]
+    assert texts.REVIEW_MISSING_HEADER in lines
+    assert f"3. {MAIN}: 1 nhân sự chính (Lê Thị Mai)" in lines
+    assert len(reply.text) <= 2000
+
+
+@pytest.mark.parametrize("typed", ["xem lại 3", "xem lại I.2", "Xem lai i.2", "xem lại phần 3"])
+def test_review__one_section__that_section_in_full(typed):
+    _, reply = send(opened(COMPLETE), typed)
+    assert reply.text.startswith(f"{MAIN}\n1. Tên: Lê Thị Mai; Chức vụ: Chuyên viên")
+
+
+def test_review__no_such_section__says_which_numbers_exist():
+    _, reply = send(opened(COMPLETE), "xem lại 12")
+    assert reply.text.startswith(texts.REVIEW_NO_SUCH_SECTION.format(ref="12", count=len(FORM.sections)))
+
+
+def test_review_word_starting_an_answer__stored_as_the_answer():
+    state, _ = send(at_new_plan_item(), "Xem xét hồ sơ tồn đọng")
+    assert "Xem xét hồ sơ tồn đọng" == state.answers["plan[2].content"]
+
+
+def test_times__proposed_pickup_times_typed_freely__stored_as_hh_mm():
+    state = opened(without("pickup."))
+    state, _ = send(state, "không", "8h30 và 14h00")
+    assert "08:30, 14:00" == state.answers["pickup.proposed_times"]

@@ -17,7 +17,7 @@ from conversations.parsers import (
     parse_phone,
     parse_text,
     parse_yes_no,
-    split_compact,
+    parse_name, parse_times, split_compact, split_trailing_phone,
 )
 
 TODAY = datetime.date(2025, 6, 15)
@@ -460,3 +460,53 @@ def test_parse_yes_no__blank__empty_answer():
 )
 def test_split_compact__message__parts(raw, expected):
     assert expected == split_compact(raw)
+
+
+# --- Names and times ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("Nguyễn Thị Lan", "Nguyễn Thị Lan"),
+    ("  Đặng   Thị Thu Trang ", "Đặng Thị Thu Trang"),
+    ("Nguyễn Thị Ánh-Tuyết", "Nguyễn Thị Ánh-Tuyết"),
+])
+def test_parse_name__a_name__cleaned(raw, expected):
+    assert expected == parse_name(raw)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("Hoàng Văn Long 0905 123 45", texts.NAME_HAS_DIGITS),
+    ("Lê Thị Mai 2", texts.NAME_HAS_DIGITS),
+    ("Đặng Thị Thu Trang, Cán bộ", texts.NAME_HAS_SEPARATORS),
+    ("Lan; Mai", texts.NAME_HAS_SEPARATORS),
+    ("", texts.EMPTY_ANSWER),
+])
+def test_parse_name__digits_or_separators__refused_with_what_to_send(raw, expected):
+    assert expected == error_of(parse_name, raw)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("8h30 và 14h00", "08:30, 14:00"),
+    ("9:00, 14:00", "09:00, 14:00"),
+    ("09:30 và 14:30", "09:30, 14:30"),
+    ("14h30; 8h", "08:00, 14:30"),
+    ("9 giờ 30 và 15 giờ", "09:30, 15:00"),
+    ("7.45", "07:45"),
+])
+def test_parse_times__times_as_people_type_them__hh_mm_in_order(raw, expected):
+    assert expected == parse_times(raw)
+
+
+@pytest.mark.parametrize("raw", ["sáng và chiều", "25:00", "8h75", "lúc nào cũng được", "1, 2, 3, 4, 5, 6, 7"])
+def test_parse_times__not_times__refused_with_an_example(raw):
+    assert texts.TIMES_INVALID == error_of(parse_times, raw)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("Nguyễn Văn An 0912 345 678", ("Nguyễn Văn An", "0912 345 678")),
+    ("Nguyễn Văn An - 0912.345.678", ("Nguyễn Văn An", "0912.345.678")),
+    ("Nguyễn Văn An", None),
+    ("Phòng 2", None),
+])
+def test_split_trailing_phone__text__name_and_phone_or_none(raw, expected):
+    assert expected == split_trailing_phone(raw)
