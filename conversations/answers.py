@@ -117,6 +117,8 @@ class Missing:
             return texts.MISSING_ITEMS.format(section=self.section.title, min=self.section.repeat.min,
                                               item=self.section.repeat.item)
         if self.item is None:
+            if self.question.label == self.section.title:  # "Người điền báo cáo: Người điền báo cáo"
+                return self.section.title
             return texts.MISSING_FIELD.format(section=self.section.title, label=self.question.label)
         who = self.item_name or texts.ITEM_ORDINAL.format(item=self.section.repeat.item, n=self.stt)
         return texts.MISSING_ITEM_FIELD.format(section=self.section.title, who=who, label=self.question.label)

@@ -208,7 +208,7 @@ async def test_unit_contact__review__shows_only_their_own_units_answers(db, tmp_
     await setup(db)
     service = service_for(db, tmp_path)
     await two_units(db, service)
-    review = await say(service, "a", "xem lại")
+    review = "\n".join([await say(service, "a", typed) for typed in ("xem lại", "xem lại 1", "xem lại 2", "xem lại 3")])
     assert ["Nguyễn Thị Lan", "0912 345 678", "Trần Văn Hùng"] == [w for w in ["Nguyễn Thị Lan", "0912 345 678",
                                                                             "Trần Văn Hùng"] if w in review]
     assert [] == [w for w in B_WORDS if w in review]
@@ -284,7 +284,9 @@ async def test_unit_contact__types_another_units_invite_code__an_answer_not_a_ne
     contact = await contact_of(db, "a")
     assert (contact_before.unit_id, "unit") == (contact.unit_id, contact.role)
     assert before == await report_state(db, "CAT")
-    assert code_b == (await answers_of(db, "STP"))["main_staff[1].name"]
+    stored = (await answers_of(db, "STP")).get("main_staff[1].name")
+    # Taken as the answer to the question: a name, or refused as a name when the code holds digits.
+    assert stored == code_b or (stored is None and any(c.isdigit() for c in code_b))
 
 
 # --- Admin commands typed by a unit contact ------------------------------------------------------------------

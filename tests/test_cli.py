@@ -203,3 +203,19 @@ def test_start__unreachable_postgresql__one_line(tmp_path):
 def test_run__no_token__points_to_demo(tmp_path):
     result = hcc(["run"], tmp_path)
     assert texts.CLI_RUN_NO_CHANNEL in result.stdout
+
+
+def test_demo__name_position_and_a_mobile_short_of_a_digit__name_and_position_kept_phone_asked_again(tmp_path):
+    demo = hcc(["demo"], tmp_path, stdin="Nguyễn Thị Lan, 0912 345 678\n"
+                                          "Hoàng Văn Long, Phó Giám đốc, 0905 123 45\n0905 123 456\n")
+    assert 0 == demo.returncode, demo.stderr
+    assert "Đã ghi: Hoàng Văn Long · Phó Giám đốc." in demo.stdout
+    assert texts.PHONE_INVALID in demo.stdout
+    assert "Đã lưu lãnh đạo: Hoàng Văn Long." in demo.stdout
+    status = hcc(["export", "--out", "out", "--units", "STP", "--no-zip"], tmp_path,
+                 env={"HCC_DATA_DIR": str(tmp_path / "data" / "demo")})
+    assert 0 == status.returncode, status.stderr
+    import openpyxl
+    book = openpyxl.load_workbook(next((tmp_path / "out").rglob("*.xlsx")))
+    staff = [[c.value for c in row] for row in book[texts.SHEET_STAFF].iter_rows(min_row=2)]
+    assert any(row[4:7] == ["Hoàng Văn Long", "Phó Giám đốc", "0905 123 456"] for row in staff), staff
