@@ -18,8 +18,7 @@ from exports.data import load_export_data
 from storage import queries as q
 
 log = logging.getLogger(__name__)
-PROGRESS_EVERY = 2.0  # seconds between progress messages
-PROGRESS_MIN = 1.0  # at least this long between two edits (Telegram's per-chat pace)
+PROGRESS_EVERY = 2.0  # seconds between progress messages within a step
 
 
 class Deliverer(Protocol):
@@ -67,11 +66,11 @@ class ExportJobs:
             last = [-PROGRESS_EVERY]  # monotonic time of the last progress message; the first goes out at once
 
             def progress(step: str, done: int, total: int) -> None:
-                # Called from the worker thread after each unit: a message every PROGRESS_EVERY seconds, and
-                # at the end of each step (at most one a second), so the count moves however fast a step is.
+                # Called from the worker thread after each unit: a message every PROGRESS_EVERY seconds, and at
+                # the end of each of the few steps, so the count moves however fast the export is.
                 now_t = time.monotonic()
                 finished = done >= total > 0
-                if deliverer is None or now_t - last[0] < (PROGRESS_MIN if finished else PROGRESS_EVERY):
+                if deliverer is None or (not finished and now_t - last[0] < PROGRESS_EVERY):
                     return
                 last[0] = now_t
                 text = texts.EXPORT_PROGRESS.format(done=done, total=total, step=texts.EXPORT_STEPS.get(step, step))

@@ -447,21 +447,3 @@ async def test_zalo_group_chat__answers_ignored__nothing_stored(db, fake, tmp_pa
     assert [] == fake.texts_to("group-1")
     assert {} == (await report_of(db))[1]
 
-
-async def test_zalo_admin__export_without_a_public_address__told_who_to_ask_without_server_paths(db, fake, tmp_path):
-    await prepare(db)
-    async with db.transaction() as s:
-        admin_code = (await q.create_invite(s, unit_id=None, role="admin", expires_at=NOW + timedelta(days=7),
-                                            max_uses=1, now=NOW)).code
-    officer = Person(fake, user="so-noi-vu-1")
-    async with zalo_bot(db, fake, tmp_path, people=(officer,)) as channel:
-        await officer.says(admin_code)
-        before = len(fake.sent)
-        await officer.says("xuất")
-        await channel.service.jobs.drain()
-        await fake.wait_sent(before + 2)
-        await channel.queue.drain()
-        said = "\n".join(m.text for m in fake.sent[before:])
-    assert "Tệp “" in said and "cán bộ CNTT" in said
-    assert "hcc-bot export --out <thư mục>" in said.splitlines()  # the command alone on its line
-    assert str(tmp_path) not in said and "HCC_" not in said
