@@ -254,7 +254,9 @@ def _procedures(doc: DocxDocument, form: Form, answers: dict[str, Any]) -> None:
         cells = _add_row(table)
         _write(cells[2], _shown(question, value), center=True)
         partners = by_key.get(question.key + PARTNERS_SUFFIX)
-        _write(cells[3], _shown(*partners) if partners else "")
+        said_none = partners is not None and answer_key("procedures", partners[0].key) in answers \
+            and partners[1] is None
+        _write(cells[3], texts.VALUE_SKIPPED if said_none else _shown(*partners) if partners else "")
         return cells
 
     for question, value in plain:
@@ -317,7 +319,9 @@ def _plan(doc: DocxDocument, form: Form, answers: dict[str, Any]) -> None:
                                                  *_extra_lines(values.items(), PLAN_KEYS)])))
         _write(cells[3], _shown_key(values, "start"), center=True)
         _write(cells[4], _shown_key(values, "end"), center=True)
-        _write(cells[5], _shown_key(values, "partners"))
+        # "không có" typed for the partners reads so; a question never answered stays the template's blank.
+        said_none = "partners" in item.values and item.values["partners"] is None
+        _write(cells[5], texts.VALUE_SKIPPED if said_none else _shown_key(values, "partners"))
     if not plan:
         _write(_add_row(table)[1], _empty_repeat(answers, "plan"), italic=True)
     _fix_widths(table, PLAN_WIDTHS)

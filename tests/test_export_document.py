@@ -181,8 +181,8 @@ def test_document__full_unit__procedures_table_follows_the_template(documents):
         [header[0], header[0], header[1], header[2]],
         ["Thủ tục hành chính", "Thủ tục hành chính", "125", "Sở Tài chính, Cục Thuế tỉnh"],
         ["Thủ tục hành chính liên thông", "Thủ tục hành chính liên thông", "12", "Công an tỉnh, Sở Y tế"],
-        ["Dịch vụ công", "Dịch vụ công", "125", ""],
-        ["Dịch vụ công trực tuyến", "Dịch vụ công trực tuyến", "40", ""],
+        ["Dịch vụ công", "Dịch vụ công", "125", texts.VALUE_SKIPPED],
+        ["Dịch vụ công trực tuyến", "Dịch vụ công trực tuyến", "40", texts.VALUE_SKIPPED],
         [postal, "Trả kết quả qua bưu điện", "80", "Bưu điện tỉnh"],
         [postal, "Nhận hồ sơ qua bưu điện", "60", "Bưu điện tỉnh"],
         [postal, "DVC trực tuyến kết hợp bưu điện", "20", "Bưu điện tỉnh"],
@@ -230,7 +230,7 @@ def test_document__full_unit__plan_rows_with_responsibility_and_dates(documents)
          "Sở Nội vụ, Bưu điện tỉnh"],
         ["3", f"Thử nghiệm phần mềm\n{shared}", "Chạy thử phần mềm một cửa điện tử", "20/04/2017", "30/04/2017",
          "Sở Thông tin và Truyền thông"],
-        ["4", f"Vận hành chính thức\n{own}", "Tiếp nhận hồ sơ tại Trung tâm", "02/05/2017", "31/05/2017", ""],
+        ["4", f"Vận hành chính thức\n{own}", "Tiếp nhận hồ sơ tại Trung tâm", "02/05/2017", "31/05/2017", texts.VALUE_SKIPPED],
     ]
     assert expected == rows(plan_table(documents["STP"]))
 
