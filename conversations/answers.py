@@ -174,22 +174,22 @@ def review_text(form: Form, answers: Mapping[str, Any]) -> str:
     return "\n\n".join(blocks)
 
 
-REVIEW_GAPS_SHOWN = 6  # the summary names this many gaps, then counts the rest
-
-
 def review_summary(form: Form, answers: Mapping[str, Any]) -> str:
     """The review in one short message: what is done, what is missing, one line per section.
 
     "xem lại N" shows section N in full (review_section); the whole text stays within a Zalo message.
     """
     gaps = missing(form, answers)
-    by_section = {s.key: sum(1 for m in gaps if m.section.key == s.key) for s in form.sections}
-    done = sum(1 for s in form.sections if by_section[s.key] == 0 and section_started(s, answers))
+    done = sum(1 for s in form.sections if section_started(s, answers) and not any(m.section.key == s.key for m in gaps))
     lines = [texts.REVIEW_PROGRESS.format(done=done, total=len(form.sections))]
     if gaps:
-        shown = [f"- {m.describe()}" for m in gaps[:REVIEW_GAPS_SHOWN]]
-        if len(gaps) > REVIEW_GAPS_SHOWN:
-            shown.append(texts.REVIEW_MORE_GAPS.format(count=len(gaps) - REVIEW_GAPS_SHOWN))
+        shown = []  # one line per section: its one gap, or how many it has
+        for section in form.sections:
+            own = [m for m in gaps if m.section.key == section.key]
+            if len(own) == 1:
+                shown.append(f"- {own[0].describe()}")
+            elif own:
+                shown.append(texts.REVIEW_SECTION_GAPS.format(section=section.title, count=len(own)))
         lines.append(texts.REVIEW_MISSING_HEADER + "\n" + "\n".join(shown))
     else:
         lines.append(texts.REVIEW_COMPLETE)
@@ -206,8 +206,7 @@ def review_summary(form: Form, answers: Mapping[str, Any]) -> str:
             closed = answers.get(key(section.key, DONE))
             what = (texts.REVIEW_ITEMS.format(count=len(numbers), item=section.repeat.item, names="; ".join(names))
                     if numbers else texts.REVIEW_NONE if closed else texts.REVIEW_EMPTY_SECTION)
-        mark = texts.REVIEW_SECTION_GAPS.format(count=by_section[section.key]) if by_section[section.key] else ""
-        rows.append(f"{n}. {section.title}: {what}{mark}")
+        rows.append(f"{n}. {section.title}: {what}")
     lines.append("\n".join(rows))
     lines.append(texts.REVIEW_DETAIL_HINT)
     return "\n\n".join(lines)
