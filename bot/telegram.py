@@ -251,7 +251,8 @@ class TelegramChannel:
         try:
             body = await request.json()
             update = Update.de_json(body, app.bot) if isinstance(body, dict) else None
-        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError):
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError, AttributeError,
+                RecursionError):  # a body of the wrong shape, or JSON nested too deep
             update = None
         if update is None:
             return web.Response(status=400)

@@ -55,7 +55,8 @@ class DownloadLinks:
 
     async def serve(self, request: web.Request) -> web.StreamResponse:
         expires, relative = request.match_info["expires"], request.match_info["path"]
-        valid = expires.isdigit() and hmac.compare_digest(request.match_info["signature"],
+        # A unix time has at most 12 digits: a longer one is refused before int() (Python caps int() at 4,300 digits).
+        valid = expires.isdigit() and len(expires) <= 12 and hmac.compare_digest(request.match_info["signature"],
                                                           self._sign(int(expires), relative))
         target = (self.root / relative).resolve()
         if not valid or int(expires) < self.clock() or not target.is_relative_to(self.root) or not target.is_file():

@@ -86,7 +86,10 @@ def unwrap_update(body: Any) -> dict | None:
     if isinstance(body, dict) and "result" in body and "message" not in body:
         body = body["result"]
     if isinstance(body, dict) and isinstance(body.get("message"), dict) and isinstance(body.get("event_name"), str):
-        return body
+        message = body["message"]
+        shapes = {"text": str, "from": dict, "chat": dict}  # the fields read before the update is queued
+        if all(k not in message or message[k] is None or isinstance(message[k], t) for k, t in shapes.items()):
+            return body
     return None
 
 
@@ -195,7 +198,7 @@ class ZaloChannel:
             return web.json_response({"ok": False}, status=403)
         try:
             body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested too deep
             return web.json_response({"ok": False}, status=400)
         update = unwrap_update(body)
         if update is None:

@@ -243,11 +243,15 @@ async def test_webhook__wrong_or_missing_secret__403_and_nothing_changed(sqlite_
         update = fake.message(USER, text=f"/start {await invite(sqlite_db)}")
         wrong = await fake.deliver(update, secret="x" * 64)
         missing = await fake.deliver(update, secret="")
+        statuses = []
         async with aiohttp.ClientSession() as session:
-            async with session.post(fake.webhook_url, data=b"{not json",
-                                    headers={"X-Telegram-Bot-Api-Secret-Token": fake.webhook_secret}) as response:
-                malformed = response.status
-    assert (403, 403, 400) == (wrong, missing, malformed)
+            for body in [b"{not json", b"[" * 100_000 + b"]" * 100_000, b'{"update_id": 1, "message": "x"}',
+                         b'{"update_id": 2, "message": {"message_id": 1, "date": 0, "chat": 5, "text": 5}}']:
+                async with session.post(fake.webhook_url, data=body,
+                                        headers={"X-Telegram-Bot-Api-Secret-Token": fake.webhook_secret}) as response:
+                    statuses.append(response.status)
+    assert (403, 403) == (wrong, missing)
+    assert [400, 400, 400, 400] == statuses  # malformed bodies with the right secret: never a 500
     assert [] == fake.calls_of("sendMessage")
     assert (0, 0) == (await count(sqlite_db, Contact), await count(sqlite_db, ProcessedEvent))
 

@@ -34,6 +34,8 @@ async def test_download_link__valid_then_expired_and_after_restart__served_then_
         forged = url_path.split("/")
         forged[2] = str(int(forged[2]) + 86400)  # a later expiry with the old signature
         assert 404 == (await fetch(base + "/".join(forged)))[0]
+        forged[2] = "9" * 5_000  # more digits than int() takes: a 404 like any bad link, not a 500
+        assert (404, texts.LINK_EXPIRED.encode()) == await fetch(base + "/".join(forged))
         now[0] = expires + 1
         assert (404, texts.LINK_EXPIRED.encode()) == await fetch(base + url_path)
     finally:

@@ -243,6 +243,12 @@ async def test_zalo_webhook__right_secret__answered_and_wrong_secret_or_body_ref
         assert 403 == await fake.deliver(fake.text(person.user, "Kẻ gian, 0912 345 678"), secret="")
         assert 400 == await fake.deliver({}, raw=b"{not json")
         assert 400 == await fake.deliver({"hello": "world"})
+        # Malformed bodies with the right secret: a clear 400, never a 500 or a traceback.
+        assert 400 == await fake.deliver({}, raw=b"[" * 100_000 + b"]" * 100_000)  # nested 100,000 deep
+        assert 400 == await fake.deliver({"event_name": "message.text.received", "message": "x"})
+        bad_text = fake.text(person.user, "x")
+        bad_text["message"]["text"] = 5
+        assert 400 == await fake.deliver(bad_text)
         await channel.queue.drain()
         assert sent == len(fake.sent)
         assert {} == (await report_of(db))[1]
