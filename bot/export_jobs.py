@@ -7,8 +7,8 @@ A channel that can deliver files registers itself in `Service.deliverers`: Teleg
 from __future__ import annotations
 
 import asyncio
-import time
 import logging
+import time
 from pathlib import Path
 from typing import Protocol
 

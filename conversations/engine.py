@@ -594,17 +594,16 @@ class _Turn:
             summary = " · ".join(format_value(q, values[q.key]) for q in questions if q.key in values)
             self.notes.append(texts.COMPACT_ACK.format(summary=summary))
         self.notes += [errors[q.key] for q in questions if q.key in errors]
-        item = real.item if real is not None else slot.item
-        item_values = scope(self.answers, section.key, item) if real is not None or not slot.new else {}
+        if real is None:  # every part failed: their errors, and the same question again
+            return self.ask(slot, header=False)
+        item_values = scope(self.answers, section.key, real.item)
         gaps = [q for q in questions if (q.required or q.key in errors) and is_relevant(q, item_values)
-                and (real is None and slot.new or key(section.key, q.key, item) not in self.answers)]
+                and q.key not in item_values]
         untold = [q for q in gaps if q.key not in errors]
-        if gaps and untold and real is not None:
+        if untold:
             self.notes.append(texts.COMPACT_MISSING.format(labels=", ".join(q.label for q in untold)))
         if gaps:
-            if real is None:
-                return self.ask(slot, header=False)
-            return self.ask(Slot(section.key, item, gaps[0].key), header=False)
+            return self.ask(Slot(section.key, real.item, gaps[0].key), header=False)
         self.cursor = {**self.cursor, "stage": "ask", "slot": real.to_json()}
         return self.after_store(section, real)
 
@@ -859,7 +858,7 @@ class _Turn:
             return self.finish()
         return self.answer(event)
 
-    def command(self, name: str, arg: str, raw: str = "") -> Reply:
+    def command(self, name: str, arg: str, raw: str = "", *, greeting: bool = False) -> Reply:
         stage = self.cursor.get("stage")
         if name in ("help", "review", "start"):
             if name == "help":
@@ -870,7 +869,7 @@ class _Turn:
                                   texts.REVIEW_NO_SUCH_SECTION.format(ref=arg.upper(), count=len(self.form.sections)))
             elif name == "review":
                 self.notes.append(review_summary(self.form, self.answers))
-            elif arg == "greeting" and self.recently_seen():
+            elif greeting and self.recently_seen():
                 # "chào em" in the middle of the conversation: no welcome, just the question again, briefly.
                 if self.cursor.get("stage") == "ask" and not is_locked(self.report, self.now):
                     return self.ask(self.slot(), header=False)
@@ -1040,9 +1039,9 @@ def _dispatch(turn: _Turn, event: Event) -> Reply:
     if isinstance(event, Text):
         command = parse_command(event.text)
         if command is not None:
-            name, arg = command
-            explicit = fold(event.text).lstrip("/").startswith(("start", "bat dau"))
-            return turn.command(name, "greeting" if name == "start" and not explicit else arg, raw=event.text)
+            # A typed "chào em" is a greeting; "/start" or "bắt đầu" asks to (re)start explicitly.
+            greeting = command[0] == "start" and not fold(event.text).lstrip("/").startswith(("start", "bat dau"))
+            return turn.command(*command, raw=event.text, greeting=greeting)
     if is_locked(turn.report, turn.now):
         return turn.read_only()
     if stage == "menu":
