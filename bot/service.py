@@ -36,6 +36,7 @@ from conversations.answers import LOCAL_TZ, format_datetime
 from conversations.engine import Reply, ReportInfo, State
 from conversations.form import Form
 from conversations.parsers import clean_text, fold
+from storage import inbox as inbox_q
 from storage import queries as q
 from storage.db import Database, DatabaseUnavailable
 from storage.models import Campaign, Contact, Conversation, Report
@@ -114,6 +115,9 @@ class Service:
         self._unflushed: dict[tuple[str, str], str] = {}
         self._flusher: asyncio.Task | None = None
         self._flush_now = asyncio.Event()
+        # (channel, event id) of inbox rows marked done in their event's transaction, for the inbox worker to
+        # take (bot/inbox.py): it marks the others done itself.
+        self.settled: set[tuple[str, str]] = set()
 
     def sent(self, inbound: Inbound) -> None:
         """The channel has delivered every reply to `inbound`: the pending replies need not be kept any more."""
@@ -168,7 +172,7 @@ class Service:
         """Process one event; the replies to send, or None when the event was already processed."""
         stored: StoredPhoto | None = None
         refused = inbound.photo_error
-        if inbound.photo is not None and await self._takes_photos(inbound):
+        if inbound.photo is not None and await self.takes_photos(inbound.channel, inbound.user_id):
             try:
                 # Pillow work runs in another process; the files are content-addressed, so a retry is harmless.
                 stored = await store_photo_off_loop(self.photos_dir, inbound.photo)
@@ -176,7 +180,11 @@ class Service:
                 refused = exc.message
         try:
             async with self.db.transaction() as s:
-                return await self._handle(s, inbound, stored, refused)
+                settled = await inbox_q.settle(s, inbound.channel, inbound.event_id, at=self.clock())
+                replies = await self._handle(s, inbound, stored, refused)
+            if settled:
+                self.settled.add((inbound.channel, inbound.event_id))
+            return replies
         except IntegrityError:
             # A unique key taken by a concurrent worker. The event claim waits for the other transaction instead
             # of failing, so this is a safety net: nothing was stored, nothing is sent.
@@ -187,11 +195,11 @@ class Service:
             log.error("cannot save event %s:%s: %s", inbound.channel, inbound.event_id, type(exc).__name__)
             return [Reply(texts.SAVE_FAILED)]
 
-    async def _takes_photos(self, inbound: Inbound) -> bool:
-        """Only a bound unit contact's photo is processed and kept (not a stranger's, nor an admin's)."""
+    async def takes_photos(self, channel: str, user_id: str) -> bool:
+        """Only a bound unit contact's photo is fetched, processed and kept (not a stranger's, nor an admin's)."""
         try:
             async with self.db.sessionmaker() as s:
-                contact = await q.get_contact(s, inbound.channel, inbound.user_id)
+                contact = await q.get_contact(s, channel, user_id)
                 return contact is not None and contact.role == "unit" and await q.current_campaign(s) is not None
         except (OperationalError, DBAPIError, OSError, ConnectionError):
             return False  # the transaction that follows says it cannot save

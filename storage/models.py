@@ -275,3 +275,30 @@ class ReminderSend(Base):
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+# --- Inbox ------------------------------------------------------------------------------------
+
+
+class InboxItem(Base):
+    """A platform update as received, written before it is acknowledged (webhook 200, polled offset) and
+    marked done in the transaction of the event it became; undone rows are processed at start."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        sa.UniqueConstraint("channel", "platform_id"),
+        sa.Index("ix_inbox_chat", "channel", "chat", "id"),
+        sa.Index("ix_inbox_done_at", "done_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(sa.String(16))
+    platform_id: Mapped[str] = mapped_column(sa.String(200))  # Telegram update_id, Zalo message_id
+    chat: Mapped[str] = mapped_column(sa.String(128))  # updates of one chat are processed in id order
+    payload: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)  # emptied once done: no second copy kept
+    received_at: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(128))  # the worker processing the chat
+    claimed_until: Mapped[datetime | None]  # its lease, renewed while it runs
+    attempts: Mapped[int] = mapped_column(default=0, server_default=sa.text("0"))
+    error: Mapped[str | None] = mapped_column(sa.String(200))  # why a row was given up, if it was
+    done_at: Mapped[datetime | None]

@@ -1,0 +1,133 @@
+"""Inbox queries: updates written before they are acknowledged, claimed per chat by workers, marked done.
+
+A worker claims whole chats: the oldest undone row of a chat (its head) is locked (FOR UPDATE SKIP LOCKED on
+PostgreSQL; SQLite has one writer) and, when no other worker holds the chat's lease, every undone row of that
+chat is leased to the worker. Another worker skips the chat while the lease runs, so one chat's updates are
+processed one after another, in arrival order, by one worker at a time. A dead worker's lease runs out (or is
+released at the next start on the same host) and its rows are claimed again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import InboxItem
+
+ERROR_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """One inbox row leased to this worker."""
+
+    id: int
+    chat: str
+    payload: dict[str, Any]
+
+
+async def accept(s: AsyncSession, *, channel: str, platform_id: str, chat: str, payload: dict[str, Any],
+                 at: datetime) -> bool:
+    """Write an update into the inbox; False when it was there already (a platform's repeat)."""
+    insert = postgresql.insert if s.bind.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(InboxItem).values(channel=channel, platform_id=platform_id, chat=chat, payload=payload,
+                                         received_at=at, attempts=0).on_conflict_do_nothing()
+    result = await s.execute(statement)
+    return result.rowcount == 1
+
+
+async def settle(s: AsyncSession, channel: str, platform_id: str, *, at: datetime) -> bool:
+    """Mark the update done, inside the transaction of the event it became; False when it is not in the inbox."""
+    result = await s.execute(
+        sa.update(InboxItem)
+        .where(InboxItem.channel == channel, InboxItem.platform_id == platform_id, InboxItem.done_at.is_(None))
+        .values(done_at=at, payload=None, claimed_by=None, claimed_until=None))
+    return result.rowcount == 1
+
+
+async def finish(s: AsyncSession, ids: list[int], *, at: datetime, error: str | None = None) -> None:
+    """Mark rows done that did not become a stored event (a group chat, an edited message) or were given up."""
+    await s.execute(
+        sa.update(InboxItem).where(InboxItem.id.in_(ids), InboxItem.done_at.is_(None))
+        .values(done_at=at, payload=None, claimed_by=None, claimed_until=None,
+                error=error[:ERROR_LENGTH] if error else None))
+
+
+async def failed_attempt(s: AsyncSession, row_id: int) -> int:
+    """Count a failed processing of a row; the attempts so far."""
+    await s.execute(sa.update(InboxItem).where(InboxItem.id == row_id)
+                    .values(attempts=InboxItem.attempts + 1))
+    return int(await s.scalar(sa.select(InboxItem.attempts).where(InboxItem.id == row_id)) or 0)
+
+
+async def claim(s: AsyncSession, channel: str, worker: str, *, now: datetime, lease: timedelta,
+                limit: int = 200) -> list[Claimed]:
+    """Lease the undone rows of chats nobody else holds (or this worker already holds), oldest first."""
+    item = InboxItem.__table__
+    earlier = item.alias("earlier")
+    heads = (
+        sa.select(item.c.id)
+        .where(item.c.channel == channel, item.c.done_at.is_(None),
+               sa.or_(item.c.claimed_until.is_(None), item.c.claimed_until < now, item.c.claimed_by == worker),
+               ~sa.exists().where(earlier.c.channel == item.c.channel, earlier.c.chat == item.c.chat,
+                                  earlier.c.done_at.is_(None), earlier.c.id < item.c.id))
+        .order_by(item.c.id).limit(limit)
+    )
+    if s.bind.dialect.name == "postgresql":
+        heads = heads.with_for_update(skip_locked=True)
+    head_ids = list((await s.scalars(heads)).all())
+    if not head_ids:
+        return []
+    chats = sa.select(item.c.chat).where(item.c.id.in_(head_ids))
+    rows = (await s.execute(
+        sa.update(item)
+        .where(item.c.channel == channel, item.c.done_at.is_(None), item.c.chat.in_(chats))
+        .values(claimed_by=worker, claimed_until=now + lease)
+        .returning(item.c.id, item.c.chat, item.c.payload)
+    )).all()
+    return sorted((Claimed(r.id, r.chat, r.payload or {}) for r in rows), key=lambda c: c.id)
+
+
+async def renew(s: AsyncSession, worker: str, *, until: datetime) -> None:
+    """Extend this worker's leases while it runs."""
+    await s.execute(sa.update(InboxItem).where(InboxItem.claimed_by == worker, InboxItem.done_at.is_(None))
+                    .values(claimed_until=until))
+
+
+async def release(s: AsyncSession, workers: list[str] | None = None, *, channel: str | None = None) -> int:
+    """Give the leases of these workers (all, when None) back, so the rows are claimed again at once."""
+    statement = sa.update(InboxItem).where(InboxItem.done_at.is_(None), InboxItem.claimed_by.is_not(None))
+    if workers is not None:
+        statement = statement.where(InboxItem.claimed_by.in_(workers))
+    if channel is not None:
+        statement = statement.where(InboxItem.channel == channel)
+    result = await s.execute(statement.values(claimed_by=None, claimed_until=None))
+    return result.rowcount
+
+
+async def lease_holders(s: AsyncSession, channel: str) -> list[str]:
+    """The workers holding leases on undone rows of a channel."""
+    return list((await s.scalars(
+        sa.select(InboxItem.claimed_by).distinct()
+        .where(InboxItem.channel == channel, InboxItem.done_at.is_(None), InboxItem.claimed_by.is_not(None))
+    )).all())
+
+
+async def undone(s: AsyncSession, channel: str | None = None) -> int:
+    """How many rows wait to be processed."""
+    statement = sa.select(sa.func.count()).select_from(InboxItem).where(InboxItem.done_at.is_(None))
+    if channel is not None:
+        statement = statement.where(InboxItem.channel == channel)
+    return int(await s.scalar(statement) or 0)
+
+
+async def purge_done(s: AsyncSession, before: datetime) -> int:
+    """Delete rows done before this time (their platform ids no longer need to be recognised)."""
+    result = await s.execute(sa.delete(InboxItem).where(InboxItem.done_at.is_not(None),
+                                                        InboxItem.done_at < before))
+    return result.rowcount
