@@ -39,7 +39,7 @@ from conversations.parsers import clean_text, fold
 from storage import inbox as inbox_q
 from storage import queries as q
 from storage.db import Database, DatabaseUnavailable
-from storage.models import Campaign, Contact, Conversation, Report
+from storage.models import Campaign, Contact, Conversation, Invite, Report
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,10 @@ FREE_INVITE_ATTEMPTS = 5  # wrong codes before a person has to wait
 MAX_INVITE_LOCK = timedelta(hours=1)
 ADMIN_COMMANDS = {name: {fold(w) for w in words} for name, words in texts.ADMIN_COMMAND_WORDS.items()}
 DOCUMENT_WORDS = {fold(w) for w in texts.UNIT_DOCUMENT_WORDS}
+# Typed by a unit contact, these are refused as answers ("help" is the unit contacts' own command too).
+UNIT_REFUSED_WORDS = set().union(*(words for name, words in ADMIN_COMMANDS.items() if name != "help"))
+CHANGE_YES = {fold(w) for w in texts.CHANGE_YES_WORDS}
+CHANGE_NO = {fold(w) for w in texts.CHANGE_NO_WORDS}
 SENT_FLUSH_DELAY = 1.0  # seconds between a reply going out and recording it when the person is silent
 
 
@@ -84,6 +88,16 @@ class Inbound:
         else:
             return None
         return f"{kind}:{hashlib.sha256(data).hexdigest()[:40]}"
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """A message for someone other than the person who wrote (another admin), sent once the event is committed."""
+
+    channel: str
+    chat_id: str
+    user_id: str
+    text: str
 
 
 def encode_replies(replies: list[Reply]) -> list[dict]:
@@ -178,12 +192,15 @@ class Service:
                 stored = await store_photo_off_loop(self.photos_dir, inbound.photo)
             except PhotoRejected as exc:
                 refused = exc.message
+        announcements: list[Announcement] = []
         try:
             async with self.db.transaction() as s:
                 settled = await inbox_q.settle(s, inbound.channel, inbound.event_id, at=self.clock())
-                replies = await self._handle(s, inbound, stored, refused)
+                replies = await self._handle(s, inbound, stored, refused, announcements)
             if settled:
                 self.settled.add((inbound.channel, inbound.event_id))
+            for announcement in announcements:  # only once committed: what they announce is true
+                self.jobs.spawn(self._announce(announcement))
             return replies
         except IntegrityError:
             # A unique key taken by a concurrent worker. The event claim waits for the other transaction instead
@@ -218,7 +235,19 @@ class Service:
         except (OperationalError, DBAPIError, DatabaseUnavailable, OSError) as exc:
             log.error("cannot record a failed send: %s", type(exc).__name__)
 
-    async def _handle(self, s, inbound: Inbound, stored: StoredPhoto | None, refused: str | None) -> list[Reply] | None:
+    async def _announce(self, announcement: Announcement) -> None:
+        """Send a message to someone other than the person who wrote (best effort, after the commit)."""
+        deliverer = self.deliverers.get(announcement.channel)
+        if deliverer is None:
+            log.warning("no %s channel running: an announcement to an admin was not sent", announcement.channel)
+            return
+        try:
+            await deliverer.deliver_files(announcement.chat_id, announcement.user_id, announcement.text, [])
+        except Exception:  # one admin's failed notice must not hide anything else
+            log.exception("announcement to an admin failed")
+
+    async def _handle(self, s, inbound: Inbound, stored: StoredPhoto | None, refused: str | None,
+                      announcements: list[Announcement]) -> list[Reply] | None:
         now = self.clock()
         if not await q.claim_event(s, inbound.channel, inbound.event_id, at=now):
             return await self._redelivered(s, inbound)
@@ -228,15 +257,35 @@ class Service:
             s, channel=inbound.channel, platform_user_id=inbound.user_id, chat_id=inbound.chat_id,
             display_name=name, now=now)
         contact.blocked_at = None  # they wrote to us, so we can write to them
+        if contact.role == "admin" and contact.invite_id is not None:
+            # An admin's access rests on their invite: once it is revoked, they are a stranger again (revoking
+            # unbinds them already; this covers an invite revoked some other way).
+            invite = await s.get(Invite, contact.invite_id)
+            if invite is not None and invite.revoked_at is not None:
+                await q.unbind_contact(s, contact, now=now, reason="invite_revoked")
         notes: list[str] = []
         event: engine.Event | None = None
-        code = _start_code(inbound.text)
-        if contact.role is None or code:
-            outcome = await self._try_invite(s, contact, inbound, code, now)
+        if contact.pending_invite_id is not None:
+            # The answer to "change your unit or role?": yes, no, or anything else (which cancels it).
+            outcome = await self._settle_change(s, contact, inbound, now, announcements)
+            if isinstance(outcome, list):
+                return outcome
+            note, answered = outcome
+            notes.append(note)
+            if answered:
+                event = engine.Start() if answered == "changed" else engine.Resume()
+        code = _start_code(inbound.text) if event is None else None
+        if code is None and event is None and contact.role is not None:
+            code = await _typed_code(s, inbound.text)  # a bound person's plain-text code is never an answer
+        if event is None and (contact.role is None or code):
+            outcome = await self._try_invite(s, contact, inbound, code, now, announcements)
             if isinstance(outcome, list):
                 return outcome
             notes += [outcome] if outcome else []
             event = engine.Start()
+        if event is None and contact.role == "unit" and _is_admin_command(inbound.text):
+            notes.append(texts.ADMIN_ONLY.format(command=clean_text(inbound.text or "", multiline=False)[:40]))
+            event = engine.Resume()
         campaign = await q.current_campaign(s)
         if contact.role == "admin":
             return [Reply("\n\n".join([*notes, await self._admin(s, campaign, inbound, now)]))]
@@ -329,8 +378,12 @@ class Service:
         await q.save_cursor(s, conversation, dict(new.cursor), now=now)
         return replies
 
-    async def _try_invite(self, s, contact: Contact, inbound: Inbound, code: str | None, now: datetime) -> list[Reply] | str:
-        """Bind the person with an invite code: a note to say before the first question, or replies to send."""
+    async def _try_invite(self, s, contact: Contact, inbound: Inbound, code: str | None, now: datetime,
+                          announcements: list[Announcement]) -> list[Reply] | str:
+        """Bind the person with an invite code: a note to say before the first question, or replies to send.
+
+        A person bound otherwise is asked to confirm the change first (`_settle_change` takes the answer).
+        """
         if contact.invite_locked_until is not None and contact.invite_locked_until > now:
             minutes = max(1, int((contact.invite_locked_until - now).total_seconds() // 60) + 1)
             return [Reply(texts.INVITE_SLOW_DOWN.format(minutes=minutes))]
@@ -349,19 +402,45 @@ class Service:
             return [Reply(texts.INVITE_WRONG.format(code=shown))]
         if contact.role == invite.role and contact.unit_id == invite.unit_id:
             return ""  # already bound this way (the invite link opened again): just resume, whatever the code's state
-        if invite.revoked_at is not None:
-            return [Reply(texts.INVITE_REVOKED)]
-        if invite.expires_at <= now:
-            return [Reply(texts.INVITE_EXPIRED.format(date=invite.expires_at.astimezone(LOCAL_TZ).strftime("%d/%m/%Y")))]
-        if invite.uses >= invite.max_uses:
-            return [Reply(texts.INVITE_USED_UP.format(max_uses=invite.max_uses))]
-        invite.uses += 1
-        contact.role = invite.role
-        contact.unit_id = invite.unit_id
-        contact.invite_failures = 0
-        contact.invite_locked_until = None
-        await q.add_audit(s, at=now, action="bind", contact_id=contact.id, new={"invite": invite.id, "role": invite.role})
+        problem = _unusable(invite, now)
+        if problem is not None:
+            return [Reply(problem)]
+        if contact.role is not None:
+            contact.pending_invite_id = invite.id
+            return [Reply(await _change_question(s, contact, invite))]
+        return await self._bind(s, contact, invite, now, announcements)
+
+    async def _settle_change(self, s, contact: Contact, inbound: Inbound, now: datetime,
+                             announcements: list[Announcement]) -> list[Reply] | tuple[str, str | None]:
+        """The message after "change your unit or role?": replies to send, or (a note, "changed" | "kept" | None).
+
+        None: the message was neither yes nor no; the change is cancelled and the message handled as usual.
+        """
+        invite = await s.get(Invite, contact.pending_invite_id)
+        contact.pending_invite_id = None
+        if invite is not None and _code_of(inbound.text) == invite.code:
+            contact.pending_invite_id = invite.id  # the same code again (a re-sent message): the same question
+            return [Reply(await _change_question(s, contact, invite))]
+        word = fold(inbound.text or "").rstrip(".!")
+        current = await _role_text(s, contact.role, contact.unit_id)
+        if word in CHANGE_YES:
+            problem = _unusable(invite, now)
+            if problem is not None:
+                return [Reply(f"{problem}\n\n{texts.CHANGE_KEPT.format(current=current)}")]
+            return await self._bind(s, contact, invite, now, announcements), "changed"
+        if word in CHANGE_NO:
+            return texts.CHANGE_KEPT.format(current=current), "kept"
+        return texts.CHANGE_CANCELLED.format(current=current), None
+
+    async def _bind(self, s, contact: Contact, invite: Invite, now: datetime,
+                    announcements: list[Announcement]) -> str:
+        """Bind the contact with a usable invite; the note that says so. A new admin is announced to the others."""
+        await q.bind_contact(s, contact, invite, now=now)
         if invite.role == "admin":
+            text = texts.ADMIN_ANNOUNCE.format(name=contact.display_name or texts.CONTACT_NO_NAME,
+                                               channel=texts.CHANNEL_LABELS.get(contact.channel, contact.channel))
+            announcements += [Announcement(c.channel, c.chat_id, c.platform_user_id, text)
+                              for c in await q.list_contacts(s, role="admin") if c.id != contact.id]
             return texts.BOUND_ADMIN
         unit = await q.get_unit(s, invite.unit_id)
         return texts.BOUND_UNIT.format(unit=unit.name)
@@ -393,6 +472,70 @@ def _start_code(text: str | None) -> str | None:
 def _looks_like_code(candidate: str) -> bool:
     """Whether a message was an attempt at a code: 8 characters of the codes' alphabet (not "xin chao")."""
     return len(candidate) == 8 and set(candidate) <= set(q.INVITE_ALPHABET)
+
+
+def _code_of(text: str | None) -> str | None:
+    """The code of `/start CODE`, or the message itself when it looks like a code."""
+    code = _start_code(text)
+    if code is None and text:
+        candidate = q.normalize_invite_code(text)
+        code = candidate if _looks_like_code(candidate) else None
+    return code
+
+
+async def _typed_code(s, text: str | None) -> str | None:
+    """A message that is the code of an existing invite (only then: "NGUYENVA" could be an answer)."""
+    candidate = q.normalize_invite_code(text or "")
+    if _looks_like_code(candidate) and await q.find_invite(s, candidate) is not None:
+        return candidate
+    return None
+
+
+def _unusable(invite: Invite | None, now: datetime) -> str | None:
+    """Why an invite cannot bind anyone now (revoked, expired, used up), or None."""
+    if invite is None or invite.revoked_at is not None:
+        return texts.INVITE_REVOKED
+    if invite.expires_at <= now:
+        return texts.INVITE_EXPIRED.format(date=invite.expires_at.astimezone(LOCAL_TZ).strftime("%d/%m/%Y"))
+    if invite.uses >= invite.max_uses:
+        return texts.INVITE_USED_UP.format(max_uses=invite.max_uses)
+    return None
+
+
+async def _role_text(s, role: str | None, unit_id: int | None) -> str:
+    """What a binding makes a person, as said to them: "người liên hệ của Sở Tư pháp"."""
+    if role == "admin":
+        return texts.ROLE_ADMIN
+    unit = await q.get_unit(s, unit_id) if unit_id is not None else None
+    return texts.ROLE_UNIT.format(unit=unit.name if unit else "")
+
+
+async def _change_question(s, contact: Contact, invite: Invite) -> str:
+    return texts.CHANGE_CONFIRM.format(current=await _role_text(s, contact.role, contact.unit_id),
+                                       target=await _role_text(s, invite.role, invite.unit_id))
+
+
+def _is_admin_command(text: str | None) -> bool:
+    """Whether a message is an admin command as a whole ("tình hình", "nhắc ngay", "hạn nộp 28/03/2017 16:30").
+
+    A text that merely starts with a command word ("Nhắc các đơn vị nộp đúng hạn") is an answer.
+    """
+    if not text:
+        return False
+    if fold(text).removeprefix("/") in UNIT_REFUSED_WORDS:
+        return True
+    parsed = reminders.parse_admin_command(text)
+    if parsed is None:
+        return False
+    name, arg = parsed
+    if not arg:
+        return True
+    parse = {"plan": reminders.parse_slots, "quiet": reminders.parse_quiet, "deadline": reminders.parse_deadline}
+    try:
+        parse[name](arg)
+    except (KeyError, reminders.PlanError, ValueError):
+        return False
+    return True
 
 
 async def status_rows(s, campaign: Campaign) -> list[dict]:

@@ -22,7 +22,7 @@ from conversations.form import Form, Question, Section
 from conversations.parsers import (
     ParseError, clean_text, fold, format_date, format_options, parse_choice, parse_date, parse_integer,
     looks_like_phone, parse_long_text, parse_name, parse_phone, parse_text, parse_times, parse_yes_no,
-    split_compact, split_trailing_phone,
+    normalize_line_breaks, split_compact, split_trailing_phone,
 )
 
 # --- Events: what a person did --------------------------------------------------------------------
@@ -66,7 +66,12 @@ class Start:
     """The person (re)opened the chat, or was just bound to their unit."""
 
 
-Event = Text | Pick | Photo | PhotoRefused | Unsupported | Start
+@dataclass(frozen=True)
+class Resume:
+    """A message that is not an answer (the service said why): repeat where the person is, nothing stored."""
+
+
+Event = Text | Pick | Photo | PhotoRefused | Unsupported | Start | Resume
 
 # --- Replies: channel-neutral -----------------------------------------------------------------------
 
@@ -1006,6 +1011,9 @@ class _Turn:
 def step(form: Form, state: State, event: Event, now: datetime) -> tuple[State, list[Reply]]:
     """Apply one event: the new state (answers, report, cursor) and the replies to send, in order."""
     turn = _Turn(form, state, now)
+    if isinstance(event, Text):
+        # Line and paragraph separators (U+2028, U+2029, NEL...) split a compact answer as a newline does.
+        event = Text(normalize_line_breaks(event.text))
     reply = _dispatch(turn, event)
     cursor = {**turn.cursor, "seen": now.isoformat()} if turn.cursor else turn.cursor
     new_state = State(answers=turn.answers, report=turn.report, cursor=cursor)
@@ -1029,11 +1037,13 @@ def _dispatch(turn: _Turn, event: Event) -> Reply:
         # Another contact of the unit deleted this item or changed an answer it depended on (or the form
         # changed): the event is not stored under a question that no longer applies.
         turn.relocate()
-        is_command = isinstance(event, Start) or isinstance(event, Text) and parse_command(event.text)
+        is_command = isinstance(event, (Start, Resume)) or isinstance(event, Text) and parse_command(event.text)
         if not is_command:
             turn.notes.append(texts.QUESTION_GONE)
             return turn.read_only() if is_locked(turn.report, turn.now) else turn.reask()
         stage = turn.cursor.get("stage")
+    if isinstance(event, Resume):
+        return turn.read_only() if is_locked(turn.report, turn.now) else turn.reask()
     if isinstance(event, Start):
         return turn.command("start", "")
     if isinstance(event, Text):

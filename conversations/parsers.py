@@ -45,9 +45,14 @@ def _is_noncharacter(c: str) -> bool:
     return 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE
 
 
+def normalize_line_breaks(raw: str) -> str:
+    """Every kind of line break (CR LF, U+2028, U+2029, NEL, vertical tab...) as '\\n'."""
+    return _LINE_BREAKS.sub("\n", raw)
+
+
 def clean_text(raw: str, *, multiline: bool) -> str:
     """Normalize to NFC, drop invisible and control characters, and tidy whitespace."""
-    text = _LINE_BREAKS.sub("\n", raw.translate(_INVISIBLE))
+    text = normalize_line_breaks(raw.translate(_INVISIBLE))
     if not multiline:
         text = text.replace("\n", " ")
     # Whitespace controls (tab...) become spaces so words do not run together; other controls go away.

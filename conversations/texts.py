@@ -218,6 +218,23 @@ INVITE_USED_UP = "Mã mời này đã được dùng đủ {max_uses} lần. Vui
 INVITE_SLOW_DOWN = "Bạn đã nhập sai mã mời nhiều lần. Vui lòng thử lại sau {minutes} phút."
 BOUND_UNIT = "Xác nhận: bạn là người liên hệ của {unit}."
 BOUND_ADMIN = "Xác nhận: bạn là cán bộ Sở Nội vụ theo dõi đợt báo cáo."
+# A bound person sends a code for another unit or role: nothing changes until they confirm.
+ROLE_UNIT = "người liên hệ của {unit}"
+ROLE_ADMIN = "cán bộ Sở Nội vụ theo dõi đợt báo cáo (quyền quản trị)"
+CHANGE_CONFIRM = (
+    "Bạn đang là {current}. Mã này chuyển bạn sang làm {target}. "
+    "Gửi “đồng ý” để chuyển, hoặc “không” để giữ nguyên."
+)
+CHANGE_YES_WORDS = ["đồng ý", "dong y", "đồng ý chuyển", "chuyển", "có", "ok", "yes"]
+CHANGE_NO_WORDS = ["không", "ko", "không chuyển", "giữ nguyên", "hủy", "thôi", "no"]
+CHANGE_KEPT = "Đã giữ nguyên: bạn vẫn là {current}."
+CHANGE_CANCELLED = "Bạn không gửi “đồng ý” nên chưa chuyển theo mã mới: bạn vẫn là {current}."
+# Sent to the other admins when someone becomes an admin.
+ADMIN_ANNOUNCE = "{name} ({channel}) vừa được cấp quyền quản trị."
+CONTACT_NO_NAME = "Người dùng chưa có tên hiển thị"
+CHANNEL_LABELS = {"zalo": "Zalo", "telegram": "Telegram", "terminal": "thử nghiệm trên máy"}
+# An admin command typed by a unit contact: said so, never stored as an answer.
+ADMIN_ONLY = "“{command}” là lệnh dành cho cán bộ Sở Nội vụ, không phải câu trả lời: mình không ghi vào báo cáo."
 NO_CAMPAIGN = "Hiện chưa có đợt báo cáo nào đang mở. Vui lòng liên hệ Sở Nội vụ."
 SAVE_FAILED = (
     "Xin lỗi, hệ thống tạm thời không lưu được câu trả lời của bạn. Vui lòng gửi lại sau ít phút; "
@@ -279,7 +296,28 @@ CLI_INVITE_ADMIN = "cán bộ Sở Nội vụ (quản trị)"
 CLI_INVITE_USAGE = "Cần mã đơn vị (ví dụ: hcc-bot invite STP) hoặc --admin, không dùng cả hai."
 CLI_INVITE_LIMITS = "--days và --uses phải từ 1 trở lên."
 CLI_INVITE_REVOKED = "Đã thu hồi mã mời {code}."
+CLI_INVITE_ALREADY_REVOKED = "Mã mời {code} đã bị thu hồi từ trước."
 CLI_INVITE_NOT_FOUND = "Không có mã mời “{code}”."
+CLI_INVITE_UNBIND_USAGE = "--unbind chỉ dùng cùng --revoke MÃ, ví dụ: hcc-bot invite --revoke K7QM-2PXW --unbind"
+CLI_INVITE_ADMINS_UNBOUND = (
+    "Mã quản trị: quyền quản trị dựa trên mã mời, nên thu hồi mã là gỡ quyền của người đã dùng nó. "
+    "Đã gỡ quyền quản trị của {count} người{names}."
+)
+CLI_INVITE_CONTACTS_UNBOUND = "Đã gỡ {count} người liên hệ đã dùng mã này{names}."
+CLI_INVITE_CONTACTS_KEPT = (
+    "{count} người đã dùng mã này vẫn là người liên hệ của {unit}{names}. "
+    "Để gỡ cả họ: hcc-bot invite --revoke {code} --unbind (hoặc hcc-bot contacts remove ID)."
+)
+CLI_CONTACTS_COLUMNS = ["ID", "Kênh", "Vai trò", "Đơn vị", "Gắn lúc", "Nhắn lần cuối", "Tên hiển thị"]
+CLI_CONTACTS_ROLES = {"unit": "đơn vị", "admin": "quản trị"}
+CLI_CONTACTS_NONE = "Chưa có ai dùng mã mời (chưa có người liên hệ hay cán bộ quản trị nào)."
+CLI_CONTACTS_NONE_IN_UNIT = "{unit} chưa có người liên hệ nào."
+CLI_CONTACT_UNKNOWN = "Không có người nào mang ID {id}. Xem danh sách: hcc-bot contacts list"
+CLI_CONTACT_NOT_BOUND = "{name} (ID {id}) hiện không gắn với đơn vị hay quyền quản trị nào: không có gì để gỡ."
+CLI_CONTACT_REMOVED = (
+    "Đã gỡ {name} (ID {id}, {channel}) khỏi vai trò {role}. "
+    "Lần tới người này nhắn, bot sẽ hỏi mã mời."
+)
 CLI_CAMPAIGN_CREATED = "Đã tạo đợt báo cáo #{id}: {title}, hạn nộp {deadline}."
 CLI_CAMPAIGN_NONE = "Chưa có đợt báo cáo nào. Tạo mới: hcc-bot campaign create --title \"...\" --deadline \"28/03/2017 16:30\""
 CLI_CAMPAIGN_SHOW = "Đợt báo cáo #{id}: {title}\nVăn bản: {doc_ref}\nHạn nộp: {deadline}\nBiểu mẫu: {form_id}"

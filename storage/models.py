@@ -92,6 +92,12 @@ class Contact(Base):
     blocked_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime | None]
+    # The invite the contact is bound with and when: revoking that invite can unbind them (an admin's access
+    # rests on it). NULL while not bound.
+    invite_id: Mapped[int | None] = mapped_column(sa.ForeignKey("invite.id"), index=True)
+    bound_at: Mapped[datetime | None]
+    # Another valid code the bound contact sent, waiting for them to confirm the change ("đồng ý").
+    pending_invite_id: Mapped[int | None] = mapped_column(sa.ForeignKey("invite.id"))
 
 
 class Invite(Base):

@@ -291,9 +291,18 @@ async def find_invite(s: AsyncSession, code: str) -> Invite | None:
 
 
 async def revoke_invite(s: AsyncSession, code: str, *, now: datetime) -> bool:
-    """Revoke the invite; False if there is no such invite or it was already revoked."""
+    """Revoke the invite; False if there is no such invite or it was already revoked.
+
+    The admins bound with it are unbound, even when it was revoked before: an admin's access rests on the
+    invite. Unit contacts stay bound (`unbind_contact` each of `contacts_bound_with` to remove them too).
+    """
     invite = await find_invite(s, code)
-    if invite is None or invite.revoked_at is not None:
+    if invite is None:
+        return False
+    if invite.role == "admin":
+        for contact in await contacts_bound_with(s, invite.id):
+            await unbind_contact(s, contact, now=now, reason="invite_revoked")
+    if invite.revoked_at is not None:
         return False
     invite.revoked_at = now
     await s.flush()
@@ -303,6 +312,66 @@ async def revoke_invite(s: AsyncSession, code: str, *, now: datetime) -> bool:
 async def list_invites(s: AsyncSession) -> list[Invite]:
     """All invites ordered by id."""
     return list(await s.scalars(sa.select(Invite).order_by(Invite.id)))
+
+
+# --- who is bound with which invite --------------------------------------------------------------
+
+
+def _binding(contact: Contact) -> dict[str, Any]:
+    return {"role": contact.role, "unit": contact.unit_id, "invite": contact.invite_id}
+
+
+async def _restart_conversations(s: AsyncSession, contact_id: int) -> None:
+    """A contact's place in the form belongs to the binding it was made in: the next message starts afresh."""
+    await s.execute(sa.update(Conversation).where(Conversation.contact_id == contact_id)
+                    .values(cursor={}, pending_key=None, pending_replies=None, pending_at=None))
+
+
+async def bind_contact(s: AsyncSession, contact: Contact, invite: Invite, *, now: datetime) -> None:
+    """Bind the contact with the invite (one use of it, audited); a previous binding is replaced."""
+    previous = _binding(contact) if contact.role is not None else None
+    invite.uses += 1
+    contact.role, contact.unit_id, contact.invite_id, contact.bound_at = invite.role, invite.unit_id, invite.id, now
+    contact.pending_invite_id = None
+    contact.invite_failures = 0
+    contact.invite_locked_until = None
+    if previous is not None:
+        await _restart_conversations(s, contact.id)
+    await add_audit(s, at=now, action="bind", contact_id=contact.id, old=previous,
+                    new={"invite": invite.id, "role": invite.role})
+
+
+async def unbind_contact(s: AsyncSession, contact: Contact, *, now: datetime, reason: str) -> None:
+    """Clear the contact's role and unit (audited): their next message gets the invite prompt."""
+    old = _binding(contact)
+    contact.role = contact.unit_id = contact.invite_id = contact.bound_at = contact.pending_invite_id = None
+    await _restart_conversations(s, contact.id)
+    await add_audit(s, at=now, action="unbind", contact_id=contact.id, old=old, new={"reason": reason})
+
+
+async def get_contact_by_id(s: AsyncSession, contact_id: int) -> Contact | None:
+    """The contact with this id, or None."""
+    return await s.get(Contact, contact_id)
+
+
+async def contacts_bound_with(s: AsyncSession, invite_id: int) -> list[Contact]:
+    """The contacts bound with this invite now, ordered by id."""
+    return list(await s.scalars(sa.select(Contact).where(Contact.invite_id == invite_id,
+                                                         Contact.role.is_not(None)).order_by(Contact.id)))
+
+
+async def list_bound_contacts(
+    s: AsyncSession, *, unit_id: int | None = None
+) -> list[tuple[Contact, Unit | None, Invite | None]]:
+    """Bound contacts (admins first, then by unit code) with their unit and invite; only one unit's if asked."""
+    query = (sa.select(Contact, Unit, Invite)
+             .outerjoin(Unit, Unit.id == Contact.unit_id)
+             .outerjoin(Invite, Invite.id == Contact.invite_id)
+             .where(Contact.role.is_not(None))
+             .order_by(Contact.role == "unit", Unit.code, Contact.id))
+    if unit_id is not None:
+        query = query.where(Contact.unit_id == unit_id)
+    return [tuple(row) for row in await s.execute(query)]
 
 
 # --- reports and answers -----------------------------------------------------------------------

@@ -273,20 +273,19 @@ async def test_unit_contact__every_command_and_menu_path__never_changes_another_
     assert ("Người khác", None) == (own.get("leader[1].name"), own.get("main_staff[1].name"))  # A's own edits
 
 
-async def test_unit_contact__types_another_units_invite_code__an_answer_not_a_new_binding(db, tmp_path):
+async def test_unit_contact__types_another_units_invite_code__asked_to_confirm_and_neither_stored_nor_bound(db, tmp_path):
     await setup(db)
     service = service_for(db, tmp_path)
     await two_units(db, service)
     code_b = await invite(db, "CAT")
     contact_before = await contact_of(db, "a")
-    before = await report_state(db, "CAT")
-    await say(service, "a", code_b)
+    before, own_before = await report_state(db, "CAT"), await answers_of(db, "STP")
+    reply = await say(service, "a", code_b)
+    assert texts.CHANGE_CONFIRM.format(current="người liên hệ của Sở Tư pháp",
+                                       target="người liên hệ của Công an tỉnh") == reply
     contact = await contact_of(db, "a")
     assert (contact_before.unit_id, "unit") == (contact.unit_id, contact.role)
-    assert before == await report_state(db, "CAT")
-    stored = (await answers_of(db, "STP")).get("main_staff[1].name")
-    # Taken as the answer to the question: a name, or refused as a name when the code holds digits.
-    assert stored == code_b or (stored is None and any(c.isdigit() for c in code_b))
+    assert (before, own_before) == (await report_state(db, "CAT"), await answers_of(db, "STP"))
 
 
 # --- Admin commands typed by a unit contact ------------------------------------------------------------------
@@ -296,7 +295,7 @@ ADMIN_COMMANDS = ["tình hình", "/tinhhinh", "trạng thái", "status", "xuất
                   "giờ yên lặng 00:00-23:59", "hạn nộp 01/04/2017 16:30", "đổi hạn 31/12/2017 23:59"]
 
 
-async def test_unit_contact__admin_commands_at_a_count__refused_as_answers_with_no_admin_effect(db, tmp_path):
+async def test_unit_contact__admin_commands_at_a_count__said_to_be_for_admins_with_no_admin_effect(db, tmp_path):
     await setup(db)
     service = service_for(db, tmp_path)
     await say(service, "a", await invite(db, "STP"))
@@ -306,29 +305,27 @@ async def test_unit_contact__admin_commands_at_a_count__refused_as_answers_with_
     replies = {command: await say(service, "a", command) for command in ADMIN_COMMANDS}
     assert 0 == len(service.jobs.tasks)
     await service.jobs.drain()
-    assert {c: texts.INTEGER_INVALID for c in replies} == {c: r.split("\n\n")[0] for c, r in replies.items()}
+    assert {c: texts.ADMIN_ONLY.format(command=c) for c in replies} == {c: r.split("\n\n")[0] for c, r in replies.items()}
     assert {c: [] for c in replies} == {c: admin_output_in(r) for c, r in replies.items()}
     assert all(COUNT_PROMPT in reply for reply in replies.values())
     assert before == await answers_of(db, "STP")
     assert NO_ADMIN_TRACES == await admin_traces(db)
 
 
-async def test_unit_contact__admin_commands_at_a_name__stored_as_the_literal_answer_with_no_admin_effect(db, tmp_path):
+async def test_unit_contact__admin_commands_at_a_name__never_stored_and_the_name_asked_again(db, tmp_path):
+    """Seen: "tình hình" stored as the leader's name."""
     await setup(db)
     service = service_for(db, tmp_path)
     await say(service, "a", await invite(db, "STP"))
     await say(service, "a", "Nguyễn Thị Lan")
     await say(service, "a", "0912 345 678")  # now at the leader's name, a one-line text
-    stored = {}
-    for command in ADMIN_COMMANDS:
-        reply = await say(service, "a", command)
-        assert [] == admin_output_in(reply), command
-        name = (await answers_of(db, "STP")).get("leader[1].name")
-        stored[command] = name if name == command else None
-        await say(service, "a", "quay lại")  # back to the leader's name for the next command
+    leader_prompt = FORM.section("leader").question("name").prompt
+    replies = {command: await say(service, "a", command) for command in ADMIN_COMMANDS}
     await service.jobs.drain()
-    # Stored as the literal name, or refused as a name when it holds digits: never run as a command.
-    assert {c: None if any(ch.isdigit() for ch in c) else c for c in ADMIN_COMMANDS} == stored
+    assert {c: [] for c in replies} == {c: admin_output_in(r) for c, r in replies.items()}
+    assert {c: True for c in replies} == {c: r.startswith(texts.ADMIN_ONLY.format(command=c)) and leader_prompt in r
+                                          for c, r in replies.items()}
+    assert {"reporter.name": "Nguyễn Thị Lan", "reporter.phone": "+84912345678"} == await answers_of(db, "STP")
     assert NO_ADMIN_TRACES == await admin_traces(db)
 
 
