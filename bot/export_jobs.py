@@ -2,23 +2,44 @@
 
 A channel that can deliver files registers itself in `Service.deliverers`: Telegram sends documents, Zalo
 (which cannot send files) sends an expiring download link served by our own web server.
+
+Each request has a locked marker in `<exports>/.jobs/` from the moment it is asked for until its files are
+delivered. A killed bot leaves the marker and a half-built `.partial` export folder; recover(), at the next
+start, removes what was left and tells the person who asked that it failed and can be asked for again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
+import shutil
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
 from conversations import texts
 from conversations.answers import format_datetime
 from exports.data import load_export_data
+from exports.private_files import HeldMarker, claim_abandoned, private_folder, remove_unfinished_exports
 from storage import queries as q
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY = 2.0  # seconds between progress messages within a step
+JOBS_DIR = ".jobs"  # under the export folder: one locked marker per request being served
+UNIT_DOCUMENTS_DIR = "don-vi"
+
+# TODO move to conversations/texts.py
+EXPORT_INTERRUPTED = (
+    "Bản tổng hợp bạn yêu cầu lúc {at} đã bị gián đoạn do hệ thống khởi động lại và chưa hoàn thành. "
+    "Vui lòng gửi lại lệnh “{command}” để xuất lại."
+)
+# TODO move to conversations/texts.py
+UNIT_DOCUMENT_INTERRUPTED = (
+    "Tệp báo cáo (.docx) bạn yêu cầu lúc {at} chưa tạo xong do hệ thống khởi động lại. "
+    "Vui lòng gửi lại “{command}” để nhận tệp."
+)
 
 
 class Deliverer(Protocol):
@@ -52,7 +73,9 @@ class ExportJobs:
         deliverer: Deliverer | None = self.service.deliverers.get(channel)
         service = self.service
         now = service.clock()
+        job = None
         try:
+            job = self._started("export_new" if only_changed else "export", channel, chat_id, user_id, now)
             async with service.db.transaction() as s:
                 campaign = await q.current_campaign(s)
                 since = await q.last_audit_at(s, "export") if only_changed else None
@@ -87,6 +110,12 @@ class ExportJobs:
         except Exception:  # the admin must hear about it, whatever it was
             log.exception("export failed")
             await self._say(deliverer, chat_id, user_id, texts.EXPORT_FAILED)
+        except BaseException:  # cancelled: the next start tells the admin
+            if job is not None:
+                job.abandon()
+            raise
+        if job is not None:
+            job.release()
 
     async def unit_document(self, channel: str, chat_id: str, user_id: str, unit_code: str) -> None:
         """A unit contact's own report as a .docx, as it stands now."""
@@ -94,19 +123,83 @@ class ExportJobs:
 
         deliverer: Deliverer | None = self.service.deliverers.get(channel)
         service = self.service
+        now = service.clock()
+        job = None
         try:
-            data = await load_export_data(service.db, service.form, now=service.clock(), unit_codes=[unit_code],
+            folder = private_folder(self.export_dir / UNIT_DOCUMENTS_DIR)
+            path = folder / texts.DOC_FILE.format(code=unit_code)
+            token = secrets.token_hex(8)
+            partial = path.with_name(f".{path.name}.{token}.part")  # removed by recover() if we are killed
+            job = self._started("document", channel, chat_id, user_id, now, token=token, paths=[partial])
+            data = await load_export_data(service.db, service.form, now=now, unit_codes=[unit_code],
                                           submitted_versions=False)
             unit = data.units[0]
-            folder = self.export_dir / "don-vi"
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / texts.DOC_FILE.format(code=unit.code)
-            await asyncio.to_thread(build_unit_document, data, unit, path)
+            await asyncio.to_thread(build_unit_document, data, unit, path, partial=partial)
             if deliverer is not None:
                 await deliverer.deliver_files(chat_id, user_id, texts.UNIT_DOCUMENT_READY.format(unit=unit.name), [path])
         except Exception:
             log.exception("unit document failed")
             await self._say(deliverer, chat_id, user_id, texts.EXPORT_FAILED)
+        except BaseException:
+            if job is not None:
+                job.abandon()
+            raise
+        if job is not None:
+            job.release()
+
+    def _started(self, kind: str, channel: str, chat_id: str, user_id: str, asked_at: datetime, *,
+                 token: str | None = None, paths: tuple[Path, ...] | list[Path] = ()) -> HeldMarker:
+        """The marker of a request being served: who asked, when, and the files it leaves if killed."""
+        folder = private_folder(self.export_dir / JOBS_DIR)
+        return HeldMarker(folder / f"{token or secrets.token_hex(8)}.json", {
+            "kind": kind, "channel": channel, "chat_id": chat_id, "user_id": user_id,
+            "asked_at": asked_at.isoformat(),
+            "paths": [p.relative_to(self.export_dir).as_posix() for p in paths]})
+
+    async def recover(self) -> int:
+        """At start, once the channels run: remove what killed exports left and tell who asked; how many told.
+
+        Requests another live worker is still serving (their markers are locked) are left alone.
+        """
+        removed = await asyncio.to_thread(remove_unfinished_exports, self.export_dir)
+        for folder in removed:
+            log.warning("removed the unfinished export %s", folder.name)
+        folder = self.export_dir / JOBS_DIR
+        told = 0
+        for marker in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+            job = claim_abandoned(marker)
+            if job is None:
+                continue
+            self._remove_leftovers(job.get("paths") or [])
+            try:
+                text, asked_at = self._interrupted_text(job)
+                log.warning("a %s asked at %s was interrupted: telling the person", job.get("kind"), asked_at)
+                deliverer: Deliverer | None = self.service.deliverers.get(job["channel"])
+                if deliverer is not None:
+                    await deliverer.deliver_files(str(job["chat_id"]), str(job["user_id"]), text, [])
+                    told += 1
+            except Exception:  # one bad marker or one failed send must not stop the others, nor the start
+                log.exception("could not tell about an interrupted export")
+        return told
+
+    def _remove_leftovers(self, paths: list) -> None:
+        root = self.export_dir.resolve()
+        for relative in paths:
+            target = (root / str(relative)).resolve()
+            if target == root or not target.is_relative_to(root):
+                continue
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target, ignore_errors=True)
+            else:
+                target.unlink(missing_ok=True)
+
+    @staticmethod
+    def _interrupted_text(job: dict) -> tuple[str, str]:
+        at = format_datetime(datetime.fromisoformat(job["asked_at"]))
+        if job.get("kind") == "document":
+            return UNIT_DOCUMENT_INTERRUPTED.format(at=at, command=texts.UNIT_DOCUMENT_WORDS[0]), at
+        words = texts.ADMIN_COMMAND_WORDS["export_new" if job.get("kind") == "export_new" else "export"]
+        return EXPORT_INTERRUPTED.format(at=at, command=words[0]), at
 
     @staticmethod
     async def _say(deliverer: Deliverer | None, chat_id: str, user_id: str, text: str) -> None:

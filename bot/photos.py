@@ -22,6 +22,7 @@ from pathlib import Path
 from PIL import ExifTags, Image, ImageOps
 
 from conversations import texts
+from exports.private_files import FILE_MODE, private_folder
 
 MAX_BYTES = 20 * 1024 * 1024  # Telegram's bot download cap; also ours
 MAX_PIXELS = 50_000_000  # refuse before decoding (decompression bombs)
@@ -115,10 +116,12 @@ def process_photo(data: bytes) -> ProcessedPhoto:
 
 
 def store_photo(photos_dir: Path, data: bytes) -> StoredPhoto:
-    """Process the photo and write <sha[:2]>/<sha>.orig.<ext> and <sha[:2]>/<sha>.jpg atomically; idempotent."""
+    """Process the photo and write <sha[:2]>/<sha>.orig.<ext> and <sha[:2]>/<sha>.jpg atomically; idempotent.
+
+    Folders are 0700 and files 0600.
+    """
     photo = process_photo(data)
-    folder = Path(photos_dir) / photo.sha256[:2]
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_folder(Path(photos_dir) / photo.sha256[:2])
     original_path = folder / f"{photo.sha256}.orig.{photo.original_ext}"
     processed_path = folder / f"{photo.sha256}.jpg"
     _write_atomic(original_path, data)
@@ -208,6 +211,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
     """Write through a temporary file in the same folder then os.replace, so readers never see half a file."""
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, FILE_MODE)  # a person's face is personal data (Decree 13/2023): owner only
         with os.fdopen(fd, "wb") as file:
             file.write(data)
             file.flush()

@@ -14,6 +14,7 @@ from typing import Callable
 from aiohttp import web
 
 from conversations import texts
+from exports.private_files import FILE_MODE, PARTIAL_SUFFIX, private_folder
 
 DOWNLOAD_ROUTE = "/tai/{expires}/{signature}/{path:.+}"
 KEY_FILE = "link.key"
@@ -25,12 +26,13 @@ def load_or_create_key(data_dir: Path) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(data_dir)
         key = secrets.token_bytes(32)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
         except FileExistsError:  # another worker created it first
             return path.read_bytes()
+        os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as handle:
             handle.write(key)
         return key
@@ -59,10 +61,16 @@ class DownloadLinks:
         valid = expires.isdigit() and len(expires) <= 12 and hmac.compare_digest(request.match_info["signature"],
                                                           self._sign(int(expires), relative))
         target = (self.root / relative).resolve()
-        if not valid or int(expires) < self.clock() or not target.is_relative_to(self.root) or not target.is_file():
+        if not valid or int(expires) < self.clock() or not target.is_relative_to(self.root) or not target.is_file() \
+                or _unfinished(target.relative_to(self.root)):
             return web.Response(status=404, text=texts.LINK_EXPIRED, content_type="text/plain", charset="utf-8")
         return web.FileResponse(target, headers={"Content-Disposition": f'attachment; filename="{target.name}"',
                                                  "Cache-Control": "no-store"})
+
+
+def _unfinished(relative: Path) -> bool:
+    """Work in progress is never served: hidden files (job markers, partial files) and unfinished exports."""
+    return any(part.startswith(".") or part.endswith((PARTIAL_SUFFIX, ".part")) for part in relative.parts)
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -6,6 +6,8 @@ never blocks the event loop.
 
 from __future__ import annotations
 
+import os
+import shutil
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +20,8 @@ from exports.data import ExportData
 from exports.document import build_unit_documents
 from exports.memory import release_memory
 from exports.photo_archive import build_photo_archive
+from exports.private_files import (FILE_MODE, FOLDER_MODE, PARTIAL_SUFFIX, UNFINISHED_MARKER, HeldMarker,
+                                   private_folder, restrict_tree)
 from exports.workbook import build_workbook
 
 WORKBOOK_NAME = "tong-hop.xlsx"
@@ -53,46 +57,84 @@ def export_folder_name(data: ExportData, campaign_id: int) -> str:
 
 def build_export(data: ExportData, out_dir: Path, *, campaign_id: int, make_zip: bool = True,
                  progress: Progress | None = None) -> ExportResult:
-    """Write the workbook, the photo archive, badges, name tags and one document per unit; zip them."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    # Two exports in the same second (two admins, or "xuất" then "xuất mới") each get their own folder.
-    base = export_folder_name(data, campaign_id)
-    folder = out_dir / base
+    """Write the workbook, the photo archive, badges, name tags and one document per unit; zip them.
+
+    The export is written into `<name>.partial` (with a locked marker inside) and takes its name only once
+    complete, zip included: a folder under its real name is always a whole export. A killed export leaves a
+    `.partial` folder that remove_unfinished_exports() deletes. Every folder is 0700 and every file 0600.
+    """
+    private_folder(out_dir)
+    building, final = _reserve_folder(out_dir, export_folder_name(data, campaign_id))
+    zip_path = final.with_name(final.name + ".zip")
+    zip_part = final.with_name(final.name + ".zip.part")  # a half-written zip never carries the final name
+    marker = HeldMarker(building / UNFINISHED_MARKER, {"started_at": data.generated_at.isoformat()})
+    try:
+        def step(name: str) -> Callable[[int, int], None] | None:
+            return None if progress is None else (lambda done, total: progress(name, done, total))
+
+        def run(builder, target: str, name: str):
+            try:
+                return builder(data, building / target, progress=step(name))
+            finally:
+                release_memory()  # each builder's garbage goes back to the OS before the next one starts
+
+        result = ExportResult(
+            folder=building,
+            zip_path=None,
+            workbook=run(build_workbook, WORKBOOK_NAME, "workbook"),
+            photos=run(build_photo_archive, PHOTOS_DIR, "photos"),
+            badges=run(build_badges, BADGES_NAME, "badges"),
+            name_tags=run(build_name_tags, NAME_TAGS_NAME, "name_tags"),
+            documents=run(build_unit_documents, DOCUMENTS_DIR, "documents"),
+        )
+        restrict_tree(building)  # the builders' files were made under the umask, inside a 0700 folder
+        if make_zip:
+            fd = os.open(zip_part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, FILE_MODE)
+            os.fchmod(fd, FILE_MODE)
+            with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
+                for path in sorted(building.rglob("*")):
+                    if path.is_file() and path.name != UNFINISHED_MARKER:
+                        # JPEGs and xlsx are already compressed: storing them saves time for nothing lost.
+                        kind = zipfile.ZIP_STORED if path.suffix in (".jpg", ".xlsx", ".docx") else zipfile.ZIP_DEFLATED
+                        archive.write(path, Path(final.name, path.relative_to(building)), compress_type=kind)
+            zip_part.replace(zip_path)
+            result.zip_path = zip_path
+        # Unlinking the marker touches the folder, which keeps it within UNMARKED_GRACE until the rename.
+        marker.release()
+        building.rename(final)  # the export is complete from here on
+    except BaseException:
+        marker.release()
+        shutil.rmtree(building, ignore_errors=True)
+        zip_part.unlink(missing_ok=True)
+        zip_path.unlink(missing_ok=True)
+        raise
+    return _moved(result, building, final)
+
+
+def _reserve_folder(out_dir: Path, base: str) -> tuple[Path, Path]:
+    """An empty `<name>.partial` folder of our own, and `<name>`: neither it nor its zip exists yet."""
+    # Two exports in the same second (two admins, or "xuất" then "xuất mới") each get their own name.
     n = 1
     while True:
+        final = out_dir / (base if n == 1 else f"{base}-{n}")
+        n += 1
+        building = final.with_name(final.name + PARTIAL_SUFFIX)
         try:
-            folder.mkdir()
-            break
+            building.mkdir(mode=FOLDER_MODE)
         except FileExistsError:
-            n += 1
-            folder = out_dir / f"{base}-{n}"
+            continue
+        # Checked after the mkdir: no other export can take this name while our .partial folder exists.
+        if final.exists() or final.with_name(final.name + ".zip").exists():
+            building.rmdir()
+            continue
+        os.chmod(building, FOLDER_MODE)
+        return building, final
 
-    def step(name: str) -> Callable[[int, int], None] | None:
-        return None if progress is None else (lambda done, total: progress(name, done, total))
 
-    def run(builder, target: Path, name: str):
-        try:
-            return builder(data, target, progress=step(name))
-        finally:
-            release_memory()  # each builder's garbage goes back to the OS before the next one starts
+def _moved(result: ExportResult, old: Path, new: Path) -> ExportResult:
+    def move(path: Path) -> Path:
+        return new / path.relative_to(old)
 
-    result = ExportResult(
-        folder=folder,
-        zip_path=None,
-        workbook=run(build_workbook, folder / WORKBOOK_NAME, "workbook"),
-        photos=run(build_photo_archive, folder / PHOTOS_DIR, "photos"),
-        badges=run(build_badges, folder / BADGES_NAME, "badges"),
-        name_tags=run(build_name_tags, folder / NAME_TAGS_NAME, "name_tags"),
-        documents=run(build_unit_documents, folder / DOCUMENTS_DIR, "documents"),
-    )
-    if make_zip:
-        result.zip_path = folder.with_suffix(".zip")
-        partial = folder.with_suffix(".zip.part")  # a half-written zip never carries the final name
-        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
-            for path in sorted(folder.rglob("*")):
-                if path.is_file():
-                    # JPEGs and xlsx are already compressed: storing them saves time for nothing lost.
-                    kind = zipfile.ZIP_STORED if path.suffix in (".jpg", ".xlsx", ".docx") else zipfile.ZIP_DEFLATED
-                    archive.write(path, path.relative_to(folder.parent), compress_type=kind)
-        partial.replace(result.zip_path)
-    return result
+    return ExportResult(folder=new, zip_path=result.zip_path, workbook=move(result.workbook),
+                        badges=[move(p) for p in result.badges], name_tags=[move(p) for p in result.name_tags],
+                        documents=[move(p) for p in result.documents], photos=[move(p) for p in result.photos])

@@ -33,6 +33,7 @@ from conversations.answers import key as answer_key
 from conversations.form import Form, Question, Section
 from exports.data import STAFF_SECTIONS, ExportData, UnitReport, items, section_values
 from exports.memory import release_memory
+from exports.private_files import FILE_MODE
 
 FONT = "Times New Roman"
 FONT_SIZE = Pt(13)
@@ -75,8 +76,11 @@ def build_unit_documents(data: ExportData, folder: Path, *,
     return paths
 
 
-def build_unit_document(data: ExportData, unit: UnitReport, path: Path) -> Path:
-    """Write one unit's report as a .docx reproducing the template, filled with its answers."""
+def build_unit_document(data: ExportData, unit: UnitReport, path: Path, *, partial: Path | None = None) -> Path:
+    """Write one unit's report as a .docx reproducing the template, filled with its answers (mode 0600).
+
+    It is written to `partial` (by default a name of this process and thread) and then takes its real name.
+    """
     doc = _new_document()
     form, answers = data.form, unit.answers
     title_line = texts.DOC_TITLE.split("\n")[-1]
@@ -104,8 +108,9 @@ def build_unit_document(data: ExportData, unit: UnitReport, path: Path) -> Path:
         if section.key not in KNOWN_SECTIONS:
             _generic_section(doc, form, section, answers)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.part")
+    partial = partial or path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.part")
     doc.save(str(partial))
+    os.chmod(partial, FILE_MODE)  # a report names people and their mobiles (Decree 13/2023)
     partial.replace(path)  # two contacts asking at once never read a half-written file
     return path
 

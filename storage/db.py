@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+import os
+import ssl
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,13 +17,14 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from storage.sqlite_inline import inline_creator
 
 MIGRATIONS_DIR = Path(__file__).resolve().with_name("migrations")
+FOLDER_MODE, FILE_MODE = 0o700, 0o600  # the SQLite file and the folder made for it (personal data)
 
 _SQLITE_IMMEDIATE = "hcc_sqlite_begin_immediate"  # execution option read by _begin_sqlite
 _MIGRATION_LOCK_KEY = int.from_bytes(b"hcc-mig", "big")  # PostgreSQL advisory lock for migrations
@@ -54,13 +57,70 @@ class DatabaseUnavailable(RuntimeError):
 
 
 def normalize_url(url: str) -> str:
-    """Return the async-driver form of a sqlite:/// or postgresql:// URL."""
+    """Return the async-driver form of a sqlite:/// or postgresql:// URL; ValueError (one line) if it is wrong."""
     scheme, sep, rest = url.partition("://")
     target = _ASYNC_SCHEMES.get(scheme.lower()) if sep else None
     if target is None:
         shown = scheme if sep else url.partition(":")[0]
         raise ValueError(f"expected a sqlite:/// or postgresql:// URL, got '{shown}'")
-    return f"{target}://{rest}"
+    normalized = f"{target}://{rest}"
+    try:
+        parsed = make_url(normalized)
+    except (ValueError, ArgumentError):  # a port that is not a number, an unclosed [ ...; never show the password
+        shape = "sqlite:///data/hcc.db" if target.startswith("sqlite") else f"{scheme}://user:password@host:5432/database"
+        raise ValueError(f"cannot read the URL; expected {shape}") from None
+    if target.startswith("postgresql"):
+        _ssl_setting(parsed.query)  # a wrong sslmode stops the start, not the first connection
+    return normalized
+
+
+# libpq's sslmode values, which asyncpg's `ssl` argument takes as they are.
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+_SSL_KEYS = ("sslmode", "ssl", "sslrootcert")
+# ssl=true is asyncpg's ssl=True: TLS, the server's certificate checked against the system's CAs and its name.
+_SSL_FLAGS: dict[str, str | bool] = {"true": True, "1": True, "false": "disable", "0": "disable"}
+
+
+def _ssl_setting(query: Mapping[str, Any]) -> str | bool | ssl.SSLContext | None:
+    """What asyncpg's `ssl` argument should be for the URL's sslmode / ssl / sslrootcert (None: its default).
+
+    asyncpg takes neither `sslmode` nor `ssl=true` as they come in a URL (SQLAlchemy passes the query on as
+    keyword arguments): libpq's `?sslmode=require` would be a TypeError at the first connection.
+    """
+    values = {}
+    for key in _SSL_KEYS:
+        value = query.get(key)
+        if isinstance(value, tuple):
+            raise ValueError(f"{key} is given more than once")
+        if value is not None:
+            values[key] = value
+    modes = []
+    if "sslmode" in values:
+        if values["sslmode"].lower() not in SSL_MODES:
+            raise ValueError(f"sslmode must be one of {', '.join(SSL_MODES)}, got '{values['sslmode']}'")
+        modes.append(values["sslmode"].lower())
+    if "ssl" in values:
+        flag = values["ssl"].lower()
+        if flag not in SSL_MODES and flag not in _SSL_FLAGS:
+            raise ValueError(f"ssl must be true, false or one of {', '.join(SSL_MODES)}, got '{values['ssl']}'")
+        modes.append(_SSL_FLAGS.get(flag, flag))
+    if len(set(modes)) > 1:
+        raise ValueError(f"sslmode={values['sslmode']} and ssl={values['ssl']} disagree: give only sslmode")
+    mode = modes[0] if modes else None
+    rootcert = values.get("sslrootcert")
+    if rootcert is None:
+        return mode
+    if not Path(rootcert).is_file():
+        raise ValueError(f"sslrootcert: {rootcert} is not a file; expected the server's CA certificate (PEM)")
+    if mode not in (None, True, "require", "verify-ca", "verify-full"):
+        raise ValueError(f"sslrootcert needs sslmode=require, verify-ca or verify-full, got sslmode={mode}")
+    # As libpq: with a root certificate, require checks the server's certificate too (as verify-ca).
+    try:
+        context = ssl.create_default_context(cafile=rootcert)
+    except ssl.SSLError:
+        raise ValueError(f"sslrootcert: {rootcert} holds no PEM certificate") from None
+    context.check_hostname = mode in (None, True, "verify-full")
+    return context
 
 
 def _masked(url: str) -> str:
@@ -164,7 +224,7 @@ def _create_engine(url: str, schema: str | None) -> AsyncEngine:
         database = parsed.database or ""
         if database in ("", ":memory:") or database.startswith("file:"):
             raise ValueError("in-memory SQLite is not supported: give a file, e.g. sqlite:///data/hcc.db")
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        _create_private_file(Path(database))
         # No pool_pre_ping: a file does not disconnect, and the ping cost a round trip to the driver's thread
         # on every transaction.
         # SQLite runs on the event loop's thread (storage/sqlite_inline.py): no thread hand-off per call.
@@ -175,17 +235,40 @@ def _create_engine(url: str, schema: str | None) -> AsyncEngine:
     server_settings = {"application_name": "hcc-bot"}
     if schema is not None:
         server_settings["search_path"] = postgresql.dialect().identifier_preparer.quote(schema)
+    # A database that stops answering (a network partition) must turn into "cannot save right now" within
+    # seconds, not hang a person's message until TCP gives up minutes later.
+    connect_args: dict[str, Any] = {"server_settings": server_settings, "timeout": 5, "command_timeout": 10}
+    tls = _ssl_setting(parsed.query)
+    if tls is not None:
+        connect_args["ssl"] = tls
     return create_async_engine(
-        url,
+        parsed.difference_update_query(_SSL_KEYS),
         pool_pre_ping=True,
         json_serializer=_json_dumps,
-        # A database that stops answering (a network partition) must turn into "cannot save right now" within
-        # seconds, not hang a person's message until TCP gives up minutes later.
-        connect_args={"server_settings": server_settings, "timeout": 5, "command_timeout": 10},
+        connect_args=connect_args,
         pool_size=PG_POOL_SIZE,
         max_overflow=PG_MAX_OVERFLOW,
         pool_timeout=PG_POOL_TIMEOUT,
     )
+
+
+def _create_private_file(path: Path) -> None:
+    """The SQLite file (and its folder) owner-only: names and mobiles are personal data (Decree 13/2023).
+
+    SQLite gives its -wal and -shm files the database file's mode; they are set too in case they exist already.
+    """
+    folder = path.parent
+    if not folder.is_dir():
+        folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+        os.chmod(folder, FOLDER_MODE)  # mkdir's mode is filtered by the umask
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, FILE_MODE))  # an empty file is a new database
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            os.chmod(file, FILE_MODE)
+        except FileNotFoundError:
+            pass
+        except PermissionError:  # not ours: whoever set it up chose its mode
+            pass
 
 
 async def open_database(url: str, *, schema: str | None = None, migrate: bool = True) -> Database:

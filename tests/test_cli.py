@@ -219,3 +219,23 @@ def test_demo__name_position_and_a_mobile_short_of_a_digit__name_and_position_ke
     book = openpyxl.load_workbook(next((tmp_path / "out").rglob("*.xlsx")))
     staff = [[c.value for c in row] for row in book[texts.SHEET_STAFF].iter_rows(min_row=2)]
     assert any(row[4:7] == ["Hoàng Văn Long", "Phó Giám đốc", "0905 123 456"] for row in staff), staff
+
+
+def test_start__bad_sslmode__one_line_naming_the_setting_and_the_values(tmp_path):
+    result = hcc(["status"], tmp_path, env={"HCC_DATABASE_URL": "postgresql://u:secret@db/hcc?sslmode=on"})
+    assert 2 == result.returncode
+    assert [texts.CLI_CONFIG_ERROR.format(
+        problem="HCC_DATABASE_URL: sslmode must be one of disable, allow, prefer, require, verify-ca, verify-full, "
+                "got 'on'")] == result.stderr.strip().splitlines()
+
+
+def test_start__sslmode_require_on_a_server_without_tls__one_line_saying_so(tmp_path):
+    url = os.environ.get("HCC_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("HCC_TEST_POSTGRES_URL is not set: PostgreSQL tests skipped")
+    result = hcc(["status"], tmp_path, env={"HCC_DATABASE_URL": f"{url}?sslmode=require"})
+    assert 2 == result.returncode
+    lines = result.stderr.strip().splitlines()
+    assert 1 == len(lines)
+    assert lines[0].startswith(texts.CLI_DATABASE_ERROR.format(problem="cannot reach the database at "))
+    assert lines[0].endswith("rejected SSL upgrade")

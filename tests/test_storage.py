@@ -572,3 +572,93 @@ async def test_upsert_units__sample_then_renamed__created_then_updated(db: Datab
     assert ((25, 0), (0, 0), (1, 1)) == (first, again, renamed)
     assert (26, "SNV", "NEW") == (len(units), units[0].code, units[-1].code)
     assert ("Sở Nội vụ tỉnh", None) == (snv.name, missing)
+
+
+# --- PostgreSQL over TLS (sslmode), file modes of the SQLite database ------------------------------------
+
+
+def _postgres_url_with(query: str) -> str:
+    import os
+
+    url = os.environ.get("HCC_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("HCC_TEST_POSTGRES_URL is not set: PostgreSQL tests skipped")
+    return f"{url}{'&' if '?' in url else '?'}{query}"
+
+
+@pytest.mark.parametrize("query", ["sslmode=disable", "sslmode=prefer", "sslmode=allow", "ssl=false"])
+async def test_open_database__postgres_sslmode_without_tls_needed__connects(query: str) -> None:
+    """libpq's sslmode in the URL, which asyncpg does not take as it comes, is translated; no TypeError."""
+    import secrets
+
+    from tests.conftest import _drop_schema
+
+    url, schema = _postgres_url_with(query), f"t_{secrets.token_hex(6)}"
+    try:
+        database = await open_database(url, schema=schema)
+        try:
+            async with database.transaction() as s:
+                assert 1 == await s.scalar(sa.text("SELECT 1"))
+        finally:
+            await database.dispose()
+    finally:
+        await _drop_schema(_postgres_url_with(""), schema)
+
+
+@pytest.mark.parametrize("query", ["sslmode=require", "sslmode=verify-full&sslrootcert={cert}", "ssl=true"])
+async def test_open_database__tls_required_server_without_tls__one_line_why(query: str) -> None:
+    """The test server has no TLS: a URL that requires it fails at once with the server's refusal, on one line."""
+    import ssl
+
+    cert = ssl.get_default_verify_paths().cafile or ssl.get_default_verify_paths().openssl_cafile
+    if "{cert}" in query and not Path(cert).is_file():
+        pytest.skip("no CA bundle on this machine")
+    url = _postgres_url_with(query.format(cert=cert))
+    with pytest.raises(DatabaseUnavailable) as caught:
+        await open_database(url)
+    message = str(caught.value)
+    assert message.startswith("cannot reach the database at postgresql+asyncpg://")
+    assert message.endswith('rejected SSL upgrade') and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("query", "problem"),
+    [
+        ("sslmode=required", "sslmode must be one of disable, allow, prefer, require, verify-ca, verify-full, "
+                             "got 'required'"),
+        ("ssl=yes", "ssl must be true, false or one of disable, allow, prefer, require, verify-ca, verify-full, "
+                    "got 'yes'"),
+        ("sslmode=disable&ssl=true", "sslmode=disable and ssl=true disagree: give only sslmode"),
+        ("sslmode=require&sslrootcert=/nonexistent/ca.pem",
+         "sslrootcert: /nonexistent/ca.pem is not a file; expected the server's CA certificate (PEM)"),
+    ],
+)
+def test_normalize_url__bad_tls_setting__one_line_value_error(query: str, problem: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        normalize_url(f"postgresql://u:secret@db/hcc?{query}")
+    assert problem == str(caught.value)
+
+
+def test_normalize_url__port_not_a_number__one_line_without_the_password() -> None:
+    with pytest.raises(ValueError) as caught:
+        normalize_url("postgresql://u:secret@db:54x2/hcc")
+    assert "cannot read the URL; expected postgresql://user:password@host:5432/database" == str(caught.value)
+
+
+async def test_open_database__sqlite_under_umask_022__file_and_its_wal_0600_new_folder_0700(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    previous = os.umask(0o022)
+    try:
+        database = await open_database(f"sqlite:///{tmp_path / 'data' / 'hcc.db'}")
+        try:
+            async with database.transaction() as s:
+                await q.upsert_units(s, [("SNV", "Sở Nội vụ")], now=NOW)
+            modes = {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in (tmp_path / "data").iterdir()}
+        finally:
+            await database.dispose()
+    finally:
+        os.umask(previous)
+    assert {"hcc.db": "0o600", "hcc.db-wal": "0o600", "hcc.db-shm": "0o600"} == modes
+    assert "0o700" == oct(stat.S_IMODE((tmp_path / "data").stat().st_mode))

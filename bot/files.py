@@ -1,0 +1,28 @@
+"""The data folder holds personal data (Decree 13/2023/NĐ-CP): only the bot's own user may read it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.web import KEY_FILE
+from exports.private_files import FILE_MODE, FOLDER_MODE, private_folder, restrict_tree
+
+# What the bot keeps in the data folder. Only these are touched: HCC_DATA_DIR may be a folder with other things.
+DATA_FILES = ("hcc.db", "hcc.db-wal", "hcc.db-shm", KEY_FILE)
+DATA_FOLDERS = ("photos", "exports", "demo")
+
+
+def secure_data_dir(data_dir: Path) -> None:
+    """At start: the data folder and the bot's folders in it 0700 (all the way down), the bot's files 0600.
+
+    Files the bot writes get these modes as they are written; this also covers what an earlier version or a
+    copy (cp, rsync, a restored backup) left readable by others.
+    """
+    data_dir = private_folder(data_dir)
+    data_dir.chmod(FOLDER_MODE)
+    for name in DATA_FILES:
+        path = data_dir / name
+        if path.is_file() and not path.is_symlink():
+            path.chmod(FILE_MODE)
+    for name in DATA_FOLDERS:
+        restrict_tree(data_dir / name)
