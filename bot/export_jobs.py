@@ -114,8 +114,9 @@ class ExportJobs:
             if job is not None:
                 job.abandon()
             raise
-        if job is not None:
-            job.release()
+        finally:
+            if job is not None:
+                job.release()  # nothing left to do after abandon()
 
     async def unit_document(self, channel: str, chat_id: str, user_id: str, unit_code: str) -> None:
         """A unit contact's own report as a .docx, as it stands now."""
@@ -140,12 +141,13 @@ class ExportJobs:
         except Exception:
             log.exception("unit document failed")
             await self._say(deliverer, chat_id, user_id, texts.EXPORT_FAILED)
-        except BaseException:
+        except BaseException:  # cancelled: the next start tells the contact
             if job is not None:
                 job.abandon()
             raise
-        if job is not None:
-            job.release()
+        finally:
+            if job is not None:
+                job.release()
 
     def _started(self, kind: str, channel: str, chat_id: str, user_id: str, asked_at: datetime, *,
                  token: str | None = None, paths: tuple[Path, ...] | list[Path] = ()) -> HeldMarker:
@@ -161,23 +163,29 @@ class ExportJobs:
 
         Requests another live worker is still serving (their markers are locked) are left alone.
         """
-        removed = await asyncio.to_thread(remove_unfinished_exports, self.export_dir)
-        for folder in removed:
-            log.warning("removed the unfinished export %s", folder.name)
+        try:
+            for removed in await asyncio.to_thread(remove_unfinished_exports, self.export_dir):
+                log.warning("removed the unfinished export %s", removed.name)
+        except OSError:  # the bot must start all the same
+            log.exception("could not remove unfinished exports")
         folder = self.export_dir / JOBS_DIR
+        for temp in folder.glob(".*.tmp"):  # a marker killed before it took its name (claimed means removed)
+            claim_abandoned(temp)
         told = 0
         for marker in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-            job = claim_abandoned(marker)
-            if job is None:
-                continue
-            self._remove_leftovers(job.get("paths") or [])
             try:
+                job = claim_abandoned(marker)
+                if job is None:
+                    continue
+                self._remove_leftovers(job.get("paths") or [])
                 text, asked_at = self._interrupted_text(job)
                 log.warning("a %s asked at %s was interrupted: telling the person", job.get("kind"), asked_at)
                 deliverer: Deliverer | None = self.service.deliverers.get(job["channel"])
                 if deliverer is not None:
                     await deliverer.deliver_files(str(job["chat_id"]), str(job["user_id"]), text, [])
                     told += 1
+                else:
+                    log.warning("the %s channel is not running: the person was not told", job["channel"])
             except Exception:  # one bad marker or one failed send must not stop the others, nor the start
                 log.exception("could not tell about an interrupted export")
         return told

@@ -19,10 +19,11 @@ def secure_data_dir(data_dir: Path) -> None:
     copy (cp, rsync, a restored backup) left readable by others.
     """
     data_dir = private_folder(data_dir)
-    data_dir.chmod(FOLDER_MODE)
-    for name in DATA_FILES:
-        path = data_dir / name
-        if path.is_file() and not path.is_symlink():
-            path.chmod(FILE_MODE)
+    for path, mode in [(data_dir, FOLDER_MODE), *((data_dir / name, FILE_MODE) for name in DATA_FILES)]:
+        try:
+            if path.exists() and not path.is_symlink():
+                path.chmod(mode)
+        except PermissionError:  # not ours: whoever set it up chose its mode
+            pass
     for name in DATA_FOLDERS:
         restrict_tree(data_dir / name)

@@ -63,6 +63,8 @@ def _restrict(path: Path, mode: int) -> None:
         os.chmod(path, mode)
     except FileNotFoundError:  # removed meanwhile (a finished export's temporary file)
         pass
+    except PermissionError:  # not ours: whoever put it there chose its mode
+        pass
 
 
 class HeldMarker:

@@ -73,11 +73,14 @@ async def test_run_with_photo_and_exports__umask_022__files_0600_folders_0700(tm
         assert texts.EXPORT_STARTED == await say(service, "officer", "xuất")
         assert texts.UNIT_DOCUMENT_STARTED == await say(service, "contact", "tải báo cáo")
         await service.jobs.drain()
+        assert texts.EXPORT_STARTED == await say(service, "officer", "xuất mới")
+        await service.jobs.drain()
         load_or_create_key(data)
         modes = modes_under(data)  # while the database is open: its -wal and -shm are there too
     finally:
         await db.dispose()
-    assert texts.EXPORT_READY.format(count=25) in [t for c, t, _ in inbox.sent if c == "officer"]
+    assert [texts.EXPORT_READY.format(count=25), texts.EXPORT_NOTHING_NEW.format(at="09:00 ngày 27/03/2017")] == \
+        [t for c, t, _ in inbox.sent if c == "officer"]
     assert [("contact", ["bao-cao_STP.docx"])] == [(c, f) for c, _, f in inbox.sent if f and c == "contact"]
     folders = {p for p in modes if (data / p).is_dir()}
     assert {"exports", "photos", f"exports/{JOBS_DIR}", "exports/don-vi"} <= folders
