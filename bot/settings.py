@@ -11,6 +11,10 @@ from typing import Mapping
 from conversations.form import DEFAULT_FORM
 from storage.db import normalize_url
 
+# Zalo's media hosts: a photo URL in an update is fetched only from these (https, the host or a subdomain), or
+# from the API's own origin. Anything else (the bot's own pages, 127.0.0.1, another site) is refused.
+ZALO_PHOTO_HOSTS = ("zdn.vn", "zadn.vn", "zalo.me", "zaloapp.com", "zaloplatforms.com", "zapps.me")
+
 SETTINGS_HELP = {
     "HCC_DATABASE_URL": "database URL; default: SQLite file hcc.db in HCC_DATA_DIR",
     "HCC_DATA_DIR": "folder for the SQLite file and photos; default ./data",
@@ -21,6 +25,8 @@ SETTINGS_HELP = {
     "HCC_TELEGRAM_API_URL": "Telegram Bot API root; default https://api.telegram.org",
     "HCC_PUBLIC_URL": "public HTTPS address of this bot (webhooks, download links); unset: polling",
     "HCC_LISTEN": "host:port of the bot's web server; default 127.0.0.1:8080",
+    "HCC_ZALO_PHOTO_HOSTS": "hosts Zalo photos are fetched from (https, subdomains too), comma-separated; "
+                            "default: " + ",".join(ZALO_PHOTO_HOSTS),
 }
 
 
@@ -40,6 +46,7 @@ class Settings:
     public_url: str | None = None
     listen_host: str = "127.0.0.1"
     listen_port: int = 8080
+    zalo_photo_hosts: tuple[str, ...] = ZALO_PHOTO_HOSTS
 
     @property
     def photos_dir(self) -> Path:
@@ -96,6 +103,10 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         value = get(name)
         if value and not re.fullmatch(r"https?://\S+", value):
             raise ConfigError(f"{name}: expected an http(s) URL, got {value!r}")
+    hosts = tuple(h.strip().lower().strip(".") for h in (get("HCC_ZALO_PHOTO_HOSTS") or "").split(",") if h.strip())
+    for host in hosts:
+        if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", host):
+            raise ConfigError(f"HCC_ZALO_PHOTO_HOSTS: expected host names such as zdn.vn, got {host!r}")
     return Settings(
         database_url=url,
         data_dir=data_dir,
@@ -107,4 +118,5 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         public_url=public_url.rstrip("/") if public_url else None,
         listen_host=host.strip("[]"),
         listen_port=int(port),
+        zalo_photo_hosts=hosts or ZALO_PHOTO_HOSTS,
     )

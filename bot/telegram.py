@@ -1,8 +1,9 @@
 """The Telegram channel: python-telegram-bot (PTB) as the Bot API client, by polling or by webhook.
 
-PTB only fetches updates and sends messages: one catch-all handler turns every update into a service event
-(no ConversationHandler, no PTB persistence: our database owns the conversation). Updates of one chat are
-handled in order through a ChatQueue, different chats side by side. Options become inline keyboards; a
+PTB is the client only (no handlers, no ConversationHandler, no persistence: our database owns the
+conversation). Every update goes into the durable inbox first (bot/inbox.py): the webhook answers 200, and the
+poller moves its offset past an update, only once it is committed there. The inbox worker then turns each update
+into a service event, one chat after another in order, different chats side by side. Options become inline keyboards; a
 pressed button's message is edited to show the choice. The token is part of every URL PTB requests: httpx's
 request log is silenced and exception texts from PTB are never logged.
 """
@@ -10,6 +11,7 @@ request log is silenced and exception texts from PTB are never logged.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -29,10 +31,11 @@ from telegram import (
 from telegram.error import (
     BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut,
 )
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import Application, ApplicationBuilder
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.chat_queue import ChatQueue, split_text
+from bot.chat_queue import split_text
+from bot.inbox import DB_ERRORS, InboxWorker
 from bot.photos import MAX_BYTES
 from bot.ptb_request import AiohttpRequest
 from bot.service import Inbound, Service
@@ -54,9 +57,9 @@ DOWNLOAD_ATTEMPTS = 3
 BULK_PER_SECOND = 30  # overall, for bulk sends; one per `send_interval` into one chat
 ALBUMS_REMEMBERED = 1000
 STOP_GRACE = 10.0  # seconds the chats' pending work may take at shutdown
+POLL_TIMEOUT = 10  # seconds a getUpdates call waits for updates
 # Loggers that show URLs with the token: httpx's request log (INFO) and PTB's bot set-up (DEBUG).
 TOKEN_LOGGERS = ("httpx", "telegram.Bot", "telegram.ext.ExtBot")
-POLLING_TASK_NAME = "Updater:start_polling:polling_task"  # PTB's name for its polling task
 # A GIF arrives with both `animation` and `document`: the kinds are checked before documents.
 UNSUPPORTED_KINDS = ("sticker", "voice", "video_note", "video", "audio", "animation", "location", "venue",
                      "contact", "poll", "dice", "game", "story")
@@ -132,8 +135,12 @@ class TelegramChannel:
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self.monotonic: Callable[[], float] = time.monotonic
         self.secret = webhook_secret(settings.telegram_token or "")
-        self.queue = ChatQueue()
+        self.inbox = InboxWorker(service.db, CHANNEL, self.process, settled=service.settled, clock=service.clock)
+        self.queue = self.inbox  # `drain()` waits until every accepted update is processed
         self.app: Application | None = None
+        self._accepting = False  # the webhook takes updates (503 before start and after stop)
+        self._poller: asyncio.Task | None = None
+        self._offset: int | None = None  # the next update id to ask for; confirms the ones before it
         self._albums: OrderedDict[tuple[int, str], list] = OrderedDict()  # (chat, group) -> [first id, told]
         self._pace_lock = asyncio.Lock()
         self._next_bulk = 0.0
@@ -158,10 +165,7 @@ class TelegramChannel:
         builder = (ApplicationBuilder().token(self.settings.telegram_token or "")
                    .base_url(f"{api}/bot").base_file_url(f"{api}/file/bot").job_queue(None)
                    .request(AiohttpRequest()).get_updates_request(AiohttpRequest(connection_pool_size=1)))
-        if self.settings.public_url:
-            builder = builder.updater(None)
-        app = builder.build()
-        app.add_handler(TypeHandler(Update, self.on_update))
+        app = builder.updater(None).build()  # our poller (below) writes to the inbox before confirming
         try:
             await app.initialize()  # getMe
         except BaseException as exc:
@@ -173,14 +177,14 @@ class TelegramChannel:
         self.service.deliverers[CHANNEL] = self
         try:
             await self.register_commands(app)
+            await self.inbox.start()  # what a former run left in the inbox is processed first
             if self.settings.public_url:
-                await app.start()  # before setWebhook, so that the first delivery finds us ready
+                self._accepting = True  # before setWebhook, so that the first delivery finds us ready
                 await app.bot.set_webhook(f"{self.settings.public_url}{WEBHOOK_PATH}", secret_token=self.secret,
                                           allowed_updates=ALLOWED_UPDATES)
             else:
-                await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES, error_callback=self.polling_failed)
-                self.watch_polling()
-                await app.start()
+                await app.bot.delete_webhook()
+                self._poller = asyncio.create_task(self.poll_forever(), name="telegram:getUpdates")
         except InvalidToken:
             await self.stop()
             raise TelegramTokenRefused(texts.CLI_TELEGRAM_TOKEN_REFUSED) from None
@@ -189,21 +193,20 @@ class TelegramChannel:
             raise
 
     async def stop(self) -> None:
-        """Stop fetching, let the chats finish what they hold (briefly), close PTB."""
+        """Take no more updates, let the chats finish what they hold (briefly; the rest stays in the inbox),
+        close PTB."""
         app = self.app
         if app is None:
             return
-        if app.updater is not None and app.updater.running:
-            try:
-                await app.updater.stop()  # confirms the fetched updates with one last getUpdates
-            except TelegramError as exc:  # polling had already ended on this error (a refused token)
-                log.warning("Telegram polling had stopped (%s)", type(exc).__name__)
-        if app.running:
-            await app.stop()  # hands the updates already fetched to the chat queues
-        try:
-            await asyncio.wait_for(self.queue.drain(), STOP_GRACE)
-        except asyncio.TimeoutError:
-            await self.queue.close()
+        self._accepting = False
+        if self._poller is not None:
+            self._poller.cancel()
+            await asyncio.gather(self._poller, return_exceptions=True)
+            self._poller = None
+            if self._offset is not None:  # confirm what the inbox holds, so it is not fetched again
+                with contextlib.suppress(TelegramError, asyncio.TimeoutError):
+                    await asyncio.wait_for(app.bot.get_updates(offset=self._offset, timeout=0), 2)
+        await self.inbox.stop(STOP_GRACE)
         self.app = None
         await app.shutdown()
 
@@ -217,19 +220,42 @@ class TelegramChannel:
         except TelegramError as exc:
             log.warning("Telegram setMyCommands failed (%s)", type(exc).__name__)
 
-    def polling_failed(self, exc: TelegramError) -> None:
-        """PTB retries polling by itself; say so without the exception text."""
-        log.warning("Telegram getUpdates failed (%s); retrying", type(exc).__name__)
+    async def poll_forever(self) -> None:
+        """getUpdates; each update is written to the inbox before the next call confirms it (its offset)."""
+        failures = 0
+        while True:
+            try:
+                updates = await self.app.bot.get_updates(offset=self._offset, timeout=POLL_TIMEOUT,
+                                                         allowed_updates=ALLOWED_UPDATES)
+                failures = 0
+            except InvalidToken:
+                self.fatal()
+                return
+            except RetryAfter as exc:
+                await asyncio.sleep(retry_seconds(exc))
+                continue
+            except TelegramError as exc:  # network errors, a Conflict with another poller: wait and retry
+                failures += 1
+                log.warning("Telegram getUpdates failed (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(min(self.retry_base * 2 ** (failures - 1), 30.0))
+                continue
+            for update in updates:
+                key = self.inbox_key(update)
+                if key is not None:
+                    await self.accept_until_saved(*key, update.to_dict())
+                self._offset = update.update_id + 1
 
-    def watch_polling(self) -> None:
-        """PTB ends polling on a refused token without telling anyone: report it as fatal."""
-        task = next((t for t in asyncio.all_tasks() if t.get_name() == POLLING_TASK_NAME), None)
-        if task is not None:
-            task.add_done_callback(self.polling_ended)
-
-    def polling_ended(self, task: asyncio.Task) -> None:
-        if not task.cancelled() and isinstance(task.exception(), InvalidToken):
-            self.fatal()
+    async def accept_until_saved(self, platform_id: str, chat: str, payload: dict) -> None:
+        """Write a polled update to the inbox, waiting out a database outage (the offset does not move)."""
+        failures = 0
+        while True:
+            try:
+                await self.inbox.accept(platform_id, chat, payload)
+                return
+            except DB_ERRORS as exc:
+                failures += 1
+                log.error("Telegram update not written to the inbox (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(min(0.5 * 2 ** failures, 10.0))
 
     def fatal(self) -> None:
         """The token stopped working while running: tell the runner once."""
@@ -241,12 +267,12 @@ class TelegramChannel:
     # -- receiving -------------------------------------------------------------------------------
 
     async def webhook(self, request: web.Request) -> web.Response:
-        """Check the secret, accept the update, answer at once; the work happens in the background."""
+        """Check the secret, write the update to the inbox, then answer 200; the work happens from the inbox."""
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
             return web.Response(status=403)
         app = self.app
-        if app is None or not app.running:
+        if app is None or not self._accepting:
             return web.Response(status=503)  # Telegram delivers it again later
         try:
             body = await request.json()
@@ -256,22 +282,37 @@ class TelegramChannel:
             update = None
         if update is None:
             return web.Response(status=400)
-        await app.update_queue.put(update)
+        key = self.inbox_key(update)
+        if key is not None:
+            try:
+                await self.inbox.accept(*key, body)
+            except DB_ERRORS as exc:  # not written: not acknowledged, Telegram delivers it again later
+                log.error("Telegram update not written to the inbox (%s): 503", type(exc).__name__)
+                return web.Response(status=503)
         return web.Response(status=200)
 
-    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """PTB's one handler: queue the update behind the earlier ones of its chat."""
+    @staticmethod
+    def inbox_key(update: Update) -> tuple[str, str] | None:
+        """(platform id, chat) of an update worth processing; None for one without a person (a bot's)."""
         chat, user = update.effective_chat, update.effective_user
         if chat is None or user is None or user.is_bot:
-            return
+            return None
+        return str(update.update_id), str(chat.id)
+
+    async def process(self, payload: dict) -> None:
+        """The inbox worker's call for one update (in its chat's order)."""
+        if self.app is None:
+            raise RuntimeError("Telegram channel not started")
+        update = Update.de_json(payload, self.app.bot)
+        chat, user = update.effective_chat, update.effective_user
         if chat.type != "private":
             # A report is personal data and one person's conversation: never in a group. Say so only when
             # someone addresses the bot with a command, so the group is not flooded.
             message = update.message
             if message is not None and (message.text or "").startswith("/"):
-                self.queue.submit(chat.id, lambda: self.deliver(str(chat.id), str(user.id), texts.GROUP_CHAT_HINT, None))
+                await self.deliver(str(chat.id), str(user.id), texts.GROUP_CHAT_HINT, None)
             return
-        self.queue.submit(chat.id, lambda: self.handle_update(update))
+        await self.handle_update(update)
 
     async def handle_update(self, update: Update) -> None:
         """One update through the service, then its replies out."""

@@ -1,8 +1,9 @@
 """The Zalo channel: the Zalo Bot API over our own aiohttp client, by polling or by webhook.
 
 Zalo has no buttons: options are numbered in the text and answered by number or by text. Updates carry no
-offset and may come back, so every message id goes through the service's processed-event check. The token
-is part of every URL: no URL and no client exception text is ever logged.
+offset and may come back: every update goes into the durable inbox first (bot/inbox.py, unique per message
+id), the webhook answers 200 only once it is committed there, and the inbox worker processes it. The token is
+part of every URL: no URL and no client exception text is ever logged.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ import logging
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 from aiohttp import web
 
-from bot.chat_queue import ChatQueue, split_text
+from bot.chat_queue import split_text
+from bot.inbox import DB_ERRORS, STOP_GRACE, InboxWorker
 from bot.service import Inbound, Service
 from bot.settings import Settings
 from bot.web import DownloadLinks
@@ -36,6 +39,7 @@ WEBHOOK_PATH = "/zalo/webhook"
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 EVENT_TEXT = "message.text.received"
 EVENT_IMAGE = "message.image.received"
+PHOTO_REDIRECTS = 3  # hops followed, each to an allowed host
 
 
 class ZaloError(Exception):
@@ -99,6 +103,25 @@ def updates_of(result: Any) -> list[dict]:
     return [u for u in (unwrap_update(i) for i in items) if u is not None]
 
 
+def inbox_key(update: dict) -> tuple[str, str] | None:
+    """(platform id, chat) of an update worth processing; None for a bot's or one without ids."""
+    message = update["message"]
+    sender = message.get("from") or {}
+    chat = message.get("chat") or {}
+    if sender.get("is_bot") or not sender.get("id") or not message.get("message_id"):
+        return None
+    return str(message["message_id"]), str(chat.get("id") or sender["id"])
+
+
+def is_private(update: dict) -> bool:
+    chat = update["message"].get("chat") or {}
+    return str(chat.get("chat_type") or "PRIVATE").upper() == "PRIVATE"
+
+
+def sender_id(update: dict) -> str:
+    return str((update["message"].get("from") or {}).get("id"))
+
+
 def webhook_secret(token: str) -> str:
     """The webhook secret, derived from the token: every worker and every restart sets the same one."""
     return hmac.new(b"hcc-bot zalo webhook", token.encode(), hashlib.sha256).hexdigest()
@@ -120,7 +143,10 @@ class ZaloChannel:
         self.poll_timeout = poll_timeout
         self.retry_base = retry_base
         self.photo_timeout = photo_timeout
-        self.queue = ChatQueue()
+        self.inbox = InboxWorker(service.db, CHANNEL, self.process, settled=service.settled, clock=service.clock)
+        self.queue = self.inbox  # `drain()` waits until every accepted update is processed
+        self._accepting = False
+        self._told: set[asyncio.Task] = set()
         self.secret = webhook_secret(settings.zalo_token or "")
         self.session: aiohttp.ClientSession | None = None
         self.client: ZaloClient | None = None
@@ -150,15 +176,20 @@ class ZaloChannel:
                 raise ZaloTokenRefused(texts.CLI_ZALO_TOKEN_REFUSED) from None
             raise
         self.service.deliverers[CHANNEL] = self
+        await self.inbox.start()  # what a former run left in the inbox is processed first
+        self._accepting = True
         if not self.settings.public_url:
             self._poller = asyncio.create_task(self.poll_forever())
 
     async def stop(self) -> None:
-        """Stop polling, finish nothing new, close the HTTP session."""
+        """Take no more updates, let the chats finish what they hold (briefly; the rest stays in the inbox),
+        close the HTTP session."""
+        self._accepting = False
         if self._poller is not None:
             self._poller.cancel()
             await asyncio.gather(self._poller, return_exceptions=True)
-        await self.queue.close()
+        await self.inbox.stop(STOP_GRACE)
+        await asyncio.gather(*self._told, return_exceptions=True)
         if self.session is not None:
             await self.session.close()
 
@@ -175,7 +206,9 @@ class ZaloChannel:
                                                 timeout=self.poll_timeout + 10)
                 failures = 0
                 for update in updates_of(result):
-                    self.dispatch(update)
+                    key = inbox_key(update)
+                    if key is not None:  # Zalo has no acknowledge: written before the next poll, whatever it takes
+                        await self.accept_until_saved(*key, update)
             except ZaloError as exc:
                 if exc.code == 408:
                     failures = 0
@@ -191,11 +224,25 @@ class ZaloChannel:
                     await asyncio.sleep(delay)
             await asyncio.sleep(max(0.0, self.poll_interval - (loop.time() - started)))
 
+    async def accept_until_saved(self, platform_id: str, chat: str, update: dict) -> None:
+        """Write a polled update to the inbox, waiting out a database outage (no polling meanwhile)."""
+        failures = 0
+        while True:
+            try:
+                await self.inbox.accept(platform_id, chat, update)
+                return
+            except DB_ERRORS as exc:
+                failures += 1
+                log.error("Zalo update not written to the inbox (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(min(0.5 * 2 ** failures, 10.0))
+
     async def webhook(self, request: web.Request) -> web.Response:
-        """Check the secret, accept the update, answer at once; the work happens in the background."""
+        """Check the secret, write the update to the inbox, then answer 200; the work happens from the inbox."""
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
             return web.json_response({"ok": False}, status=403)
+        if not self._accepting:
+            return web.json_response({"ok": False}, status=503)
         try:
             body = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested too deep
@@ -203,23 +250,29 @@ class ZaloChannel:
         update = unwrap_update(body)
         if update is None:
             return web.json_response({"ok": False}, status=400)
-        self.dispatch(update)
+        key = inbox_key(update)
+        if key is not None:
+            try:
+                await self.inbox.accept(*key, update)
+            except DB_ERRORS as exc:
+                # Not written, and Zalo's redelivery is undocumented: the person is told to send it again.
+                log.error("Zalo update not written to the inbox (%s): the sender is told", type(exc).__name__)
+                if is_private(update):
+                    task = asyncio.create_task(self.send_text(key[1], texts.SAVE_FAILED, user_id=sender_id(update)))
+                    self._told.add(task)
+                    task.add_done_callback(self._told.discard)
         return web.json_response({"ok": True})
 
-    def dispatch(self, update: dict) -> None:
-        """Queue an update behind the earlier ones of the same chat."""
+    async def process(self, update: dict) -> None:
+        """The inbox worker's call for one update (in its chat's order)."""
         message = update["message"]
-        sender = message.get("from") or {}
-        chat = message.get("chat") or {}
-        if sender.get("is_bot") or not sender.get("id") or not message.get("message_id"):
-            return
-        chat_id = str(chat.get("id") or sender["id"])
-        if str(chat.get("chat_type") or "PRIVATE").upper() != "PRIVATE":
+        chat_id = str((message.get("chat") or {}).get("id") or message["from"]["id"])
+        if not is_private(update):
             # Groups (a beta on Zalo) would leak a unit's report to everyone in them: answer only in private.
-            if message.get("text", "").strip().startswith("/"):
-                self.queue.submit(chat_id, lambda: self.send_text(chat_id, texts.GROUP_CHAT_HINT, user_id=str(sender["id"])))
+            if str(message.get("text") or "").strip().startswith("/"):
+                await self.send_text(chat_id, texts.GROUP_CHAT_HINT, user_id=sender_id(update))
             return
-        self.queue.submit(chat_id, lambda: self.handle_update(update, chat_id))
+        await self.handle_update(update, chat_id)
 
     async def handle_update(self, update: dict, chat_id: str) -> None:
         """One update through the service, then its replies out."""
@@ -230,8 +283,11 @@ class ZaloChannel:
         if kind == EVENT_TEXT and isinstance(message.get("text"), str):
             content["text"] = message["text"]
         elif kind == EVENT_IMAGE and (message.get("photo_url") or message.get("photo")):
-            data, error = await self.download_photo(str(message.get("photo_url") or message.get("photo")))
-            content["photo" if data is not None else "photo_error"] = data if data is not None else error
+            if await self.service.takes_photos(CHANNEL, str(sender["id"])):
+                data, error = await self.download_photo(str(message.get("photo_url") or message.get("photo")))
+                content["photo" if data is not None else "photo_error"] = data if data is not None else error
+            else:  # a stranger's or an admin's photo is never fetched
+                content["unsupported"] = "image"
         else:
             content["unsupported"] = kind.removeprefix("message.").removesuffix(".received")
         name = sender.get("display_name") or sender.get("name") or sender.get("first_name")
@@ -241,24 +297,57 @@ class ZaloChannel:
         if replies and await self.send_replies(inbound.user_id, chat_id, replies):
             self.service.sent(inbound)
 
-    async def download_photo(self, url: str) -> tuple[bytes | None, str | None]:
-        """Fetch an image URL at once, with a size cap and a timeout: (bytes, None) or (None, message)."""
+    def photo_url_allowed(self, url: str) -> bool:
+        """https on one of Zalo's media hosts (or a subdomain), or the API's own origin."""
         try:
-            async with self.session.get(url, timeout=aiohttp.ClientTimeout(total=self.photo_timeout)) as response:
-                if response.status != 200:
-                    return None, texts.PHOTO_DOWNLOAD_FAILED
-                if (response.content_length or 0) > PHOTO_MAX_BYTES:
-                    return None, texts.PHOTO_TOO_LARGE.format(max_mb=PHOTO_MAX_BYTES // (1024 * 1024))
-                chunks, size = [], 0
-                async for chunk in response.content.iter_chunked(64 * 1024):
-                    size += len(chunk)
-                    if size > PHOTO_MAX_BYTES:
-                        return None, texts.PHOTO_TOO_LARGE.format(max_mb=PHOTO_MAX_BYTES // (1024 * 1024))
-                    chunks.append(chunk)
-                return b"".join(chunks), None
-        except (asyncio.TimeoutError, aiohttp.ClientError, ValueError):
-            log.warning("Zalo photo download failed")
+            parts = urlsplit(url)
+            api = urlsplit(self.settings.zalo_api_url)
+            host = (parts.hostname or "").lower()
+            if parts.username or parts.password:
+                return False
+            if (parts.scheme, host, parts.port) == (api.scheme, (api.hostname or "").lower(), api.port):
+                return True
+        except ValueError:  # a malformed port or address
+            return False
+        return parts.scheme == "https" and parts.port in (None, 443) and any(
+            host == allowed or host.endswith("." + allowed) for allowed in self.settings.zalo_photo_hosts)
+
+    async def download_photo(self, url: str) -> tuple[bytes | None, str | None]:
+        """Fetch an image URL at once, with a size cap and a timeout: (bytes, None) or (None, message).
+
+        Only from Zalo's media hosts; a redirect is followed only to another allowed URL, at most PHOTO_REDIRECTS times."""
+        for _hop in range(PHOTO_REDIRECTS + 1):
+            if not self.photo_url_allowed(url):
+                log.warning("Zalo photo URL refused: not on a Zalo media host")
+                return None, texts.PHOTO_DOWNLOAD_FAILED
+            try:
+                async with self.session.get(url, allow_redirects=False,
+                                            timeout=aiohttp.ClientTimeout(total=self.photo_timeout)) as response:
+                    if response.status in (301, 302, 303, 307, 308) and response.headers.get("Location"):
+                        url = urljoin(url, response.headers["Location"])
+                        continue
+                    return await self._read_photo(response)
+            except (asyncio.TimeoutError, aiohttp.ClientError, ValueError):
+                log.warning("Zalo photo download failed")
+                return None, texts.PHOTO_DOWNLOAD_FAILED
+        log.warning("Zalo photo download refused: too many redirects")
+        return None, texts.PHOTO_DOWNLOAD_FAILED
+
+    @staticmethod
+    async def _read_photo(response: aiohttp.ClientResponse) -> tuple[bytes | None, str | None]:
+        """The body of a 200 answer, capped at PHOTO_MAX_BYTES (the caller catches network errors)."""
+        too_large = texts.PHOTO_TOO_LARGE.format(max_mb=PHOTO_MAX_BYTES // (1024 * 1024))
+        if response.status != 200:
             return None, texts.PHOTO_DOWNLOAD_FAILED
+        if (response.content_length or 0) > PHOTO_MAX_BYTES:
+            return None, too_large
+        chunks, size = [], 0
+        async for chunk in response.content.iter_chunked(64 * 1024):
+            size += len(chunk)
+            if size > PHOTO_MAX_BYTES:
+                return None, too_large
+            chunks.append(chunk)
+        return b"".join(chunks), None
 
     # -- sending ---------------------------------------------------------------------------------
 

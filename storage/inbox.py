@@ -27,6 +27,7 @@ class Claimed:
     """One inbox row leased to this worker."""
 
     id: int
+    platform_id: str
     chat: str
     payload: dict[str, Any]
 
@@ -88,9 +89,9 @@ async def claim(s: AsyncSession, channel: str, worker: str, *, now: datetime, le
         sa.update(item)
         .where(item.c.channel == channel, item.c.done_at.is_(None), item.c.chat.in_(chats))
         .values(claimed_by=worker, claimed_until=now + lease)
-        .returning(item.c.id, item.c.chat, item.c.payload)
+        .returning(item.c.id, item.c.platform_id, item.c.chat, item.c.payload)
     )).all()
-    return sorted((Claimed(r.id, r.chat, r.payload or {}) for r in rows), key=lambda c: c.id)
+    return sorted((Claimed(r.id, r.platform_id, r.chat, r.payload or {}) for r in rows), key=lambda c: c.id)
 
 
 async def renew(s: AsyncSession, worker: str, *, until: datetime) -> None:

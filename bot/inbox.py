@@ -1,0 +1,220 @@
+"""The durable inbox: a channel's updates are written to the database before they are acknowledged, then
+processed from there, per chat in arrival order, by whichever worker holds the chat (storage/inbox.py).
+
+A webhook answers 200 only after `accept` has committed the update; a poller moves on (Telegram: confirms the
+offset; Zalo: polls again) only after the same. The worker claims undone rows, runs the channel's `process` for
+each (one chat after another, different chats side by side) and the service marks the row done in the event's
+own transaction; rows that never became an event (a group chat, an edited message, an album's later photo)
+are marked done here. At start every undone row is processed; a stop lets the work in flight finish within a
+grace period and leaves the rest undone, its leases given back, for the next start or another worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+from datetime import datetime, timedelta, timezone
+from typing import Any, Awaitable, Callable
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from bot.chat_queue import ChatQueue
+from storage import inbox as inbox_q
+from storage.db import Database, DatabaseUnavailable
+
+log = logging.getLogger(__name__)
+
+DB_ERRORS = (OperationalError, DBAPIError, DatabaseUnavailable, OSError, ConnectionError, PoolTimeout,
+             asyncio.TimeoutError)
+LEASE = timedelta(seconds=60)  # how long a claim holds without renewal; renewed every LEASE / 3
+POLL_INTERVAL = 1.0  # seconds between claims when nothing wakes the worker (other workers' rows, expired leases)
+PROCESS_ATTEMPTS = 3  # an update whose processing raises is tried this often, then given up (logged)
+STOP_GRACE = 10.0  # seconds the work in flight may take at a stop
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def worker_name() -> str:
+    """host:pid:random — the host and pid let the next start on this host take back a dead worker's leases."""
+    return f"{socket.gethostname()[:80]}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def _dead_on_this_host(holder: str, me: str) -> bool:
+    """Whether a lease holder was a process of this host that no longer runs (or a former run with our pid)."""
+    host, _, rest = holder.partition(":")
+    my_host, _, my_rest = me.partition(":")
+    pid = rest.partition(":")[0]
+    if host != my_host or not pid.isdigit() or holder == me:
+        return False
+    if pid == my_rest.partition(":")[0]:
+        return True  # our pid, another run: a restart that got the same pid (a container's pid 1)
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, owned by someone else
+        return False
+    return False
+
+
+class InboxWorker:
+    """Accepts one channel's updates into the inbox and processes them from there."""
+
+    def __init__(self, db: Database, channel: str, process: Callable[[dict[str, Any]], Awaitable[None]], *,
+                 settled: set[tuple[str, str]] | None = None, clock: Callable[[], datetime] = utc_now,
+                 lease: timedelta = LEASE, poll_interval: float = POLL_INTERVAL, batch: int = 200):
+        self.db = db
+        self.channel = channel
+        self.process = process
+        self.settled = settled if settled is not None else set()  # the service's marks (Service.settled)
+        self.clock = clock
+        self.lease = lease
+        self.poll_interval = poll_interval
+        self.batch = batch  # chats claimed at once
+        self.name = worker_name()
+        self.queue = ChatQueue()
+        self._held: set[int] = set()  # rows claimed and not yet done (or their done mark not yet written)
+        self._to_finish: dict[int, str | None] = {}  # row -> error, for rows done outside an event
+        self._wake = asyncio.Event()
+        self._accepted = 0  # generation of accepts; the loop has claimed everything up to `_claimed`
+        self._claimed = 0
+        self._task: asyncio.Task | None = None
+        self._stopping = False
+
+    # -- receiving -------------------------------------------------------------------------------
+
+    async def accept(self, platform_id: str, chat: str, payload: dict[str, Any]) -> bool:
+        """Write an update into the inbox (commit); False when it was there already. Raises on a database error:
+        the caller must then not acknowledge the update."""
+        async with self.db.transaction() as s:
+            new = await inbox_q.accept(s, channel=self.channel, platform_id=platform_id, chat=chat,
+                                       payload=payload, at=self.clock())
+        if new:
+            self._accepted += 1
+            self._wake.set()
+        return new
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Take back the leases of dead workers of this host (all of them on SQLite), then start processing."""
+        self._stopping = False
+        try:
+            async with self.db.transaction() as s:
+                if self.db.is_sqlite:  # one process writes an SQLite database: every lease is a former run's
+                    released = await inbox_q.release(s, channel=self.channel)
+                else:
+                    dead = [h for h in await inbox_q.lease_holders(s, self.channel) if _dead_on_this_host(h, self.name)]
+                    released = await inbox_q.release(s, dead, channel=self.channel) if dead else 0
+            if released:
+                log.info("%s inbox: %d updates of a former run taken back", self.channel, released)
+        except DB_ERRORS as exc:
+            log.warning("%s inbox: leases not checked (%s)", self.channel, type(exc).__name__)
+        self._task = asyncio.create_task(self._run(), name=f"inbox:{self.channel}")
+
+    async def stop(self, grace: float = STOP_GRACE) -> None:
+        """Claim nothing more; let the work in flight finish within `grace`; give the rest back."""
+        self._stopping = True
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        try:
+            await asyncio.wait_for(self.queue.drain(), grace)
+        except asyncio.TimeoutError:
+            log.warning("%s inbox: stop grace over, %d updates left for the next start", self.channel,
+                        len(self._held))
+            await self.queue.close()
+        with contextlib.suppress(*DB_ERRORS):
+            await self._flush_finished()
+            async with self.db.transaction() as s:
+                await inbox_q.release(s, [self.name], channel=self.channel)
+        self._held.clear()
+
+    async def drain(self) -> None:
+        """Wait until every update accepted here so far has been processed (tests, benches)."""
+        while True:
+            await self.queue.drain()
+            if self._claimed >= self._accepted and not self._held:
+                return
+            await asyncio.sleep(0.005)
+
+    async def close(self) -> None:
+        await self.stop(0)
+
+    # -- the loop --------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        failures = 0
+        renewed = self.clock()
+        while True:
+            self._wake.clear()
+            generation = self._accepted
+            try:
+                await self._flush_finished()
+                if self.clock() - renewed >= self.lease / 3:
+                    async with self.db.transaction() as s:
+                        await inbox_q.renew(s, self.name, until=self.clock() + self.lease)
+                    renewed = self.clock()
+                async with self.db.transaction() as s:
+                    claimed = await inbox_q.claim(s, self.channel, self.name, now=self.clock(), lease=self.lease,
+                                                  limit=self.batch)
+                failures = 0
+            except DB_ERRORS as exc:
+                failures += 1
+                log.warning("%s inbox: claim failed (%s)", self.channel, type(exc).__name__)
+                await asyncio.sleep(min(0.2 * 2 ** failures, 5.0))
+                continue
+            for row in claimed:
+                if row.id in self._held:
+                    continue
+                self._held.add(row.id)
+                self.queue.submit(row.chat, lambda row=row: self._handle(row))
+            self._claimed = max(self._claimed, generation)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+
+    async def _handle(self, row: inbox_q.Claimed) -> None:
+        """Process one row (retrying a failure, in place, to keep the chat's order); then it is done."""
+        error = None
+        for attempt in range(1, PROCESS_ATTEMPTS + 1):
+            try:
+                await self.process(row.payload)
+                break
+            except asyncio.CancelledError:
+                self._held.discard(row.id)  # left undone: the next start processes it
+                raise
+            except Exception as exc:  # one bad update must not stop the chat's later ones
+                log.exception("%s inbox: update %d failed (attempt %d)", self.channel, row.id, attempt)
+                error = f"{type(exc).__name__} after {attempt} attempts"
+        else:
+            self._finish(row.id, error)
+            return
+        if (self.channel, row.platform_id) in self.settled:
+            self.settled.discard((self.channel, row.platform_id))
+            self._held.discard(row.id)
+        else:
+            self._finish(row.id, None)
+
+    def _finish(self, row_id: int, error: str | None) -> None:
+        """Mark a row done with the next loop turn (one transaction for many)."""
+        self._to_finish[row_id] = error
+        self._wake.set()
+
+    async def _flush_finished(self) -> None:
+        while self._to_finish:
+            batch = dict(self._to_finish)
+            errors = {e for e in batch.values()}
+            async with self.db.transaction() as s:
+                for error in errors:
+                    await inbox_q.finish(s, [i for i, e in batch.items() if e == error], at=self.clock(), error=error)
+            for row_id in batch:
+                self._to_finish.pop(row_id, None)
+                self._held.discard(row_id)
