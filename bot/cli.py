@@ -1,4 +1,4 @@
-"""The `hcc-bot` command line: demo, run, units, invite, campaign, status, reopen."""
+"""The `hcc-bot` command line: demo, run, units, invite, contacts, campaign, status, reopen."""
 
 from __future__ import annotations
 
@@ -54,8 +54,20 @@ def build_parser() -> argparse.ArgumentParser:
     invite.add_argument("--admin", action="store_true", help="an invite for a Sở Nội vụ officer")
     invite.add_argument("--days", type=int, default=14, help="valid for this many days (default 14)")
     invite.add_argument("--uses", type=int, default=None, help="how many people may use it (default 3, admin 1)")
-    invite.add_argument("--revoke", metavar="CODE", help="revoke an invite code")
+    invite.add_argument("--revoke", metavar="CODE", help="revoke an invite code (an admin code also removes the "
+                                                          "admins bound with it)")
+    invite.add_argument("--unbind", action="store_true", help="with --revoke: also remove the unit contacts bound "
+                                                              "with the code")
     invite.add_argument("--json", action="store_true")
+
+    contacts = sub.add_parser("contacts", help="list or remove the people bound to units or as admins")
+    contacts_sub = contacts.add_subparsers(dest="action", required=True)
+    contacts_list = contacts_sub.add_parser("list", help="who is bound: name, channel, role, unit, since, last seen")
+    contacts_list.add_argument("--unit", metavar="CODE", help="only the contacts of this unit")
+    contacts_list.add_argument("--json", action="store_true")
+    contacts_remove = contacts_sub.add_parser("remove", help="unbind a person (their next message gets the invite "
+                                                             "prompt)")
+    contacts_remove.add_argument("id", type=int, help="the ID shown by `contacts list`")
 
     campaign = sub.add_parser("campaign", help="create or show the data call").add_subparsers(dest="action", required=True)
     create = campaign.add_parser("create", help="create a campaign")
@@ -168,6 +180,8 @@ async def _admin_command(args: argparse.Namespace, db: Database, form, now: date
                     print(f"{u.code:<10} {u.name}")
         elif args.command == "invite":
             return await _invite(s, args, now)
+        elif args.command == "contacts":
+            return await _contacts(s, args, now)
         elif args.command == "remind" or (args.command == "campaign" and args.action == "deadline"):
             try:
                 print(await reminders.cli_command(s, form, args, now))
@@ -281,12 +295,80 @@ async def _purge(args: argparse.Namespace, db: Database, form, now: datetime, ex
     return 0
 
 
-async def _invite(s, args: argparse.Namespace, now: datetime) -> int:
-    if args.revoke:
-        if not await q.revoke_invite(s, args.revoke, now=now):
-            raise CommandError(texts.CLI_INVITE_NOT_FOUND.format(code=args.revoke))
-        print(texts.CLI_INVITE_REVOKED.format(code=q.normalize_invite_code(args.revoke)))
+def _short(dt: datetime | None) -> str:
+    return dt.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M") if dt else "–"
+
+
+def _names(contacts) -> str:
+    return (": " + ", ".join(f"{c.display_name or texts.CONTACT_NO_NAME} (ID {c.id})" for c in contacts)) if contacts else ""
+
+
+async def _revoke(s, args: argparse.Namespace, now: datetime) -> int:
+    invite = await q.find_invite(s, args.revoke)
+    if invite is None:
+        raise CommandError(texts.CLI_INVITE_NOT_FOUND.format(code=args.revoke))
+    bound = await q.contacts_bound_with(s, invite.id)
+    newly = await q.revoke_invite(s, invite.code, now=now)  # unbinds the admins bound with an admin code
+    await q.add_audit(s, at=now, action="invite_revoke", new={"invite": invite.id, "unbind": args.unbind})
+    print((texts.CLI_INVITE_REVOKED if newly else texts.CLI_INVITE_ALREADY_REVOKED).format(code=invite.code))
+    if invite.role == "admin":
+        print(texts.CLI_INVITE_ADMINS_UNBOUND.format(count=len(bound), names=_names(bound)))
+    elif args.unbind:
+        for contact in bound:
+            await q.unbind_contact(s, contact, now=now, reason="invite_revoked")
+        print(texts.CLI_INVITE_CONTACTS_UNBOUND.format(count=len(bound), names=_names(bound)))
+    elif bound:
+        unit = await q.get_unit(s, invite.unit_id)
+        print(texts.CLI_INVITE_CONTACTS_KEPT.format(count=len(bound), unit=unit.name, names=_names(bound),
+                                                    code=invite.code))
+    return 0
+
+
+async def _contacts(s, args: argparse.Namespace, now: datetime) -> int:
+    if args.action == "remove":
+        contact = await q.get_contact_by_id(s, args.id)
+        if contact is None:
+            raise CommandError(texts.CLI_CONTACT_UNKNOWN.format(id=args.id))
+        name = contact.display_name or texts.CONTACT_NO_NAME
+        if contact.role is None:
+            raise CommandError(texts.CLI_CONTACT_NOT_BOUND.format(name=name, id=contact.id))
+        unit = await q.get_unit(s, contact.unit_id) if contact.unit_id is not None else None
+        role = texts.ROLE_ADMIN if contact.role == "admin" else texts.ROLE_UNIT.format(unit=unit.name if unit else "")
+        await q.unbind_contact(s, contact, now=now, reason="cli")
+        print(texts.CLI_CONTACT_REMOVED.format(name=name, id=contact.id, role=role,
+                                               channel=texts.CHANNEL_LABELS.get(contact.channel, contact.channel)))
         return 0
+    unit = None
+    if args.unit:
+        unit = await q.get_unit_by_code(s, args.unit)
+        if unit is None:
+            raise CommandError(texts.CLI_UNIT_UNKNOWN.format(code=args.unit))
+    rows = await q.list_bound_contacts(s, unit_id=unit.id if unit else None)
+    if args.json:
+        _print_json([{"id": c.id, "display_name": c.display_name, "channel": c.channel, "role": c.role,
+                      "unit_code": u.code if u else None, "unit_name": u.name if u else None,
+                      "invite_code": i.code if i else None, "bound_at": _iso(c.bound_at),
+                      "last_seen_at": _iso(c.last_seen_at), "unreachable": c.blocked_at is not None}
+                     for c, u, i in rows])
+        return 0
+    if not rows:
+        print(texts.CLI_CONTACTS_NONE_IN_UNIT.format(unit=unit.name) if unit else texts.CLI_CONTACTS_NONE)
+        return 0
+    lines = [texts.CLI_CONTACTS_COLUMNS]
+    lines += [[str(c.id), texts.CHANNEL_LABELS.get(c.channel, c.channel), texts.CLI_CONTACTS_ROLES.get(c.role, c.role),
+               u.code if u else "–", _short(c.bound_at), _short(c.last_seen_at), c.display_name or "–"]
+              for c, u, _ in rows]
+    widths = [max(len(line[n]) for line in lines) for n in range(len(lines[0]) - 1)]
+    for line in lines:
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)) + "  " + line[-1])
+    return 0
+
+
+async def _invite(s, args: argparse.Namespace, now: datetime) -> int:
+    if args.unbind and not args.revoke:
+        raise CommandError(texts.CLI_INVITE_UNBIND_USAGE)
+    if args.revoke:
+        return await _revoke(s, args, now)
     if args.admin == bool(args.unit):
         raise CommandError(texts.CLI_INVITE_USAGE)
     if args.days < 1 or (args.uses is not None and args.uses < 1):
