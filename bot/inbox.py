@@ -82,6 +82,9 @@ class InboxWorker:
         self.queue = ChatQueue()
         self._held: set[int] = set()  # rows claimed and not yet done (or their done mark not yet written)
         self._to_finish: dict[int, str | None] = {}  # row -> error, for rows done outside an event
+        # Platform ids whose accept failed and whose sender was told to send again (Zalo): should the failure
+        # have come after the commit went through, the row is not processed (the re-sent message is).
+        self.refused: set[str] = set()
         self._wake = asyncio.Event()
         self._accepted = 0  # generation of accepts; the loop has claimed everything up to `_claimed`
         self._claimed = 0
@@ -167,10 +170,15 @@ class InboxWorker:
                     claimed = await inbox_q.claim(s, self.channel, self.name, now=self.clock(), lease=self.lease,
                                                   limit=self.batch)
                 failures = 0
-            except DB_ERRORS as exc:
+            except Exception as exc:  # the database is away (or a bug): the loop must outlive it
                 failures += 1
-                log.warning("%s inbox: claim failed (%s)", self.channel, type(exc).__name__)
-                await asyncio.sleep(min(0.2 * 2 ** failures, 5.0))
+                if isinstance(exc, DB_ERRORS):
+                    log.warning("%s inbox: claim failed (%s)", self.channel, type(exc).__name__)
+                else:
+                    log.exception("%s inbox: claim failed", self.channel)
+                # A new update accepted means the database is back: try again at once.
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), min(0.2 * 2 ** failures, 5.0))
                 continue
             for row in claimed:
                 if row.id in self._held:
@@ -181,8 +189,20 @@ class InboxWorker:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_interval)
 
+    def refuse(self, platform_id: str) -> None:
+        """The accept of this update failed and the sender was told: never process it, should it be there."""
+        if len(self.refused) >= 10_000:
+            self.refused.clear()
+        self.refused.add(platform_id)
+
     async def _handle(self, row: inbox_q.Claimed) -> None:
         """Process one row (retrying a failure, in place, to keep the chat's order); then it is done."""
+        if row.platform_id in self.refused:
+            self.refused.discard(row.platform_id)
+            log.info("%s inbox: update %d was refused at arrival (its commit went through): not processed",
+                     self.channel, row.id)
+            self._finish(row.id, "refused at arrival: the sender was asked to send it again")
+            return
         error = None
         for attempt in range(1, PROCESS_ATTEMPTS + 1):
             try:

@@ -75,6 +75,7 @@ class Inbound:
     photo_error: str | None = None  # a photo the channel could not fetch (too big, timed out), in Vietnamese
     unsupported: str | None = None  # "sticker", "voice", ...
     start: bool = False  # the person opened the chat with no text (or the demo started)
+    sent_at: datetime | None = None  # when the person sent it, by the platform's clock (not for a press)
 
     @cached_property
     def key(self) -> str | None:
@@ -295,7 +296,15 @@ class Service:
         report, unit_name = await q.lock_report(s, campaign_id=campaign.id, unit_id=contact.unit_id, now=now)
         conversation = await q.get_or_create_conversation(s, contact_id=contact.id, campaign_id=campaign.id, now=now)
         who = (inbound.channel, inbound.user_id)
-        if conversation.pending_key is not None:
+        if _sent_before_its_replies(inbound, conversation):
+            # The same message again, sent before the replies to the first one existed: the person repeated it
+            # because no reply came (the bot was restarting with the first one in its inbox), not to answer the
+            # next question, which they had not seen. One answer; the replies once.
+            log.info("a message repeated before its replies existed: not a new answer")
+            if conversation.pending_replies is not None and self._sent.get(who) != conversation.pending_key:
+                return decode_replies(conversation.pending_replies)
+            return None
+        if conversation.pending_replies is not None:
             if self._sent.get(who) == conversation.pending_key:
                 self._unflushed.pop(who, None)  # cleared below, with this event: nothing left to flush
             elif inbound.key == conversation.pending_key:
@@ -457,6 +466,12 @@ class Service:
             return texts.NO_CAMPAIGN
         answer = await reminders.admin_command(s, self.form, campaign, inbound.text or "", now)
         return answer if answer is not None else texts.ADMIN_HELP
+
+
+def _sent_before_its_replies(inbound: Inbound, conversation: Conversation) -> bool:
+    """Whether the message repeats the conversation's last one and was sent before that one's replies were made."""
+    return (inbound.key is not None and inbound.key == conversation.pending_key and inbound.sent_at is not None
+            and conversation.pending_at is not None and inbound.sent_at < conversation.pending_at)
 
 
 def _start_code(text: str | None) -> str | None:

@@ -105,8 +105,10 @@ def too_large() -> dict:
 def to_inbound(update: Update, **content: Any) -> Inbound:
     """The service event for an update, with what the person sent."""
     user, chat = update.effective_user, update.effective_chat
+    message = update.message  # a press has no time of its own
     return Inbound(channel=CHANNEL, user_id=str(user.id), chat_id=str(chat.id), event_id=str(update.update_id),
-                   display_name=user.full_name or None, **content)
+                   display_name=user.full_name or None, sent_at=message.date if message is not None else None,
+                   **content)
 
 
 def button_label(message: Message, data: str) -> str | None:

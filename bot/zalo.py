@@ -113,6 +113,14 @@ def inbox_key(update: dict) -> tuple[str, str] | None:
     return str(message["message_id"]), str(chat.get("id") or sender["id"])
 
 
+def sent_at(message: dict) -> datetime | None:
+    """When the person sent the message (Zalo's `date`, milliseconds), if given."""
+    date = message.get("date")
+    if isinstance(date, (int, float)) and not isinstance(date, bool) and 0 < date < 10 ** 14:
+        return datetime.fromtimestamp(date / 1000, timezone.utc)
+    return None
+
+
 def is_private(update: dict) -> bool:
     chat = update["message"].get("chat") or {}
     return str(chat.get("chat_type") or "PRIVATE").upper() == "PRIVATE"
@@ -257,6 +265,7 @@ class ZaloChannel:
             except DB_ERRORS as exc:
                 # Not written, and Zalo's redelivery is undocumented: the person is told to send it again.
                 log.error("Zalo update not written to the inbox (%s): the sender is told", type(exc).__name__)
+                self.inbox.refuse(key[0])
                 if is_private(update):
                     task = asyncio.create_task(self.send_text(key[1], texts.SAVE_FAILED, user_id=sender_id(update)))
                     self._told.add(task)
@@ -292,7 +301,8 @@ class ZaloChannel:
             content["unsupported"] = kind.removeprefix("message.").removesuffix(".received")
         name = sender.get("display_name") or sender.get("name") or sender.get("first_name")
         inbound = Inbound(channel=CHANNEL, user_id=str(sender["id"]), chat_id=chat_id,
-                          event_id=str(message["message_id"]), display_name=name, **content)
+                          event_id=str(message["message_id"]), display_name=name, sent_at=sent_at(message),
+                          **content)
         replies = await self.service.handle(inbound)
         if replies and await self.send_replies(inbound.user_id, chat_id, replies):
             self.service.sent(inbound)

@@ -583,13 +583,15 @@ async def find_pending_replies(s: AsyncSession, channel: str, platform_user_id: 
     """(replies, when committed) of the contact's conversation whose pending replies answer `key`, if any."""
     row = (await s.execute(
         sa.select(Conversation.pending_replies, Conversation.pending_at)
-        .where(Conversation.contact_id == _contact_of(channel, platform_user_id), Conversation.pending_key == key)
+        .where(Conversation.contact_id == _contact_of(channel, platform_user_id), Conversation.pending_key == key,
+               Conversation.pending_replies.is_not(None))
     )).first()
-    return None if row is None or row[1] is None else (row[0] or [], row[1])
+    return None if row is None or row[1] is None or row[0] is None else (row[0], row[1])
 
 
 async def clear_pending_replies(s: AsyncSession, sent: list[tuple[str, str, str]]) -> None:
-    """Forget the pending replies of (channel, platform user id, key) triples: they were sent."""
+    """Forget the pending replies of (channel, platform user id, key) triples: they were sent. The key and the time
+    stay: a repeat of that message sent before then is a re-send, not an answer (see bot/service.py)."""
     if not sent:
         return
     table = Conversation.__table__  # Core, not ORM: a list of parameters would make an ORM UPDATE "bulk by key"
@@ -597,7 +599,7 @@ async def clear_pending_replies(s: AsyncSession, sent: list[tuple[str, str, str]
         sa.update(table)
         .where(table.c.contact_id == _contact_of(sa.bindparam("ch"), sa.bindparam("user")),
                table.c.pending_key == sa.bindparam("key"))
-        .values(pending_key=None, pending_replies=sa.null(), pending_at=None),
+        .values(pending_replies=sa.null()),
         [{"ch": ch, "user": user, "key": key} for ch, user, key in sent],
     )
 

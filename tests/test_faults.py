@@ -825,8 +825,9 @@ CUT_SECONDS = 1.5
 
 async def test_database_unreachable__cut_while_contacts_answer__save_failed_then_recovers_without_restart(pg, tmp_path):
     """PostgreSQL behind a proxy that is cut (connections reset, new ones refused) and restored while 2 contacts
-    answer the report: the bot says it cannot save, stores nothing for those messages, loses nothing it
-    acknowledged before, and after the restore goes on at the right question without a restart."""
+    answer the report: the bot says it cannot save the messages sent during the cut and stores nothing for them,
+    loses nothing it acknowledged before (a message already in the inbox when the cut came is answered after the
+    restore, not refused), and after the restore goes on at the right question without a restart."""
     url, schema = pg
     direct = await open_database(url, schema=schema)
     parsed = make_url(normalize_url(url))
@@ -845,8 +846,9 @@ async def test_database_unreachable__cut_while_contacts_answer__save_failed_then
                 cut_at = time.monotonic()
                 acked_before = {i for c in contacts for i in c.acked.values()}
                 at_cut = await stored(direct, "zalo")
-                await until(lambda: all(len(c.refused) >= 2 for c in contacts) or any(r.done() for r in runs),
-                            timeout=30)
+                # A contact whose message was in the inbox when the cut came waits for its reply instead.
+                await until(lambda: sum(len(c.refused) for c in contacts) >= 2 * len(contacts)
+                            or any(r.done() for r in runs), timeout=10)
                 await asyncio.sleep(max(0.0, CUT_SECONDS - (time.monotonic() - cut_at)))  # a blip of seconds
                 during_cut = await stored(direct, "zalo")
                 cut_for = time.monotonic() - cut_at
@@ -862,7 +864,7 @@ async def test_database_unreachable__cut_while_contacts_answer__save_failed_then
     refused = [r for c in contacts for r in c.refused]
     print(f"database cut for {cut_for:.1f}s: {len(refused)} answers refused with SAVE_FAILED, "
           f"slowest in {max(r[2] for r in refused):.2f}s")
-    assert all(len(c.refused) >= 2 for c in contacts)
+    assert sum(len(c.refused) for c in contacts) >= 2 * len(contacts)
     assert at_cut.events == during_cut.events  # nothing stored while cut
     assert acked_before <= at_cut.events  # nothing acknowledged before it lost
     assert max(r[2] for r in refused) < 5  # the bot answers, it does not hang
