@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bot import reminders
 from bot.bootstrap import ensure_units_and_campaign
+from bot.files import secure_data_dir
 from bot.runner import FatalChannelError, run_bot
 from bot.service import Service, status_rows, utc_now
 from bot.settings import SETTINGS_HELP, ConfigError, Settings, load_settings
@@ -135,6 +136,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     form = load_form(settings.form_path)
     if args.command == "demo":
         settings = demo_settings(settings)
+    secure_data_dir(settings.data_dir)  # 0700 / 0600, whatever the umask or an older version left
     db = await open_database(settings.database_url)
     try:
         now = utc_now()

@@ -30,16 +30,6 @@ PROGRESS_EVERY = 2.0  # seconds between progress messages within a step
 JOBS_DIR = ".jobs"  # under the export folder: one locked marker per request being served
 UNIT_DOCUMENTS_DIR = "don-vi"
 
-# TODO move to conversations/texts.py
-EXPORT_INTERRUPTED = (
-    "Bản tổng hợp bạn yêu cầu lúc {at} đã bị gián đoạn do hệ thống khởi động lại và chưa hoàn thành. "
-    "Vui lòng gửi lại lệnh “{command}” để xuất lại."
-)
-# TODO move to conversations/texts.py
-UNIT_DOCUMENT_INTERRUPTED = (
-    "Tệp báo cáo (.docx) bạn yêu cầu lúc {at} chưa tạo xong do hệ thống khởi động lại. "
-    "Vui lòng gửi lại “{command}” để nhận tệp."
-)
 
 
 class Deliverer(Protocol):
@@ -205,9 +195,9 @@ class ExportJobs:
     def _interrupted_text(job: dict) -> tuple[str, str]:
         at = format_datetime(datetime.fromisoformat(job["asked_at"]))
         if job.get("kind") == "document":
-            return UNIT_DOCUMENT_INTERRUPTED.format(at=at, command=texts.UNIT_DOCUMENT_WORDS[0]), at
+            return texts.UNIT_DOCUMENT_INTERRUPTED.format(at=at, command=texts.UNIT_DOCUMENT_WORDS[0]), at
         words = texts.ADMIN_COMMAND_WORDS["export_new" if job.get("kind") == "export_new" else "export"]
-        return EXPORT_INTERRUPTED.format(at=at, command=words[0]), at
+        return texts.EXPORT_INTERRUPTED.format(at=at, command=words[0]), at
 
     @staticmethod
     async def _say(deliverer: Deliverer | None, chat_id: str, user_id: str, text: str) -> None:

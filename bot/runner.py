@@ -10,6 +10,7 @@ from typing import Callable
 
 from bot import photos, reminders
 from bot.bootstrap import ensure_units_and_campaign
+from bot.files import secure_data_dir
 from bot.service import Service, utc_now
 from bot.settings import Settings
 from bot.web import DownloadLinks, build_app, load_or_create_key, start_app
@@ -43,6 +44,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None,
                   clock: Callable[[], datetime] = utc_now, channel_factory=make_channels) -> None:
     """Start the web server and the channels; run until `stop` is set, a signal arrives or a channel fails."""
     form = load_form(settings.form_path)
+    secure_data_dir(settings.data_dir)  # 0700 / 0600, also for what an older version or a backup left
     db = await open_database(settings.database_url)
     stop = stop or asyncio.Event()
     fatal: list[str] = []
@@ -82,6 +84,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None,
                 url = settings.telegram_api_url if channel.name == "telegram" else settings.zalo_api_url
                 raise FatalChannelError(unreachable.format(url=url)) from None
             started.append(channel)
+        await service.jobs.recover()  # exports a killed run left half-built: removed, their requesters told
         scheduler = asyncio.create_task(reminders.run_scheduler(db, form, reminders.senders_for(started), stop=stop,
                                                                 clock=clock))
         print(texts.CLI_RUNNING.format(channels=", ".join(c.name for c in channels)), flush=True)

@@ -236,6 +236,16 @@ CHANNEL_LABELS = {"zalo": "Zalo", "telegram": "Telegram", "terminal": "thử ngh
 # An admin command typed by a unit contact: said so, never stored as an answer.
 ADMIN_ONLY = "“{command}” là lệnh dành cho cán bộ Sở Nội vụ, không phải câu trả lời: mình không ghi vào báo cáo."
 NO_CAMPAIGN = "Hiện chưa có đợt báo cáo nào đang mở. Vui lòng liên hệ Sở Nội vụ."
+# An export or a unit's document the bot was building when it stopped: told at the next start.
+EXPORT_INTERRUPTED = (
+    "Bản tổng hợp bạn yêu cầu lúc {at} đã bị gián đoạn do hệ thống khởi động lại và chưa hoàn thành. "
+    "Vui lòng gửi lại lệnh “{command}” để xuất lại."
+)
+UNIT_DOCUMENT_INTERRUPTED = (
+    "Tệp báo cáo (.docx) bạn yêu cầu lúc {at} chưa tạo xong do hệ thống khởi động lại. "
+    "Vui lòng gửi lại “{command}” để nhận tệp."
+)
+
 SAVE_FAILED = (
     "Xin lỗi, hệ thống tạm thời không lưu được câu trả lời của bạn. Vui lòng gửi lại sau ít phút; "
     "những gì bạn đã gửi trước đó vẫn được giữ nguyên."

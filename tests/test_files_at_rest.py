@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.export_jobs import EXPORT_INTERRUPTED, JOBS_DIR, UNIT_DOCUMENT_INTERRUPTED
+from bot.export_jobs import JOBS_DIR
+from conversations.texts import EXPORT_INTERRUPTED, UNIT_DOCUMENT_INTERRUPTED
 from bot.files import secure_data_dir
 from bot.service import Service
 from bot.web import DownloadLinks, build_app, load_or_create_key, start_app

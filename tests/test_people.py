@@ -19,9 +19,9 @@ from bot.service import Inbound, Service
 from conversations import texts
 from conversations.form import load_form
 from storage import queries as q
-from storage.db import MIGRATIONS_DIR, Database, open_database
-from storage.models import AuditLog, Contact, Invite
-from tests.test_access import ADMIN_OUTPUT, NO_ADMIN_TRACES, REPORTER_A, admin_traces, answers_of, contact_of
+from storage.db import MIGRATIONS_DIR, Database
+from storage.models import AuditLog, Invite
+from tests.test_access import NO_ADMIN_TRACES, REPORTER_A, admin_traces, answers_of, contact_of
 from tests.test_service import NOW, Clock, invite, setup
 
 FORM = load_form()
