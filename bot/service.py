@@ -128,6 +128,9 @@ class Service:
         # the person's next event or by the flush, whichever comes first.
         self._sent: dict[tuple[str, str], str] = {}
         self._unflushed: dict[tuple[str, str], str] = {}
+        # (channel, user id) -> (key, when its replies reached the platform): a repeat sent before then is a
+        # re-send of a message whose reply was slow, not an answer (see _repeated_before_its_replies).
+        self._replied: dict[tuple[str, str], tuple[str, datetime]] = {}
         self._flusher: asyncio.Task | None = None
         self._flush_now = asyncio.Event()
         # (channel, event id) of inbox rows marked done in their event's transaction, for the inbox worker to
@@ -142,6 +145,10 @@ class Service:
         who = (inbound.channel, inbound.user_id)
         self._sent[who] = key
         self._unflushed[who] = key
+        self._replied.pop(who, None)
+        self._replied[who] = (key, self.clock())
+        if len(self._replied) > 10_000:  # a bound on memory: the oldest people first
+            self._replied.pop(next(iter(self._replied)))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_later())
 
@@ -258,6 +265,9 @@ class Service:
             s, channel=inbound.channel, platform_user_id=inbound.user_id, chat_id=inbound.chat_id,
             display_name=name, now=now)
         contact.blocked_at = None  # they wrote to us, so we can write to them
+        repeat = await self._repeated_before_its_replies(s, contact, inbound)
+        if repeat is not None:
+            return repeat or None
         if contact.role == "admin" and contact.invite_id is not None:
             # An admin's access rests on their invite: once it is revoked, they are a stranger again (revoking
             # unbinds them already; this covers an invite revoked some other way).
@@ -296,14 +306,6 @@ class Service:
         report, unit_name = await q.lock_report(s, campaign_id=campaign.id, unit_id=contact.unit_id, now=now)
         conversation = await q.get_or_create_conversation(s, contact_id=contact.id, campaign_id=campaign.id, now=now)
         who = (inbound.channel, inbound.user_id)
-        if _sent_before_its_replies(inbound, conversation):
-            # The same message again, sent before the replies to the first one existed: the person repeated it
-            # because no reply came (the bot was restarting with the first one in its inbox), not to answer the
-            # next question, which they had not seen. One answer; the replies once.
-            log.info("a message repeated before its replies existed: not a new answer")
-            if conversation.pending_replies is not None and self._sent.get(who) != conversation.pending_key:
-                return decode_replies(conversation.pending_replies)
-            return None
         if conversation.pending_replies is not None:
             if self._sent.get(who) == conversation.pending_key:
                 self._unflushed.pop(who, None)  # cleared below, with this event: nothing left to flush
@@ -327,6 +329,27 @@ class Service:
         conversation.pending_key, conversation.pending_replies, conversation.pending_at = pending
         self._sent.pop(who, None)  # what this process sent belongs to the replaced pending replies
         return replies
+
+    async def _repeated_before_its_replies(self, s, contact: Contact, inbound: Inbound) -> list[Reply] | None:
+        """The same message again, sent before the replies to the first one reached them: the person repeated it
+        because no reply came (the bot was slow, or restarting with the first one in its inbox), not to answer the
+        next question, which they had not seen. One answer; its replies once. [] for "nothing to send", None for a
+        new message."""
+        if inbound.key is None or inbound.sent_at is None:
+            return None
+        last = await q.last_message(s, contact.id, inbound.key)
+        if last is None or last[0] is None:
+            return None
+        cutoff = last[0]  # when its replies were made; when they reached the platform, if this process sent them
+        replied = self._replied.get((inbound.channel, inbound.user_id))
+        if replied is not None and replied[0] == inbound.key:
+            cutoff = max(cutoff, replied[1])
+        if inbound.sent_at >= cutoff:
+            return None
+        log.info("a message repeated before its replies existed: not a new answer")
+        if last[1] is not None and self._sent.get((inbound.channel, inbound.user_id)) != inbound.key:
+            return decode_replies(last[1])
+        return []
 
     async def _redelivered(self, s, inbound: Inbound) -> list[Reply] | None:
         """An update handled before: None (nothing to do), or its replies when a previous run never sent them.
@@ -466,12 +489,6 @@ class Service:
             return texts.NO_CAMPAIGN
         answer = await reminders.admin_command(s, self.form, campaign, inbound.text or "", now)
         return answer if answer is not None else texts.ADMIN_HELP
-
-
-def _sent_before_its_replies(inbound: Inbound, conversation: Conversation) -> bool:
-    """Whether the message repeats the conversation's last one and was sent before that one's replies were made."""
-    return (inbound.key is not None and inbound.key == conversation.pending_key and inbound.sent_at is not None
-            and conversation.pending_at is not None and inbound.sent_at < conversation.pending_at)
 
 
 def _start_code(text: str | None) -> str | None:

@@ -578,6 +578,17 @@ def _contact_of(channel: Any, user: Any) -> Any:
             .scalar_subquery())
 
 
+async def last_message(s: AsyncSession, contact_id: int, key: str) -> tuple[datetime | None, list[Any] | None] | None:
+    """(when its replies were committed, the replies if not yet sent) of a conversation of the contact whose last
+    message had this fingerprint; None when none had."""
+    row = (await s.execute(
+        sa.select(Conversation.pending_at, Conversation.pending_replies)
+        .where(Conversation.contact_id == contact_id, Conversation.pending_key == key)
+        .order_by(Conversation.pending_at.desc()).limit(1)
+    )).first()
+    return None if row is None else (row[0], row[1])
+
+
 async def find_pending_replies(s: AsyncSession, channel: str, platform_user_id: str,
                                key: str) -> tuple[list[Any], datetime] | None:
     """(replies, when committed) of the contact's conversation whose pending replies answer `key`, if any."""

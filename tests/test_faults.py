@@ -493,7 +493,12 @@ async def test_crash_restart__sigkill_at_random_moments__acknowledged_answers_st
         assert c.expected.replies == [normalise(t) for t in platform.inbox[c.user]], c.unit
         assert c.expected.answers == after.answers[c.unit], c.unit
         assert (5, 1) == (after.photos[c.unit], after.versions[c.unit]), c.unit
-    assert acked <= after.events  # what was acknowledged is stored
+    # What was acknowledged is stored. The reply a person took for their last attempt at a line may answer an
+    # earlier attempt: the inbox kept it while the bot was down, and the repeat sent meanwhile was lost or was
+    # recognised as a repeat.
+    for c in contacts:
+        for n in c.acked:
+            assert set(c.attempts[n]) & after.events, (c.unit, n)
     # Anything else stored is a message whose reply died with the process: the person sent that line again, and
     # the repeat got the kept replies (the answers above show it was not stored a second time).
     resent = {i for c in contacts for n, ids in enumerate(c.attempts) for i in ids if c.acked.get(n) != i}

@@ -428,15 +428,17 @@ async def test_zalo_admin__asks_status__sees_every_unit_grouped(db, fake, tmp_pa
     assert "- CAT Công an tỉnh – chưa có người liên hệ" in status
 
 
-async def test_zalo_unit_contact__not_an_admin__status_command_is_just_an_answer(db, fake, tmp_path):
-    """Admin commands are refused to unit contacts: "tình hình" is taken as their answer to the question."""
+async def test_zalo_unit_contact__admin_command__refused_never_stored_and_the_question_again(db, fake, tmp_path):
+    """Admin commands are refused to unit contacts: "tình hình" is neither answered nor stored as their name."""
     code = await prepare(db)
     person = Person(fake)
     async with zalo_bot(db, fake, tmp_path, people=(person,)):
         await person.says(code)
         reply = await person.says("tình hình")
     assert "TÌNH HÌNH NỘP BÁO CÁO" not in reply
-    assert {"reporter.name": "tình hình"} == (await report_of(db))[1]
+    assert reply.startswith(texts.ADMIN_ONLY.format(command="tình hình"))
+    assert "Họ và tên của bạn (người điền báo cáo)?" in reply  # the question it was asked, again
+    assert {} == (await report_of(db))[1]
 
 
 async def test_zalo_group_chat__answers_ignored__nothing_stored(db, fake, tmp_path):
