@@ -35,6 +35,7 @@ LEASE = timedelta(seconds=60)  # how long a claim holds without renewal; renewed
 POLL_INTERVAL = 1.0  # seconds between claims when nothing wakes the worker (other workers' rows, expired leases)
 PROCESS_ATTEMPTS = 3  # an update whose processing raises is tried this often, then given up (logged)
 STOP_GRACE = 10.0  # seconds the work in flight may take at a stop
+KEEP_DONE = timedelta(days=30)  # done rows (ids and times only; the payload is emptied when done) kept this long
 
 
 def utc_now() -> datetime:
@@ -86,6 +87,8 @@ class InboxWorker:
         # have come after the commit went through, the row is not processed (the re-sent message is).
         self.refused: set[str] = set()
         self._wake = asyncio.Event()
+        self._to_write: list[tuple[str, str, dict[str, Any], asyncio.Future]] = []  # waiting for the next write
+        self._writer: asyncio.Task | None = None
         self._accepted = 0  # generation of accepts; the loop has claimed everything up to `_claimed`
         self._claimed = 0
         self._task: asyncio.Task | None = None
@@ -94,15 +97,52 @@ class InboxWorker:
     # -- receiving -------------------------------------------------------------------------------
 
     async def accept(self, platform_id: str, chat: str, payload: dict[str, Any]) -> bool:
-        """Write an update into the inbox (commit); False when it was there already. Raises on a database error:
-        the caller must then not acknowledge the update."""
-        async with self.db.transaction() as s:
-            new = await inbox_q.accept(s, channel=self.channel, platform_id=platform_id, chat=chat,
-                                       payload=payload, at=self.clock())
-        if new:
-            self._accepted += 1
-            self._wake.set()
-        return new
+        """Write an update into the inbox (committed when this returns); False when it was there already. Raises
+        on a database error: the caller must then not acknowledge the update.
+
+        Updates arriving together are written in one transaction (a group commit): under load one transaction
+        takes a whole burst instead of one each queueing for SQLite's single writer."""
+        return (await self.accept_many([(platform_id, chat, payload)]))[0]
+
+    async def accept_many(self, updates: list[tuple[str, str, dict[str, Any]]]) -> list[bool]:
+        """`accept` for several updates, in this order (a polled batch)."""
+        loop = asyncio.get_running_loop()
+        futures = []
+        for platform_id, chat, payload in updates:
+            futures.append(loop.create_future())
+            self._to_write.append((platform_id, chat, payload, futures[-1]))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_accepted())
+        return [await future for future in futures]
+
+    async def _write_accepted(self) -> None:
+        while self._to_write:
+            batch, self._to_write = self._to_write, []
+            # SQLite has one process: what it accepts is its own at once, with no claim round trip. On PostgreSQL
+            # another worker may hold the chat, so the rows wait for a claim.
+            own = self.db.is_sqlite
+            now = self.clock()
+            try:
+                async with self.db.transaction() as s:
+                    ids = [await inbox_q.accept(s, channel=self.channel, platform_id=platform_id, chat=chat,
+                                                payload=payload, at=now, claimed_by=self.name if own else None,
+                                                claimed_until=now + self.lease if own else None)
+                           for platform_id, chat, payload, _ in batch]
+            except Exception as exc:  # each caller says what to do (a 503, a "send it again")
+                for *_, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (platform_id, chat, payload, future), row_id in zip(batch, ids):
+                if row_id is not None and own:
+                    self._held.add(row_id)
+                    row = inbox_q.Claimed(row_id, platform_id, chat, payload)
+                    self.queue.submit(chat, lambda row=row: self._handle(row))
+                elif row_id is not None:
+                    self._accepted += 1
+                    self._wake.set()
+                if not future.done():
+                    future.set_result(row_id is not None)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -116,10 +156,15 @@ class InboxWorker:
                 else:
                     dead = [h for h in await inbox_q.lease_holders(s, self.channel) if _dead_on_this_host(h, self.name)]
                     released = await inbox_q.release(s, dead, channel=self.channel) if dead else 0
+                await inbox_q.purge_done(s, self.clock() - KEEP_DONE)
             if released:
                 log.info("%s inbox: %d updates of a former run taken back", self.channel, released)
         except DB_ERRORS as exc:
             log.warning("%s inbox: leases not checked (%s)", self.channel, type(exc).__name__)
+        try:  # what a former run left goes into the chats' queues before anything new can
+            await self._claim()
+        except DB_ERRORS as exc:
+            log.warning("%s inbox: first claim failed (%s)", self.channel, type(exc).__name__)
         self._task = asyncio.create_task(self._run(), name=f"inbox:{self.channel}")
 
     async def stop(self, grace: float = STOP_GRACE) -> None:
@@ -166,9 +211,7 @@ class InboxWorker:
                     async with self.db.transaction() as s:
                         await inbox_q.renew(s, self.name, until=self.clock() + self.lease)
                     renewed = self.clock()
-                async with self.db.transaction() as s:
-                    claimed = await inbox_q.claim(s, self.channel, self.name, now=self.clock(), lease=self.lease,
-                                                  limit=self.batch)
+                await self._claim()
                 failures = 0
             except Exception as exc:  # the database is away (or a bug): the loop must outlive it
                 failures += 1
@@ -180,11 +223,6 @@ class InboxWorker:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), min(0.2 * 2 ** failures, 5.0))
                 continue
-            for row in claimed:
-                if row.id in self._held:
-                    continue
-                self._held.add(row.id)
-                self.queue.submit(row.chat, lambda row=row: self._handle(row))
             self._claimed = max(self._claimed, generation)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_interval)
@@ -194,6 +232,16 @@ class InboxWorker:
         if len(self.refused) >= 10_000:
             self.refused.clear()
         self.refused.add(platform_id)
+
+    async def _claim(self) -> None:
+        """Lease the chats nobody else holds and queue their rows behind what this worker already holds."""
+        async with self.db.transaction() as s:
+            claimed = await inbox_q.claim(s, self.channel, self.name, now=self.clock(), lease=self.lease,
+                                          limit=self.batch)
+        for row in claimed:
+            if row.id not in self._held:
+                self._held.add(row.id)
+                self.queue.submit(row.chat, lambda row=row: self._handle(row))
 
     async def _handle(self, row: inbox_q.Claimed) -> None:
         """Process one row (retrying a failure, in place, to keep the chat's order); then it is done."""

@@ -241,18 +241,19 @@ class TelegramChannel:
                 log.warning("Telegram getUpdates failed (%s); retrying", type(exc).__name__)
                 await asyncio.sleep(min(self.retry_base * 2 ** (failures - 1), 30.0))
                 continue
-            for update in updates:
-                key = self.inbox_key(update)
-                if key is not None:
-                    await self.accept_until_saved(*key, update.to_dict())
-                self._offset = update.update_id + 1
+            batch = [(*key, update.to_dict()) for update in updates if (key := self.inbox_key(update)) is not None]
+            if batch:
+                await self.accept_until_saved(batch)
+            if updates:
+                self._offset = updates[-1].update_id + 1
 
-    async def accept_until_saved(self, platform_id: str, chat: str, payload: dict) -> None:
-        """Write a polled update to the inbox, waiting out a database outage (the offset does not move)."""
+    async def accept_until_saved(self, batch: list[tuple[str, str, dict]]) -> None:
+        """Write polled updates to the inbox (one transaction), waiting out a database outage (the offset does
+        not move meanwhile)."""
         failures = 0
         while True:
             try:
-                await self.inbox.accept(platform_id, chat, payload)
+                await self.inbox.accept_many(batch)
                 return
             except DB_ERRORS as exc:
                 failures += 1

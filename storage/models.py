@@ -305,6 +305,5 @@ class InboxItem(Base):
     received_at: Mapped[datetime]
     claimed_by: Mapped[str | None] = mapped_column(sa.String(128))  # the worker processing the chat
     claimed_until: Mapped[datetime | None]  # its lease, renewed while it runs
-    attempts: Mapped[int] = mapped_column(default=0, server_default=sa.text("0"))
     error: Mapped[str | None] = mapped_column(sa.String(200))  # why a row was given up, if it was
     done_at: Mapped[datetime | None]

@@ -211,6 +211,33 @@ async def test_service_repeat__reply_sent_then_same_line_again__taken_as_the_nex
     assert (["Trần Văn Hùng"], ["Trần Văn Hùng"]) == (staff_names(answers, "leader"), staff_names(answers, "main_staff"))
 
 
+@pytest.mark.parametrize("delivered", [True, False], ids=["first-reply-sent", "first-reply-lost"])
+async def test_service_repeat__same_line_sent_before_the_first_reply_reached_them__one_answer_one_reply(
+        db, tmp_path, delivered):
+    """No reply came (the bot was slow, or down with the first message in its inbox), so the person typed the
+    leader again: that second message was sent before the replies to the first existed. It is not the first main
+    staff; it gets the first one's replies only if those never went out."""
+    await setup(db)
+    code = await invite(db, "STP")
+    clock = Clock(NOW)
+    service = make_service(db, tmp_path, clock)
+    await say(service, "u1", code, sent_at=NOW)
+    await say(service, "u1", "Nguyễn Thị Lan, 0912 345 678", sent_at=NOW)
+    clock.now = NOW + timedelta(seconds=30)  # the first message is handled 30 s after it was sent
+    first = await say(service, "u1", LEADER, sent_at=NOW + timedelta(seconds=1), delivered=delivered)
+    again = await say(service, "u1", LEADER, sent_at=NOW + timedelta(seconds=20))  # typed again 19 s later
+    answers = await answers_of(db, "STP")
+    assert "Có thể gửi cả họ tên, chức vụ, số di động trong một tin" in first
+    assert (None if delivered else first) == again
+    assert (["Trần Văn Hùng"], []) == (staff_names(answers, "leader"), staff_names(answers, "main_staff"))
+    # Typed once more after the reply came: a real answer, the first main staff of that name.
+    clock.now = NOW + timedelta(seconds=40)
+    later = await say(service, "u1", LEADER, sent_at=NOW + timedelta(seconds=35))
+    answers = await answers_of(db, "STP")
+    assert later is not None and later != first
+    assert (["Trần Văn Hùng"], ["Trần Văn Hùng"]) == (staff_names(answers, "leader"), staff_names(answers, "main_staff"))
+
+
 @pytest.mark.parametrize("restarted", [False, True], ids=["same-process", "process-died"])
 async def test_service_redelivered_update__reply_never_sent__sent_again_only_after_a_restart(db, tmp_path, restarted):
     """The platform delivers the same update again (Telegram's offset unconfirmed when the process died)."""

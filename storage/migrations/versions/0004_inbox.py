@@ -29,7 +29,6 @@ def upgrade() -> None:
         sa.Column("received_at", UTC_DATETIME, nullable=False),
         sa.Column("claimed_by", sa.String(128), nullable=True),
         sa.Column("claimed_until", UTC_DATETIME, nullable=True),
-        sa.Column("attempts", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("error", sa.String(200), nullable=True),
         sa.Column("done_at", UTC_DATETIME, nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_inbox"),
