@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import os
@@ -50,6 +51,43 @@ QUEUE_TIMEOUT = 30.0
 
 # While connecting, any of these means "the database is not there or not letting us in".
 _CONNECT_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, DBAPIError)
+
+
+class WriteLock:
+    """SQLite's single writer, in-process: first come first served, except that a `first` transaction (a short
+    one on the path of an acknowledgement: writing an update to the inbox) goes before those already waiting."""
+
+    def __init__(self) -> None:
+        self._locked = False
+        self._waiters: collections.deque[asyncio.Future] = collections.deque()
+
+    @contextlib.asynccontextmanager
+    async def hold(self, first: bool = False) -> AsyncIterator[None]:
+        if self._locked or self._waiters:
+            future = asyncio.get_running_loop().create_future()
+            (self._waiters.appendleft if first else self._waiters.append)(future)
+            try:
+                await future  # resolved by release: the lock is ours
+            except BaseException:
+                if future.done() and not future.cancelled():
+                    self._release()  # handed over just as we were cancelled: pass it on
+                elif future in self._waiters:
+                    self._waiters.remove(future)
+                raise
+        else:
+            self._locked = True
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        while self._waiters:
+            future = self._waiters.popleft()
+            if not future.done():
+                future.set_result(None)  # stays locked: handed to the next one
+                return
+        self._locked = False
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -155,13 +193,14 @@ class Database:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     is_sqlite: bool
-    write_lock: asyncio.Lock | None
+    write_lock: WriteLock | None
     # PostgreSQL: at most as many transactions at once as the pool keeps connections; the others queue here.
     slots: asyncio.Semaphore | None = None
 
     @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """Yield a session inside one transaction: commit on success, roll back on exception."""
+    async def transaction(self, *, first: bool = False) -> AsyncIterator[AsyncSession]:
+        """Yield a session inside one transaction: commit on success, roll back on exception. On SQLite a `first`
+        transaction goes before the writers already waiting (keep it short)."""
         if self.slots is not None:
             if not self.slots.locked():
                 await self.slots.acquire()  # free: no timer needed
@@ -173,7 +212,7 @@ class Database:
                 except TimeoutError:
                     raise PoolTimeout(f"no database connection free within {QUEUE_TIMEOUT:.0f} s") from None
         try:
-            async with self.write_lock or contextlib.nullcontext():
+            async with self.write_lock.hold(first) if self.write_lock else contextlib.nullcontext():
                 async with self.sessionmaker() as session, session.begin():
                     if self.is_sqlite:
                         await session.connection(execution_options={_SQLITE_IMMEDIATE: True})
@@ -309,6 +348,6 @@ async def open_database(url: str, *, schema: str | None = None, migrate: bool = 
         engine=engine,
         sessionmaker=async_sessionmaker(engine, expire_on_commit=False),
         is_sqlite=is_sqlite,
-        write_lock=asyncio.Lock() if is_sqlite else None,
+        write_lock=WriteLock() if is_sqlite else None,
         slots=None if is_sqlite else asyncio.Semaphore(PG_POOL_SIZE),
     )

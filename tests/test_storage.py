@@ -662,3 +662,31 @@ async def test_open_database__sqlite_under_umask_022__file_and_its_wal_0600_new_
         os.umask(previous)
     assert {"hcc.db": "0o600", "hcc.db-wal": "0o600", "hcc.db-shm": "0o600"} == modes
     assert "0o700" == oct(stat.S_IMODE((tmp_path / "data").stat().st_mode))
+
+
+async def test_write_lock__first_transaction__goes_before_those_waiting_and_a_cancelled_waiter_passes_it_on() -> None:
+    """An inbox write (someone waits for its 200) is not queued behind every event being handled."""
+    from storage.db import WriteLock
+
+    lock, order = WriteLock(), []
+    release = asyncio.Event()
+
+    async def writer(name: str, first: bool = False) -> None:
+        async with lock.hold(first):
+            order.append(name)
+            if name == "holder":
+                await release.wait()
+
+    holder = asyncio.create_task(writer("holder"))
+    await asyncio.sleep(0)
+    waiting = [asyncio.create_task(writer(f"event{n}")) for n in range(3)]
+    cancelled = asyncio.create_task(writer("gone"))
+    await asyncio.sleep(0)
+    inbox = asyncio.create_task(writer("inbox", first=True))
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    release.set()
+    await asyncio.gather(holder, inbox, *waiting, cancelled, return_exceptions=True)
+    assert ["holder", "inbox", "event0", "event1", "event2"] == order
+    async with lock.hold():  # free again
+        pass
