@@ -51,7 +51,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.fanout import DELIVERED, RELEASED, SENT, Fanout, Job, Outcome, SendFn, SendResult
 from conversations import texts
-from conversations.answers import LOCAL_TZ, format_datetime, item_numbers, missing, scope
+from conversations.answers import LOCAL_TZ, format_datetime, missing_parts
 from conversations.engine import NOT_STARTED, SUBMITTED, SUBMITTED_LATE
 from conversations.form import Form
 from conversations.parsers import fold
@@ -238,58 +238,6 @@ def time_left(deadline: datetime, now: datetime) -> str:
     words = [template.format(n=n) for template, n in ((texts.DURATION_DAYS, days), (texts.DURATION_HOURS, hours),
                                                        (texts.DURATION_MINUTES, mins)) if n]
     return (texts.TIME_LEFT if seconds > 0 else texts.TIME_PAST).format(duration=" ".join(words))
-
-
-_SECTION_NUMBER = re.compile(r"^([IVXLC]+(?:\.\d+)*)\.?\s")
-
-
-def section_refs(form: Form) -> dict[str, str]:
-    """How a message names each section: "mục III" by its numbering, or by its title when that is ambiguous."""
-    numbers = {s.key: m[1] for s in form.sections if (m := _SECTION_NUMBER.match(s.title))}
-    counts: dict[str, int] = defaultdict(int)
-    for number in numbers.values():
-        counts[number] += 1
-    return {s.key: texts.SECTION_NUMBERED.format(number=numbers[s.key])
-            if s.key in numbers and counts[numbers[s.key]] == 1 else texts.SECTION_NAMED.format(title=s.title)
-            for s in form.sections}
-
-
-def _lower_first(label: str) -> str:
-    return label[:1].lower() + label[1:]
-
-
-def missing_parts(form: Form, answers: Mapping[str, Any]) -> list[str]:
-    """What `missing()` finds, summed up per section: "ảnh của 2 nhân sự chính", "mục III chưa có nội dung"."""
-    gaps = missing(form, answers)
-    refs = section_refs(form)
-    parts: list[str] = []
-    for section in form.sections:
-        mine = [m for m in gaps if m.section.key == section.key]
-        if not mine:
-            continue
-        ref = refs[section.key]
-        if section.repeat is None:
-            if not scope(answers, section.key):
-                parts.append(texts.MISSING_SECTION_EMPTY.format(section=ref))
-            else:
-                labels = ", ".join(_lower_first(m.question.label) for m in mine)
-                parts.append(texts.MISSING_SECTION_FIELDS.format(section=ref, labels=labels))
-            continue
-        if not item_numbers(answers, section.key):
-            parts.append(texts.MISSING_SECTION_EMPTY.format(section=ref))
-            continue
-        counts: dict[str, int] = {}
-        for m in mine:
-            if m.question is not None:
-                counts[m.question.key] = counts.get(m.question.key, 0) + 1
-        for key, n in counts.items():
-            question = section.question(key)
-            template = texts.MISSING_PHOTOS if question.type == "photo" else texts.MISSING_ITEM_FIELD_COUNT
-            parts.append(template.format(label=_lower_first(question.label), n=n, item=section.repeat.item))
-        if any(m.question is None for m in mine):
-            parts.append(texts.MISSING_SECTION_FEW.format(section=ref, min=section.repeat.min,
-                                                          item=section.repeat.item))
-    return parts
 
 
 def missing_summary(form: Form, answers: Mapping[str, Any], limit: int = MISSING_PARTS_SHOWN) -> str:

@@ -226,3 +226,55 @@ def find_section(form: Form, ref: str) -> Section | None:
         return form.sections[n - 1] if 1 <= n <= len(form.sections) else None
     matches = [s for s in form.sections if s.title.upper().startswith(ref + ".")]
     return matches[0] if len(matches) == 1 else None
+
+
+_SECTION_NUMBER = re.compile(r"^([IVXLC]+(?:\.\d+)*)\.?\s")
+
+
+def section_refs(form: Form) -> dict[str, str]:
+    """How a message names each section: "mục III" by its numbering, or by its title when that is ambiguous."""
+    numbers = {s.key: m[1] for s in form.sections if (m := _SECTION_NUMBER.match(s.title))}
+    counts: dict[str, int] = {}
+    for number in numbers.values():
+        counts[number] = counts.get(number, 0) + 1
+    return {s.key: texts.SECTION_NUMBERED.format(number=numbers[s.key])
+            if s.key in numbers and counts[numbers[s.key]] == 1 else texts.SECTION_NAMED.format(title=s.title)
+            for s in form.sections}
+
+
+def _lower_first(label: str) -> str:
+    return label[:1].lower() + label[1:]
+
+
+def missing_parts(form: Form, answers: Mapping[str, Any]) -> list[str]:
+    """What `missing()` finds, summed up per section: "ảnh của 2 nhân sự chính", "mục III chưa có nội dung"."""
+    gaps = missing(form, answers)
+    refs = section_refs(form)
+    parts: list[str] = []
+    for section in form.sections:
+        mine = [m for m in gaps if m.section.key == section.key]
+        if not mine:
+            continue
+        ref = refs[section.key]
+        if section.repeat is None:
+            if not scope(answers, section.key):
+                parts.append(texts.MISSING_SECTION_EMPTY.format(section=ref))
+            else:
+                labels = ", ".join(_lower_first(m.question.label) for m in mine)
+                parts.append(texts.MISSING_SECTION_FIELDS.format(section=ref, labels=labels))
+            continue
+        if not item_numbers(answers, section.key):
+            parts.append(texts.MISSING_SECTION_EMPTY.format(section=ref))
+            continue
+        counts: dict[str, int] = {}
+        for m in mine:
+            if m.question is not None:
+                counts[m.question.key] = counts.get(m.question.key, 0) + 1
+        for key, n in counts.items():
+            question = section.question(key)
+            template = texts.MISSING_PHOTOS if question.type == "photo" else texts.MISSING_ITEM_FIELD_COUNT
+            parts.append(template.format(label=_lower_first(question.label), n=n, item=section.repeat.item))
+        if any(m.question is None for m in mine):
+            parts.append(texts.MISSING_SECTION_FEW.format(section=ref, min=section.repeat.min,
+                                                          item=section.repeat.item))
+    return parts

@@ -398,6 +398,16 @@ COL_GENDER = "Giới tính"
 COL_SIZE = "Cỡ áo"
 COL_COUNT = "Số lượng"
 TOTAL_ROW = "Tổng cộng"
+TOTAL_SUBMITTED_ROW = "Tổng cộng (đơn vị đã nộp)"
+TOTAL_PROVISIONAL_ROW = "Tạm tính, gồm cả đơn vị chưa nộp"
+SHIRTS_NOT_COUNTED = "Chưa tính {people} người của {units} đơn vị chưa nộp báo cáo."
+STATUS_SHEET_TITLE = "TÌNH TRẠNG NỘP BÁO CÁO – {title}"
+STATUS_SHEET_TIMES = "Hạn nộp: {deadline}. Xuất dữ liệu lúc: {generated}."
+STATUS_SHEET_COUNTS = (
+    "Tổng số {total} đơn vị: đã nộp {submitted} (đúng hạn {on_time}, nộp muộn {late}); "
+    "đang nhập {in_progress}; chưa bắt đầu {not_started}."
+)
+STATUS_NOT_STARTED_GAPS = "Chưa bắt đầu nhập báo cáo"
 ROLE_LABELS = {
     "leader": "Lãnh đạo phụ trách",
     "main_staff": "Nhân sự chính",

@@ -9,8 +9,11 @@ In I. Nhân sự the photo question's column ("Tệp ảnh") names the person's 
 archive's own rule (`exports.photo_archive.photo_file_name`), and stays empty, like the archive, when the stored
 photo is missing or unreadable; the row also shows a small thumbnail.
 
-The shirt tally counts every person entered, whether or not the unit has submitted: Sở Nội vụ orders before
-the deadline, and a unit that has not submitted yet still sends its staff to the Centre.
+Drafts are kept apart from submitted data: every data sheet has a status column and lists the units that
+submitted (their last submitted version) first, then the drafts. II's totals are SUBTOTAL formulas over the
+submitted units' rows only (so a filter or an edited cell keeps them right), with a provisional line below that
+includes the drafts. The shirt tally counts submitted units only and says how many people it leaves out.
+Tình trạng opens with a block: the counts by status, the deadline and the export time.
 
 Every text cell is written as a string cell; text a spreadsheet would read as a formula (starting with =, +,
 -, @, tab or carriage return) also gets the quote-prefix style, so it stays inert even when someone edits the
@@ -23,7 +26,7 @@ import math
 import re
 from collections import Counter
 from copy import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from io import BytesIO
 from pathlib import Path
@@ -42,7 +45,7 @@ from openpyxl.worksheet.page import PageMargins
 from PIL import Image as PILImage
 
 from conversations import texts
-from conversations.answers import LOCAL_TZ, format_value, is_relevant, scope
+from conversations.answers import LOCAL_TZ, format_datetime, format_value, is_relevant, missing_parts, scope
 from conversations.form import Form, Question, Section
 from exports.data import STAFF_SECTIONS, ExportData, UnitReport, items, section_values
 # The photo archive owns the naming rule; re-exported so the file names in "Tệp ảnh" are the archive's files.
@@ -59,6 +62,9 @@ SECTION_SHEETS = {
     "issues": texts.SHEET_ISSUES,
 }
 TOTALLED_SECTIONS = ("procedures",)
+SUBMITTED = ("submitted", "submitted_late")
+STATUS_BLOCK_ROWS = 4  # Tình trạng: title, times, counts, a blank row, then the table
+TITLE_FONT = Font(name=DEFAULT_FONT.name, sz=13, family=DEFAULT_FONT.family, scheme=DEFAULT_FONT.scheme, bold=True)
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 DATE_FORMAT = "dd/mm/yyyy"
@@ -94,7 +100,7 @@ def build_workbook(data: ExportData, path: Path, *, progress: Progress | None = 
     workbook.remove(workbook.active)
     workbook.properties.title = _clean(data.campaign_title)
 
-    status = _status_table(workbook, form)
+    status = _status_table(workbook, data)
     staff = _StaffTable(workbook, form)
     named = {key: _SectionTable(workbook, form, title, form.section(key), totals=key in TOTALLED_SECTIONS)
              for key, title in SECTION_SHEETS.items() if _has_section(form, key)}
@@ -109,11 +115,18 @@ def build_workbook(data: ExportData, path: Path, *, progress: Progress | None = 
     total = len(data.units)
     if progress:
         progress(0, total)
-    for done, unit in enumerate(data.units, 1):
+    for unit in data.units:
         status.add(_status_row(data, unit))
-        staff.add_unit(unit)
+    # Submitted units first, then the drafts: the totals run over the first block only.
+    ordered = [u for u in data.units if u.status in SUBMITTED] + [u for u in data.units if u.status not in SUBMITTED]
+    for done, unit in enumerate(ordered, 1):
+        if unit.status not in SUBMITTED:
+            for table in section_tables:
+                table.close_submitted()
+        label = _status_label(data, unit)
+        staff.add_unit(unit, label)
         for table in section_tables:
-            table.add_unit(unit)
+            table.add_unit(unit, label)
         if shirts:
             shirts.count(form, unit)
         if progress:
@@ -125,6 +138,9 @@ def build_workbook(data: ExportData, path: Path, *, progress: Progress | None = 
         for row in shirts.rows():
             shirts_table.add(row)
         shirts_table.add_total([texts.TOTAL_ROW, None, shirts.total()])
+        if shirts.left_out:
+            shirts_table.add_note(texts.SHIRTS_NOT_COUNTED.format(people=shirts.left_out,
+                                                                  units=len(shirts.units_left_out)))
     for table in [status, staff.table, *(t.table for t in section_tables), shirts_table]:
         if table:
             table.finish()
@@ -139,23 +155,47 @@ def build_workbook(data: ExportData, path: Path, *, progress: Progress | None = 
 # --- Sheets -------------------------------------------------------------------------------------------
 
 
-def _status_table(workbook: Workbook, form: Form) -> _Table:
+def _status_table(workbook: Workbook, data: ExportData) -> _Table:
+    form = data.form
     reporter = ([q.label for q in form.section(REPORTER_SECTION).questions]
                 if _has_section(form, REPORTER_SECTION) else [])
+    # "Người điền báo cáo" as a column holds the reporter's name: the section title says whose.
+    reporter = [texts.COL_REPORTER if label == form.section(REPORTER_SECTION).title else label for label in reporter]
     headers = [texts.COL_UNIT_CODE, texts.COL_UNIT, texts.COL_STATUS, *reporter, texts.COL_SUBMITTED_AT,
                texts.COL_LAST_ACTIVITY, texts.COL_MISSING, texts.COL_CHANGED]
-    return _Table(workbook, texts.SHEET_STATUS, headers)
+    table = _Table(workbook, texts.SHEET_STATUS, headers, top=STATUS_BLOCK_ROWS + 1)
+    counts = {status: sum(1 for u in data.units if u.status == status) for status in texts.STATUS_LABELS}
+    block = [
+        texts.STATUS_SHEET_TITLE.format(title=data.campaign_title),
+        texts.STATUS_SHEET_TIMES.format(deadline=format_datetime(data.deadline_at),
+                                        generated=format_datetime(data.generated_at)),
+        texts.STATUS_SHEET_COUNTS.format(total=len(data.units), submitted=counts["submitted"] + counts["submitted_late"],
+                                         on_time=counts["submitted"], late=counts["submitted_late"],
+                                         in_progress=counts["in_progress"], not_started=counts["not_started"]),
+    ]
+    for row, text in enumerate(block, 1):
+        cell = table.ws.cell(row=row, column=1)
+        _store(cell, text)
+        cell.font = TITLE_FONT if row == 1 else HEADER_FONT
+    return table
+
+
+def _status_label(data: ExportData, unit: UnitReport) -> str:
+    label = texts.STATUS_LABELS.get(unit.status, unit.status)
+    if unit.status not in SUBMITTED and data.generated_at > data.deadline_at:
+        label = f"{label}, {texts.STATUS_OVERDUE}"
+    return label
 
 
 def _status_row(data: ExportData, unit: UnitReport) -> list[Any]:
-    label = texts.STATUS_LABELS.get(unit.status, unit.status)
-    if unit.status not in ("submitted", "submitted_late") and data.generated_at > data.deadline_at:
-        label = f"{label}, {texts.STATUS_OVERDUE}"
     reporter = ([_cell_value(q, v) for q, v in section_values(data.form, unit.answers, REPORTER_SECTION)]
                 if _has_section(data.form, REPORTER_SECTION) else [])
-    gaps = "\n".join(m.describe() for m in unit.missing(data.form))
-    return [unit.code, unit.name, label, *reporter, _local(unit.submitted_at), _local(unit.last_activity_at),
-            gaps or None, texts.YES if unit.changed_since_submit else None]
+    if unit.status == "not_started" and not unit.answers:
+        gaps = texts.STATUS_NOT_STARTED_GAPS  # one phrase, not every question of the form
+    else:  # one line per section, summed up ("ảnh của 2 nhân sự chính")
+        gaps = "\n".join(part[:1].upper() + part[1:] for part in missing_parts(data.form, unit.answers))
+    return [unit.code, unit.name, _status_label(data, unit), *reporter, _local(unit.submitted_at),
+            _local(unit.last_activity_at), gaps or None, texts.YES if unit.changed_since_submit else None]
 
 
 class _StaffTable:
@@ -169,7 +209,7 @@ class _StaffTable:
             for question in section.questions:
                 self.columns.setdefault(question.key, question)
         photo_keys = [k for k, q in self.columns.items() if q.type == "photo"]
-        headers = [texts.COL_UNIT_CODE, texts.COL_UNIT, texts.COL_ROLE, texts.COL_STT]
+        headers = [texts.COL_UNIT_CODE, texts.COL_UNIT, texts.COL_STATUS, texts.COL_ROLE, texts.COL_STT]
         # The photo question's column holds the archive's file name: "Tệp ảnh" says so, unless there are several.
         headers += [texts.COL_PHOTO_FILE if q.type == "photo" and len(photo_keys) == 1 else q.label
                     for q in self.columns.values()]
@@ -180,12 +220,13 @@ class _StaffTable:
         if self.thumbnails:
             self.table.fixed_widths[len(headers) - 1] = THUMB_COLUMN_WIDTH
 
-    def add_unit(self, unit: UnitReport) -> None:
+    def add_unit(self, unit: UnitReport, status: str) -> None:
         for section in self.sections:
             for item in items(self.form, unit.answers, section.key):
                 answered = {q.key: v for q, v in item.questions()}
                 name = item.values.get(section.questions[0].key)
-                row: list[Any] = [unit.code, unit.name, texts.ROLE_LABELS.get(section.key, section.title), item.stt]
+                row: list[Any] = [unit.code, unit.name, status, texts.ROLE_LABELS.get(section.key, section.title),
+                                  item.stt]
                 thumbnail: BytesIO | None = None
                 for key, question in self.columns.items():
                     value = answered.get(key)
@@ -208,37 +249,54 @@ class _SectionTable:
         self.form = form
         self.section = section
         self.totals = totals
-        self.sums: list[int] = [0] * len(section.questions)
-        headers = [texts.COL_UNIT_CODE, texts.COL_UNIT]
+        self.submitted_end: int | None = None  # the last row of a submitted unit, once the drafts begin
+        headers = [texts.COL_UNIT_CODE, texts.COL_UNIT, texts.COL_STATUS]
         if section.repeat is not None:
             headers.append(texts.COL_STT)
         headers += [q.label for q in section.questions]
         self.table = _Table(workbook, title, headers)
 
-    def add_unit(self, unit: UnitReport) -> None:
+    def close_submitted(self) -> None:
+        """The rows added from now on are drafts."""
+        if self.submitted_end is None:
+            self.submitted_end = self.table.data_end
+
+    def add_unit(self, unit: UnitReport, status: str) -> None:
         if self.section.repeat is not None:
             for item in items(self.form, unit.answers, self.section.key):
                 answered = {q.key: v for q, v in item.questions()}
-                self.table.add([unit.code, unit.name, item.stt,
+                self.table.add([unit.code, unit.name, status, item.stt,
                                 *(_cell_value(q, answered.get(q.key), said_none=q.key in answered and q.key in item.values)
                                   for q in self.section.questions)])
             return
         values = section_values(self.form, unit.answers, self.section.key)
         if all(v is None for _, v in values):
             return
-        for n, (question, value) in enumerate(values):
-            if question.type == "integer" and isinstance(value, int) and not isinstance(value, bool):
-                self.sums[n] += value
         given = scope(unit.answers, self.section.key)
-        self.table.add([unit.code, unit.name, *(_cell_value(q, v, said_none=q.key in given and is_relevant(q, given))
-                                                for q, v in values)])
+        self.table.add([unit.code, unit.name, status,
+                        *(_cell_value(q, v, said_none=q.key in given and is_relevant(q, given)) for q, v in values)])
 
     def add_totals(self) -> None:
+        """SUBTOTAL over the submitted units' rows; below it, a provisional line with the drafts too."""
         if not self.totals:
             return
-        lead = [texts.TOTAL_ROW, None] + ([None] if self.section.repeat is not None else [])
-        self.table.add_total(lead + [total if q.type == "integer" else None
-                                     for q, total in zip(self.section.questions, self.sums)])
+        first = self.table.top + 1
+        submitted_end = self.table.data_end if self.submitted_end is None else self.submitted_end
+        lead = 3 + (1 if self.section.repeat is not None else 0)
+
+        def line(label: str, end: int) -> list[Any]:
+            cells: list[Any] = [label] + [None] * (lead - 1)
+            for n, question in enumerate(self.section.questions, lead + 1):
+                if question.type != "integer":
+                    cells.append(None)
+                    continue
+                letter = get_column_letter(n)
+                cells.append(Formula(f"=SUBTOTAL(109,{letter}{first}:{letter}{end})") if end >= first else 0)
+            return cells
+
+        self.table.add_total(line(texts.TOTAL_SUBMITTED_ROW, submitted_end))
+        if self.table.data_end > submitted_end:
+            self.table.add_total(line(texts.TOTAL_PROVISIONAL_ROW, self.table.data_end))
 
 
 @dataclass
@@ -249,6 +307,8 @@ class _ShirtTally:
     gender: Question
     size: Question
     counts: Counter
+    left_out: int = 0  # people of units that have not submitted
+    units_left_out: set = field(default_factory=set)
 
     @classmethod
     def of(cls, form: Form) -> _ShirtTally | None:
@@ -266,8 +326,13 @@ class _ShirtTally:
             for item in items(form, unit.answers, key):
                 answered = {q.key: v for q, v in item.questions()}
                 gender, size = answered.get(self.gender.key), answered.get(self.size.key)
-                if gender is not None and size is not None:
+                if gender is None or size is None:
+                    continue
+                if unit.status in SUBMITTED:
                     self.counts[(gender, size)] += 1
+                else:
+                    self.left_out += 1
+                    self.units_left_out.add(unit.code)
 
     def rows(self) -> list[list[Any]]:
         return [[gender.label, size.label, self.counts[(gender.value, size.value)]]
@@ -280,10 +345,18 @@ class _ShirtTally:
 # --- Cells, widths, print setup ---------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Formula:
+    """A cell formula we wrote ourselves (answers never become formulas: see _store)."""
+
+    text: str
+
+
 class _Table:
     """One sheet: a bold frozen header row, data rows, optional total row; widths follow the content."""
 
-    def __init__(self, workbook: Workbook, title: str, headers: Sequence[str], *, frozen_cols: int | None = None):
+    def __init__(self, workbook: Workbook, title: str, headers: Sequence[str], *, frozen_cols: int | None = None,
+                 top: int = 1):
         self.ws = workbook.create_sheet(title)
         self.headers = list(headers)
         # A header may wrap onto a few lines, but never inside a word.
@@ -292,10 +365,11 @@ class _Table:
         self.frozen_cols = (2 if headers[:2] == [texts.COL_UNIT_CODE, texts.COL_UNIT] else 0) \
             if frozen_cols is None else frozen_cols
         self.styles: dict[tuple[str, str], StyleArray] = {}
-        self.last_row = 1
-        self.data_end = 1
+        self.top = top  # the header row
+        self.last_row = top
+        self.data_end = top
         for col, header in enumerate(self.headers, 1):
-            cell = self.ws.cell(row=1, column=col)
+            cell = self.ws.cell(row=top, column=col)
             self._style(cell, _store(cell, header)[1], "header")
 
     def add(self, values: Sequence[Any]) -> int:
@@ -309,6 +383,13 @@ class _Table:
         """Append the totals row: bold, outside the filter so sorting never moves it."""
         self.last_row += 1
         self._write(self.last_row, values, "total")
+
+    def add_note(self, text: str) -> None:
+        """A line of text under the table (not in the filter)."""
+        self.last_row += 2
+        cell = self.ws.cell(row=self.last_row, column=1)
+        _store(cell, text)
+        cell.alignment = Alignment(wrap_text=False, vertical="top")
 
     def add_image(self, row: int, col: int, thumbnail: BytesIO) -> None:
         """A thumbnail inside cell (row, col), moving and hiding with its row (filters, sorting)."""
@@ -331,10 +412,10 @@ class _Table:
                   for n, width in enumerate(self.widths)]
         for n, width in enumerate(widths, 1):
             ws.column_dimensions[get_column_letter(n)].width = width
-        _fit_height(ws, 1, max(_line_count(h, w, BOLD_CHAR_WIDTH) for h, w in zip(self.headers, widths)))
-        ws.freeze_panes = ws.cell(row=2, column=self.frozen_cols + 1).coordinate
-        ws.auto_filter.ref = f"A1:{last_col}{self.data_end}"
-        ws.print_title_rows = "1:1"
+        _fit_height(ws, self.top, max(_line_count(h, w, BOLD_CHAR_WIDTH) for h, w in zip(self.headers, widths)))
+        ws.freeze_panes = ws.cell(row=self.top + 1, column=self.frozen_cols + 1).coordinate
+        ws.auto_filter.ref = f"A{self.top}:{last_col}{self.data_end}"
+        ws.print_title_rows = f"{self.top}:{self.top}"
         ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
         ws.page_setup.paperSize = ws.PAPERSIZE_A4
         ws.page_setup.fitToWidth = 1
@@ -387,6 +468,9 @@ class _Table:
 
 def _store(cell, value: Any) -> tuple[str, str]:
     """Store one value with its type: the text a person sees (for widths) and its kind (for the style)."""
+    if isinstance(value, Formula):
+        cell.value = value.text  # openpyxl stores a string starting with "=" as a formula
+        return "000000", "number"
     if isinstance(value, str):
         value = _clean(value)
         cell.value = value

@@ -218,7 +218,7 @@ def test_demo__name_position_and_a_mobile_short_of_a_digit__name_and_position_ke
     import openpyxl
     book = openpyxl.load_workbook(next((tmp_path / "out").rglob("*.xlsx")))
     staff = [[c.value for c in row] for row in book[texts.SHEET_STAFF].iter_rows(min_row=2)]
-    assert any(row[4:7] == ["Hoàng Văn Long", "Phó Giám đốc", "0905 123 456"] for row in staff), staff
+    assert any(row[5:8] == ["Hoàng Văn Long", "Phó Giám đốc", "0905 123 456"] for row in staff), staff
 
 
 def test_start__bad_sslmode__one_line_naming_the_setting_and_the_values(tmp_path):

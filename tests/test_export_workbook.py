@@ -38,9 +38,19 @@ def rows(ws, *, first=2):
     return [list(row) for row in ws.iter_rows(min_row=first, values_only=True)]
 
 
-def column(ws, header):
+STATUS_TOP = 5  # Tình trạng: the counts block, then the table's header in row 5
+
+
+def column(ws, header, row=1):
     """The 1-based column of a header."""
-    return [cell.value for cell in ws[1]].index(header) + 1
+    return [cell.value for cell in ws[row]].index(header) + 1
+
+
+def subtotal(ws, formula):
+    """The value of one of our =SUBTOTAL(109,X2:X9) cells, with no row filtered out."""
+    assert formula.startswith("=SUBTOTAL(109,"), formula
+    start, end = formula.removeprefix("=SUBTOTAL(109,").removesuffix(")").split(":")
+    return sum(c.value or 0 for row in ws[f"{start}:{end}"] for c in row)
 
 
 def build(data, tmp_path, name="out.xlsx"):
@@ -68,12 +78,13 @@ def test_build_workbook__returned_path__is_the_written_file_and_nothing_else(dat
 @pytest.mark.parametrize("sheet", SHEETS)
 def test_sheet__any__bold_frozen_filtered_header_and_a4_landscape_print_setup(built, sheet):
     ws = built[sheet]
-    header = list(ws[1])
-    frozen = "A2" if sheet == texts.SHEET_SHIRTS else "C2"  # unit code and name stay in view
+    top = STATUS_TOP if sheet == texts.SHEET_STATUS else 1
+    header = list(ws[top])
+    frozen = "A2" if sheet == texts.SHEET_SHIRTS else f"C{top + 1}"  # unit code and name stay in view
     assert [True] * len(header) == [cell.font.b for cell in header]
     assert frozen == ws.freeze_panes
-    assert ws.auto_filter.ref.startswith(f"A1:{header[-1].column_letter}")
-    assert "$1:$1" == ws.print_title_rows
+    assert ws.auto_filter.ref.startswith(f"A{top}:{header[-1].column_letter}")
+    assert f"${top}:${top}" == ws.print_title_rows
     assert ("landscape", 9, 1, 0, True) == (ws.page_setup.orientation, int(ws.page_setup.paperSize),
                                             ws.page_setup.fitToWidth, ws.page_setup.fitToHeight,
                                             ws.sheet_properties.pageSetUpPr.fitToPage)
@@ -83,42 +94,65 @@ def test_sheet__any__bold_frozen_filtered_header_and_a4_landscape_print_setup(bu
 # --- Tình trạng -------------------------------------------------------------------------------------
 
 
+def test_status_sheet__opens_with_counts_deadline_and_export_time(built):
+    ws = built[texts.SHEET_STATUS]
+    assert [
+        "TÌNH TRẠNG NỘP BÁO CÁO – Báo cáo tiến độ triển khai thành lập Trung tâm hành chính công tỉnh",
+        "Hạn nộp: 16:30 ngày 28/03/2017. Xuất dữ liệu lúc: 10:00 ngày 28/03/2017.",
+        "Tổng số 4 đơn vị: đã nộp 1 (đúng hạn 1, nộp muộn 0); đang nhập 2; chưa bắt đầu 1.",
+        None,
+    ] == [ws.cell(row=r, column=1).value for r in range(1, STATUS_TOP)]
+
+
 def test_status_sheet__sample_units__one_row_per_unit(built):
     ws = built[texts.SHEET_STATUS]
     assert [texts.COL_UNIT_CODE, texts.COL_UNIT, texts.COL_STATUS, "Người điền báo cáo", "Số điện thoại người điền",
             texts.COL_SUBMITTED_AT, texts.COL_LAST_ACTIVITY, texts.COL_MISSING,
-            texts.COL_CHANGED] == rows(ws, first=1)[0]
+            texts.COL_CHANGED] == rows(ws, first=STATUS_TOP)[0]
     assert [
         ["STP", "Sở Tư pháp", "đã nộp", "Nguyễn Thị Lan", "0912 345 678", AT_10, AT_10, None, None],
         ["CTHUE", "Cục Thuế tỉnh", "đang nhập", "Phan Văn Đức", "0916 222 333", None, AT_10],
         ["BUUDIEN", "Bưu điện tỉnh", "chưa bắt đầu", None, None, None, None],
         ["SYT", "Sở Y tế", "đang nhập", "=A+B", "0912 345 678", None, AT_10],
-    ] == [row if row[0] == "STP" else row[:7] for row in rows(ws)]
+    ] == [row if row[0] == "STP" else row[:7] for row in rows(ws, first=STATUS_TOP + 1)]
 
 
 def test_status_sheet__times__real_datetimes_shown_dd_mm_yyyy_hh_mm(built):
-    cell = built[texts.SHEET_STATUS]["F2"]
+    cell = built[texts.SHEET_STATUS][f"F{STATUS_TOP + 1}"]
     assert (AT_10, "dd/mm/yyyy hh:mm") == (cell.value, cell.number_format)
 
 
-def test_status_sheet__half_done_unit__lists_what_is_missing_one_per_line(built, data):
-    cthue = data.units[1]
-    actual = built[texts.SHEET_STATUS].cell(row=3, column=column(built[texts.SHEET_STATUS], texts.COL_MISSING)).value
-    assert "I.2. Nhân sự chính tại trung tâm – Trương Văn Bình: Ảnh 3x4" == actual.split("\n")[0]
-    assert "\n".join(m.describe() for m in cthue.missing(data.form)) == actual
+def test_status_sheet__half_done_unit__what_is_missing_one_line_per_section(built):
+    ws = built[texts.SHEET_STATUS]
+    actual = ws.cell(row=STATUS_TOP + 2, column=column(ws, texts.COL_MISSING, STATUS_TOP)).value
+    assert [
+        "Ảnh của 1 nhân sự chính",
+        "Mục I.4 chưa có nội dung",
+        "Mục “II. Về quy trình tiếp nhận – chuyển hồ sơ” chưa có nội dung",
+        "Mục “II. Lịch thu gom – giao nhận hồ sơ của bưu điện” chưa có nội dung",
+        "Mục III chưa có nội dung",
+    ] == actual.split("\n")
+
+
+def test_status_sheet__unit_not_started__one_phrase_not_every_question(built):
+    ws = built[texts.SHEET_STATUS]
+    row = STATUS_TOP + 3
+    assert ("BUUDIEN", texts.STATUS_NOT_STARTED_GAPS) == (
+        ws.cell(row=row, column=1).value, ws.cell(row=row, column=column(ws, texts.COL_MISSING, STATUS_TOP)).value)
+    assert ws.row_dimensions[row].height is None or ws.row_dimensions[row].height <= 20
 
 
 def test_status_sheet__generated_after_deadline__unsubmitted_units_overdue(data, tmp_path):
     late = dataclasses.replace(data, generated_at=DEADLINE + timedelta(minutes=1))
     ws = build(late, tmp_path)[texts.SHEET_STATUS]
     assert ["đã nộp", "đang nhập, quá hạn", "chưa bắt đầu, quá hạn", "đang nhập, quá hạn"] == [
-        row[2] for row in rows(ws)]
+        row[2] for row in rows(ws, first=STATUS_TOP + 1)]
 
 
 def test_status_sheet__changed_after_submit__flagged(data, tmp_path):
     changed = dataclasses.replace(data.units[0], changed_since_submit=True)
     ws = build(dataclasses.replace(data, units=[changed]), tmp_path)[texts.SHEET_STATUS]
-    assert texts.YES == ws.cell(row=2, column=column(ws, texts.COL_CHANGED)).value
+    assert texts.YES == ws.cell(row=STATUS_TOP + 1, column=column(ws, texts.COL_CHANGED, STATUS_TOP)).value
 
 
 # --- I. Nhân sự -------------------------------------------------------------------------------------
@@ -126,27 +160,28 @@ def test_status_sheet__changed_after_submit__flagged(data, tmp_path):
 
 def test_staff_sheet__sample_units__one_row_per_person_in_role_order(built):
     ws = built[texts.SHEET_STAFF]
-    assert [texts.COL_UNIT_CODE, texts.COL_UNIT, texts.COL_ROLE, texts.COL_STT, "Tên", "Chức vụ", "Số điện thoại",
+    assert [texts.COL_UNIT_CODE, texts.COL_UNIT, texts.COL_STATUS, texts.COL_ROLE, texts.COL_STT, "Tên", "Chức vụ",
+            "Số điện thoại",
             "Giới tính", "Kích cỡ áo", texts.COL_PHOTO_FILE, texts.COL_PHOTO] == rows(ws, first=1)[0]
     main, backup = texts.ROLE_LABELS["main_staff"], texts.ROLE_LABELS["backup_staff"]
     leader, postal = texts.ROLE_LABELS["leader"], texts.ROLE_LABELS["postal_staff"]
     assert [
-        ["STP", "Sở Tư pháp", leader, 1, "Trần Văn Hùng", "Phó Giám đốc Sở", "0913 456 789", None, None, None, None],
-        ["STP", "Sở Tư pháp", main, 1, "Lê Thị Mai", "Chuyên viên", "0987 654 321", "Nữ", "7",
+        ["STP", "Sở Tư pháp", "đã nộp", leader, 1, "Trần Văn Hùng", "Phó Giám đốc Sở", "0913 456 789", None, None, None, None],
+        ["STP", "Sở Tư pháp", "đã nộp", main, 1, "Lê Thị Mai", "Chuyên viên", "0987 654 321", "Nữ", "7",
          "STP_CHINH_1_Le-Thi-Mai.jpg", None],
-        ["STP", "Sở Tư pháp", main, 2, "Phạm Văn Nam", "Chuyên viên", "0905 123 456", "Nam", "40",
+        ["STP", "Sở Tư pháp", "đã nộp", main, 2, "Phạm Văn Nam", "Chuyên viên", "0905 123 456", "Nam", "40",
          "STP_CHINH_2_Pham-Van-Nam.jpg", None],
-        ["STP", "Sở Tư pháp", main, 3, "Đỗ Thị Hạnh", "Cán sự", "0934 111 222", "Nữ", "9",
+        ["STP", "Sở Tư pháp", "đã nộp", main, 3, "Đỗ Thị Hạnh", "Cán sự", "0934 111 222", "Nữ", "9",
          "STP_CHINH_3_Do-Thi-Hanh.jpg", None],
-        ["STP", "Sở Tư pháp", backup, 1, "Bùi Văn Long", "Chuyên viên", "0977 333 444", None, None,
+        ["STP", "Sở Tư pháp", "đã nộp", backup, 1, "Bùi Văn Long", "Chuyên viên", "0977 333 444", None, None,
          "STP_DUPHONG_1_Bui-Van-Long.jpg", None],
-        ["STP", "Sở Tư pháp", backup, 2, "Hồ Thị Thu", "Chuyên viên", "0966 555 666", None, None,
+        ["STP", "Sở Tư pháp", "đã nộp", backup, 2, "Hồ Thị Thu", "Chuyên viên", "0966 555 666", None, None,
          "STP_DUPHONG_2_Ho-Thi-Thu.jpg", None],
-        ["STP", "Sở Tư pháp", postal, 1, "Võ Thị Hoa", "Văn thư", "0934 222 333", None, None, None, None],
-        ["CTHUE", "Cục Thuế tỉnh", leader, 1, "Lý Thị Ngọc", "Giám đốc", "0918 444 555", None, None, None, None],
-        ["CTHUE", "Cục Thuế tỉnh", main, 1, "Trương Văn Bình", "Thủ quỹ", "0919 666 777", "Nam", "41", None, None],
-        ["SYT", "Sở Y tế", leader, 1, "+SUM(A:B)", "@cmd|' /C calc'!A0", "0913 456 789", None, None, None, None],
-        ["SYT", "Sở Y tế", main, 1, "-A+B", '=HYPERLINK("http://x","bấm")', "0987 654 321", None, None, None, None],
+        ["STP", "Sở Tư pháp", "đã nộp", postal, 1, "Võ Thị Hoa", "Văn thư", "0934 222 333", None, None, None, None],
+        ["CTHUE", "Cục Thuế tỉnh", "đang nhập", leader, 1, "Lý Thị Ngọc", "Giám đốc", "0918 444 555", None, None, None, None],
+        ["CTHUE", "Cục Thuế tỉnh", "đang nhập", main, 1, "Trương Văn Bình", "Thủ quỹ", "0919 666 777", "Nam", "41", None, None],
+        ["SYT", "Sở Y tế", "đang nhập", leader, 1, "+SUM(A:B)", "@cmd|' /C calc'!A0", "0913 456 789", None, None, None, None],
+        ["SYT", "Sở Y tế", "đang nhập", main, 1, "-A+B", '=HYPERLINK("http://x","bấm")', "0987 654 321", None, None, None, None],
     ] == rows(ws)
 
 
@@ -187,68 +222,78 @@ def test_photo_file_name__workbook__is_the_photo_archive_rule():
 # --- II. Thủ tục, Lịch thu gom, III. Kế hoạch, IV. Kiến nghị -------------------------------------------
 
 
-def test_procedures_sheet__sample_units__counts_as_numbers_and_totals_row(built):
+def test_procedures_sheet__sample_units__counts_as_numbers_and_totals_as_subtotal_formulas(built):
     ws = built[texts.SHEET_PROCEDURES]
     assert [
-        ["STP", "Sở Tư pháp", 125, "Sở Tài chính, Cục Thuế tỉnh", 12, "Công an tỉnh, Sở Y tế", 125, texts.VALUE_SKIPPED, 40, texts.VALUE_SKIPPED,
-         80, "Bưu điện tỉnh", 60, "Bưu điện tỉnh", 20, "Bưu điện tỉnh"],
-        [texts.TOTAL_ROW, None, 125, None, 12, None, 125, None, 40, None, 80, None, 60, None, 20, None],
+        ["STP", "Sở Tư pháp", "đã nộp", 125, "Sở Tài chính, Cục Thuế tỉnh", 12, "Công an tỉnh, Sở Y tế", 125,
+         texts.VALUE_SKIPPED, 40, texts.VALUE_SKIPPED, 80, "Bưu điện tỉnh", 60, "Bưu điện tỉnh", 20, "Bưu điện tỉnh"],
+        [texts.TOTAL_SUBMITTED_ROW, None, None, "=SUBTOTAL(109,D2:D2)", None, "=SUBTOTAL(109,F2:F2)", None,
+         "=SUBTOTAL(109,H2:H2)", None, "=SUBTOTAL(109,J2:J2)", None, "=SUBTOTAL(109,L2:L2)", None,
+         "=SUBTOTAL(109,N2:N2)", None, "=SUBTOTAL(109,P2:P2)", None],
     ] == rows(ws)
-    assert ("Thủ tục hành chính", "n", "A1:P2") == (ws["C1"].value, ws["C2"].data_type, ws.auto_filter.ref)
+    assert ("Thủ tục hành chính", "n", "f", "A1:Q2") == (ws["D1"].value, ws["D2"].data_type, ws["D3"].data_type,
+                                                         ws.auto_filter.ref)
 
 
-def test_procedures_sheet__two_units__totals_add_up(data, tmp_path):
-    counts = {"tthc_total": 30, "tthc_linked": 3, "public_services": 30, "online_services": 10, "postal_return": 5,
+def test_procedures_sheet__draft_unit__kept_out_of_the_total_and_on_a_provisional_line(data, tmp_path):
+    """A unit still typing (50 TTHC) does not raise the total of the submitted reports: it shows on its own line."""
+    counts = {"tthc_total": 50, "tthc_linked": 3, "public_services": 30, "online_services": 10, "postal_return": 5,
               "postal_receive": 4, "postal_online": 2}
-    other = UnitReport("CTHUE", "Cục Thuế tỉnh", "in_progress", {f"procedures.{k}": v for k, v in counts.items()})
-    ws = build(dataclasses.replace(data, units=[data.units[0], other]), tmp_path)[texts.SHEET_PROCEDURES]
-    assert [texts.TOTAL_ROW, None, 155, None, 15, None, 155, None, 50, None, 85, None, 64, None, 22,
-            None] == rows(ws)[-1]
+    draft = UnitReport("CTHUE", "Cục Thuế tỉnh", "in_progress", {f"procedures.{k}": v for k, v in counts.items()})
+    late = dataclasses.replace(data.units[0], code="SYT", name="Sở Y tế", status="submitted_late")
+    ws = build(dataclasses.replace(data, units=[draft, data.units[0], late]), tmp_path)[texts.SHEET_PROCEDURES]
+    table = rows(ws)
+    assert [("STP", "đã nộp"), ("SYT", "nộp muộn"), ("CTHUE", "đang nhập")] == [(r[0], r[2]) for r in table[:3]]
+    assert [texts.TOTAL_SUBMITTED_ROW, texts.TOTAL_PROVISIONAL_ROW] == [r[0] for r in table[3:]]
+    assert (250, 300) == (subtotal(ws, ws["D5"].value), subtotal(ws, ws["D6"].value))
+    assert ("A1:Q4", 24, 27) == (ws.auto_filter.ref, subtotal(ws, ws["F5"].value), subtotal(ws, ws["F6"].value))
 
 
 def test_pickup_sheet__sample_units__post_office_working_list(built):
     assert [
-        [texts.COL_UNIT_CODE, texts.COL_UNIT, "Đồng ý thu gom 10:00 và 15:00", "Thời gian đơn vị đề xuất",
-         "Địa chỉ giao nhận tại đơn vị", "Ghi chú lộ trình, thời gian giao nhận"],
-        ["STP", "Sở Tư pháp", texts.NO, "09:30, 14:30", "Bộ phận một cửa, tầng 1, số 2 Nguyễn Văn Trị, Biên Hòa",
+        [texts.COL_UNIT_CODE, texts.COL_UNIT, texts.COL_STATUS, "Đồng ý thu gom 10:00 và 15:00",
+         "Thời gian đơn vị đề xuất", "Địa chỉ giao nhận tại đơn vị", "Ghi chú lộ trình, thời gian giao nhận"],
+        ["STP", "Sở Tư pháp", "đã nộp", texts.NO, "09:30, 14:30", "Bộ phận một cửa, tầng 1, số 2 Nguyễn Văn Trị, Biên Hòa",
          "Cổng sau đóng sau 16:30."],
     ] == rows(built[texts.SHEET_PICKUP], first=1)
 
 
 def test_plan_sheet__sample_units__one_row_per_item_with_real_dates(built):
     ws = built[texts.SHEET_PLAN]
-    assert [texts.COL_UNIT_CODE, texts.COL_UNIT, texts.COL_STT, "Nội dung thực hiện", "Chi tiết", "Thời gian bắt đầu",
+    assert [texts.COL_UNIT_CODE, texts.COL_UNIT, texts.COL_STATUS, texts.COL_STT, "Nội dung thực hiện", "Chi tiết",
+            "Thời gian bắt đầu",
             "Thời gian kết thúc", "Trách nhiệm", "Đơn vị phối hợp"] == rows(ws, first=1)[0]
     assert [
-        ["STP", "Sở Tư pháp", 1, "Rà soát TTHC", "Rà soát 125 TTHC, đề xuất danh mục", datetime(2017, 4, 1),
+        ["STP", "Sở Tư pháp", "đã nộp", 1, "Rà soát TTHC", "Rà soát 125 TTHC, đề xuất danh mục", datetime(2017, 4, 1),
          datetime(2017, 4, 15), "Trách nhiệm riêng", "Sở Nội vụ"],
-        ["STP", "Sở Tư pháp", 2, "Đào tạo nhân sự", "Tập huấn quy trình một cửa", datetime(2017, 4, 10),
+        ["STP", "Sở Tư pháp", "đã nộp", 2, "Đào tạo nhân sự", "Tập huấn quy trình một cửa", datetime(2017, 4, 10),
          datetime(2017, 4, 20), "Trách nhiệm chung", "Sở Nội vụ, Bưu điện tỉnh"],
-        ["STP", "Sở Tư pháp", 3, "Thử nghiệm phần mềm", "Chạy thử phần mềm một cửa điện tử", datetime(2017, 4, 20),
+        ["STP", "Sở Tư pháp", "đã nộp", 3, "Thử nghiệm phần mềm", "Chạy thử phần mềm một cửa điện tử", datetime(2017, 4, 20),
          datetime(2017, 4, 30), "Trách nhiệm chung", "Sở Thông tin và Truyền thông"],
-        ["STP", "Sở Tư pháp", 4, "Vận hành chính thức", "Tiếp nhận hồ sơ tại Trung tâm", datetime(2017, 5, 2),
+        ["STP", "Sở Tư pháp", "đã nộp", 4, "Vận hành chính thức", "Tiếp nhận hồ sơ tại Trung tâm", datetime(2017, 5, 2),
          datetime(2017, 5, 31), "Trách nhiệm riêng", texts.VALUE_SKIPPED],
     ] == rows(ws)
     # Stored as date serial numbers; openpyxl reads a number with a date format back as a date ("d").
     assert [("d", True, "dd/mm/yyyy")] * 8 == [(c.data_type, c.is_date, c.number_format)
-                                               for row in ws["F2:G5"] for c in row]
+                                               for row in ws["G2:H5"] for c in row]
 
 
 def test_issues_sheet__sample_units__only_units_that_wrote_something(built):
-    assert [["STP", "Sở Tư pháp", "Chưa có trụ sở tạm cho bộ phận một cửa; đề nghị bố trí kinh phí mua máy scan."]] \
+    assert [["STP", "Sở Tư pháp", "đã nộp", "Chưa có trụ sở tạm cho bộ phận một cửa; đề nghị bố trí kinh phí mua máy scan."]] \
         == rows(built[texts.SHEET_ISSUES])
 
 
 # --- Cỡ áo ------------------------------------------------------------------------------------------
 
 
-def test_shirts_sheet__sample_units__every_size_counted_including_unsubmitted_units(built):
-    """The half-done unit's main staff (Nam 41) counts: shirts are ordered for everyone entered."""
+def test_shirts_sheet__sample_units__submitted_units_counted_and_the_others_said(built):
+    """The half-done unit's main staff (Nam 41) is not ordered yet: the sheet says one person is left out."""
     assert [
         [texts.COL_GENDER, texts.COL_SIZE, texts.COL_COUNT],
         ["Nữ", "5", 0], ["Nữ", "7", 1], ["Nữ", "9", 1], ["Nữ", "12", 0],
-        ["Nam", "38", 0], ["Nam", "39", 0], ["Nam", "40", 1], ["Nam", "41", 1], ["Nam", "42", 0],
-        [texts.TOTAL_ROW, None, 4],
+        ["Nam", "38", 0], ["Nam", "39", 0], ["Nam", "40", 1], ["Nam", "41", 0], ["Nam", "42", 0],
+        [texts.TOTAL_ROW, None, 3], [None, None, None],
+        [texts.SHIRTS_NOT_COUNTED.format(people=1, units=1), None, None],
     ] == rows(built[texts.SHEET_SHIRTS], first=1)
 
 
@@ -259,8 +304,8 @@ INJECTIONS = ["=1+2", "+SUM(A1)", "-2+3", "@cmd", "\t=1", "\r=1", '=HYPERLINK("h
 
 
 def test_formula_text__sample_unit__stored_as_inert_text(built):
-    cells = [built[texts.SHEET_STATUS]["D5"], *built[texts.SHEET_STAFF]["E11:F12"][0],
-             *built[texts.SHEET_STAFF]["E11:F12"][1]]
+    cells = [built[texts.SHEET_STATUS][f"D{STATUS_TOP + 4}"], *built[texts.SHEET_STAFF]["F11:G12"][0],
+             *built[texts.SHEET_STAFF]["F11:G12"][1]]
     assert [("=A+B", "s", True), ("+SUM(A:B)", "s", True), ("@cmd|' /C calc'!A0", "s", True),
             ("-A+B", "s", True), ('=HYPERLINK("http://x","bấm")', "s", True)] == [
         (c.value, c.data_type, c.quotePrefix) for c in cells]
@@ -272,14 +317,15 @@ def test_formula_text__typed_anywhere__comes_back_identical_and_inert(data, tmp_
         "reporter.name": text, "leader[1].name": text, "leader[1].position": text, "pickup.address": text,
         "plan[1].content": text, "issues.text": text})
     wb = build(dataclasses.replace(data, units=[unit]), tmp_path)
-    cells = [wb[texts.SHEET_STATUS]["B2"], wb[texts.SHEET_STATUS]["D2"], wb[texts.SHEET_STAFF]["E2"],
-             wb[texts.SHEET_STAFF]["F2"], wb[texts.SHEET_PICKUP]["E2"], wb[texts.SHEET_PLAN]["D2"],
-             wb[texts.SHEET_ISSUES]["C2"]]
+    row = STATUS_TOP + 1
+    cells = [wb[texts.SHEET_STATUS][f"B{row}"], wb[texts.SHEET_STATUS][f"D{row}"], wb[texts.SHEET_STAFF]["F2"],
+             wb[texts.SHEET_STAFF]["G2"], wb[texts.SHEET_PICKUP]["F2"], wb[texts.SHEET_PLAN]["E2"],
+             wb[texts.SHEET_ISSUES]["D2"]]
     assert [(text, "s", True)] * 7 == [(c.value, c.data_type, c.quotePrefix) for c in cells]
 
 
 def test_formula_text__ordinary_text__no_quote_prefix(built):
-    cell = built[texts.SHEET_STAFF]["E2"]
+    cell = built[texts.SHEET_STAFF]["F2"]
     assert ("Trần Văn Hùng", "s", False) == (cell.value, cell.data_type, cell.quotePrefix)
 
 
@@ -287,7 +333,7 @@ def test_control_characters__in_a_name__dropped_and_the_file_still_opens(data, t
     unit = UnitReport("X\x01", "Sở\x00 Y\x1b tế", "in_progress", {"leader[1].name": "Lê\x07 Thị\x0b Mai\x1f"})
     wb = build(dataclasses.replace(data, units=[unit]), tmp_path)
     assert ("X", "Sở Y tế", "Lê Thị Mai") == (wb[texts.SHEET_STAFF]["A2"].value, wb[texts.SHEET_STAFF]["B2"].value,
-                                               wb[texts.SHEET_STAFF]["E2"].value)
+                                               wb[texts.SHEET_STAFF]["F2"].value)
 
 
 # --- The form drives the columns --------------------------------------------------------------------
@@ -327,8 +373,8 @@ def test_staff_sheet__question_added_to_the_form__appears_as_a_column(data, tmp_
     unit = UnitReport("STP", "Sở Tư pháp", state.report.status, dict(state.answers))
     ws = build(dataclasses.replace(data, form=form, units=[unit]), tmp_path)[texts.SHEET_STAFF]
     header = [cell.value for cell in ws[1]]
-    assert ["Kích cỡ áo", "Tên in trên bảng tên", texts.COL_PHOTO_FILE] == header[8:11]
-    assert ["Lê Thị Mai", "Cô Mai"] == [ws.cell(row=3, column=5).value, ws.cell(row=3, column=10).value]
+    assert ["Kích cỡ áo", "Tên in trên bảng tên", texts.COL_PHOTO_FILE] == header[9:12]
+    assert ["Lê Thị Mai", "Cô Mai"] == [ws.cell(row=3, column=6).value, ws.cell(row=3, column=11).value]
 
 
 def test_extra_sheet__section_no_sheet_uses__gets_its_own_sheet_with_a_valid_name(data, tmp_path):
@@ -336,7 +382,7 @@ def test_extra_sheet__section_no_sheet_uses__gets_its_own_sheet_with_a_valid_nam
     unit = UnitReport("STP", "Sở Tư pháp", "in_progress", {"equipment.scanners": 2})
     wb = build(dataclasses.replace(data, form=form, units=[unit]), tmp_path)
     name = "V. Trang thiết bị máy tínhmáy q"  # ':', '/', '[' and ']' removed, cut to 31 characters
-    assert (SHEETS + [name], [["STP", "Sở Tư pháp", 2]]) == (wb.sheetnames, rows(wb[name]))
+    assert (SHEETS + [name], [["STP", "Sở Tư pháp", "đang nhập", 2]]) == (wb.sheetnames, rows(wb[name]))
 
 
 # --- Opens in LibreOffice ---------------------------------------------------------------------------
@@ -357,3 +403,6 @@ def test_build_workbook__libreoffice__converts_every_sheet_without_error(data, t
     status_csv = sheets[0].read_text(encoding="utf-8") if sheets[0].exists() else ""
     assert (True, [True] * len(SHEETS), True) == ((tmp_path / "tong-hop.pdf").stat().st_size > 0,
                                                   [p.exists() for p in sheets], "STP,Sở Tư pháp,đã nộp" in status_csv)
+    # LibreOffice computes the SUBTOTAL formulas: the submitted units' total of II is there as a number.
+    procedures_csv = sheets[SHEETS.index(texts.SHEET_PROCEDURES)].read_text(encoding="utf-8")
+    assert f"{texts.TOTAL_SUBMITTED_ROW},,,125,,12,,125,,40,,80,,60,,20," in procedures_csv.splitlines()
