@@ -414,6 +414,13 @@ ROLE_LABELS = {
     "backup_staff": "Nhân sự dự phòng",
     "postal_staff": "Tiếp nhận - trả hồ sơ với bưu điện",
 }
+# The template's own labels, as the per-unit document prints them (the workbook's short ones fit a column).
+DOC_ROLE_LABELS = {
+    "leader": "Lãnh đạo phụ trách trực tiếp",
+    "main_staff": "Nhân sự chính tại trung tâm",
+    "backup_staff": "Nhân sự dự phòng tại trung tâm",
+    "postal_staff": "Nhân sự tiếp nhận - trả hồ sơ tại đơn vị với bưu điện",
+}
 ROLE_FILE_CODES = {"leader": "LD", "main_staff": "CHINH", "backup_staff": "DUPHONG", "postal_staff": "BUUDIEN"}
 PICKUP_AGREES = "Đồng ý 10:00 và 15:00"
 PICKUP_PROPOSES = "Đề xuất: {times}"
@@ -426,7 +433,6 @@ DOC_NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 DOC_MOTTO = "Độc lập – Tự do – Hạnh phúc"
 DOC_TITLE = "BÁO CÁO\nTIẾN ĐỘ TRIỂN KHAI THÀNH LẬP TRUNG TÂM HÀNH CHÍNH CÔNG TỈNH"
 DOC_ATTACHED = "(Đính kèm văn bản {doc_ref})"
-DOC_UNIT = "Đơn vị: {unit}"
 DOC_SECTION_STAFF = "I. Về nhân sự:"
 DOC_SECTION_PROCEDURES = "II. Về quy trình tiếp nhận – chuyển hồ sơ từ Trung tâm về Sở, ngành và ngược lại"
 DOC_SECTION_PLAN = "III. Về kế hoạch chi tiết tiến độ triển khai thành lập Trung tâm hành chính công tỉnh:"
@@ -438,7 +444,12 @@ DOC_POSTAL_GROUP = "Thủ tục có sử dụng dịch vụ trả nhận của b
 DOC_PLAN_HEADERS = ["STT", "Nội dung thực hiện", "Chi tiết", "Thời gian bắt đầu", "Thời gian kết thúc", "Đơn vị phối hợp"]
 DOC_PICKUP_TITLE = "Lịch thu gom – giao nhận hồ sơ của bưu điện (2 lần/ngày: 10:00 và 15:00):"
 DOC_REPORTER = "Người điền báo cáo: {name} – {phone}"
-DOC_STATUS_LINE = "Tình trạng: {status}{submitted}"
+# The administrative heading (unit left, national motto right), the place and date line, the signature block.
+DOC_PLACE_DATE = "…………, ngày {day:02d} tháng {month:02d} năm {year}"
+DOC_SIGNER = "THỦ TRƯỞNG ĐƠN VỊ"
+DOC_SIGN_NOTE = "(Ký, ghi rõ họ tên và đóng dấu)"
+DOC_RECIPIENTS = "Nơi nhận:"
+DOC_RECIPIENT_LINES = ("- Sở Nội vụ;", "- Lưu: VT.")
 DOC_NOT_ENTERED = "(chưa nhập)"
 DOC_NONE = "Không có."
 DOC_FILE = "bao-cao_{code}.docx"

@@ -28,7 +28,7 @@ from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from conversations import texts
-from conversations.answers import DONE, format_datetime, format_value, is_relevant, scope
+from conversations.answers import DONE, LOCAL_TZ, format_value, is_relevant, scope
 from conversations.answers import key as answer_key
 from conversations.form import Form, Question, Section
 from exports.data import STAFF_SECTIONS, ExportData, UnitReport, items, section_values
@@ -38,6 +38,8 @@ from exports.private_files import FILE_MODE
 FONT = "Times New Roman"
 FONT_SIZE = Pt(13)
 TITLE_OUTDENT = Cm(0.75)
+HEADING_WIDTHS = (Cm(6.5), Cm(9.5))  # unit | national name and motto, within the 16 cm text width
+SIGNATURE_WIDTHS = (Cm(7.5), Cm(8.5))
 CONTENT_WIDTH = Cm(16)  # A4 (21 cm) less the 3 cm left and 2 cm right margins
 
 # The sections this module lays out as the template does; any other section is appended generically.
@@ -52,7 +54,8 @@ PARTNERS_SUFFIX = "_partners"  # `<count key>_partners`: the partner units of th
 # Column widths sum to CONTENT_WIDTH; the narrow ones fit their longest usual text (a date, a phone, "Nam – 40").
 STAFF_WIDTHS = (Cm(3.4), Cm(3.9), Cm(3.5), Cm(2.8), Cm(2.4))
 PROCEDURE_WIDTHS = (Cm(3.2), Cm(5.0), Cm(1.8), Cm(6.0))  # group | sub-label | count | partner units
-PLAN_WIDTHS = (Cm(1.1), Cm(3.9), Cm(3.45), Cm(2.35), Cm(2.35), Cm(2.85))
+# "Chi tiết" holds the longest text: it gets the width (at 3.45 cm a real detail wrapped to 13 lines).
+PLAN_WIDTHS = (Cm(1.0), Cm(3.8), Cm(4.3), Cm(2.35), Cm(2.35), Cm(2.2))
 
 # Characters XML 1.0 forbids (lxml refuses them) and C1 controls, which Word shows as boxes or refuses.
 _ILLEGAL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
@@ -64,11 +67,13 @@ TRIM_EVERY = 50  # documents between two returns of freed memory to the OS (see 
 
 def build_unit_documents(data: ExportData, folder: Path, *,
                          progress: Callable[[int, int], None] | None = None) -> list[Path]:
-    """One document per unit in `folder`, named texts.DOC_FILE; progress(done, total) after each."""
+    """One document per unit that has entered something, in `folder`, named texts.DOC_FILE; progress(done, total)
+    after each unit. A unit that never started gets no empty document (Tình trạng lists it)."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for done, unit in enumerate(data.units, 1):
-        paths.append(build_unit_document(data, unit, folder / texts.DOC_FILE.format(code=unit.code)))
+        if unit.status != "not_started" or unit.answers:
+            paths.append(build_unit_document(data, unit, folder / texts.DOC_FILE.format(code=unit.code)))
         if done % TRIM_EVERY == 0:
             release_memory()
         if progress is not None:
@@ -107,6 +112,7 @@ def build_unit_document(data: ExportData, unit: UnitReport, path: Path, *, parti
     for section in form.sections:
         if section.key not in KNOWN_SECTIONS:
             _generic_section(doc, form, section, answers)
+    _signature_block(doc)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = partial or path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.part")
     doc.save(str(partial))
@@ -180,29 +186,68 @@ def _font_properties(rpr) -> None:
             rpr.append(size)
 
 
+def _two_columns(doc: DocxDocument, widths: tuple[Length, Length]) -> tuple[_Cell, _Cell]:
+    """A borderless table of one row and two cells, for the heading and the signature block."""
+    table = doc.add_table(rows=1, cols=2)
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    cells = table.rows[0].cells
+    for column, cell, width in zip(table.columns, cells, widths):
+        column.width = width  # the grid (LibreOffice reads it) and the cells (Word reads those)
+        cell.width = width
+    return cells[0], cells[1]
+
+
+def _cell_line(cell: _Cell, text: str, *, first: bool = False, bold: bool = False, italic: bool = False,
+               underline: bool = False, size: float | None = None) -> Paragraph:
+    paragraph = cell.paragraphs[0] if first else cell.add_paragraph()
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    paragraph.paragraph_format.space_after = Pt(0)
+    run = _run(paragraph, text, bold=bold, italic=italic, underline=underline)
+    if size is not None:
+        run.font.size = Pt(size)
+    return paragraph
+
+
 def _heading_block(doc: DocxDocument, data: ExportData, unit: UnitReport) -> None:
+    """The standard heading: the unit on the left, the national name and motto on the right; the place and date
+    line under the motto; then the title."""
     form, answers = data.form, unit.answers
-    _paragraph(doc, texts.DOC_NATION, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
-    motto = _paragraph(doc, "", align=WD_ALIGN_PARAGRAPH.CENTER, after=12)
-    _run(motto, texts.DOC_MOTTO, bold=True, underline=True)
-    _paragraph(doc, texts.DOC_UNIT.format(unit=unit.name), bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=12)
+    left, right = _two_columns(doc, HEADING_WIDTHS)
+    _cell_line(left, clean(unit.name).upper(), first=True, bold=True, size=12)
+    _cell_line(left, "―――――", size=9)
+    _cell_line(right, texts.DOC_NATION, first=True, bold=True, size=12)
+    _cell_line(right, texts.DOC_MOTTO, bold=True, underline=True)
+    day = (unit.submitted_at or data.generated_at).astimezone(LOCAL_TZ)
+    place = _paragraph(doc, texts.DOC_PLACE_DATE.format(day=day.day, month=day.month, year=day.year), italic=True,
+                       align=WD_ALIGN_PARAGRAPH.RIGHT, before=6, after=12)
+    place.paragraph_format.keep_with_next = True
     title = _paragraph(doc, "", align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
     _run(title, texts.DOC_TITLE, bold=True)
     # The title's long line is a little wider than the text block: let it reach into the margins, not wrap.
     title.paragraph_format.left_indent = title.paragraph_format.right_indent = -TITLE_OUTDENT
     if data.doc_ref:
         _paragraph(doc, texts.DOC_ATTACHED.format(doc_ref=data.doc_ref), italic=True,
-                   align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
-    submitted = texts.STATUS_SUBMITTED_AT.format(at=format_datetime(unit.submitted_at)) if unit.submitted_at else ""
-    status = texts.STATUS_LABELS.get(unit.status, unit.status)
-    _paragraph(doc, texts.DOC_STATUS_LINE.format(status=status, submitted=submitted), italic=True,
-               align=WD_ALIGN_PARAGRAPH.CENTER, after=12)
+                   align=WD_ALIGN_PARAGRAPH.CENTER, after=12)
+    else:
+        title.paragraph_format.space_after = Pt(12)
     if _has(form, "reporter"):
         values = dict(section_values(form, answers, "reporter"))
         shown = {q.key: _shown(q, v) or texts.DOC_NOT_ENTERED for q, v in values.items()}
         _paragraph(doc, texts.DOC_REPORTER.format(name=shown.get("name", ""), phone=shown.get("phone", "")))
         for line in _extra_lines(values.items(), ("name", "phone")):
             _paragraph(doc, line)
+
+
+def _signature_block(doc: DocxDocument) -> None:
+    """Recipients on the left, the head of the unit's signature on the right."""
+    left, right = _two_columns(doc, SIGNATURE_WIDTHS)
+    recipients = _cell_line(left, texts.DOC_RECIPIENTS, first=True, bold=True, italic=True, size=12)
+    recipients.alignment = WD_ALIGN_PARAGRAPH.LEFT
+    for line in texts.DOC_RECIPIENT_LINES:
+        _cell_line(left, line, size=11).alignment = WD_ALIGN_PARAGRAPH.LEFT
+    _cell_line(right, texts.DOC_SIGNER, first=True, bold=True)
+    _cell_line(right, texts.DOC_SIGN_NOTE, italic=True, size=12)
 
 
 # --- I. Staff ---------------------------------------------------------------------------------------------
@@ -232,7 +277,7 @@ def _staff(doc: DocxDocument, form: Form, answers: dict[str, Any]) -> None:
         role = table.cell(first, 0)
         if len(table.rows) - 1 > first:
             role = role.merge(table.cell(len(table.rows) - 1, 0))
-        _write(role, texts.ROLE_LABELS.get(section_key, form.section(section_key).title))
+        _write(role, texts.DOC_ROLE_LABELS.get(section_key, form.section(section_key).title))
         role.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
     _fix_widths(table, STAFF_WIDTHS)
     _paragraph(doc, texts.DOC_SHIRT_NOTE, italic=True, before=4)

@@ -41,7 +41,7 @@ async def test_telegram_admin__export__progress_then_zip_document_with_the_workb
         workbook = openpyxl.load_workbook(io.BytesIO(archive.read(workbook_name)))
     assert texts.SHEET_STATUS == workbook.sheetnames[0]
     assert not any(n.endswith(".pdf") for n in names)  # nobody has a photo yet: no badge sheets
-    assert 25 == len([n for n in names if n.endswith(".docx")])
+    assert 0 == len([n for n in names if n.endswith(".docx")])  # no unit has started: no empty documents
     # One progress message, edited in place as the export goes on, and not stuck at 0/25.
     shape = re.compile(r"Đang tổng hợp \d+/25 đơn vị \(.*\)…")
     progress = [m for m in fake.messages.values() if shape.fullmatch(m.get("text", ""))]

@@ -20,7 +20,7 @@ from exports.data import ExportData, UnitReport
 from exports.document import build_unit_document, build_unit_documents, clean
 from tests.export_samples import sample_export_data
 
-ROLE = texts.ROLE_LABELS
+ROLE = texts.DOC_ROLE_LABELS
 NONE_ENTERED = texts.DOC_NOT_ENTERED
 
 
@@ -32,7 +32,9 @@ def data(tmp_path_factory) -> ExportData:
 @pytest.fixture(scope="module")
 def documents(data, tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("documents")
-    return {unit.code: path for unit, path in zip(data.units, build_unit_documents(data, folder))}
+    # Each unit's own document (as "tải báo cáo" makes it), the one that never started too.
+    return {unit.code: build_unit_document(data, unit, folder / texts.DOC_FILE.format(code=unit.code))
+            for unit in data.units}
 
 
 def unit(data: ExportData, code: str) -> UnitReport:
@@ -48,16 +50,21 @@ def rows(table) -> list[list[str]]:
     return [[cell.text for cell in row.cells] for row in table.rows]
 
 
+def body_tables(doc):
+    """The report's tables, without the heading's and the signature block's."""
+    return doc.tables[1:-1]
+
+
 def staff_table(path: Path):
-    return Document(str(path)).tables[0]
+    return body_tables(Document(str(path)))[0]
 
 
 def procedures_table(path: Path):
-    return Document(str(path)).tables[1]
+    return body_tables(Document(str(path)))[1]
 
 
 def plan_table(path: Path):
-    return Document(str(path)).tables[2]
+    return body_tables(Document(str(path)))[2]
 
 
 def after(lines: list[str], heading: str, count: int) -> list[str]:
@@ -68,22 +75,36 @@ def after(lines: list[str], heading: str, count: int) -> list[str]:
 # --- The heading ------------------------------------------------------------------------------------------
 
 
-def test_document__full_unit__heading_has_nation_unit_title_reference_status_and_reporter(documents):
-    expected = [
-        texts.DOC_NATION,
-        texts.DOC_MOTTO,
-        texts.DOC_UNIT.format(unit="Sở Tư pháp"),
-        texts.DOC_TITLE,
-        texts.DOC_ATTACHED.format(doc_ref="số 123/SNV-CCHC ngày 27/3/2017"),
-        texts.DOC_STATUS_LINE.format(status=texts.STATUS_LABELS["submitted"],
-                                     submitted=texts.STATUS_SUBMITTED_AT.format(at="10:00 ngày 28/03/2017")),
-        texts.DOC_REPORTER.format(name="Nguyễn Thị Lan", phone="0912 345 678"),
-    ]
-    assert expected == paragraphs(documents["STP"])[:7]
+def test_document__full_unit__administrative_heading_date_line_title_reference_and_reporter(documents):
+    """Unit left, national name and motto right (a borderless two-column table), the place and date line, the
+    title; no internal status wording on the page."""
+    doc = Document(str(documents["STP"]))
+    heading = doc.tables[0]
+    expected = (
+        [["SỞ TƯ PHÁP\n―――――", f"{texts.DOC_NATION}\n{texts.DOC_MOTTO}"]],
+        [
+            texts.DOC_PLACE_DATE.format(day=28, month=3, year=2017),  # the day it was submitted
+            texts.DOC_TITLE,
+            texts.DOC_ATTACHED.format(doc_ref="số 123/SNV-CCHC ngày 27/3/2017"),
+            texts.DOC_REPORTER.format(name="Nguyễn Thị Lan", phone="0912 345 678"),
+        ],
+    )
+    assert expected == (rows(heading), [p.text for p in doc.paragraphs][:4])
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert texts.STATUS_LABELS["submitted"] not in text and "Tình trạng" not in text
+    assert not heading._tbl.xpath(".//w:tblBorders")  # no borders around the heading
+
+
+def test_document__signature_block__recipients_left_head_of_unit_right(documents):
+    signature = Document(str(documents["STP"])).tables[-1]
+    assert [["\n".join([texts.DOC_RECIPIENTS, *texts.DOC_RECIPIENT_LINES]),
+             f"{texts.DOC_SIGNER}\n{texts.DOC_SIGN_NOTE}"]] == rows(signature)
 
 
 def test_document__heading__nation_bold_motto_underlined_title_bold_all_centred(documents):
-    nation, motto, _, title = Document(str(documents["STP"])).paragraphs[:4]
+    doc = Document(str(documents["STP"]))
+    nation, motto = doc.tables[0].cell(0, 1).paragraphs
+    title = doc.paragraphs[1]
     expected = [(True, None, "CENTER"), (True, True, "CENTER"), (True, None, "CENTER")]
     actual = [(p.runs[0].bold, p.runs[0].underline, p.alignment.name) for p in (nation, motto, title)]
     assert expected == actual
@@ -92,10 +113,8 @@ def test_document__heading__nation_bold_motto_underlined_title_bold_all_centred(
 def test_document__no_document_reference__attached_line_left_out(data, tmp_path):
     without = dataclasses.replace(data, doc_ref=None)
     path = build_unit_document(without, unit(data, "STP"), tmp_path / "x.docx")
-    submitted = texts.STATUS_SUBMITTED_AT.format(at="10:00 ngày 28/03/2017")
-    expected = [texts.DOC_TITLE,
-                texts.DOC_STATUS_LINE.format(status=texts.STATUS_LABELS["submitted"], submitted=submitted)]
-    assert expected == paragraphs(path)[3:5]
+    expected = [texts.DOC_TITLE, texts.DOC_REPORTER.format(name="Nguyễn Thị Lan", phone="0912 345 678")]
+    assert expected == paragraphs(path)[1:3]
 
 
 def test_document__page__a4_portrait_with_administrative_margins(documents):
@@ -259,7 +278,7 @@ def test_document__tables__bordered_with_bold_header_row_repeated_on_each_page(d
     doc = Document(str(documents["STP"]))
     expected = [("Table Grid", "true", True)] * 3
     actual = [(t.style.name, t.rows[0]._tr.trPr.find(qn("w:tblHeader")).get(qn("w:val")),
-               all(r.bold for c in t.rows[0].cells for p in c.paragraphs for r in p.runs)) for t in doc.tables]
+               all(r.bold for c in t.rows[0].cells for p in c.paragraphs for r in p.runs)) for t in body_tables(doc)]
     assert expected == actual
 
 
@@ -274,15 +293,14 @@ def test_document__not_started_unit__opens_with_one_empty_row_per_group(document
         ["", "", "", ""],
         ["", NONE_ENTERED, "", "", "", ""],
         texts.DOC_REPORTER.format(name=NONE_ENTERED, phone=NONE_ENTERED),
-        texts.DOC_STATUS_LINE.format(status=texts.STATUS_LABELS["not_started"], submitted=""),
         [NONE_ENTERED],
     )
+    tables = body_tables(doc)
     actual = (
-        rows(doc.tables[0])[1:],
-        rows(doc.tables[1])[1][2:] + rows(doc.tables[1])[7][2:],
-        rows(doc.tables[2])[1],
-        lines[6],
-        lines[5],
+        rows(tables[0])[1:],
+        rows(tables[1])[1][2:] + rows(tables[1])[7][2:],
+        rows(tables[2])[1],
+        lines[3],
         lines[lines.index(texts.DOC_SECTION_ISSUES) + 1:],
     )
     assert expected == actual
@@ -295,7 +313,7 @@ def test_document__text_typed_as_formulas__shown_literally(documents):
         [ROLE["leader"], "+SUM(A:B)", "@cmd|' /C calc'!A0", "0913 456 789", ""],
         [ROLE["main_staff"], "-A+B", '=HYPERLINK("http://x","bấm")', "0987 654 321", ""],
     )
-    assert expected == (doc.paragraphs[6].text, *rows(doc.tables[0])[1:3])
+    assert expected == (doc.paragraphs[3].text, *rows(body_tables(doc)[0])[1:3])
 
 
 def test_document__control_characters__dropped_and_line_breaks_kept(data, tmp_path):
@@ -351,7 +369,7 @@ def test_document__questions_and_sections_added_to_the_form__appear(data, tmp_pa
         [[texts.COL_STT, "Thiết bị", "Số lượng"], ["1", "Máy quét", "2"], ["2", "Máy in", ""]],
         ["V. Trang thiết bị", "VI. Đầu mối", "- Phòng: Phòng 204", "- Fax: " + NONE_ENTERED],
     )
-    actual = (doc.tables[0].cell(3, 1).text, doc.tables[2].cell(1, 2).text, rows(doc.tables[3]),
+    actual = (body_tables(doc)[0].cell(3, 1).text, body_tables(doc)[2].cell(1, 2).text, rows(body_tables(doc)[3]),
               lines[lines.index("V. Trang thiết bị"):])
     assert expected == actual
 
@@ -359,12 +377,12 @@ def test_document__questions_and_sections_added_to_the_form__appear(data, tmp_pa
 # --- Many units -------------------------------------------------------------------------------------------
 
 
-def test_documents__four_units__one_file_each_named_by_code_with_progress(data, tmp_path):
+def test_documents__four_units__one_file_each_named_by_code_none_for_the_unit_never_started(data, tmp_path):
     calls = []
     paths = build_unit_documents(data, tmp_path / "docs", progress=lambda done, total: calls.append((done, total)))
-    expected = ([tmp_path / "docs" / texts.DOC_FILE.format(code=c) for c in ("STP", "CTHUE", "BUUDIEN", "SYT")],
-                [(1, 4), (2, 4), (3, 4), (4, 4)], [True] * 4)
-    assert expected == (paths, calls, [len(Document(str(p)).tables) == 3 for p in paths])
+    expected = ([tmp_path / "docs" / texts.DOC_FILE.format(code=c) for c in ("STP", "CTHUE", "SYT")],
+                [(1, 4), (2, 4), (3, 4), (4, 4)], [True] * 3)
+    assert expected == (paths, calls, [len(body_tables(Document(str(p)))) == 3 for p in paths])
 
 
 def test_document__libreoffice__converts_to_pdf_with_the_title_and_the_names(documents, tmp_path):
