@@ -42,20 +42,23 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+RUN = secrets.token_hex(4)  # this process's run: a former run that had our pid has another one
+
+
 def worker_name() -> str:
-    """host:pid:random — the host and pid let the next start on this host take back a dead worker's leases."""
-    return f"{socket.gethostname()[:80]}:{os.getpid()}:{secrets.token_hex(3)}"
+    """host:pid:run:worker — host and pid let the next start on this host take back a dead worker's leases; the run
+    tells a former process that had our pid (a container's pid 1) from another worker of this one."""
+    return f"{socket.gethostname()[:80]}:{os.getpid()}:{RUN}:{secrets.token_hex(3)}"
 
 
 def _dead_on_this_host(holder: str, me: str) -> bool:
     """Whether a lease holder was a process of this host that no longer runs (or a former run with our pid)."""
-    host, _, rest = holder.partition(":")
-    my_host, _, my_rest = me.partition(":")
-    pid = rest.partition(":")[0]
-    if host != my_host or not pid.isdigit() or holder == me:
+    host, pid, run, *_ = holder.split(":") + ["", "", ""]
+    my_host, my_pid, my_run, *_ = me.split(":") + ["", "", ""]
+    if host != my_host or not pid.isdigit():
         return False
-    if pid == my_rest.partition(":")[0]:
-        return True  # our pid, another run: a restart that got the same pid (a container's pid 1)
+    if pid == my_pid:
+        return run != my_run  # our pid: this process (alive), or a former run that had the same pid (dead)
     try:
         os.kill(int(pid), 0)
     except ProcessLookupError:

@@ -177,3 +177,18 @@ async def test_processing_fails__retried_in_place_then_given_up__the_chat_goes_o
                                           InboxItem.payload).order_by(InboxItem.id))).all()
     assert [0, 0, 0, 1] == calls
     assert [("c0-0", "ValueError after 3 attempts", True, None), ("c0-1", None, True, None)] == [tuple(r) for r in rows]
+
+
+def test_lease_holders__another_worker_of_this_process_alive__a_former_run_with_our_pid_dead():
+    """Two workers of one process never take each other's chats; a restart that got the same pid (a container's
+    pid 1) takes back what the former run held."""
+    from bot.inbox import RUN, _dead_on_this_host, worker_name
+
+    me = worker_name()
+    host, pid = me.split(":")[:2]
+    assert (False, True, False, True) == (
+        _dead_on_this_host(worker_name(), me),  # a second worker of this process
+        _dead_on_this_host(f"{host}:{pid}:{'0' * len(RUN)}x:abc", me),  # a former run with our pid
+        _dead_on_this_host(f"other-host:{pid}:{RUN}:abc", me),  # another machine: its lease runs out by itself
+        _dead_on_this_host(f"{host}:{2 ** 22 + 12345}:{RUN}:abc", me),  # a pid that no longer runs
+    )
