@@ -32,6 +32,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Awaitable, Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -268,7 +269,7 @@ async def run_once(channel: str, database_url: str, workdir: Path, *, contacts: 
     }
 
 
-async def fresh_postgres(admin_url: str) -> tuple[str, callable]:
+async def fresh_postgres(admin_url: str) -> tuple[str, Callable[[], Awaitable[None]]]:
     from bench.crash_restart import create_database, drop_database
 
     url = await create_database(admin_url)

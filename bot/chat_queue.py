@@ -1,6 +1,6 @@
 """Events of one chat are handled one after another, in arrival order; different chats run side by side.
 
-Webhooks answer 200 at once and polling keeps polling: the work goes here, off the request path.
+The inbox worker (bot/inbox.py) queues each chat's updates here once they are committed to the inbox.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class ChatQueue:
             await asyncio.gather(*list(self._workers), return_exceptions=True)
 
     async def close(self) -> None:
-        """Cancel pending work (at shutdown; unacknowledged events are delivered again by the platform)."""
+        """Cancel pending work (at shutdown: what was not done stays in the inbox for the next start)."""
         for task in list(self._workers):
             task.cancel()
         await asyncio.gather(*list(self._workers), return_exceptions=True)

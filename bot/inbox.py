@@ -17,13 +17,14 @@ import logging
 import os
 import secrets
 import socket
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.chat_queue import ChatQueue
+from bot.service import utc_now
 from storage import inbox as inbox_q
 from storage.db import Database, DatabaseUnavailable
 
@@ -36,10 +37,6 @@ POLL_INTERVAL = 1.0  # seconds between claims when nothing wakes the worker (oth
 PROCESS_ATTEMPTS = 3  # an update whose processing raises is tried this often, then given up (logged)
 STOP_GRACE = 10.0  # seconds the work in flight may take at a stop
 KEEP_DONE = timedelta(days=30)  # done rows (ids and times only; the payload is emptied when done) kept this long
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 RUN = secrets.token_hex(4)  # this process's run: a former run that had our pid has another one
@@ -106,6 +103,19 @@ class InboxWorker:
         Updates arriving together are written in one transaction (a group commit): under load one transaction
         takes a whole burst instead of one each queueing for SQLite's single writer."""
         return (await self.accept_many([(platform_id, chat, payload)]))[0]
+
+    async def accept_until_saved(self, updates: list[tuple[str, str, dict[str, Any]]]) -> None:
+        """For a poller: write the updates (one transaction), waiting out a database outage. The poller does not
+        move on (no offset confirmed, no next poll) until they are saved."""
+        failures = 0
+        while True:
+            try:
+                await self.accept_many(updates)
+                return
+            except DB_ERRORS as exc:
+                failures += 1
+                log.error("%s updates not written to the inbox (%s); retrying", self.channel, type(exc).__name__)
+                await asyncio.sleep(min(0.5 * 2 ** failures, 10.0))
 
     async def accept_many(self, updates: list[tuple[str, str, dict[str, Any]]]) -> list[bool]:
         """`accept` for several updates, in this order (a polled batch)."""
@@ -196,9 +206,6 @@ class InboxWorker:
             if self._claimed >= self._accepted and not self._held:
                 return
             await asyncio.sleep(0.005)
-
-    async def close(self) -> None:
-        await self.stop(0)
 
     # -- the loop --------------------------------------------------------------------------------
 

@@ -243,22 +243,9 @@ class TelegramChannel:
                 continue
             batch = [(*key, update.to_dict()) for update in updates if (key := self.inbox_key(update)) is not None]
             if batch:
-                await self.accept_until_saved(batch)
+                await self.inbox.accept_until_saved(batch)
             if updates:
                 self._offset = updates[-1].update_id + 1
-
-    async def accept_until_saved(self, batch: list[tuple[str, str, dict]]) -> None:
-        """Write polled updates to the inbox (one transaction), waiting out a database outage (the offset does
-        not move meanwhile)."""
-        failures = 0
-        while True:
-            try:
-                await self.inbox.accept_many(batch)
-                return
-            except DB_ERRORS as exc:
-                failures += 1
-                log.error("Telegram update not written to the inbox (%s); retrying", type(exc).__name__)
-                await asyncio.sleep(min(0.5 * 2 ** failures, 10.0))
 
     def fatal(self) -> None:
         """The token stopped working while running: tell the runner once."""

@@ -216,7 +216,7 @@ class ZaloChannel:
                 for update in updates_of(result):
                     key = inbox_key(update)
                     if key is not None:  # Zalo has no acknowledge: written before the next poll, whatever it takes
-                        await self.accept_until_saved(*key, update)
+                        await self.inbox.accept_until_saved([(*key, update)])
             except ZaloError as exc:
                 if exc.code == 408:
                     failures = 0
@@ -231,18 +231,6 @@ class ZaloChannel:
                     log.warning("Zalo getUpdates failed (%s); retrying in %.1fs", exc.code, delay)
                     await asyncio.sleep(delay)
             await asyncio.sleep(max(0.0, self.poll_interval - (loop.time() - started)))
-
-    async def accept_until_saved(self, platform_id: str, chat: str, update: dict) -> None:
-        """Write a polled update to the inbox, waiting out a database outage (no polling meanwhile)."""
-        failures = 0
-        while True:
-            try:
-                await self.inbox.accept(platform_id, chat, update)
-                return
-            except DB_ERRORS as exc:
-                failures += 1
-                log.error("Zalo update not written to the inbox (%s); retrying", type(exc).__name__)
-                await asyncio.sleep(min(0.5 * 2 ** failures, 10.0))
 
     async def webhook(self, request: web.Request) -> web.Response:
         """Check the secret, write the update to the inbox, then answer 200; the work happens from the inbox."""
@@ -275,7 +263,7 @@ class ZaloChannel:
     async def process(self, update: dict) -> None:
         """The inbox worker's call for one update (in its chat's order)."""
         message = update["message"]
-        chat_id = str((message.get("chat") or {}).get("id") or message["from"]["id"])
+        _, chat_id = inbox_key(update)  # the inbox only holds updates that have one
         if not is_private(update):
             # Groups (a beta on Zalo) would leak a unit's report to everyone in them: answer only in private.
             if str(message.get("text") or "").strip().startswith("/"):

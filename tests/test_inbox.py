@@ -56,6 +56,22 @@ async def test_webhook_burst__bot_stopped_midway__every_acknowledged_update_proc
         assert 0 == result["missing_replies"]
 
 
+@pytest.fixture
+async def pg_schema():
+    """(PostgreSQL URL, a fresh schema name), the schema dropped afterwards."""
+    admin = os.environ.get(POSTGRES_URL_ENV)
+    if not admin:
+        pytest.skip(f"{POSTGRES_URL_ENV} is not set: PostgreSQL tests skipped")
+    schema = f"t_{os.urandom(6).hex()}"
+    yield admin, schema
+    db = await open_database(admin, schema=schema, migrate=False)
+    try:
+        async with db.engine.begin() as conn:
+            await conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    finally:
+        await db.dispose()
+
+
 async def fill(db, channel: str, chats: int, per_chat: int, rng: random.Random) -> list[tuple[str, int]]:
     """Rows for `chats` chats, interleaved at random; (chat, sequence number) in arrival order."""
     order = [(f"c{c}", n) for c in range(chats) for n in range(per_chat)]
@@ -68,13 +84,10 @@ async def fill(db, channel: str, chats: int, per_chat: int, rng: random.Random) 
     return order
 
 
-async def test_two_workers__one_inbox_on_postgresql__each_row_once_and_each_chat_in_order(tmp_path):
+async def test_two_workers__one_inbox_on_postgresql__each_row_once_and_each_chat_in_order(pg_schema):
     """Two workers (two engines, as two processes would have) claim one PostgreSQL inbox of 12 chats x 15 rows while
     processing takes random time: each row is processed once, each chat's rows in arrival order, both worked."""
-    admin = os.environ.get(POSTGRES_URL_ENV)
-    if not admin:
-        pytest.skip(f"{POSTGRES_URL_ENV} is not set: PostgreSQL tests skipped")
-    schema = f"t_{os.urandom(6).hex()}"
+    admin, schema = pg_schema
     db_a = await open_database(admin, schema=schema)
     db_b = await open_database(admin, schema=schema)
     rng = random.Random(7)
@@ -100,8 +113,6 @@ async def test_two_workers__one_inbox_on_postgresql__each_row_once_and_each_chat
         async with db_a.sessionmaker() as s:
             left = await inbox_q.undone(s, "zalo")
     finally:
-        async with db_a.engine.begin() as conn:
-            await conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         await db_a.dispose()
         await db_b.dispose()
     assert sorted((c, n) for _, c, n in seen) == sorted(order)  # each once
@@ -111,13 +122,11 @@ async def test_two_workers__one_inbox_on_postgresql__each_row_once_and_each_chat
     assert 0 == left
 
 
-async def test_worker_start__a_dead_process_held_rows__taken_back_at_once_but_a_live_holder_is_left_alone(tmp_path):
+async def test_worker_start__a_dead_process_held_rows__taken_back_at_once_but_a_live_holder_is_left_alone(
+        pg_schema):
     """Rows leased to a process of this host that no longer runs are processed at the next start; rows leased to a
     live worker elsewhere wait for its lease (PostgreSQL: several workers)."""
-    admin = os.environ.get(POSTGRES_URL_ENV)
-    if not admin:
-        pytest.skip(f"{POSTGRES_URL_ENV} is not set: PostgreSQL tests skipped")
-    schema = f"t_{os.urandom(6).hex()}"
+    admin, schema = pg_schema
     db = await open_database(admin, schema=schema)
     done: list[str] = []
     try:
@@ -136,18 +145,12 @@ async def test_worker_start__a_dead_process_held_rows__taken_back_at_once_but_a_
             done.append(f"{payload['chat']}-{payload['n']}")
 
         worker = InboxWorker(db, "telegram", process, poll_interval=0.02)
-        await worker.start()
-        for _ in range(200):
-            if len(done) >= 3:
-                break
-            await asyncio.sleep(0.01)
-        await asyncio.sleep(0.1)
+        await worker.start()  # its first claim is made before start() returns
+        await worker.drain()  # what it claimed is processed
         await worker.stop(5)
         async with db.sessionmaker() as s:
             left = await inbox_q.undone(s, "telegram")
     finally:
-        async with db.engine.begin() as conn:
-            await conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         await db.dispose()
     assert ["c0-0", "c0-1", "c0-2"] == done
     assert 3 == left  # the live worker's chat: still its own
