@@ -29,5 +29,5 @@ async def ensure_units_and_campaign(db: Database, form: Form, now: datetime) -> 
         if campaign is None:
             campaign = await q.create_campaign(
                 s, title=texts.DEFAULT_CAMPAIGN_TITLE, deadline_at=default_deadline(now), form_id=form.id,
-                doc_ref=texts.DEFAULT_CAMPAIGN_DOC_REF, now=now)
+                doc_ref=texts.DEFAULT_CAMPAIGN_DOC_REF, province=texts.DEFAULT_CAMPAIGN_PROVINCE, now=now)
         return campaign

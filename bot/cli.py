@@ -75,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--title", required=True)
     create.add_argument("--deadline", required=True, help='"dd/mm/yyyy HH:MM", Asia/Ho_Chi_Minh')
     create.add_argument("--doc-ref", default=None, help="the letter's number and date")
+    create.add_argument("--province", default=None, help="the province's name, e.g. \"Đồng Nai\" (HCC_PROVINCE overrides)")
     create.add_argument("--force", action="store_true", help="accept a deadline that has already passed")
     show = campaign.add_parser("show", help="show the current campaign")
     show.add_argument("--json", action="store_true")
@@ -144,7 +145,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             not (args.command == "campaign" and args.action == "create")
         if bootstrap:
             await ensure_units_and_campaign(db, form, now)
-        service = Service(db, form, settings.photos_dir, export_dir=settings.data_dir / "exports")
+        service = Service(db, form, settings.photos_dir, export_dir=settings.data_dir / "exports",
+                          province=settings.province)
         if args.command == "demo":
             await run_demo(service, args.unit, sys.stdin, sys.stdout)
             return 0
@@ -156,7 +158,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             await run_bot(settings)
             return 0
         if args.command == "export":
-            return await _export(args, db, form, now)
+            return await _export(args, db, form, now, settings.province)
         if args.command == "purge":
             return await _purge(args, db, form, now, settings.data_dir / "exports")
         return await _admin_command(args, db, form, now)
@@ -194,7 +196,7 @@ async def _admin_command(args: argparse.Namespace, db: Database, form, now: date
             if deadline <= now and not args.force:
                 raise CommandError(texts.CLI_DEADLINE_PAST.format(deadline=format_datetime(deadline)))
             campaign = await q.create_campaign(s, title=args.title, deadline_at=deadline,
-                                               form_id=form.id, doc_ref=args.doc_ref, now=now)
+                                               form_id=form.id, doc_ref=args.doc_ref, province=args.province, now=now)
             print(texts.CLI_CAMPAIGN_CREATED.format(id=campaign.id, title=campaign.title,
                                                     deadline=format_datetime(campaign.deadline_at)))
         elif args.command == "campaign":
@@ -238,7 +240,7 @@ async def _admin_command(args: argparse.Namespace, db: Database, form, now: date
     return 0
 
 
-async def _export(args: argparse.Namespace, db: Database, form, now: datetime) -> int:
+async def _export(args: argparse.Namespace, db: Database, form, now: datetime, province: str | None) -> int:
     from exports.build import build_export
     from exports.data import load_export_data
 
@@ -250,7 +252,8 @@ async def _export(args: argparse.Namespace, db: Database, form, now: datetime) -
         for code in codes or []:
             if await q.get_unit_by_code(s, code) is None:
                 raise CommandError(texts.CLI_UNIT_UNKNOWN.format(code=code))
-    data = await load_export_data(db, form, now=now, campaign_id=campaign.id, unit_codes=codes)
+    data = await load_export_data(db, form, now=now, campaign_id=campaign.id, unit_codes=codes,
+                                  province=province)
     tty = sys.stderr.isatty()
 
     def progress(step: str, done: int, total: int) -> None:

@@ -69,7 +69,8 @@ class ExportJobs:
             async with service.db.transaction() as s:
                 campaign = await q.current_campaign(s)
                 since = await q.last_audit_at(s, "export") if only_changed else None
-            data = await load_export_data(service.db, service.form, now=now, campaign_id=campaign.id)
+            data = await load_export_data(service.db, service.form, now=now, campaign_id=campaign.id,
+                                          province=service.province)
             if since is not None:
                 data.units[:] = [u for u in data.units if u.last_activity_at and u.last_activity_at > since]
                 if not data.units:
@@ -123,7 +124,7 @@ class ExportJobs:
             partial = path.with_name(f".{path.name}.{token}.part")  # removed by recover() if we are killed
             job = self._started("document", channel, chat_id, user_id, now, token=token, paths=[partial])
             data = await load_export_data(service.db, service.form, now=now, unit_codes=[unit_code],
-                                          submitted_versions=False)
+                                          submitted_versions=False, province=service.province)
             unit = data.units[0]
             await asyncio.to_thread(build_unit_document, data, unit, path, partial=partial)
             if deliverer is not None:

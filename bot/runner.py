@@ -65,7 +65,8 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None,
     service = None
     try:
         await ensure_units_and_campaign(db, form, clock())
-        service = Service(db, form, settings.photos_dir, clock, export_dir=settings.data_dir / "exports")
+        service = Service(db, form, settings.photos_dir, clock, export_dir=settings.data_dir / "exports",
+                          province=settings.province)
         photos.warm_up()  # the photo process starts now, not when the first photos arrive together
         links = DownloadLinks(load_or_create_key(settings.data_dir), settings.data_dir / "exports")
         channels = channel_factory(settings, service, on_fatal, links)

@@ -116,8 +116,9 @@ class Service:
     """Runs the engine for one event at a time around a database transaction."""
 
     def __init__(self, db: Database, form: Form, photos_dir: Path, clock: Callable[[], datetime] = utc_now,
-                 export_dir: Path | None = None):
+                 export_dir: Path | None = None, province: str | None = None):
         self.db = db
+        self.province = province  # HCC_PROVINCE for the exports; None: the campaign's
         self.form = form
         self.photos_dir = photos_dir
         self.clock = clock

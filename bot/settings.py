@@ -25,6 +25,7 @@ SETTINGS_HELP = {
     "HCC_TELEGRAM_API_URL": "Telegram Bot API root; default https://api.telegram.org",
     "HCC_PUBLIC_URL": "public HTTPS address of this bot (webhooks, download links); unset: polling",
     "HCC_LISTEN": "host:port of the bot's web server; default 127.0.0.1:8080",
+    "HCC_PROVINCE": "the province's name on badges, name tags and reports (e.g. Đồng Nai); default: the campaign's",
     "HCC_ZALO_PHOTO_HOSTS": "hosts Zalo photos are fetched from (https, subdomains too), comma-separated; "
                             "default: " + ",".join(ZALO_PHOTO_HOSTS),
 }
@@ -47,6 +48,7 @@ class Settings:
     listen_host: str = "127.0.0.1"
     listen_port: int = 8080
     zalo_photo_hosts: tuple[str, ...] = ZALO_PHOTO_HOSTS
+    province: str | None = None  # HCC_PROVINCE: overrides the campaign's province in the exports
 
     @property
     def photos_dir(self) -> Path:
@@ -119,4 +121,5 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         listen_host=host.strip("[]"),
         listen_port=int(port),
         zalo_photo_hosts=hosts or ZALO_PHOTO_HOSTS,
+        province=" ".join((get("HCC_PROVINCE") or "").split()) or None,
     )

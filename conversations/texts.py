@@ -342,6 +342,7 @@ CLI_CONFIG_ERROR = "Lỗi cấu hình: {problem}"
 CLI_FORM_ERROR = "Lỗi tệp biểu mẫu: {problem}"
 CLI_DATABASE_ERROR = "Lỗi cơ sở dữ liệu: {problem}"
 DEFAULT_CAMPAIGN_TITLE = "Báo cáo tiến độ triển khai thành lập Trung tâm hành chính công tỉnh"
+DEFAULT_CAMPAIGN_PROVINCE = "Đồng Nai"  # the seed letter's province
 DEFAULT_CAMPAIGN_DOC_REF = "V/v chuẩn bị nội dung chi tiết triển khai thành lập Trung tâm hành chính công tỉnh"
 
 # --- Channels (Zalo, Telegram) -------------------------------------------------------------------------

@@ -60,6 +60,7 @@ class ExportData:
     deadline_at: datetime
     generated_at: datetime
     units: list[UnitReport]
+    province: str | None = None  # "Đồng Nai": HCC_PROVINCE, else the campaign's
 
 
 def items(form: Form, answers: dict[str, Any], section_key: str) -> list[Item]:
@@ -77,11 +78,13 @@ def section_values(form: Form, answers: dict[str, Any], section_key: str) -> lis
 
 
 async def load_export_data(db, form: Form, *, now: datetime, campaign_id: int | None = None,
-                           unit_codes: list[str] | None = None, submitted_versions: bool = True) -> ExportData:
+                           unit_codes: list[str] | None = None, submitted_versions: bool = True,
+                           province: str | None = None) -> ExportData:
     """Read everything an export needs in one transaction.
 
     A unit that submitted is exported as it submitted it (its last version), unless `submitted_versions` is
-    False (a contact checking their own document sees what is entered now).
+    False (a contact checking their own document sees what is entered now). `province` (HCC_PROVINCE) wins
+    over the campaign's own.
     """
     async with db.transaction() as s:
         campaign = await (q.get_campaign(s, campaign_id) if campaign_id else q.current_campaign(s))
@@ -111,4 +114,5 @@ async def load_export_data(db, form: Form, *, now: datetime, campaign_id: int | 
             units.append(UnitReport(unit.code, unit.name, report.status, answers, report.submitted_at,
                                     report.last_activity_at, changed, photos))
     return ExportData(form=form, campaign_title=campaign.title, doc_ref=campaign.doc_ref,
-                      deadline_at=campaign.deadline_at, generated_at=now, units=units)
+                      deadline_at=campaign.deadline_at, generated_at=now, units=units,
+                      province=province or campaign.province)

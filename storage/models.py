@@ -57,6 +57,7 @@ class Campaign(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(sa.String(500))
     doc_ref: Mapped[str | None] = mapped_column(sa.String(200))
+    province: Mapped[str | None] = mapped_column(sa.String(100))  # "Đồng Nai"; HCC_PROVINCE overrides it
     deadline_at: Mapped[datetime]
     form_id: Mapped[str] = mapped_column(sa.String(100))
     created_at: Mapped[datetime]

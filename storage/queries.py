@@ -163,11 +163,12 @@ async def get_unit(s: AsyncSession, unit_id: int) -> Unit | None:
 
 
 async def create_campaign(
-    s: AsyncSession, *, title: str, deadline_at: datetime, form_id: str, doc_ref: str | None, now: datetime
+    s: AsyncSession, *, title: str, deadline_at: datetime, form_id: str, doc_ref: str | None, now: datetime,
+    province: str | None = None,
 ) -> Campaign:
     """Create a campaign."""
     campaign = Campaign(
-        title=title, deadline_at=deadline_at, form_id=form_id, doc_ref=doc_ref, created_at=now
+        title=title, deadline_at=deadline_at, form_id=form_id, doc_ref=doc_ref, province=province, created_at=now
     )
     s.add(campaign)
     await s.flush()

@@ -104,4 +104,5 @@ def sample_export_data(tmp_path: Path, form: Form | None = None) -> ExportData:
         units.append(UnitReport(code, name, state.report.status, dict(state.answers),
                                 state.report.submitted_at, NOW, False, photos))
     return ExportData(form=form, campaign_title="Báo cáo tiến độ triển khai thành lập Trung tâm hành chính công tỉnh",
-                      doc_ref="số 123/SNV-CCHC ngày 27/3/2017", deadline_at=DEADLINE, generated_at=NOW, units=units)
+                      doc_ref="số 123/SNV-CCHC ngày 27/3/2017", deadline_at=DEADLINE, generated_at=NOW, units=units,
+                      province="Đồng Nai")
