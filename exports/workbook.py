@@ -1,9 +1,10 @@
 """The consolidated workbook for Sở Nội vụ (.xlsx), built by walking the form so a new question gets a column.
 
-Sheets, in order: Tình trạng (every unit), I. Nhân sự (one row per person), II. Thủ tục (with a totals row),
-Lịch thu gom, III. Kế hoạch (one row per plan item), IV. Kiến nghị, Cỡ áo (the shirt order), then one sheet
-per section of the form that none of these uses. Section sheets list only units that answered something in
-that section; Tình trạng lists every unit.
+Sheets, in order: Tình trạng (every unit), I. Nhân sự (one row per person), II. Thủ tục (the counts, with totals),
+II. Liên thông (one row per procedure type a unit names partner units for), Lịch thu gom, III. Kế hoạch (one row
+per plan item), IV. Kiến nghị, Cỡ áo (the shirt order: units × sizes), then one sheet per section of the form that
+none of these uses. Section sheets list only units that answered something in that section; Tình trạng lists
+every unit.
 
 In I. Nhân sự the photo question's column ("Tệp ảnh") names the person's file in the photo archive, by the
 archive's own rule (`exports.photo_archive.photo_file_name`), and stays empty, like the archive, when the stored
@@ -12,8 +13,12 @@ photo is missing or unreadable; the row also shows a small thumbnail.
 Drafts are kept apart from submitted data: every data sheet has a status column and lists the units that
 submitted (their last submitted version) first, then the drafts. II's totals are SUBTOTAL formulas over the
 submitted units' rows only (so a filter or an edited cell keeps them right), with a provisional line below that
-includes the drafts. The shirt tally counts submitted units only and says how many people it leaves out.
-Tình trạng opens with a block: the counts by status, the deadline and the export time.
+includes the drafts. The shirt order counts submitted units only and says how many people it leaves out.
+
+Print: every sheet opens with its title and the campaign, then the letter, the deadline and the export time
+(Tình trạng adds the counts by status); the same stand in the page header and footer. The unit code and the photo
+file names stay on screen but out of the print area, and columns are narrowed (wrapping their text) until the
+printed columns fit A4 landscape at no less than about 85 % scale, so text prints at 9 pt or more.
 
 Every text cell is written as a string cell; text a spreadsheet would read as a formula (starting with =, +,
 -, @, tab or carriage return) also gets the quote-prefix style, so it stays inert even when someone edits the
@@ -36,7 +41,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.drawing.image import Image as SheetImage
 from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, TwoCellAnchor
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.styles.fonts import DEFAULT_FONT
 from openpyxl.utils import get_column_letter
@@ -61,9 +66,14 @@ SECTION_SHEETS = {
     "plan": texts.SHEET_PLAN,
     "issues": texts.SHEET_ISSUES,
 }
-TOTALLED_SECTIONS = ("procedures",)
+TOTALLED_SECTIONS = ("procedures",)  # counts on one sheet with totals, partner units on the next
 SUBMITTED = ("submitted", "submitted_late")
-STATUS_BLOCK_ROWS = 4  # Tình trạng: title, times, counts, a blank row, then the table
+NOT_PRINTED = (texts.COL_UNIT_CODE, texts.COL_PHOTO_FILE)  # on screen, out of the print area
+# Printed columns together at most this wide (in widths of the digit 0): A4 landscape with our margins holds about
+# 140 at 100 %, so this prints at about 85 % or more, and an 11 pt font at 9.3 pt or more.
+PRINT_WIDTH = 160
+MIN_FIT_WIDTH = 9  # no column is narrowed below this to fit the page
+HEADER_CHARS = 80  # the campaign's title in the page header is cut to this
 TITLE_FONT = Font(name=DEFAULT_FONT.name, sz=13, family=DEFAULT_FONT.family, scheme=DEFAULT_FONT.scheme, bold=True)
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -75,8 +85,9 @@ INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 MIN_WIDTH, MAX_WIDTH, HEADER_WIDTH = 6, 50, 14  # column widths, in widths of the digit 0
 # Width of a character of Vietnamese text in widths of the digit 0 (Calibri, Arial): about 0.8 on average, more
-# for capitals; columns are sized generously so short text never wraps, and wrapped lines are counted at 0.8.
-TEXT_CHAR_WIDTH, WRAP_CHAR_WIDTH, BOLD_CHAR_WIDTH = 0.9, 0.8, 1.0
+# for capitals; columns are sized generously so short text never wraps. Wrapped lines are counted at 1.0 a
+# character: word wrapping leaves the end of each line empty, and a row a little tall beats text cut off.
+TEXT_CHAR_WIDTH, WRAP_CHAR_WIDTH, BOLD_CHAR_WIDTH = 0.9, 1.0, 1.0
 LINE_HEIGHT, MAX_ROW_HEIGHT = 15, 409  # points; 409 is Excel's limit
 THUMB_SIZE = (60, 80)  # pixels, 3:4 like the badge photo
 THUMB_PAD = 2  # pixels around the thumbnail inside its cell
@@ -89,6 +100,8 @@ HEADER_FONT = Font(name=DEFAULT_FONT.name, sz=DEFAULT_FONT.sz, family=DEFAULT_FO
 HEADER_FILL = PatternFill("solid", start_color="DDEBF7")
 HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="center", horizontal="center")
 CELL_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
+_THIN = Side(style="thin", color="808080")
+CELL_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 
 Progress = Callable[[int, int], None]
 
@@ -99,18 +112,29 @@ def build_workbook(data: ExportData, path: Path, *, progress: Progress | None = 
     workbook = Workbook()
     workbook.remove(workbook.active)
     workbook.properties.title = _clean(data.campaign_title)
+    page = _Page.of(data)
 
-    status = _status_table(workbook, data)
-    staff = _StaffTable(workbook, form)
-    named = {key: _SectionTable(workbook, form, title, form.section(key), totals=key in TOTALLED_SECTIONS)
-             for key, title in SECTION_SHEETS.items() if _has_section(form, key)}
-    shirts = _ShirtTally.of(form)
-    shirts_table = _Table(workbook, texts.SHEET_SHIRTS, [texts.COL_GENDER, texts.COL_SIZE, texts.COL_COUNT],
-                          frozen_cols=0) if shirts else None
+    status = _status_table(workbook, data, page)
+    staff = _StaffTable(workbook, form, page)
+    section_tables: list[_SectionTable | _PartnersTable] = []
+    for key, title in SECTION_SHEETS.items():
+        if not _has_section(form, key):
+            continue
+        section = form.section(key)
+        if key not in TOTALLED_SECTIONS:
+            section_tables.append(_SectionTable(workbook, form, title, section, page))
+            continue
+        counts = [q for q in section.questions if q.type == "integer"]
+        others = [q for q in section.questions if q.type != "integer"]
+        section_tables.append(_SectionTable(workbook, form, title, section, page, questions=counts, totals=True))
+        if others:
+            section_tables.append(_PartnersTable(workbook, form, section, others, page))
+    shirts = _ShirtOrder.of(form)
+    shirts_table = shirts.table(workbook, page) if shirts else None
     used = {REPORTER_SECTION, *STAFF_SECTIONS, *SECTION_SHEETS}
-    extra = [_SectionTable(workbook, form, _sheet_title(section.title, section.key, workbook.sheetnames), section)
-             for section in form.sections if section.key not in used]
-    section_tables = [*named.values(), *extra]
+    section_tables += [_SectionTable(workbook, form, _sheet_title(section.title, section.key, workbook.sheetnames),
+                                     section, page)
+                       for section in form.sections if section.key not in used]
 
     total = len(data.units)
     if progress:
@@ -127,20 +151,15 @@ def build_workbook(data: ExportData, path: Path, *, progress: Progress | None = 
         staff.add_unit(unit, label)
         for table in section_tables:
             table.add_unit(unit, label)
-        if shirts:
-            shirts.count(form, unit)
+        if shirts and shirts_table:
+            shirts.add_unit(form, unit, shirts_table)
         if progress:
             progress(done, total)
 
     for table in section_tables:
         table.add_totals()
     if shirts and shirts_table:
-        for row in shirts.rows():
-            shirts_table.add(row)
-        shirts_table.add_total([texts.TOTAL_ROW, None, shirts.total()])
-        if shirts.left_out:
-            shirts_table.add_note(texts.SHIRTS_NOT_COUNTED.format(people=shirts.left_out,
-                                                                  units=len(shirts.units_left_out)))
+        shirts.add_totals(shirts_table)
     for table in [status, staff.table, *(t.table for t in section_tables), shirts_table]:
         if table:
             table.finish()
@@ -155,7 +174,32 @@ def build_workbook(data: ExportData, path: Path, *, progress: Progress | None = 
 # --- Sheets -------------------------------------------------------------------------------------------
 
 
-def _status_table(workbook: Workbook, data: ExportData) -> _Table:
+@dataclass(frozen=True)
+class _Page:
+    """What every sheet says of the export: in its opening lines and in the printed pages' header and footer."""
+
+    title: str
+    times: str
+    header_left: str
+    header_right: str
+    footer_left: str
+
+    @classmethod
+    def of(cls, data: ExportData) -> _Page:
+        deadline, generated = format_datetime(data.deadline_at), format_datetime(data.generated_at)
+        times = (texts.SHEET_TIMES_REF.format(doc_ref=data.doc_ref, deadline=deadline, generated=generated)
+                 if data.doc_ref else texts.SHEET_TIMES.format(deadline=deadline, generated=generated))
+        title = _clean(data.campaign_title)
+        short = title if len(title) <= HEADER_CHARS else title[:HEADER_CHARS - 1].rstrip() + "…"
+        return cls(title=title, times=times, header_left=short,
+                   header_right=texts.PAGE_HEADER_RIGHT.format(generated=generated),
+                   footer_left=_clean(data.doc_ref or "")[:HEADER_CHARS])
+
+    def heading(self, sheet: str) -> list[str]:
+        return [texts.SHEET_HEADING.format(sheet=sheet.upper(), title=self.title), self.times]
+
+
+def _status_table(workbook: Workbook, data: ExportData, page: _Page) -> _Table:
     form = data.form
     reporter = ([q.label for q in form.section(REPORTER_SECTION).questions]
                 if _has_section(form, REPORTER_SECTION) else [])
@@ -163,21 +207,14 @@ def _status_table(workbook: Workbook, data: ExportData) -> _Table:
     reporter = [texts.COL_REPORTER if label == form.section(REPORTER_SECTION).title else label for label in reporter]
     headers = [texts.COL_UNIT_CODE, texts.COL_UNIT, texts.COL_STATUS, *reporter, texts.COL_SUBMITTED_AT,
                texts.COL_LAST_ACTIVITY, texts.COL_MISSING, texts.COL_CHANGED]
-    table = _Table(workbook, texts.SHEET_STATUS, headers, top=STATUS_BLOCK_ROWS + 1)
     counts = {status: sum(1 for u in data.units if u.status == status) for status in texts.STATUS_LABELS}
-    block = [
-        texts.STATUS_SHEET_TITLE.format(title=data.campaign_title),
-        texts.STATUS_SHEET_TIMES.format(deadline=format_datetime(data.deadline_at),
-                                        generated=format_datetime(data.generated_at)),
+    heading = [
+        texts.STATUS_SHEET_TITLE.format(title=page.title), page.times,
         texts.STATUS_SHEET_COUNTS.format(total=len(data.units), submitted=counts["submitted"] + counts["submitted_late"],
                                          on_time=counts["submitted"], late=counts["submitted_late"],
                                          in_progress=counts["in_progress"], not_started=counts["not_started"]),
     ]
-    for row, text in enumerate(block, 1):
-        cell = table.ws.cell(row=row, column=1)
-        _store(cell, text)
-        cell.font = TITLE_FONT if row == 1 else HEADER_FONT
-    return table
+    return _Table(workbook, texts.SHEET_STATUS, headers, page, heading=heading)
 
 
 def _status_label(data: ExportData, unit: UnitReport) -> str:
@@ -199,26 +236,29 @@ def _status_row(data: ExportData, unit: UnitReport) -> list[Any]:
 
 
 class _StaffTable:
-    """I. Nhân sự: one row per person across the staff sections, one column per distinct question key."""
+    """I. Nhân sự: one row per person across the staff sections, one column per distinct question key.
 
-    def __init__(self, workbook: Workbook, form: Form):
+    The photo's thumbnail comes after the answers, and the archive's file name last (not printed).
+    """
+
+    def __init__(self, workbook: Workbook, form: Form, page: _Page):
         self.form = form
         self.sections = [form.section(key) for key in STAFF_SECTIONS if _has_section(form, key)]
         self.columns: dict[str, Question] = {}
         for section in self.sections:
             for question in section.questions:
                 self.columns.setdefault(question.key, question)
-        photo_keys = [k for k, q in self.columns.items() if q.type == "photo"]
+        self.photo_keys = [k for k, q in self.columns.items() if q.type == "photo"]
         headers = [texts.COL_UNIT_CODE, texts.COL_UNIT, texts.COL_STATUS, texts.COL_ROLE, texts.COL_STT]
-        # The photo question's column holds the archive's file name: "Tệp ảnh" says so, unless there are several.
-        headers += [texts.COL_PHOTO_FILE if q.type == "photo" and len(photo_keys) == 1 else q.label
-                    for q in self.columns.values()]
-        self.thumbnails = bool(photo_keys)
-        if self.thumbnails:
+        headers += [q.label for q in self.columns.values() if q.type != "photo"]
+        if self.photo_keys:
             headers.append(texts.COL_PHOTO)
-        self.table = _Table(workbook, texts.SHEET_STAFF, headers)
-        if self.thumbnails:
-            self.table.fixed_widths[len(headers) - 1] = THUMB_COLUMN_WIDTH
+            # The photo question's column holds the archive's file name: "Tệp ảnh" says so, unless there are several.
+            headers += [texts.COL_PHOTO_FILE] if len(self.photo_keys) == 1 else \
+                [self.columns[k].label for k in self.photo_keys]
+        self.table = _Table(workbook, texts.SHEET_STAFF, headers, page)
+        if self.photo_keys:
+            self.table.fixed_widths[headers.index(texts.COL_PHOTO)] = THUMB_COLUMN_WIDTH
 
     def add_unit(self, unit: UnitReport, status: str) -> None:
         for section in self.sections:
@@ -227,6 +267,7 @@ class _StaffTable:
                 name = item.values.get(section.questions[0].key)
                 row: list[Any] = [unit.code, unit.name, status, texts.ROLE_LABELS.get(section.key, section.title),
                                   item.stt]
+                files: list[Any] = []
                 thumbnail: BytesIO | None = None
                 for key, question in self.columns.items():
                     value = answered.get(key)
@@ -235,26 +276,31 @@ class _StaffTable:
                         continue
                     # A photo gone from disk or damaged is left out of the archive too: no file name then.
                     small = _thumbnail(unit.photos[value]) if isinstance(value, int) and value in unit.photos else None
-                    row.append(photo_file_name(unit.code, section.key, item.stt, name or "") if small else None)
+                    files.append(photo_file_name(unit.code, section.key, item.stt, name or "") if small else None)
                     thumbnail = thumbnail or small
+                thumb_col = len(row) + 1
+                if self.photo_keys:
+                    row += [None, *files]
                 number = self.table.add(row)
                 if thumbnail is not None:
-                    self.table.add_image(number, len(row) + 1, thumbnail)
+                    self.table.add_image(number, thumb_col, thumbnail)
 
 
 class _SectionTable:
     """A sheet for one section: one row per unit (plain section) or per item (repeat), only units with data."""
 
-    def __init__(self, workbook: Workbook, form: Form, title: str, section: Section, *, totals: bool = False):
+    def __init__(self, workbook: Workbook, form: Form, title: str, section: Section, page: _Page, *,
+                 questions: Sequence[Question] | None = None, totals: bool = False):
         self.form = form
         self.section = section
+        self.questions = list(section.questions if questions is None else questions)
         self.totals = totals
         self.submitted_end: int | None = None  # the last row of a submitted unit, once the drafts begin
         headers = [texts.COL_UNIT_CODE, texts.COL_UNIT, texts.COL_STATUS]
         if section.repeat is not None:
             headers.append(texts.COL_STT)
-        headers += [q.label for q in section.questions]
-        self.table = _Table(workbook, title, headers)
+        headers += [q.label for q in self.questions]
+        self.table = _Table(workbook, title, headers, page)
 
     def close_submitted(self) -> None:
         """The rows added from now on are drafts."""
@@ -267,9 +313,10 @@ class _SectionTable:
                 answered = {q.key: v for q, v in item.questions()}
                 self.table.add([unit.code, unit.name, status, item.stt,
                                 *(_cell_value(q, answered.get(q.key), said_none=q.key in answered and q.key in item.values)
-                                  for q in self.section.questions)])
+                                  for q in self.questions)])
             return
-        values = section_values(self.form, unit.answers, self.section.key)
+        wanted = {q.key for q in self.questions}
+        values = [(q, v) for q, v in section_values(self.form, unit.answers, self.section.key) if q.key in wanted]
         if all(v is None for _, v in values):
             return
         given = scope(unit.answers, self.section.key)
@@ -285,8 +332,9 @@ class _SectionTable:
         lead = 3 + (1 if self.section.repeat is not None else 0)
 
         def line(label: str, end: int) -> list[Any]:
-            cells: list[Any] = [label] + [None] * (lead - 1)
-            for n, question in enumerate(self.section.questions, lead + 1):
+            # The label goes in the unit's column: the code column is not printed.
+            cells: list[Any] = [None, label] + [None] * (lead - 2)
+            for n, question in enumerate(self.questions, lead + 1):
                 if question.type != "integer":
                     cells.append(None)
                     continue
@@ -299,19 +347,55 @@ class _SectionTable:
             self.table.add_total(line(texts.TOTAL_PROVISIONAL_ROW, self.table.data_end))
 
 
+class _PartnersTable:
+    """II. Liên thông: one row per answered question that is not a count (partner units), next to its count.
+
+    A question asked only when a count is above zero ("Thủ tục hành chính: đơn vị liên thông") is shown under that
+    count's label, with the count beside it.
+    """
+
+    def __init__(self, workbook: Workbook, form: Form, section: Section, questions: Sequence[Question], page: _Page):
+        self.form = form
+        self.section = section
+        self.questions = list(questions)
+        self.counts = {q.key: q for q in section.questions if q.type == "integer"}
+        headers = [texts.COL_UNIT_CODE, texts.COL_UNIT, texts.COL_STATUS, texts.COL_PROCEDURE, texts.COL_COUNT,
+                   texts.COL_PARTNERS]
+        self.table = _Table(workbook, texts.SHEET_PROCEDURE_PARTNERS, headers, page)
+
+    def close_submitted(self) -> None:
+        """Drafts follow the submitted units here too; this sheet has no totals."""
+
+    def add_unit(self, unit: UnitReport, status: str) -> None:
+        given = scope(unit.answers, self.section.key)
+        for question in self.questions:
+            if not is_relevant(question, given) or question.key not in given:
+                continue
+            count = self.counts.get(question.ask_if.key) if question.ask_if else None
+            self.table.add([unit.code, unit.name, status, count.label if count else question.label,
+                            _cell_value(count, given.get(count.key)) if count else None,
+                            _cell_value(question, given.get(question.key), said_none=True)])
+
+    def add_totals(self) -> None:
+        """No totals: the counts sheet has them."""
+
+
 @dataclass
-class _ShirtTally:
-    """Cỡ áo: people by gender and size, the size being a choice filtered by the gender choice."""
+class _ShirtOrder:
+    """Cỡ áo, the order for the tailor: one row per submitted unit, one column per gender and size, totals.
+
+    The size is the staff sections' choice filtered by the gender choice; units that have not submitted are left
+    out, and a line under the table says how many people that is.
+    """
 
     section_keys: list[str]
     gender: Question
     size: Question
-    counts: Counter
     left_out: int = 0  # people of units that have not submitted
     units_left_out: set = field(default_factory=set)
 
     @classmethod
-    def of(cls, form: Form) -> _ShirtTally | None:
+    def of(cls, form: Form) -> _ShirtOrder | None:
         sections = [form.section(key) for key in STAFF_SECTIONS if _has_section(form, key)]
         pairs = [(section.question(q.filter_by), q) for section in sections for q in section.questions
                  if q.type == "choice" and q.filter_by]
@@ -319,27 +403,48 @@ class _ShirtTally:
             return None
         gender, size = pairs[0]
         keys = [s.key for s in sections if {gender.key, size.key} <= {q.key for q in s.questions}]
-        return cls(keys, gender, size, Counter())
+        return cls(keys, gender, size)
 
-    def count(self, form: Form, unit: UnitReport) -> None:
+    def sizes(self) -> list[tuple[str, str]]:
+        """(gender value, size value) of every column, in the form's order."""
+        return [(gender.value, size.value) for gender in self.gender.choices for size in self.size.choices
+                if size.when == gender.value]
+
+    def table(self, workbook: Workbook, page: _Page) -> _Table:
+        labels = {(g.value, z.value): texts.SHIRT_COLUMN.format(gender=g.label, size=z.label)
+                  for g in self.gender.choices for z in self.size.choices if z.when == g.value}
+        headers = [texts.COL_UNIT_CODE, texts.COL_UNIT, *(labels[k] for k in self.sizes()), texts.COL_TOTAL]
+        heading = [texts.SHIRT_ORDER_TITLE, page.times]
+        return _Table(workbook, texts.SHEET_SHIRTS, headers, page, heading=heading)
+
+    def add_unit(self, form: Form, unit: UnitReport, table: _Table) -> None:
+        counts: Counter = Counter()
         for key in self.section_keys:
             for item in items(form, unit.answers, key):
                 answered = {q.key: v for q, v in item.questions()}
                 gender, size = answered.get(self.gender.key), answered.get(self.size.key)
-                if gender is None or size is None:
-                    continue
-                if unit.status in SUBMITTED:
-                    self.counts[(gender, size)] += 1
-                else:
-                    self.left_out += 1
-                    self.units_left_out.add(unit.code)
+                if gender is not None and size is not None:
+                    counts[(gender, size)] += 1
+        if not counts:
+            return
+        if unit.status not in SUBMITTED:
+            self.left_out += sum(counts.values())
+            self.units_left_out.add(unit.code)
+            return
+        row = table.last_row + 1
+        last = get_column_letter(2 + len(self.sizes()))
+        table.add([unit.code, unit.name, *(counts[k] or None for k in self.sizes()),
+                   Formula(f"=SUM(C{row}:{last}{row})")])
 
-    def rows(self) -> list[list[Any]]:
-        return [[gender.label, size.label, self.counts[(gender.value, size.value)]]
-                for gender in self.gender.choices for size in self.size.choices if size.when == gender.value]
-
-    def total(self) -> int:
-        return sum(row[2] for row in self.rows())
+    def add_totals(self, table: _Table) -> None:
+        first, end = table.top + 1, table.data_end
+        cells: list[Any] = [None, texts.TOTAL_ROW]
+        for n in range(3, 3 + len(self.sizes()) + 1):
+            letter = get_column_letter(n)
+            cells.append(Formula(f"=SUBTOTAL(109,{letter}{first}:{letter}{end})") if end >= first else 0)
+        table.add_total(cells)
+        if self.left_out:
+            table.add_note(texts.SHIRTS_NOT_COUNTED.format(people=self.left_out, units=len(self.units_left_out)))
 
 
 # --- Cells, widths, print setup ---------------------------------------------------------------------
@@ -353,23 +458,33 @@ class Formula:
 
 
 class _Table:
-    """One sheet: a bold frozen header row, data rows, optional total row; widths follow the content."""
+    """One sheet: its opening lines, a bold frozen header row, data rows, optional total rows, print setup."""
 
-    def __init__(self, workbook: Workbook, title: str, headers: Sequence[str], *, frozen_cols: int | None = None,
-                 top: int = 1):
+    def __init__(self, workbook: Workbook, title: str, headers: Sequence[str], page: _Page, *,
+                 heading: Sequence[str] | None = None, frozen_cols: int | None = None):
         self.ws = workbook.create_sheet(title)
+        self.page = page
         self.headers = list(headers)
         # A header may wrap onto a few lines, but never inside a word.
         self.widths = [max(min(len(h), HEADER_WIDTH), max(map(len, h.split()), default=0)) for h in headers]
+        self.floors = [max(map(len, h.split()), default=0) + 2 for h in headers]
         self.fixed_widths: dict[int, float] = {}
         self.frozen_cols = (2 if headers[:2] == [texts.COL_UNIT_CODE, texts.COL_UNIT] else 0) \
             if frozen_cols is None else frozen_cols
+        printed = [n for n, h in enumerate(self.headers) if h not in NOT_PRINTED]
+        self.print_cols = (printed[0], printed[-1]) if printed else (0, len(self.headers) - 1)
         self.styles: dict[tuple[str, str], StyleArray] = {}
-        self.top = top  # the header row
-        self.last_row = top
-        self.data_end = top
+        self.wrapped: list[tuple[int, int, str]] = []  # (row, column index, text) of cells that may wrap
+        lines = page.heading(title) if heading is None else list(heading)
+        self.top = len(lines) + 2  # the header row, after the opening lines and a blank row
+        self.last_row = self.top
+        self.data_end = self.top
+        for row, text in enumerate(lines, 1):  # in the first printed column, so they print
+            cell = self.ws.cell(row=row, column=self.print_cols[0] + 1)
+            _store(cell, text)
+            cell.font = TITLE_FONT if row == 1 else HEADER_FONT
         for col, header in enumerate(self.headers, 1):
-            cell = self.ws.cell(row=top, column=col)
+            cell = self.ws.cell(row=self.top, column=col)
             self._style(cell, _store(cell, header)[1], "header")
 
     def add(self, values: Sequence[Any]) -> int:
@@ -380,14 +495,14 @@ class _Table:
         return self.last_row
 
     def add_total(self, values: Sequence[Any]) -> None:
-        """Append the totals row: bold, outside the filter so sorting never moves it."""
+        """Append a totals row: bold, outside the filter so sorting never moves it."""
         self.last_row += 1
         self._write(self.last_row, values, "total")
 
     def add_note(self, text: str) -> None:
-        """A line of text under the table (not in the filter)."""
+        """A line of text under the table (not in the filter), in the first printed column."""
         self.last_row += 2
-        cell = self.ws.cell(row=self.last_row, column=1)
+        cell = self.ws.cell(row=self.last_row, column=self.print_cols[0] + 1)
         _store(cell, text)
         cell.alignment = Alignment(wrap_text=False, vertical="top")
 
@@ -405,41 +520,52 @@ class _Table:
         dim.height = max(dim.height or 0, THUMB_ROW_HEIGHT)
 
     def finish(self) -> None:
-        """Column widths, header height, frozen panes, filter and print setup."""
+        """Column widths (the printed ones fit the page), row heights, frozen panes, filter and print setup."""
         ws = self.ws
         last_col = get_column_letter(len(self.headers))
         widths = [self.fixed_widths.get(n, min(MAX_WIDTH, max(MIN_WIDTH, width + 2)))
                   for n, width in enumerate(self.widths)]
+        first, last = self.print_cols
+        widths[first:last + 1] = _fit_widths(widths[first:last + 1], self.floors[first:last + 1],
+                                             {n - first for n in self.fixed_widths if first <= n <= last})
         for n, width in enumerate(widths, 1):
             ws.column_dimensions[get_column_letter(n)].width = width
         _fit_height(ws, self.top, max(_line_count(h, w, BOLD_CHAR_WIDTH) for h, w in zip(self.headers, widths)))
+        lines: dict[int, int] = {}
+        for row, col, text in self.wrapped:
+            lines[row] = max(lines.get(row, 1), _line_count(text, widths[col], WRAP_CHAR_WIDTH))
+        for row, count in lines.items():
+            _fit_height(ws, row, count)
         ws.freeze_panes = ws.cell(row=self.top + 1, column=self.frozen_cols + 1).coordinate
         ws.auto_filter.ref = f"A{self.top}:{last_col}{self.data_end}"
         ws.print_title_rows = f"{self.top}:{self.top}"
+        ws.print_area = f"{get_column_letter(first + 1)}1:{get_column_letter(last + 1)}{self.last_row}"
         ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
         ws.page_setup.paperSize = ws.PAPERSIZE_A4
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0  # as many pages down as needed
         ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.print_options.gridLines = True
-        ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.6, header=0.3, footer=0.3)
+        ws.print_options.gridLines = False  # the table's cells have borders; the opening lines stand free
+        ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.7, bottom=0.6, header=0.3, footer=0.3)
+        ws.oddHeader.left.text = _header_text(self.page.header_left)
         ws.oddHeader.center.text = "&A"
-        ws.oddFooter.center.text = "&P/&N"
+        ws.oddHeader.right.text = _header_text(self.page.header_right)
+        ws.oddFooter.left.text = _header_text(self.page.footer_left)
+        ws.oddFooter.right.text = texts.PAGE_FOOTER_RIGHT
 
     def _write(self, row: int, values: Sequence[Any], role: str) -> None:
-        lines = 1
+        values = [*values, *[None] * (len(self.headers) - len(values))]
         for col, value in enumerate(values, 1):
-            if value is None:
-                continue
             cell = self.ws.cell(row=row, column=col)
+            if value is None:  # an empty cell still gets its borders: the table prints ruled, the titles not
+                self._style(cell, "empty", role)
+                continue
             text, kind = _store(cell, value)
             self._style(cell, kind, role)
             longest = max(map(len, text.split("\n")))
             self.widths[col - 1] = max(self.widths[col - 1], math.ceil(longest * TEXT_CHAR_WIDTH))
-            # A column is as wide as its longest line up to MAX_WIDTH, so only newlines and longer lines wrap.
-            if "\n" in text or longest * TEXT_CHAR_WIDTH > MAX_WIDTH - 2:
-                lines = max(lines, _line_count(text, MAX_WIDTH, WRAP_CHAR_WIDTH))
-        _fit_height(self.ws, row, lines)
+            if kind in ("text", "formula_like") and ("\n" in text or longest > MIN_FIT_WIDTH - 2):  # may wrap
+                self.wrapped.append((row, col - 1, text))
 
     def _style(self, cell, kind: str, role: str) -> None:
         """Style a cell for its kind of value and its row's role (header, data, total).
@@ -451,6 +577,7 @@ class _Table:
         if cached is not None:
             cell._style = copy(cached)
             return
+        cell.border = CELL_BORDER
         if role == "header":
             cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, HEADER_ALIGNMENT
         else:
@@ -464,6 +591,27 @@ class _Table:
         elif kind == "date":
             cell.number_format = DATE_FORMAT
         self.styles[(kind, role)] = copy(cell._style)
+
+
+def _fit_widths(widths: list[float], floors: list[float], fixed: set[int]) -> list[float]:
+    """Narrow the widest columns to one level, never below their floor, until they fit PRINT_WIDTH together."""
+    if sum(widths) <= PRINT_WIDTH:
+        return widths
+    floors = [widths[n] if n in fixed else min(widths[n], max(MIN_FIT_WIDTH, floors[n])) for n in range(len(widths))]
+
+    def total(level: float) -> float:
+        return sum(max(floor, min(width, level)) for width, floor in zip(widths, floors))
+
+    low, high = 0.0, max(widths)
+    for _ in range(30):
+        mid = (low + high) / 2
+        low, high = (mid, high) if total(mid) <= PRINT_WIDTH else (low, mid)
+    return [round(max(floor, min(width, low)), 1) for width, floor in zip(widths, floors)]
+
+
+def _header_text(text: str) -> str:
+    """Text for a page header or footer: "&" starts a code there, so it is doubled."""
+    return text.replace("&", "&&")
 
 
 def _store(cell, value: Any) -> tuple[str, str]:
@@ -536,9 +684,13 @@ def _local(moment: datetime | None) -> datetime | None:
 
 
 def _line_count(text: str, width: float, char_width: float) -> int:
-    """About how many lines wrapped text takes in a column `width` characters wide."""
-    per_line = max(1.0, (width - 2) / char_width)
-    return sum(max(1, math.ceil(len(line) / per_line)) for line in text.split("\n"))
+    """About how many lines text takes in a column `width` characters wide.
+
+    A line the column was sized for (at TEXT_CHAR_WIDTH) takes one; a longer one wraps at char_width a character.
+    """
+    room = max(1.0, width - 2)
+    return sum(1 if len(line) * TEXT_CHAR_WIDTH <= room else math.ceil(len(line) * char_width / room)
+               for line in text.split("\n"))
 
 
 def _fit_height(ws, row: int, lines: int) -> None:

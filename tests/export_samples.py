@@ -106,3 +106,24 @@ def sample_export_data(tmp_path: Path, form: Form | None = None) -> ExportData:
     return ExportData(form=form, campaign_title="Báo cáo tiến độ triển khai thành lập Trung tâm hành chính công tỉnh",
                       doc_ref="số 123/SNV-CCHC ngày 27/3/2017", deadline_at=DEADLINE, generated_at=NOW, units=units,
                       province="Đồng Nai")
+
+
+MORE_UNITS = ["Sở Kế hoạch và Đầu tư", "Sở Tài chính", "Sở Công Thương", "Sở Nông nghiệp và Phát triển nông thôn",
+              "Sở Giao thông vận tải", "Sở Xây dựng", "Sở Tài nguyên và Môi trường", "Sở Thông tin và Truyền thông",
+              "Sở Lao động - Thương binh và Xã hội", "Sở Văn hóa, Thể thao và Du lịch", "Sở Khoa học và Công nghệ",
+              "Sở Giáo dục và Đào tạo", "Sở Ngoại vụ", "Thanh tra tỉnh", "Ban Quản lý các Khu công nghiệp",
+              "Kho bạc Nhà nước tỉnh", "Bảo hiểm xã hội tỉnh", "Công an tỉnh", "Cảnh sát Phòng cháy chữa cháy tỉnh",
+              "Ban Dân tộc", "Sở Nội vụ"]
+
+
+def realistic_export_data(tmp_path: Path, form: Form | None = None) -> ExportData:
+    """A province on the due day: 3 units submitted in full, 1 half done, 21 not started (25 in all)."""
+    import dataclasses
+
+    data = sample_export_data(tmp_path, form)
+    full = [dataclasses.replace(data.units[0], code=code, name=name)
+            for code, name in [("STP", "Sở Tư pháp"), ("SYT", "Sở Y tế"), ("SGDDT", "Sở Giáo dục và Đào tạo")]]
+    rest = [UnitReport(f"U{n:02d}", name, "not_started", {}) for n, name in enumerate(MORE_UNITS) if
+            name != "Sở Giáo dục và Đào tạo"]
+    return dataclasses.replace(data, units=[*full, data.units[1], *rest, UnitReport("BUUDIEN", "Bưu điện tỉnh",
+                                                                                      "not_started", {})])
