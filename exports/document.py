@@ -10,33 +10,27 @@ entered is left out.
 from __future__ import annotations
 
 import os
-import re
 import threading
 from datetime import timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable
 
-from docx import Document
 from docx.document import Document as DocxDocument
-from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
 from docx.shared import Cm, Length, Pt
-from docx.table import Table, _Cell
-from docx.text.paragraph import Paragraph
+from docx.table import _Cell
 
 from conversations import texts
 from conversations.answers import DONE, LOCAL_TZ, format_value, is_relevant, scope
 from conversations.answers import key as answer_key
 from conversations.form import Form, Question, Section
+from exports.docx_parts import (add_paragraph, add_row, add_text, cell_line, clean, fix_widths, grid_table,
+                                 new_document, section_title, two_columns, write_cell)
 from exports.data import STAFF_SECTIONS, ExportData, UnitReport, items, section_values
 from exports.memory import release_memory
 from exports.private_files import FILE_MODE
 
-FONT = "Times New Roman"
-FONT_SIZE = Pt(13)
 TITLE_OUTDENT = Cm(0.75)
 HEADING_WIDTHS = (Cm(6.5), Cm(9.5))  # unit | national name and motto, within the 16 cm text width
 SIGNATURE_WIDTHS = (Cm(7.5), Cm(8.5))
@@ -58,8 +52,6 @@ PROCEDURE_WIDTHS = (Cm(3.2), Cm(5.0), Cm(1.8), Cm(6.0))  # group | sub-label | c
 PLAN_WIDTHS = (Cm(1.0), Cm(3.8), Cm(4.3), Cm(2.35), Cm(2.35), Cm(2.2))
 
 # Characters XML 1.0 forbids (lxml refuses them) and C1 controls, which Word shows as boxes or refuses.
-_ILLEGAL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-_LINE_BREAKS = re.compile("\r\n|[\r\x0b\x0c\u2028\u2029]")
 
 
 TRIM_EVERY = 50  # documents between two returns of freed memory to the OS (see exports/memory.py)
@@ -86,7 +78,7 @@ def build_unit_document(data: ExportData, unit: UnitReport, path: Path, *, parti
 
     It is written to `partial` (by default a name of this process and thread) and then takes its real name.
     """
-    doc = _new_document()
+    doc = new_document()
     form, answers = data.form, unit.answers
     title_line = texts.DOC_TITLE.split("\n")[-1]
     properties = doc.core_properties  # python-docx's template would sign the file "python-docx"
@@ -121,141 +113,56 @@ def build_unit_document(data: ExportData, unit: UnitReport, path: Path, *, parti
     return path
 
 
-def clean(text: str) -> str:
-    """Text safe for the file: line breaks normalised to \\n, characters XML cannot hold dropped."""
-    return _ILLEGAL.sub("", _LINE_BREAKS.sub("\n", text))
-
-
-# --- The page, the fonts and the heading ---------------------------------------------------------------
-
-
-def _new_document() -> DocxDocument:
-    doc = Document()
-    section = doc.sections[0]
-    section.orientation = WD_ORIENT.PORTRAIT
-    section.page_width, section.page_height = Cm(21), Cm(29.7)
-    section.top_margin = section.bottom_margin = Cm(2)
-    section.left_margin, section.right_margin = Cm(3), Cm(2)
-    section.header_distance = section.footer_distance = Cm(1)
-    _set_default_fonts(doc)
-    # The page number at the top centre from page 2 on, as administrative documents have it.
-    section.different_first_page_header_footer = True
-    number = section.header.paragraphs[0]
-    number.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    field = OxmlElement("w:fldSimple")
-    field.set(qn("w:instr"), "PAGE")
-    field.append(OxmlElement("w:r"))
-    number._p.append(field)
-    return doc
-
-
-def _set_default_fonts(doc: DocxDocument) -> None:
-    """Times New Roman 13 pt everywhere, named for every script so Word does not substitute a theme font."""
-    defaults = doc.styles.element.find(qn("w:docDefaults"))
-    rpr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
-    for child in list(rpr):
-        rpr.remove(child)
-    _font_properties(rpr)
-    lang = OxmlElement("w:lang")
-    for name in ("w:val", "w:eastAsia"):
-        lang.set(qn(name), "vi-VN")
-    rpr.append(lang)
-    spacing = defaults.find(qn("w:pPrDefault")).find(qn("w:pPr")).find(qn("w:spacing"))
-    spacing.set(qn("w:after"), "80")  # 4 pt between body paragraphs; tables keep Table Grid's 0
-    spacing.set(qn("w:line"), "240")  # single line spacing
-    normal = doc.styles["Normal"]
-    normal.font.name = FONT
-    normal.font.size = FONT_SIZE
-    _font_properties(normal.element.get_or_add_rPr())
-
-
-def _font_properties(rpr) -> None:
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = OxmlElement("w:rFonts")
-        rpr.insert(0, fonts)
-    for name in list(fonts.attrib):
-        if name.endswith("Theme") or name.endswith("theme"):
-            del fonts.attrib[name]
-    for name in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
-        fonts.set(qn(name), FONT)
-    for tag in ("w:sz", "w:szCs"):
-        if rpr.find(qn(tag)) is None:
-            size = OxmlElement(tag)
-            size.set(qn("w:val"), str(int(FONT_SIZE.pt * 2)))
-            rpr.append(size)
-
-
-def _two_columns(doc: DocxDocument, widths: tuple[Length, Length]) -> tuple[_Cell, _Cell]:
-    """A borderless table of one row and two cells, for the heading and the signature block."""
-    table = doc.add_table(rows=1, cols=2)
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    table.autofit = False
-    cells = table.rows[0].cells
-    for column, cell, width in zip(table.columns, cells, widths):
-        column.width = width  # the grid (LibreOffice reads it) and the cells (Word reads those)
-        cell.width = width
-    return cells[0], cells[1]
-
-
-def _cell_line(cell: _Cell, text: str, *, first: bool = False, bold: bool = False, italic: bool = False,
-               underline: bool = False, size: float | None = None) -> Paragraph:
-    paragraph = cell.paragraphs[0] if first else cell.add_paragraph()
-    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    paragraph.paragraph_format.space_after = Pt(0)
-    run = _run(paragraph, text, bold=bold, italic=italic, underline=underline)
-    if size is not None:
-        run.font.size = Pt(size)
-    return paragraph
+# --- The heading and the signature -----------------------------------------------------------------------
 
 
 def _heading_block(doc: DocxDocument, data: ExportData, unit: UnitReport) -> None:
     """The standard heading: the unit on the left, the national name and motto on the right; the place and date
     line under the motto; then the title."""
     form, answers = data.form, unit.answers
-    left, right = _two_columns(doc, HEADING_WIDTHS)
-    _cell_line(left, clean(unit.name).upper(), first=True, bold=True, size=12)
-    _cell_line(left, "―――――", size=9)
-    _cell_line(right, texts.DOC_NATION, first=True, bold=True, size=12)
-    _cell_line(right, texts.DOC_MOTTO, bold=True, underline=True)
+    left, right = two_columns(doc, HEADING_WIDTHS)
+    cell_line(left, clean(unit.name).upper(), first=True, bold=True, size=12)
+    cell_line(left, "―――――", size=9)
+    cell_line(right, texts.DOC_NATION, first=True, bold=True, size=12)
+    cell_line(right, texts.DOC_MOTTO, bold=True, underline=True)
     day = (unit.submitted_at or data.generated_at).astimezone(LOCAL_TZ)
-    place = _paragraph(doc, texts.DOC_PLACE_DATE.format(day=day.day, month=day.month, year=day.year), italic=True,
+    place = add_paragraph(doc, texts.DOC_PLACE_DATE.format(day=day.day, month=day.month, year=day.year), italic=True,
                        align=WD_ALIGN_PARAGRAPH.RIGHT, before=6, after=12)
     place.paragraph_format.keep_with_next = True
-    title = _paragraph(doc, "", align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
-    _run(title, texts.DOC_TITLE, bold=True)
+    title = add_paragraph(doc, "", align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+    add_text(title, texts.DOC_TITLE, bold=True)
     # The title's long line is a little wider than the text block: let it reach into the margins, not wrap.
     title.paragraph_format.left_indent = title.paragraph_format.right_indent = -TITLE_OUTDENT
     if data.doc_ref:
-        _paragraph(doc, texts.DOC_ATTACHED.format(doc_ref=data.doc_ref), italic=True,
+        add_paragraph(doc, texts.DOC_ATTACHED.format(doc_ref=data.doc_ref), italic=True,
                    align=WD_ALIGN_PARAGRAPH.CENTER, after=12)
     else:
         title.paragraph_format.space_after = Pt(12)
     if _has(form, "reporter"):
         values = dict(section_values(form, answers, "reporter"))
         shown = {q.key: _shown(q, v) or texts.DOC_NOT_ENTERED for q, v in values.items()}
-        _paragraph(doc, texts.DOC_REPORTER.format(name=shown.get("name", ""), phone=shown.get("phone", "")))
+        add_paragraph(doc, texts.DOC_REPORTER.format(name=shown.get("name", ""), phone=shown.get("phone", "")))
         for line in _extra_lines(values.items(), ("name", "phone")):
-            _paragraph(doc, line)
+            add_paragraph(doc, line)
 
 
 def _signature_block(doc: DocxDocument) -> None:
     """Recipients on the left, the head of the unit's signature on the right."""
-    left, right = _two_columns(doc, SIGNATURE_WIDTHS)
-    recipients = _cell_line(left, texts.DOC_RECIPIENTS, first=True, bold=True, italic=True, size=12)
+    left, right = two_columns(doc, SIGNATURE_WIDTHS)
+    recipients = cell_line(left, texts.DOC_RECIPIENTS, first=True, bold=True, italic=True, size=12)
     recipients.alignment = WD_ALIGN_PARAGRAPH.LEFT
     for line in texts.DOC_RECIPIENT_LINES:
-        _cell_line(left, line, size=11).alignment = WD_ALIGN_PARAGRAPH.LEFT
-    _cell_line(right, texts.DOC_SIGNER, first=True, bold=True)
-    _cell_line(right, texts.DOC_SIGN_NOTE, italic=True, size=12)
+        cell_line(left, line, size=11).alignment = WD_ALIGN_PARAGRAPH.LEFT
+    cell_line(right, texts.DOC_SIGNER, first=True, bold=True)
+    cell_line(right, texts.DOC_SIGN_NOTE, italic=True, size=12)
 
 
 # --- I. Staff ---------------------------------------------------------------------------------------------
 
 
 def _staff(doc: DocxDocument, form: Form, answers: dict[str, Any]) -> None:
-    _section_title(doc, texts.DOC_SECTION_STAFF)
-    table = _table(doc, texts.DOC_STAFF_HEADERS, STAFF_WIDTHS)
+    section_title(doc, texts.DOC_SECTION_STAFF)
+    table = grid_table(doc, texts.DOC_STAFF_HEADERS, STAFF_WIDTHS)
     for section_key in STAFF_SECTIONS:
         if not _has(form, section_key):
             continue
@@ -263,31 +170,31 @@ def _staff(doc: DocxDocument, form: Form, answers: dict[str, Any]) -> None:
         first = len(table.rows)
         for person in people:
             values = dict(person.questions())
-            cells = _add_row(table)
-            _write(cells[1], "\n".join(filter(None, [_shown_key(values, "name"),
+            cells = add_row(table)
+            write_cell(cells[1], "\n".join(filter(None, [_shown_key(values, "name"),
                                                      *_extra_lines(values.items(), STAFF_KEYS)])))
-            _write(cells[2], _shown_key(values, "position"))
-            _write(cells[3], _shown_key(values, "phone"))
+            write_cell(cells[2], _shown_key(values, "position"))
+            write_cell(cells[3], _shown_key(values, "phone"))
             if section_key == SHIRT_SECTION:
-                _write(cells[4], " – ".join(filter(None, [_shown_key(values, "gender"),
+                write_cell(cells[4], " – ".join(filter(None, [_shown_key(values, "gender"),
                                                          _shown_key(values, "shirt_size")])))
                 cells[4].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
         if not people:
-            _write(_add_row(table)[1], _empty_repeat(answers, section_key), italic=True)
+            write_cell(add_row(table)[1], _empty_repeat(answers, section_key), italic=True)
         role = table.cell(first, 0)
         if len(table.rows) - 1 > first:
             role = role.merge(table.cell(len(table.rows) - 1, 0))
-        _write(role, texts.DOC_ROLE_LABELS.get(section_key, form.section(section_key).title))
+        write_cell(role, texts.DOC_ROLE_LABELS.get(section_key, form.section(section_key).title))
         role.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
-    _fix_widths(table, STAFF_WIDTHS)
-    _paragraph(doc, texts.DOC_SHIRT_NOTE, italic=True, before=4)
+    fix_widths(table, STAFF_WIDTHS)
+    add_paragraph(doc, texts.DOC_SHIRT_NOTE, italic=True, before=4)
 
 
 # --- II. Procedures and the post office's pickups ---------------------------------------------------------
 
 
 def _procedures(doc: DocxDocument, form: Form, answers: dict[str, Any]) -> None:
-    _section_title(doc, texts.DOC_SECTION_PROCEDURES)
+    section_title(doc, texts.DOC_SECTION_PROCEDURES)
     values = section_values(form, answers, "procedures")
     by_key = {q.key: (q, v) for q, v in values}
     counts = [(q, v) for q, v in values if q.type == "integer"]
@@ -295,39 +202,39 @@ def _procedures(doc: DocxDocument, form: Form, answers: dict[str, Any]) -> None:
     postal = [c for c in counts if c[0].key.startswith(POSTAL_PREFIX)]
     used = {q.key for q, _ in counts} | {q.key + PARTNERS_SUFFIX for q, _ in counts}
 
-    table = _table(doc, ["", *texts.DOC_PROCEDURE_HEADERS], PROCEDURE_WIDTHS)
+    table = grid_table(doc, ["", *texts.DOC_PROCEDURE_HEADERS], PROCEDURE_WIDTHS)
     header = table.rows[0].cells
     header[0].merge(header[1])
-    _write(table.rows[0].cells[0], texts.DOC_PROCEDURE_HEADERS[0], bold=True, center=True)
+    write_cell(table.rows[0].cells[0], texts.DOC_PROCEDURE_HEADERS[0], bold=True, center=True)
 
     def count_row(question: Question, value: Any) -> list[_Cell]:
-        cells = _add_row(table)
-        _write(cells[2], _shown(question, value), center=True)
+        cells = add_row(table)
+        write_cell(cells[2], _shown(question, value), center=True)
         partners = by_key.get(question.key + PARTNERS_SUFFIX)
         said_none = partners is not None and answer_key("procedures", partners[0].key) in answers \
             and partners[1] is None
-        _write(cells[3], texts.VALUE_SKIPPED if said_none else _shown(*partners) if partners else "")
+        write_cell(cells[3], texts.VALUE_SKIPPED if said_none else _shown(*partners) if partners else "")
         return cells
 
     for question, value in plain:
         cells = count_row(question, value)
-        _write(cells[0].merge(cells[1]), question.label)
+        write_cell(cells[0].merge(cells[1]), question.label)
     if postal:
         first = len(table.rows)
         for question, value in postal:
-            _write(count_row(question, value)[1], question.label)
+            write_cell(count_row(question, value)[1], question.label)
         group = table.cell(first, 0)
         if len(postal) > 1:
             group = group.merge(table.cell(len(table.rows) - 1, 0))
-        _write(group, texts.DOC_POSTAL_GROUP)
+        write_cell(group, texts.DOC_POSTAL_GROUP)
         group.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
-    _fix_widths(table, PROCEDURE_WIDTHS)
+    fix_widths(table, PROCEDURE_WIDTHS)
     for line in _extra_lines(values, used):
-        _paragraph(doc, line, before=4)
+        add_paragraph(doc, line, before=4)
 
 
 def _pickup(doc: DocxDocument, form: Form, answers: dict[str, Any]) -> None:
-    _paragraph(doc, texts.DOC_PICKUP_TITLE, bold=True, italic=True, before=8)
+    add_paragraph(doc, texts.DOC_PICKUP_TITLE, bold=True, italic=True, before=8)
     values = dict(section_values(form, answers, "pickup"))
     by_key = {q.key: (q, v) for q, v in values.items()}
     if "agree" in by_key:
@@ -339,51 +246,51 @@ def _pickup(doc: DocxDocument, form: Form, answers: dict[str, Any]) -> None:
             line = texts.PICKUP_PROPOSES.format(times=clean(times) if times else texts.DOC_NOT_ENTERED)
         else:
             line = f"{question.label}: {texts.DOC_NOT_ENTERED}"
-        _paragraph(doc, f"- {line}", indent=True)
+        add_paragraph(doc, f"- {line}", indent=True)
     scoped = scope(answers, "pickup")
     for question, value in values.items():
         if question.key in ("agree", "proposed_times") or question.type == "photo":
             continue
         if value is None and (not question.required or not is_relevant(question, scoped)):
             continue  # an optional answer left empty, or a question not asked: nothing to file
-        _paragraph(doc, f"- {question.label}: {_shown(question, value) or texts.DOC_NOT_ENTERED}", indent=True)
+        add_paragraph(doc, f"- {question.label}: {_shown(question, value) or texts.DOC_NOT_ENTERED}", indent=True)
 
 
 # --- III. Plan --------------------------------------------------------------------------------------------
 
 
 def _plan(doc: DocxDocument, form: Form, answers: dict[str, Any]) -> None:
-    _section_title(doc, texts.DOC_SECTION_PLAN)
-    table = _table(doc, texts.DOC_PLAN_HEADERS, PLAN_WIDTHS)
+    section_title(doc, texts.DOC_SECTION_PLAN)
+    table = grid_table(doc, texts.DOC_PLAN_HEADERS, PLAN_WIDTHS)
     plan = items(form, answers, "plan")
     for item in plan:
         values = dict(item.questions())
-        cells = _add_row(table)
-        _write(cells[0], str(item.stt), center=True)
-        _write(cells[1], _shown_key(values, "content"))
+        cells = add_row(table)
+        write_cell(cells[0], str(item.stt), center=True)
+        write_cell(cells[1], _shown_key(values, "content"))
         responsibility = _shown_key(values, "responsibility")
         if responsibility:  # the letter asks to tell the unit's own duties from the shared ones
             cells[1].add_paragraph()
-            _run(cells[1].paragraphs[-1], responsibility, italic=True)
-        _write(cells[2], "\n".join(filter(None, [_shown_key(values, "detail"),
+            add_text(cells[1].paragraphs[-1], responsibility, italic=True)
+        write_cell(cells[2], "\n".join(filter(None, [_shown_key(values, "detail"),
                                                  *_extra_lines(values.items(), PLAN_KEYS)])))
-        _write(cells[3], _shown_key(values, "start"), center=True)
-        _write(cells[4], _shown_key(values, "end"), center=True)
+        write_cell(cells[3], _shown_key(values, "start"), center=True)
+        write_cell(cells[4], _shown_key(values, "end"), center=True)
         # "không có" typed for the partners reads so; a question never answered stays the template's blank.
         said_none = "partners" in item.values and item.values["partners"] is None
-        _write(cells[5], texts.VALUE_SKIPPED if said_none else _shown_key(values, "partners"))
+        write_cell(cells[5], texts.VALUE_SKIPPED if said_none else _shown_key(values, "partners"))
     if not plan:
-        _write(_add_row(table)[1], _empty_repeat(answers, "plan"), italic=True)
-    _fix_widths(table, PLAN_WIDTHS)
+        write_cell(add_row(table)[1], _empty_repeat(answers, "plan"), italic=True)
+    fix_widths(table, PLAN_WIDTHS)
 
 
 # --- IV. Issues, and sections the template does not have ----------------------------------------------------
 
 
 def _issues(doc: DocxDocument, form: Form, answers: dict[str, Any]) -> None:
-    _section_title(doc, texts.DOC_SECTION_ISSUES)
+    section_title(doc, texts.DOC_SECTION_ISSUES)
     if not _has(form, "issues"):
-        _paragraph(doc, texts.DOC_NONE, indent=True)
+        add_paragraph(doc, texts.DOC_NONE, indent=True)
         return
     asked = scope(answers, "issues")
     lines = []
@@ -394,14 +301,14 @@ def _issues(doc: DocxDocument, form: Form, answers: dict[str, Any]) -> None:
         lines += text.split("\n") if question.key == "text" else [f"{question.label}: {text}"]
     if not lines:
         # Nothing asked yet is not the same as a unit that has no difficulties to report.
-        _paragraph(doc, texts.DOC_NONE if asked else texts.DOC_NOT_ENTERED, italic=not asked, indent=True)
+        add_paragraph(doc, texts.DOC_NONE if asked else texts.DOC_NOT_ENTERED, italic=not asked, indent=True)
     for line in lines:
-        _paragraph(doc, line, indent=True, justify=True)
+        add_paragraph(doc, line, indent=True, justify=True)
 
 
 def _generic_section(doc: DocxDocument, form: Form, section: Section, answers: dict[str, Any]) -> None:
     """A section added to the form after the template: its title, then label: value lines or a table."""
-    _section_title(doc, section.title)
+    section_title(doc, section.title)
     if section.repeat is None:
         values = scope(answers, section.key)
         for question in section.questions:
@@ -409,22 +316,22 @@ def _generic_section(doc: DocxDocument, form: Form, section: Section, answers: d
             if question.type == "photo" or skipped or not is_relevant(question, values):
                 continue
             shown = _shown(question, values.get(question.key)) or texts.DOC_NOT_ENTERED
-            _paragraph(doc, f"- {question.label}: {shown}", indent=True)
+            add_paragraph(doc, f"- {question.label}: {shown}", indent=True)
         return
     questions = [q for q in section.questions if q.type != "photo"]
     width = Length((CONTENT_WIDTH - Cm(1.2)) // max(len(questions), 1))
     widths = (Cm(1.2), *[width] * len(questions))
-    table = _table(doc, [texts.COL_STT, *[q.label for q in questions]], widths)
+    table = grid_table(doc, [texts.COL_STT, *[q.label for q in questions]], widths)
     entries = items(form, answers, section.key)
     for item in entries:
         values = dict(item.questions())
-        cells = _add_row(table)
-        _write(cells[0], str(item.stt), center=True)
+        cells = add_row(table)
+        write_cell(cells[0], str(item.stt), center=True)
         for cell, question in zip(cells[1:], questions):
-            _write(cell, _shown(question, values.get(question)))
+            write_cell(cell, _shown(question, values.get(question)))
     if not entries:
-        _write(_add_row(table)[1], _empty_repeat(answers, section.key), italic=True)
-    _fix_widths(table, widths)
+        write_cell(add_row(table)[1], _empty_repeat(answers, section.key), italic=True)
+    fix_widths(table, widths)
 
 
 # --- Values -----------------------------------------------------------------------------------------------
@@ -458,111 +365,3 @@ def _extra_lines(values: Iterable[tuple[Question, Any]], known: Iterable[str]) -
     known = set(known)
     return [f"{q.label}: {_shown(q, v)}" for q, v in values
             if q.key not in known and q.type != "photo" and v is not None]
-
-
-# --- Paragraphs and tables --------------------------------------------------------------------------------
-
-
-def _run(paragraph: Paragraph, text: str, *, bold: bool = False, italic: bool = False, underline: bool = False):
-    run = paragraph.add_run(clean(text))  # python-docx turns \n into a line break and \t into a tab
-    if bold:
-        run.bold = True
-    if italic:
-        run.italic = True
-    if underline:
-        run.underline = True
-    return run
-
-
-def _paragraph(doc: DocxDocument, text: str, *, bold: bool = False, italic: bool = False,
-               align: WD_ALIGN_PARAGRAPH | None = None, before: float | None = None, after: float | None = None,
-               indent: bool = False, justify: bool = False) -> Paragraph:
-    paragraph = doc.add_paragraph()
-    if text:
-        _run(paragraph, text, bold=bold, italic=italic)
-    fmt = paragraph.paragraph_format
-    if align is not None:
-        paragraph.alignment = align
-    elif justify:
-        paragraph.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
-    if before is not None:
-        fmt.space_before = Pt(before)
-    if after is not None:
-        fmt.space_after = Pt(after)
-    if indent:
-        fmt.first_line_indent = Cm(1)
-    return paragraph
-
-
-def _section_title(doc: DocxDocument, text: str) -> None:
-    paragraph = _paragraph(doc, text, bold=True, before=12, after=6)
-    paragraph.paragraph_format.keep_with_next = True
-
-
-def _write(cell: _Cell, text: str, *, bold: bool = False, italic: bool = False, center: bool = False) -> None:
-    """Replace a cell's text (a merged cell keeps one paragraph)."""
-    for extra in cell.paragraphs[1:]:
-        extra._p.getparent().remove(extra._p)
-    paragraph = cell.paragraphs[0]
-    for run in paragraph.runs:
-        run._r.getparent().remove(run._r)
-    if text:
-        _run(paragraph, text, bold=bold, italic=italic)
-    if center:
-        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-
-
-def _table(doc: DocxDocument, headers: Sequence[str], widths: Sequence[Length]) -> Table:
-    """A bordered table whose bold header row repeats on every page."""
-    table = doc.add_table(rows=1, cols=len(headers))
-    table._tbl.tblPr.style = "TableGrid"  # the id of "Table Grid"; looking it up by name costs a scan per table
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    table.autofit = False
-    # A little air above and below the text; narrow sides so a date (dd/mm/yyyy) fits on one line.
-    padding = OxmlElement("w:tblCellMar")
-    for side, twips in (("top", 28), ("left", 57), ("bottom", 28), ("right", 57)):
-        margin = OxmlElement(f"w:{side}")
-        margin.set(qn("w:w"), str(twips))
-        margin.set(qn("w:type"), "dxa")
-        padding.append(margin)
-    tblpr = table._tbl.tblPr
-    after = [tblpr.find(qn(tag)) for tag in ("w:tblLook", "w:tblCaption", "w:tblDescription")]
-    after = [el for el in after if el is not None]
-    if after:  # Word rejects a file whose table properties are out of the schema's order
-        after[0].addprevious(padding)
-    else:
-        tblpr.append(padding)
-    row = table.rows[0]
-    trpr = row._tr.get_or_add_trPr()
-    for tag in ("w:cantSplit", "w:tblHeader"):
-        flag = OxmlElement(tag)
-        flag.set(qn("w:val"), "true")
-        trpr.append(flag)
-    for cell, header in zip(row.cells, headers):
-        _write(cell, header, bold=True, center=True)
-        cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
-    _fix_widths(table, widths)
-    return table
-
-
-def _add_row(table: Table) -> list[_Cell]:
-    """A new row's cells (Row.cells would re-read the whole table for every row)."""
-    row = table.add_row()
-    return [_Cell(tc, table) for tc in row._tr.tc_lst]
-
-
-def _fix_widths(table: Table, widths: Sequence[Length]) -> None:
-    """Column widths for Word (each cell's tcW) and LibreOffice (the grid), spans summed."""
-    tbl = table._tbl
-    for col, width in zip(tbl.tblGrid.findall(qn("w:gridCol")), widths):
-        col.set(qn("w:w"), str(width.twips))
-    tblw = tbl.tblPr.find(qn("w:tblW"))
-    if tblw is not None:
-        tblw.set(qn("w:type"), "dxa")
-        tblw.set(qn("w:w"), str(sum(w.twips for w in widths)))
-    for tr in tbl.tr_lst:
-        col = 0
-        for tc in tr.tc_lst:
-            span = tc.grid_span
-            tc.width = Length(sum(widths[col:col + span]))
-            col += span

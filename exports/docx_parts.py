@@ -1,0 +1,216 @@
+"""Building blocks of the Word documents for Sở Nội vụ: the A4 page, Times New Roman 13 pt, the borderless
+two-column heading and signature tables, paragraphs, and bordered tables whose header row repeats.
+
+Shared by the per-unit documents (exports/document.py) and the consolidated report (exports/report.py).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from docx import Document
+from docx.document import Document as DocxDocument
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Length, Pt
+from docx.table import Table, _Cell
+from docx.text.paragraph import Paragraph
+
+FONT = "Times New Roman"
+FONT_SIZE = Pt(13)
+_ILLEGAL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_LINE_BREAKS = re.compile("\r\n|[\r\x0b\x0c\u2028\u2029]")
+
+
+def clean(text: str) -> str:
+    """Text safe for the file: line breaks normalised to \\n, characters XML cannot hold dropped."""
+    return _ILLEGAL.sub("", _LINE_BREAKS.sub("\n", text))
+
+
+def new_document() -> DocxDocument:
+    doc = Document()
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    section.top_margin = section.bottom_margin = Cm(2)
+    section.left_margin, section.right_margin = Cm(3), Cm(2)
+    section.header_distance = section.footer_distance = Cm(1)
+    set_default_fonts(doc)
+    # The page number at the top centre from page 2 on, as administrative documents have it.
+    section.different_first_page_header_footer = True
+    number = section.header.paragraphs[0]
+    number.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    field = OxmlElement("w:fldSimple")
+    field.set(qn("w:instr"), "PAGE")
+    field.append(OxmlElement("w:r"))
+    number._p.append(field)
+    return doc
+
+
+def set_default_fonts(doc: DocxDocument) -> None:
+    """Times New Roman 13 pt everywhere, named for every script so Word does not substitute a theme font."""
+    defaults = doc.styles.element.find(qn("w:docDefaults"))
+    rpr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    for child in list(rpr):
+        rpr.remove(child)
+    font_properties(rpr)
+    lang = OxmlElement("w:lang")
+    for name in ("w:val", "w:eastAsia"):
+        lang.set(qn(name), "vi-VN")
+    rpr.append(lang)
+    spacing = defaults.find(qn("w:pPrDefault")).find(qn("w:pPr")).find(qn("w:spacing"))
+    spacing.set(qn("w:after"), "80")  # 4 pt between body paragraphs; tables keep Table Grid's 0
+    spacing.set(qn("w:line"), "240")  # single line spacing
+    normal = doc.styles["Normal"]
+    normal.font.name = FONT
+    normal.font.size = FONT_SIZE
+    font_properties(normal.element.get_or_add_rPr())
+
+
+def font_properties(rpr) -> None:
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.insert(0, fonts)
+    for name in list(fonts.attrib):
+        if name.endswith("Theme") or name.endswith("theme"):
+            del fonts.attrib[name]
+    for name in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        fonts.set(qn(name), FONT)
+    for tag in ("w:sz", "w:szCs"):
+        if rpr.find(qn(tag)) is None:
+            size = OxmlElement(tag)
+            size.set(qn("w:val"), str(int(FONT_SIZE.pt * 2)))
+            rpr.append(size)
+
+
+def two_columns(doc: DocxDocument, widths: tuple[Length, Length]) -> tuple[_Cell, _Cell]:
+    """A borderless table of one row and two cells, for the heading and the signature block."""
+    table = doc.add_table(rows=1, cols=2)
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    cells = table.rows[0].cells
+    for column, cell, width in zip(table.columns, cells, widths):
+        column.width = width  # the grid (LibreOffice reads it) and the cells (Word reads those)
+        cell.width = width
+    return cells[0], cells[1]
+
+
+def cell_line(cell: _Cell, text: str, *, first: bool = False, bold: bool = False, italic: bool = False,
+               underline: bool = False, size: float | None = None) -> Paragraph:
+    paragraph = cell.paragraphs[0] if first else cell.add_paragraph()
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    paragraph.paragraph_format.space_after = Pt(0)
+    run = add_text(paragraph, text, bold=bold, italic=italic, underline=underline)
+    if size is not None:
+        run.font.size = Pt(size)
+    return paragraph
+
+
+def add_text(paragraph: Paragraph, text: str, *, bold: bool = False, italic: bool = False, underline: bool = False):
+    run = paragraph.add_run(clean(text))  # python-docx turns \n into a line break and \t into a tab
+    if bold:
+        run.bold = True
+    if italic:
+        run.italic = True
+    if underline:
+        run.underline = True
+    return run
+
+
+def add_paragraph(doc: DocxDocument, text: str, *, bold: bool = False, italic: bool = False,
+               align: WD_ALIGN_PARAGRAPH | None = None, before: float | None = None, after: float | None = None,
+               indent: bool = False, justify: bool = False) -> Paragraph:
+    paragraph = doc.add_paragraph()
+    if text:
+        add_text(paragraph, text, bold=bold, italic=italic)
+    fmt = paragraph.paragraph_format
+    if align is not None:
+        paragraph.alignment = align
+    elif justify:
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+    if before is not None:
+        fmt.space_before = Pt(before)
+    if after is not None:
+        fmt.space_after = Pt(after)
+    if indent:
+        fmt.first_line_indent = Cm(1)
+    return paragraph
+
+
+def section_title(doc: DocxDocument, text: str) -> None:
+    paragraph = add_paragraph(doc, text, bold=True, before=12, after=6)
+    paragraph.paragraph_format.keep_with_next = True
+
+
+def write_cell(cell: _Cell, text: str, *, bold: bool = False, italic: bool = False, center: bool = False) -> None:
+    """Replace a cell's text (a merged cell keeps one paragraph)."""
+    for extra in cell.paragraphs[1:]:
+        extra._p.getparent().remove(extra._p)
+    paragraph = cell.paragraphs[0]
+    for run in paragraph.runs:
+        run._r.getparent().remove(run._r)
+    if text:
+        add_text(paragraph, text, bold=bold, italic=italic)
+    if center:
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+
+def grid_table(doc: DocxDocument, headers: Sequence[str], widths: Sequence[Length]) -> Table:
+    """A bordered table whose bold header row repeats on every page."""
+    table = doc.add_table(rows=1, cols=len(headers))
+    table._tbl.tblPr.style = "TableGrid"  # the id of "Table Grid"; looking it up by name costs a scan per table
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    # A little air above and below the text; narrow sides so a date (dd/mm/yyyy) fits on one line.
+    padding = OxmlElement("w:tblCellMar")
+    for side, twips in (("top", 28), ("left", 57), ("bottom", 28), ("right", 57)):
+        margin = OxmlElement(f"w:{side}")
+        margin.set(qn("w:w"), str(twips))
+        margin.set(qn("w:type"), "dxa")
+        padding.append(margin)
+    tblpr = table._tbl.tblPr
+    after = [tblpr.find(qn(tag)) for tag in ("w:tblLook", "w:tblCaption", "w:tblDescription")]
+    after = [el for el in after if el is not None]
+    if after:  # Word rejects a file whose table properties are out of the schema's order
+        after[0].addprevious(padding)
+    else:
+        tblpr.append(padding)
+    row = table.rows[0]
+    trpr = row._tr.get_or_add_trPr()
+    for tag in ("w:cantSplit", "w:tblHeader"):
+        flag = OxmlElement(tag)
+        flag.set(qn("w:val"), "true")
+        trpr.append(flag)
+    for cell, header in zip(row.cells, headers):
+        write_cell(cell, header, bold=True, center=True)
+        cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+    fix_widths(table, widths)
+    return table
+
+
+def add_row(table: Table) -> list[_Cell]:
+    """A new row's cells (Row.cells would re-read the whole table for every row)."""
+    row = table.add_row()
+    return [_Cell(tc, table) for tc in row._tr.tc_lst]
+
+
+def fix_widths(table: Table, widths: Sequence[Length]) -> None:
+    """Column widths for Word (each cell's tcW) and LibreOffice (the grid), spans summed."""
+    tbl = table._tbl
+    for col, width in zip(tbl.tblGrid.findall(qn("w:gridCol")), widths):
+        col.set(qn("w:w"), str(width.twips))
+    tblw = tbl.tblPr.find(qn("w:tblW"))
+    if tblw is not None:
+        tblw.set(qn("w:type"), "dxa")
+        tblw.set(qn("w:w"), str(sum(w.twips for w in widths)))
+    for tr in tbl.tr_lst:
+        col = 0
+        for tc in tr.tc_lst:
+            span = tc.grid_span
+            tc.width = Length(sum(widths[col:col + span]))
+            col += span
