@@ -272,10 +272,10 @@ async def _export(args: argparse.Namespace, db: Database, form, now: datetime, p
     async with db.transaction() as s:
         await q.add_audit(s, at=now, action="export", new={"folder": result.folder.name, "units": len(data.units)})
     print(texts.CLI_EXPORT_DONE.format(units=len(data.units), folder=result.folder))
-    for path in [result.workbook, *result.badges, *result.name_tags, *result.documents, *result.photos]:
+    for path in result.files():
         print(f"  {path.relative_to(result.folder.parent)}")
-    if result.zip_path:
-        print(f"  {result.zip_path.relative_to(result.folder.parent)}")
+    for note in result.notes:  # what could not be made (the report's PDF without LibreOffice), never silent
+        print(note, file=sys.stderr)
     return 0
 
 

@@ -96,8 +96,10 @@ class ExportJobs:
                 await q.add_audit(s, at=now, action="export", new={"folder": result.folder.name,
                                                                     "units": len(data.units)})
             if deliverer is not None:
-                text = texts.EXPORT_READY.format(count=len(data.units))
-                await deliverer.deliver_files(chat_id, user_id, text, [result.zip_path])
+                text = "\n".join([texts.EXPORT_READY.format(count=len(data.units)), *result.notes])
+                # The consolidated report on its own (to read on the phone at once), then everything in the zip.
+                files = [p for p in (result.report_for_reading(), result.zip_path) if p is not None]
+                await deliverer.deliver_files(chat_id, user_id, text, files)
         except Exception:  # the admin must hear about it, whatever it was
             log.exception("export failed")
             await self._say(deliverer, chat_id, user_id, texts.EXPORT_FAILED)

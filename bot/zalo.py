@@ -384,13 +384,14 @@ class ZaloChannel:
     async def deliver_files(self, chat_id: str, user_id: str, text: str, files: list[Path]) -> None:
         """Zalo bots cannot send files: one message with an expiring link per file, or where the file is."""
         lines = [text]
-        for path in files:
-            if self.settings.public_url and self.links is not None:
+        if self.settings.public_url and self.links is not None:
+            for path in files:
                 url_path, expires = self.links.url_path(path)
                 when = format_datetime(datetime.fromtimestamp(expires, timezone.utc))
-                lines.append(texts.EXPORT_LINK.format(expires=when, url=self.settings.public_url + url_path))
-            else:
-                lines.append(texts.EXPORT_NO_LINK.format(name=path.name))
+                lines.append(texts.EXPORT_LINK.format(name=path.name, expires=when,
+                                                      url=self.settings.public_url + url_path))
+        elif files:
+            lines.append(texts.EXPORT_NO_LINK.format(name=", ".join(f"“{path.name}”" for path in files)))
         for part in split_text("\n\n".join(lines), TEXT_LIMIT):
             await self.send_text(chat_id, part, user_id=user_id)
 

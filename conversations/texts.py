@@ -464,6 +464,44 @@ DOC_RECIPIENT_LINES = ("- Sở Nội vụ;", "- Lưu: VT.")
 DOC_NOT_ENTERED = "(chưa nhập)"
 DOC_NONE = "Không có."
 DOC_FILE = "bao-cao_{code}.docx"
+# The consolidated report Sở Nội vụ sends up to UBND tỉnh (bao-cao-tong-hop.docx and its PDF).
+REPORT_FILE = "bao-cao-tong-hop.docx"
+REPORT_AUTHORITY = "UBND TỈNH {province}"
+REPORT_AUTHORITY_NO_PROVINCE = "ỦY BAN NHÂN DÂN TỈNH"
+REPORT_DEPARTMENT = "SỞ NỘI VỤ"
+REPORT_PLACE_DATE = "{place}, ngày {day:02d} tháng {month:02d} năm {year}"
+REPORT_TITLE = "BÁO CÁO TỔNG HỢP"
+REPORT_RECIPIENT = "Kính gửi: Ủy ban nhân dân tỉnh{province}."
+REPORT_INTRO_REF = ("Thực hiện văn bản {doc_ref}, Sở Nội vụ tổng hợp báo cáo các đơn vị gửi về đến {generated} "
+                    "như sau:")
+REPORT_INTRO = "Sở Nội vụ tổng hợp báo cáo các đơn vị gửi về đến {generated} như sau:"
+REPORT_SUMMARY_TITLE = "Tình hình gửi báo cáo"
+REPORT_SUMMARY = ("Hạn gửi báo cáo: {deadline}. Đã có {submitted}/{total} đơn vị gửi báo cáo (đúng hạn {on_time}, "
+                  "quá hạn {late}); {missing} đơn vị chưa gửi (đang nhập {in_progress}, chưa bắt đầu {not_started}). "
+                  "Số liệu dưới đây chỉ tổng hợp từ báo cáo của các đơn vị đã gửi; tình trạng từng đơn vị xem tại "
+                  "Phụ lục.")
+REPORT_NO_SUBMISSION = "Chưa có đơn vị nào gửi báo cáo."
+REPORT_COL_STT = "STT"
+REPORT_COL_UNIT = "Đơn vị"
+REPORT_COL_LEADER = "Lãnh đạo phụ trách (họ tên, chức vụ, số điện thoại)"
+REPORT_STAFF_COUNT = {"main_staff": "Nhân sự chính", "backup_staff": "Nhân sự dự phòng",
+                      "postal_staff": "Tiếp nhận - trả hồ sơ với bưu điện"}
+REPORT_TOTAL = "Tổng cộng"
+REPORT_PEOPLE_TOTAL = "Tổng số nhân sự đăng ký: {main} nhân sự chính, {backup} nhân sự dự phòng."
+REPORT_PICKUP = ("Lịch thu gom của bưu điện: {agree} đơn vị đồng ý thu gom lúc 10:00 và 15:00"
+                 "{proposals}.")
+REPORT_PICKUP_PROPOSALS = "; đơn vị đề xuất thời gian khác: {units}"
+REPORT_NONE = "Không có."
+REPORT_ANNEX_TITLE = "PHỤ LỤC\nTÌNH TRẠNG GỬI BÁO CÁO CỦA CÁC ĐƠN VỊ"
+REPORT_ANNEX_AT = "(Đến {generated})"
+REPORT_ANNEX_HEADERS = ["STT", "Đơn vị", "Tình trạng", "Gửi lúc", "Ghi chú"]
+REPORT_SIGNER = "GIÁM ĐỐC"
+REPORT_SIGN_NOTE = "(Ký, ghi rõ họ tên và đóng dấu)"
+REPORT_RECIPIENT_LINES = ("- Như trên;", "- Lưu: VT, CCHC.")
+REPORT_PDF_MISSING = ("Chưa tạo được bản PDF của báo cáo tổng hợp: máy chủ chưa cài LibreOffice. Bản Word "
+                      "(bao-cao-tong-hop.docx) vẫn có trong tệp tổng hợp.")
+REPORT_PDF_FAILED = ("Chưa tạo được bản PDF của báo cáo tổng hợp (LibreOffice báo lỗi). Bản Word "
+                     "(bao-cao-tong-hop.docx) vẫn có trong tệp tổng hợp.")
 
 # --- Exports asked for in the chat and on the command line ---------------------------------------------
 
@@ -478,13 +516,14 @@ EXPORT_STEPS = {
     "badges": "thẻ nhân sự",
     "name_tags": "bảng tên",
     "documents": "báo cáo từng đơn vị",
+    "report": "báo cáo tổng hợp",
 }
 EXPORT_READY = "Đã tổng hợp xong {count} đơn vị."
 EXPORT_NOTHING_NEW = "Không có đơn vị nào thay đổi kể từ lần xuất trước ({at})."
 EXPORT_FAILED = "Xin lỗi, chưa tổng hợp được tệp. Vui lòng thử lại sau ít phút, hoặc báo cán bộ CNTT (chi tiết trong nhật ký của bot)."
-EXPORT_LINK = "Tải tệp tại (hiệu lực đến {expires}):\n{url}"
+EXPORT_LINK = "Tải “{name}” (hiệu lực đến {expires}):\n{url}"
 EXPORT_NO_LINK = (
-    "Zalo không gửi được tệp, và bot chưa được cài đặt để gửi đường dẫn tải về. Tệp “{name}” đã được lưu trên "
+    "Zalo không gửi được tệp, và bot chưa được cài đặt để gửi đường dẫn tải về. Tệp {name} đã được lưu trên "
     "máy chủ của bot. Vui lòng nhờ cán bộ CNTT quản trị bot gửi tệp cho bạn (hoặc nhận tệp qua Telegram). "
     "Lệnh dành cho cán bộ CNTT:\n"
     "hcc-bot export --out <thư mục>"

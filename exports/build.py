@@ -19,9 +19,11 @@ from exports.badges import build_badges, build_name_tags
 from exports.data import ExportData
 from exports.document import build_unit_documents
 from exports.memory import release_memory
+from exports.pdf import ConversionFailed, convert
 from exports.photo_archive import build_photo_archive
 from exports.private_files import (FILE_MODE, FOLDER_MODE, PARTIAL_SUFFIX, UNFINISHED_MARKER, HeldMarker,
                                    private_folder, restrict_tree)
+from exports.report import build_report
 from exports.workbook import build_workbook
 
 WORKBOOK_NAME = "tong-hop.xlsx"
@@ -29,6 +31,7 @@ PHOTOS_DIR = "anh-3x4"
 BADGES_NAME = "the-nhan-su.pdf"
 NAME_TAGS_NAME = "bang-ten.pdf"
 DOCUMENTS_DIR = "bao-cao-don-vi"
+REPORT_NAME = texts.REPORT_FILE
 
 Progress = Callable[[str, int, int], None]  # (step, done units, total units)
 
@@ -42,11 +45,19 @@ class ExportResult:
     name_tags: list[Path]
     documents: list[Path] = field(default_factory=list)
     photos: list[Path] = field(default_factory=list)
+    report: Path | None = None  # the consolidated report (.docx)
+    report_pdf: Path | None = None  # its PDF, when LibreOffice could make it
+    notes: list[str] = field(default_factory=list)  # what the export could not do, in Vietnamese, for the officer
 
     def files(self) -> list[Path]:
         """Every file written, for the operator."""
-        return [self.workbook, *self.badges, *self.name_tags, *self.documents, *self.photos] + \
+        report = [p for p in (self.report, self.report_pdf) if p is not None]
+        return [*report, self.workbook, *self.badges, *self.name_tags, *self.documents, *self.photos] + \
             ([self.zip_path] if self.zip_path else [])
+
+    def report_for_reading(self) -> Path | None:
+        """The consolidated report to send on its own: the PDF when there is one, else the .docx."""
+        return self.report_pdf or self.report
 
 
 def export_folder_name(data: ExportData, campaign_id: int) -> str:
@@ -57,7 +68,8 @@ def export_folder_name(data: ExportData, campaign_id: int) -> str:
 
 def build_export(data: ExportData, out_dir: Path, *, campaign_id: int, make_zip: bool = True,
                  progress: Progress | None = None) -> ExportResult:
-    """Write the workbook, the photo archive, badges, name tags and one document per unit; zip them.
+    """Write the consolidated report (and its PDF), the workbook, the photo archive, badges, name tags and one
+    document per unit; zip them. What could not be made (the PDF without LibreOffice) is in `notes`.
 
     The export is written into `<name>.partial` (with a locked marker inside) and takes its name only once
     complete, zip included: a folder under its real name is always a whole export. A killed export leaves a
@@ -78,15 +90,18 @@ def build_export(data: ExportData, out_dir: Path, *, campaign_id: int, make_zip:
             finally:
                 release_memory()  # each builder's garbage goes back to the OS before the next one starts
 
+        report = run(build_report, REPORT_NAME, "report")
         result = ExportResult(
             folder=building,
             zip_path=None,
+            report=report,
             workbook=run(build_workbook, WORKBOOK_NAME, "workbook"),
             photos=run(build_photo_archive, PHOTOS_DIR, "photos"),
             badges=run(build_badges, BADGES_NAME, "badges"),
             name_tags=run(build_name_tags, NAME_TAGS_NAME, "name_tags"),
             documents=run(build_unit_documents, DOCUMENTS_DIR, "documents"),
         )
+        result.report_pdf = _report_pdf(report, result.notes)
         restrict_tree(building)  # the builders' files were made under the umask, inside a 0700 folder
         if make_zip:
             fd = os.open(zip_part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, FILE_MODE)
@@ -109,6 +124,18 @@ def build_export(data: ExportData, out_dir: Path, *, campaign_id: int, make_zip:
         zip_path.unlink(missing_ok=True)
         raise
     return _moved(result, building, final)
+
+
+def _report_pdf(report: Path, notes: list[str]) -> Path | None:
+    """The report's PDF by LibreOffice; when there is none, a note says so and why."""
+    try:
+        pdf = convert(report)
+    except ConversionFailed:
+        notes.append(texts.REPORT_PDF_FAILED)
+        return None
+    if pdf is None:
+        notes.append(texts.REPORT_PDF_MISSING)
+    return pdf
 
 
 def _reserve_folder(out_dir: Path, base: str) -> tuple[Path, Path]:
@@ -137,4 +164,6 @@ def _moved(result: ExportResult, old: Path, new: Path) -> ExportResult:
 
     return ExportResult(folder=new, zip_path=result.zip_path, workbook=move(result.workbook),
                         badges=[move(p) for p in result.badges], name_tags=[move(p) for p in result.name_tags],
-                        documents=[move(p) for p in result.documents], photos=[move(p) for p in result.photos])
+                        documents=[move(p) for p in result.documents], photos=[move(p) for p in result.photos],
+                        report=move(result.report) if result.report else None,
+                        report_pdf=move(result.report_pdf) if result.report_pdf else None, notes=result.notes)

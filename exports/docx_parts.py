@@ -94,6 +94,9 @@ def two_columns(doc: DocxDocument, widths: tuple[Length, Length]) -> tuple[_Cell
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
     cells = table.rows[0].cells
+    can_split = OxmlElement("w:cantSplit")  # a signature block never starts on one page and ends on the next
+    can_split.set(qn("w:val"), "true")
+    table.rows[0]._tr.get_or_add_trPr().append(can_split)
     for column, cell, width in zip(table.columns, cells, widths):
         column.width = width  # the grid (LibreOffice reads it) and the cells (Word reads those)
         cell.width = width

@@ -8,14 +8,22 @@ import zipfile
 from datetime import timedelta
 
 import aiohttp
+import docx
 import openpyxl
 import pytest
 
 from conversations import texts
 from storage import queries as q
 from tests.fake_zalo import FakeZalo
+from tests.rendering import SOFFICE
 from tests.test_telegram import NOW, USER, fake, running, say, setup  # noqa: F401  (fake is a fixture)
 from tests.test_zalo import Person, prepare, zalo_bot
+
+
+def pdf_text(data: bytes) -> str:
+    from pdfminer.high_level import extract_text
+
+    return extract_text(io.BytesIO(data))
 
 
 async def admin_invite(db) -> str:
@@ -32,16 +40,25 @@ async def test_telegram_admin__export__progress_then_zip_document_with_the_workb
         assert texts.EXPORT_STARTED == await say(fake, fake.text(USER, "xuất"))
         await channel.service.jobs.drain()
         await fake.wait_until(lambda: fake.documents)
-    assert texts.EXPORT_READY.format(count=25) in [m["text"] for m in fake.sent(USER)]
-    chat, name, data = fake.documents[0]
+    ready = next(m["text"] for m in fake.sent(USER) if m["text"].startswith(texts.EXPORT_READY.format(count=25)))
+    # First the consolidated report on its own (its PDF where LibreOffice is installed), then the zip.
+    (chat, report_name, report), (_, name, data) = fake.documents[0], fake.documents[1]
+    expected = texts.REPORT_FILE.replace(".docx", ".pdf") if SOFFICE else texts.REPORT_FILE
+    assert (USER, expected) == (chat, report_name)
+    assert (texts.REPORT_PDF_MISSING in ready) == (SOFFICE is None)
+    if SOFFICE:
+        assert texts.REPORT_TITLE in pdf_text(report)
+    else:
+        assert texts.REPORT_TITLE in [p.text for p in docx.Document(io.BytesIO(report)).paragraphs]
     assert USER == chat and name.startswith("tong-hop_1_") and name.endswith(".zip")
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         names = archive.namelist()
         workbook_name = next(n for n in names if n.endswith("/tong-hop.xlsx"))
         workbook = openpyxl.load_workbook(io.BytesIO(archive.read(workbook_name)))
     assert texts.SHEET_STATUS == workbook.sheetnames[0]
-    assert not any(n.endswith(".pdf") for n in names)  # nobody has a photo yet: no badge sheets
-    assert 0 == len([n for n in names if n.endswith(".docx")])  # no unit has started: no empty documents
+    assert any(n.endswith("/" + texts.REPORT_FILE) for n in names)
+    assert not any(n.endswith(("the-nhan-su.pdf", "bang-ten.pdf")) for n in names)  # no photo yet: no badges
+    assert [] == [n for n in names if "/bao-cao-don-vi/" in n]  # no unit has started: no empty documents
     # One progress message, edited in place as the export goes on, and not stuck at 0/25.
     shape = re.compile(r"Đang tổng hợp \d+/25 đơn vị \(.*\)…")
     progress = [m for m in fake.messages.values() if shape.fullmatch(m.get("text", ""))]
@@ -62,7 +79,7 @@ async def test_telegram_admin__export_new_with_nothing_changed__says_so(sqlite_d
         await channel.service.jobs.drain()
         await fake.wait_until(lambda: texts.EXPORT_NOTHING_NEW.format(at="09:00 ngày 27/03/2017")
                               in [m["text"] for m in fake.sent(USER)])
-    assert 1 == len(fake.documents)
+    assert 2 == len(fake.documents)  # the first export's report and zip; nothing for the second
 
 
 async def test_telegram_unit_contact__asks_for_own_document__gets_a_docx(sqlite_db, fake, tmp_path):
@@ -98,7 +115,8 @@ async def test_zalo_admin__export__link_or_where_the_file_is(sqlite_db, tmp_path
             await zalo.wait_sent(before + 1)
             message = zalo.sent[-1].text
             assert message.startswith(texts.EXPORT_READY.format(count=25))
-            if public:
+            if public:  # a link to the consolidated report, then one to the zip
+                assert f"Tải “{texts.REPORT_FILE.replace('.docx', '.pdf') if SOFFICE else texts.REPORT_FILE}”" in message
                 url = message.split("\n")[-1]
                 base = channel.settings.public_url
                 assert url.startswith(f"{base}/tai/") and len(url) > len(base) + 40
@@ -112,7 +130,7 @@ async def test_zalo_admin__export__link_or_where_the_file_is(sqlite_db, tmp_path
                 with zipfile.ZipFile(io.BytesIO(body)) as archive:
                     assert any(n.endswith("/tong-hop.xlsx") for n in archive.namelist())
             else:  # what an officer can act on: who to ask, and the IT person's command on a line of its own
-                assert "cán bộ CNTT" in message and ".zip”" in message
+                assert "cán bộ CNTT" in message and ".zip”" in message and f"{texts.REPORT_FILE[:-5]}" in message
                 assert "hcc-bot export --out <thư mục>" in message.splitlines()
                 assert str(tmp_path) not in message and "HCC_" not in message
     finally:

@@ -1,0 +1,333 @@
+"""The consolidated report (bao-cao-tong-hop.docx) Sở Nội vụ sends up to UBND tỉnh, in the template's shape.
+
+Heading (UBND tỉnh / Sở Nội vụ on the left, national name and motto on the right), place and date line, title,
+addressee, then: how many units reported (on time, late) out of how many were asked; I. staff counts per unit
+with the leaders' names and phones; II. units × procedure types with totals, and the post office's pickup times;
+III. every plan item grouped by unit; IV. difficulties grouped by unit; the signature block; an annex with each
+unit's status. Sections I–IV hold submitted reports only (their last submitted version): a draft is not yet the
+unit's word. The builder walks the form: counts are the form's integer questions, plan columns its questions.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from docx.document import Document as DocxDocument
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.shared import Cm, Length, Pt
+from docx.table import Table
+
+from conversations import texts
+from conversations.answers import LOCAL_TZ, format_datetime, format_value, missing_parts, scope
+from conversations.form import Form, Question
+from exports.data import STAFF_SECTIONS, ExportData, UnitReport, items, section_values
+from exports.docx_parts import (add_paragraph, add_row, add_text, cell_line, clean, fix_widths, grid_table,
+                                new_document, section_title, two_columns, write_cell)
+from exports.private_files import FILE_MODE
+
+Progress = Callable[[int, int], None]
+
+SUBMITTED = ("submitted", "submitted_late")
+TABLE_SIZE = Pt(11)  # table text; the body is 13 pt
+HEADING_WIDTHS = (Cm(6.5), Cm(9.5))
+SIGNATURE_WIDTHS = (Cm(7.5), Cm(8.5))
+CONTENT = 16.0  # cm: A4 less the 3 cm left and 2 cm right margins
+STAFF_COUNTED = ("main_staff", "backup_staff", "postal_staff")
+PLAN_KEYS = ("content", "detail", "start", "end", "partners")
+PLAN_WIDTHS = (Cm(1.0), Cm(3.8), Cm(4.3), Cm(2.35), Cm(2.35), Cm(2.2))
+ANNEX_WIDTHS = (Cm(1.0), Cm(5.2), Cm(2.4), Cm(2.6), Cm(4.8))
+
+
+def build_report(data: ExportData, path: Path, *, progress: Progress | None = None) -> Path:
+    """Write the consolidated report to `path` (mode 0600); progress(done, total) once the units are read."""
+    doc = new_document()
+    properties = doc.core_properties
+    properties.title = clean(f"{texts.REPORT_TITLE} – {data.campaign_title}")
+    properties.author = texts.REPORT_DEPARTMENT
+    properties.comments = properties.last_modified_by = ""
+    submitted = [u for u in data.units if u.status in SUBMITTED]
+    form = data.form
+
+    _heading(doc, data)
+    _summary(doc, data)
+    if submitted:
+        if any(_has(form, key) for key in STAFF_SECTIONS):
+            _staff(doc, form, submitted)
+        if _has(form, "procedures"):
+            _procedures(doc, form, submitted)
+        if _has(form, "plan"):
+            _plan(doc, form, submitted)
+        if _has(form, "issues"):
+            _issues(doc, form, submitted)
+    _signature(doc)
+    _annex(doc, data)
+    if progress:
+        progress(len(data.units), len(data.units))
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".part")
+    doc.save(str(partial))
+    os.chmod(partial, FILE_MODE)  # names and mobiles of the leaders (Decree 13/2023)
+    partial.replace(path)
+    return path
+
+
+# --- Heading, summary, signature ------------------------------------------------------------------------
+
+
+def _heading(doc: DocxDocument, data: ExportData) -> None:
+    left, right = two_columns(doc, HEADING_WIDTHS)
+    province = clean(data.province or "")
+    authority = texts.REPORT_AUTHORITY.format(province=province.upper()) if province else \
+        texts.REPORT_AUTHORITY_NO_PROVINCE
+    cell_line(left, authority, first=True, size=12)
+    cell_line(left, texts.REPORT_DEPARTMENT, bold=True, size=12)
+    cell_line(left, "―――――", size=9)
+    cell_line(right, texts.DOC_NATION, first=True, bold=True, size=12)
+    cell_line(right, texts.DOC_MOTTO, bold=True, underline=True)
+    day = data.generated_at.astimezone(LOCAL_TZ)
+    place = add_paragraph(doc, texts.REPORT_PLACE_DATE.format(place=province or "…………", day=day.day,
+                                                              month=day.month, year=day.year),
+                          italic=True, align=WD_ALIGN_PARAGRAPH.RIGHT, before=6, after=12)
+    place.paragraph_format.keep_with_next = True
+    add_paragraph(doc, texts.REPORT_TITLE, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+    add_paragraph(doc, clean(data.campaign_title), bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=12)
+    add_paragraph(doc, texts.REPORT_RECIPIENT.format(province=f" {province}" if province else ""),
+                  align=WD_ALIGN_PARAGRAPH.CENTER, after=12)
+    generated = format_datetime(data.generated_at)
+    intro = texts.REPORT_INTRO_REF.format(doc_ref=clean(data.doc_ref), generated=generated) if data.doc_ref else \
+        texts.REPORT_INTRO.format(generated=generated)
+    add_paragraph(doc, intro, indent=True, justify=True)
+
+
+def _summary(doc: DocxDocument, data: ExportData) -> None:
+    count = {status: sum(1 for u in data.units if u.status == status) for status in texts.STATUS_LABELS}
+    submitted = count["submitted"] + count["submitted_late"]
+    line = texts.REPORT_SUMMARY.format(
+        deadline=format_datetime(data.deadline_at), submitted=submitted, total=len(data.units),
+        on_time=count["submitted"], late=count["submitted_late"], missing=len(data.units) - submitted,
+        in_progress=count["in_progress"], not_started=count["not_started"])
+    paragraph = add_paragraph(doc, "", indent=True, justify=True)
+    add_text(paragraph, texts.REPORT_SUMMARY_TITLE + ": ", bold=True)
+    add_text(paragraph, line)
+    if not submitted:
+        add_paragraph(doc, texts.REPORT_NO_SUBMISSION, italic=True, indent=True)
+
+
+def _signature(doc: DocxDocument) -> None:
+    add_paragraph(doc, "", after=0)
+    left, right = two_columns(doc, SIGNATURE_WIDTHS)
+    recipients = cell_line(left, texts.DOC_RECIPIENTS, first=True, bold=True, italic=True, size=12)
+    recipients.alignment = WD_ALIGN_PARAGRAPH.LEFT
+    for line in texts.REPORT_RECIPIENT_LINES:
+        cell_line(left, line, size=11).alignment = WD_ALIGN_PARAGRAPH.LEFT
+    cell_line(right, texts.REPORT_SIGNER, first=True, bold=True)
+    cell_line(right, texts.REPORT_SIGN_NOTE, italic=True, size=12)
+
+
+# --- I. Staff ---------------------------------------------------------------------------------------------
+
+
+def _staff(doc: DocxDocument, form: Form, units: list[UnitReport]) -> None:
+    section_title(doc, texts.DOC_SECTION_STAFF)
+    counted = [key for key in STAFF_COUNTED if _has(form, key)]
+    leader = _has(form, "leader")
+    headers = [texts.REPORT_COL_STT, texts.REPORT_COL_UNIT, *([texts.REPORT_COL_LEADER] if leader else []),
+               *(texts.REPORT_STAFF_COUNT.get(key, form.section(key).title) for key in counted)]
+    count_w = 2.1
+    fixed = 1.0 + count_w * len(counted)
+    widths = [Cm(1.0), Cm((CONTENT - fixed) * (0.42 if leader else 1.0))]
+    if leader:
+        widths.append(Cm((CONTENT - fixed) * 0.58))
+    widths += [Cm(count_w)] * len(counted)
+    table = grid_table(doc, headers, widths)
+    totals = [0] * len(counted)
+    for n, unit in enumerate(units, 1):
+        cells = add_row(table)
+        write_cell(cells[0], str(n), center=True)
+        write_cell(cells[1], clean(unit.name))
+        col = 2
+        if leader:
+            people = []
+            for item in items(form, unit.answers, "leader"):
+                values = {q.key: format_value(q, v) for q, v in item.questions() if v is not None}
+                people.append(" – ".join(clean(values[k]) for k in ("name", "position", "phone") if k in values))
+            write_cell(cells[col], "\n".join(people))
+            col += 1
+        for i, key in enumerate(counted):
+            number = len(items(form, unit.answers, key))
+            totals[i] += number
+            write_cell(cells[col + i], str(number), center=True)
+    cells = add_row(table)
+    write_cell(cells[1], texts.REPORT_TOTAL, bold=True)
+    for i, total in enumerate(totals):
+        write_cell(cells[len(headers) - len(counted) + i], str(total), bold=True, center=True)
+    _finish(table, widths)
+
+
+# --- II. Procedures ----------------------------------------------------------------------------------------
+
+
+def _procedures(doc: DocxDocument, form: Form, units: list[UnitReport]) -> None:
+    section_title(doc, texts.DOC_SECTION_PROCEDURES)
+    counts = [q for q in form.section("procedures").questions if q.type == "integer"]
+    if counts:
+        each = min(2.2, (CONTENT - 1.0 - 3.4) / len(counts))
+        widths = [Cm(1.0), Cm(CONTENT - 1.0 - each * len(counts)), *[Cm(each)] * len(counts)]
+        table = grid_table(doc, [texts.REPORT_COL_STT, texts.REPORT_COL_UNIT, *(q.label for q in counts)], widths)
+        totals = [0] * len(counts)
+        for n, unit in enumerate(units, 1):
+            values = scope(unit.answers, "procedures")
+            cells = add_row(table)
+            write_cell(cells[0], str(n), center=True)
+            write_cell(cells[1], clean(unit.name))
+            for i, question in enumerate(counts):
+                value = values.get(question.key)
+                if isinstance(value, int) and not isinstance(value, bool):
+                    totals[i] += value
+                write_cell(cells[2 + i], "" if value is None else str(value), center=True)
+        cells = add_row(table)
+        write_cell(cells[1], texts.REPORT_TOTAL, bold=True)
+        for i, total in enumerate(totals):
+            write_cell(cells[2 + i], str(total), bold=True, center=True)
+        _finish(table, widths)
+    if _has(form, "pickup"):
+        _pickup(doc, form, units)
+
+
+def _pickup(doc: DocxDocument, form: Form, units: list[UnitReport]) -> None:
+    questions = {q.key: q for q in form.section("pickup").questions}
+    if "agree" not in questions:
+        return
+    agree, proposals = 0, []
+    for unit in units:
+        values = scope(unit.answers, "pickup")
+        if values.get("agree") is True:
+            agree += 1
+        elif values.get("agree") is False:
+            times = values.get("proposed_times")
+            shown = format_value(questions["proposed_times"], times) if times and "proposed_times" in questions else ""
+            proposals.append(f"{clean(unit.name)} ({clean(shown)})" if shown else clean(unit.name))
+    extra = texts.REPORT_PICKUP_PROPOSALS.format(units=", ".join(proposals)) if proposals else ""
+    add_paragraph(doc, texts.REPORT_PICKUP.format(agree=agree, proposals=extra), indent=True, justify=True, before=6)
+
+
+# --- III. Plan ---------------------------------------------------------------------------------------------
+
+
+def _plan(doc: DocxDocument, form: Form, units: list[UnitReport]) -> None:
+    section_title(doc, texts.DOC_SECTION_PLAN)
+    table = grid_table(doc, texts.DOC_PLAN_HEADERS, PLAN_WIDTHS)
+    for unit in units:
+        plan = items(form, unit.answers, "plan")
+        if not plan:
+            continue
+        group = add_row(table)
+        merged = group[0].merge(group[-1])
+        write_cell(merged, clean(unit.name), bold=True)
+        for item in plan:
+            values = {q.key: (q, v) for q, v in item.questions()}
+            cells = add_row(table)
+            write_cell(cells[0], str(item.stt), center=True)
+            write_cell(cells[1], _shown(values, "content"))
+            if _shown(values, "responsibility"):
+                cells[1].add_paragraph()
+                add_text(cells[1].paragraphs[-1], _shown(values, "responsibility"), italic=True)
+            extra = [f"{q.label}: {clean(format_value(q, v))}" for key, (q, v) in values.items()
+                     if key not in (*PLAN_KEYS, "responsibility") and v is not None and q.type != "photo"]
+            write_cell(cells[2], "\n".join(filter(None, [_shown(values, "detail"), *extra])))
+            write_cell(cells[3], _shown(values, "start"), center=True)
+            write_cell(cells[4], _shown(values, "end"), center=True)
+            said_none = "partners" in item.values and item.values["partners"] is None
+            write_cell(cells[5], texts.VALUE_SKIPPED if said_none else _shown(values, "partners"))
+    if len(table.rows) == 1:
+        write_cell(add_row(table)[1], texts.REPORT_NONE, italic=True)
+    _finish(table, PLAN_WIDTHS)
+
+
+# --- IV. Issues ----------------------------------------------------------------------------------------------
+
+
+def _issues(doc: DocxDocument, form: Form, units: list[UnitReport]) -> None:
+    section_title(doc, texts.DOC_SECTION_ISSUES)
+    written = 0
+    for unit in units:
+        lines = []
+        for question, value in section_values(form, unit.answers, "issues"):
+            text = clean(format_value(question, value)).strip() if value is not None else ""
+            if text:
+                lines += text.split("\n") if question.key == "text" else [f"{question.label}: {text}"]
+        if not lines:
+            continue
+        written += 1
+        paragraph = add_paragraph(doc, "", indent=True, justify=True, after=2)
+        add_text(paragraph, f"- {clean(unit.name)}: ", bold=True)
+        add_text(paragraph, lines[0])
+        for line in lines[1:]:
+            add_paragraph(doc, line, indent=True, justify=True, after=2)
+    if not written:
+        add_paragraph(doc, texts.REPORT_NONE, indent=True)
+
+
+# --- Annex ---------------------------------------------------------------------------------------------------
+
+
+def _annex(doc: DocxDocument, data: ExportData) -> None:
+    breaker = add_paragraph(doc, "", after=0)
+    breaker.add_run().add_break(WD_BREAK.PAGE)
+    add_paragraph(doc, texts.REPORT_ANNEX_TITLE, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+    add_paragraph(doc, texts.REPORT_ANNEX_AT.format(generated=format_datetime(data.generated_at)), italic=True,
+                  align=WD_ALIGN_PARAGRAPH.CENTER, after=8)
+    table = grid_table(doc, texts.REPORT_ANNEX_HEADERS, ANNEX_WIDTHS)
+    order = {"submitted": 0, "submitted_late": 1, "in_progress": 2, "not_started": 3}
+    for n, unit in enumerate(sorted(data.units, key=lambda u: order.get(u.status, 4)), 1):
+        cells = add_row(table)
+        write_cell(cells[0], str(n), center=True)
+        write_cell(cells[1], clean(unit.name))
+        label = texts.STATUS_LABELS.get(unit.status, unit.status)
+        if unit.status not in SUBMITTED and data.generated_at > data.deadline_at:
+            label = f"{label}, {texts.STATUS_OVERDUE}"
+        write_cell(cells[2], label)
+        write_cell(cells[3], _short_time(unit.submitted_at), center=True)
+        write_cell(cells[4], _annex_note(data.form, unit))
+    _finish(table, ANNEX_WIDTHS)
+
+
+def _annex_note(form: Form, unit: UnitReport) -> str:
+    if unit.status == "not_started" and not unit.answers:
+        return ""  # the status says it all
+    if unit.status in SUBMITTED:
+        return texts.COL_CHANGED if unit.changed_since_submit else ""
+    parts = missing_parts(form, unit.answers)
+    return texts.COL_MISSING + ": " + "; ".join(parts) if parts else ""
+
+
+# --- Helpers -------------------------------------------------------------------------------------------------
+
+
+def _short_time(moment) -> str:
+    """dd/mm/yyyy hh:mm in Asia/Ho_Chi_Minh, to fit a narrow column; empty when not submitted."""
+    return moment.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M") if moment else ""
+
+
+def _has(form: Form, key: str) -> bool:
+    return any(section.key == key for section in form.sections)
+
+
+def _shown(values: dict[str, tuple[Question, Any]], key: str) -> str:
+    question, value = values.get(key, (None, None))
+    if question is None or value is None or question.type == "photo":
+        return ""
+    return clean(format_value(question, value))
+
+
+def _finish(table: Table, widths: Sequence[Length]) -> None:
+    """Widths for Word and LibreOffice, and the table's text at 11 pt."""
+    fix_widths(table, widths)
+    for row in table.rows:
+        for cell in row.cells:
+            for paragraph in cell.paragraphs:
+                for run in paragraph.runs:
+                    run.font.size = TABLE_SIZE

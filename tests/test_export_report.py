@@ -1,0 +1,168 @@
+"""The consolidated report Sở Nội vụ sends up to UBND tỉnh: read back with python-docx, printed with LibreOffice."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import docx
+import pytest
+
+from conversations import texts
+from exports import build as build_module
+from exports.build import build_export
+from exports.data import UnitReport
+from exports.report import build_report
+from tests.export_samples import realistic_export_data, sample_export_data
+from tests.rendering import SOFFICE, pages, to_pdf, to_png
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return realistic_export_data(tmp_path_factory.mktemp("samples"))
+
+
+@pytest.fixture(scope="module")
+def report(data, tmp_path_factory):
+    return docx.Document(str(build_report(data, tmp_path_factory.mktemp("report") / texts.REPORT_FILE)))
+
+
+def paragraphs(document) -> list[str]:
+    return [p.text for p in document.paragraphs if p.text.strip()]
+
+
+def table_rows(table) -> list[list[str]]:
+    out = []
+    for row in table.rows:
+        cells = []
+        for cell in row.cells:  # a merged cell repeats: keep it once
+            if not cells or cell._tc is not cells[-1][0]:
+                cells.append((cell._tc, cell.text))
+        out.append([text for _, text in cells])
+    return out
+
+
+def tables(document) -> dict[str, list[list[str]]]:
+    """The bordered tables by their first header cell's text, and the heading and signature tables."""
+    found = {}
+    for table in document.tables:
+        rows = table_rows(table)
+        found.setdefault(" | ".join(rows[0]), rows)
+    return found
+
+
+def find(document, first_header: str) -> list[list[str]]:
+    return next(rows for key, rows in tables(document).items() if key.startswith(first_header))
+
+
+def test_report__heading__province_department_motto_place_and_date_then_title_and_addressee(report):
+    heading = table_rows(report.tables[0])[0]
+    assert ["UBND TỈNH ĐỒNG NAI\nSỞ NỘI VỤ\n―――――",
+            f"{texts.DOC_NATION}\n{texts.DOC_MOTTO}"] == heading
+    assert [
+        "Đồng Nai, ngày 28 tháng 03 năm 2017",
+        texts.REPORT_TITLE,
+        "Báo cáo tiến độ triển khai thành lập Trung tâm hành chính công tỉnh",
+        "Kính gửi: Ủy ban nhân dân tỉnh Đồng Nai.",
+        "Thực hiện văn bản số 123/SNV-CCHC ngày 27/3/2017, Sở Nội vụ tổng hợp báo cáo các đơn vị gửi về đến "
+        "10:00 ngày 28/03/2017 như sau:",
+    ] == paragraphs(report)[:5]
+
+
+def test_report__summary__reported_out_of_expected_on_time_and_late(report):
+    summary = next(p for p in paragraphs(report) if p.startswith(texts.REPORT_SUMMARY_TITLE))
+    assert "Đã có 3/25 đơn vị gửi báo cáo (đúng hạn 3, quá hạn 0); 22 đơn vị chưa gửi (đang nhập 1, " \
+           "chưa bắt đầu 21)." in summary
+
+
+def test_report__staff__counts_per_submitted_unit_with_the_leader_and_totals(report):
+    rows = find(report, texts.REPORT_COL_STT + " | " + texts.REPORT_COL_UNIT + " | " + texts.REPORT_COL_LEADER)
+    leader = "Trần Văn Hùng – Phó Giám đốc Sở – 0913 456 789"
+    assert [
+        ["1", "Sở Tư pháp", leader, "3", "2", "1"],
+        ["2", "Sở Y tế", leader, "3", "2", "1"],
+        ["3", "Sở Giáo dục và Đào tạo", leader, "3", "2", "1"],
+        ["", texts.REPORT_TOTAL, "", "9", "6", "3"],
+    ] == rows[1:]
+    # The half-done unit (Cục Thuế tỉnh) is a draft: not in I–IV, only in the annex.
+    assert not any("Cục Thuế tỉnh" in " ".join(row) for row in rows)
+
+
+def test_report__procedures__units_by_procedure_type_with_totals(report):
+    rows = find(report, texts.REPORT_COL_STT + " | " + texts.REPORT_COL_UNIT + " | Thủ tục hành chính")
+    assert ["STT", "Đơn vị", "Thủ tục hành chính", "Thủ tục hành chính liên thông", "Dịch vụ công",
+            "Dịch vụ công trực tuyến", "Trả kết quả qua bưu điện", "Nhận hồ sơ qua bưu điện",
+            "DVC trực tuyến kết hợp bưu điện"] == rows[0]
+    assert ["", texts.REPORT_TOTAL, "375", "36", "375", "120", "240", "180", "60"] == rows[-1]
+    assert 3 + 2 == len(rows)
+
+
+def test_report__plan__items_grouped_under_their_unit_with_dates(report):
+    rows = find(report, " | ".join(texts.DOC_PLAN_HEADERS))
+    assert ["Sở Tư pháp"] == rows[1]
+    assert ["1", "Rà soát TTHC\nTrách nhiệm riêng", "Rà soát 125 TTHC, đề xuất danh mục", "01/04/2017",
+            "15/04/2017", "Sở Nội vụ"] == rows[2]
+    assert [["Sở Tư pháp"], ["Sở Y tế"], ["Sở Giáo dục và Đào tạo"]] == [r for r in rows if len(r) == 1]
+    assert 1 + 3 * (1 + 4) == len(rows)
+
+
+def test_report__issues__grouped_by_unit(report):
+    text = paragraphs(report)
+    start = text.index(texts.DOC_SECTION_ISSUES)
+    assert ["- Sở Tư pháp: Chưa có trụ sở tạm cho bộ phận một cửa; đề nghị bố trí kinh phí mua máy scan.",
+            "- Sở Y tế: Chưa có trụ sở tạm cho bộ phận một cửa; đề nghị bố trí kinh phí mua máy scan."] \
+        == text[start + 1:start + 3]
+
+
+def test_report__signature_and_annex__status_of_every_unit(report, data):
+    signature = table_rows(report.tables[-2])[0]
+    assert signature[1] == f"{texts.REPORT_SIGNER}\n{texts.REPORT_SIGN_NOTE}"
+    assert signature[0].startswith(texts.DOC_RECIPIENTS)
+    annex = table_rows(report.tables[-1])
+    assert texts.REPORT_ANNEX_HEADERS == annex[0]
+    assert 1 + len(data.units) == len(annex)
+    assert ["1", "Sở Tư pháp", "đã nộp", "28/03/2017 10:00", ""] == annex[1]
+    draft = next(row for row in annex if row[1] == "Cục Thuế tỉnh")
+    assert ("đang nhập", True) == (draft[2], draft[4].startswith(texts.COL_MISSING + ": ảnh của 1 nhân sự chính"))
+    assert ["chưa bắt đầu"] * 21 == [row[2] for row in annex if row[2].startswith("chưa")]
+
+
+def test_report__no_unit_submitted__says_so_and_still_lists_every_unit(data, tmp_path):
+    drafts = dataclasses.replace(data, units=[u for u in data.units if u.status not in ("submitted", "submitted_late")],
+                                 province=None)
+    report = docx.Document(str(build_report(drafts, tmp_path / texts.REPORT_FILE)))
+    text = paragraphs(report)
+    assert (True, False, True) == (texts.REPORT_NO_SUBMISSION in text, texts.DOC_SECTION_STAFF in text,
+                                   "…………, ngày 28 tháng 03 năm 2017" in text)
+    assert texts.REPORT_AUTHORITY_NO_PROVINCE in table_rows(report.tables[0])[0][0]
+    assert 1 + len(drafts.units) == len(table_rows(report.tables[-1]))
+
+
+def test_build_export__carries_the_report__its_pdf_or_a_note_saying_why_not(tmp_path, monkeypatch):
+    data = sample_export_data(tmp_path)
+    monkeypatch.setattr(build_module, "convert", lambda document: None)  # as on a machine without LibreOffice
+    result = build_export(data, tmp_path / "out", campaign_id=1)
+    assert (result.folder / texts.REPORT_FILE, None, [texts.REPORT_PDF_MISSING]) == (
+        result.report, result.report_pdf, result.notes)
+    assert result.report == result.report_for_reading() and result.report in result.files()
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed: print check skipped")
+def test_build_export__libreoffice__report_pdf_made_legible_in_the_templates_order(tmp_path):
+    result = build_export(realistic_export_data(tmp_path), tmp_path / "out", campaign_id=1)
+    assert ([], result.report_pdf) == (result.notes, result.folder / "bao-cao-tong-hop.pdf")
+    printed = pages(result.report_pdf)
+    text = "\n".join(p.text for p in printed)
+    order = [texts.REPORT_TITLE, texts.DOC_SECTION_STAFF, texts.DOC_SECTION_PROCEDURES, "III. Về kế hoạch",
+             texts.DOC_SECTION_ISSUES, texts.REPORT_SIGNER, "PHỤ LỤC"]
+    positions = [text.find(part) for part in order]
+    assert (sorted(positions), -1 in positions) == (positions, False)
+    assert ([], True) == ([p.number for p in printed if p.smallest < 9.0], 3 <= len(printed) <= 5)
+    assert "PHỤ LỤC" in printed[-1].text and "Bưu điện tỉnh" in printed[-1].text
+    assert len(to_png(result.report_pdf, tmp_path / "page", dpi=40)) == len(printed)
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed: conversion check skipped")
+def test_report__unit_named_with_markup_and_control_characters__still_converts(data, tmp_path):
+    odd = UnitReport("X", "Sở <b>&\x07 Y tế", "submitted", dict(data.units[0].answers), data.units[0].submitted_at)
+    path = build_report(dataclasses.replace(data, units=[odd]), tmp_path / texts.REPORT_FILE)
+    assert "Sở <b>& Y tế" in "\n".join(p.text for p in pages(to_pdf(path, tmp_path)))
