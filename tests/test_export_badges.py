@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import re
 import shutil
+import subprocess
 import zlib
 from dataclasses import replace
 from pathlib import Path
@@ -17,7 +18,8 @@ from PIL import Image
 
 from conversations import texts
 from exports import fonts
-from exports.badges import BADGE_W, LEADING, PT, Box, Face, build_badges, build_name_tags, fit_text
+from exports.badges import (BADGE_W, LEADING, LIST_ROWS_PER_PAGE, PT, Box, Face, badge_center_name, build_badges,
+                            build_name_tags, fit_text, wrap)
 from exports.data import ExportData, UnitReport
 from exports.fonts import FontMissing, advance_widths, find_font
 from exports.photo_archive import INDEX_NAME, build_photo_archive, photo_file_name
@@ -30,6 +32,12 @@ STP_FILES = ["STP/STP_CHINH_1_Le-Thi-Mai.jpg", "STP/STP_CHINH_2_Pham-Van-Nam.jpg
              "STP/STP_DUPHONG_1_Bui-Van-Long.jpg", "STP/STP_DUPHONG_2_Ho-Thi-Thu.jpg"]
 BADGE_NAMES = ["Lê Thị Mai", "Phạm Văn Nam", "Đỗ Thị Hạnh", "Bùi Văn Long", "Hồ Thị Thu"]
 A4 = "[0 0 595.28 841.89]"
+PDFTOTEXT = shutil.which("pdftotext")
+CENTER_DONG_NAI = "TRUNG TÂM HÀNH CHÍNH CÔNG TỈNH ĐỒNG NAI"
+NOT_SUBMITTED, NO_PHOTO = texts.BADGE_MISSING_NOT_SUBMITTED, texts.BADGE_MISSING_NO_PHOTO
+# The sample's people without a badge by default: CTHUE and SYT have not submitted, and have no photo either.
+SAMPLE_UNPRINTED = [("1", "Cục Thuế tỉnh", "Nhân sự chính", "Trương Văn Bình", NOT_SUBMITTED),
+                    ("2", "Sở Y tế", "Nhân sự chính", "-A+B", NOT_SUBMITTED)]
 SHIPPED_FONTS = fonts.SHIPPED_DIR  # before any test points it elsewhere
 
 
@@ -136,6 +144,28 @@ def pdf_lines(path: Path) -> list[str]:
                 codes = [int.from_bytes(text[k:k + 2], "big") for k in range(0, len(text), 2)]
                 lines.append("".join(fonts_by_name[font][code] for code in codes))
     return lines
+
+
+def page_texts(path: Path) -> list[str]:
+    """What a reader sees on each page, as pdftotext lays it out."""
+    if PDFTOTEXT is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    out = subprocess.run([PDFTOTEXT, "-layout", str(path), "-"], check=True, capture_output=True, text=True).stdout
+    return out.split("\f")[:-1]
+
+
+def listed(path: Path) -> list[tuple[str, ...]]:
+    """The rows of the list of who got no badge: (STT, unit, role, name, reason)."""
+    rows = []
+    for page in page_texts(path):
+        if texts.BADGE_MISSING_TITLE.upper() in page:
+            rows += [tuple(cells) for line in page.splitlines()
+                     if len(cells := re.split(r"\s{2,}", line.strip())) == 5 and cells[0].isdigit()]
+    return rows
+
+
+def submitted(unit: UnitReport) -> UnitReport:
+    return replace(unit, status="submitted")
 
 
 def page_count(path: Path) -> int:
@@ -319,10 +349,14 @@ def test_build_photo_archive__progress__reported_after_each_unit(data, tmp_path)
 # --- Badges ----------------------------------------------------------------------------------------------
 
 
-def test_build_badges__sample_with_5_photos__one_a4_page(data, tmp_path):
+def test_build_badges__sample_with_5_photos__a4_page_of_badges_then_the_list(data, tmp_path):
     [path] = build_badges(data, tmp_path / "the.pdf")
     raw = path.read_bytes()
-    assert (tmp_path / "the.pdf", 1, True) == (path, page_count(path), f"/MediaBox {A4}".encode() in raw)
+    pages = page_texts(path)
+    boxes = set(re.findall(rb"/MediaBox (\[[^]]*\])", raw))
+    assert (tmp_path / "the.pdf", 2, {A4.encode()}) == (path, page_count(path), boxes)
+    assert (True, False, True) == ("Lê Thị Mai" in pages[0], texts.BADGE_MISSING_TITLE.upper() in pages[0],
+                                   texts.BADGE_MISSING_TITLE.upper() in pages[1])
 
 
 def test_build_badges__sample__one_300_dpi_jpeg_per_badge_embedded_as_stored(data, tmp_path):
@@ -359,8 +393,9 @@ def test_build_badges__more_badges_than_a_file_holds__files_split_between_units(
         written, [photos_placed(p) for p in written], [page_count(p) for p in written], (tmp_path / "the.pdf").exists())
 
 
-def test_build_badges__no_one_has_a_photo__no_file(data, tmp_path):
-    assert ([], False) == (build_badges(replace(data, units=data.units[1:]), tmp_path / "the.pdf"),
+def test_build_badges__no_one_to_print_or_list__no_file(data, tmp_path):
+    """The unit that never started has no people: nothing to print, nobody to list."""
+    assert ([], False) == (build_badges(replace(data, units=[data.units[2]]), tmp_path / "the.pdf"),
                            (tmp_path / "the.pdf").exists())
 
 
@@ -393,16 +428,38 @@ def test_build_badges__name_with_a_character_the_font_lacks__left_out(data, tmp_
 
 
 def test_build_name_tags__sample_with_5_main_staff__two_a4_pages(data, tmp_path):
-    [path] = build_name_tags(data, tmp_path / "bang-ten.pdf")
+    [path] = build_name_tags(data, tmp_path / "bang-ten.pdf", include_drafts=True)
     assert (2, True, []) == (page_count(path), f"/MediaBox {A4}".encode() in path.read_bytes(), images(path))
 
 
-def test_build_name_tags__sample__main_staff_names_in_the_text_layer(data, tmp_path):
-    [path] = build_name_tags(data, tmp_path / "bang-ten.pdf")
+def test_build_name_tags__include_drafts__main_staff_of_every_unit_in_the_text_layer(data, tmp_path):
+    [path] = build_name_tags(data, tmp_path / "bang-ten.pdf", include_drafts=True)
     lines = pdf_lines(path)
     expected = ["Lê Thị Mai", "Phạm Văn Nam", "Đỗ Thị Hạnh", "Trương Văn Bình", "-A+B"]
     assert expected == [line for line in lines if line in expected + ["Bùi Văn Long", "Hồ Thị Thu"]]
-    assert (5, 1) == (lines.count(texts.NAME_TAG_TITLE.upper()), lines.count("Cục Thuế tỉnh"))
+    assert (5, 1) == (lines.count(CENTER_DONG_NAI), lines.count("Cục Thuế tỉnh"))
+
+
+def test_build_name_tags__by_default__submitted_units_only(data, tmp_path):
+    [path] = build_name_tags(data, tmp_path / "bang-ten.pdf")
+    text = " ".join(page_texts(path))
+    assert ([True] * 3, False, False, 1) == ([n in text for n in BADGE_NAMES[:3]], "Trương Văn Bình" in text,
+                                             "Cục Thuế tỉnh" in text, page_count(path))
+
+
+def test_build_name_tags__only_draft_units__no_file(data, tmp_path):
+    assert [] == build_name_tags(replace(data, units=data.units[1:]), tmp_path / "bang-ten.pdf")
+
+
+def test_build_name_tags__province__in_the_title(data, tmp_path):
+    [path] = build_name_tags(data, tmp_path / "bang-ten.pdf")
+    assert [CENTER_DONG_NAI] * 3 == [line.strip() for line in page_texts(path)[0].splitlines()
+                                     if "TRUNG TÂM" in line]
+
+
+def test_build_name_tags__no_province__title_without_it(data, tmp_path):
+    [path] = build_name_tags(replace(data, province=None), tmp_path / "bang-ten.pdf")
+    assert 3 == pdf_lines(path).count(texts.NAME_TAG_TITLE.upper())
 
 
 def test_build_name_tags__no_main_staff__no_file(data, tmp_path):
@@ -439,10 +496,11 @@ def test_fit_text__text_too_long_at_smallest_size__ends_with_ellipsis(bold_face)
     assert (6, 2, True) == (size, len(lines), lines[-1].endswith("…"))
 
 
-def test_build_badges__photo_id_not_in_the_units_photos__no_badge(data, tmp_path):
+def test_build_badges__photo_id_not_in_the_units_photos__listed_without_photo(data, tmp_path):
     """A photo answer whose stored photo is unknown (deleted, or another unit's) gives no badge."""
-    unit = UnitReport("X", "Đơn vị X", "in_progress", {"main_staff[1].name": "A", "main_staff[1].photo": 105})
-    assert [] == build_badges(replace(data, units=[unit]), tmp_path / "the.pdf")
+    unit = UnitReport("X", "Đơn vị X", "submitted", {"main_staff[1].name": "Lê Văn An", "main_staff[1].photo": 105})
+    [path] = build_badges(replace(data, units=[unit]), tmp_path / "the.pdf")
+    assert (0, [("1", "Đơn vị X", "Nhân sự chính", "Lê Văn An", NO_PHOTO)]) == (photos_placed(path), listed(path))
 
 
 def test_build_photo_archive__damaged_stored_photo__listed_without_file(data, tmp_path):
@@ -461,4 +519,181 @@ def test_build_badges__damaged_stored_photo__that_badge_left_out(data, tmp_path)
     stp = data.units[0]
     unit = replace(stp, photos={**stp.photos, stp.answers["main_staff[1].photo"]: damaged})
     [path] = build_badges(replace(data, units=[unit]), tmp_path / "the.pdf")
-    assert (4, False) == (photos_placed(path), "Lê Thị Mai" in pdf_lines(path))
+    assert (4, False, [("1", "Sở Tư pháp", "Nhân sự chính", "Lê Thị Mai", NO_PHOTO)]) == (
+        photos_placed(path), "Lê Thị Mai" in page_texts(path)[0], listed(path))
+
+
+# --- Who gets a badge, and the list of who does not ------------------------------------------------------
+
+
+def draft_with_photos(data: ExportData) -> UnitReport:
+    """STP's five people with their photos, in a unit that has not submitted yet."""
+    return replace(data.units[0], code="NHAP", name="Sở Nháp", status="in_progress")
+
+
+def test_build_badges__province__in_every_badge_heading(data, tmp_path):
+    [path] = build_badges(data, tmp_path / "the.pdf")
+    lines = pdf_lines(path)
+    headings = [" ".join(lines[n:n + 2]) for n, line in enumerate(lines) if line.startswith("TRUNG TÂM")]
+    assert [CENTER_DONG_NAI] * 5 == headings
+
+
+def test_build_badges__no_province__heading_without_it(data, tmp_path):
+    [path] = build_badges(replace(data, province=None), tmp_path / "the.pdf")
+    lines = pdf_lines(path)
+    headings = [" ".join(lines[n:n + 2]) for n, line in enumerate(lines) if line.startswith("TRUNG TÂM")]
+    assert [texts.BADGE_CENTER_NAME] * 5 == headings
+
+
+def test_build_badges__draft_unit__staff_listed_not_printed(data, tmp_path):
+    [path] = build_badges(replace(data, units=[data.units[0], draft_with_photos(data)]), tmp_path / "the.pdf")
+    first = page_texts(path)[0]
+    assert (5, ["Phạm Văn Nam"], False) == (photos_placed(path), [n for n in ["Phạm Văn Nam"] if n in first],
+                                            "Sở Nháp" in first)
+    assert [(str(n), "Sở Nháp", role, name, NOT_SUBMITTED) for n, (role, name) in enumerate(
+        [("Nhân sự chính", n) for n in BADGE_NAMES[:3]] + [("Nhân sự dự phòng", n) for n in BADGE_NAMES[3:]], 1)
+            ] == listed(path)
+
+
+def test_build_badges__sample__drafts_listed_the_not_started_unit_not(data, tmp_path):
+    [path] = build_badges(data, tmp_path / "the.pdf")
+    assert (SAMPLE_UNPRINTED, False) == (listed(path), "Bưu điện tỉnh" in " ".join(page_texts(path)))
+
+
+def test_build_badges__submitted_person_without_photo__listed_as_no_photo(data, tmp_path):
+    stp = data.units[0]
+    unit = replace(stp, answers={k: v for k, v in stp.answers.items() if k != "main_staff[2].photo"})
+    [path] = build_badges(replace(data, units=[unit]), tmp_path / "the.pdf")
+    assert (4, False, [("1", "Sở Tư pháp", "Nhân sự chính", "Phạm Văn Nam", NO_PHOTO)]) == (
+        photos_placed(path), "Phạm Văn Nam" in page_texts(path)[0], listed(path))
+
+
+def test_build_badges__include_drafts__drafts_printed_the_rest_listed_as_no_photo(data, tmp_path):
+    units = [*data.units, draft_with_photos(data)]
+    [path] = build_badges(replace(data, units=units), tmp_path / "the.pdf", include_drafts=True)
+    badge_text = " ".join(page_texts(path)[:2])
+    assert (10, 5) == (photos_placed(path), badge_text.count("Sở Nháp"))
+    assert [row[:4] + (NO_PHOTO,) for row in SAMPLE_UNPRINTED] == listed(path)
+
+
+def test_build_badges__only_drafts__the_pdf_holds_just_the_list(data, tmp_path):
+    [path] = build_badges(replace(data, units=data.units[1:]), tmp_path / "the.pdf")
+    raw = path.read_bytes()
+    assert (1, [], SAMPLE_UNPRINTED) == (page_count(path), images(path), listed(path))
+    assert ({b"DejaVuSansBook", b"DejaVuSansBold"}, f"/MediaBox {A4}".encode() in raw) == (
+        set(re.findall(rb"/FontName /[A-Z]{6}\+(\w+)", raw)), True)
+    assert [texts.BADGE_MISSING_TITLE.upper(), data.campaign_title, texts.BADGE_MISSING_COUNT.format(count=2),
+            *texts.BADGE_MISSING_COLUMNS] == pdf_lines(path)[:8]
+
+
+def test_build_badges__long_list__several_pages_each_with_the_heading(data, tmp_path):
+    cthue = data.units[1]
+    units = [replace(cthue, code=f"D{n}") for n in range(LIST_ROWS_PER_PAGE + 3)]
+    [path] = build_badges(replace(data, units=units), tmp_path / "the.pdf")
+    pages = page_texts(path)
+    assert [(True, True, f"Trang {n}/2" in page) for n, page in enumerate(pages, 1)] == [
+        (texts.BADGE_MISSING_TITLE.upper() in page, "Họ và tên" in page, True) for page in pages]
+    assert [str(n) for n in range(1, LIST_ROWS_PER_PAGE + 4)] == [row[0] for row in listed(path)]
+    assert (2, LIST_ROWS_PER_PAGE + 3) == (len(pages), len(listed(path)))
+
+
+def test_build_badges__files_split__the_list_in_the_last_file(data, tmp_path):
+    stp, cthue = data.units[:2]
+    units = [replace(stp, code=f"U{n}") for n in range(3)] + [cthue]
+    first, last = build_badges(replace(data, units=units), tmp_path / "the.pdf", per_file=12)
+    assert ([], SAMPLE_UNPRINTED[:1], [2, 2]) == (listed(first), listed(last), [page_count(first), page_count(last)])
+
+
+def test_build_badges__rows_of_the_list__inside_the_page(data, tmp_path):
+    """A long unit name and a long name shrink or wrap inside their cells, never over the next column."""
+    long_unit = "Văn phòng Đoàn đại biểu Quốc hội và Hội đồng nhân dân tỉnh Đồng Nai"
+    unit = replace(data.units[1], name=long_unit, answers={**data.units[1].answers,
+                                                           "main_staff[1].name": "Tôn Nữ Hoàng Thị Phương Thảo"})
+    [path] = build_badges(replace(data, units=[unit]), tmp_path / "the.pdf")
+    text = " ".join(page_texts(path)[0].split())
+    assert (True, True, True) == ("Văn phòng Đoàn đại biểu" in text, "Tôn Nữ Hoàng" in text, NOT_SUBMITTED in text)
+
+
+# --- Balanced wrap: no word left alone on the last line --------------------------------------------------
+
+
+def greedy_lines(face: Face, size: float, text: str, width: float) -> list[str]:
+    """The plain greedy wrap (the fewest lines, top lines full)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and face.width(f"{lines[-1]} {word}", size) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
+
+
+def test_wrap__greedy_would_leave_one_word__last_line_gets_two(bold_face):
+    text = "Trung tâm Hành chính công tỉnh Đồng Nai"
+    width = bold_face.width("Trung tâm Hành chính công tỉnh Đồng", 7.5) + 0.1
+    lines = wrap(bold_face, 7.5, text, width)
+    assert (["Trung tâm Hành chính công tỉnh Đồng", "Nai"], 2, True) == (
+        greedy_lines(bold_face, 7.5, text, width), len(lines), " " in lines[-1])
+    assert (text, True) == (" ".join(lines), all(bold_face.width(line, 7.5) <= width for line in lines))
+
+
+def test_fit_text__center_name_with_province_at_badge_width__two_balanced_lines(bold_face):
+    assert (8.5, ["TRUNG TÂM HÀNH CHÍNH", "CÔNG TỈNH ĐỒNG NAI"]) == fit_text(
+        bold_face, badge_center_name("Đồng Nai"), Box(0, 0, BADGE_W - 5, 10), (8.5, 5.5), 2)
+
+
+def test_fit_text__center_name_without_province__no_lone_word(bold_face):
+    size, lines = fit_text(bold_face, texts.BADGE_CENTER_NAME, Box(0, 0, BADGE_W - 5, 10), (8.5, 5.5), 2)
+    assert (8.5, 2, True) == (size, len(lines), all(" " in line for line in lines))
+
+
+@pytest.mark.parametrize("text", [
+    "Văn phòng Đoàn đại biểu Quốc hội và Hội đồng nhân dân tỉnh Đồng Nai",
+    "Ban Quản lý các Khu công nghiệp tỉnh Đồng Nai",
+    "Sở Lao động - Thương binh và Xã hội",
+    "Cảnh sát Phòng cháy chữa cháy tỉnh",
+    "Tôn Nữ Hoàng Thị Phương Thảo",
+    "Trung tâm Hành chính công tỉnh Bà Rịa - Vũng Tàu",
+])
+@pytest.mark.parametrize("width", [20.0, 30.0, 40.0, 50.0])
+def test_wrap__any_text_and_width__fewest_lines_longest_line_shortest_no_lone_last_word(bold_face, text, width):
+    size = 7.5
+    lines = wrap(bold_face, size, text, width)
+    words = text.split()
+    fewest = greedy_lines(bold_face, size, text, width)
+    # Every way to cut the words into that many lines whose last line holds 2+ words.
+    cuts = _splits(words, len(fewest))
+    fitting = [c for c in cuts if max(bold_face.width(line, size) for line in c) <= width and " " in c[-1]]
+    best = min(max(bold_face.width(line, size) for line in c) for c in fitting)
+    assert (text, len(fewest), True, True) == (
+        " ".join(lines), len(lines), " " in lines[-1],
+        abs(max(bold_face.width(line, size) for line in lines) - best) < 1e-3)
+
+
+def _splits(words: list[str], count: int) -> list[list[str]]:
+    if count == 1:
+        return [[" ".join(words)]]
+    return [[" ".join(words[:n])] + rest for n in range(1, len(words) - count + 2)
+            for rest in _splits(words[n:], count - 1)]
+
+
+def test_wrap__last_two_words_wider_than_the_width__one_word_on_the_last_line_rather_than_overflow(bold_face):
+    lines = wrap(bold_face, 10, "Lê Thị Nguyễnthịánhtuyết", bold_face.width("Nguyễnthịánhtuyết", 10) + 1)
+    assert ["Lê Thị", "Nguyễnthịánhtuyết"] == lines
+
+
+def test_wrap__word_wider_than_the_width_or_more_lines_than_allowed__none(bold_face):
+    assert (None, None) == (wrap(bold_face, 10, "Nguyễnthịánhtuyết", 10),
+                            wrap(bold_face, 10, "Trung tâm Hành chính công", 20, max_lines=2))
+
+
+def test_build_badges__long_unit_and_name__no_line_with_a_lone_word(data, tmp_path):
+    """What pdftotext reads off a badge: every line (heading, name, position, unit, role) holds 2+ words."""
+    stp = data.units[0]
+    answers = {k: v for k, v in stp.answers.items() if k.startswith("main_staff[1].")}  # one badge
+    answers["main_staff[1].name"] = "Tôn Nữ Hoàng Thị Phương Thảo Nguyễn Ngọc Huyền Trân"
+    unit = replace(stp, name="Văn phòng Đoàn đại biểu Quốc hội và Hội đồng nhân dân tỉnh Đồng Nai", answers=answers)
+    [path] = build_badges(replace(data, units=[unit]), tmp_path / "the.pdf")
+    lines = [line.strip() for line in page_texts(path)[0].splitlines() if line.strip()]
+    assert (1, True, True) == (photos_placed(path), len(lines) >= 7, all(" " in line for line in lines))
+    assert ["TRUNG TÂM HÀNH CHÍNH", "CÔNG TỈNH ĐỒNG NAI"] == lines[:2]
