@@ -439,6 +439,17 @@ BADGE_CENTER_NAME = "TRUNG TÂM HÀNH CHÍNH CÔNG TỈNH"
 BADGE_ROLE_MAIN = "NHÂN SỰ CHÍNH"
 BADGE_ROLE_BACKUP = "NHÂN SỰ DỰ PHÒNG"
 NAME_TAG_TITLE = "Trung tâm Hành chính công tỉnh"
+# With the province (HCC_PROVINCE, else the campaign's); the badge upper-cases it.
+BADGE_CENTER_NAME_OF = "TRUNG TÂM HÀNH CHÍNH CÔNG TỈNH {province}"
+NAME_TAG_TITLE_OF = "Trung tâm Hành chính công tỉnh {province}"
+# The list page at the end of the badges PDF: who got no badge, and why.
+BADGE_MISSING_TITLE = "Nhân sự chưa in được thẻ"
+BADGE_MISSING_COUNT = "Tổng số: {count} người."
+BADGE_MISSING_COLUMNS = ["STT", "Đơn vị", "Vai trò", "Họ và tên", "Lý do"]
+BADGE_MISSING_NO_PHOTO = "chưa có ảnh"
+BADGE_MISSING_NOT_SUBMITTED = "đơn vị chưa nộp báo cáo"
+BADGE_MISSING_NO_NAME = "(chưa nhập tên)"
+BADGE_MISSING_PAGE = "Trang {page}/{pages}"
 PHOTO_INDEX_COLUMNS = ["Tệp ảnh", "Mã đơn vị", "Đơn vị", "Vai trò", "STT", "Họ và tên", "Chức vụ", "Số điện thoại"]
 DOC_NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 DOC_MOTTO = "Độc lập – Tự do – Hạnh phúc"
@@ -500,6 +511,8 @@ REPORT_SIGN_NOTE = "(Ký, ghi rõ họ tên và đóng dấu)"
 REPORT_RECIPIENT_LINES = ("- Như trên;", "- Lưu: VT, CCHC.")
 REPORT_PDF_MISSING = ("Chưa tạo được bản PDF của báo cáo tổng hợp: máy chủ chưa cài LibreOffice. Bản Word "
                       "(bao-cao-tong-hop.docx) vẫn có trong tệp tổng hợp.")
+REPORT_PDF_TOO_LARGE = ("Báo cáo tổng hợp có {units} đơn vị nên bản PDF không được tạo tự động (LibreOffice cần "
+                        "nhiều phút). Vui lòng mở bản Word (bao-cao-tong-hop.docx) để xem và in.")
 REPORT_PDF_FAILED = ("Chưa tạo được bản PDF của báo cáo tổng hợp (LibreOffice báo lỗi). Bản Word "
                      "(bao-cao-tong-hop.docx) vẫn có trong tệp tổng hợp.")
 

@@ -32,6 +32,9 @@ BADGES_NAME = "the-nhan-su.pdf"
 NAME_TAGS_NAME = "bang-ten.pdf"
 DOCUMENTS_DIR = "bao-cao-don-vi"
 REPORT_NAME = texts.REPORT_FILE
+# LibreOffice's time grows faster than the report: 7 s at 200 units, 27 s at 600, minutes beyond. A province has
+# tens of units; above this the officer gets the .docx and a note instead of a long wait.
+PDF_MAX_UNITS = 600
 
 Progress = Callable[[str, int, int], None]  # (step, done units, total units)
 
@@ -101,7 +104,7 @@ def build_export(data: ExportData, out_dir: Path, *, campaign_id: int, make_zip:
             name_tags=run(build_name_tags, NAME_TAGS_NAME, "name_tags"),
             documents=run(build_unit_documents, DOCUMENTS_DIR, "documents"),
         )
-        result.report_pdf = _report_pdf(report, result.notes)
+        result.report_pdf = _report_pdf(report, len(data.units), result.notes)
         restrict_tree(building)  # the builders' files were made under the umask, inside a 0700 folder
         if make_zip:
             fd = os.open(zip_part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, FILE_MODE)
@@ -126,8 +129,11 @@ def build_export(data: ExportData, out_dir: Path, *, campaign_id: int, make_zip:
     return _moved(result, building, final)
 
 
-def _report_pdf(report: Path, notes: list[str]) -> Path | None:
+def _report_pdf(report: Path, units: int, notes: list[str]) -> Path | None:
     """The report's PDF by LibreOffice; when there is none, a note says so and why."""
+    if units > PDF_MAX_UNITS:
+        notes.append(texts.REPORT_PDF_TOO_LARGE.format(units=units))
+        return None
     try:
         pdf = convert(report)
     except ConversionFailed:

@@ -6,7 +6,9 @@ Without LibreOffice there is no PDF, and the caller says so (never a silent gap)
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -25,7 +27,7 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def convert(document: Path) -> Path | None:
+def convert(document: Path, *, timeout: float = TIMEOUT) -> Path | None:
     """`document` converted to a PDF beside it; None without LibreOffice; ConversionFailed when it fails."""
     program = soffice()
     if program is None:
@@ -36,13 +38,28 @@ def convert(document: Path) -> Path | None:
         # Its own profile: runs beside an office suite the machine's user has open, and leaves nothing behind.
         command = [program, f"-env:UserInstallation={(work_dir / 'profile').as_uri()}", "--headless",
                    "--convert-to", "pdf", "--outdir", str(work_dir), str(document)]
+        # `soffice` is a script that starts soffice.bin: in a session of its own, the whole group can be stopped.
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   start_new_session=True)
         try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT)
+            returncode = process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            raise ConversionFailed(f"LibreOffice did not finish in {TIMEOUT} s") from None
+            log.warning("LibreOffice conversion stopped after %s s", timeout)
+            raise ConversionFailed(f"LibreOffice did not finish in {timeout} s") from None
+        finally:
+            _stop_group(process)
         made = work_dir / target.name
-        if done.returncode != 0 or not made.exists():
-            log.warning("LibreOffice conversion failed (exit %s)", done.returncode)
-            raise ConversionFailed(f"LibreOffice exit {done.returncode}")
+        if returncode != 0 or not made.exists():
+            log.warning("LibreOffice conversion failed (exit %s)", returncode)
+            raise ConversionFailed(f"LibreOffice exit {returncode}")
         shutil.move(str(made), target)
     return target
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    """Stop what is left of LibreOffice's process group (nothing, after a normal exit)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    process.wait()

@@ -23,8 +23,8 @@ from conversations import texts
 from conversations.answers import LOCAL_TZ, format_datetime, format_value, missing_parts, scope
 from conversations.form import Form, Question
 from exports.data import STAFF_SECTIONS, ExportData, UnitReport, items, section_values
-from exports.docx_parts import (add_paragraph, add_row, add_text, cell_line, clean, fix_widths, grid_table,
-                                new_document, section_title, two_columns, write_cell)
+from exports.docx_parts import (add_paragraph, add_row, add_spanning_row, add_text, cell_line, clean, fix_widths,
+                                grid_table, new_document, section_title, set_text_size, two_columns, write_cell)
 from exports.private_files import FILE_MODE
 
 Progress = Callable[[int, int], None]
@@ -224,9 +224,7 @@ def _plan(doc: DocxDocument, form: Form, units: list[UnitReport]) -> None:
         plan = items(form, unit.answers, "plan")
         if not plan:
             continue
-        group = add_row(table)
-        merged = group[0].merge(group[-1])
-        write_cell(merged, clean(unit.name), bold=True)
+        write_cell(add_spanning_row(table), clean(unit.name), bold=True)
         for item in plan:
             values = {q.key: (q, v) for q, v in item.questions()}
             cells = add_row(table)
@@ -326,8 +324,4 @@ def _shown(values: dict[str, tuple[Question, Any]], key: str) -> str:
 def _finish(table: Table, widths: Sequence[Length]) -> None:
     """Widths for Word and LibreOffice, and the table's text at 11 pt."""
     fix_widths(table, widths)
-    for row in table.rows:
-        for cell in row.cells:
-            for paragraph in cell.paragraphs:
-                for run in paragraph.runs:
-                    run.font.size = TABLE_SIZE
+    set_text_size(table, TABLE_SIZE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import docx
 import pytest
@@ -166,3 +167,38 @@ def test_report__unit_named_with_markup_and_control_characters__still_converts(d
     odd = UnitReport("X", "Sở <b>&\x07 Y tế", "submitted", dict(data.units[0].answers), data.units[0].submitted_at)
     path = build_report(dataclasses.replace(data, units=[odd]), tmp_path / texts.REPORT_FILE)
     assert "Sở <b>& Y tế" in "\n".join(p.text for p in pages(to_pdf(path, tmp_path)))
+
+
+def test_build_export__more_units_than_a_pdf_is_made_for__docx_and_a_note(tmp_path, monkeypatch):
+    monkeypatch.setattr(build_module, "PDF_MAX_UNITS", 3)
+    monkeypatch.setattr(build_module, "convert", lambda document: pytest.fail("no conversion above the limit"))
+    result = build_export(sample_export_data(tmp_path), tmp_path / "out", campaign_id=1)
+    assert (None, [texts.REPORT_PDF_TOO_LARGE.format(units=4)]) == (result.report_pdf, result.notes)
+    assert result.report.exists()
+
+
+def test_pdf_convert__libreoffice_too_slow__stopped_with_its_children_and_said(tmp_path, monkeypatch):
+    """A conversion that does not finish is stopped, soffice.bin included (it outlives its launcher script)."""
+    import os
+    import stat
+
+    from exports import pdf
+
+    slow = tmp_path / "soffice"
+    marker = tmp_path / "child.pid"
+    slow.write_text(f"#!/bin/sh\nsleep 60 &\necho $! > {marker}\nwait\n")
+    slow.chmod(slow.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setattr(pdf, "soffice", lambda: str(slow))
+    document = tmp_path / "r.docx"
+    document.write_bytes(b"x")
+    started = time.monotonic()
+    with pytest.raises(pdf.ConversionFailed):
+        pdf.convert(document, timeout=1)
+    elapsed = time.monotonic() - started
+    child = int(marker.read_text())
+    try:
+        os.kill(child, 0)
+        alive = not open(f"/proc/{child}/stat").read().split()[2] == "Z"
+    except ProcessLookupError:
+        alive = False
+    assert (False, False, True) == (alive, document.with_suffix(".pdf").exists(), elapsed < 15)
