@@ -32,7 +32,7 @@ from fpdf import FPDF
 from PIL import Image, ImageOps
 
 from conversations import texts
-from exports.data import ExportData, UnitReport, items
+from exports.data import SUBMITTED, ExportData, UnitReport, items
 from exports.fonts import advance_widths, find_font
 from exports.photo_archive import HEIGHT, WIDTH, Person, people_with_photo_question
 
@@ -63,7 +63,6 @@ WHITE = (255, 255, 255)
 GREY = (170, 170, 170)
 HEADER_FILL = (222, 233, 246)
 BADGE_ROLES = {"main_staff": (texts.BADGE_ROLE_MAIN, BLUE), "backup_staff": (texts.BADGE_ROLE_BACKUP, RED)}
-SUBMITTED = ("submitted", "submitted_late")
 
 # The list of who got no badge: A4 portrait, a table of fixed-height rows, its heading repeated on every page.
 LIST_MARGIN = 15.0

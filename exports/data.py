@@ -12,11 +12,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
 
+from conversations import texts
 from conversations.answers import Missing, is_relevant, item_numbers, missing, scope
 from conversations.form import Form, Question, Section
 from storage import queries as q
 
 STAFF_SECTIONS = ("leader", "main_staff", "backup_staff", "postal_staff")
+SUBMITTED = ("submitted", "submitted_late")
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,14 @@ class ExportData:
     province: str | None = None  # "Đồng Nai": HCC_PROVINCE, else the campaign's
 
 
+def status_label(data: ExportData, unit: UnitReport) -> str:
+    """A unit's status as the exports show it: "đang nhập", and ", quá hạn" once the deadline has passed."""
+    label = texts.STATUS_LABELS.get(unit.status, unit.status)
+    if unit.status not in SUBMITTED and data.generated_at > data.deadline_at:
+        label = f"{label}, {texts.STATUS_OVERDUE}"
+    return label
+
+
 def items(form: Form, answers: dict[str, Any], section_key: str) -> list[Item]:
     """The items of one repeat section, in order."""
     section = form.section(section_key)
@@ -100,7 +110,7 @@ async def load_export_data(db, form: Form, *, now: datetime, campaign_id: int | 
                 continue
             current = await q.load_answers(s, report.id)
             answers, changed = current, False
-            if submitted_versions and report.status in ("submitted", "submitted_late"):
+            if submitted_versions and report.status in SUBMITTED:
                 versions = await q.list_report_versions(s, report.id)
                 if versions:
                     answers = dict(versions[-1].answers)

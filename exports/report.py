@@ -22,14 +22,13 @@ from docx.table import Table
 from conversations import texts
 from conversations.answers import LOCAL_TZ, format_datetime, format_value, missing_parts, scope
 from conversations.form import Form, Question
-from exports.data import STAFF_SECTIONS, ExportData, UnitReport, items, section_values
+from exports.data import SUBMITTED, STAFF_SECTIONS, ExportData, UnitReport, items, section_values, status_label
 from exports.docx_parts import (add_paragraph, add_row, add_spanning_row, add_text, cell_line, clean, fix_widths,
                                 grid_table, new_document, section_title, set_text_size, two_columns, write_cell)
 from exports.private_files import FILE_MODE
 
 Progress = Callable[[int, int], None]
 
-SUBMITTED = ("submitted", "submitted_late")
 TABLE_SIZE = Pt(11)  # table text; the body is 13 pt
 HEADING_WIDTHS = (Cm(6.5), Cm(9.5))
 SIGNATURE_WIDTHS = (Cm(7.5), Cm(8.5))
@@ -284,10 +283,7 @@ def _annex(doc: DocxDocument, data: ExportData) -> None:
         cells = add_row(table)
         write_cell(cells[0], str(n), center=True)
         write_cell(cells[1], clean(unit.name))
-        label = texts.STATUS_LABELS.get(unit.status, unit.status)
-        if unit.status not in SUBMITTED and data.generated_at > data.deadline_at:
-            label = f"{label}, {texts.STATUS_OVERDUE}"
-        write_cell(cells[2], label)
+        write_cell(cells[2], status_label(data, unit))
         write_cell(cells[3], _short_time(unit.submitted_at), center=True)
         write_cell(cells[4], _annex_note(data.form, unit))
     _finish(table, ANNEX_WIDTHS)

@@ -52,7 +52,7 @@ from PIL import Image as PILImage
 from conversations import texts
 from conversations.answers import LOCAL_TZ, format_datetime, format_value, is_relevant, missing_parts, scope
 from conversations.form import Form, Question, Section
-from exports.data import STAFF_SECTIONS, ExportData, UnitReport, items, section_values
+from exports.data import SUBMITTED, STAFF_SECTIONS, ExportData, UnitReport, items, section_values, status_label
 # The photo archive owns the naming rule; re-exported so the file names in "Tệp ảnh" are the archive's files.
 from exports.photo_archive import photo_file_name
 
@@ -67,7 +67,6 @@ SECTION_SHEETS = {
     "issues": texts.SHEET_ISSUES,
 }
 TOTALLED_SECTIONS = ("procedures",)  # counts on one sheet with totals, partner units on the next
-SUBMITTED = ("submitted", "submitted_late")
 NOT_PRINTED = (texts.COL_UNIT_CODE, texts.COL_PHOTO_FILE)  # on screen, out of the print area
 # Printed columns together at most this wide (in widths of the digit 0): A4 landscape with our margins holds about
 # 140 at 100 %, so this prints at about 85 % or more, and an 11 pt font at 9.3 pt or more.
@@ -147,7 +146,7 @@ def build_workbook(data: ExportData, path: Path, *, progress: Progress | None = 
         if unit.status not in SUBMITTED:
             for table in section_tables:
                 table.close_submitted()
-        label = _status_label(data, unit)
+        label = status_label(data, unit)
         staff.add_unit(unit, label)
         for table in section_tables:
             table.add_unit(unit, label)
@@ -217,13 +216,6 @@ def _status_table(workbook: Workbook, data: ExportData, page: _Page) -> _Table:
     return _Table(workbook, texts.SHEET_STATUS, headers, page, heading=heading)
 
 
-def _status_label(data: ExportData, unit: UnitReport) -> str:
-    label = texts.STATUS_LABELS.get(unit.status, unit.status)
-    if unit.status not in SUBMITTED and data.generated_at > data.deadline_at:
-        label = f"{label}, {texts.STATUS_OVERDUE}"
-    return label
-
-
 def _status_row(data: ExportData, unit: UnitReport) -> list[Any]:
     reporter = ([_cell_value(q, v) for q, v in section_values(data.form, unit.answers, REPORTER_SECTION)]
                 if _has_section(data.form, REPORTER_SECTION) else [])
@@ -231,7 +223,7 @@ def _status_row(data: ExportData, unit: UnitReport) -> list[Any]:
         gaps = texts.STATUS_NOT_STARTED_GAPS  # one phrase, not every question of the form
     else:  # one line per section, summed up ("ảnh của 2 nhân sự chính")
         gaps = "\n".join(part[:1].upper() + part[1:] for part in missing_parts(data.form, unit.answers))
-    return [unit.code, unit.name, _status_label(data, unit), *reporter, _local(unit.submitted_at),
+    return [unit.code, unit.name, status_label(data, unit), *reporter, _local(unit.submitted_at),
             _local(unit.last_activity_at), gaps or None, texts.YES if unit.changed_since_submit else None]
 
 
