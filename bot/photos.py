@@ -45,22 +45,48 @@ class PhotoRejected(ValueError):
         self.message = message
 
 
+class _CropFacts:
+    """What the badge made of the original: how much of it was cut away and whether it had to be enlarged.
+
+    The service passes these to the engine, which warns the person (the photo is kept either way).
+    """
+
+    width: int
+    height: int
+    crop_width: int
+    crop_height: int
+
+    @property
+    def landscape(self) -> bool:
+        """Wider than tall: the sides were cut away (a square loses little and is not counted)."""
+        return self.width > self.height
+
+    @property
+    def upscaled(self) -> bool:
+        """The region kept is smaller than the badge: enlarged, so below 300 ppi when printed."""
+        return self.crop_width < OUT_WIDTH or self.crop_height < OUT_HEIGHT
+
+
 @dataclass(frozen=True)
-class ProcessedPhoto:
+class ProcessedPhoto(_CropFacts):
     sha256: str  # hex digest of the ORIGINAL bytes
     original_ext: str  # from the detected format, never from a file name
     width: int  # of the original after EXIF orientation is applied
     height: int
+    crop_width: int  # the centred 3:4 region of the original that became the badge, in original pixels
+    crop_height: int
     jpeg: bytes  # the OUT_WIDTH x OUT_HEIGHT badge JPEG (quality 90, 300 dpi, RGB, no EXIF)
 
 
 @dataclass(frozen=True)
-class StoredPhoto:
+class StoredPhoto(_CropFacts):
     sha256: str
     original_path: Path
     processed_path: Path
     width: int
     height: int
+    crop_width: int
+    crop_height: int
 
 
 def process_photo(data: bytes) -> ProcessedPhoto:
@@ -112,7 +138,9 @@ def process_photo(data: bytes) -> ProcessedPhoto:
     badge = ImageOps.fit(im, (OUT_WIDTH, OUT_HEIGHT), method=Image.Resampling.LANCZOS, centering=(0.5, 0.5))
     out = BytesIO()
     badge.save(out, "JPEG", quality=90, dpi=(300, 300), optimize=True)
-    return ProcessedPhoto(hashlib.sha256(data).hexdigest(), original_ext, width, height, out.getvalue())
+    crop_width, crop_height = _crop_size(width, height)
+    return ProcessedPhoto(hashlib.sha256(data).hexdigest(), original_ext, width, height, crop_width, crop_height,
+                          out.getvalue())
 
 
 def store_photo(photos_dir: Path, data: bytes) -> StoredPhoto:
@@ -126,7 +154,8 @@ def store_photo(photos_dir: Path, data: bytes) -> StoredPhoto:
     processed_path = folder / f"{photo.sha256}.jpg"
     _write_atomic(original_path, data)
     _write_atomic(processed_path, photo.jpeg)
-    return StoredPhoto(photo.sha256, original_path, processed_path, photo.width, photo.height)
+    return StoredPhoto(photo.sha256, original_path, processed_path, photo.width, photo.height,
+                       photo.crop_width, photo.crop_height)
 
 
 # Photos are processed in a separate process: Pillow's work holds the GIL long enough that a burst of photos in
@@ -186,6 +215,14 @@ def _header_size(data: bytes) -> tuple[int | str, int | str]:
         except Exception:
             continue
     return "?", "?"
+
+
+def _crop_size(width: int, height: int) -> tuple[int, int]:
+    """The largest centred 3:4 region of a width x height picture, as ImageOps.fit takes it (full resolution:
+    a drafted decode still keeps at least twice the badge's size, so it never causes an enlargement)."""
+    if width * OUT_HEIGHT > height * OUT_WIDTH:  # wider than 3:4: the sides are cut
+        return round(height * OUT_WIDTH / OUT_HEIGHT), height
+    return width, round(width * OUT_HEIGHT / OUT_WIDTH)
 
 
 def _oriented_size(im: Image.Image) -> tuple[int, int]:

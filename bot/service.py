@@ -372,7 +372,9 @@ class Service:
                 s, report_id=report.id, contact_id=contact.id, sha256=stored.sha256,
                 original_path=str(stored.original_path), processed_path=str(stored.processed_path),
                 width=stored.width, height=stored.height, at=now)
-            return engine.Photo(photo.id)
+            # Kept either way; the engine warns when the badge lost the sides of a landscape or was enlarged.
+            small = (stored.crop_width, stored.crop_height) if stored.upscaled else None
+            return engine.Photo(photo.id, cropped=stored.landscape, small=small)
         if refused is not None:
             return engine.PhotoRefused(refused)
         if inbound.pick is not None:

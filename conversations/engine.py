@@ -42,9 +42,15 @@ class Pick:
 
 @dataclass(frozen=True)
 class Photo:
-    """A photo the pipeline accepted and stored."""
+    """A photo the pipeline accepted and stored, and what making the badge did to it (worth a warning)."""
 
     photo_id: int
+    cropped: bool = False  # a landscape photo: its sides were cut away to make the 3:4 badge
+    small: tuple[int, int] | None = None  # (width, height) of the region kept, when smaller than the badge
+
+    @property
+    def needs_warning(self) -> bool:
+        return self.cropped or self.small is not None
 
 
 @dataclass(frozen=True)
@@ -349,16 +355,32 @@ class _Turn:
         """Move to the next question for the current mode and ask it, or finish."""
         mode = self.cursor.get("mode", "fill")
         if mode == "edit" and after is not None:
-            section = self.form.section(after.section)
-            pending = [s for s in all_slots(self.form, self.answers)
-                       if s.section == after.section and s.item == after.item and not s.new and self.absent(s)]
+            pending = self.edit_pending(after)
             if pending:
                 return self.ask(pending[0])
-            return self.show_menu({"level": "fields", "s": section.key, "i": after.item})
-        nxt = self.next_missing(after) if mode == "missing" else self.next_absent(after)
+            return self.show_menu({"level": "fields", "s": after.section, "i": after.item})
+        nxt = self.following(after)
         if nxt is None:
             return self.finish()
         return self.ask(nxt)
+
+    def edit_pending(self, after: Slot) -> list[Slot]:
+        """In the edit mode: the item's questions still unanswered, asked before going back to its fields menu."""
+        return [s for s in all_slots(self.form, self.answers)
+                if s.section == after.section and s.item == after.item and not s.new and self.absent(s)]
+
+    def following(self, after: Slot | None) -> Slot | None:
+        """The question `advance` asks after `after` outside the edit mode; None: the report's end."""
+        return self.next_missing(after) if self.cursor.get("mode", "fill") == "missing" else self.next_absent(after)
+
+    def back_target(self, at: Slot | None) -> Slot | None:
+        """The question “quay lại” asks from `at` (None: from the end) outside the edit mode; None: nothing before."""
+        slots = all_slots(self.form, self.answers)
+        if at is None:
+            return slots[-1] if slots else None
+        mark = _order(self.form, at)
+        earlier = [s for s in slots if _order(self.form, s) < mark]
+        return earlier[-1] if earlier else None
 
     def finish(self) -> Reply:
         """Nothing left to ask: say what is missing, or invite to submit."""
@@ -472,16 +494,16 @@ class _Turn:
             if isinstance(limit, int) and value > limit:
                 self.cursor = {**self.cursor, "stage": "warn", "value": value}
                 return self.warn_reply()
-        return self.store(slot, value)
+        return self.store(slot, value, photo=event if isinstance(event, Photo) else None)
 
-    def store(self, slot: Slot, value: Any) -> Reply:
+    def store(self, slot: Slot, value: Any, *, photo: Photo | None = None) -> Reply:
         section = self.form.section(slot.section)
         real = self.set_answer(slot, value)
         self.cursor = {**self.cursor, "stage": "ask", "slot": real.to_json()}
         self.cursor.pop("value", None)
-        return self.after_store(section, real)
+        return self.after_store(section, real, photo=photo)
 
-    def after_store(self, section: Section, real: Slot) -> Reply:
+    def after_store(self, section: Section, real: Slot, *, photo: Photo | None = None) -> Reply:
         if section.repeat is not None and self.cursor.get("mode", "fill") == "fill":
             item_slots = [s for s in all_slots(self.form, self.answers)
                           if s.section == section.key and s.item == real.item]
@@ -493,8 +515,34 @@ class _Turn:
                 self.notes.append(saved.format(
                     item=section.repeat.item, n=numbers.index(real.item) + 1,
                     name=values.get(section.questions[0].key, "")))
+        if photo is not None and photo.needs_warning:
+            self.notes.append(self.photo_warning(photo, section, real))
         nxt_reply = self.advance(real)
         return nxt_reply
+
+    def photo_warning(self, photo: Photo, section: Section, real: Slot) -> str:
+        """The photo was kept but its badge may be poor: what happened, and how to send another one."""
+        lines = []
+        if photo.cropped:
+            lines.append(texts.PHOTO_WARN_LANDSCAPE)
+        if photo.small is not None:
+            lines.append(texts.PHOTO_WARN_SMALL.format(width=photo.small[0], height=photo.small[1]))
+        label = section.question(real.question).label
+        # The shortest way back to this photo from where `advance` goes next: the item's fields menu (the edit
+        # mode), "quay lại" when the next question comes right after it, else the edit menu from the top.
+        editing = self.cursor.get("mode", "fill") == "edit"
+        if editing and not self.edit_pending(real):
+            lines.append(texts.PHOTO_REDO_MENU.format(label=label))
+        elif not editing and self.back_target(self.following(real)) == real:
+            lines.append(texts.PHOTO_REDO_BACK)
+        elif section.repeat is None:
+            lines.append(texts.PHOTO_REDO_EDIT_FIELD.format(n=self.form.sections.index(section) + 1, label=label))
+        else:
+            numbers = item_numbers(self.answers, section.key)
+            name = item_title(section, scope(self.answers, section.key, real.item), numbers.index(real.item) + 1)
+            lines.append(texts.PHOTO_REDO_EDIT_ITEM.format(n=self.form.sections.index(section) + 1, name=name,
+                                                           label=label))
+        return "\n".join(lines)
 
     def parse(self, question: Question, values: Mapping[str, Any], event: Event) -> Any:
         if isinstance(event, Photo):
@@ -913,10 +961,10 @@ class _Turn:
             return self.warn_reply()
         if stage != "ask":
             if name == "back" and stage == "end":
-                slots = all_slots(self.form, self.answers)
-                if slots:
+                last = self.back_target(None)
+                if last is not None:
                     self.cursor = {"mode": "fill"}
-                    return self.ask(slots[-1])
+                    return self.ask(last)
             self.notes.append(texts.NOTHING_TO_SKIP if name in ("skip", "done") else texts.NOTHING_BEFORE)
             return self.reask()
         slot = self.slot()
@@ -973,12 +1021,11 @@ class _Turn:
     def back(self, slot: Slot) -> Reply:
         if self.cursor.get("mode") == "edit":  # back to the menu the field was chosen from
             return self.show_menu({"level": "fields", "s": slot.section, "i": slot.item})
-        mark = _order(self.form, slot)
-        earlier = [s for s in all_slots(self.form, self.answers) if _order(self.form, s) < mark]
-        if not earlier:
+        earlier = self.back_target(slot)
+        if earlier is None:
             self.notes.append(texts.NOTHING_BEFORE)
             return self.ask(slot, header=False)
-        return self.ask(earlier[-1])
+        return self.ask(earlier)
 
     def submit(self) -> Reply:
         if is_locked(self.report, self.now):

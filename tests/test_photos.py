@@ -1,5 +1,6 @@
 import hashlib
 import io
+import re
 import struct
 import time
 import zlib
@@ -19,6 +20,8 @@ from bot.photos import (
     store_photo,
 )
 from conversations import texts
+from conversations.engine import Photo
+from tests.test_engine import COMPLETE, opened, prompt, send, without
 
 RED, GREEN, BLUE, WHITE = (255, 0, 0), (0, 160, 0), (0, 0, 255), (255, 255, 255)
 
@@ -166,6 +169,36 @@ def test_process_photo__big_jpeg_turned_by_exif__reports_original_size_as_seen()
     assert (3000, 4000) == (photo.width, photo.height)
 
 
+@pytest.mark.parametrize(
+    ("make", "kept", "landscape", "upscaled"),
+    [
+        pytest.param(lambda: jpeg((600, 800)), (600, 800), False, False, id="portrait_3x4_nothing_cut"),
+        pytest.param(lambda: jpeg((354, 472)), (354, 472), False, False, id="exactly_badge_size"),
+        pytest.param(lambda: jpeg((354, 2000)), (354, 472), False, False, id="tall_strip_top_and_bottom_cut"),
+        pytest.param(lambda: jpeg((800, 800)), (600, 800), False, False, id="square_cut_but_not_landscape"),
+        pytest.param(lambda: jpeg((1600, 900)), (675, 900), True, False, id="landscape_big"),
+        pytest.param(lambda: jpeg((300, 400)), (300, 400), False, True, id="portrait_small"),
+        pytest.param(lambda: jpeg((353, 800)), (353, 471), False, True, id="one_pixel_too_narrow"),
+        pytest.param(lambda: jpeg((600, 450)), (338, 450), True, True, id="landscape_small"),
+        pytest.param(lambda: jpeg((4000, 3000)), (2250, 3000), True, False, id="big_jpeg_drafted_full_size_kept"),
+    ],
+)
+def test_process_photo__crop_facts__region_kept_landscape_and_upscaled(make, kept, landscape, upscaled):
+    photo = process_photo(make())
+    assert (kept, landscape, upscaled) == ((photo.crop_width, photo.crop_height), photo.landscape, photo.upscaled)
+
+
+def test_process_photo__landscape_turned_portrait_by_exif__not_landscape():
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    photo = process_photo(encode(solid((800, 600)), "JPEG", exif=exif.tobytes()))
+    assert ((600, 800), False, False) == ((photo.crop_width, photo.crop_height), photo.landscape, photo.upscaled)
+
+
+def test_photo_warning_text__names_the_badge_size_photos_makes():
+    assert f"{OUT_WIDTH}×{OUT_HEIGHT} điểm ảnh" in texts.PHOTO_WARN_SMALL
+
+
 # --- process_photo: rejected images -------------------------------------------------------------------
 
 
@@ -261,6 +294,8 @@ def test_store_photo__good_png__original_and_badge_at_documented_paths(tmp_path)
         processed_path=tmp_path / sha[:2] / f"{sha}.jpg",
         width=600,
         height=800,
+        crop_width=600,
+        crop_height=800,
     )
     assert expected == stored
     assert data == stored.original_path.read_bytes()
@@ -289,3 +324,82 @@ def test_store_photo__missing_photos_dir__created(tmp_path):
     stored = store_photo(tmp_path / "data" / "photos", jpeg())
     assert (True, True) == (stored.original_path.is_file(), stored.processed_path.is_file())
     assert "jpg" == stored.original_path.suffix.lstrip(".")
+
+
+# --- The engine: a photo kept although its badge may be poor ------------------------------------------
+# Through the real form, with the helpers of tests/test_engine.py. The photo is stored in every case; the reply
+# says what the cropping did and the quickest way to send another one, and that way works.
+
+WARNINGS = ("PHOTO_WARN_LANDSCAPE", "PHOTO_WARN_SMALL", "PHOTO_REDO_BACK", "PHOTO_REDO_MENU", "PHOTO_REDO_EDIT_ITEM",
+            "PHOTO_REDO_EDIT_FIELD")
+
+
+def warning_parts(text: str) -> list[str]:
+    """The names of the warning texts found in a reply, whatever their fields hold."""
+    def pattern(template: str) -> str:
+        return ".+?".join(re.escape(part) for part in re.split(r"\{\w+\}", template))
+
+    return [name for name in WARNINGS if re.search(pattern(getattr(texts, name)), text)]
+
+
+def test_engine_photo__portrait_of_badge_size__stored_without_a_warning():
+    state, reply = send(opened(without("main_staff[2].photo")), Photo(42))
+    assert 42 == state.answers["main_staff[2].photo"]
+    assert [] == warning_parts(reply.text)
+
+
+def test_engine_photo__landscape_then_a_next_person__warned_after_the_ack_and_quay_lai_leads_back_to_it():
+    state = opened(without("main_staff[2].photo", "main_staff.__done__"))
+    state, reply = send(state, Photo(42, cropped=True))
+    saved = texts.ITEM_SAVED.format(item="nhân sự chính", n=2, name="Trần Văn Bình")
+    assert reply.text.startswith(f"{saved}\n\n{texts.PHOTO_WARN_LANDSCAPE}\n{texts.PHOTO_REDO_BACK}\n\n")
+    assert 42 == state.answers["main_staff[2].photo"]
+    state, reply = send(state, "quay lại")
+    assert (True, True) == (prompt("main_staff", "photo") in reply.text, reply.expects_photo)
+    state, reply = send(state, Photo(43))
+    assert (43, []) == (state.answers["main_staff[2].photo"], warning_parts(reply.text))
+
+
+def test_engine_photo__small_at_the_end_of_the_report__size_said_and_the_edit_menu_leads_back_to_it():
+    state, reply = send(opened(without("main_staff[2].photo")), Photo(42, small=(300, 400)))
+    small = texts.PHOTO_WARN_SMALL.format(width=300, height=400)
+    redo = texts.PHOTO_REDO_EDIT_ITEM.format(n=3, name="Trần Văn Bình", label="Ảnh 3x4")
+    assert f"\n\n{small}\n{redo}\n\n{texts.END_READY}" in reply.text
+    assert "Lưu ý: ảnh nhỏ, phần dùng để in thẻ chỉ có 300×400 điểm ảnh" in reply.text
+    assert 42 == state.answers["main_staff[2].photo"]
+    state, reply = send(state, "sửa 3", "Trần Văn Bình", "Ảnh 3x4")
+    assert (True, True) == (prompt("main_staff", "photo") in reply.text, reply.expects_photo)
+    state, _ = send(state, Photo(44))
+    assert 44 == state.answers["main_staff[2].photo"]
+
+
+def test_engine_photo__landscape_and_small__both_said_once():
+    _, reply = send(opened(without("main_staff[2].photo")), Photo(42, cropped=True, small=(338, 450)))
+    assert ["PHOTO_WARN_LANDSCAPE", "PHOTO_WARN_SMALL", "PHOTO_REDO_EDIT_ITEM"] == warning_parts(reply.text)
+    assert 1 == reply.text.count(texts.PHOTO_WARN_LANDSCAPE)
+
+
+def test_engine_photo__replaced_from_the_edit_menu__told_to_pick_it_again_in_the_menu_shown():
+    state, reply = send(opened(COMPLETE), "sửa 3", "Trần Văn Bình", "Ảnh 3x4", Photo(45, cropped=True))
+    assert f"{texts.PHOTO_WARN_LANDSCAPE}\n{texts.PHOTO_REDO_MENU.format(label='Ảnh 3x4')}" in reply.text
+    assert any(option.label.startswith("Ảnh 3x4") for option in reply.options)
+    state, reply = send(state, "Ảnh 3x4", Photo(46))
+    assert (46, []) == (state.answers["main_staff[2].photo"], warning_parts(reply.text))
+
+
+def test_engine_photo__in_the_missing_walk__edit_menu_hint():
+    answers = without("main_staff[1].photo", "pickup.address") | {"main_staff[1].photo": None}
+    state, reply = send(opened(answers), "bổ sung", Photo(77, small=(320, 427)))
+    assert texts.PHOTO_REDO_EDIT_ITEM.format(n=3, name="Lê Thị Mai", label="Ảnh 3x4") in reply.text
+    assert (77, True) == (state.answers["main_staff[1].photo"], prompt("pickup", "address") in reply.text)
+
+
+@pytest.mark.parametrize("answers", [
+    pytest.param(without("pickup.address"), id="at_a_text_question"),
+    pytest.param(COMPLETE, id="report_complete"),
+])
+def test_engine_photo__not_taken_as_an_answer__no_warning(answers):
+    state = opened(answers)
+    after, reply = send(state, Photo(5, cropped=True, small=(300, 400)))
+    assert (state.answers, []) == (after.answers, warning_parts(reply.text))
+    assert texts.PHOTO_NOT_EXPECTED in reply.text

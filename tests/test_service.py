@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import itertools
 from datetime import datetime, timedelta, timezone
@@ -291,6 +292,35 @@ async def test_service__photo_sent__stored_as_badge_and_bad_photo_refused_withou
         photo = await q.get_photo(s, photo_id)
     with Image.open(photo.processed_path) as badge:
         assert (354, 472) == badge.size
+
+
+async def test_service__landscape_then_small_then_portrait_photo__each_stored_and_only_poor_ones_warned(db, tmp_path):
+    await setup(db)
+    code = await invite(db, "STP")
+    service = make_service(db, tmp_path)
+    for text in [code, "Nguyễn Thị Lan, 0912 345 678", "Trần Văn Hùng, Phó Giám đốc, 0913 456 789",
+                 "Lê Thị Mai, Chuyên viên, 0987 654 321", "Nữ", "9"]:
+        await say(service, "u1", text)
+    saved = texts.ITEM_SAVED.format(item="nhân sự chính", n=1, name="Lê Thị Mai")
+    sent = {"landscape": jpeg(1600, 900), "small": jpeg(300, 400), "portrait": jpeg(600, 800)}
+    seen = {}
+    for kind, data in sent.items():
+        reply = await say(service, "u1", photo=data)
+        assert reply.startswith(saved)
+        photo_id = (await answers_of(db, "STP"))["main_staff[1].photo"]
+        async with db.transaction() as s:
+            photo = await q.get_photo(s, photo_id)
+        with Image.open(photo.processed_path) as badge:
+            seen[kind] = (photo.sha256, photo.width, photo.height, badge.size)
+        assert texts.PHOTO_WARN_LANDSCAPE in reply if kind == "landscape" else texts.PHOTO_WARN_LANDSCAPE not in reply
+        small = texts.PHOTO_WARN_SMALL.format(width=300, height=400)
+        assert small in reply if kind == "small" else "Lưu ý: ảnh nhỏ" not in reply
+        assert texts.PHOTO_REDO_BACK in reply if kind != "portrait" else texts.PHOTO_REDO_BACK not in reply
+        assert "Họ và tên nhân sự chính?" in reply  # the next person, as after any photo
+        if kind != "portrait":  # the way back the warning gives
+            assert "Ảnh 3x4 để in thẻ" in await say(service, "u1", "quay lại")
+    assert {kind: (hashlib.sha256(data).hexdigest(), *Image.open(io.BytesIO(data)).size, (354, 472))
+            for kind, data in sent.items()} == seen
 
 
 async def test_service__submit_edit_resubmit__two_versions_kept(db, tmp_path):
