@@ -53,6 +53,22 @@ PHOTO_TOO_SMALL = (
     "điểm ảnh, chụp rõ mặt."
 )
 PHOTO_ANIMATED = "Ảnh động không dùng được để in thẻ. Vui lòng gửi một ảnh tĩnh 3x4 (JPG hoặc PNG)."
+# A photo kept although its badge may be poor: what happened, then how to send another one (the last line).
+PHOTO_WARN_LANDSCAPE = (
+    "Lưu ý: ảnh chụp ngang nên mình đã cắt bớt hai bên, chỉ giữ phần giữa theo khổ 3x4. Nếu khuôn mặt bị lệch "
+    "hoặc mất một phần, bạn nên gửi lại ảnh chụp dọc (chân dung), khuôn mặt ở giữa ảnh."
+)
+PHOTO_WARN_SMALL = (
+    "Lưu ý: ảnh nhỏ, phần dùng để in thẻ chỉ có {width}×{height} điểm ảnh nên thẻ in ra sẽ bị mờ. Để thẻ rõ nét, "
+    "nên gửi ảnh từ 354×472 điểm ảnh trở lên (ảnh chụp trực tiếp bằng điện thoại, không phải ảnh chụp màn hình "
+    "hay ảnh đã thu nhỏ)."
+)
+PHOTO_REDO_BACK = "Ảnh vẫn được lưu. Muốn thay ảnh khác: gõ “quay lại” rồi gửi ảnh mới."
+PHOTO_REDO_MENU = "Ảnh vẫn được lưu. Muốn thay ảnh khác: chọn “{label}” trong danh sách dưới đây rồi gửi ảnh mới."
+PHOTO_REDO_EDIT_ITEM = (
+    "Ảnh vẫn được lưu. Muốn thay ảnh khác: gõ “sửa {n}”, chọn {name}, chọn “{label}” rồi gửi ảnh mới."
+)
+PHOTO_REDO_EDIT_FIELD = "Ảnh vẫn được lưu. Muốn thay ảnh khác: gõ “sửa {n}”, chọn “{label}” rồi gửi ảnh mới."
 
 # --- Values and formats ---------------------------------------------------------------------------------
 
