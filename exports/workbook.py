@@ -99,6 +99,8 @@ HEADER_FONT = Font(name=DEFAULT_FONT.name, sz=DEFAULT_FONT.sz, family=DEFAULT_FO
 HEADER_FILL = PatternFill("solid", start_color="DDEBF7")
 HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="center", horizontal="center")
 CELL_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
+HEADING_ALIGNMENT = Alignment(wrap_text=True, vertical="top", horizontal="left")
+TITLE_CHAR_WIDTH, TITLE_LINE_HEIGHT = 1.25, 19  # the 13 pt bold title: wider characters, taller lines
 _THIN = Side(style="thin", color="808080")
 CELL_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 
@@ -468,6 +470,7 @@ class _Table:
         self.styles: dict[tuple[str, str], StyleArray] = {}
         self.wrapped: list[tuple[int, int, str]] = []  # (row, column index, text) of cells that may wrap
         lines = page.heading(title) if heading is None else list(heading)
+        self.heading = lines
         self.top = len(lines) + 2  # the header row, after the opening lines and a blank row
         self.last_row = self.top
         self.data_end = self.top
@@ -523,6 +526,15 @@ class _Table:
         for n, width in enumerate(widths, 1):
             ws.column_dimensions[get_column_letter(n)].width = width
         _fit_height(ws, self.top, max(_line_count(h, w, BOLD_CHAR_WIDTH) for h, w in zip(self.headers, widths)))
+        # The opening lines span the printed columns and wrap there: a narrow sheet prints them whole.
+        span = sum(widths[first:last + 1])
+        for row, text in enumerate(self.heading, 1):
+            if last > first:
+                ws.merge_cells(start_row=row, start_column=first + 1, end_row=row, end_column=last + 1)
+            ws.cell(row=row, column=first + 1).alignment = HEADING_ALIGNMENT
+            count = _line_count(text, span, TITLE_CHAR_WIDTH if row == 1 else BOLD_CHAR_WIDTH)
+            if count > 1:
+                ws.row_dimensions[row].height = count * (TITLE_LINE_HEIGHT if row == 1 else LINE_HEIGHT) + 2
         lines: dict[int, int] = {}
         for row, col, text in self.wrapped:
             lines[row] = max(lines.get(row, 1), _line_count(text, widths[col], WRAP_CHAR_WIDTH))

@@ -93,6 +93,9 @@ def test_sheet__any__bold_frozen_filtered_header_and_a4_landscape_print_setup(bu
     printed = [c.value for c in header if ws.column_dimensions[c.column_letter] and c.column_letter in
                _print_columns(ws.print_area)]
     assert (texts.COL_UNIT, False, False) == (printed[0], texts.COL_UNIT_CODE in printed, texts.COL_PHOTO_FILE in printed)
+    # The opening lines span the printed columns and wrap there, so a narrow sheet prints them whole.
+    span = f"B1:{_print_columns(ws.print_area)[-1]}1"
+    assert (True, True) == (span in {str(r) for r in ws.merged_cells.ranges}, ws["B2"].alignment.wrap_text)
     # The campaign, letter and export time open the sheet and stand in every page's header and footer.
     assert (True, True, "&A", "Xuất lúc 10:00 ngày 28/03/2017", "số 123/SNV-CCHC ngày 27/3/2017", "Trang &P/&N") == (
         sheet == texts.SHEET_SHIRTS or ws["B1"].value.endswith(
