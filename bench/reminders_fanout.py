@@ -127,8 +127,9 @@ async def bench(args: argparse.Namespace) -> int:
     from telegram import Bot
     from telegram.request import HTTPXRequest
 
-    from bot import reminders
+    from bot.channels.telegram_send import telegram_bot_sender
     from bot.fanout import Fanout
+    from bot.reminders.scheduler import run_due
     from storage import queries as q
 
     server = FakeTelegramLimits(args.p429, args.retry_after, args.seed)
@@ -148,7 +149,7 @@ async def bench(args: argparse.Namespace) -> int:
         timed_out = False
         try:
             summary = await asyncio.wait_for(
-                reminders.run_due(db, form, slot, {"telegram": reminders.telegram_bot_sender(lambda: bot)},
+                run_due(db, form, slot, {"telegram": telegram_bot_sender(lambda: bot)},
                                   fanout=Fanout(), clock=clock), args.timeout)
         except asyncio.TimeoutError:
             timed_out, summary = True, None

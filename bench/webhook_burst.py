@@ -41,9 +41,9 @@ os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 import aiohttp  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-from bot.chat_queue import split_text  # noqa: E402
-from bot.telegram import TEXT_LIMIT as TELEGRAM_LIMIT, reply_text  # noqa: E402
-from bot.zalo import TEXT_LIMIT as ZALO_LIMIT, ZaloChannel  # noqa: E402
+from bot.channels.chat_queue import split_text  # noqa: E402
+from bot.channels.telegram import TEXT_LIMIT as TELEGRAM_LIMIT, reply_text  # noqa: E402
+from bot.channels.zalo import TEXT_LIMIT as ZALO_LIMIT, ZaloChannel  # noqa: E402
 from storage import queries as q  # noqa: E402
 from storage.db import open_database  # noqa: E402
 from storage.inbox import undone  # noqa: E402

@@ -1,1 +1,1 @@
-"""Channel adapters, web server, CLI and the service that wires the engine to storage."""
+"""The bot: chat channels, admin commands, reminders, web server, CLI and the service wiring the engine to storage."""

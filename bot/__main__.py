@@ -1,3 +1,5 @@
+"""`python -m bot`: the same as the `hcc-bot` command."""
+
 from bot.cli import main
 import sys
 

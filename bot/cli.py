@@ -11,16 +11,19 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot import reminders
+from bot.admin import status_rows
 from bot.bootstrap import ensure_units_and_campaign
 from bot.files import secure_data_dir
 from bot.runner import FatalChannelError, run_bot
-from bot.service import Service, status_rows, utc_now
+from bot.reminders.control import change_deadline, change_plan, plan_text, preview_text
+from bot.reminders.plan import PlanError, parse_deadline as parse_plan_deadline
+from bot.reminders.scheduler import queue_now
+from bot.service import Service, utc_now
 from bot.settings import SETTINGS_HELP, ConfigError, Settings, load_settings
-from bot.terminal import run_demo
+from bot.channels.terminal import run_demo
 from conversations import texts
 from conversations.answers import LOCAL_TZ, format_datetime
-from conversations.form import FormError, load_form
+from conversations.form import Form, FormError, load_form
 from storage import queries as q
 from storage.db import Database, DatabaseUnavailable, open_database
 
@@ -188,8 +191,8 @@ async def _admin_command(args: argparse.Namespace, db: Database, form, now: date
             return await _contacts(s, args, now)
         elif args.command == "remind" or (args.command == "campaign" and args.action == "deadline"):
             try:
-                print(await reminders.cli_command(s, form, args, now))
-            except reminders.PlanError as exc:
+                print(await remind_command(s, form, args, now))
+            except PlanError as exc:
                 raise CommandError(str(exc)) from None
         elif args.command == "campaign" and args.action == "create":
             deadline = parse_deadline(args.deadline)
@@ -238,6 +241,27 @@ async def _admin_command(args: argparse.Namespace, db: Database, form, now: date
             await q.add_audit(s, at=now, action="close" if args.close else "reopen", report_id=report.id)
             print((texts.CLI_CLOSED if args.close else texts.CLI_REOPENED).format(unit=unit.name))
     return 0
+
+
+async def remind_command(s, form: Form, args, now: datetime) -> str:
+    """`hcc-bot remind [--now|--preview]`, `hcc-bot remind plan [...]`, `hcc-bot campaign deadline "..."`."""
+    campaign = await q.current_campaign(s)
+    if campaign is None:
+        raise PlanError(texts.CLI_CAMPAIGN_NONE)
+    if args.command == "campaign":
+        changed = await change_deadline(s, campaign, parse_plan_deadline(args.value, texts.CLI_DEADLINE_INVALID), now)
+        return changed + "\n\n" + await plan_text(s, campaign, now)
+    if getattr(args, "action", None) == "plan":
+        options = {"slots": args.slots, "quiet": args.quiet, "catch_up_minutes": args.catch_up,
+                   "overdue_after_minutes": args.overdue_after}
+        if any(v is not None for v in options.values()):
+            await change_plan(s, campaign, now, **options)
+            return texts.PLAN_CHANGED + "\n\n" + await plan_text(s, campaign, now)
+        return await plan_text(s, campaign, now)
+    if args.now:
+        fired = await queue_now(s, campaign, now)
+        return texts.CLI_REMIND_QUEUED.format(contacts=fired.contacts, units=fired.units)
+    return await preview_text(s, form, campaign, now, confirm=texts.CLI_REMIND_CONFIRM)
 
 
 async def _export(args: argparse.Namespace, db: Database, form, now: datetime, province: str | None) -> int:

@@ -19,7 +19,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
-from bot.chat_queue import split_text
+from bot.channels.chat_queue import split_text
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from typing import Any, Awaitable, Callable
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from bot.chat_queue import ChatQueue
+from bot.channels.chat_queue import ChatQueue
 from bot.service import utc_now
 from storage import inbox as inbox_q
 from storage.db import Database, DatabaseUnavailable

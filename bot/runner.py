@@ -8,10 +8,11 @@ import signal
 from datetime import datetime
 from typing import Callable
 
-from bot import photos, reminders
+from bot import photos
 from bot.bootstrap import ensure_units_and_campaign
 from bot.files import secure_data_dir
 from bot.service import Service, utc_now
+from bot.reminders.scheduler import run_scheduler, senders_for, stop_scheduler
 from bot.settings import Settings
 from bot.web import DownloadLinks, build_app, load_or_create_key, start_app
 from conversations import texts
@@ -30,11 +31,11 @@ def make_channels(settings: Settings, service: Service, on_fatal: Callable[[str]
     """The channels whose tokens are set."""
     channels = []
     if settings.zalo_token:
-        from bot.zalo import ZaloChannel
+        from bot.channels.zalo import ZaloChannel
 
         channels.append(ZaloChannel(settings, service, on_fatal=on_fatal, links=links))
     if settings.telegram_token:
-        from bot.telegram import TelegramChannel
+        from bot.channels.telegram import TelegramChannel
 
         channels.append(TelegramChannel(settings, service, on_fatal=on_fatal))
     return channels
@@ -86,7 +87,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None,
                 raise FatalChannelError(unreachable.format(url=url)) from None
             started.append(channel)
         await service.jobs.recover()  # exports a killed run left half-built: removed, their requesters told
-        scheduler = asyncio.create_task(reminders.run_scheduler(db, form, reminders.senders_for(started), stop=stop,
+        scheduler = asyncio.create_task(run_scheduler(db, form, senders_for(started), stop=stop,
                                                                 clock=clock))
         print(texts.CLI_RUNNING.format(channels=", ".join(c.name for c in channels)), flush=True)
         await stop.wait()
@@ -95,7 +96,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None,
     finally:
         stop.set()
         if scheduler is not None:  # before the channels close: the messages in flight finish first
-            await reminders.stop_scheduler(scheduler)
+            await stop_scheduler(scheduler)
         for channel in reversed(started):
             await channel.stop()
         if service is not None:

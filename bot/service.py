@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
@@ -28,11 +27,10 @@ from typing import Callable
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from bot import reminders
+from bot import admin, invites
 from bot.export_jobs import ExportJobs
 from bot.photos import PhotoRejected, StoredPhoto, store_photo_off_loop
 from conversations import engine, texts
-from conversations.answers import LOCAL_TZ, format_datetime
 from conversations.engine import Reply, ReportInfo, State
 from conversations.form import Form
 from conversations.parsers import clean_text, fold
@@ -43,13 +41,7 @@ from storage.models import Campaign, Contact, Conversation, Invite, Report
 
 log = logging.getLogger(__name__)
 
-INVITE_CODE_RE = re.compile(r"^[A-Z0-9]{8}$")
-FREE_INVITE_ATTEMPTS = 5  # wrong codes before a person has to wait
-MAX_INVITE_LOCK = timedelta(hours=1)
-ADMIN_COMMANDS = {name: {fold(w) for w in words} for name, words in texts.ADMIN_COMMAND_WORDS.items()}
 DOCUMENT_WORDS = {fold(w) for w in texts.UNIT_DOCUMENT_WORDS}
-# Typed by a unit contact, these are refused as answers ("help" is the unit contacts' own command too).
-UNIT_REFUSED_WORDS = set().union(*(words for name, words in ADMIN_COMMANDS.items() if name != "help"))
 CHANGE_YES = {fold(w) for w in texts.CHANGE_YES_WORDS}
 CHANGE_NO = {fold(w) for w in texts.CHANGE_NO_WORDS}
 SENT_FLUSH_DELAY = 1.0  # seconds between a reply going out and recording it when the person is silent
@@ -286,21 +278,21 @@ class Service:
             notes.append(note)
             if answered:
                 event = engine.Start() if answered == "changed" else engine.Resume()
-        code = _start_code(inbound.text) if event is None else None
+        code = invites.start_code(inbound.text) if event is None else None
         if code is None and event is None and contact.role is not None:
-            code = await _typed_code(s, inbound.text)  # a bound person's plain-text code is never an answer
+            code = await invites.typed_code(s, inbound.text)  # a bound person's plain-text code is never an answer
         if event is None and (contact.role is None or code):
             outcome = await self._try_invite(s, contact, inbound, code, now, announcements)
             if isinstance(outcome, list):
                 return outcome
             notes += [outcome] if outcome else []
             event = engine.Start()
-        if event is None and contact.role == "unit" and _is_admin_command(inbound.text):
+        if event is None and contact.role == "unit" and admin.is_admin_command(inbound.text):
             notes.append(texts.ADMIN_ONLY.format(command=clean_text(inbound.text or "", multiline=False)[:40]))
             event = engine.Resume()
         campaign = await q.current_campaign(s)
         if contact.role == "admin":
-            return [Reply("\n\n".join([*notes, await self._admin(s, campaign, inbound, now)]))]
+            return [Reply("\n\n".join([*notes, await admin.answer(s, self.form, self.jobs, campaign, inbound, now)]))]
         if campaign is None:
             return [Reply("\n\n".join([*notes, texts.NO_CAMPAIGN]))]
         # The unit's report locked first: everything read after it is what the last event of the unit left.
@@ -423,26 +415,26 @@ class Service:
             minutes = max(1, int((contact.invite_locked_until - now).total_seconds() // 60) + 1)
             return [Reply(texts.INVITE_SLOW_DOWN.format(minutes=minutes))]
         candidate = code if code is not None else q.normalize_invite_code(inbound.text or "")
-        if code is None and not _looks_like_code(candidate):
+        if code is None and not invites.looks_like_code(candidate):
             # A greeting, a photo or a sticker: explain instead of counting a wrong code.
             return [Reply(texts.INVITE_PROMPT)]
-        invite = await q.find_invite(s, candidate) if INVITE_CODE_RE.match(candidate) else None
+        invite = await q.find_invite(s, candidate) if invites.INVITE_CODE_RE.match(candidate) else None
         if invite is None:
             contact.invite_failures += 1
-            over = contact.invite_failures - FREE_INVITE_ATTEMPTS
+            over = contact.invite_failures - invites.FREE_INVITE_ATTEMPTS
             if over >= 0:
-                contact.invite_locked_until = now + min(timedelta(minutes=2 ** over), MAX_INVITE_LOCK)
+                contact.invite_locked_until = now + min(timedelta(minutes=2 ** over), invites.MAX_INVITE_LOCK)
             await q.add_audit(s, at=now, action="invite_wrong", contact_id=contact.id)
             shown = (inbound.text or "").strip()[:20]
             return [Reply(texts.INVITE_WRONG.format(code=shown))]
         if contact.role == invite.role and contact.unit_id == invite.unit_id:
             return ""  # already bound this way (the invite link opened again): just resume, whatever the code's state
-        problem = _unusable(invite, now)
+        problem = invites.unusable(invite, now)
         if problem is not None:
             return [Reply(problem)]
         if contact.role is not None:
             contact.pending_invite_id = invite.id
-            return [Reply(await _change_question(s, contact, invite))]
+            return [Reply(await invites.change_question(s, contact, invite))]
         return await self._bind(s, contact, invite, now, announcements)
 
     async def _settle_change(self, s, contact: Contact, inbound: Inbound, now: datetime,
@@ -453,13 +445,13 @@ class Service:
         """
         invite = await s.get(Invite, contact.pending_invite_id)
         contact.pending_invite_id = None
-        if invite is not None and _code_of(inbound.text) == invite.code:
+        if invite is not None and invites.code_of(inbound.text) == invite.code:
             contact.pending_invite_id = invite.id  # the same code again (a re-sent message): the same question
-            return [Reply(await _change_question(s, contact, invite))]
+            return [Reply(await invites.change_question(s, contact, invite))]
         word = fold(inbound.text or "").rstrip(".!")
-        current = await _role_text(s, contact.role, contact.unit_id)
+        current = await invites.role_text(s, contact.role, contact.unit_id)
         if word in CHANGE_YES:
-            problem = _unusable(invite, now)
+            problem = invites.unusable(invite, now)
             if problem is not None:
                 return [Reply(f"{problem}\n\n{texts.CHANGE_KEPT.format(current=current)}")]
             return await self._bind(s, contact, invite, now, announcements), "changed"
@@ -479,149 +471,3 @@ class Service:
             return texts.BOUND_ADMIN
         unit = await q.get_unit(s, invite.unit_id)
         return texts.BOUND_UNIT.format(unit=unit.name)
-
-    async def _admin(self, s, campaign: Campaign | None, inbound: Inbound, now: datetime) -> str:
-        words = fold(inbound.text or "").removeprefix("/")
-        if campaign is not None and words in ADMIN_COMMANDS["status"]:
-            return await status_text(s, campaign, now)
-        if campaign is not None and words in ADMIN_COMMANDS["export"] | ADMIN_COMMANDS["export_new"]:
-            self.jobs.spawn(self.jobs.export(inbound.channel, inbound.chat_id, inbound.user_id,
-                                             only_changed=words in ADMIN_COMMANDS["export_new"]))
-            return texts.EXPORT_STARTED
-        if campaign is None:
-            return texts.NO_CAMPAIGN
-        answer = await reminders.admin_command(s, self.form, campaign, inbound.text or "", now)
-        return answer if answer is not None else texts.ADMIN_HELP
-
-
-def _start_code(text: str | None) -> str | None:
-    """The invite code of `/start CODE` (a Telegram deep link), if any."""
-    if not text:
-        return None
-    parts = text.strip().split()
-    if len(parts) == 2 and parts[0].lower().split("@")[0] == "/start":
-        return q.normalize_invite_code(parts[1])
-    return None
-
-
-def _looks_like_code(candidate: str) -> bool:
-    """Whether a message was an attempt at a code: 8 characters of the codes' alphabet (not "xin chao")."""
-    return len(candidate) == 8 and set(candidate) <= set(q.INVITE_ALPHABET)
-
-
-def _code_of(text: str | None) -> str | None:
-    """The code of `/start CODE`, or the message itself when it looks like a code."""
-    code = _start_code(text)
-    if code is None and text:
-        candidate = q.normalize_invite_code(text)
-        code = candidate if _looks_like_code(candidate) else None
-    return code
-
-
-async def _typed_code(s, text: str | None) -> str | None:
-    """A message that is the code of an existing invite (only then: "NGUYENVA" could be an answer)."""
-    candidate = q.normalize_invite_code(text or "")
-    if _looks_like_code(candidate) and await q.find_invite(s, candidate) is not None:
-        return candidate
-    return None
-
-
-def _unusable(invite: Invite | None, now: datetime) -> str | None:
-    """Why an invite cannot bind anyone now (revoked, expired, used up), or None."""
-    if invite is None or invite.revoked_at is not None:
-        return texts.INVITE_REVOKED
-    if invite.expires_at <= now:
-        return texts.INVITE_EXPIRED.format(date=invite.expires_at.astimezone(LOCAL_TZ).strftime("%d/%m/%Y"))
-    if invite.uses >= invite.max_uses:
-        return texts.INVITE_USED_UP.format(max_uses=invite.max_uses)
-    return None
-
-
-async def _role_text(s, role: str | None, unit_id: int | None) -> str:
-    """What a binding makes a person, as said to them: "người liên hệ của Sở Tư pháp"."""
-    if role == "admin":
-        return texts.ROLE_ADMIN
-    unit = await q.get_unit(s, unit_id) if unit_id is not None else None
-    return texts.ROLE_UNIT.format(unit=unit.name if unit else "")
-
-
-async def _change_question(s, contact: Contact, invite: Invite) -> str:
-    return texts.CHANGE_CONFIRM.format(current=await _role_text(s, contact.role, contact.unit_id),
-                                       target=await _role_text(s, invite.role, invite.unit_id))
-
-
-def _is_admin_command(text: str | None) -> bool:
-    """Whether a message is an admin command as a whole ("tình hình", "nhắc ngay", "hạn nộp 28/03/2017 16:30").
-
-    A text that merely starts with a command word ("Nhắc các đơn vị nộp đúng hạn") is an answer.
-    """
-    if not text:
-        return False
-    if fold(text).removeprefix("/") in UNIT_REFUSED_WORDS:
-        return True
-    parsed = reminders.parse_admin_command(text)
-    if parsed is None:
-        return False
-    name, arg = parsed
-    if not arg:
-        return True
-    parse = {"plan": reminders.parse_slots, "quiet": reminders.parse_quiet, "deadline": reminders.parse_deadline}
-    try:
-        parse[name](arg)
-    except (KeyError, reminders.PlanError, ValueError):
-        return False
-    return True
-
-
-async def status_rows(s, campaign: Campaign) -> list[dict]:
-    """One dict per active unit: code, name, status, submitted_at, last_activity_at, contacts."""
-    rows = []
-    contacts = await q.list_contacts(s)
-    by_unit: dict[int, int] = {}
-    blocked: set[int] = set()
-    for c in contacts:
-        if c.role == "unit" and c.unit_id is not None:
-            by_unit[c.unit_id] = by_unit.get(c.unit_id, 0) + 1
-            if c.blocked_at is not None:
-                blocked.add(c.unit_id)
-    for unit, report in await q.reports_by_unit(s, campaign.id):
-        rows.append({
-            "code": unit.code,
-            "name": unit.name,
-            "status": report.status if report else engine.NOT_STARTED,
-            "submitted_at": report.submitted_at if report else None,
-            "last_activity_at": report.last_activity_at if report else None,
-            "contacts": by_unit.get(unit.id, 0),
-            "unreachable": unit.id in blocked,
-        })
-    return rows
-
-
-async def status_text(s, campaign: Campaign, now: datetime) -> str:
-    """The department's view of who has not started, who is typing, who submitted, who is late."""
-    rows = await status_rows(s, campaign)
-    overdue = now > campaign.deadline_at
-    submitted = sum(1 for r in rows if r["status"] in (engine.SUBMITTED, engine.SUBMITTED_LATE))
-    lines = [texts.STATUS_HEADER.format(title=campaign.title, deadline=format_datetime(campaign.deadline_at),
-                                        submitted=submitted, total=len(rows))]
-    for status in (engine.NOT_STARTED, engine.IN_PROGRESS, engine.SUBMITTED_LATE, engine.SUBMITTED):
-        group = [r for r in rows if r["status"] == status]
-        if not group:
-            continue
-        label = texts.STATUS_LABELS[status]
-        if overdue and status in (engine.NOT_STARTED, engine.IN_PROGRESS):
-            label = f"{label}, {texts.STATUS_OVERDUE}"
-        lines.append("")
-        lines.append(texts.STATUS_GROUP.format(label=label.capitalize(), count=len(group)))
-        for r in group:
-            detail = ""
-            if r["submitted_at"]:
-                detail = texts.STATUS_SUBMITTED_AT.format(at=format_datetime(r["submitted_at"]))
-            elif r["last_activity_at"]:
-                detail = texts.STATUS_LAST_ACTIVITY.format(at=format_datetime(r["last_activity_at"]))
-            if not r["contacts"]:
-                detail += texts.STATUS_NO_CONTACT
-            elif r["unreachable"]:
-                detail += texts.STATUS_BLOCKED
-            lines.append(texts.STATUS_LINE.format(code=r["code"], name=r["name"], detail=detail))
-    return "\n".join(lines)

@@ -229,7 +229,7 @@ class AuditLog(Base):
 
 
 class ReminderPlan(Base):
-    """A campaign's reminder plan, when the admins changed the default one (bot/reminders.py DEFAULT_PLAN)."""
+    """A campaign's reminder plan, when the admins changed the default one (bot/reminders/plan.py DEFAULT_PLAN)."""
 
     __tablename__ = "reminder_plan"
 

@@ -667,7 +667,7 @@ async def last_audit_at(s: AsyncSession, action: str) -> datetime | None:
 
 # --- reminders ---------------------------------------------------------------------------------
 
-# Appended with the reminders (bot/reminders.py); kept apart from the import block above on purpose.
+# Appended with the reminders (bot/reminders/); kept apart from the import block above on purpose.
 from sqlalchemy.orm import aliased  # noqa: E402
 
 from storage.models import ReminderPlan, ReminderSend, ReminderSlot  # noqa: E402

@@ -43,9 +43,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bot.bootstrap import ensure_units_and_campaign
 from bot.service import Inbound, Service
 from bot.settings import Settings
-from bot.telegram import TelegramChannel, reply_text
+from bot.channels.telegram import TelegramChannel, reply_text
 from bot.web import build_app, start_app
-from bot.zalo import SECRET_HEADER, ZaloChannel
+from bot.channels.zalo import SECRET_HEADER, ZaloChannel
 from conversations import texts
 from conversations.engine import Photo, Pick, Reply, ReportInfo, Start, State, Text, step
 from conversations.form import DEFAULT_FORM, load_form

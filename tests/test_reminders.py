@@ -19,13 +19,17 @@ import pytest
 import sqlalchemy as sa
 from aiohttp import web
 
-from bot import cli, reminders
+from bot import cli
 from bot.bootstrap import ensure_units_and_campaign
 from bot.fanout import DELIVERED, Fanout, Job, Limits, SendResult
-from bot.reminders import Plan, parse_quiet, parse_slots, plan_slots, run_due, time_left
+from bot.reminders.control import change_plan
+from bot.reminders.messages import missing_summary, time_left
+from bot.reminders.plan import Plan, PlanError, due_slot, parse_quiet, parse_slots, plan_slots
+from bot.reminders.scheduler import run_due
 from bot.service import Inbound, Service
 from bot.settings import Settings
-from bot.zalo import ZaloChannel
+from bot.channels.telegram_send import telegram_bot_sender
+from bot.channels.zalo import ZALO_429_WAIT, ZaloChannel, zalo_sender
 from conversations import texts
 from conversations.answers import LOCAL_TZ
 from conversations.form import DEFAULT_FORM, load_form
@@ -173,7 +177,7 @@ async def sends(db: Database) -> list[ReminderSend]:
 
 async def set_plan(db: Database, **changes) -> None:
     async with db.transaction() as s:
-        await reminders.change_plan(s, await q.current_campaign(s), NOW, **changes)
+        await change_plan(s, await q.current_campaign(s), NOW, **changes)
 
 
 # --- The plan on a fake clock ------------------------------------------------------------------------
@@ -212,7 +216,7 @@ def test_plan_slots__slot_in_quiet_hours__moved_to_the_end_of_them(slots, deadli
     (local(28, 22), local(28, 16), None),  # quiet hours
 ])
 def test_due_slot__bot_up_or_back_from_down__latest_slot_once(now, last_fired, expected):
-    slot = reminders.due_slot(Plan(), DEADLINE, now, last_fired)
+    slot = due_slot(Plan(), DEADLINE, now, last_fired)
     assert expected == (slot.at if slot else None)
 
 
@@ -238,7 +242,7 @@ def test_parse_slots__typed_plan__slots(raw, expected):
 
 @pytest.mark.parametrize("raw", ["", "25:00", "sáng mai", "-1 -1 08:00", "-20 08:00"])
 def test_parse_slots__nonsense__says_how_to_write_it(raw):
-    with pytest.raises(reminders.PlanError) as error:
+    with pytest.raises(PlanError) as error:
         parse_slots(raw)
     assert texts.PLAN_INVALID.format(value=raw.strip()) == str(error.value)
 
@@ -248,7 +252,7 @@ def test_parse_quiet__range_or_off__start_and_end():
 
 
 def test_missing_summary__photos_and_an_empty_section__counted_per_item_and_named_by_number():
-    assert "ảnh của 2 nhân sự chính; mục III chưa có nội dung" == reminders.missing_summary(FORM, CAT_ANSWERS)
+    assert "ảnh của 2 nhân sự chính; mục III chưa có nội dung" == missing_summary(FORM, CAT_ANSWERS)
 
 
 def test_missing_summary__fields_of_a_section_and_of_one_item__listed():
@@ -257,7 +261,7 @@ def test_missing_summary__fields_of_a_section_and_of_one_item__listed():
     expected = ("mục “Người điền báo cáo”: số điện thoại người điền; ảnh của 2 nhân sự chính; "
                 "số điện thoại của 1 nhân sự chính; mục “II. Về quy trình tiếp nhận – chuyển hồ sơ” chưa có nội dung; "
                 "mục III chưa có nội dung")
-    assert expected == reminders.missing_summary(FORM, answers)
+    assert expected == missing_summary(FORM, answers)
 
 
 # --- Who gets what, on both databases ------------------------------------------------------------------
@@ -569,7 +573,7 @@ async def test_zalo__429_then_timeout_then_404__waits_retries_and_the_unreachabl
     try:
         fake.fail_next("sendMessage", 429)
         fake.stalls = 1
-        sender = reminders.zalo_sender(channel, timeout=0.2)
+        sender = zalo_sender(channel, timeout=0.2)
         original = sender
 
         async def send(chat_id, user_id, text):
@@ -585,7 +589,7 @@ async def test_zalo__429_then_timeout_then_404__waits_retries_and_the_unreachabl
     assert (2, 1) == (summary.sent, summary.failed)
     assert 1 == len(fake.texts_to("stp-z"))
     assert [] == fake.texts_to("stp-lost")
-    assert reminders.ZALO_429_WAIT in clock.waits  # the 429: waited, then the timeout: backed off
+    assert ZALO_429_WAIT in clock.waits  # the 429: waited, then the timeout: backed off
     digest = fake.texts_to("boss")[0]
     assert digest.endswith("Không gửi được tin nhắc (1):\n"
                            "- Lê Văn Tâm – Sở Tư pháp (Zalo): không tìm thấy cuộc trò chuyện")
@@ -611,7 +615,7 @@ async def test_telegram__429_retry_after_and_403__waited_as_told_and_the_blocked
         await bot.initialize()
         fake.fail("sendMessage", times=1, status=429, retry_after=7)
         fake.fail("sendMessage", times=1, status=403)
-        summary = await run_due(db, FORM, local(28, 14, 30), {"telegram": reminders.telegram_bot_sender(lambda: bot)},
+        summary = await run_due(db, FORM, local(28, 14, 30), {"telegram": telegram_bot_sender(lambda: bot)},
                                 fanout=fanout(clock, telegram=Limits(per_second=29, concurrency=1)))
     finally:
         await bot.shutdown()

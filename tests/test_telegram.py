@@ -20,7 +20,7 @@ from PIL import Image
 from bot.bootstrap import ensure_units_and_campaign
 from bot.service import Service
 from bot.settings import Settings
-from bot.telegram import SEND_ATTEMPTS, TelegramChannel, TelegramTokenRefused
+from bot.channels.telegram import SEND_ATTEMPTS, TelegramChannel, TelegramTokenRefused
 from bot.web import build_app, start_app
 from conversations import texts
 from conversations.form import DEFAULT_FORM, load_form

@@ -18,7 +18,7 @@ from bot.runner import FatalChannelError, run_bot
 from bot.service import Service
 from bot.settings import Settings
 from bot.web import build_app, start_app
-from bot.zalo import TEXT_LIMIT, ZaloChannel, ZaloTokenRefused
+from bot.channels.zalo import TEXT_LIMIT, ZaloChannel, ZaloTokenRefused
 from conversations import texts
 from conversations.form import DEFAULT_FORM, load_form
 from storage import queries as q

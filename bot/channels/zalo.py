@@ -21,7 +21,8 @@ from urllib.parse import urljoin, urlsplit
 import aiohttp
 from aiohttp import web
 
-from bot.chat_queue import split_text
+from bot.channels.chat_queue import split_text
+from bot.fanout import DELIVERED, SendFn, SendResult
 from bot.inbox import DB_ERRORS, STOP_GRACE, InboxWorker
 from bot.service import Inbound, Service
 from bot.settings import Settings
@@ -40,6 +41,8 @@ SECRET_HEADER = "X-Bot-Api-Secret-Token"
 EVENT_TEXT = "message.text.received"
 EVENT_IMAGE = "message.image.received"
 PHOTO_REDIRECTS = 3  # hops followed, each to an allowed host
+ZALO_429_WAIT = 5.0  # Zalo's 429 ("quota exceeded") carries no retry_after
+ZALO_SEND_TIMEOUT = 15.0  # one reminder's sendMessage
 
 
 class ZaloError(Exception):
@@ -135,6 +138,26 @@ def webhook_secret(token: str) -> str:
     return hmac.new(b"hcc-bot zalo webhook", token.encode(), hashlib.sha256).hexdigest()
 
 
+def zalo_sender(channel, *, timeout: float = ZALO_SEND_TIMEOUT) -> SendFn:
+    """One sendMessage over a started ZaloChannel's client, as a SendResult (no retries: the queue retries)."""
+    async def send(chat_id: str, user_id: str | None, text: str) -> SendResult:
+        if channel.client is None:
+            return SendResult(False, error="not_started")
+        try:
+            await channel.client.call("sendMessage", {"chat_id": chat_id, "text": text}, timeout=timeout)
+        except ZaloError as exc:
+            if exc.code == 429:
+                return SendResult(False, retry_after=ZALO_429_WAIT, error="zalo 429")
+            if exc.code == 404:
+                return SendResult(False, permanent=True, error="not_found")
+            if exc.code == 400:  # the text itself was refused: sending it again cannot help
+                return SendResult(False, permanent=True, error="zalo 400")
+            return SendResult(False, error=f"zalo {exc.code}")  # Zalo's 403 is a server error; 401, 408, 5xx
+        return DELIVERED
+
+    return send
+
+
 class ZaloChannel:
     """Turns Zalo updates into service events and replies into sendMessage calls."""
 
@@ -161,6 +184,10 @@ class ZaloChannel:
         self._poller: asyncio.Task | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
+
+    def reminder_sender(self) -> SendFn:
+        """The send function the reminders' fan-out calls, over this channel's client."""
+        return zalo_sender(self)
 
     def add_routes(self, app: web.Application) -> None:
         """The webhook route, when the bot has a public address."""

@@ -18,43 +18,37 @@ import json
 import logging
 import mimetypes
 import time
-import warnings
-from pathlib import Path
 from collections import OrderedDict
-from datetime import timedelta
 from typing import Any, Awaitable, Callable
 
 from aiohttp import web
-from telegram import (
-    BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update,
-)
+from telegram import BotCommand, Message, Update
 from telegram.error import (
-    BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut,
+    BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut,
 )
 from telegram.ext import Application, ApplicationBuilder
-from telegram.warnings import PTBDeprecationWarning
 
-from bot.chat_queue import split_text
+from bot.channels.ptb_request import AiohttpRequest
+# SEND_ATTEMPTS and reply_text are imported from here by the tests and the benchmarks: the channel's public names.
+from bot.channels.telegram_send import (
+    CHANNEL, SEND_ATTEMPTS, TEXT_LIMIT, TelegramSending, reply_text, retry_seconds, telegram_sender,
+)
+from bot.fanout import SendFn
 from bot.inbox import DB_ERRORS, InboxWorker
 from bot.photos import MAX_BYTES
-from bot.ptb_request import AiohttpRequest
 from bot.service import Inbound, Service
 from bot.settings import Settings
 from conversations import texts
-from conversations.engine import Option, Reply
+from conversations.engine import Reply
+
+__all__ = ["SEND_ATTEMPTS", "TEXT_LIMIT", "TelegramChannel", "TelegramTokenRefused", "reply_text"]
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "telegram"
-TEXT_LIMIT = 4096
-UPLOAD_LIMIT = 50 * 1024 * 1024  # bots may upload documents up to 50 MB
-CALLBACK_DATA_LIMIT = 64  # bytes
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "callback_query"]
-SEND_ATTEMPTS = 5  # for one message: 429 waits and network retries together
 DOWNLOAD_ATTEMPTS = 3
-BULK_PER_SECOND = 30  # overall, for bulk sends; one per `send_interval` into one chat
 ALBUMS_REMEMBERED = 1000
 STOP_GRACE = 10.0  # seconds the chats' pending work may take at shutdown
 POLL_TIMEOUT = 10  # seconds a getUpdates call waits for updates
@@ -72,29 +66,6 @@ class TelegramTokenRefused(RuntimeError):
 def webhook_secret(token: str) -> str:
     """The webhook secret: derived from the token, so every worker and every restart agree on it."""
     return hmac.new(token.encode(), b"hcc-bot telegram webhook", hashlib.sha256).hexdigest()
-
-
-def keyboard(options: tuple[Option, ...]) -> InlineKeyboardMarkup | None:
-    """One button per row (labels can be long); the option value is the callback data."""
-    if not options:
-        return None
-    for option in options:
-        if not 0 < len(option.value.encode()) <= CALLBACK_DATA_LIMIT:
-            raise ValueError(f"option value {option.value!r} does not fit Telegram's callback data (1-64 bytes)")
-    return InlineKeyboardMarkup([[InlineKeyboardButton(o.label, callback_data=o.value)] for o in options])
-
-
-def reply_text(reply: Reply) -> str:
-    """The text of a reply, with the hint to send a photo as a file when a photo is asked for."""
-    return f"{reply.text}\n\n{texts.TELEGRAM_PHOTO_HINT}" if reply.expects_photo else reply.text
-
-
-def retry_seconds(exc: RetryAfter) -> float:
-    """How long Telegram asks us to wait (PTB 22 gives an int or a timedelta)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 def too_large() -> dict:
@@ -121,7 +92,7 @@ def button_label(message: Message, data: str) -> str | None:
     return None
 
 
-class TelegramChannel:
+class TelegramChannel(TelegramSending):
     """Turns Telegram updates into service events and replies into messages with inline keyboards."""
 
     name = CHANNEL
@@ -246,6 +217,10 @@ class TelegramChannel:
                 await self.inbox.accept_until_saved(batch)
             if updates:
                 self._offset = updates[-1].update_id + 1
+
+    def reminder_sender(self) -> SendFn:
+        """The send function the reminders' fan-out calls, over this channel's bot."""
+        return telegram_sender(self)
 
     def fatal(self) -> None:
         """The token stopped working while running: tell the runner once."""
@@ -426,124 +401,3 @@ class TelegramChannel:
                 log.warning("Telegram file download failed (%s)", type(exc).__name__)
                 break
         return {"photo_error": texts.PHOTO_DOWNLOAD_FAILED}
-
-    # -- sending ---------------------------------------------------------------------------------
-
-    async def send_replies(self, chat_id: str, user_id: str, replies: list[Reply]) -> bool:
-        """Replies to a person go out at once; the keyboard rides on the last part of a long text.
-
-        Whether all were sent (a failure stops the rest)."""
-        for reply in replies:
-            parts = split_text(reply_text(reply), TEXT_LIMIT)
-            markup = keyboard(reply.options)
-            for n, part in enumerate(parts, 1):
-                if not await self.deliver(chat_id, user_id, part, markup if n == len(parts) else None):
-                    return False
-        return True
-
-    async def send_text(self, chat_id: str, text: str) -> bool:
-        """A bulk message (reminders): paced to ~30/s overall and one per chat per interval; whether delivered."""
-        if self.app is None:
-            return False
-        for part in split_text(text, TEXT_LIMIT):
-            await self.pace(chat_id)
-            # In private chats (the only kind the bot is meant for) the chat id is the user id.
-            if not await self.deliver(chat_id, chat_id, part, None):
-                return False
-        return True
-
-    async def pace(self, chat_id: str) -> None:
-        """Wait for this chat's next slot, then for the next overall slot."""
-        async with self._pace_lock:
-            now = self.monotonic()
-            at = max(now, self._next_in_chat.get(chat_id, 0.0))
-            self._next_in_chat[chat_id] = at + self.send_interval
-            if len(self._next_in_chat) > 10_000:
-                self._next_in_chat = {c: t for c, t in self._next_in_chat.items() if t > now}
-        await self.sleep(at - now)
-        async with self._pace_lock:
-            now = self.monotonic()
-            at = max(now, self._next_bulk)
-            self._next_bulk = at + self.send_interval / BULK_PER_SECOND
-        await self.sleep(at - now)
-
-    async def deliver(self, chat_id: str, user_id: str, text: str, markup: InlineKeyboardMarkup | None) -> bool:
-        """sendMessage, waiting out 429s and retrying network errors; failures are recorded for the admins."""
-        reason = "network"
-        for attempt in range(SEND_ATTEMPTS):
-            try:
-                sent = await self.app.bot.send_message(chat_id, text, reply_markup=markup)
-                if markup is not None:
-                    self._keyboards[chat_id] = sent.message_id
-                    if len(self._keyboards) > 10_000:  # a bound on memory; an old chat keeps its buttons
-                        self._keyboards.pop(next(iter(self._keyboards)))
-                return True
-            except RetryAfter as exc:
-                reason = "retry_after"
-                await self.sleep(retry_seconds(exc))
-            except Forbidden:
-                log.info("Telegram user blocked the bot")
-                await self.service.record_send_failure(CHANNEL, user_id, "forbidden", permanent=True)
-                return False
-            except BadRequest as exc:
-                log.error("Telegram refused a message: %s", exc.message)  # Telegram's description, no URL
-                await self.service.record_send_failure(CHANNEL, user_id, "bad_request", permanent=False)
-                return False
-            except InvalidToken:
-                self.fatal()
-                return False
-            except (TimedOut, NetworkError) as exc:
-                reason = "network"
-                log.warning("Telegram sendMessage failed (%s)", type(exc).__name__)
-                if attempt < SEND_ATTEMPTS - 1:
-                    await self.sleep(self.retry_base * 2 ** attempt)
-            except TelegramError as exc:  # Conflict, ChatMigrated...: retrying will not help
-                log.error("Telegram sendMessage failed (%s)", type(exc).__name__)
-                await self.service.record_send_failure(CHANNEL, user_id, type(exc).__name__, permanent=False)
-                return False
-        await self.service.record_send_failure(CHANNEL, user_id, reason, permanent=False)
-        return False
-
-    # -- files (exports, a unit's document) ------------------------------------------------------
-
-    async def deliver_files(self, chat_id: str, user_id: str, text: str, files: list[Path]) -> None:
-        """The text, then each file as a document (a file over Telegram's 50 MB upload cap is named instead)."""
-        self._progress.pop(chat_id, None)
-        if not await self.deliver(chat_id, user_id, text, None) or self.app is None:
-            return
-        for path in files:
-            size = path.stat().st_size
-            if size > UPLOAD_LIMIT:
-                await self.deliver(chat_id, user_id, texts.EXPORT_TOO_LARGE.format(
-                    name=path.name, mb=size // (1024 * 1024), path=path), None)
-                continue
-            data = await asyncio.to_thread(path.read_bytes)  # up to 50 MB: not read on the event loop
-            for attempt in range(SEND_ATTEMPTS):
-                try:
-                    await self.app.bot.send_document(chat_id, document=data, filename=path.name,
-                                                     read_timeout=120, write_timeout=120)
-                    break
-                except RetryAfter as exc:
-                    await self.sleep(retry_seconds(exc))
-                except (TimedOut, NetworkError) as exc:
-                    log.warning("Telegram sendDocument failed (%s)", type(exc).__name__)
-                    await self.sleep(self.retry_base * 2 ** attempt)
-                except TelegramError as exc:
-                    log.error("Telegram sendDocument failed (%s)", type(exc).__name__)
-                    await self.service.record_send_failure(CHANNEL, user_id, type(exc).__name__, permanent=False)
-                    break
-
-    async def progress(self, chat_id: str, user_id: str, text: str) -> None:
-        """One progress message per chat, edited as the export goes on."""
-        if self.app is None:
-            return
-        async with self._progress_lock:
-            try:
-                message_id = self._progress.get(chat_id)
-                if message_id is None:
-                    message = await self.app.bot.send_message(chat_id, text)
-                    self._progress[chat_id] = message.message_id
-                else:
-                    await self.app.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
-            except TelegramError as exc:
-                log.info("Telegram progress message not updated (%s)", type(exc).__name__)

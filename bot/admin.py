@@ -1,0 +1,157 @@
+"""The admin chat commands: every command a Sở Nội vụ officer can send in the chat, parsed and answered here.
+
+Each command is answered by calling the same functions the CLI and the web console call (bot/reminders/control.py,
+the export jobs, the status view). The words are in conversations/texts.py.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.export_jobs import ExportJobs
+from bot.reminders.control import change_deadline, change_plan, plan_text, preview_text
+from bot.reminders.plan import PlanError, parse_deadline, parse_quiet, parse_slots
+from bot.reminders.scheduler import queue_now
+from conversations import engine, texts
+from conversations.answers import format_datetime
+from conversations.form import Form
+from conversations.parsers import fold
+from storage import queries as q
+from storage.models import Campaign
+
+ADMIN_COMMANDS = {name: {fold(w) for w in words} for name, words in texts.ADMIN_COMMAND_WORDS.items()}
+# Typed by a unit contact, these are refused as answers ("help" is the unit contacts' own command too).
+UNIT_REFUSED_WORDS = set().union(*(words for name, words in ADMIN_COMMANDS.items() if name != "help"))
+
+
+async def answer(s, form: Form, jobs: ExportJobs, campaign: Campaign | None, inbound, now: datetime) -> str:
+    """The answer to anything an admin sends in the chat (`inbound` is the service's Inbound)."""
+    words = fold(inbound.text or "").removeprefix("/")
+    if campaign is not None and words in ADMIN_COMMANDS["status"]:
+        return await status_text(s, campaign, now)
+    if campaign is not None and words in ADMIN_COMMANDS["export"] | ADMIN_COMMANDS["export_new"]:
+        jobs.spawn(jobs.export(inbound.channel, inbound.chat_id, inbound.user_id,
+                               only_changed=words in ADMIN_COMMANDS["export_new"]))
+        return texts.EXPORT_STARTED
+    if campaign is None:
+        return texts.NO_CAMPAIGN
+    reply = await reminder_command(s, form, campaign, inbound.text or "", now)
+    return reply if reply is not None else texts.ADMIN_HELP
+
+
+def is_admin_command(text: str | None) -> bool:
+    """Whether a message is an admin command as a whole ("tình hình", "nhắc ngay", "hạn nộp 28/03/2017 16:30").
+
+    A text that merely starts with a command word ("Nhắc các đơn vị nộp đúng hạn") is an answer.
+    """
+    if not text:
+        return False
+    if fold(text).removeprefix("/") in UNIT_REFUSED_WORDS:
+        return True
+    parsed = parse_reminder_command(text)
+    if parsed is None:
+        return False
+    name, arg = parsed
+    if not arg:
+        return True
+    parse = {"plan": parse_slots, "quiet": parse_quiet, "deadline": parse_deadline}
+    try:
+        parse[name](arg)
+    except (KeyError, PlanError, ValueError):
+        return False
+    return True
+
+
+_COMMANDS = sorted(((fold(w), name) for name, words in texts.REMIND_COMMAND_WORDS.items() for w in words),
+                   key=lambda pair: -len(pair[0]))
+
+
+def parse_reminder_command(text: str) -> tuple[str, str] | None:
+    """(command, argument) of a reminder command typed by an admin, or None."""
+    folded = fold(text).removeprefix("/")
+    for word, name in _COMMANDS:
+        if folded == word or folded.startswith(word + " "):
+            return name, folded[len(word):].strip()
+    return None
+
+
+async def reminder_command(s, form: Form, campaign: Campaign, text: str, now: datetime) -> str | None:
+    """The answer to an admin's reminder command in the chat, or None when the text is not one."""
+    parsed = parse_reminder_command(text)
+    if parsed is None:
+        return None
+    name, arg = parsed
+    try:
+        if name == "preview" and not arg:
+            return await preview_text(s, form, campaign, now, confirm=texts.REMIND_PREVIEW_CONFIRM)
+        if name == "now" and not arg:
+            fired = await queue_now(s, campaign, now)
+            return texts.REMIND_QUEUED.format(contacts=fired.contacts, units=fired.units)
+        if name == "plan" and arg:
+            await change_plan(s, campaign, now, slots=arg)
+            return texts.PLAN_CHANGED + "\n\n" + await plan_text(s, campaign, now)
+        if name == "quiet" and arg:
+            await change_plan(s, campaign, now, quiet=arg)
+            return texts.PLAN_CHANGED + "\n\n" + await plan_text(s, campaign, now)
+        if name == "deadline" and arg:
+            changed = await change_deadline(s, campaign, parse_deadline(arg), now)
+            return changed + "\n\n" + await plan_text(s, campaign, now)
+        if name in ("plan", "quiet", "deadline"):
+            return await plan_text(s, campaign, now)
+    except PlanError as exc:
+        return str(exc)
+    return None
+
+
+async def status_rows(s, campaign: Campaign) -> list[dict]:
+    """One dict per active unit: code, name, status, submitted_at, last_activity_at, contacts."""
+    rows = []
+    contacts = await q.list_contacts(s)
+    by_unit: dict[int, int] = {}
+    blocked: set[int] = set()
+    for c in contacts:
+        if c.role == "unit" and c.unit_id is not None:
+            by_unit[c.unit_id] = by_unit.get(c.unit_id, 0) + 1
+            if c.blocked_at is not None:
+                blocked.add(c.unit_id)
+    for unit, report in await q.reports_by_unit(s, campaign.id):
+        rows.append({
+            "code": unit.code,
+            "name": unit.name,
+            "status": report.status if report else engine.NOT_STARTED,
+            "submitted_at": report.submitted_at if report else None,
+            "last_activity_at": report.last_activity_at if report else None,
+            "contacts": by_unit.get(unit.id, 0),
+            "unreachable": unit.id in blocked,
+        })
+    return rows
+
+
+async def status_text(s, campaign: Campaign, now: datetime) -> str:
+    """The department's view of who has not started, who is typing, who submitted, who is late."""
+    rows = await status_rows(s, campaign)
+    overdue = now > campaign.deadline_at
+    submitted = sum(1 for r in rows if r["status"] in (engine.SUBMITTED, engine.SUBMITTED_LATE))
+    lines = [texts.STATUS_HEADER.format(title=campaign.title, deadline=format_datetime(campaign.deadline_at),
+                                        submitted=submitted, total=len(rows))]
+    for status in (engine.NOT_STARTED, engine.IN_PROGRESS, engine.SUBMITTED_LATE, engine.SUBMITTED):
+        group = [r for r in rows if r["status"] == status]
+        if not group:
+            continue
+        label = texts.STATUS_LABELS[status]
+        if overdue and status in (engine.NOT_STARTED, engine.IN_PROGRESS):
+            label = f"{label}, {texts.STATUS_OVERDUE}"
+        lines.append("")
+        lines.append(texts.STATUS_GROUP.format(label=label.capitalize(), count=len(group)))
+        for r in group:
+            detail = ""
+            if r["submitted_at"]:
+                detail = texts.STATUS_SUBMITTED_AT.format(at=format_datetime(r["submitted_at"]))
+            elif r["last_activity_at"]:
+                detail = texts.STATUS_LAST_ACTIVITY.format(at=format_datetime(r["last_activity_at"]))
+            if not r["contacts"]:
+                detail += texts.STATUS_NO_CONTACT
+            elif r["unreachable"]:
+                detail += texts.STATUS_BLOCKED
+            lines.append(texts.STATUS_LINE.format(code=r["code"], name=r["name"], detail=detail))
+    return "\n".join(lines)
