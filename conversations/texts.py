@@ -508,22 +508,16 @@ REPORT_SUMMARY = ("Hạn gửi báo cáo: {deadline}. Đã có {submitted}/{tota
                   "Số liệu dưới đây chỉ tổng hợp từ báo cáo của các đơn vị đã gửi; tình trạng từng đơn vị xem tại "
                   "Phụ lục.")
 REPORT_NO_SUBMISSION = "Chưa có đơn vị nào gửi báo cáo."
-REPORT_COL_STT = "STT"
-REPORT_COL_UNIT = "Đơn vị"
 REPORT_COL_LEADER = "Lãnh đạo phụ trách (họ tên, chức vụ, số điện thoại)"
 REPORT_STAFF_COUNT = {"main_staff": "Nhân sự chính", "backup_staff": "Nhân sự dự phòng",
                       "postal_staff": "Tiếp nhận - trả hồ sơ với bưu điện"}
-REPORT_TOTAL = "Tổng cộng"
-REPORT_PEOPLE_TOTAL = "Tổng số nhân sự đăng ký: {main} nhân sự chính, {backup} nhân sự dự phòng."
 REPORT_PICKUP = ("Lịch thu gom của bưu điện: {agree} đơn vị đồng ý thu gom lúc 10:00 và 15:00"
                  "{proposals}.")
 REPORT_PICKUP_PROPOSALS = "; đơn vị đề xuất thời gian khác: {units}"
-REPORT_NONE = "Không có."
 REPORT_ANNEX_TITLE = "PHỤ LỤC\nTÌNH TRẠNG GỬI BÁO CÁO CỦA CÁC ĐƠN VỊ"
 REPORT_ANNEX_AT = "(Đến {generated})"
 REPORT_ANNEX_HEADERS = ["STT", "Đơn vị", "Tình trạng", "Gửi lúc", "Ghi chú"]
 REPORT_SIGNER = "GIÁM ĐỐC"
-REPORT_SIGN_NOTE = "(Ký, ghi rõ họ tên và đóng dấu)"
 REPORT_RECIPIENT_LINES = ("- Như trên;", "- Lưu: VT, CCHC.")
 REPORT_PDF_MISSING = ("Chưa tạo được bản PDF của báo cáo tổng hợp: máy chủ chưa cài LibreOffice. Bản Word "
                       "(bao-cao-tong-hop.docx) vẫn có trong tệp tổng hợp.")

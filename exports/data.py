@@ -65,6 +65,11 @@ class ExportData:
     province: str | None = None  # "Đồng Nai": HCC_PROVINCE, else the campaign's
 
 
+def has_section(form: Form, key: str) -> bool:
+    """Whether the form has a section with this key (forms differ between data calls)."""
+    return any(section.key == key for section in form.sections)
+
+
 def status_label(data: ExportData, unit: UnitReport) -> str:
     """A unit's status as the exports show it: "đang nhập", and ", quá hạn" once the deadline has passed."""
     label = texts.STATUS_LABELS.get(unit.status, unit.status)

@@ -19,21 +19,19 @@ from docx.document import Document as DocxDocument
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Length, Pt
-from docx.table import _Cell
+from docx.table import Table, _Cell
 
 from conversations import texts
 from conversations.answers import DONE, LOCAL_TZ, format_value, is_relevant, scope
 from conversations.answers import key as answer_key
 from conversations.form import Form, Question, Section
-from exports.docx_parts import (add_paragraph, add_row, add_text, cell_line, clean, fix_widths, grid_table,
-                                 new_document, section_title, two_columns, write_cell)
-from exports.data import STAFF_SECTIONS, ExportData, UnitReport, items, section_values
+from exports.docx_parts import (add_paragraph, add_row, add_text, clean, fix_widths, grid_table, heading_columns,
+                                 new_document, section_title, signature_block, write_cell)
+from exports.data import STAFF_SECTIONS, ExportData, Item, UnitReport, has_section, items, section_values
 from exports.memory import release_memory
 from exports.private_files import FILE_MODE
 
 TITLE_OUTDENT = Cm(0.75)
-HEADING_WIDTHS = (Cm(6.5), Cm(9.5))  # unit | national name and motto, within the 16 cm text width
-SIGNATURE_WIDTHS = (Cm(7.5), Cm(8.5))
 CONTENT_WIDTH = Cm(16)  # A4 (21 cm) less the 3 cm left and 2 cm right margins
 
 # The sections this module lays out as the template does; any other section is appended generically.
@@ -92,19 +90,19 @@ def build_unit_document(data: ExportData, unit: UnitReport, path: Path, *, parti
     properties.created = properties.modified = generated
 
     _heading_block(doc, data, unit)
-    if any(_has(form, key) for key in STAFF_SECTIONS):
+    if any(has_section(form, key) for key in STAFF_SECTIONS):
         _staff(doc, form, answers)
-    if _has(form, "procedures"):
+    if has_section(form, "procedures"):
         _procedures(doc, form, answers)
-    if _has(form, "pickup"):
+    if has_section(form, "pickup"):
         _pickup(doc, form, answers)
-    if _has(form, "plan"):
+    if has_section(form, "plan"):
         _plan(doc, form, answers)
     _issues(doc, form, answers)
     for section in form.sections:
         if section.key not in KNOWN_SECTIONS:
             _generic_section(doc, form, section, answers)
-    _signature_block(doc)
+    signature_block(doc, texts.DOC_RECIPIENT_LINES, texts.DOC_SIGNER)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = partial or path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.part")
     doc.save(str(partial))
@@ -120,11 +118,7 @@ def _heading_block(doc: DocxDocument, data: ExportData, unit: UnitReport) -> Non
     """The standard heading: the unit on the left, the national name and motto on the right; the place and date
     line under the motto; then the title."""
     form, answers = data.form, unit.answers
-    left, right = two_columns(doc, HEADING_WIDTHS)
-    cell_line(left, clean(unit.name).upper(), first=True, bold=True, size=12)
-    cell_line(left, "―――――", size=9)
-    cell_line(right, texts.DOC_NATION, first=True, bold=True, size=12)
-    cell_line(right, texts.DOC_MOTTO, bold=True, underline=True)
+    heading_columns(doc, [(clean(unit.name).upper(), True)])
     day = (unit.submitted_at or data.generated_at).astimezone(LOCAL_TZ)
     place = add_paragraph(doc, texts.DOC_PLACE_DATE.format(day=day.day, month=day.month, year=day.year), italic=True,
                        align=WD_ALIGN_PARAGRAPH.RIGHT, before=6, after=12)
@@ -138,23 +132,12 @@ def _heading_block(doc: DocxDocument, data: ExportData, unit: UnitReport) -> Non
                    align=WD_ALIGN_PARAGRAPH.CENTER, after=12)
     else:
         title.paragraph_format.space_after = Pt(12)
-    if _has(form, "reporter"):
+    if has_section(form, "reporter"):
         values = dict(section_values(form, answers, "reporter"))
         shown = {q.key: _shown(q, v) or texts.DOC_NOT_ENTERED for q, v in values.items()}
         add_paragraph(doc, texts.DOC_REPORTER.format(name=shown.get("name", ""), phone=shown.get("phone", "")))
         for line in _extra_lines(values.items(), ("name", "phone")):
             add_paragraph(doc, line)
-
-
-def _signature_block(doc: DocxDocument) -> None:
-    """Recipients on the left, the head of the unit's signature on the right."""
-    left, right = two_columns(doc, SIGNATURE_WIDTHS)
-    recipients = cell_line(left, texts.DOC_RECIPIENTS, first=True, bold=True, italic=True, size=12)
-    recipients.alignment = WD_ALIGN_PARAGRAPH.LEFT
-    for line in texts.DOC_RECIPIENT_LINES:
-        cell_line(left, line, size=11).alignment = WD_ALIGN_PARAGRAPH.LEFT
-    cell_line(right, texts.DOC_SIGNER, first=True, bold=True)
-    cell_line(right, texts.DOC_SIGN_NOTE, italic=True, size=12)
 
 
 # --- I. Staff ---------------------------------------------------------------------------------------------
@@ -164,7 +147,7 @@ def _staff(doc: DocxDocument, form: Form, answers: dict[str, Any]) -> None:
     section_title(doc, texts.DOC_SECTION_STAFF)
     table = grid_table(doc, texts.DOC_STAFF_HEADERS, STAFF_WIDTHS)
     for section_key in STAFF_SECTIONS:
-        if not _has(form, section_key):
+        if not has_section(form, section_key):
             continue
         people = items(form, answers, section_key)
         first = len(table.rows)
@@ -264,24 +247,29 @@ def _plan(doc: DocxDocument, form: Form, answers: dict[str, Any]) -> None:
     table = grid_table(doc, texts.DOC_PLAN_HEADERS, PLAN_WIDTHS)
     plan = items(form, answers, "plan")
     for item in plan:
-        values = dict(item.questions())
-        cells = add_row(table)
-        write_cell(cells[0], str(item.stt), center=True)
-        write_cell(cells[1], _shown_key(values, "content"))
-        responsibility = _shown_key(values, "responsibility")
-        if responsibility:  # the letter asks to tell the unit's own duties from the shared ones
-            cells[1].add_paragraph()
-            add_text(cells[1].paragraphs[-1], responsibility, italic=True)
-        write_cell(cells[2], "\n".join(filter(None, [_shown_key(values, "detail"),
-                                                 *_extra_lines(values.items(), PLAN_KEYS)])))
-        write_cell(cells[3], _shown_key(values, "start"), center=True)
-        write_cell(cells[4], _shown_key(values, "end"), center=True)
-        # "không có" typed for the partners reads so; a question never answered stays the template's blank.
-        said_none = "partners" in item.values and item.values["partners"] is None
-        write_cell(cells[5], texts.VALUE_SKIPPED if said_none else _shown_key(values, "partners"))
+        write_plan_item(table, item)
     if not plan:
         write_cell(add_row(table)[1], _empty_repeat(answers, "plan"), italic=True)
     fix_widths(table, PLAN_WIDTHS)
+
+
+def write_plan_item(table: Table, item: Item) -> None:
+    """One plan item as a row of the template's plan table (also the consolidated report's)."""
+    values = dict(item.questions())
+    cells = add_row(table)
+    write_cell(cells[0], str(item.stt), center=True)
+    write_cell(cells[1], _shown_key(values, "content"))
+    responsibility = _shown_key(values, "responsibility")
+    if responsibility:  # the letter asks to tell the unit's own duties from the shared ones
+        cells[1].add_paragraph()
+        add_text(cells[1].paragraphs[-1], responsibility, italic=True)
+    write_cell(cells[2], "\n".join(filter(None, [_shown_key(values, "detail"),
+                                             *_extra_lines(values.items(), PLAN_KEYS)])))
+    write_cell(cells[3], _shown_key(values, "start"), center=True)
+    write_cell(cells[4], _shown_key(values, "end"), center=True)
+    # "không có" typed for the partners reads so; a question never answered stays the template's blank.
+    said_none = "partners" in item.values and item.values["partners"] is None
+    write_cell(cells[5], texts.VALUE_SKIPPED if said_none else _shown_key(values, "partners"))
 
 
 # --- IV. Issues, and sections the template does not have ----------------------------------------------------
@@ -289,7 +277,7 @@ def _plan(doc: DocxDocument, form: Form, answers: dict[str, Any]) -> None:
 
 def _issues(doc: DocxDocument, form: Form, answers: dict[str, Any]) -> None:
     section_title(doc, texts.DOC_SECTION_ISSUES)
-    if not _has(form, "issues"):
+    if not has_section(form, "issues"):
         add_paragraph(doc, texts.DOC_NONE, indent=True)
         return
     asked = scope(answers, "issues")
@@ -335,10 +323,6 @@ def _generic_section(doc: DocxDocument, form: Form, section: Section, answers: d
 
 
 # --- Values -----------------------------------------------------------------------------------------------
-
-
-def _has(form: Form, key: str) -> bool:
-    return any(section.key == key for section in form.sections)
 
 
 def _empty_repeat(answers: dict[str, Any], section_key: str) -> str:

@@ -22,8 +22,12 @@ from docx.shared import Cm, Length, Pt
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
+from conversations import texts
+
 FONT = "Times New Roman"
 FONT_SIZE = Pt(13)
+HEADING_WIDTHS = (Cm(6.5), Cm(9.5))  # issuer | national name and motto, within the 16 cm text width
+SIGNATURE_WIDTHS = (Cm(7.5), Cm(8.5))  # recipients | signer
 _ILLEGAL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _LINE_BREAKS = re.compile("\r\n|[\r\x0b\x0c\u2028\u2029]")
 _BLANK_ROWS: WeakKeyDictionary = WeakKeyDictionary()  # table element -> an empty row to copy
@@ -253,3 +257,25 @@ def fix_widths(table: Table, widths: Sequence[Length]) -> None:
             span = tc.grid_span
             tc.width = Length(sum(widths[col:col + span]))
             col += span
+
+
+def heading_columns(doc: DocxDocument, issuer: Sequence[tuple[str, bool]]) -> None:
+    """The administrative heading: the issuer's lines (text, bold) and a short rule on the left, the national
+    name and motto on the right."""
+    left, right = two_columns(doc, HEADING_WIDTHS)
+    for n, (text, bold) in enumerate(issuer):
+        cell_line(left, text, first=n == 0, bold=bold, size=12)
+    cell_line(left, "―――――", size=9)
+    cell_line(right, texts.DOC_NATION, first=True, bold=True, size=12)
+    cell_line(right, texts.DOC_MOTTO, bold=True, underline=True)
+
+
+def signature_block(doc: DocxDocument, recipients: Sequence[str], signer: str) -> None:
+    """Recipients ("Nơi nhận") on the left, the signer's title and the signing note on the right."""
+    left, right = two_columns(doc, SIGNATURE_WIDTHS)
+    title = cell_line(left, texts.DOC_RECIPIENTS, first=True, bold=True, italic=True, size=12)
+    title.alignment = WD_ALIGN_PARAGRAPH.LEFT
+    for line in recipients:
+        cell_line(left, line, size=11).alignment = WD_ALIGN_PARAGRAPH.LEFT
+    cell_line(right, signer, first=True, bold=True)
+    cell_line(right, texts.DOC_SIGN_NOTE, italic=True, size=12)

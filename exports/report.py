@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 from docx.document import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
@@ -21,21 +21,20 @@ from docx.table import Table
 
 from conversations import texts
 from conversations.answers import LOCAL_TZ, format_datetime, format_value, missing_parts, scope
-from conversations.form import Form, Question
-from exports.data import SUBMITTED, STAFF_SECTIONS, ExportData, UnitReport, items, section_values, status_label
-from exports.docx_parts import (add_paragraph, add_row, add_spanning_row, add_text, cell_line, clean, fix_widths,
-                                grid_table, new_document, section_title, set_text_size, two_columns, write_cell)
+from conversations.form import Form
+from exports.data import (SUBMITTED, STAFF_SECTIONS, ExportData, UnitReport, has_section, items, section_values,
+                          status_label)
+from exports.document import PLAN_WIDTHS, write_plan_item
+from exports.docx_parts import (add_paragraph, add_row, add_spanning_row, add_text, clean, fix_widths, grid_table,
+                                heading_columns, new_document, section_title, set_text_size, signature_block,
+                                write_cell)
 from exports.private_files import FILE_MODE
 
 Progress = Callable[[int, int], None]
 
 TABLE_SIZE = Pt(11)  # table text; the body is 13 pt
-HEADING_WIDTHS = (Cm(6.5), Cm(9.5))
-SIGNATURE_WIDTHS = (Cm(7.5), Cm(8.5))
 CONTENT = 16.0  # cm: A4 less the 3 cm left and 2 cm right margins
 STAFF_COUNTED = ("main_staff", "backup_staff", "postal_staff")
-PLAN_KEYS = ("content", "detail", "start", "end", "partners")
-PLAN_WIDTHS = (Cm(1.0), Cm(3.8), Cm(4.3), Cm(2.35), Cm(2.35), Cm(2.2))
 ANNEX_WIDTHS = (Cm(1.0), Cm(5.2), Cm(2.4), Cm(2.6), Cm(4.8))
 
 
@@ -52,13 +51,13 @@ def build_report(data: ExportData, path: Path, *, progress: Progress | None = No
     _heading(doc, data)
     _summary(doc, data)
     if submitted:
-        if any(_has(form, key) for key in STAFF_SECTIONS):
+        if any(has_section(form, key) for key in STAFF_SECTIONS):
             _staff(doc, form, submitted)
-        if _has(form, "procedures"):
+        if has_section(form, "procedures"):
             _procedures(doc, form, submitted)
-        if _has(form, "plan"):
+        if has_section(form, "plan"):
             _plan(doc, form, submitted)
-        if _has(form, "issues"):
+        if has_section(form, "issues"):
             _issues(doc, form, submitted)
     _signature(doc)
     _annex(doc, data)
@@ -77,15 +76,10 @@ def build_report(data: ExportData, path: Path, *, progress: Progress | None = No
 
 
 def _heading(doc: DocxDocument, data: ExportData) -> None:
-    left, right = two_columns(doc, HEADING_WIDTHS)
     province = clean(data.province or "")
     authority = texts.REPORT_AUTHORITY.format(province=province.upper()) if province else \
         texts.REPORT_AUTHORITY_NO_PROVINCE
-    cell_line(left, authority, first=True, size=12)
-    cell_line(left, texts.REPORT_DEPARTMENT, bold=True, size=12)
-    cell_line(left, "―――――", size=9)
-    cell_line(right, texts.DOC_NATION, first=True, bold=True, size=12)
-    cell_line(right, texts.DOC_MOTTO, bold=True, underline=True)
+    heading_columns(doc, [(authority, False), (texts.REPORT_DEPARTMENT, True)])
     day = data.generated_at.astimezone(LOCAL_TZ)
     place = add_paragraph(doc, texts.REPORT_PLACE_DATE.format(place=province or "…………", day=day.day,
                                                               month=day.month, year=day.year),
@@ -117,13 +111,7 @@ def _summary(doc: DocxDocument, data: ExportData) -> None:
 
 def _signature(doc: DocxDocument) -> None:
     add_paragraph(doc, "", after=0)
-    left, right = two_columns(doc, SIGNATURE_WIDTHS)
-    recipients = cell_line(left, texts.DOC_RECIPIENTS, first=True, bold=True, italic=True, size=12)
-    recipients.alignment = WD_ALIGN_PARAGRAPH.LEFT
-    for line in texts.REPORT_RECIPIENT_LINES:
-        cell_line(left, line, size=11).alignment = WD_ALIGN_PARAGRAPH.LEFT
-    cell_line(right, texts.REPORT_SIGNER, first=True, bold=True)
-    cell_line(right, texts.REPORT_SIGN_NOTE, italic=True, size=12)
+    signature_block(doc, texts.REPORT_RECIPIENT_LINES, texts.REPORT_SIGNER)
 
 
 # --- I. Staff ---------------------------------------------------------------------------------------------
@@ -131,9 +119,9 @@ def _signature(doc: DocxDocument) -> None:
 
 def _staff(doc: DocxDocument, form: Form, units: list[UnitReport]) -> None:
     section_title(doc, texts.DOC_SECTION_STAFF)
-    counted = [key for key in STAFF_COUNTED if _has(form, key)]
-    leader = _has(form, "leader")
-    headers = [texts.REPORT_COL_STT, texts.REPORT_COL_UNIT, *([texts.REPORT_COL_LEADER] if leader else []),
+    counted = [key for key in STAFF_COUNTED if has_section(form, key)]
+    leader = has_section(form, "leader")
+    headers = [texts.COL_STT, texts.COL_UNIT, *([texts.REPORT_COL_LEADER] if leader else []),
                *(texts.REPORT_STAFF_COUNT.get(key, form.section(key).title) for key in counted)]
     count_w = 2.1
     fixed = 1.0 + count_w * len(counted)
@@ -160,7 +148,7 @@ def _staff(doc: DocxDocument, form: Form, units: list[UnitReport]) -> None:
             totals[i] += number
             write_cell(cells[col + i], str(number), center=True)
     cells = add_row(table)
-    write_cell(cells[1], texts.REPORT_TOTAL, bold=True)
+    write_cell(cells[1], texts.TOTAL_ROW, bold=True)
     for i, total in enumerate(totals):
         write_cell(cells[len(headers) - len(counted) + i], str(total), bold=True, center=True)
     _finish(table, widths)
@@ -175,7 +163,7 @@ def _procedures(doc: DocxDocument, form: Form, units: list[UnitReport]) -> None:
     if counts:
         each = min(2.2, (CONTENT - 1.0 - 3.4) / len(counts))
         widths = [Cm(1.0), Cm(CONTENT - 1.0 - each * len(counts)), *[Cm(each)] * len(counts)]
-        table = grid_table(doc, [texts.REPORT_COL_STT, texts.REPORT_COL_UNIT, *(q.label for q in counts)], widths)
+        table = grid_table(doc, [texts.COL_STT, texts.COL_UNIT, *(q.label for q in counts)], widths)
         totals = [0] * len(counts)
         for n, unit in enumerate(units, 1):
             values = scope(unit.answers, "procedures")
@@ -188,11 +176,11 @@ def _procedures(doc: DocxDocument, form: Form, units: list[UnitReport]) -> None:
                     totals[i] += value
                 write_cell(cells[2 + i], "" if value is None else str(value), center=True)
         cells = add_row(table)
-        write_cell(cells[1], texts.REPORT_TOTAL, bold=True)
+        write_cell(cells[1], texts.TOTAL_ROW, bold=True)
         for i, total in enumerate(totals):
             write_cell(cells[2 + i], str(total), bold=True, center=True)
         _finish(table, widths)
-    if _has(form, "pickup"):
+    if has_section(form, "pickup"):
         _pickup(doc, form, units)
 
 
@@ -225,22 +213,9 @@ def _plan(doc: DocxDocument, form: Form, units: list[UnitReport]) -> None:
             continue
         write_cell(add_spanning_row(table), clean(unit.name), bold=True)
         for item in plan:
-            values = {q.key: (q, v) for q, v in item.questions()}
-            cells = add_row(table)
-            write_cell(cells[0], str(item.stt), center=True)
-            write_cell(cells[1], _shown(values, "content"))
-            if _shown(values, "responsibility"):
-                cells[1].add_paragraph()
-                add_text(cells[1].paragraphs[-1], _shown(values, "responsibility"), italic=True)
-            extra = [f"{q.label}: {clean(format_value(q, v))}" for key, (q, v) in values.items()
-                     if key not in (*PLAN_KEYS, "responsibility") and v is not None and q.type != "photo"]
-            write_cell(cells[2], "\n".join(filter(None, [_shown(values, "detail"), *extra])))
-            write_cell(cells[3], _shown(values, "start"), center=True)
-            write_cell(cells[4], _shown(values, "end"), center=True)
-            said_none = "partners" in item.values and item.values["partners"] is None
-            write_cell(cells[5], texts.VALUE_SKIPPED if said_none else _shown(values, "partners"))
+            write_plan_item(table, item)  # the row the unit's own document has
     if len(table.rows) == 1:
-        write_cell(add_row(table)[1], texts.REPORT_NONE, italic=True)
+        write_cell(add_row(table)[1], texts.DOC_NONE, italic=True)
     _finish(table, PLAN_WIDTHS)
 
 
@@ -265,7 +240,7 @@ def _issues(doc: DocxDocument, form: Form, units: list[UnitReport]) -> None:
         for line in lines[1:]:
             add_paragraph(doc, line, indent=True, justify=True, after=2)
     if not written:
-        add_paragraph(doc, texts.REPORT_NONE, indent=True)
+        add_paragraph(doc, texts.DOC_NONE, indent=True)
 
 
 # --- Annex ---------------------------------------------------------------------------------------------------
@@ -304,17 +279,6 @@ def _annex_note(form: Form, unit: UnitReport) -> str:
 def _short_time(moment) -> str:
     """dd/mm/yyyy hh:mm in Asia/Ho_Chi_Minh, to fit a narrow column; empty when not submitted."""
     return moment.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M") if moment else ""
-
-
-def _has(form: Form, key: str) -> bool:
-    return any(section.key == key for section in form.sections)
-
-
-def _shown(values: dict[str, tuple[Question, Any]], key: str) -> str:
-    question, value = values.get(key, (None, None))
-    if question is None or value is None or question.type == "photo":
-        return ""
-    return clean(format_value(question, value))
 
 
 def _finish(table: Table, widths: Sequence[Length]) -> None:

@@ -52,7 +52,8 @@ from PIL import Image as PILImage
 from conversations import texts
 from conversations.answers import LOCAL_TZ, format_datetime, format_value, is_relevant, missing_parts, scope
 from conversations.form import Form, Question, Section
-from exports.data import SUBMITTED, STAFF_SECTIONS, ExportData, UnitReport, items, section_values, status_label
+from exports.data import (SUBMITTED, STAFF_SECTIONS, ExportData, UnitReport, has_section, items, section_values,
+                          status_label)
 # The photo archive owns the naming rule; re-exported so the file names in "Tệp ảnh" are the archive's files.
 from exports.photo_archive import photo_file_name
 
@@ -119,7 +120,7 @@ def build_workbook(data: ExportData, path: Path, *, progress: Progress | None = 
     staff = _StaffTable(workbook, form, page)
     section_tables: list[_SectionTable | _PartnersTable] = []
     for key, title in SECTION_SHEETS.items():
-        if not _has_section(form, key):
+        if not has_section(form, key):
             continue
         section = form.section(key)
         if key not in TOTALLED_SECTIONS:
@@ -203,7 +204,7 @@ class _Page:
 def _status_table(workbook: Workbook, data: ExportData, page: _Page) -> _Table:
     form = data.form
     reporter = ([q.label for q in form.section(REPORTER_SECTION).questions]
-                if _has_section(form, REPORTER_SECTION) else [])
+                if has_section(form, REPORTER_SECTION) else [])
     # "Người điền báo cáo" as a column holds the reporter's name: the section title says whose.
     reporter = [texts.COL_REPORTER if label == form.section(REPORTER_SECTION).title else label for label in reporter]
     headers = [texts.COL_UNIT_CODE, texts.COL_UNIT, texts.COL_STATUS, *reporter, texts.COL_SUBMITTED_AT,
@@ -220,7 +221,7 @@ def _status_table(workbook: Workbook, data: ExportData, page: _Page) -> _Table:
 
 def _status_row(data: ExportData, unit: UnitReport) -> list[Any]:
     reporter = ([_cell_value(q, v) for q, v in section_values(data.form, unit.answers, REPORTER_SECTION)]
-                if _has_section(data.form, REPORTER_SECTION) else [])
+                if has_section(data.form, REPORTER_SECTION) else [])
     if unit.status == "not_started" and not unit.answers:
         gaps = texts.STATUS_NOT_STARTED_GAPS  # one phrase, not every question of the form
     else:  # one line per section, summed up ("ảnh của 2 nhân sự chính")
@@ -237,7 +238,7 @@ class _StaffTable:
 
     def __init__(self, workbook: Workbook, form: Form, page: _Page):
         self.form = form
-        self.sections = [form.section(key) for key in STAFF_SECTIONS if _has_section(form, key)]
+        self.sections = [form.section(key) for key in STAFF_SECTIONS if has_section(form, key)]
         self.columns: dict[str, Question] = {}
         for section in self.sections:
             for question in section.questions:
@@ -390,7 +391,7 @@ class _ShirtOrder:
 
     @classmethod
     def of(cls, form: Form) -> _ShirtOrder | None:
-        sections = [form.section(key) for key in STAFF_SECTIONS if _has_section(form, key)]
+        sections = [form.section(key) for key in STAFF_SECTIONS if has_section(form, key)]
         pairs = [(section.question(q.filter_by), q) for section in sections for q in section.questions
                  if q.type == "choice" and q.filter_by]
         if not pairs:
@@ -702,10 +703,6 @@ def _fit_height(ws, row: int, lines: int) -> None:
     if lines > 1:
         dim = ws.row_dimensions[row]
         dim.height = max(dim.height or 0, min(MAX_ROW_HEIGHT, LINE_HEIGHT * lines + 2))
-
-
-def _has_section(form: Form, key: str) -> bool:
-    return any(section.key == key for section in form.sections)
 
 
 def _sheet_title(title: str, fallback: str, taken: Sequence[str]) -> str:

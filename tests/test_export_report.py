@@ -76,24 +76,24 @@ def test_report__summary__reported_out_of_expected_on_time_and_late(report):
 
 
 def test_report__staff__counts_per_submitted_unit_with_the_leader_and_totals(report):
-    rows = find(report, texts.REPORT_COL_STT + " | " + texts.REPORT_COL_UNIT + " | " + texts.REPORT_COL_LEADER)
+    rows = find(report, texts.COL_STT + " | " + texts.COL_UNIT + " | " + texts.REPORT_COL_LEADER)
     leader = "Trần Văn Hùng – Phó Giám đốc Sở – 0913 456 789"
     assert [
         ["1", "Sở Tư pháp", leader, "3", "2", "1"],
         ["2", "Sở Y tế", leader, "3", "2", "1"],
         ["3", "Sở Giáo dục và Đào tạo", leader, "3", "2", "1"],
-        ["", texts.REPORT_TOTAL, "", "9", "6", "3"],
+        ["", texts.TOTAL_ROW, "", "9", "6", "3"],
     ] == rows[1:]
     # The half-done unit (Cục Thuế tỉnh) is a draft: not in I–IV, only in the annex.
     assert not any("Cục Thuế tỉnh" in " ".join(row) for row in rows)
 
 
 def test_report__procedures__units_by_procedure_type_with_totals(report):
-    rows = find(report, texts.REPORT_COL_STT + " | " + texts.REPORT_COL_UNIT + " | Thủ tục hành chính")
+    rows = find(report, texts.COL_STT + " | " + texts.COL_UNIT + " | Thủ tục hành chính")
     assert ["STT", "Đơn vị", "Thủ tục hành chính", "Thủ tục hành chính liên thông", "Dịch vụ công",
             "Dịch vụ công trực tuyến", "Trả kết quả qua bưu điện", "Nhận hồ sơ qua bưu điện",
             "DVC trực tuyến kết hợp bưu điện"] == rows[0]
-    assert ["", texts.REPORT_TOTAL, "375", "36", "375", "120", "240", "180", "60"] == rows[-1]
+    assert ["", texts.TOTAL_ROW, "375", "36", "375", "120", "240", "180", "60"] == rows[-1]
     assert 3 + 2 == len(rows)
 
 
@@ -116,7 +116,7 @@ def test_report__issues__grouped_by_unit(report):
 
 def test_report__signature_and_annex__status_of_every_unit(report, data):
     signature = table_rows(report.tables[-2])[0]
-    assert signature[1] == f"{texts.REPORT_SIGNER}\n{texts.REPORT_SIGN_NOTE}"
+    assert signature[1] == f"{texts.REPORT_SIGNER}\n{texts.DOC_SIGN_NOTE}"
     assert signature[0].startswith(texts.DOC_RECIPIENTS)
     annex = table_rows(report.tables[-1])
     assert texts.REPORT_ANNEX_HEADERS == annex[0]

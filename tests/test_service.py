@@ -274,13 +274,19 @@ async def test_service__two_contacts_add_staff_at_once__both_kept_as_separate_pe
     assert {"main_staff[1].name", "main_staff[2].name"} <= set(answers)
 
 
-async def test_service__photo_sent__stored_as_badge_and_bad_photo_refused_without_change(db, tmp_path):
+async def at_first_photo(db, tmp_path) -> Service:
+    """A unit contact of STP at the photo of the first main staff (Lê Thị Mai)."""
     await setup(db)
     code = await invite(db, "STP")
     service = make_service(db, tmp_path)
     for text in [code, "Nguyễn Thị Lan, 0912 345 678", "Trần Văn Hùng, Phó Giám đốc, 0913 456 789",
                  "Lê Thị Mai, Chuyên viên, 0987 654 321", "Nữ", "9"]:
         await say(service, "u1", text)
+    return service
+
+
+async def test_service__photo_sent__stored_as_badge_and_bad_photo_refused_without_change(db, tmp_path):
+    service = await at_first_photo(db, tmp_path)
     before = await answers_of(db, "STP")
     refused = await say(service, "u1", photo=jpeg(100, 100))
     assert refused.startswith(texts.PHOTO_TOO_SMALL.format(width=100, height=100, min_width=300, min_height=400))
@@ -295,12 +301,7 @@ async def test_service__photo_sent__stored_as_badge_and_bad_photo_refused_withou
 
 
 async def test_service__landscape_then_small_then_portrait_photo__each_stored_and_only_poor_ones_warned(db, tmp_path):
-    await setup(db)
-    code = await invite(db, "STP")
-    service = make_service(db, tmp_path)
-    for text in [code, "Nguyễn Thị Lan, 0912 345 678", "Trần Văn Hùng, Phó Giám đốc, 0913 456 789",
-                 "Lê Thị Mai, Chuyên viên, 0987 654 321", "Nữ", "9"]:
-        await say(service, "u1", text)
+    service = await at_first_photo(db, tmp_path)
     saved = texts.ITEM_SAVED.format(item="nhân sự chính", n=1, name="Lê Thị Mai")
     sent = {"landscape": jpeg(1600, 900), "small": jpeg(300, 400), "portrait": jpeg(600, 800)}
     seen = {}
