@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.board import load_board
 from bot.export_jobs import ExportJobs
 from bot.reminders.control import change_deadline, change_plan, plan_text, preview_text
 from bot.reminders.plan import PlanError, parse_deadline, parse_quiet, parse_slots
@@ -16,7 +17,6 @@ from conversations import engine, texts
 from conversations.answers import format_datetime
 from conversations.form import Form
 from conversations.parsers import fold
-from storage import queries as q
 from storage.models import Campaign
 
 ADMIN_COMMANDS = {name: {fold(w) for w in words} for name, words in texts.ADMIN_COMMAND_WORDS.items()}
@@ -28,7 +28,7 @@ async def answer(s, form: Form, jobs: ExportJobs, campaign: Campaign | None, inb
     """The answer to anything an admin sends in the chat (`inbound` is the service's Inbound)."""
     words = fold(inbound.text or "").removeprefix("/")
     if campaign is not None and words in ADMIN_COMMANDS["status"]:
-        return await status_text(s, campaign, now)
+        return await status_text(s, form, campaign, now)
     if campaign is not None and words in ADMIN_COMMANDS["export"] | ADMIN_COMMANDS["export_new"]:
         jobs.spawn(jobs.export(inbound.channel, inbound.chat_id, inbound.user_id,
                                only_changed=words in ADMIN_COMMANDS["export_new"]))
@@ -103,55 +103,45 @@ async def reminder_command(s, form: Form, campaign: Campaign, text: str, now: da
     return None
 
 
-async def status_rows(s, campaign: Campaign) -> list[dict]:
-    """One dict per active unit: code, name, status, submitted_at, last_activity_at, contacts."""
-    rows = []
-    contacts = await q.list_contacts(s)
-    by_unit: dict[int, int] = {}
-    blocked: set[int] = set()
-    for c in contacts:
-        if c.role == "unit" and c.unit_id is not None:
-            by_unit[c.unit_id] = by_unit.get(c.unit_id, 0) + 1
-            if c.blocked_at is not None:
-                blocked.add(c.unit_id)
-    for unit, report in await q.reports_by_unit(s, campaign.id):
-        rows.append({
-            "code": unit.code,
-            "name": unit.name,
-            "status": report.status if report else engine.NOT_STARTED,
-            "submitted_at": report.submitted_at if report else None,
-            "last_activity_at": report.last_activity_at if report else None,
-            "contacts": by_unit.get(unit.id, 0),
-            "unreachable": unit.id in blocked,
-        })
-    return rows
+async def status_rows(s, form: Form, campaign: Campaign, now: datetime) -> list[dict]:
+    """One dict per active unit (the board's rows): code, name, status, state, progress, deadline, contacts..."""
+    board = await load_board(s, campaign, form, now)
+    return [{"code": r.code, "name": r.name, "status": r.state if r.state in engine_states else engine.IN_PROGRESS,
+             "state": r.state, "progress": r.progress, "missing": r.missing, "submitted_at": r.submitted_at,
+             "last_activity_at": r.last_activity_at, "deadline_at": r.deadline_at, "overdue": r.overdue,
+             "contacts": len(r.contacts), "unreachable": any(c.delivery == "blocked" for c in r.contacts)}
+            for r in board.rows]
 
 
-async def status_text(s, campaign: Campaign, now: datetime) -> str:
+engine_states = (engine.NOT_STARTED, engine.IN_PROGRESS, engine.SUBMITTED, engine.SUBMITTED_LATE)
+
+
+async def status_text(s, form: Form, campaign: Campaign, now: datetime) -> str:
     """The department's view of who has not started, who is typing, who submitted, who is late."""
-    rows = await status_rows(s, campaign)
-    overdue = now > campaign.deadline_at
-    submitted = sum(1 for r in rows if r["status"] in (engine.SUBMITTED, engine.SUBMITTED_LATE))
+    board = await load_board(s, campaign, form, now)
     lines = [texts.STATUS_HEADER.format(title=campaign.title, deadline=format_datetime(campaign.deadline_at),
-                                        submitted=submitted, total=len(rows))]
-    for status in (engine.NOT_STARTED, engine.IN_PROGRESS, engine.SUBMITTED_LATE, engine.SUBMITTED):
-        group = [r for r in rows if r["status"] == status]
+                                        submitted=board.submitted, total=len(board.rows))]
+    for state in (engine.NOT_STARTED, engine.IN_PROGRESS, engine.RETURNED, engine.SUBMITTED_LATE, engine.SUBMITTED,
+                  engine.ACCEPTED):
+        group = [r for r in board.rows if r.state == state]
         if not group:
             continue
-        label = texts.STATUS_LABELS[status]
-        if overdue and status in (engine.NOT_STARTED, engine.IN_PROGRESS):
+        label = texts.STATE_LABELS[state]
+        if state in (engine.NOT_STARTED, engine.IN_PROGRESS) and all(r.overdue for r in group):
             label = f"{label}, {texts.STATUS_OVERDUE}"
         lines.append("")
         lines.append(texts.STATUS_GROUP.format(label=label.capitalize(), count=len(group)))
         for r in group:
             detail = ""
-            if r["submitted_at"]:
-                detail = texts.STATUS_SUBMITTED_AT.format(at=format_datetime(r["submitted_at"]))
-            elif r["last_activity_at"]:
-                detail = texts.STATUS_LAST_ACTIVITY.format(at=format_datetime(r["last_activity_at"]))
-            if not r["contacts"]:
+            if r.submitted_at:
+                detail = texts.STATUS_SUBMITTED_AT.format(at=format_datetime(r.submitted_at))
+            elif r.last_activity_at:
+                detail = texts.STATUS_LAST_ACTIVITY.format(at=format_datetime(r.last_activity_at))
+            if r.extended:
+                detail += texts.STATUS_EXTENDED.format(deadline=format_datetime(r.deadline_at))
+            if not r.contacts:
                 detail += texts.STATUS_NO_CONTACT
-            elif r["unreachable"]:
+            elif any(c.delivery == "blocked" for c in r.contacts):
                 detail += texts.STATUS_BLOCKED
-            lines.append(texts.STATUS_LINE.format(code=r["code"], name=r["name"], detail=detail))
+            lines.append(texts.STATUS_LINE.format(code=r.code, name=r.name, detail=detail))
     return "\n".join(lines)

@@ -214,22 +214,22 @@ async def _admin_command(args: argparse.Namespace, db: Database, form, now: date
                                                      deadline=format_datetime(campaign.deadline_at), form_id=campaign.form_id))
         elif args.command == "status":
             campaign = await q.current_campaign(s)
-            rows = await status_rows(s, campaign)
+            rows = await status_rows(s, form, campaign, now)
             if args.json:
-                overdue = now > campaign.deadline_at
                 _print_json({"campaign": {"id": campaign.id, "title": campaign.title,
                                           "deadline_at": _iso(campaign.deadline_at)},
                              "units": [{**r, "submitted_at": _iso(r["submitted_at"]),
                                         "last_activity_at": _iso(r["last_activity_at"]),
-                                        "overdue": overdue and r["status"] in ("not_started", "in_progress")}
+                                        "deadline_at": _iso(r["deadline_at"])}
                                        for r in rows]})
             else:
                 print(texts.STATUS_HEADER.format(
                     title=campaign.title, deadline=format_datetime(campaign.deadline_at),
-                    submitted=sum(r["status"] in ("submitted", "submitted_late") for r in rows), total=len(rows)))
+                    submitted=sum(r["state"] in ("submitted", "submitted_late", "accepted") for r in rows),
+                    total=len(rows)))
                 for r in rows:
                     when = r["submitted_at"] or r["last_activity_at"]
-                    print(f"{r['code']:<10} {texts.STATUS_LABELS[r['status']]:<14} "
+                    print(f"{r['code']:<10} {texts.STATE_LABELS[r['state']]:<14} "
                           f"{format_datetime(when) if when else '':<22} {r['name']}")
         elif args.command == "reopen":
             unit = await q.get_unit_by_code(s, args.unit)

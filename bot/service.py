@@ -30,7 +30,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from bot import admin, invites
 from bot.export_jobs import ExportJobs
 from bot.photos import PhotoRejected, StoredPhoto, store_photo_off_loop
+from bot.reminders.messages import missing_summary
 from conversations import engine, texts
+from conversations.answers import completion
 from conversations.engine import Reply, ReportInfo, State
 from conversations.form import Form
 from conversations.parsers import clean_text, fold
@@ -384,9 +386,10 @@ class Service:
         if report.status in (engine.SUBMITTED, engine.SUBMITTED_LATE):
             versions = await q.list_report_versions(s, report.id)
             changed_since_submit = bool(versions) and versions[-1].answers != answers
-        info = ReportInfo(unit_name=unit_name, deadline_at=campaign.deadline_at, status=report.status,
-                          submitted_at=report.submitted_at, reopened=report.reopened,
-                          changed_since_submit=changed_since_submit)
+        info = ReportInfo(unit_name=unit_name, deadline_at=report.deadline_at or campaign.deadline_at,
+                          status=report.status, submitted_at=report.submitted_at, reopened=report.reopened,
+                          changed_since_submit=changed_since_submit, review=report.review,
+                          review_comment=report.review_comment)
         state = State(answers=answers, report=info, cursor=conversation.cursor or {})
         new, replies = engine.step(self.form, state, event, now)
         changes = await q.save_answer_changes(s, report_id=report.id, contact_id=contact.id, before=answers,
@@ -395,8 +398,13 @@ class Service:
             report.last_activity_at = now  # a submission is activity too ("xuất mới" must include it)
         if changes or new.report.status != report.status or new.report.submitted_at != report.submitted_at:
             report.updated_at = now  # not for a message that changed nothing (a question again, a review)
+        if changes or report.progress is None:  # what the board shows, kept with the answers
+            report.progress = completion(self.form, new.answers)
+            report.missing_short = missing_summary(self.form, new.answers, limit=2)[:300] or None
         if new.report.status != report.status:
             report.status = new.report.status
+        if new.report.review != report.review:  # submitted again after a return: the department reviews anew
+            report.review, report.review_comment = new.report.review, new.report.review_comment
         if new.report.submitted_at != report.submitted_at:
             report.submitted_at = new.report.submitted_at
             await q.add_report_version(s, report_id=report.id, answers=new.answers, contact_id=contact.id, at=now,

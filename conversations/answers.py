@@ -278,3 +278,24 @@ def missing_parts(form: Form, answers: Mapping[str, Any]) -> list[str]:
             parts.append(texts.MISSING_SECTION_FEW.format(section=ref, min=section.repeat.min,
                                                           item=section.repeat.item))
     return parts
+
+
+def completion(form: Form, answers: Mapping[str, Any]) -> int:
+    """Percent of the required answers given (a repeat short of its minimum counts its missing items' fields)."""
+    gaps = missing(form, answers)
+    absent = 0
+    for gap in gaps:
+        if gap.question is None:
+            per_item = sum(1 for q in gap.section.questions if q.required and q.ask_if is None) or 1
+            absent += per_item * (gap.section.repeat.min - len(item_numbers(answers, gap.section.key)))
+        else:
+            absent += 1
+    given = 0
+    for section in form.sections:
+        numbers = item_numbers(answers, section.key) if section.repeat is not None else [None]
+        for n in numbers:
+            values = scope(answers, section.key, n)
+            given += sum(1 for q in section.questions
+                         if q.required and is_relevant(q, values) and values.get(q.key) is not None)
+    total = given + absent
+    return 100 if total == 0 else min(100, int(100 * given / total)) if absent else 100

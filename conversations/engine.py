@@ -110,6 +110,8 @@ def render_plain(reply: Reply) -> str:
 # --- State --------------------------------------------------------------------------------------------
 
 NOT_STARTED, IN_PROGRESS, SUBMITTED, SUBMITTED_LATE = "not_started", "in_progress", "submitted", "submitted_late"
+# The department's review of a submitted report (report.review): returned for correction, or accepted (locked).
+RETURNED, ACCEPTED = "returned", "accepted"
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,8 @@ class ReportInfo:
     submitted_at: datetime | None = None
     reopened: bool = False
     changed_since_submit: bool = False
+    review: str | None = None  # RETURNED | ACCEPTED | None
+    review_comment: str | None = None  # what the department asked to add, while RETURNED
 
     @property
     def is_submitted(self) -> bool:
@@ -162,8 +166,8 @@ def parse_command(raw: str) -> tuple[str, str] | None:
 
 
 def is_locked(report: ReportInfo, now: datetime) -> bool:
-    """After the deadline the report is read-only unless an admin reopened it."""
-    return now > report.deadline_at and not report.reopened
+    """Accepted by the department, or after the deadline unless an admin reopened it: read-only."""
+    return report.review == ACCEPTED or now > report.deadline_at and not report.reopened
 
 
 # A greeting after this long away is a return ("Chào bạn quay lại!"); sooner, it just repeats the question.
@@ -392,6 +396,8 @@ class _Turn:
             self.notes.append(texts.END_SUBMITTED.format(at=format_datetime(self.report.submitted_at)))
         else:
             self.notes.append(texts.END_READY)
+        if self.report.review == RETURNED and self.report.review_comment:
+            self.notes.append(texts.RETURNED_REMINDER.format(comment=self.report.review_comment))
         return self.reply()
 
     # -- asking ----------------------------------------------------------------------------------
@@ -1037,9 +1043,12 @@ class _Turn:
         if self.report.is_submitted and not self.report.changed_since_submit:
             self.notes.append(texts.ALREADY_SUBMITTED.format(at=format_datetime(self.report.submitted_at)))
             return self.reask()
-        late = self.now > self.report.deadline_at
+        # A report returned for correction keeps the timeliness of the submission the department returned.
+        first = self.report.submitted_at if self.report.review == RETURNED and self.report.submitted_at else self.now
+        late = first > self.report.deadline_at
         self.report = dataclasses.replace(self.report, status=SUBMITTED_LATE if late else SUBMITTED,
-                                          submitted_at=self.now, changed_since_submit=False)
+                                          submitted_at=self.now, changed_since_submit=False,
+                                          review=None, review_comment=None)
         self.cursor = {"stage": "end"}
         text = texts.SUBMITTED_LATE if late else texts.SUBMITTED
         self.notes.append(text.format(at=format_datetime(self.now), deadline=format_datetime(self.report.deadline_at)))
@@ -1051,7 +1060,10 @@ class _Turn:
         return seen is not None and self.now - seen < ABSENCE
 
     def read_only(self) -> Reply:
-        self.notes.append(texts.READ_ONLY.format(deadline=format_datetime(self.report.deadline_at)))
+        if self.report.review == ACCEPTED:
+            self.notes.append(texts.READ_ONLY_ACCEPTED)
+        else:
+            self.notes.append(texts.READ_ONLY.format(deadline=format_datetime(self.report.deadline_at)))
         return self.reply()
 
 

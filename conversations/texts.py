@@ -299,6 +299,7 @@ STATUS_LINE = "- {code} {name}{detail}"
 STATUS_SUBMITTED_AT = " – nộp lúc {at}"
 STATUS_LAST_ACTIVITY = " – cập nhật {at}"
 STATUS_NO_CONTACT = " – chưa có người liên hệ"
+STATUS_EXTENDED = " – gia hạn đến {deadline}"
 
 # --- Terminal demo and command line -------------------------------------------------------------------
 
@@ -681,3 +682,40 @@ CLI_PURGE_DONE = (
 )
 LINK_EXPIRED = "Liên kết tải tệp không đúng hoặc đã hết hạn. Vui lòng gõ “xuất” trong Zalo để nhận liên kết mới."
 GROUP_CHAT_HINT = "Bot chỉ làm việc trong tin nhắn riêng. Vui lòng nhắn riêng cho bot để điền báo cáo."
+
+# --- The department's review (bot/review.py): the console, the CLI and the chat say the same ----------------
+
+READ_ONLY_ACCEPTED = (
+    "Sở Nội vụ đã duyệt báo cáo của đơn vị: báo cáo chỉ còn xem được (gõ “xem lại”). "
+    "Nếu cần sửa, vui lòng liên hệ Sở Nội vụ để được mở lại."
+)
+RETURNED_REMINDER = "Sở Nội vụ đề nghị bổ sung: “{comment}”. Sửa xong, gõ “nộp” để nộp lại."
+RETURN_NOTICE = (
+    "📝 Sở Nội vụ đề nghị bổ sung báo cáo của {unit} ({title}):\n“{comment}”\n\n"
+    "Báo cáo đã được mở lại để đơn vị sửa, kể cả khi đã quá hạn. Cách sửa: gõ “xem lại” để xem báo cáo, "
+    "“sửa” để chọn mục cần sửa (ví dụ “sửa 3”), rồi gõ “nộp” để nộp lại."
+)
+REVIEW_NO_UNIT = "Không có đơn vị mã “{code}”."
+REVIEW_NOT_SUBMITTED = "{unit} chưa nộp báo cáo (hoặc đang bổ sung): chưa duyệt hay trả lại được."
+REVIEW_ALREADY_ACCEPTED = "Báo cáo của {unit} đã được duyệt trước đó."
+REVIEW_NOT_ACCEPTED = "Báo cáo của {unit} chưa được duyệt: không có gì để mở lại."
+REVIEW_COMMENT_REQUIRED = "Vui lòng ghi nội dung cần bổ sung: đơn vị sẽ nhận đúng nội dung này trong tin nhắn."
+REVIEW_COMMENT_TOO_LONG = "Nội dung cần bổ sung dài {length} ký tự; vui lòng viết gọn trong {max} ký tự."
+REVIEW_ACCEPTED = "Đã duyệt báo cáo của {unit}. Báo cáo được khóa; có thể mở lại khi cần."
+REVIEW_RETURNED = "Đã trả lại báo cáo của {unit} để bổ sung; nội dung đề nghị đang được gửi tới {contacts} người liên hệ."
+REVIEW_RETURNED_NOBODY = (
+    "Đã trả lại báo cáo của {unit} để bổ sung, nhưng đơn vị chưa có người liên hệ nào trên Zalo hay Telegram: "
+    "vui lòng báo cho đơn vị bằng cách khác."
+)
+REVIEW_REOPENED = "Đã mở lại báo cáo của {unit}: đơn vị có thể sửa và nộp lại."
+EXTEND_PAST = "Hạn mới phải sau thời điểm hiện tại ({now})."
+EXTENDED = "Đã gia hạn cho {unit} đến {deadline}."
+EXTEND_CLEARED = "{unit} trở lại hạn chung của đợt báo cáo ({deadline})."
+STATE_LABELS = {
+    "not_started": "chưa bắt đầu",
+    "in_progress": "đang nhập",
+    "submitted": "đã nộp",
+    "submitted_late": "nộp muộn",
+    "returned": "cần bổ sung",
+    "accepted": "đã duyệt",
+}

@@ -134,6 +134,18 @@ class Report(Base):
     last_activity_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # A deadline for this unit only (an extension); NULL: the campaign's.
+    deadline_at: Mapped[datetime | None]
+    # The department's review (bot/review.py): "returned" (for correction, with a comment) or "accepted"; NULL
+    # while it has not reviewed the last submission.
+    review: Mapped[str | None] = mapped_column(sa.String(16))
+    review_comment: Mapped[str | None] = mapped_column(sa.Text)
+    reviewed_at: Mapped[datetime | None]
+    reviewed_by: Mapped[str | None] = mapped_column(sa.String(200))  # the officer's name
+    # Percent of the required answers given and a short list of what is missing, kept with the answers so the
+    # board reads them without loading every answer; NULL: not computed yet (the board computes it then).
+    progress: Mapped[int | None]
+    missing_short: Mapped[str | None] = mapped_column(sa.String(300))
 
 
 class Answer(Base):
@@ -223,6 +235,20 @@ class AuditLog(Base):
     key: Mapped[str | None] = mapped_column(sa.String(200))
     old: Mapped[Any | None] = mapped_column(sa.JSON)
     new: Mapped[Any | None] = mapped_column(sa.JSON)
+
+
+class WebLogin(Base):
+    """A one-time sign-in link to the web console: only the SHA-256 of its token is kept."""
+
+    __tablename__ = "web_login"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    contact_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contact.id"))  # None: made with the CLI
+    officer: Mapped[str] = mapped_column(sa.String(200))  # the name shown in the console and the audit log
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
 
 
 # --- Reminders ---------------------------------------------------------------------------------

@@ -674,6 +674,9 @@ from storage.models import ReminderPlan, ReminderSend, ReminderSlot  # noqa: E40
 
 SEND_PENDING, SEND_SENDING, SEND_SENT, SEND_FAILED = "pending", "sending", "sent", "failed"
 SEND_SKIPPED, SEND_EXPIRED = "skipped", "expired"  # unit submitted before its turn; a newer slot fired first
+# A slot (and its sends) carrying a message written once for a unit's contacts (the department's return for
+# correction): sent by the reminder path, never expired by a newer slot, never counted as a reminder slot.
+NOTICE = "notice"
 
 
 async def get_reminder_plan(s: AsyncSession, campaign_id: int) -> ReminderPlan | None:
@@ -709,13 +712,15 @@ async def save_reminder_plan(
 
 async def list_reminder_slots(s: AsyncSession, campaign_id: int) -> list[ReminderSlot]:
     """The slots of the campaign that fired, oldest first."""
-    query = sa.select(ReminderSlot).where(ReminderSlot.campaign_id == campaign_id).order_by(ReminderSlot.at)
+    query = (sa.select(ReminderSlot).where(ReminderSlot.campaign_id == campaign_id, ReminderSlot.kind != NOTICE)
+             .order_by(ReminderSlot.at))
     return list(await s.scalars(query))
 
 
 async def last_reminder_slot_at(s: AsyncSession, campaign_id: int) -> datetime | None:
     """The time of the campaign's latest fired slot, or None."""
-    return await s.scalar(sa.select(sa.func.max(ReminderSlot.at)).where(ReminderSlot.campaign_id == campaign_id))
+    return await s.scalar(sa.select(sa.func.max(ReminderSlot.at)).where(ReminderSlot.campaign_id == campaign_id,
+                                                                        ReminderSlot.kind != NOTICE))
 
 
 async def insert_reminder_slot(
@@ -750,7 +755,7 @@ async def expire_reminder_sends(s: AsyncSession, *, campaign_id: int, before_slo
     result = await s.execute(
         sa.update(ReminderSend)
         .where(ReminderSend.campaign_id == campaign_id, ReminderSend.slot_id != before_slot_id,
-               ReminderSend.state == SEND_PENDING)
+               ReminderSend.state == SEND_PENDING, ReminderSend.kind != NOTICE)
         .values(state=SEND_EXPIRED, updated_at=now)
     )
     return result.rowcount or 0

@@ -129,6 +129,23 @@ async def queue_now(s, campaign: Campaign, now: datetime, *, worker: str | None 
     return fired
 
 
+async def fire_notice(s, campaign: Campaign, unit_id: int, contacts: list[Contact], text: str,
+                      now: datetime) -> int:
+    """Queue one message, written now, to each of a unit's contacts (a NOTICE slot); how many were queued."""
+    if not contacts:
+        return 0
+    at = now
+    slot_id = None
+    while slot_id is None:  # two notices in the same microsecond (only a frozen test clock) take the next one
+        slot_id = await q.insert_reminder_slot(s, campaign_id=campaign.id, at=at, kind=q.NOTICE,
+                                               deadline_at=campaign.deadline_at, now=now, worker=None)
+        at += timedelta(microseconds=1)
+    await q.add_reminder_sends(s, [{"slot_id": slot_id, "campaign_id": campaign.id, "unit_id": unit_id,
+                                    "contact_id": c.id, "channel": c.channel, "kind": q.NOTICE, "text": text}
+                                   for c in contacts], now=now)
+    return len(contacts)
+
+
 async def answers_of(s, campaign_id: int, unit_id: int) -> tuple[Report | None, dict[str, Any]]:
     report = await s.scalar(sa.select(Report).where(Report.campaign_id == campaign_id, Report.unit_id == unit_id))
     return report, (await q.load_answers(s, report.id) if report else {})
@@ -179,6 +196,10 @@ async def _render(s, form: Form, rows: list[ReminderSend], now: datetime) -> lis
         contact = contacts.get(row.contact_id)
         campaign = await s.get(Campaign, row.campaign_id)  # the identity map answers after the first
         slot = await s.get(ReminderSlot, row.slot_id)
+        if row.kind == q.NOTICE:  # written once, when it was queued; only for who is still the unit's contact
+            wanted = contact is not None and contact.role == "unit" and contact.unit_id == row.unit_id
+            out.append((row.text if wanted else None, contact))
+            continue
         if row.kind == "admin":
             wanted = contact is not None and contact.role == "admin"
             out.append((await _admin_text(s, campaign, slot, now) if wanted else None, contact))
@@ -188,8 +209,12 @@ async def _render(s, form: Form, rows: list[ReminderSend], now: datetime) -> lis
         if contact is None or contact.role != "unit" or contact.unit_id != row.unit_id or status in SUBMITTED_STATES:
             out.append((None, contact))
             continue
+        deadline = report.deadline_at if report and report.deadline_at else campaign.deadline_at
+        if slot.kind == OVERDUE and deadline > now:  # the unit's own deadline was extended: not late yet
+            out.append((None, contact))
+            continue
         out.append((unit_text(form, units[row.unit_id].name, status, answers[report.id] if report else {},
-                              campaign.deadline_at, now, overdue=slot.kind == OVERDUE,
+                              deadline, now, overdue=slot.kind == OVERDUE,
                               reopened=bool(report and report.reopened)), contact))
     return out
 
@@ -349,8 +374,10 @@ def _utc_now() -> datetime:
 
 async def run_scheduler(db: Database, form: Form, senders: Mapping[str, SendFn], *, stop: asyncio.Event,
                         clock: Callable[[], datetime] = _utc_now, interval: float = SCHEDULER_INTERVAL,
-                        fanout: Fanout | None = None) -> None:
-    """Run a pass every `interval` seconds until `stop` is set; a failing pass is logged and tried again."""
+                        fanout: Fanout | None = None, wake: asyncio.Event | None = None) -> None:
+    """Run a pass every `interval` seconds until `stop` is set; a failing pass is logged and tried again.
+
+    Setting `wake` starts the next pass at once (a message queued from the console or the chat goes out now)."""
     fanout = fanout or Fanout()
     worker = worker_name()
     while not stop.is_set():
@@ -362,10 +389,12 @@ async def run_scheduler(db: Database, form: Form, senders: Mapping[str, SendFn],
             log.error("reminders: database unavailable (%s); trying again in %.0fs", type(exc).__name__, interval)
         except Exception:
             log.exception("reminders: pass failed")
-        try:
-            await asyncio.wait_for(stop.wait(), interval)
-        except asyncio.TimeoutError:
-            pass
+        waits = [asyncio.ensure_future(stop.wait())] + ([asyncio.ensure_future(wake.wait())] if wake else [])
+        await asyncio.wait(waits, timeout=interval, return_when=asyncio.FIRST_COMPLETED)
+        for waiting in waits:
+            waiting.cancel()
+        if wake is not None:
+            wake.clear()
 
 
 async def stop_scheduler(task: asyncio.Task, grace: float = 10.0) -> None:

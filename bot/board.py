@@ -1,0 +1,148 @@
+"""Where every unit of a campaign stands: the console's board, the chat's "tình hình" and `hcc-bot status`.
+
+`load_board` reads with a fixed number of queries whatever the number of units: units with their reports, the
+unit contacts, the last message to each contact, and (only for reports saved before progress was kept on the
+report row) their answers.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from bot.reminders.messages import missing_summary
+from bot.review import deadline_of, state_of
+from conversations import engine
+from conversations.answers import completion
+from conversations.form import Form
+from storage import queries as q
+from storage.models import Answer, Campaign, Contact, ReminderSend
+
+STATES = (engine.NOT_STARTED, engine.IN_PROGRESS, engine.RETURNED, engine.SUBMITTED, engine.SUBMITTED_LATE,
+          engine.ACCEPTED)
+DONE = (engine.SUBMITTED, engine.SUBMITTED_LATE, engine.ACCEPTED)
+
+
+@dataclass(frozen=True)
+class ContactLine:
+    """A unit contact and how the last message the bot sent them went."""
+
+    name: str | None
+    channel: str
+    delivery: str | None  # "sent" | "failed" | "pending" | "blocked" | None (nothing sent yet)
+    at: datetime | None
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    """One unit on the board."""
+
+    unit_id: int
+    code: str
+    name: str
+    state: str  # one of STATES
+    progress: int  # percent of the required answers given
+    missing: str  # short: the first parts still missing
+    last_activity_at: datetime | None
+    submitted_at: datetime | None
+    deadline_at: datetime  # the unit's own (an extension) or the campaign's
+    extended: bool
+    late: bool  # submitted after its deadline, or not done and the deadline passed
+    contacts: tuple[ContactLine, ...] = ()
+
+    @property
+    def done(self) -> bool:
+        return self.state in DONE
+
+    @property
+    def overdue(self) -> bool:
+        """Not done and past its deadline."""
+        return self.late and not self.done and self.state != engine.RETURNED
+
+
+@dataclass
+class Board:
+    campaign: Campaign
+    now: datetime
+    rows: list[BoardRow]
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def submitted(self) -> int:
+        return sum(1 for r in self.rows if r.done)
+
+
+async def load_board(s, campaign: Campaign, form: Form, now: datetime) -> Board:
+    """Every active unit of the campaign with its state, progress, contacts and their last delivery."""
+    pairs = await q.reports_by_unit(s, campaign.id)
+    contacts: dict[int, list[Contact]] = defaultdict(list)
+    for contact in await s.scalars(sa.select(Contact).where(Contact.role == "unit", Contact.unit_id.is_not(None))
+                                   .order_by(Contact.id)):
+        contacts[contact.unit_id].append(contact)
+    last_ids = (sa.select(sa.func.max(ReminderSend.id)).where(ReminderSend.campaign_id == campaign.id)
+                .group_by(ReminderSend.contact_id))
+    deliveries = {row.contact_id: row for row in await s.execute(
+        sa.select(ReminderSend.contact_id, ReminderSend.state, ReminderSend.sent_at, ReminderSend.updated_at)
+        .where(ReminderSend.id.in_(last_ids)))}
+    unknown = [r.id for _, r in pairs if r is not None and r.progress is None and r.status != engine.NOT_STARTED]
+    answers: dict[int, dict[str, Any]] = defaultdict(dict)
+    if unknown:
+        for report_id, key, value in await s.execute(
+                sa.select(Answer.report_id, Answer.key, Answer.value).where(Answer.report_id.in_(unknown))):
+            answers[report_id][key] = value
+    rows = []
+    for unit, report in pairs:
+        state = state_of(report)
+        deadline = deadline_of(campaign, report)
+        if report is None or report.status == engine.NOT_STARTED and report.progress is None:
+            progress, missing = 0, ""
+        elif report.progress is None:
+            progress = completion(form, answers[report.id])
+            missing = missing_summary(form, answers[report.id], limit=2)
+        else:
+            progress, missing = report.progress, report.missing_short or ""
+        submitted_at = report.submitted_at if report is not None else None
+        late = submitted_at > deadline if submitted_at is not None else now > deadline
+        lines = tuple(_contact_line(c, deliveries.get(c.id)) for c in contacts.get(unit.id, ()))
+        rows.append(BoardRow(unit.id, unit.code, unit.name, state, progress, missing,
+                             report.last_activity_at if report else None, submitted_at, deadline,
+                             bool(report and report.deadline_at), late, lines))
+    counts = {state: 0 for state in STATES}
+    for row in rows:
+        counts[row.state] += 1
+    return Board(campaign, now, rows, counts)
+
+
+def _contact_line(contact: Contact, delivery) -> ContactLine:
+    if contact.blocked_at is not None:
+        return ContactLine(contact.display_name, contact.channel, "blocked", contact.blocked_at)
+    if delivery is None:
+        return ContactLine(contact.display_name, contact.channel, None, None)
+    state = {q.SEND_SENT: "sent", q.SEND_FAILED: "failed", q.SEND_PENDING: "pending",
+             q.SEND_SENDING: "pending"}.get(delivery.state)
+    return ContactLine(contact.display_name, contact.channel, state, delivery.sent_at or delivery.updated_at)
+
+
+SORT_KEYS = {
+    "code": lambda r: r.code,
+    "name": lambda r: r.name.casefold(),
+    "state": lambda r: STATES.index(r.state),
+    "progress": lambda r: r.progress,
+    "missing": lambda r: r.missing,
+    "activity": lambda r: r.last_activity_at.timestamp() if r.last_activity_at else 0.0,
+    "submitted": lambda r: r.submitted_at.timestamp() if r.submitted_at else float("inf"),
+    "late": lambda r: (r.late, r.code),
+    "deadline": lambda r: r.deadline_at.timestamp(),
+    "contacts": lambda r: len(r.contacts),
+}
+
+
+def select_rows(board: Board, *, state: str | None = None, sort: str = "code", descending: bool = False,
+                overdue: bool = False) -> list[BoardRow]:
+    """The rows shown: of one state (or every state; only the overdue ones), sorted by one column."""
+    rows = [r for r in board.rows if (state is None or r.state == state) and (not overdue or r.overdue)]
+    return sorted(rows, key=SORT_KEYS.get(sort, SORT_KEYS["code"]), reverse=descending)
