@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.board import load_board
+from storage import queries as q
 from bot.export_jobs import ExportJobs
 from bot.reminders.control import change_deadline, change_plan, plan_text, preview_text
 from bot.reminders.plan import PlanError, parse_deadline, parse_quiet, parse_slots
@@ -27,6 +28,8 @@ UNIT_REFUSED_WORDS = set().union(*(words for name, words in ADMIN_COMMANDS.items
 async def answer(s, form: Form, jobs: ExportJobs, campaign: Campaign | None, inbound, now: datetime) -> str:
     """The answer to anything an admin sends in the chat (`inbound` is the service's Inbound)."""
     words = fold(inbound.text or "").removeprefix("/")
+    if words in ADMIN_COMMANDS["web_login"]:
+        return await web_login_text(s, inbound, now, jobs.service.console_url)
     if campaign is not None and words in ADMIN_COMMANDS["status"]:
         return await status_text(s, form, campaign, now)
     if campaign is not None and words in ADMIN_COMMANDS["export"] | ADMIN_COMMANDS["export_new"]:
@@ -37,6 +40,19 @@ async def answer(s, form: Form, jobs: ExportJobs, campaign: Campaign | None, inb
         return texts.NO_CAMPAIGN
     reply = await reminder_command(s, form, campaign, inbound.text or "", now)
     return reply if reply is not None else texts.ADMIN_HELP
+
+
+async def web_login_text(s, inbound, now: datetime, console_url: str | None) -> str:
+    """A one-time sign-in link to the web console for the admin who asked."""
+    from bot.console.auth import create_login
+
+    if console_url is None:
+        return texts.WEB_LOGIN_NO_CONSOLE
+    contact = await q.get_contact(s, inbound.channel, inbound.user_id)
+    name = (contact.display_name if contact else None) or texts.CONTACT_NO_NAME
+    link = await create_login(s, officer=name, contact_id=contact.id if contact else None, base_url=console_url,
+                              now=now)
+    return texts.WEB_LOGIN_CHAT.format(url=link.url, expires=format_datetime(link.expires_at))
 
 
 def is_admin_command(text: str | None) -> bool:

@@ -10,6 +10,7 @@ from typing import Callable
 
 from bot import photos
 from bot.bootstrap import ensure_units_and_campaign
+from bot.console import SESSION_KEY_FILE, console_base_url, setup_console
 from bot.files import secure_data_dir
 from bot.service import Service, utc_now
 from bot.reminders.scheduler import run_scheduler, senders_for, stop_scheduler
@@ -72,6 +73,9 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None,
         links = DownloadLinks(load_or_create_key(settings.data_dir), settings.data_dir / "exports")
         channels = channel_factory(settings, service, on_fatal, links)
         app = build_app(links)
+        service.console_url = console_base_url(settings)
+        setup_console(app, service, session_key=load_or_create_key(settings.data_dir, SESSION_KEY_FILE),
+                      secure_cookie=(settings.public_url or "").startswith("https://"))
         for channel in channels:
             channel.add_routes(app)
         runner = await start_app(app, settings.listen_host, settings.listen_port)
@@ -88,8 +92,9 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None,
             started.append(channel)
         await service.jobs.recover()  # exports a killed run left half-built: removed, their requesters told
         scheduler = asyncio.create_task(run_scheduler(db, form, senders_for(started), stop=stop,
-                                                                clock=clock))
-        print(texts.CLI_RUNNING.format(channels=", ".join(c.name for c in channels)), flush=True)
+                                                      clock=clock, wake=service.wake_reminders))
+        print(texts.CLI_RUNNING.format(channels=", ".join(c.name for c in channels) or "web"), flush=True)
+        print(texts.CLI_CONSOLE_AT.format(url=console_base_url(settings)), flush=True)
         await stop.wait()
         if fatal:
             raise FatalChannelError(fatal[0])

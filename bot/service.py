@@ -118,6 +118,8 @@ class Service:
         self.clock = clock
         self.deliverers: dict = {}  # channel name -> object that can send files (see bot/export_jobs.py)
         self.jobs = ExportJobs(self, export_dir or photos_dir.parent / "exports")
+        self.console_url: str | None = None  # where the web console is served (set by `hcc-bot run`)
+        self.wake_reminders = asyncio.Event()  # set when a message was queued: the scheduler sends it now
         self.started_at = clock()
         # (channel, user id) -> key of the pending replies this process has sent; cleared in the database by
         # the person's next event or by the flush, whichever comes first.

@@ -20,9 +20,10 @@ DOWNLOAD_ROUTE = "/tai/{expires}/{signature}/{path:.+}"
 KEY_FILE = "link.key"
 
 
-def load_or_create_key(data_dir: Path) -> bytes:
-    """The secret that signs download links, kept in the data folder so every worker and restart shares it."""
-    path = data_dir / KEY_FILE
+def load_or_create_key(data_dir: Path, name: str = KEY_FILE) -> bytes:
+    """A secret kept in the data folder (0600) so every worker and restart shares it: by default the one that
+    signs download links."""
+    path = data_dir / name
     try:
         return path.read_bytes()
     except FileNotFoundError:

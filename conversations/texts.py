@@ -273,6 +273,7 @@ ADMIN_COMMAND_WORDS = {
     "status": ["tình hình", "tinhhinh", "trạng thái", "status"],
     "export": ["xuất", "xuat", "xuất tất cả", "export"],
     "export_new": ["xuất mới", "xuatmoi", "xuat moi", "xuất thay đổi"],
+    "web_login": ["đăng nhập web", "dang nhap web", "weblogin"],
     "help": ["trợ giúp", "trogiup", "hướng dẫn", "help", "start"],
 }
 ADMIN_HELP = (
@@ -280,6 +281,7 @@ ADMIN_HELP = (
     "- “tình hình”: tình hình nộp báo cáo của tất cả đơn vị\n"
     "- “xuất”: tổng hợp tất cả đơn vị (bảng Excel, ảnh 3x4, thẻ, bảng tên, báo cáo từng đơn vị)\n"
     "- “xuất mới”: chỉ các đơn vị có thay đổi từ lần xuất trước\n"
+    "- “đăng nhập web”: nhận liên kết đăng nhập trang theo dõi trên máy tính (xem, duyệt, trả lại báo cáo)\n"
     "- “nhắc”: xem trước ai sẽ nhận tin nhắc; “nhắc ngay”: gửi nhắc ngay cho các đơn vị chưa nộp\n"
     "- “lịch nhắc”: xem lịch nhắc; “lịch nhắc -1 08:00, 08:00, 14:30, 16:00”: đổi lịch\n"
     "- “giờ yên lặng 21:00-07:00”: đổi khoảng giờ không gửi tin nhắc\n"
@@ -313,9 +315,12 @@ DEMO_PHOTO_HINT = "(Gõ đường dẫn tới tệp ảnh trên máy, ví dụ: 
 DEMO_FILE_NOT_FOUND = "Không đọc được tệp ảnh “{path}”. Vui lòng gõ đúng đường dẫn tới tệp ảnh."
 DEMO_BYE = "Đã lưu. Hẹn gặp lại!"
 CLI_RUN_NO_CHANNEL = (
-    "Chưa cấu hình kênh nào (HCC_ZALO_BOT_TOKEN hoặc HCC_TELEGRAM_TOKEN). "
-    "Để thử ngay trên máy tính, chạy: hcc-bot demo"
+    "Chưa cấu hình kênh nào (HCC_ZALO_BOT_TOKEN hoặc HCC_TELEGRAM_TOKEN): chỉ chạy trang theo dõi trên web. "
+    "Để thử bot ngay trên máy tính, chạy: hcc-bot demo"
 )
+CLI_WEB_LOGIN = "Liên kết đăng nhập trang theo dõi (dùng một lần, hết hạn lúc {expires}):\n{url}"
+CLI_WEB_OFFICER = "Quản trị hệ thống"
+CLI_CONSOLE_AT = "Trang theo dõi: {url}/console/ (lấy liên kết đăng nhập: hcc-bot web-login)"
 CLI_UNITS_IMPORTED = "Đã nhập {created} đơn vị mới, cập nhật {updated} đơn vị từ {path}."
 CLI_UNIT_UNKNOWN = "Không có đơn vị mã “{code}”. Xem danh sách: hcc-bot units list"
 CLI_INVITE_CREATED = "Mã mời cho {who}: {code} (hết hạn {expires}, dùng được {max_uses} lần)."
@@ -719,3 +724,109 @@ STATE_LABELS = {
     "returned": "cần bổ sung",
     "accepted": "đã duyệt",
 }
+REMIND_UNIT_NOBODY = "Đơn vị này không cần nhắc: đã nộp, hoặc chưa có người liên hệ."
+
+# --- The web console (bot/console/): pages, buttons, messages --------------------------------------------
+
+WEB_TITLE = "Sở Nội vụ – Theo dõi báo cáo"
+WEB_NAV_BOARD = "Bảng theo dõi"
+WEB_NAV_EXPORTS = "Xuất dữ liệu"
+WEB_SIGN_OUT = "Đăng xuất"
+WEB_SIGNIN_TITLE = "Đăng nhập trang theo dõi"
+WEB_SIGNIN_HOW = "Trang này chỉ dành cho cán bộ Sở Nội vụ. Để đăng nhập, hãy lấy một liên kết đăng nhập mới:"
+WEB_SIGNIN_CHAT = "trong Zalo hoặc Telegram, gửi “đăng nhập web” cho bot (tài khoản quản trị);"
+WEB_SIGNIN_CLI = "hoặc, trên máy chủ, chạy lệnh: hcc-bot web-login"
+WEB_SIGNIN_NOTE = "Mỗi liên kết dùng được một lần, trong 10 phút. Phiên đăng nhập hết hạn sau 12 giờ không dùng."
+WEB_LINK_UNKNOWN = "Liên kết đăng nhập không đúng. Vui lòng lấy liên kết mới."
+WEB_LINK_USED = "Liên kết đăng nhập này đã được dùng lúc {at}. Mỗi liên kết chỉ dùng được một lần: vui lòng lấy liên kết mới."
+WEB_LINK_EXPIRED = "Liên kết đăng nhập đã hết hạn lúc {at}. Vui lòng lấy liên kết mới."
+WEB_LOGIN_AS = "Đăng nhập với tên: {officer}."
+WEB_LOGIN_BUTTON = "Đăng nhập"
+WEB_SIGNED_OUT = "Phiên đăng nhập đã hết hạn. Vui lòng tải lại trang và đăng nhập lại."
+WEB_CSRF = "Yêu cầu không hợp lệ (thiếu mã bảo vệ của biểu mẫu). Vui lòng tải lại trang rồi thử lại; không có gì bị thay đổi."
+WEB_BOARD_TITLE = "Bảng theo dõi"
+WEB_DEADLINE = "Hạn nộp: {deadline} ({left})"
+WEB_SUBMITTED_COUNT = "đã nộp {done}/{total} đơn vị"
+WEB_UPDATED = "cập nhật {at}"
+WEB_ALL = "Tất cả"
+WEB_OVERDUE = "quá hạn"
+WEB_BOARD_COLUMNS = {
+    "code": "Mã",
+    "name": "Đơn vị",
+    "state": "Trạng thái",
+    "progress": "Hoàn thành",
+    "missing": "Còn thiếu",
+    "activity": "Hoạt động gần nhất",
+    "submitted": "Nộp lúc",
+    "late": "Đúng hạn",
+    "contacts": "Người liên hệ",
+}
+WEB_ON_TIME = "đúng hạn"
+WEB_LATE = "muộn"
+WEB_EXTENDED_TO = "gia hạn đến {deadline}"
+WEB_DELIVERY = {
+    "sent": "đã nhận tin",
+    "failed": "tin gửi không được",
+    "pending": "đang gửi tin",
+    "blocked": "không gửi được tin",
+    "none": "chưa có tin nhắc",
+}
+WEB_NO_CONTACT = "chưa có người liên hệ"
+WEB_NO_ROWS = "Không có đơn vị nào ở trạng thái này."
+WEB_REMIND_ALL = "Nhắc ngay tất cả đơn vị chưa nộp"
+WEB_REMIND_ONE = "Nhắc ngay"
+WEB_REMINDED_UNIT = "Đã xếp tin nhắc cho {contacts} người liên hệ của {unit}; bot gửi ngay."
+WEB_PROGRESS = "hoàn thành {percent}%"
+WEB_MISSING = "còn thiếu"
+WEB_UNIT_DEADLINE = "Hạn nộp của đơn vị: {deadline}"
+WEB_EXTENDED_FROM = "đã gia hạn; hạn chung {deadline}"
+WEB_SUBMITTED_AT = "nộp lúc {at}"
+WEB_REPORTER = "Người điền báo cáo"
+WEB_RETURNED_WITH = "Đã trả lại để bổ sung ({officer}, {at}):"
+WEB_ACCEPTED_BY = "Đã duyệt ({officer}, {at}). Báo cáo đã khóa: đơn vị không sửa được cho đến khi mở lại."
+WEB_REVIEW = "Xem xét"
+WEB_ACCEPT = "Duyệt"
+WEB_RETURN = "Trả lại để bổ sung"
+WEB_RETURN_LABEL = "Nội dung đề nghị bổ sung (gửi tới người liên hệ của đơn vị):"
+WEB_RETURN_PLACEHOLDER = "Ví dụ: Bổ sung ảnh 3x4 của nhân sự chính thứ 2."
+WEB_REOPEN = "Mở lại để đơn vị sửa"
+WEB_REVIEW_WAIT = "Đơn vị chưa nộp (hoặc đang bổ sung): chờ đơn vị nộp để duyệt."
+WEB_EXTEND_LABEL = "Gia hạn riêng cho đơn vị đến:"
+WEB_EXTEND_PLACEHOLDER = "dd/mm/yyyy hh:mm"
+WEB_EXTEND = "Gia hạn"
+WEB_EXTEND_CLEAR = "Bỏ gia hạn"
+WEB_DEADLINE_INVALID = "Không đọc được hạn “{value}”. Vui lòng nhập ngày và giờ, ví dụ 30/03/2017 16:30."
+WEB_DOWNLOAD_DOCX = "Tải báo cáo của đơn vị (.docx)"
+WEB_DIFF_TITLE = "Thay đổi từ bản {old} đến bản {new} ({count} thay đổi)"
+WEB_DIFF_NONE = "Hai bản giống nhau."
+WEB_CHANGE_FIELD = {"added": "Thêm", "removed": "Bỏ", "changed": "Sửa"}
+WEB_CHANGE_ITEM = {"added": "Thêm", "removed": "Bỏ", "changed": "Sửa"}
+WEB_VERSIONS = "Các lần nộp"
+WEB_VERSION_COLUMNS = ("Bản", "Nộp lúc", "Người nộp", "Ghi chú", "")
+WEB_VERSION_RETURNED = "đã trả lại để bổ sung"
+WEB_VIEW = "xem"
+WEB_COMPARE_PREVIOUS = "so với bản trước"
+WEB_DRAFT_DIFFERS = "Đơn vị đang sửa báo cáo (chưa nộp lại)."
+WEB_VIEW_DRAFT = "Xem bản đang sửa"
+WEB_NO_VERSIONS = "Đơn vị chưa nộp lần nào."
+WEB_REPORT = "Báo cáo"
+WEB_SHOWING_DRAFT = "bản đang nhập, chưa nộp"
+WEB_SHOWING_VERSION = "bản {n}, nộp lúc {at}"
+WEB_STT = "STT"
+WEB_CONTACTS = "Người liên hệ"
+WEB_HISTORY = "Lịch sử xem xét"
+WEB_HISTORY_ACTIONS = {
+    "review_accept": "duyệt",
+    "review_return": "trả lại để bổ sung",
+    "review_reopen": "mở lại",
+    "deadline_unit": "đổi hạn riêng",
+}
+WEB_EXPORT_START = "Xuất tổng hợp mới"
+WEB_EXPORT_RUNNING = "Đang có một lần xuất chưa xong; vui lòng đợi."
+WEB_EXPORT_AT = "Bản xuất lúc {at}"
+WEB_EXPORT_ZIP = "tất cả trong một tệp nén"
+WEB_NO_EXPORTS = "Chưa có bản xuất nào."
+WEB_LOGIN_CHAT = (
+    "Liên kết đăng nhập trang theo dõi (chỉ dùng một lần, hết hạn lúc {expires}; không chuyển cho người khác):\n{url}"
+)
+WEB_LOGIN_NO_CONSOLE = "Trang theo dõi trên web chưa chạy trên máy chủ này (hcc-bot run)."

@@ -19,6 +19,10 @@ from conversations.form import Form, Question, Section
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
 
 
+def _is_photo(question: Question, values: Mapping[str, Any]) -> bool:
+    return question.type == "photo" and isinstance(values.get(question.key), int)
+
+
 @dataclass(frozen=True)
 class FieldChange:
     """One answer added, removed or changed.
@@ -32,6 +36,7 @@ class FieldChange:
     label: str  # the question's label
     old: str | None
     new: str | None
+    photo: bool = False  # old/new are photo ids
 
 
 @dataclass(frozen=True)
@@ -97,11 +102,11 @@ def _field_changes(section: Section, old: Mapping[str, Any], new: Mapping[str, A
         if q.key not in old and q.key not in new:
             continue
         if q.key not in old:
-            out.append(FieldChange(ADDED, q.label, None, _shown(q, new[q.key])))
+            out.append(FieldChange(ADDED, q.label, None, _shown(q, new[q.key]), _is_photo(q, new)))
         elif q.key not in new:
-            out.append(FieldChange(REMOVED, q.label, _shown(q, old[q.key]), None))
+            out.append(FieldChange(REMOVED, q.label, _shown(q, old[q.key]), None, _is_photo(q, old)))
         elif not _same(old[q.key], new[q.key]):
-            out.append(FieldChange(CHANGED, q.label, _shown(q, old[q.key]), _shown(q, new[q.key])))
+            out.append(FieldChange(CHANGED, q.label, _shown(q, old[q.key]), _shown(q, new[q.key]), _is_photo(q, new)))
     return tuple(out)
 
 

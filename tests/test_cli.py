@@ -201,11 +201,6 @@ def test_start__unreachable_postgresql__one_line(tmp_path):
     assert "secret" not in lines[0]
 
 
-def test_run__no_token__points_to_demo(tmp_path):
-    result = hcc(["run"], tmp_path)
-    assert texts.CLI_RUN_NO_CHANNEL in result.stdout
-
-
 def test_demo__name_position_and_a_mobile_short_of_a_digit__name_and_position_kept_phone_asked_again(tmp_path):
     demo = hcc(["demo"], tmp_path, stdin="Nguyễn Thị Lan, 0912 345 678\n"
                                           "Hoàng Văn Long, Phó Giám đốc, 0905 123 45\n0905 123 456\n")

@@ -51,7 +51,7 @@ def test_diff_versions__person_added__every_answered_field_listed():
         FieldChange(ADDED, "Tên", None, "Phạm Văn Nam"),
         FieldChange(ADDED, "Số điện thoại", None, "0905 123 456"),
         FieldChange(ADDED, "Giới tính", None, "Nam"),
-        FieldChange(ADDED, "Ảnh 3x4", None, "27"),  # the photo id, for a thumbnail
+        FieldChange(ADDED, "Ảnh 3x4", None, "27", photo=True),  # the photo id, for a thumbnail
     )),) == changes[0].items
     assert 1 == changed_count(changes)
 
@@ -65,7 +65,7 @@ def test_diff_versions__person_removed__titled_by_their_name():
         FieldChange(REMOVED, "Số điện thoại", "0987 654 321", None),
         FieldChange(REMOVED, "Giới tính", "Nữ", None),
         FieldChange(REMOVED, "Kích cỡ áo", "7", None),
-        FieldChange(REMOVED, "Ảnh 3x4", "11", None),
+        FieldChange(REMOVED, "Ảnh 3x4", "11", None, photo=True),
     )),) == changes[0].items
 
 
@@ -118,7 +118,7 @@ def test_diff_versions__question_no_longer_asked__its_answer_removed():
 
 def test_diff_versions__photo_changed__photo_ids():
     changes = diff_versions(FORM, BASE, {**BASE, "main_staff[1].photo": 12})
-    assert (FieldChange(CHANGED, "Ảnh 3x4", "11", "12"),) == changes[0].items[0].fields
+    assert (FieldChange(CHANGED, "Ảnh 3x4", "11", "12", photo=True),) == changes[0].items[0].fields
 
 
 def test_diff_versions__marker_keys_changed__ignored():

@@ -98,14 +98,17 @@ class Fired:
 
 
 async def fire_slot(s, campaign: Campaign, at: datetime, kind: str, now: datetime,
-                    worker: str | None) -> Fired | None:
-    """Record the slot and plan its messages, in the caller's transaction; None if it had already fired."""
+                    worker: str | None, unit_ids: set[int] | None = None) -> Fired | None:
+    """Record the slot and plan its messages, in the caller's transaction; None if it had already fired.
+
+    `unit_ids`: only these units (an officer reminding one unit from the console)."""
     slot_id = await q.insert_reminder_slot(s, campaign_id=campaign.id, at=at, kind=kind,
                                            deadline_at=campaign.deadline_at, now=now, worker=worker)
     if slot_id is None:
         return None
     await q.expire_reminder_sends(s, campaign_id=campaign.id, before_slot_id=slot_id, now=now)
-    targets = [u for u in await unit_states(s, campaign) if not u.submitted and u.contacts]
+    targets = [u for u in await unit_states(s, campaign) if not u.submitted and u.contacts
+               and (unit_ids is None or u.unit.id in unit_ids)]
     rows = [{"slot_id": slot_id, "campaign_id": campaign.id, "unit_id": u.unit.id, "contact_id": c.id,
              "channel": c.channel, "kind": "unit"} for u in targets for c in u.contacts]
     admins = [] if kind == MANUAL else await q.list_contacts(s, role="admin")
@@ -115,17 +118,20 @@ async def fire_slot(s, campaign: Campaign, at: datetime, kind: str, now: datetim
     return Fired(slot_id, at, kind, len(targets), len(rows) - len(admins), len(admins))
 
 
-async def queue_now(s, campaign: Campaign, now: datetime, *, worker: str | None = None) -> Fired:
-    """An admin's "send reminders now": a manual slot for the units not submitted (no digest)."""
+async def queue_now(s, campaign: Campaign, now: datetime, *, worker: str | None = None,
+                    unit_ids: set[int] | None = None, officer: str | None = None) -> Fired:
+    """An admin's "send reminders now": a manual slot for the units not submitted (or only `unit_ids`)."""
     plan = await load_plan(s, campaign.id)
     if in_quiet_hours(now, plan):
         raise PlanError(texts.REMIND_QUIET.format(start=f"{plan.quiet_start:%H:%M}", end=f"{plan.quiet_end:%H:%M}"))
-    if not any(not u.submitted and u.contacts for u in await unit_states(s, campaign)):
-        raise PlanError(texts.REMIND_NOBODY)
-    fired = await fire_slot(s, campaign, now, MANUAL, now, worker)
+    if not any(not u.submitted and u.contacts and (unit_ids is None or u.unit.id in unit_ids)
+               for u in await unit_states(s, campaign)):
+        raise PlanError(texts.REMIND_NOBODY if unit_ids is None else texts.REMIND_UNIT_NOBODY)
+    fired = await fire_slot(s, campaign, now, MANUAL, now, worker, unit_ids)
     if fired is None:  # the same instant queued twice (only a frozen test clock can do that)
         raise PlanError(texts.REMIND_NOBODY)
-    await q.add_audit(s, at=now, action="remind_now", new={"slot": fired.slot_id, "contacts": fired.contacts})
+    await q.add_audit(s, at=now, action="remind_now", new={"slot": fired.slot_id, "contacts": fired.contacts,
+                                                           **({"officer": officer} if officer else {})})
     return fired
 
 

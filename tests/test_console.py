@@ -1,0 +1,352 @@
+"""The web console over real HTTP on 127.0.0.1: sign-in links, sessions, CSRF, the board, review and return.
+
+The pages are read as a person would (their text); the chat side runs through the real service, and the
+return's comment goes out on the reminder path to a recording sender.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import re
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from html import unescape
+from pathlib import Path
+
+import aiohttp
+import pytest
+import sqlalchemy as sa
+
+from bot.bootstrap import ensure_units_and_campaign
+from bot.console import setup_console
+from bot.console.auth import create_login
+from bot.fanout import SendResult
+from bot.reminders.scheduler import run_due
+from bot.service import Inbound, Service
+from bot.web import build_app, start_app
+from conversations import texts
+from conversations.form import load_form
+from storage import queries as q
+from storage.models import AuditLog, ReminderSend, Report, WebLogin
+from tests.export_samples import FULL_REPORT, portrait
+
+FORM = load_form()
+NOW = datetime(2017, 3, 27, 2, 0, tzinfo=timezone.utc)  # 09:00 the day before the deadline
+DEADLINE = datetime(2017, 3, 28, 9, 30, tzinfo=timezone.utc)  # 16:30 Asia/Ho_Chi_Minh
+_ids = itertools.count(1)
+
+
+class Clock:
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def text_of(html: str) -> str:
+    """What a person reads on the page: no tags, entities decoded, spaces collapsed."""
+    html = re.sub(r"(?s)<(script|style).*?</\1>", " ", html)
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+@dataclass
+class Console:
+    base: str
+    service: Service
+    clock: Clock
+    db: object
+
+    async def link(self, *, officer: str = "Nguyễn Văn An", contact_id: int | None = None) -> str:
+        async with self.db.transaction() as s:
+            return (await create_login(s, officer=officer, contact_id=contact_id, base_url=self.base,
+                                       now=self.clock())).url
+
+
+@pytest.fixture
+async def console(db, tmp_path):
+    await ensure_units_and_campaign(db, FORM, NOW)
+    async with db.transaction() as s:
+        (await q.current_campaign(s)).deadline_at = DEADLINE
+    clock = Clock(NOW)
+    service = Service(db, FORM, tmp_path / "photos", clock, export_dir=tmp_path / "exports")
+    app = build_app()
+    setup_console(app, service, session_key=os.urandom(32), secure_cookie=False)
+    port = free_port()
+    runner = await start_app(app, "127.0.0.1", port)
+    service.console_url = f"http://127.0.0.1:{port}"
+    try:
+        yield Console(service.console_url, service, clock, db)
+    finally:
+        await service.jobs.drain()
+        await runner.cleanup()
+
+
+def browser() -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))  # cookies for 127.0.0.1 too
+
+
+async def sign_in(session: aiohttp.ClientSession, console: Console, **kw) -> None:
+    url = await console.link(**kw)
+    async with session.get(url) as page:
+        assert 200 == page.status
+        assert texts.WEB_LOGIN_BUTTON in text_of(await page.text())
+    async with session.post(url, allow_redirects=False) as done:
+        assert 303 == done.status
+        cookie = done.headers["Set-Cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Secure" not in cookie
+
+
+async def csrf_of(session: aiohttp.ClientSession, url: str) -> str:
+    async with session.get(url) as page:
+        return re.search(r'name="csrf" value="([^"]+)"', await page.text())[1]
+
+
+async def say(service: Service, user: str, text: str | None = None, **kw) -> str:
+    inbound = Inbound(channel="zalo", user_id=user, chat_id=user, event_id=f"e{next(_ids)}", text=text,
+                      display_name=kw.pop("name", None), **kw)
+    replies = await service.handle(inbound)
+    service.sent(inbound)
+    return "\n".join(r.text for r in replies or [])
+
+
+async def bind(console: Console, user: str, unit: str | None, name: str) -> None:
+    async with console.db.transaction() as s:
+        unit_id = (await q.get_unit_by_code(s, unit)).id if unit else None
+        code = (await q.create_invite(s, unit_id=unit_id, role="unit" if unit else "admin",
+                                      expires_at=NOW + timedelta(days=7), max_uses=3, now=NOW)).code
+    await say(console.service, user, code, name=name)
+
+
+async def submit_full_report(console: Console, user: str) -> str:
+    reply = ""
+    for n, line in enumerate(FULL_REPORT):
+        if line == "PHOTO":
+            reply = await say(console.service, user, photo=portrait((n * 7 % 200, 90, 140)))
+        else:
+            reply = await say(console.service, user, line)
+    return reply
+
+
+async def report_of(db, unit: str) -> Report:
+    async with db.transaction() as s:
+        unit_row = await q.get_unit_by_code(s, unit)
+        return await s.scalar(sa.select(Report).where(Report.unit_id == unit_row.id))
+
+
+async def test_console__no_session__sign_in_page_and_no_data(console):
+    async with browser() as session:
+        for path in ("/console/", "/console/don-vi/STP", "/console/bang", "/console/xuat"):
+            async with session.get(console.base + path) as page:
+                body = text_of(await page.text())
+                assert page.status in (401,), path
+                assert "Sở Tư pháp" not in body and "STP" not in body
+            if path == "/console/":
+                assert texts.WEB_SIGNIN_TITLE in body and "hcc-bot web-login" in body
+
+
+async def test_console__sign_in_link__board_lists_every_unit_with_counts(console):
+    async with browser() as session:
+        await sign_in(session, console)
+        async with session.get(console.base + "/console/") as page:
+            body = text_of(await page.text())
+    async with console.db.transaction() as s:
+        units = await q.list_units(s)
+    assert len(units) > 20
+    for unit in units:
+        assert unit.name in body
+    assert f"{texts.STATE_LABELS['not_started']} {len(units)}" in body
+    assert texts.WEB_DEADLINE.format(deadline="16:30 ngày 28/03/2017", left="còn 1 ngày 7 giờ 30 phút") in body
+    assert "Nguyễn Văn An" in body  # the officer's name in the header
+
+
+async def test_console__link_used_twice__second_refused_in_vietnamese(console):
+    url = await console.link()
+    async with browser() as first:
+        async with first.post(url, allow_redirects=False) as done:
+            assert 303 == done.status
+    async with browser() as second:
+        async with second.post(url, allow_redirects=False) as again:
+            assert 410 == again.status
+            assert texts.WEB_LINK_USED.format(at="09:00 ngày 27/03/2017") in text_of(await again.text())
+        async with second.get(console.base + "/console/") as page:
+            assert 401 == page.status
+
+
+async def test_console__link_after_ten_minutes__expired_and_said_so(console):
+    url = await console.link()
+    console.clock.now = NOW + timedelta(minutes=10, seconds=1)
+    async with browser() as session:
+        async with session.get(url) as page:
+            assert 410 == page.status
+            assert texts.WEB_LINK_EXPIRED.format(at="09:10 ngày 27/03/2017") in text_of(await page.text())
+        async with session.post(url, allow_redirects=False) as done:
+            assert 410 == done.status
+        async with session.get(console.base + "/console/") as board:
+            assert 401 == board.status
+
+
+async def test_console__post_without_csrf__403_and_nothing_changes(console):
+    await bind(console, "lan", "STP", "Nguyễn Thị Lan")
+    assert "Đã nộp báo cáo" in await submit_full_report(console, "lan")
+    async with browser() as session:
+        await sign_in(session, console)
+        async with session.post(console.base + "/console/don-vi/STP/duyet", allow_redirects=False) as refused:
+            assert 403 == refused.status
+            assert texts.WEB_CSRF == await refused.text()
+        async with session.post(console.base + "/console/don-vi/STP/duyet", data={"csrf": "forged"},
+                                allow_redirects=False) as forged:
+            assert 403 == forged.status
+    assert (await report_of(console.db, "STP")).review is None
+
+
+async def test_console__return_with_comment__unit_told_in_chat_resubmits_then_accepted(console):
+    await bind(console, "lan", "STP", "Nguyễn Thị Lan")
+    await bind(console, "hung", "STP", "Trần Văn Hùng")
+    assert "Đã nộp báo cáo" in await submit_full_report(console, "lan")
+    async with browser() as session:
+        await sign_in(session, console)
+        unit_url = console.base + "/console/don-vi/STP"
+        token = await csrf_of(session, unit_url)
+        async with session.post(unit_url + "/tra-lai", data={"csrf": token, "comment": "  "}) as empty:
+            assert texts.REVIEW_COMMENT_REQUIRED in text_of(await empty.text())
+        assert (await report_of(console.db, "STP")).review is None
+        comment = "Bổ sung ảnh 3x4 rõ nét của bà Lê Thị Mai."
+        async with session.post(unit_url + "/tra-lai", data={"csrf": token, "comment": comment}) as returned:
+            page = text_of(await returned.text())
+        assert texts.REVIEW_RETURNED.format(unit="Sở Tư pháp", contacts=2) in page
+        assert texts.STATE_LABELS["returned"] in page and comment in page
+
+        sent: list[tuple[str, str]] = []
+
+        async def sender(chat_id, user_id, text):
+            sent.append((chat_id, text))
+            return SendResult(True)
+
+        await run_due(console.db, FORM, console.clock(), {"zalo": sender})
+        notice = texts.RETURN_NOTICE.format(unit="Sở Tư pháp", title=(await campaign_title(console.db)),
+                                            comment=comment)
+        assert ["hung", "lan"] == sorted(chat for chat, text in sent if text == notice)
+        assert "Sở Nội vụ đề nghị bổ sung" in notice
+
+        async with session.get(console.base + "/console/?state=returned") as board:
+            body = text_of(await board.text())
+        assert "Sở Tư pháp" in body and "Công an tỉnh" not in body
+        assert "Nguyễn Thị Lan (Zalo): đã nhận tin" in body
+
+        # The unit resubmits in the chat, past the deadline: still on time, since the returned version was.
+        console.clock.now = DEADLINE + timedelta(hours=2)
+        await say(console.service, "lan", "sửa 9")
+        await say(console.service, "lan", "1")
+        await say(console.service, "lan", "Đã bổ sung ảnh; đề nghị bố trí máy scan.")
+        await say(console.service, "lan", "xong")
+        assert (await say(console.service, "lan", "nộp")).startswith("Đã nộp báo cáo lúc 18:30 ngày 28/03/2017")
+        async with session.get(unit_url) as unit_page:
+            body = text_of(await unit_page.text())
+        assert texts.STATE_LABELS["submitted"] in body
+        assert texts.WEB_DIFF_TITLE.format(old=1, new=2, count=1) in body
+        assert "Đã bổ sung ảnh; đề nghị bố trí máy scan." in body
+        assert texts.WEB_VERSION_RETURNED in body
+
+        token = await csrf_of(session, unit_url)
+        async with session.post(unit_url + "/duyet", data={"csrf": token}) as accepted:
+            assert texts.REVIEW_ACCEPTED.format(unit="Sở Tư pháp") in text_of(await accepted.text())
+    locked = await say(console.service, "lan", "sửa 9")
+    assert texts.READ_ONLY_ACCEPTED in locked
+    async with console.db.transaction() as s:
+        actions = [(a.action, (a.new or {}).get("officer")) for a in await s.scalars(
+            sa.select(AuditLog).where(AuditLog.action.like("review_%")).order_by(AuditLog.id))]
+        signins = await s.scalar(sa.select(sa.func.count()).select_from(AuditLog)
+                                 .where(AuditLog.action == "web_sign_in"))
+    assert [("review_return", "Nguyễn Văn An"), ("review_accept", "Nguyễn Văn An")] == actions
+    assert 1 == signins
+
+
+async def campaign_title(db) -> str:
+    async with db.transaction() as s:
+        return (await q.current_campaign(s)).title
+
+
+async def test_console__unit_contact_asks_for_a_sign_in_link__refused_and_no_link_made(console):
+    await bind(console, "lan", "STP", "Nguyễn Thị Lan")
+    reply = await say(console.service, "lan", "đăng nhập web")
+    assert texts.ADMIN_ONLY.format(command="đăng nhập web") in reply
+    assert "/console/" not in reply
+    async with console.db.transaction() as s:
+        assert 0 == await s.scalar(sa.select(sa.func.count()).select_from(WebLogin))
+
+
+async def test_console__admin_asks_in_chat__link_signs_in_once(console):
+    await bind(console, "an", None, "Nguyễn Văn An")
+    reply = await say(console.service, "an", "Đăng nhập web")
+    url = re.search(r"http://\S+", reply)[0]
+    assert url.startswith(console.base + "/console/dang-nhap/")
+    assert "09:10 ngày 27/03/2017" in reply
+    async with browser() as session:
+        async with session.post(url) as board:
+            assert "Nguyễn Văn An" in text_of(await board.text())
+            assert 200 == board.status
+        # Unbound from the chat: the console session ends with it.
+        async with console.db.transaction() as s:
+            contact = await q.get_contact(s, "zalo", "an")
+            await q.unbind_contact(s, contact, now=NOW, reason="test")
+        async with session.get(console.base + "/console/") as page:
+            assert 401 == page.status
+
+
+async def test_console__extend_one_unit__board_shows_it_and_overdue_only_for_the_others(console):
+    async with browser() as session:
+        await sign_in(session, console)
+        unit_url = console.base + "/console/don-vi/CAT"
+        token = await csrf_of(session, unit_url)
+        async with session.post(unit_url + "/gia-han", data={"csrf": token, "deadline": "bốn giờ"}) as bad:
+            assert texts.WEB_DEADLINE_INVALID.format(value="bốn giờ") in text_of(await bad.text())
+        async with session.post(unit_url + "/gia-han", data={"csrf": token, "deadline": "30/03/2017 16:30"}) as ok:
+            assert texts.EXTENDED.format(unit="Công an tỉnh", deadline="16:30 ngày 30/03/2017") in text_of(await ok.text())
+        console.clock.now = DEADLINE + timedelta(hours=1)
+        async with session.get(console.base + "/console/?state=overdue") as board:
+            body = text_of(await board.text())
+    assert "Sở Tư pháp" in body and "Công an tỉnh" not in body
+
+
+def test_run__no_token__console_served_and_points_to_web_login(tmp_path):
+    """`hcc-bot run` without any channel token still serves the console (and says how to sign in)."""
+    port = free_port()
+    env = {"HCC_DATA_DIR": str(tmp_path / "data"), "HCC_LISTEN": f"127.0.0.1:{port}", "PATH": "/usr/bin:/bin"}
+    process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        lines = []
+        while not any("/console/" in line for line in lines):
+            line = process.stdout.readline()
+            assert line, process.stderr.read()
+            lines.append(line)
+        assert any(texts.CLI_RUN_NO_CHANNEL in line for line in lines)
+
+        async def fetch() -> tuple[int, str]:
+            async with aiohttp.ClientSession() as session:
+                async with session.get(f"http://127.0.0.1:{port}/console/") as page:
+                    return page.status, text_of(await page.text())
+
+        status, body = asyncio.run(fetch())
+        assert 401 == status and texts.WEB_SIGNIN_TITLE in body
+        login = subprocess.run([sys.executable, "-m", "bot", "web-login", "--json"], cwd=tmp_path, env=env,
+                               text=True, capture_output=True, timeout=60)
+        assert 0 == login.returncode, login.stderr
+        assert f'"url": "http://127.0.0.1:{port}/console/dang-nhap/' in login.stdout
+        assert '"expires_at": "' in login.stdout
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert 0 == process.returncode
