@@ -11,11 +11,8 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot import review
 from bot.admin import status_rows
-from bot.console import console_base_url
-from bot.console.auth import create_login
-from bot.review import Officer
+from bot.cli_console import CommandError, add_console_parsers, console_command
 from bot.bootstrap import ensure_units_and_campaign
 from bot.files import secure_data_dir
 from bot.runner import FatalChannelError, run_bot
@@ -32,10 +29,6 @@ from storage import queries as q
 from storage.db import Database, DatabaseUnavailable, open_database
 
 DEMO_UNIT = "STP"
-
-
-class CommandError(Exception):
-    """A mistake in a command's arguments or data: one line for the operator, exit code 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,53 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--campaign", type=int, required=True, help="campaign id")
     purge.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
-    web_login = sub.add_parser("web-login", help="print a one-time sign-in link to the web console (10 minutes)")
-    web_login.add_argument("--name", default=texts.CLI_WEB_OFFICER, help="the name shown in the audit log")
-    web_login.add_argument("--json", action="store_true")
-
-    review_parser = sub.add_parser("review", help="accept, return for correction or reopen a unit's report; "
-                                                  "give one unit its own deadline")
-    review_sub = review_parser.add_subparsers(dest="action", required=True)
-    for name, help_text in (("accept", "accept the unit's submitted report (locks it)"),
-                            ("return", "return it for correction; the comment goes to the unit's contacts"),
-                            ("reopen", "undo an acceptance"),
-                            ("extend", "a deadline for this unit only")):
-        action = review_sub.add_parser(name, help=help_text)
-        action.add_argument("unit", help="unit code")
-        action.add_argument("--name", default=texts.CLI_WEB_OFFICER, help="the officer's name for the audit log")
-        if name == "return":
-            action.add_argument("--comment", required=True, help="what the unit must add or correct")
-        if name == "extend":
-            action.add_argument("--deadline", help='"dd/mm/yyyy HH:MM", Asia/Ho_Chi_Minh')
-            action.add_argument("--clear", action="store_true", help="back to the campaign's deadline")
+    add_console_parsers(sub)
 
     reopen = sub.add_parser("reopen", help="let a unit edit and submit after the deadline")
     reopen.add_argument("unit")
     reopen.add_argument("--close", action="store_true", help="make it read-only again")
     return parser
-
-
-async def _review(args: argparse.Namespace, db: Database, now: datetime) -> int:
-    """`hcc-bot review accept|return|reopen|extend UNIT`: the console's review, from the terminal."""
-    officer = Officer(args.name)
-    try:
-        async with db.transaction() as s:
-            campaign = await q.current_campaign(s)
-            if campaign is None:
-                raise CommandError(texts.CLI_CAMPAIGN_NONE)
-            if args.action == "accept":
-                message = await review.accept(s, campaign, args.unit, officer, now)
-            elif args.action == "return":
-                message = await review.return_report(s, campaign, args.unit, args.comment or "", officer, now)
-            elif args.action == "reopen":
-                message = await review.reopen(s, campaign, args.unit, officer, now)
-            else:
-                deadline = None if args.clear else parse_deadline(args.deadline or "")
-                message = await review.extend_deadline(s, campaign, args.unit, deadline, officer, now)
-    except review.ReviewError as exc:
-        raise CommandError(str(exc)) from None
-    print(message)
-    return 0
 
 
 def parse_deadline(value: str) -> datetime:
@@ -208,17 +160,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         if args.command == "export":
             return await _export(args, db, form, now, settings.province)
-        if args.command == "web-login":
-            async with db.transaction() as s:
-                link = await create_login(s, officer=args.name, contact_id=None, base_url=console_base_url(settings),
-                                          now=now)
-            if args.json:
-                _print_json({"url": link.url, "expires_at": _iso(link.expires_at), "officer": args.name})
-            else:
-                print(texts.CLI_WEB_LOGIN.format(url=link.url, expires=format_datetime(link.expires_at)))
-            return 0
-        if args.command == "review":
-            return await _review(args, db, now)
+        if args.command in ("web-login", "review"):
+            return await console_command(args, db, settings, now)
         if args.command == "purge":
             return await _purge(args, db, form, now, settings.data_dir / "exports")
         return await _admin_command(args, db, form, now)

@@ -16,7 +16,6 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from html import unescape
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -32,7 +31,7 @@ from bot.web import build_app, start_app
 from conversations import texts
 from conversations.form import load_form
 from storage import queries as q
-from storage.models import AuditLog, ReminderSend, Report, WebLogin
+from storage.models import AuditLog, Report, WebLogin
 from tests.export_samples import FULL_REPORT, portrait
 
 FORM = load_form()

@@ -73,7 +73,10 @@ class Console:
 
     async def _page(self, request: web.Request, template: str, context: dict[str, Any], *,
                     status: int = 200) -> web.Response:
+        session = await auth.get_session(request)
+        flash = session.pop("flash", None) if not request.headers.get("X-Live") else None
         context = {"t": texts, "fmt": _fmt, "csrf": await auth.csrf_token(request), "request": request,
+                   "flash": flash,
                    "officer": request.get(auth.OFFICER), **context}
         response = aiohttp_jinja2.render_template(template, request, context, status=status)
         response.headers["Cache-Control"] = "no-store"
@@ -85,13 +88,15 @@ class Console:
             raise web.HTTPNotFound(text=texts.NO_CAMPAIGN)
         return campaign
 
-    def _back(self, request: web.Request, default: str, message: str, *, error: bool = False) -> web.Response:
+    async def _back(self, request: web.Request, default: str, message: str, *, error: bool = False) -> None:
+        """Back to the page the action came from, which then shows `message` once."""
         target = request.headers.get("Referer") or default
-        if not target.startswith(str(request.url.origin())):
+        origin = str(request.url.origin())
+        if not target.startswith(origin + "/console"):
             target = default
-        target = re.sub(r"([?&])(ok|err)=[^&]*&?", r"\1", target).rstrip("?&")
-        sep = "&" if "?" in target else "?"
-        raise web.HTTPSeeOther(f"{target}{sep}{urlencode({'err' if error else 'ok': message})}")
+        session = await auth.get_session(request)
+        session["flash"] = ["err" if error else "ok", message]
+        raise web.HTTPSeeOther(target.removeprefix(origin))
 
     # -- sign-in -----------------------------------------------------------------------------------
 
@@ -163,9 +168,9 @@ class Console:
                     raise ReviewError(texts.REVIEW_NO_UNIT.format(code=code[:32]))
                 fired = await queue_now(s, campaign, self.now(), unit_ids={unit.id}, officer=officer.name)
         except (PlanError, ReviewError) as exc:
-            self._back(request, "/console/", str(exc), error=True)
+            await self._back(request, "/console/", str(exc), error=True)
         self.service.wake_reminders.set()
-        self._back(request, "/console/", texts.WEB_REMINDED_UNIT.format(unit=unit.name, contacts=fired.contacts))
+        await self._back(request, "/console/", texts.WEB_REMINDED_UNIT.format(unit=unit.name, contacts=fired.contacts))
 
     async def remind_all(self, request: web.Request) -> web.Response:
         try:
@@ -173,9 +178,9 @@ class Console:
                 campaign = await self._campaign(s)
                 fired = await queue_now(s, campaign, self.now(), officer=request[auth.OFFICER].name)
         except PlanError as exc:
-            self._back(request, "/console/", str(exc), error=True)
+            await self._back(request, "/console/", str(exc), error=True)
         self.service.wake_reminders.set()
-        self._back(request, "/console/", texts.REMIND_QUEUED.format(contacts=fired.contacts, units=fired.units))
+        await self._back(request, "/console/", texts.REMIND_QUEUED.format(contacts=fired.contacts, units=fired.units))
 
     # -- a unit's page -----------------------------------------------------------------------------
 
@@ -239,9 +244,9 @@ class Console:
                 campaign = await self._campaign(s)
                 message = await action(s, campaign, code, form, request[auth.OFFICER], self.now())
         except (ReviewError, PlanError) as exc:
-            self._back(request, back, str(exc), error=True)
+            await self._back(request, back, str(exc), error=True)
         self.service.wake_reminders.set()
-        self._back(request, back, message)
+        await self._back(request, back, message)
 
     async def accept(self, request: web.Request) -> web.Response:
         return await self._review(request, lambda s, c, code, f, o, now: accept(s, c, code, o, now))
@@ -315,7 +320,7 @@ class Console:
 
     async def export_start(self, request: web.Request) -> web.Response:
         if self.exports.running:
-            self._back(request, "/console/xuat", texts.WEB_EXPORT_RUNNING, error=True)
+            await self._back(request, "/console/xuat", texts.WEB_EXPORT_RUNNING, error=True)
         officer = request[auth.OFFICER]
         self.exports.running, self.exports.progress_text, self.exports.result_text = True, texts.EXPORT_STARTED, None
         async with self.db.transaction() as s:

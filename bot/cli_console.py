@@ -1,0 +1,80 @@
+"""`hcc-bot web-login` and `hcc-bot review …`: the console's sign-in link and its review, from the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import datetime
+
+from bot import review
+from bot.console import console_base_url
+from bot.console.auth import create_login
+from bot.reminders.plan import PlanError, parse_deadline
+from bot.review import Officer
+from conversations import texts
+from conversations.answers import LOCAL_TZ, format_datetime
+from storage import queries as q
+
+
+class CommandError(Exception):
+    """A mistake in a command's arguments or data: one line for the operator, exit code 2."""
+
+
+def add_console_parsers(sub) -> None:
+    web_login = sub.add_parser("web-login", help="print a one-time sign-in link to the web console (10 minutes)")
+    web_login.add_argument("--name", default=texts.CLI_WEB_OFFICER, help="the name shown in the audit log")
+    web_login.add_argument("--json", action="store_true")
+
+    review_parser = sub.add_parser("review", help="accept, return for correction or reopen a unit's report; "
+                                                  "give one unit its own deadline")
+    review_sub = review_parser.add_subparsers(dest="action", required=True)
+    for name, help_text in (("accept", "accept the unit's submitted report (locks it)"),
+                            ("return", "return it for correction; the comment goes to the unit's contacts"),
+                            ("reopen", "undo an acceptance"),
+                            ("extend", "a deadline for this unit only")):
+        action = review_sub.add_parser(name, help=help_text)
+        action.add_argument("unit", help="unit code")
+        action.add_argument("--name", default=texts.CLI_WEB_OFFICER, help="the officer's name for the audit log")
+        if name == "return":
+            action.add_argument("--comment", required=True, help="what the unit must add or correct")
+        if name == "extend":
+            action.add_argument("--deadline", help='"dd/mm/yyyy HH:MM", Asia/Ho_Chi_Minh')
+            action.add_argument("--clear", action="store_true", help="back to the campaign's deadline")
+
+
+
+async def console_command(args: argparse.Namespace, db, settings, now: datetime) -> int:
+    if args.command == "web-login":
+        async with db.transaction() as s:
+            link = await create_login(s, officer=args.name, contact_id=None, base_url=console_base_url(settings),
+                                      now=now)
+        if args.json:
+            print(json.dumps({"url": link.url, "expires_at": link.expires_at.astimezone(LOCAL_TZ).isoformat(),
+                              "officer": args.name}, ensure_ascii=False, indent=2))
+        else:
+            print(texts.CLI_WEB_LOGIN.format(url=link.url, expires=format_datetime(link.expires_at)))
+        return 0
+    return await _review(args, db, now)
+
+
+async def _review(args: argparse.Namespace, db, now: datetime) -> int:
+    """`hcc-bot review accept|return|reopen|extend UNIT`: the console's review, from the terminal."""
+    officer = Officer(args.name)
+    try:
+        async with db.transaction() as s:
+            campaign = await q.current_campaign(s)
+            if campaign is None:
+                raise CommandError(texts.CLI_CAMPAIGN_NONE)
+            if args.action == "accept":
+                message = await review.accept(s, campaign, args.unit, officer, now)
+            elif args.action == "return":
+                message = await review.return_report(s, campaign, args.unit, args.comment or "", officer, now)
+            elif args.action == "reopen":
+                message = await review.reopen(s, campaign, args.unit, officer, now)
+            else:
+                deadline = None if args.clear else parse_deadline(args.deadline or "", texts.WEB_DEADLINE_INVALID)
+                message = await review.extend_deadline(s, campaign, args.unit, deadline, officer, now)
+    except (review.ReviewError, PlanError) as exc:
+        raise CommandError(str(exc)) from None
+    print(message)
+    return 0
