@@ -7,6 +7,7 @@ return's comment goes out on the reminder path to a recording sender.
 from __future__ import annotations
 
 import asyncio
+import io
 import itertools
 import os
 import re
@@ -18,7 +19,9 @@ from datetime import datetime, timedelta, timezone
 from html import unescape
 
 import aiohttp
+import docx
 import pytest
+from PIL import Image
 import sqlalchemy as sa
 
 from bot.bootstrap import ensure_units_and_campaign
@@ -26,12 +29,13 @@ from bot.console import setup_console
 from bot.console.auth import create_login
 from bot.fanout import SendResult
 from bot.reminders.scheduler import run_due
+from bot.review import Officer, extend_deadline
 from bot.service import Inbound, Service
 from bot.web import build_app, start_app
 from conversations import texts
 from conversations.form import load_form
 from storage import queries as q
-from storage.models import AuditLog, Report, WebLogin
+from storage.models import AuditLog, ReminderSend, Report, WebLogin
 from tests.export_samples import FULL_REPORT, portrait
 
 FORM = load_form()
@@ -349,3 +353,132 @@ def test_run__no_token__console_served_and_points_to_web_login(tmp_path):
         process.terminate()
         process.wait(timeout=30)
     assert 0 == process.returncode
+
+
+async def test_console__remind_one_unit_and_all__queued_on_the_reminder_path_with_the_officer(console):
+    await bind(console, "lan", "STP", "Nguyễn Thị Lan")
+    await bind(console, "binh", "CAT", "Lê Văn Bình")
+    async with browser() as session:
+        await sign_in(session, console)
+        token = await csrf_of(session, console.base + "/console/")
+        async with session.post(console.base + "/console/nhac/STP", data={"csrf": token}) as one:
+            assert texts.WEB_REMINDED_UNIT.format(unit="Sở Tư pháp", contacts=1) in text_of(await one.text())
+        async with console.db.transaction() as s:
+            first = [(r.contact_id, r.kind) for r in await s.scalars(sa.select(ReminderSend))]
+            lan = await q.get_contact(s, "zalo", "lan")
+        assert [(lan.id, "unit")] == first
+        console.clock.now += timedelta(seconds=1)
+        async with session.post(console.base + "/console/nhac", data={"csrf": token}) as everyone:
+            assert texts.REMIND_QUEUED.format(contacts=2, units=2) in text_of(await everyone.text())
+        async with session.get(console.base + "/console/") as board:
+            assert "Nguyễn Thị Lan (Zalo): đang gửi tin" in text_of(await board.text())
+    async with console.db.transaction() as s:
+        officers = [(a.new or {}).get("officer") for a in await s.scalars(
+            sa.select(AuditLog).where(AuditLog.action == "remind_now"))]
+    assert ["Nguyễn Văn An", "Nguyễn Văn An"] == officers
+
+
+async def test_console__thumbnail_and_unit_document__served_to_officers_only(console):
+    await bind(console, "lan", "STP", "Nguyễn Thị Lan")
+    await submit_full_report(console, "lan")
+    async with browser() as session:
+        await sign_in(session, console)
+        async with session.get(console.base + "/console/don-vi/STP") as page:
+            photo = re.search(r'src="(/console/anh/\d+)"', await page.text())[1]
+        async with session.get(console.base + photo) as image:
+            assert "image/jpeg" == image.content_type
+            assert (354, 472) == Image.open(io.BytesIO(await image.read())).size
+        async with session.get(console.base + "/console/don-vi/STP/bao-cao.docx") as document:
+            assert 200 == document.status
+            assert 'filename="bao-cao_STP.docx"' in document.headers["Content-Disposition"]
+            text = "\n".join(p.text for p in docx.Document(io.BytesIO(await document.read())).paragraphs)
+            assert "Chưa có trụ sở tạm cho bộ phận một cửa; đề nghị bố trí kinh phí mua máy scan." in text
+    async with browser() as stranger:
+        async with stranger.get(console.base + photo) as refused:
+            assert 401 == refused.status and "image" not in refused.content_type
+        async with stranger.get(console.base + "/console/don-vi/STP/bao-cao.docx") as refused:
+            assert 401 == refused.status
+
+
+async def test_console__export_started_from_the_page__progress_then_files_to_download(console):
+    await bind(console, "lan", "STP", "Nguyễn Thị Lan")
+    await submit_full_report(console, "lan")
+    async with browser() as session:
+        await sign_in(session, console)
+        token = await csrf_of(session, console.base + "/console/xuat")
+        async with session.post(console.base + "/console/xuat", data={"csrf": token}) as started:
+            assert texts.WEB_NAV_EXPORTS in text_of(await started.text())
+        for _ in range(600):
+            async with session.get(console.base + "/console/xuat/tinh-trang", headers={"X-Live": "1"}) as live:
+                body = await live.text()
+            if 'id="export-result"' in body:
+                break
+            await asyncio.sleep(0.2)
+        assert texts.EXPORT_READY.format(count=len(await units_of(console.db))) in text_of(body)
+        links = re.findall(r'href="(/console/xuat/tai/[^"]+)"', body)
+        assert any(link.endswith(".zip") for link in links) and any(link.endswith(".xlsx") for link in links)
+        async with session.get(console.base + next(link for link in links if link.endswith(".zip"))) as archive:
+            assert 200 == archive.status and (await archive.read()).startswith(b"PK")
+        async with session.get(console.base + "/console/xuat/tai/..%2F..%2Fetc/passwd") as escape:
+            assert 404 == escape.status
+
+
+async def units_of(db) -> list:
+    async with db.transaction() as s:
+        return await q.list_units(s)
+
+
+async def test_console__idle_12_hours__signed_out(console, monkeypatch):
+    import bot.console.auth as auth_module
+
+    async with browser() as session:
+        await sign_in(session, console)
+        async with session.get(console.base + "/console/") as page:
+            assert 200 == page.status
+        later = auth_module.time.time() + 12 * 3600 + 5
+        monkeypatch.setattr(auth_module.time, "time", lambda: later)
+        async with session.get(console.base + "/console/") as page:
+            assert 401 == page.status
+            assert texts.WEB_SIGNIN_TITLE in text_of(await page.text())
+
+
+async def test_console__https_public_address__cookie_secure(db, tmp_path):
+    await ensure_units_and_campaign(db, FORM, NOW)
+    service = Service(db, FORM, tmp_path / "photos", Clock(NOW))
+    app = build_app()
+    setup_console(app, service, session_key=os.urandom(32), secure_cookie=True)
+    port = free_port()
+    runner = await start_app(app, "127.0.0.1", port)
+    try:
+        console = Console(f"http://127.0.0.1:{port}", service, Clock(NOW), db)
+        async with browser() as session:
+            async with session.post(await console.link(), allow_redirects=False) as done:
+                assert "Secure" in done.headers["Set-Cookie"]
+    finally:
+        await runner.cleanup()
+
+
+async def test_extension__unit_submits_after_the_campaign_deadline_but_before_its_own__on_time(console):
+    await bind(console, "lan", "STP", "Nguyễn Thị Lan")
+    async with console.db.transaction() as s:
+        campaign = await q.current_campaign(s)
+        await extend_deadline(s, campaign, "STP", DEADLINE + timedelta(days=2), Officer("An"), NOW)
+    console.clock.now = DEADLINE + timedelta(hours=3)
+    reply = await submit_full_report(console, "lan")
+    assert reply.startswith("Đã nộp báo cáo lúc 19:30 ngày 28/03/2017. Cảm ơn bạn!")
+    assert "submitted" == (await report_of(console.db, "STP")).status
+
+    sent: list[tuple[str, str]] = []
+
+    async def sender(chat_id, user_id, text):
+        sent.append((chat_id, text))
+        return SendResult(True)
+
+    # The overdue notice goes to units past their deadline, not to one whose own deadline is later.
+    await bind(console, "binh", "CAT", "Lê Văn Bình")
+    async with console.db.transaction() as s:
+        campaign = await q.current_campaign(s)
+        await extend_deadline(s, campaign, "CAT", DEADLINE + timedelta(days=2), Officer("An"), console.clock())
+    await bind(console, "cuc", "CTHUE", "Võ Thị Cúc")
+    await run_due(console.db, FORM, console.clock(), {"zalo": sender})
+    assert ["cuc"] == sorted({chat for chat, text in sent if "quá hạn" in text.lower() or "QUÁ HẠN" in text})
