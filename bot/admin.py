@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot import review
 from bot.board import load_board
+from bot.review import Officer
 from storage import queries as q
 from bot.export_jobs import ExportJobs
 from bot.reminders.control import change_deadline, change_plan, plan_text, preview_text
@@ -17,7 +19,7 @@ from bot.reminders.scheduler import queue_now
 from conversations import engine, texts
 from conversations.answers import format_datetime
 from conversations.form import Form
-from conversations.parsers import fold
+from conversations.parsers import clean_text, fold
 from storage.models import Campaign
 
 ADMIN_COMMANDS = {name: {fold(w) for w in words} for name, words in texts.ADMIN_COMMAND_WORDS.items()}
@@ -38,8 +40,50 @@ async def answer(s, form: Form, jobs: ExportJobs, campaign: Campaign | None, inb
         return texts.EXPORT_STARTED
     if campaign is None:
         return texts.NO_CAMPAIGN
+    reply = await review_command(s, jobs.service, campaign, inbound, now)
+    if reply is not None:
+        return reply
     reply = await reminder_command(s, form, campaign, inbound.text or "", now)
     return reply if reply is not None else texts.ADMIN_HELP
+
+
+_REVIEW_WORDS = sorted(((w, name) for name, words in texts.REVIEW_COMMAND_WORDS.items() for w in words),
+                       key=lambda pair: -len(pair[0]))
+
+
+def parse_review_command(text: str) -> tuple[str, str, str] | None:
+    """(action, unit code, the rest as typed) of "duyệt STP", "trả lại STP: …", "gia hạn STP 30/03/2017 16:30"."""
+    words = text.split()
+    for word, name in _REVIEW_WORDS:
+        size = len(word.split())
+        if len(words) > size and fold(" ".join(words[:size])) == fold(word):
+            rest = text.strip().split(None, size + 1)
+            return name, rest[size].rstrip(":,"), (rest[size + 1] if len(rest) > size + 1 else "").lstrip(":-– ")
+    return None
+
+
+async def review_command(s, service, campaign: Campaign, inbound, now: datetime) -> str | None:
+    """An admin's review in the chat, answered by bot/review.py as in the console; None when it is not one."""
+    parsed = parse_review_command(clean_text(inbound.text or "", multiline=True))
+    if parsed is None:
+        return None
+    action, code, rest = parsed
+    contact = await q.get_contact(s, inbound.channel, inbound.user_id)
+    officer = Officer((contact.display_name if contact else None) or texts.CONTACT_NO_NAME,
+                      contact.id if contact else None)
+    try:
+        if action == "accept":
+            return await review.accept(s, campaign, code, officer, now)
+        if action == "reopen":
+            return await review.reopen(s, campaign, code, officer, now)
+        if action == "return":
+            reply = await review.return_report(s, campaign, code, rest, officer, now)
+            service.wake_reminders.set()
+            return reply
+        deadline = None if fold(rest) in ("khong", "bo") else parse_deadline(rest, texts.WEB_DEADLINE_INVALID)
+        return await review.extend_deadline(s, campaign, code, deadline, officer, now)
+    except (review.ReviewError, PlanError) as exc:
+        return str(exc)
 
 
 async def web_login_text(s, inbound, now: datetime, console_url: str | None) -> str:

@@ -286,6 +286,8 @@ ADMIN_HELP = (
     "- “lịch nhắc”: xem lịch nhắc; “lịch nhắc -1 08:00, 08:00, 14:30, 16:00”: đổi lịch\n"
     "- “giờ yên lặng 21:00-07:00”: đổi khoảng giờ không gửi tin nhắc\n"
     "- “hạn nộp 28/03/2017 16:30”: đổi hạn nộp (lịch nhắc còn lại tính theo hạn mới)\n"
+    "- “duyệt STP”, “trả lại STP: nội dung cần bổ sung”, “mở lại STP”: xem xét báo cáo của một đơn vị\n"
+    "- “gia hạn STP 30/03/2017 16:30”: hạn riêng cho một đơn vị (“gia hạn STP không”: bỏ)\n"
     "- “trợ giúp”: xem lại hướng dẫn này"
 )
 STATUS_LABELS = {
@@ -830,3 +832,9 @@ WEB_LOGIN_CHAT = (
     "Liên kết đăng nhập trang theo dõi (chỉ dùng một lần, hết hạn lúc {expires}; không chuyển cho người khác):\n{url}"
 )
 WEB_LOGIN_NO_CONSOLE = "Trang theo dõi trên web chưa chạy trên máy chủ này (hcc-bot run)."
+REVIEW_COMMAND_WORDS = {
+    "accept": ["duyệt"],
+    "return": ["trả lại"],
+    "reopen": ["mở lại"],
+    "extend": ["gia hạn"],
+}

@@ -482,3 +482,23 @@ async def test_extension__unit_submits_after_the_campaign_deadline_but_before_it
     await bind(console, "cuc", "CTHUE", "Võ Thị Cúc")
     await run_due(console.db, FORM, console.clock(), {"zalo": sender})
     assert ["cuc"] == sorted({chat for chat, text in sent if "quá hạn" in text.lower() or "QUÁ HẠN" in text})
+
+
+async def test_chat_review__admin_returns_and_accepts_in_the_chat__same_states_as_the_console(console):
+    await bind(console, "an", None, "Nguyễn Văn An")
+    await bind(console, "lan", "STP", "Nguyễn Thị Lan")
+    await submit_full_report(console, "lan")
+    assert texts.REVIEW_NOT_SUBMITTED.format(unit="Công an tỉnh") == await say(console.service, "an", "duyệt CAT")
+    assert texts.REVIEW_COMMENT_REQUIRED == await say(console.service, "an", "trả lại STP")
+    assert (await report_of(console.db, "STP")).review is None
+    reply = await say(console.service, "an", "Trả lại STP: Bổ sung số điện thoại của lãnh đạo.")
+    assert texts.REVIEW_RETURNED.format(unit="Sở Tư pháp", contacts=1) == reply
+    report = await report_of(console.db, "STP")
+    assert ("returned", "Bổ sung số điện thoại của lãnh đạo.", "Nguyễn Văn An") == \
+        (report.review, report.review_comment, report.reviewed_by)
+    assert texts.RETURNED_REMINDER.format(comment="Bổ sung số điện thoại của lãnh đạo.") in \
+        await say(console.service, "lan", "chào bạn")
+    assert (await say(console.service, "lan", "nộp")).startswith("Đã nộp báo cáo lúc 09:00 ngày 27/03/2017")
+    assert texts.REVIEW_ACCEPTED.format(unit="Sở Tư pháp") == await say(console.service, "an", "duyệt stp")
+    assert texts.EXTENDED.format(unit="Công an tỉnh", deadline="16:30 ngày 30/03/2017") == \
+        await say(console.service, "an", "gia hạn CAT 30/03/2017 16:30")
