@@ -293,6 +293,10 @@ class Console:
         await asyncio.to_thread(build_unit_document, data, data.units[0], path)
         body = await asyncio.to_thread(path.read_bytes)
         path.unlink(missing_ok=True)
+        officer = request[auth.OFFICER]
+        async with self.db.transaction() as s:
+            await q.add_audit(s, at=self.now(), action="web_unit_document", contact_id=officer.contact_id,
+                              new={"officer": officer.name, "unit": unit.code})
         name = texts.DOC_FILE.format(code=unit.code)
         return web.Response(body=body, headers={
             "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store",
