@@ -15,12 +15,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.reminders.messages import missing_summary
-from bot.review import deadline_of, state_of
+from bot.review import state_of
 from conversations import engine
 from conversations.answers import completion
 from conversations.form import Form
 from storage import queries as q
-from storage.models import Answer, Campaign, Contact, ReminderSend
+from storage.models import Answer, Campaign, Contact, ReminderSend, Report, Unit
 
 STATES = (engine.NOT_STARTED, engine.IN_PROGRESS, engine.RETURNED, engine.SUBMITTED, engine.SUBMITTED_LATE,
           engine.ACCEPTED)
@@ -76,48 +76,60 @@ class Board:
         return sum(1 for r in self.rows if r.done)
 
 
-async def load_board(s, campaign: Campaign, form: Form, now: datetime) -> Board:
-    """Every active unit of the campaign with its state, progress, contacts and their last delivery."""
-    pairs = await q.reports_by_unit(s, campaign.id)
-    contacts: dict[int, list[Contact]] = defaultdict(list)
-    for contact in await s.scalars(sa.select(Contact).where(Contact.role == "unit", Contact.unit_id.is_not(None))
-                                   .order_by(Contact.id)):
-        contacts[contact.unit_id].append(contact)
+async def load_board(s, campaign: Campaign, form: Form, now: datetime, *, unit_id: int | None = None) -> Board:
+    """Every active unit of the campaign (or one) with its state, progress, contacts and their last delivery.
+
+    Plain column rows, not ORM objects: at 3,000 units, building objects cost ten times the queries."""
+    query = (sa.select(Unit.id, Unit.code, Unit.name, Report.id.label("report_id"), Report.status, Report.review,
+                       Report.progress, Report.missing_short, Report.submitted_at, Report.last_activity_at,
+                       Report.deadline_at)
+             .outerjoin(Report, sa.and_(Report.unit_id == Unit.id, Report.campaign_id == campaign.id))
+             .where(Unit.active).order_by(Unit.id))
+    contact_query = (sa.select(Contact.id, Contact.unit_id, Contact.display_name, Contact.channel, Contact.blocked_at)
+                     .where(Contact.role == "unit", Contact.unit_id.is_not(None)).order_by(Contact.id))
     last_ids = (sa.select(sa.func.max(ReminderSend.id)).where(ReminderSend.campaign_id == campaign.id)
                 .group_by(ReminderSend.contact_id))
-    deliveries = {row.contact_id: row for row in await s.execute(
+    if unit_id is not None:
+        query = query.where(Unit.id == unit_id)
+        contact_query = contact_query.where(Contact.unit_id == unit_id)
+        last_ids = last_ids.where(ReminderSend.unit_id == unit_id)
+    conn = await s.connection()  # Core rows: the ORM's per-row work is not needed for plain columns
+    units = (await conn.execute(query)).all()
+    contacts: dict[int, list] = defaultdict(list)
+    for contact in await conn.execute(contact_query):
+        contacts[contact.unit_id].append(contact)
+    deliveries = {row.contact_id: row for row in await conn.execute(
         sa.select(ReminderSend.contact_id, ReminderSend.state, ReminderSend.sent_at, ReminderSend.updated_at)
         .where(ReminderSend.id.in_(last_ids)))}
-    unknown = [r.id for _, r in pairs if r is not None and r.progress is None and r.status != engine.NOT_STARTED]
+    unknown = [u.report_id for u in units
+               if u.report_id is not None and u.progress is None and u.status != engine.NOT_STARTED]
     answers: dict[int, dict[str, Any]] = defaultdict(dict)
     if unknown:
         for report_id, key, value in await s.execute(
                 sa.select(Answer.report_id, Answer.key, Answer.value).where(Answer.report_id.in_(unknown))):
             answers[report_id][key] = value
     rows = []
-    for unit, report in pairs:
-        state = state_of(report)
-        deadline = deadline_of(campaign, report)
-        if report is None or report.status == engine.NOT_STARTED and report.progress is None:
+    for u in units:
+        state = state_of(u if u.report_id is not None else None)
+        deadline = u.deadline_at or campaign.deadline_at
+        if u.report_id is None or u.status == engine.NOT_STARTED and u.progress is None:
             progress, missing = 0, ""
-        elif report.progress is None:
-            progress = completion(form, answers[report.id])
-            missing = missing_summary(form, answers[report.id], limit=2)
+        elif u.progress is None:
+            progress = completion(form, answers[u.report_id])
+            missing = missing_summary(form, answers[u.report_id], limit=2)
         else:
-            progress, missing = report.progress, report.missing_short or ""
-        submitted_at = report.submitted_at if report is not None else None
-        late = submitted_at > deadline if submitted_at is not None else now > deadline
-        lines = tuple(_contact_line(c, deliveries.get(c.id)) for c in contacts.get(unit.id, ()))
-        rows.append(BoardRow(unit.id, unit.code, unit.name, state, progress, missing,
-                             report.last_activity_at if report else None, submitted_at, deadline,
-                             bool(report and report.deadline_at), late, lines))
+            progress, missing = u.progress, u.missing_short or ""
+        late = u.submitted_at > deadline if u.submitted_at is not None else now > deadline
+        lines = tuple(_contact_line(c, deliveries.get(c.id)) for c in contacts.get(u.id, ()))
+        rows.append(BoardRow(u.id, u.code, u.name, state, progress, missing, u.last_activity_at, u.submitted_at,
+                             deadline, u.deadline_at is not None, late, lines))
     counts = {state: 0 for state in STATES}
     for row in rows:
         counts[row.state] += 1
     return Board(campaign, now, rows, counts)
 
 
-def _contact_line(contact: Contact, delivery) -> ContactLine:
+def _contact_line(contact, delivery) -> ContactLine:
     if contact.blocked_at is not None:
         return ContactLine(contact.display_name, contact.channel, "blocked", contact.blocked_at)
     if delivery is None:

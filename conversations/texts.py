@@ -838,3 +838,6 @@ REVIEW_COMMAND_WORDS = {
     "reopen": ["mở lại"],
     "extend": ["gia hạn"],
 }
+WEB_PAGE = "Đơn vị {first}–{last} trong {total} (trang {page}/{pages})"
+WEB_PAGE_PREVIOUS = "trang trước"
+WEB_PAGE_NEXT = "trang sau"

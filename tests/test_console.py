@@ -361,7 +361,7 @@ async def test_console__remind_one_unit_and_all__queued_on_the_reminder_path_wit
     async with browser() as session:
         await sign_in(session, console)
         token = await csrf_of(session, console.base + "/console/")
-        async with session.post(console.base + "/console/nhac/STP", data={"csrf": token}) as one:
+        async with session.post(console.base + "/console/nhac", data={"csrf": token, "unit": "STP"}) as one:
             assert texts.WEB_REMINDED_UNIT.format(unit="Sở Tư pháp", contacts=1) in text_of(await one.text())
         async with console.db.transaction() as s:
             first = [(r.contact_id, r.kind) for r in await s.scalars(sa.select(ReminderSend))]
@@ -502,3 +502,22 @@ async def test_chat_review__admin_returns_and_accepts_in_the_chat__same_states_a
     assert texts.REVIEW_ACCEPTED.format(unit="Sở Tư pháp") == await say(console.service, "an", "duyệt stp")
     assert texts.EXTENDED.format(unit="Công an tỉnh", deadline="16:30 ngày 30/03/2017") == \
         await say(console.service, "an", "gia hạn CAT 30/03/2017 16:30")
+
+
+async def test_console__more_units_than_a_page__pages_with_every_unit_once(console, monkeypatch):
+    import bot.console.views as views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 10)
+    names = [u.name for u in await units_of(console.db)]
+    seen = []
+    async with browser() as session:
+        await sign_in(session, console)
+        for page in (1, 2, 3):
+            async with session.get(console.base + f"/console/?sort=code&trang={page}") as board:
+                html = await board.text()
+            seen += re.findall(r'<tr data-unit="([A-Z0-9_-]+)"', html)
+            if page == 1:
+                assert texts.WEB_PAGE.format(first=1, last=10, total=len(names), page=1, pages=3) in text_of(html)
+    async with console.db.transaction() as s:
+        codes = sorted(u.code for u in await q.list_units(s))
+    assert codes == seen

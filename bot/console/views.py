@@ -37,6 +37,7 @@ from storage.models import AuditLog, Contact, Photo, ReportVersion
 log = logging.getLogger(__name__)
 EXPORT_FOLDER = re.compile(r"^tong-hop_[0-9]+_[0-9]{8}-[0-9]{6}(?:-[0-9]+)?$")
 EXPORTS_SHOWN = 5
+PAGE_SIZE = 500  # board rows per page: a province's units fit one page; 3,000 communes take six
 REVIEW_ACTIONS = ("review_accept", "review_return", "review_reopen", "deadline_unit")
 
 
@@ -135,8 +136,10 @@ class Console:
     def _board_query(self, request: web.Request) -> dict[str, Any]:
         state = request.query.get("state")
         sort = request.query.get("sort", "code")
+        page = request.query.get("trang", "1")
         return {"state": state if state in STATES or state == "overdue" else None,
-                "sort": sort, "desc": request.query.get("dir") == "desc"}
+                "sort": sort, "desc": request.query.get("dir") == "desc",
+                "page": int(page) if page.isdigit() and len(page) < 6 else 1}
 
     async def _board_context(self, request: web.Request) -> dict[str, Any]:
         now = self.now()
@@ -146,7 +149,12 @@ class Console:
         params = self._board_query(request)
         rows = select_rows(board, state=None if params["state"] == "overdue" else params["state"],
                            sort=params["sort"], descending=params["desc"], overdue=params["state"] == "overdue")
-        return {"board": board, "rows": rows, "params": params, "states": STATES, "now": now,
+        pages = max(1, -(-len(rows) // PAGE_SIZE))
+        page = min(params["page"], pages)
+        shown = rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+        return {"board": board, "rows": shown, "params": params, "states": STATES, "now": now,
+                "page": page, "pages": pages, "matching": len(rows), "first": (page - 1) * PAGE_SIZE + 1,
+                "page_link": lambda n: _page_link(params, n),
                 "time_left": time_left(campaign.deadline_at, now), "query": request.query_string,
                 "overdue": sum(1 for r in board.rows if r.overdue),
                 "sort_link": lambda column: _sort_link(params, column)}
@@ -157,29 +165,24 @@ class Console:
     async def board_live(self, request: web.Request) -> web.Response:
         return await self._page(request, "board_live.html", await self._board_context(request))
 
-    async def remind_unit(self, request: web.Request) -> web.Response:
+    async def remind(self, request: web.Request) -> web.Response:
+        """"Nhắc ngay": one unit (the button of its row), or every unit not submitted."""
+        code = str((await request.post()).get("unit") or "")
         officer = request[auth.OFFICER]
-        code = request.match_info["code"]
         try:
             async with self.db.transaction() as s:
                 campaign = await self._campaign(s)
-                unit = await q.get_unit_by_code(s, code)
-                if unit is None:
+                unit = await q.get_unit_by_code(s, code) if code else None
+                if code and unit is None:
                     raise ReviewError(texts.REVIEW_NO_UNIT.format(code=code[:32]))
-                fired = await queue_now(s, campaign, self.now(), unit_ids={unit.id}, officer=officer.name)
+                fired = await queue_now(s, campaign, self.now(), unit_ids={unit.id} if unit else None,
+                                        officer=officer.name)
         except (PlanError, ReviewError) as exc:
             await self._back(request, "/console/", str(exc), error=True)
         self.service.wake_reminders.set()
-        await self._back(request, "/console/", texts.WEB_REMINDED_UNIT.format(unit=unit.name, contacts=fired.contacts))
-
-    async def remind_all(self, request: web.Request) -> web.Response:
-        try:
-            async with self.db.transaction() as s:
-                campaign = await self._campaign(s)
-                fired = await queue_now(s, campaign, self.now(), officer=request[auth.OFFICER].name)
-        except PlanError as exc:
-            await self._back(request, "/console/", str(exc), error=True)
-        self.service.wake_reminders.set()
+        if unit is not None:
+            await self._back(request, "/console/", texts.WEB_REMINDED_UNIT.format(unit=unit.name,
+                                                                                    contacts=fired.contacts))
         await self._back(request, "/console/", texts.REMIND_QUEUED.format(contacts=fired.contacts, units=fired.units))
 
     # -- a unit's page -----------------------------------------------------------------------------
@@ -202,8 +205,8 @@ class Console:
             history = list(await s.scalars(sa.select(AuditLog).where(
                 AuditLog.report_id == report.id, AuditLog.action.in_(REVIEW_ACTIONS)).order_by(AuditLog.id))) \
                 if report else []
-            board = await load_board(s, campaign, self.form, now)
-        row = next((r for r in board.rows if r.code == unit.code), None)
+            board = await load_board(s, campaign, self.form, now, unit_id=unit.id)
+        row = board.rows[0] if board.rows else None
         shown, label = self._shown_version(request, versions, draft)
         diff = self._diff(request, versions)
         returned = {h.new.get("version") for h in history if h.action == "review_return" and h.new}
@@ -356,6 +359,13 @@ def _login_problem(login, now: datetime) -> str | None:
     if login.expires_at <= now:
         return texts.WEB_LINK_EXPIRED.format(at=format_datetime(login.expires_at))
     return None
+
+
+def _page_link(params: dict[str, Any], page: int) -> str:
+    query = {"sort": params["sort"], "dir": "desc" if params["desc"] else "asc", "trang": page}
+    if params["state"]:
+        query["state"] = params["state"]
+    return "?" + urlencode(query)
 
 
 def _sort_link(params: dict[str, Any], column: str) -> str:
