@@ -841,3 +841,7 @@ REVIEW_COMMAND_WORDS = {
 WEB_PAGE = "Đơn vị {first}–{last} trong {total} (trang {page}/{pages})"
 WEB_PAGE_PREVIOUS = "trang trước"
 WEB_PAGE_NEXT = "trang sau"
+WEB_COMPARE = "So sánh"
+WEB_COMPARE_WITH = "với"
+WEB_COMPARE_BUTTON = "Xem thay đổi"
+WEB_VERSION_N = "bản {n}"
