@@ -33,6 +33,8 @@ class UnitReport:
     last_activity_at: datetime | None = None
     changed_since_submit: bool = False
     photos: dict[int, Path] = field(default_factory=dict)  # photo id -> the 354x472 badge JPEG
+    review: str | None = None  # "returned" (for correction) | "accepted", by the department
+    deadline_at: datetime | None = None  # the unit's own deadline (an extension), if it has one
 
     def missing(self, form: Form) -> list[Missing]:
         """What is still required."""
@@ -72,8 +74,8 @@ def has_section(form: Form, key: str) -> bool:
 
 def status_label(data: ExportData, unit: UnitReport) -> str:
     """A unit's status as the exports show it: "đang nhập", and ", quá hạn" once the deadline has passed."""
-    label = texts.STATUS_LABELS.get(unit.status, unit.status)
-    if unit.status not in SUBMITTED and data.generated_at > data.deadline_at:
+    label = texts.STATE_LABELS.get(unit.review or unit.status, unit.status)
+    if unit.status not in SUBMITTED and data.generated_at > (unit.deadline_at or data.deadline_at):
         label = f"{label}, {texts.STATUS_OVERDUE}"
     return label
 
@@ -127,7 +129,7 @@ async def load_export_data(db, form: Form, *, now: datetime, campaign_id: int | 
                     if photo is not None:
                         photos[value] = Path(photo.processed_path)
             units.append(UnitReport(unit.code, unit.name, report.status, answers, report.submitted_at,
-                                    report.last_activity_at, changed, photos))
+                                    report.last_activity_at, changed, photos, report.review, report.deadline_at))
     return ExportData(form=form, campaign_title=campaign.title, doc_ref=campaign.doc_ref,
                       deadline_at=campaign.deadline_at, generated_at=now, units=units,
                       province=province or campaign.province)
