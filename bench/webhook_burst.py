@@ -236,7 +236,11 @@ async def run_once(channel: str, database_url: str, workdir: Path, *, contacts: 
     try:
         await bot.start()
         senders = [asyncio.create_task(deliver_in_order(platform, p)) for p in people]
+        burst_deadline = time.monotonic() + 120
         while sum(len(p.acked) for p in people) < min(stop_after, contacts * len(SCRIPT)):
+            if bot.process.returncode is not None or time.monotonic() > burst_deadline:
+                tail = bot.log.read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"the bot stopped answering the burst (exit code {bot.process.returncode}):\n{tail}")
             await asyncio.sleep(0.002)
         acked_at_stop = sum(len(p.acked) for p in people)
         await bot.signal(sig)

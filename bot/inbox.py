@@ -36,6 +36,7 @@ LEASE = timedelta(seconds=60)  # how long a claim holds without renewal; renewed
 POLL_INTERVAL = 1.0  # seconds between claims when nothing wakes the worker (other workers' rows, expired leases)
 PROCESS_ATTEMPTS = 3  # an update whose processing raises is tried this often, then given up (logged)
 STOP_GRACE = 10.0  # seconds the work in flight may take at a stop
+LOOP_STOP_GRACE = 5.0  # seconds the claim loop may take to finish its turn at a stop (then it is cancelled)
 KEEP_DONE = timedelta(days=30)  # done rows (ids and times only; the payload is emptied when done) kept this long
 
 
@@ -184,7 +185,14 @@ class InboxWorker:
         """Claim nothing more; let the work in flight finish within `grace`; give the rest back."""
         self._stopping = True
         if self._task is not None:
-            self._task.cancel()
+            # The loop ends at its next turn, never inside a transaction: a task cancelled in the middle of one
+            # can leave its connection holding row locks that the release below would wait for forever.
+            self._wake.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), LOOP_STOP_GRACE)
+            except asyncio.TimeoutError:
+                log.warning("%s inbox: the claim loop did not stop in time; cancelled", self.channel)
+                self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
         try:
@@ -212,7 +220,7 @@ class InboxWorker:
     async def _run(self) -> None:
         failures = 0
         renewed = self.clock()
-        while True:
+        while not self._stopping:
             self._wake.clear()
             generation = self._accepted
             try:

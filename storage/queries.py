@@ -677,6 +677,9 @@ SEND_SKIPPED, SEND_EXPIRED = "skipped", "expired"  # unit submitted before its t
 # A slot (and its sends) carrying a message written once for a unit's contacts (the department's return for
 # correction): sent by the reminder path, never expired by a newer slot, never counted as a reminder slot.
 NOTICE = "notice"
+# A manual slot for some units only (an officer's "Nhắc ngay" on one row): not a slot of the plan either.
+MANUAL_UNIT = "manual_unit"
+OFF_PLAN = (NOTICE, MANUAL_UNIT)
 
 
 async def get_reminder_plan(s: AsyncSession, campaign_id: int) -> ReminderPlan | None:
@@ -712,7 +715,8 @@ async def save_reminder_plan(
 
 async def list_reminder_slots(s: AsyncSession, campaign_id: int) -> list[ReminderSlot]:
     """The slots of the campaign that fired, oldest first."""
-    query = (sa.select(ReminderSlot).where(ReminderSlot.campaign_id == campaign_id, ReminderSlot.kind != NOTICE)
+    query = (sa.select(ReminderSlot).where(ReminderSlot.campaign_id == campaign_id,
+                                           ReminderSlot.kind.not_in(OFF_PLAN))
              .order_by(ReminderSlot.at))
     return list(await s.scalars(query))
 
@@ -720,7 +724,7 @@ async def list_reminder_slots(s: AsyncSession, campaign_id: int) -> list[Reminde
 async def last_reminder_slot_at(s: AsyncSession, campaign_id: int) -> datetime | None:
     """The time of the campaign's latest fired slot, or None."""
     return await s.scalar(sa.select(sa.func.max(ReminderSlot.at)).where(ReminderSlot.campaign_id == campaign_id,
-                                                                        ReminderSlot.kind != NOTICE))
+                                                                        ReminderSlot.kind.not_in(OFF_PLAN)))
 
 
 async def insert_reminder_slot(
@@ -750,14 +754,16 @@ async def add_reminder_sends(s: AsyncSession, rows: list[dict[str, Any]], *, now
     return len(rows)
 
 
-async def expire_reminder_sends(s: AsyncSession, *, campaign_id: int, before_slot_id: int, now: datetime) -> int:
-    """Pending messages of the campaign's older slots will not go out any more: a newer slot replaces them."""
-    result = await s.execute(
-        sa.update(ReminderSend)
-        .where(ReminderSend.campaign_id == campaign_id, ReminderSend.slot_id != before_slot_id,
-               ReminderSend.state == SEND_PENDING, ReminderSend.kind != NOTICE)
-        .values(state=SEND_EXPIRED, updated_at=now)
-    )
+async def expire_reminder_sends(s: AsyncSession, *, campaign_id: int, before_slot_id: int, now: datetime,
+                                unit_ids: Iterable[int] | None = None) -> int:
+    """Pending messages of the campaign's older slots (only those to `unit_ids`, when given) will not go out any
+    more: a newer slot replaces them. Notices are never replaced."""
+    query = (sa.update(ReminderSend)
+             .where(ReminderSend.campaign_id == campaign_id, ReminderSend.slot_id != before_slot_id,
+                    ReminderSend.state == SEND_PENDING, ReminderSend.kind != NOTICE))
+    if unit_ids is not None:
+        query = query.where(ReminderSend.unit_id.in_(list(unit_ids)))
+    result = await s.execute(query.values(state=SEND_EXPIRED, updated_at=now))
     return result.rowcount or 0
 
 

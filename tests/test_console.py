@@ -521,3 +521,27 @@ async def test_console__more_units_than_a_page__pages_with_every_unit_once(conso
     async with console.db.transaction() as s:
         codes = sorted(u.code for u in await q.list_units(s))
     assert codes == seen
+
+
+async def test_console__remind_one_unit__other_units_pending_reminders_still_go_out(console):
+    """A reminder to one unit replaces only that unit's pending messages, and is not a slot of the plan."""
+    await bind(console, "lan", "STP", "Nguyễn Thị Lan")
+    await bind(console, "binh", "CAT", "Lê Văn Bình")
+    async with browser() as session:
+        await sign_in(session, console)
+        token = await csrf_of(session, console.base + "/console/")
+        async with session.post(console.base + "/console/nhac", data={"csrf": token}) as everyone:
+            assert texts.REMIND_QUEUED.format(contacts=2, units=2) in text_of(await everyone.text())
+        everyone_at = console.clock.now
+        console.clock.now += timedelta(minutes=5)
+        async with session.post(console.base + "/console/nhac", data={"csrf": token, "unit": "STP"}) as one:
+            assert texts.WEB_REMINDED_UNIT.format(unit="Sở Tư pháp", contacts=1) in text_of(await one.text())
+    async with console.db.transaction() as s:
+        lan, binh = await q.get_contact(s, "zalo", "lan"), await q.get_contact(s, "zalo", "binh")
+        sends = sorted((r.slot_id, r.contact_id, r.state) for r in await s.scalars(sa.select(ReminderSend)))
+        campaign = await q.current_campaign(s)
+        last_slot = await q.last_reminder_slot_at(s, campaign.id)
+    first, second = sorted({slot for slot, _, _ in sends})
+    assert [(first, lan.id, q.SEND_EXPIRED), (first, binh.id, q.SEND_PENDING),
+            (second, lan.id, q.SEND_PENDING)] == sorted(sends, key=lambda r: (r[0], r[1] != lan.id))
+    assert everyone_at == last_slot.replace(tzinfo=timezone.utc)

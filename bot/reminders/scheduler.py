@@ -102,16 +102,18 @@ async def fire_slot(s, campaign: Campaign, at: datetime, kind: str, now: datetim
     """Record the slot and plan its messages, in the caller's transaction; None if it had already fired.
 
     `unit_ids`: only these units (an officer reminding one unit from the console)."""
+    if unit_ids is not None:
+        kind = q.MANUAL_UNIT  # off the plan: it neither replaces the others' messages nor counts as a slot fired
     slot_id = await q.insert_reminder_slot(s, campaign_id=campaign.id, at=at, kind=kind,
                                            deadline_at=campaign.deadline_at, now=now, worker=worker)
     if slot_id is None:
         return None
-    await q.expire_reminder_sends(s, campaign_id=campaign.id, before_slot_id=slot_id, now=now)
+    await q.expire_reminder_sends(s, campaign_id=campaign.id, before_slot_id=slot_id, now=now, unit_ids=unit_ids)
     targets = [u for u in await unit_states(s, campaign) if not u.submitted and u.contacts
                and (unit_ids is None or u.unit.id in unit_ids)]
     rows = [{"slot_id": slot_id, "campaign_id": campaign.id, "unit_id": u.unit.id, "contact_id": c.id,
              "channel": c.channel, "kind": "unit"} for u in targets for c in u.contacts]
-    admins = [] if kind == MANUAL else await q.list_contacts(s, role="admin")
+    admins = [] if kind in (MANUAL, q.MANUAL_UNIT) else await q.list_contacts(s, role="admin")
     rows += [{"slot_id": slot_id, "campaign_id": campaign.id, "unit_id": None, "contact_id": c.id,
               "channel": c.channel, "kind": "admin"} for c in admins]
     await q.add_reminder_sends(s, rows, now=now)
