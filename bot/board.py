@@ -81,7 +81,7 @@ async def load_board(s, campaign: Campaign, form: Form, now: datetime, *, unit_i
 
     Plain column rows, not ORM objects: at 3,000 units, building objects cost ten times the queries."""
     query = (sa.select(Unit.id, Unit.code, Unit.name, Report.id.label("report_id"), Report.status, Report.review,
-                       Report.progress, Report.missing_short, Report.submitted_at, Report.last_activity_at,
+                       Report.progress, Report.missing_short, Report.submitted_at, Report.first_submitted_at, Report.last_activity_at,
                        Report.deadline_at)
              .outerjoin(Report, sa.and_(Report.unit_id == Unit.id, Report.campaign_id == campaign.id))
              .where(Unit.active).order_by(Unit.id))
@@ -119,7 +119,8 @@ async def load_board(s, campaign: Campaign, form: Form, now: datetime, *, unit_i
             missing = missing_summary(form, answers[u.report_id], limit=2)
         else:
             progress, missing = u.progress, u.missing_short or ""
-        late = u.submitted_at > deadline if u.submitted_at is not None else now > deadline
+        # On time or late is settled by the first submission (a correction sent later does not change it).
+        late = u.first_submitted_at > deadline if u.first_submitted_at is not None else now > deadline
         lines = tuple(_contact_line(c, deliveries.get(c.id)) for c in contacts.get(u.id, ()))
         rows.append(BoardRow(u.id, u.code, u.name, state, progress, missing, u.last_activity_at, u.submitted_at,
                              deadline, u.deadline_at is not None, late, lines))

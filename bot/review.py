@@ -124,6 +124,9 @@ async def extend_deadline(s, campaign: Campaign, unit_code: str, deadline: datet
     old = report.deadline_at
     report.deadline_at = deadline
     report.updated_at = now
+    if report.status in (engine.SUBMITTED, engine.SUBMITTED_LATE) and report.first_submitted_at is not None:
+        late = report.first_submitted_at > (deadline or campaign.deadline_at)  # judged against the new deadline
+        report.status = engine.SUBMITTED_LATE if late else engine.SUBMITTED
     await _audit(s, officer, "deadline_unit", report, now, old=old.isoformat() if old else None,
                  deadline=deadline.isoformat() if deadline else None)
     if deadline is None:

@@ -389,7 +389,8 @@ class Service:
             versions = await q.list_report_versions(s, report.id)
             changed_since_submit = bool(versions) and versions[-1].answers != answers
         info = ReportInfo(unit_name=unit_name, deadline_at=report.deadline_at or campaign.deadline_at,
-                          status=report.status, submitted_at=report.submitted_at, reopened=report.reopened,
+                          status=report.status, submitted_at=report.submitted_at,
+                          first_submitted_at=report.first_submitted_at, reopened=report.reopened,
                           changed_since_submit=changed_since_submit, review=report.review,
                           review_comment=report.review_comment)
         state = State(answers=answers, report=info, cursor=conversation.cursor or {})
@@ -409,6 +410,7 @@ class Service:
             report.review, report.review_comment = new.report.review, new.report.review_comment
         if new.report.submitted_at != report.submitted_at:
             report.submitted_at = new.report.submitted_at
+            report.first_submitted_at = new.report.first_submitted_at
             await q.add_report_version(s, report_id=report.id, answers=new.answers, contact_id=contact.id, at=now,
                                        late=new.report.status == engine.SUBMITTED_LATE)
             await q.add_audit(s, at=now, action="submit", contact_id=contact.id, report_id=report.id)

@@ -119,7 +119,8 @@ class ReportInfo:
     unit_name: str
     deadline_at: datetime
     status: str = NOT_STARTED
-    submitted_at: datetime | None = None
+    submitted_at: datetime | None = None  # the latest submission
+    first_submitted_at: datetime | None = None  # the first: it alone says whether the unit met its deadline
     reopened: bool = False
     changed_since_submit: bool = False
     review: str | None = None  # RETURNED | ACCEPTED | None
@@ -1043,11 +1044,13 @@ class _Turn:
         if self.report.is_submitted and not self.report.changed_since_submit:
             self.notes.append(texts.ALREADY_SUBMITTED.format(at=format_datetime(self.report.submitted_at)))
             return self.reask()
-        # A report returned for correction keeps the timeliness of the submission the department returned.
-        first = self.report.submitted_at if self.report.review == RETURNED and self.report.submitted_at else self.now
+        # Whether the unit met its deadline is settled by its first submission: a correction sent later (asked
+        # for by the department, or its own) does not make an on-time report late.
+        first = self.report.first_submitted_at or self.report.submitted_at or self.now
         late = first > self.report.deadline_at
         self.report = dataclasses.replace(self.report, status=SUBMITTED_LATE if late else SUBMITTED,
-                                          submitted_at=self.now, changed_since_submit=False,
+                                          submitted_at=self.now, first_submitted_at=first,
+                                          changed_since_submit=False,
                                           review=None, review_comment=None)
         self.cursor = {"stage": "end"}
         text = texts.SUBMITTED_LATE if late else texts.SUBMITTED

@@ -129,7 +129,8 @@ class Report(Base):
     status: Mapped[str] = mapped_column(
         sa.String(20), default="not_started", server_default="not_started"
     )
-    submitted_at: Mapped[datetime | None]
+    submitted_at: Mapped[datetime | None]  # the latest submission
+    first_submitted_at: Mapped[datetime | None]  # the first: on time or late is settled by it
     reopened: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     last_activity_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
@@ -249,6 +250,7 @@ class WebLogin(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]  # signed out: the session it opened ends at its next request
 
 
 # --- Reminders ---------------------------------------------------------------------------------

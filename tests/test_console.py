@@ -545,3 +545,69 @@ async def test_console__remind_one_unit__other_units_pending_reminders_still_go_
     assert [(first, lan.id, q.SEND_EXPIRED), (first, binh.id, q.SEND_PENDING),
             (second, lan.id, q.SEND_PENDING)] == sorted(sends, key=lambda r: (r[0], r[1] != lan.id))
     assert everyone_at == last_slot.replace(tzinfo=timezone.utc)
+
+
+async def test_review__returned_twice_and_reopened_after_the_deadline__still_on_time_everywhere(console):
+    """On time is settled by the first submission: two returns and a reopening, each answered after the deadline,
+    leave the report "đã nộp" (on time) in the engine, the board and the exports' label."""
+    from bot.board import load_board
+    from exports.data import status_label, load_export_data
+
+    await bind(console, "an", None, "Nguyễn Văn An")
+    await bind(console, "lan", "STP", "Nguyễn Thị Lan")
+    await submit_full_report(console, "lan")
+    console.clock.now = DEADLINE + timedelta(hours=1)
+    for n in range(2):
+        reply = await say(console.service, "an", f"trả lại STP: Lần {n + 1}: bổ sung số điện thoại.")
+        assert texts.REVIEW_RETURNED.format(unit="Sở Tư pháp", contacts=1) == reply
+        console.clock.now += timedelta(hours=1)
+        assert (await say(console.service, "lan", "nộp")).startswith("Đã nộp báo cáo lúc")
+        assert "submitted" == (await report_of(console.db, "STP")).status
+    assert texts.REVIEW_ACCEPTED.format(unit="Sở Tư pháp") == await say(console.service, "an", "duyệt STP")
+    assert texts.REVIEW_REOPENED.format(unit="Sở Tư pháp") == await say(console.service, "an", "mở lại STP")
+    console.clock.now += timedelta(hours=1)
+    await say(console.service, "lan", "sửa 9")
+    await say(console.service, "lan", "1")
+    await say(console.service, "lan", "Đã bổ sung.")
+    await say(console.service, "lan", "xong")
+    submitted = await say(console.service, "lan", "nộp")
+    assert submitted.startswith("Đã nộp báo cáo lúc") and "muộn" not in submitted.lower()
+    async with console.db.transaction() as s:
+        campaign = await q.current_campaign(s)
+        board = await load_board(s, campaign, FORM, console.clock())
+    data = await load_export_data(console.db, FORM, now=console.clock())
+    row = next(r for r in board.rows if r.code == "STP")
+    assert (row.state, row.late) == ("submitted", False)
+    assert texts.STATE_LABELS["submitted"] == status_label(data, next(u for u in data.units if u.code == "STP"))
+
+
+async def test_console__signed_out__a_copy_of_the_cookie_is_refused_too(console):
+    async with browser() as session:
+        await sign_in(session, console)
+        copy = browser()
+        copy.cookie_jar.update_cookies({c.key: c.value for c in session.cookie_jar})
+        async with copy:
+            async with copy.get(console.base + "/console/") as page:
+                assert 200 == page.status  # the copy works while the sign-in stands
+            token = await csrf_of(session, console.base + "/console/")
+            async with session.post(console.base + "/console/dang-xuat", data={"csrf": token}) as out:
+                assert texts.WEB_SIGNIN_TITLE in text_of(await out.text())  # back on the sign-in page
+            async with copy.get(console.base + "/console/") as page:
+                assert 401 == page.status and texts.WEB_SIGNIN_TITLE in text_of(await page.text())
+    async with console.db.transaction() as s:
+        login = await s.scalar(sa.select(WebLogin))
+        actions = [a.action for a in await s.scalars(sa.select(AuditLog).order_by(AuditLog.id))]
+    assert login.revoked_at is not None and "web_sign_out" in actions
+
+
+async def test_console__sign_in_button_pressed_from_another_site__refused_and_link_still_unused(console):
+    url = await console.link()
+    async with browser() as session:
+        async with session.post(url, allow_redirects=False,
+                                headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}) as r:
+            assert 403 == r.status
+        async with session.get(console.base + "/console/") as page:
+            assert 401 == page.status
+        async with session.post(url, allow_redirects=False,
+                                headers={"Origin": console.base, "Sec-Fetch-Site": "same-origin"}) as r:
+            assert 303 == r.status  # the same link, pressed on our own page, still signs in

@@ -340,6 +340,30 @@ async def test_run_due__overdue_slot__admins_get_the_late_list(db):
     assert [expected] == outbox.to("boss")
 
 
+async def test_run_due__overdue_slot__a_unit_with_its_own_later_deadline_listed_apart_and_not_told_late(db):
+    from bot.review import Officer, extend_deadline
+
+    await province(db)
+    async with db.transaction() as s:
+        campaign = await q.current_campaign(s)
+        await extend_deadline(s, campaign, "CAT", local(30, 16, 30), Officer("Nguyễn Văn An"), local(28, 9))
+    outbox = Outbox()
+    await run_due(db, FORM, local(28, 16, 31), outbox.senders(), fanout=fanout())
+    expected = (
+        f"ĐÃ HẾT HẠN NỘP BÁO CÁO – {TITLE}\n"
+        "Hạn nộp: 16:30 ngày 28/03/2017. Đã nộp 1/4 đơn vị.\n"
+        "\n"
+        "Chưa nộp (2):\n"
+        "- STP Sở Tư pháp – chưa bắt đầu\n"
+        "- SYT Sở Y tế – chưa bắt đầu, chưa có người liên hệ\n"
+        "\n"
+        "Được gia hạn, chưa đến hạn (1):\n"
+        "- CAT Công an tỉnh – hạn mới 16:30 ngày 30/03/2017"
+    )
+    assert [expected] == outbox.to("boss")
+    assert [] == outbox.to("cat-z")  # its contact is not told the deadline has passed
+
+
 async def test_run_due__quiet_hours__nothing_at_2200_the_moved_slot_at_0700(db):
     await province(db)
     await set_plan(db, slots="-1 22:00, 14:30")

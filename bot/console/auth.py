@@ -4,8 +4,11 @@
   redeemed once, by pressing the button on the page it opens (a chat app's link preview only GETs the page).
 - The session is an encrypted cookie (aiohttp-session's EncryptedCookieStorage, Fernet): HttpOnly,
   SameSite=Strict, Secure when the public URL is HTTPS. It holds the officer's name, their contact, a CSRF
-  token and when it was last used: after 12 h without a request it is refused.
+  token, the sign-in it came from and when it was last used: after 12 h without a request it is refused.
+- Signing out revokes that sign-in in the database (web_login.revoked_at): a copy of the cookie kept elsewhere
+  is refused from then on, not only the browser's own.
 - An officer signed in from the chat stays an officer only while their contact is an admin.
+- The sign-in button's POST is refused when the browser says it came from another site (Sec-Fetch-Site, Origin).
 """
 
 from __future__ import annotations
@@ -74,6 +77,7 @@ async def start_session(request: web.Request, login: WebLogin) -> None:
     session.invalidate()  # a new session for every sign-in: nothing carried over
     session = await get_session(request)
     session["officer"] = login.officer
+    session["login_id"] = login.id
     session["contact_id"] = login.contact_id
     session["csrf"] = secrets.token_urlsafe(24)
     session["seen"] = int(time.time())
@@ -88,16 +92,39 @@ async def current_officer(request: web.Request, db) -> Officer | None:
         if not session.new:
             session.invalidate()
         return None
-    contact_id = session.get("contact_id")
-    if contact_id is not None:
-        async with db.sessionmaker() as s:
-            contact = await q.get_contact_by_id(s, contact_id)
-        if contact is None or contact.role != "admin":
-            session.invalidate()
-            return None
+    login_id, contact_id = session.get("login_id"), session.get("contact_id")
+    if not isinstance(login_id, int):
+        session.invalidate()
+        return None
+    async with db.sessionmaker() as s:
+        revoked = await s.scalar(sa.select(WebLogin.revoked_at.is_not(None)).where(WebLogin.id == login_id))
+        contact = await q.get_contact_by_id(s, contact_id) if contact_id is not None else None
+    if revoked is None or revoked or contact_id is not None and (contact is None or contact.role != "admin"):
+        session.invalidate()  # signed out (this cookie or a copy of it), or no longer an admin
+        return None
     session["seen"] = int(time.time())
     session.max_age = IDLE_SECONDS  # the cookie too expires 12 h after the last request
     return Officer(name, contact_id)
+
+
+async def revoke(request: web.Request, db, now: datetime) -> None:
+    """Sign out: this session's sign-in is revoked for every copy of the cookie, and the cookie is cleared."""
+    session = await get_session(request)
+    login_id = session.get("login_id")
+    if isinstance(login_id, int):
+        async with db.transaction() as s:
+            await s.execute(sa.update(WebLogin).where(WebLogin.id == login_id, WebLogin.revoked_at.is_(None))
+                            .values(revoked_at=now))
+    session.invalidate()
+
+
+def cross_site(request: web.Request, own_origins: set[str]) -> bool:
+    """Whether the browser says this request was sent by another site's page."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None and site not in ("same-origin", "none"):
+        return True
+    origin = request.headers.get("Origin")
+    return origin is not None and origin != "null" and origin.rstrip("/") not in own_origins
 
 
 async def csrf_token(request: web.Request) -> str:

@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 import aiohttp_jinja2
 import sqlalchemy as sa
 from aiohttp import web
+from yarl import URL
 
 from bot.board import STATES, load_board, select_rows
 from bot.console import auth
@@ -114,6 +115,11 @@ class Console:
 
     async def login(self, request: web.Request) -> web.Response:
         now = self.now()
+        own = {str(request.url.origin())}
+        if self.service.console_url:
+            own.add(str(URL(self.service.console_url).origin()))
+        if auth.cross_site(request, own):  # the button is pressed on our page, never from another site
+            return web.Response(status=403, text=texts.WEB_CSRF, content_type="text/plain", charset="utf-8")
         async with self.db.transaction() as s:
             login = await auth.redeem_login(s, request.match_info["token"], now)
             if login is None:
@@ -127,8 +133,11 @@ class Console:
         raise web.HTTPSeeOther("/console/")
 
     async def logout(self, request: web.Request) -> web.Response:
-        session = await auth.get_session(request)
-        session.invalidate()
+        await auth.revoke(request, self.db, self.now())
+        officer = request[auth.OFFICER]
+        async with self.db.transaction() as s:
+            await q.add_audit(s, at=self.now(), action="web_sign_out", contact_id=officer.contact_id,
+                              new={"officer": officer.name})
         raise web.HTTPSeeOther("/console/")
 
     # -- the board ---------------------------------------------------------------------------------
@@ -139,7 +148,7 @@ class Console:
         page = request.query.get("trang", "1")
         return {"state": state if state in STATES or state == "overdue" else None,
                 "sort": sort, "desc": request.query.get("dir") == "desc",
-                "page": int(page) if page.isdigit() and len(page) < 6 else 1}
+                "page": int(page) if re.fullmatch(r"[0-9]{1,5}", page) else 1}
 
     async def _board_context(self, request: web.Request) -> dict[str, Any]:
         now = self.now()
@@ -270,7 +279,7 @@ class Console:
 
     async def photo(self, request: web.Request) -> web.StreamResponse:
         photo_id = request.match_info["photo_id"]
-        if not photo_id.isdigit() or len(photo_id) > 12:
+        if not re.fullmatch(r"[0-9]{1,12}", photo_id):  # ASCII digits only: str.isdigit() takes "²" too
             raise web.HTTPNotFound()
         async with self.db.sessionmaker() as s:
             photo = await s.get(Photo, int(photo_id))
@@ -286,11 +295,14 @@ class Console:
 
         code = request.match_info["code"]
         async with self.db.sessionmaker() as s:
+            await self._campaign(s)
             unit = await q.get_unit_by_code(s, code)
         if unit is None:
             raise web.HTTPNotFound(text=texts.REVIEW_NO_UNIT.format(code=code[:32]))
         data = await load_export_data(self.db, self.form, now=self.now(), unit_codes=[unit.code],
                                       province=self.service.province)
+        if not data.units:  # a unit no longer active is not part of the campaign's exports
+            raise web.HTTPNotFound(text=texts.REVIEW_NO_UNIT.format(code=code[:32]))
         folder = private_folder(self.service.jobs.export_dir / "web")
         path = folder / f".{secrets.token_hex(8)}.docx"
         await asyncio.to_thread(build_unit_document, data, data.units[0], path)

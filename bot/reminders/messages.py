@@ -71,6 +71,7 @@ class UnitState:
     status: str
     reopened: bool
     contacts: list[Contact]
+    deadline_at: datetime | None = None  # the unit's own deadline (an extension); None: the campaign's
 
     @property
     def submitted(self) -> bool:
@@ -123,17 +124,23 @@ def digest_text(campaign: Campaign, states: list[UnitState], now: datetime, *, r
 
 def late_text(campaign: Campaign, states: list[UnitState], unreached: list[Unreached]) -> str:
     """The admins' message at the overdue slot: who has not submitted."""
-    late = [u for u in states if not u.submitted]
+    waiting = [u for u in states if not u.submitted]
+    extended = [u for u in waiting if u.deadline_at is not None and u.deadline_at > campaign.deadline_at]
+    late = [u for u in waiting if u not in extended]
     lines = [texts.LATE_LIST.format(title=campaign.title, deadline=format_datetime(campaign.deadline_at),
-                                    submitted=len(states) - len(late), total=len(states))]
+                                    submitted=len(states) - len(waiting), total=len(states))]
     if late:
         lines += ["", texts.LATE_UNITS.format(count=len(late))]
         lines += [texts.LATE_LINE.format(code=u.unit.code, name=u.unit.name,
                                          status=texts.STATUS_LABELS[u.status] + ("" if u.contacts else
                                                                                  f", {texts.NO_CONTACT}"))
                   for u in late]
-    else:
+    elif not extended:
         lines.append(texts.LATE_NONE)
+    if extended:  # not late: their own deadline is still ahead
+        lines += ["", texts.LATE_EXTENDED.format(count=len(extended))]
+        lines += [texts.LATE_EXTENDED_LINE.format(code=u.unit.code, name=u.unit.name,
+                                                  deadline=format_datetime(u.deadline_at)) for u in extended]
     return "\n".join(lines + _followups([], unreached))  # units without a contact are marked in the list
 
 

@@ -81,7 +81,7 @@ async def unit_states(s, campaign: Campaign) -> list[UnitState]:
         if contact.unit_id is not None:
             by_unit[contact.unit_id].append(contact)
     return [UnitState(unit, report.status if report else NOT_STARTED, bool(report and report.reopened),
-                      by_unit[unit.id])
+                      by_unit[unit.id], report.deadline_at if report else None)
             for unit, report in await q.reports_by_unit(s, campaign.id)]
 
 

@@ -16,7 +16,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 REPORT_COLUMNS = ("deadline_at", "review", "review_comment", "reviewed_at", "reviewed_by", "progress",
-                  "missing_short")
+                  "missing_short", "first_submitted_at")
 
 
 def upgrade() -> None:
@@ -28,6 +28,10 @@ def upgrade() -> None:
         batch.add_column(sa.Column("reviewed_by", sa.String(200), nullable=True))
         batch.add_column(sa.Column("progress", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("missing_short", sa.String(300), nullable=True))
+        batch.add_column(sa.Column("first_submitted_at", sa.DateTime(timezone=True), nullable=True))
+    # The first submission of each report so far: its oldest version.
+    op.execute("UPDATE report SET first_submitted_at = (SELECT min(v.submitted_at) FROM report_version v "
+               "WHERE v.report_id = report.id)")
     op.create_table(
         "web_login",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -38,6 +42,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_web_login"),
         sa.UniqueConstraint("token_hash", name="uq_web_login_token_hash"),
     )
