@@ -84,7 +84,7 @@ async def load_board(s, campaign: Campaign, form: Form, now: datetime, *, unit_i
                        Report.progress, Report.missing_short, Report.submitted_at, Report.first_submitted_at, Report.last_activity_at,
                        Report.deadline_at)
              .outerjoin(Report, sa.and_(Report.unit_id == Unit.id, Report.campaign_id == campaign.id))
-             .where(Unit.active).order_by(Unit.id))
+             .where(Unit.active, q.asks_unit(campaign.id)).order_by(Unit.id))
     contact_query = (sa.select(Contact.id, Contact.unit_id, Contact.display_name, Contact.channel, Contact.blocked_at)
                      .where(Contact.role == "unit", Contact.unit_id.is_not(None)).order_by(Contact.id))
     last_ids = (sa.select(sa.func.max(ReminderSend.id)).where(ReminderSend.campaign_id == campaign.id)

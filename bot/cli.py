@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.admin import status_rows
+from bot.cli_campaign import CampaignCommandError, add_campaign_parsers, campaign_command
 from bot.cli_console import CommandError, add_console_parsers, console_command
 from bot.bootstrap import ensure_units_and_campaign
 from bot.files import secure_data_dir
@@ -70,17 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                              "prompt)")
     contacts_remove.add_argument("id", type=int, help="the ID shown by `contacts list`")
 
-    campaign = sub.add_parser("campaign", help="create or show the data call").add_subparsers(dest="action", required=True)
-    create = campaign.add_parser("create", help="create a campaign")
-    create.add_argument("--title", required=True)
-    create.add_argument("--deadline", required=True, help='"dd/mm/yyyy HH:MM", Asia/Ho_Chi_Minh')
-    create.add_argument("--doc-ref", default=None, help="the letter's number and date")
-    create.add_argument("--province", default=None, help="the province's name, e.g. \"Đồng Nai\" (HCC_PROVINCE overrides)")
-    create.add_argument("--force", action="store_true", help="accept a deadline that has already passed")
-    show = campaign.add_parser("show", help="show the current campaign")
-    show.add_argument("--json", action="store_true")
-    deadline = campaign.add_parser("deadline", help="change the deadline; the reminders not sent yet follow it")
-    deadline.add_argument("value", help='"dd/mm/yyyy HH:MM", Asia/Ho_Chi_Minh')
+    add_campaign_parsers(sub)
 
     remind = sub.add_parser("remind", help="deadline reminders: preview, send now, or show/change the plan")
     remind.add_argument("--preview", action="store_true", help="who would be reminded now (the default)")
@@ -194,24 +185,16 @@ async def _admin_command(args: argparse.Namespace, db: Database, form, now: date
                 print(await remind_command(s, form, args, now))
             except PlanError as exc:
                 raise CommandError(str(exc)) from None
-        elif args.command == "campaign" and args.action == "create":
-            deadline = parse_deadline(args.deadline)
-            if deadline <= now and not args.force:
-                raise CommandError(texts.CLI_DEADLINE_PAST.format(deadline=format_datetime(deadline)))
-            campaign = await q.create_campaign(s, title=args.title, deadline_at=deadline,
-                                               form_id=form.id, doc_ref=args.doc_ref, province=args.province, now=now)
-            print(texts.CLI_CAMPAIGN_CREATED.format(id=campaign.id, title=campaign.title,
-                                                    deadline=format_datetime(campaign.deadline_at)))
         elif args.command == "campaign":
-            campaign = await q.current_campaign(s)
-            if campaign is None:
-                raise CommandError(texts.CLI_CAMPAIGN_NONE)
-            if args.json:
-                _print_json({"id": campaign.id, "title": campaign.title, "doc_ref": campaign.doc_ref,
-                             "deadline_at": _iso(campaign.deadline_at), "form_id": campaign.form_id})
-            else:
-                print(texts.CLI_CAMPAIGN_SHOW.format(id=campaign.id, title=campaign.title, doc_ref=campaign.doc_ref or "–",
-                                                     deadline=format_datetime(campaign.deadline_at), form_id=campaign.form_id))
+            deadline = None
+            if args.action == "create":
+                deadline = parse_deadline(args.deadline)
+                if deadline <= now and not args.force:
+                    raise CommandError(texts.CLI_DEADLINE_PAST.format(deadline=format_datetime(deadline)))
+            try:
+                await campaign_command(s, args, form, form.path, now, deadline)
+            except CampaignCommandError as exc:
+                raise CommandError(str(exc)) from None
         elif args.command == "status":
             campaign = await q.current_campaign(s)
             rows = await status_rows(s, form, campaign, now)

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
@@ -29,10 +30,11 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot import admin, invites
 from bot.export_jobs import ExportJobs
+from bot.forms import form_of
 from bot.photos import PhotoRejected, StoredPhoto, store_photo_off_loop
 from bot.reminders.messages import missing_summary
 from conversations import engine, texts
-from conversations.answers import completion
+from conversations.answers import completion, format_datetime
 from conversations.engine import Reply, ReportInfo, State
 from conversations.form import Form
 from conversations.parsers import clean_text, fold
@@ -41,6 +43,7 @@ from storage import queries as q
 from storage.db import Database, DatabaseUnavailable
 from storage.models import Campaign, Contact, Conversation, Invite, Report
 
+SWITCH_WORDS = {fold(w) for w in texts.CAMPAIGN_SWITCH_WORDS}
 log = logging.getLogger(__name__)
 
 DOCUMENT_WORDS = {fold(w) for w in texts.UNIT_DOCUMENT_WORDS}
@@ -113,7 +116,7 @@ class Service:
                  export_dir: Path | None = None, province: str | None = None):
         self.db = db
         self.province = province  # HCC_PROVINCE for the exports; None: the campaign's
-        self.form = form
+        self.form = form  # the form of campaigns that carry none of their own (created before forms were stored)
         self.photos_dir = photos_dir
         self.clock = clock
         self.deliverers: dict = {}  # channel name -> object that can send files (see bot/export_jobs.py)
@@ -251,6 +254,56 @@ class Service:
         except Exception:  # one admin's failed notice must not hide anything else
             log.exception("announcement to an admin failed")
 
+    def form_for(self, campaign: Campaign | None) -> Form:
+        """The campaign's own form (bot/forms.py)."""
+        return form_of(campaign, self.form)
+
+    async def _pick_campaign(self, s, contact: Contact, inbound: Inbound, event: engine.Event | None,
+                             notes: list[str]) -> tuple[Campaign | None, engine.Event | None, list[Reply] | None]:
+        """The open campaign this unit contact answers: (campaign, event, None), or replies asking them to pick.
+
+        With one campaign open for their unit it is that one, as before. With several, the one they picked;
+        until they pick (or after "đổi báo cáo") the bot lists them and takes the number they send."""
+        campaigns = await q.open_campaigns_for_unit(s, contact.unit_id)
+        text = fold(clean_text(inbound.text or "", multiline=False))
+        switch = text in SWITCH_WORDS
+        if len(campaigns) <= 1:
+            if switch and campaigns:
+                notes.append(texts.CAMPAIGN_ONLY_ONE.format(title=campaigns[0].title))
+                event = event or engine.Resume()
+            contact.campaign_id = campaigns[0].id if campaigns else None
+            return (campaigns[0] if campaigns else None), event, None
+        chosen = next((c for c in campaigns if c.id == contact.campaign_id), None)
+        if chosen is not None and not switch:
+            await self._note_other_campaigns(s, contact, chosen, campaigns, notes)
+            return chosen, event, None
+        pick = int(text) if re.fullmatch(r"[0-9]{1,3}", text) else None
+        if not switch and pick is not None and 1 <= pick <= len(campaigns):
+            chosen = campaigns[pick - 1]
+            contact.campaign_id = chosen.id
+            notes.append(texts.CAMPAIGN_PICKED.format(title=chosen.title,
+                                                      deadline=format_datetime(chosen.deadline_at)))
+            await self._note_other_campaigns(s, contact, chosen, campaigns, [])
+            return chosen, engine.Resume(), None
+        contact.campaign_id = None
+        lines = [texts.CAMPAIGN_PICK_LINE.format(n=n, title=c.title, deadline=format_datetime(c.deadline_at))
+                 for n, c in enumerate(campaigns, 1)]
+        again = [texts.CAMPAIGN_PICK_AGAIN.format(count=len(campaigns))] if pick is not None and not switch else []
+        reply = texts.CAMPAIGN_PICK.format(count=len(campaigns), lines="\n".join(lines))
+        options = tuple(engine.Option(str(n), str(n)) for n in range(1, len(campaigns) + 1))
+        return None, None, [Reply("\n\n".join([*notes, *again, reply]), options)]
+
+    async def _note_other_campaigns(self, s, contact: Contact, chosen: Campaign, campaigns: list[Campaign],
+                                    notes: list[str]) -> None:
+        """Tell the person once about each other open campaign they have not opened yet."""
+        now = self.clock()
+        for campaign in campaigns:
+            if campaign.id == chosen.id or await q.find_conversation(s, contact.id, campaign.id) is not None:
+                continue
+            await q.get_or_create_conversation(s, contact_id=contact.id, campaign_id=campaign.id, now=now)
+            notes.append(texts.CAMPAIGN_OTHER.format(title=campaign.title,
+                                                     deadline=format_datetime(campaign.deadline_at)))
+
     async def _handle(self, s, inbound: Inbound, stored: StoredPhoto | None, refused: str | None,
                       announcements: list[Announcement]) -> list[Reply] | None:
         now = self.clock()
@@ -294,9 +347,13 @@ class Service:
         if event is None and contact.role == "unit" and admin.is_admin_command(inbound.text):
             notes.append(texts.ADMIN_ONLY.format(command=clean_text(inbound.text or "", multiline=False)[:40]))
             event = engine.Resume()
-        campaign = await q.current_campaign(s)
         if contact.role == "admin":
-            return [Reply("\n\n".join([*notes, await admin.answer(s, self.form, self.jobs, campaign, inbound, now)]))]
+            campaign = await q.current_campaign(s)
+            answer = await admin.answer(s, self.form_for(campaign), self.jobs, campaign, inbound, now)
+            return [Reply("\n\n".join([*notes, answer]))]
+        campaign, event, picker = await self._pick_campaign(s, contact, inbound, event, notes)
+        if picker is not None:
+            return picker
         if campaign is None:
             return [Reply("\n\n".join([*notes, texts.NO_CAMPAIGN]))]
         # The unit's report locked first: everything read after it is what the last event of the unit left.
@@ -394,7 +451,8 @@ class Service:
                           changed_since_submit=changed_since_submit, review=report.review,
                           review_comment=report.review_comment)
         state = State(answers=answers, report=info, cursor=conversation.cursor or {})
-        new, replies = engine.step(self.form, state, event, now)
+        form = self.form_for(campaign)
+        new, replies = engine.step(form, state, event, now)
         changes = await q.save_answer_changes(s, report_id=report.id, contact_id=contact.id, before=answers,
                                               after=new.answers, at=now)
         if changes or new.report.submitted_at != report.submitted_at:
@@ -402,8 +460,8 @@ class Service:
         if changes or new.report.status != report.status or new.report.submitted_at != report.submitted_at:
             report.updated_at = now  # not for a message that changed nothing (a question again, a review)
         if changes or report.progress is None:  # what the board shows, kept with the answers
-            report.progress = completion(self.form, new.answers)
-            report.missing_short = missing_summary(self.form, new.answers, limit=2)[:300] or None
+            report.progress = completion(form, new.answers)
+            report.missing_short = missing_summary(form, new.answers, limit=2)[:300] or None
         if new.report.status != report.status:
             report.status = new.report.status
         if new.report.review != report.review:  # submitted again after a return: the department reviews anew

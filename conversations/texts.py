@@ -252,6 +252,16 @@ CHANNEL_LABELS = {"zalo": "Zalo", "telegram": "Telegram", "terminal": "thử ngh
 # An admin command typed by a unit contact: said so, never stored as an answer.
 ADMIN_ONLY = "“{command}” là lệnh dành cho cán bộ Sở Nội vụ, không phải câu trả lời: mình không ghi vào báo cáo."
 NO_CAMPAIGN = "Hiện chưa có đợt báo cáo nào đang mở. Vui lòng liên hệ Sở Nội vụ."
+# Several campaigns open for the unit: the person picks the one to answer (and can switch later).
+CAMPAIGN_PICK = "Bạn có {count} báo cáo cần nộp:\n{lines}\nGửi số thứ tự của báo cáo muốn nhập (ví dụ: 1)."
+CAMPAIGN_PICK_LINE = "{n} – {title} (hạn {deadline})"
+CAMPAIGN_PICK_AGAIN = "Chưa rõ bạn chọn báo cáo nào: gửi một số từ 1 đến {count}."
+CAMPAIGN_PICKED = "Bạn đang nhập: {title} (hạn nộp {deadline}). Để chuyển sang báo cáo khác, gửi \"đổi báo cáo\"."
+CAMPAIGN_OTHER = (
+    "Lưu ý: đơn vị còn báo cáo \"{title}\" (hạn {deadline}) cần nộp. Gửi \"đổi báo cáo\" để chuyển sang."
+)
+CAMPAIGN_ONLY_ONE = "Hiện chỉ có một báo cáo cần nộp: {title}."
+CAMPAIGN_SWITCH_WORDS = ["đổi báo cáo", "doi bao cao", "chọn báo cáo", "chon bao cao", "/baocao"]
 # An export or a unit's document the bot was building when it stopped: told at the next start.
 EXPORT_INTERRUPTED = (
     "Bản tổng hợp bạn yêu cầu lúc {at} đã bị gián đoạn do hệ thống khởi động lại và chưa hoàn thành. "
@@ -354,7 +364,6 @@ CLI_CONTACT_REMOVED = (
 )
 CLI_CAMPAIGN_CREATED = "Đã tạo đợt báo cáo #{id}: {title}, hạn nộp {deadline}."
 CLI_CAMPAIGN_NONE = "Chưa có đợt báo cáo nào. Tạo mới: hcc-bot campaign create --title \"...\" --deadline \"28/03/2017 16:30\""
-CLI_CAMPAIGN_SHOW = "Đợt báo cáo #{id}: {title}\nVăn bản: {doc_ref}\nHạn nộp: {deadline}\nBiểu mẫu: {form_id}"
 CLI_DEADLINE_PAST = (
     "Hạn nộp {deadline} đã qua: các đơn vị sẽ chỉ xem được báo cáo ngay từ đầu. "
     "Kiểm tra lại năm; nếu đúng là như vậy, thêm --force."
@@ -562,6 +571,20 @@ EXPORT_NO_LINK = (
 CLI_EXPORT_PROGRESS = "Đang tổng hợp {done}/{total} đơn vị – {step}"
 CLI_EXPORT_DONE = "Đã xuất {units} đơn vị vào {folder}:"
 CLI_CAMPAIGN_UNKNOWN = "Không có đợt báo cáo #{id}."
+CLI_CAMPAIGN_UNITS_EMPTY = "--units: cần ít nhất một mã đơn vị, ví dụ: --units STP,CAT"
+CLI_CAMPAIGN_UNITS_UNKNOWN = "--units: không có đơn vị mã {codes}. Xem danh sách: hcc-bot units list"
+CLI_CAMPAIGN_ALL_UNITS = "tất cả đơn vị đang hoạt động"
+CLI_CAMPAIGN_OPEN_STATE = "đang mở"
+CLI_CAMPAIGN_CLOSED_STATE = "đã đóng lúc {at}"
+CLI_CAMPAIGN_CLOSED_SHORT = "đã đóng"
+CLI_CAMPAIGN_FORM_INSTALLED = "biểu mẫu cài đặt (HCC_FORM)"
+CLI_CAMPAIGN_DETAIL = (
+    "Đợt báo cáo #{id}: {title}\nVăn bản: {doc_ref}\nTrạng thái: {state}\nHạn nộp: {deadline}\n"
+    "Biểu mẫu: {form_title} ({form_id}, {form_hash})\nĐơn vị: {units}\nĐã nộp: {submitted}/{total}"
+)
+CLI_CAMPAIGN_LINE = "#{id}  {title} – {state}, hạn {deadline}, đã nộp {submitted}/{total}, biểu mẫu {form}"
+CLI_CAMPAIGN_CLOSED = "Đã đóng đợt báo cáo #{id}: {title}. Không nhận thêm câu trả lời, không gửi nhắc nữa."
+CLI_CAMPAIGN_ALREADY_CLOSED = "Đợt báo cáo #{id} đã đóng từ trước."
 EXPORT_TOO_LARGE = "Tệp {name} ({mb} MB) quá lớn để gửi qua Telegram (tối đa 50 MB). Tệp đã lưu trên máy chủ: {path}."
 CLI_TELEGRAM_UNREACHABLE = "HCC_TELEGRAM_API_URL: không kết nối được tới Telegram Bot API ({url}). Kiểm tra mạng hoặc địa chỉ."
 CLI_ZALO_UNREACHABLE = "HCC_ZALO_API_URL: không kết nối được tới Zalo Bot API ({url}). Kiểm tra mạng hoặc địa chỉ."

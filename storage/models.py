@@ -61,6 +61,21 @@ class Campaign(Base):
     deadline_at: Mapped[datetime]
     form_id: Mapped[str] = mapped_column(sa.String(100))
     created_at: Mapped[datetime]
+    # The form as it was when the campaign was created (our YAML vocabulary as JSON) and the SHA-256 of its
+    # canonical JSON: editing the file later changes nothing already collected. NULL: the installation's form.
+    form_snapshot: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    form_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    closed_at: Mapped[datetime | None]  # closed: read-only, no more reminders
+    closed_by: Mapped[str | None] = mapped_column(sa.String(200))
+
+
+class CampaignUnit(Base):
+    """A unit the campaign asks; a campaign with no rows here asks every active unit."""
+
+    __tablename__ = "campaign_unit"
+
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"), primary_key=True)
 
 
 class Unit(Base):
@@ -99,6 +114,8 @@ class Contact(Base):
     bound_at: Mapped[datetime | None]
     # Another valid code the bound contact sent, waiting for them to confirm the change ("đồng ý").
     pending_invite_id: Mapped[int | None] = mapped_column(sa.ForeignKey("invite.id"))
+    # The open campaign the contact answers now, when more than one is open for their unit (they picked it).
+    campaign_id: Mapped[int | None] = mapped_column(sa.ForeignKey("campaign.id"))
 
 
 class Invite(Base):

@@ -23,6 +23,7 @@ from storage.models import (
     AuditLog,
     Base,
     Campaign,
+    CampaignUnit,
     Contact,
     Conversation,
     Invite,
@@ -164,20 +165,55 @@ async def get_unit(s: AsyncSession, unit_id: int) -> Unit | None:
 
 async def create_campaign(
     s: AsyncSession, *, title: str, deadline_at: datetime, form_id: str, doc_ref: str | None, now: datetime,
-    province: str | None = None,
+    province: str | None = None, form_snapshot: dict[str, Any] | None = None, form_hash: str | None = None,
+    unit_ids: Iterable[int] | None = None,
 ) -> Campaign:
-    """Create a campaign."""
+    """Create a campaign (for `unit_ids` only, when given; else every active unit)."""
     campaign = Campaign(
-        title=title, deadline_at=deadline_at, form_id=form_id, doc_ref=doc_ref, province=province, created_at=now
+        title=title, deadline_at=deadline_at, form_id=form_id, doc_ref=doc_ref, province=province, created_at=now,
+        form_snapshot=form_snapshot, form_hash=form_hash,
     )
     s.add(campaign)
+    await s.flush()
+    for unit_id in sorted(set(unit_ids or ())):
+        s.add(CampaignUnit(campaign_id=campaign.id, unit_id=unit_id))
     await s.flush()
     return campaign
 
 
 async def current_campaign(s: AsyncSession) -> Campaign | None:
-    """The newest campaign (highest id), or None."""
-    return await s.scalar(sa.select(Campaign).order_by(Campaign.id.desc()).limit(1))
+    """The newest open campaign; when every campaign is closed, the newest one (read-only); None if none."""
+    return await s.scalar(sa.select(Campaign).order_by(Campaign.closed_at.is_not(None), Campaign.id.desc())
+                          .limit(1))
+
+
+async def list_campaigns(s: AsyncSession, *, open_only: bool = False) -> list[Campaign]:
+    """Every campaign (or the open ones), oldest first."""
+    query = sa.select(Campaign).order_by(Campaign.id)
+    if open_only:
+        query = query.where(Campaign.closed_at.is_(None))
+    return list(await s.scalars(query))
+
+
+def asks_unit(campaign_id: int) -> sa.ColumnElement[bool]:
+    """SQL on Unit: the campaign asks the unit (it lists it, or lists no unit at all)."""
+    listed = sa.select(CampaignUnit.unit_id).where(CampaignUnit.campaign_id == campaign_id)
+    return sa.or_(~sa.exists(listed), Unit.id.in_(listed))
+
+
+async def open_campaigns_for_unit(s: AsyncSession, unit_id: int) -> list[Campaign]:
+    """The open campaigns that ask this unit, oldest first."""
+    listed = sa.select(CampaignUnit.unit_id).where(CampaignUnit.campaign_id == Campaign.id)
+    query = (sa.select(Campaign).where(Campaign.closed_at.is_(None),
+                                       sa.or_(~sa.exists(listed), sa.literal(unit_id).in_(listed)))
+             .order_by(Campaign.id))
+    return list(await s.scalars(query))
+
+
+async def campaign_unit_ids(s: AsyncSession, campaign_id: int) -> list[int]:
+    """The units the campaign lists ([] : every active unit)."""
+    return list(await s.scalars(sa.select(CampaignUnit.unit_id).where(CampaignUnit.campaign_id == campaign_id)
+                                .order_by(CampaignUnit.unit_id)))
 
 
 async def get_campaign(s: AsyncSession, campaign_id: int) -> Campaign | None:
@@ -513,13 +549,19 @@ async def reports_by_unit(s: AsyncSession, campaign_id: int) -> list[tuple[Unit,
     query = (
         sa.select(Unit, Report)
         .outerjoin(Report, sa.and_(Report.unit_id == Unit.id, Report.campaign_id == campaign_id))
-        .where(Unit.active)
+        .where(Unit.active, asks_unit(campaign_id))
         .order_by(Unit.id)
     )
     return [(unit, report) for unit, report in await s.execute(query)]
 
 
 # --- conversations -----------------------------------------------------------------------------
+
+
+async def find_conversation(s: AsyncSession, contact_id: int, campaign_id: int) -> Conversation | None:
+    """The conversation of this contact and campaign, or None if they never had one."""
+    return await s.scalar(sa.select(Conversation).where(Conversation.contact_id == contact_id,
+                                                        Conversation.campaign_id == campaign_id))
 
 
 async def get_or_create_conversation(
@@ -752,6 +794,14 @@ async def add_reminder_sends(s: AsyncSession, rows: list[dict[str, Any]], *, now
     )
     await s.execute(stmt)
     return len(rows)
+
+
+async def expire_campaign_sends(s: AsyncSession, campaign_id: int, now: datetime) -> int:
+    """Every pending message of the campaign (notices too) will not go out: the campaign is closed."""
+    result = await s.execute(sa.update(ReminderSend)
+                             .where(ReminderSend.campaign_id == campaign_id, ReminderSend.state == SEND_PENDING)
+                             .values(state=SEND_EXPIRED, updated_at=now))
+    return result.rowcount or 0
 
 
 async def expire_reminder_sends(s: AsyncSession, *, campaign_id: int, before_slot_id: int, now: datetime,

@@ -33,6 +33,7 @@ from bot.fanout import RELEASED, SENT, Fanout, Job, Outcome, SendFn
 from bot.reminders.messages import (
     SUBMITTED_STATES, UnitState, Unreached, digest_text, late_text, reason_text, unit_text,
 )
+from bot.forms import form_of
 from bot.reminders.plan import DEFAULT_PLAN, MANUAL, OVERDUE, Plan, PlanError, due_slot, in_quiet_hours
 from conversations import texts
 from conversations.engine import NOT_STARTED
@@ -333,25 +334,41 @@ async def _record(db: Database, job: Job, outcome: Outcome, stamp: Callable[[], 
 async def run_due(db: Database, form: Form, now: datetime, senders: Mapping[str, SendFn], *,
                   fanout: Fanout | None = None, stop: asyncio.Event | None = None, worker: str | None = None,
                   clock: Callable[[], datetime] | None = None) -> Summary:
-    """One pass: recover stale sends, fire the due slot if any, then send every pending message we can.
+    """One pass: recover stale sends, then for each open campaign fire its due slot if any and send every
+    pending message we can.
 
     `now` decides which slot is due; `clock`, when given (the real loop), stamps claims and results as time
-    passes during a long fan-out. `senders` maps a channel name to its send function.
+    passes during a long fan-out. `senders` maps a channel name to its send function. `form`: the form of the
+    campaigns that carry none of their own (bot/forms.py).
     """
-    stamp = clock or (lambda: now)
     worker = worker or worker_name()
     fanout = fanout or Fanout()
     summary = Summary()
     async with db.transaction() as s:
         summary.recovered = await q.recover_stale_reminder_sends(s, claimed_before=now - SEND_LEASE, now=now)
-        campaign = await q.current_campaign(s)
-        if campaign is None:
-            return summary
+        campaigns = await q.list_campaigns(s, open_only=True)
+    for campaign in campaigns:  # a closed campaign gets no more reminders
+        if stop is not None and stop.is_set():
+            break
+        await _run_campaign(db, form_of(campaign, form), campaign.id, now, senders, fanout=fanout, stop=stop,
+                            worker=worker, clock=clock, summary=summary)
+    return summary
+
+
+async def _run_campaign(db: Database, form: Form, campaign_id: int, now: datetime, senders: Mapping[str, SendFn], *,
+                        fanout: Fanout, stop: asyncio.Event | None, worker: str,
+                        clock: Callable[[], datetime] | None, summary: Summary) -> None:
+    stamp = clock or (lambda: now)
+    async with db.transaction() as s:
+        campaign = await q.get_campaign(s, campaign_id)
+        if campaign is None or campaign.closed_at is not None:
+            return
         plan = await load_plan(s, campaign.id)
         slot = due_slot(plan, campaign.deadline_at, now, await q.last_reminder_slot_at(s, campaign.id))
         fired = await fire_slot(s, campaign, slot.at, slot.kind, now, worker) if slot else None
         if fired is not None:
-            summary.slot, summary.slot_at, summary.planned = fired.kind, fired.at, fired.contacts + fired.admins
+            summary.slot, summary.slot_at = fired.kind, fired.at
+            summary.planned += fired.contacts + fired.admins
         campaign_id = campaign.id
     served = sorted(senders)
 
@@ -373,7 +390,6 @@ async def run_due(db: Database, form: Form, now: datetime, senders: Mapping[str,
     finally:
         for claim in claims.values():
             await claim.release()
-    return summary
 
 
 def _utc_now() -> datetime:

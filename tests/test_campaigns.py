@@ -1,0 +1,221 @@
+"""Several data calls at once, each with its own form and units: the CLI, the chat's picker, reminders."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bot.bootstrap import ensure_units_and_campaign
+from bot.cli_campaign import close_campaign
+from bot.forms import form_hash, form_of, read_form_file
+from bot.reminders.scheduler import queue_now, run_due
+from bot.fanout import SendResult
+from bot.service import Inbound, Service
+from conversations import texts
+from conversations.form import load_form
+from storage import queries as q
+from storage.models import Answer, Report, ReminderSend
+from tests.test_cli import hcc
+
+FORM = load_form()
+NOW = datetime(2017, 3, 27, 2, 0, tzinfo=timezone.utc)  # 09:00 Asia/Ho_Chi_Minh
+DEADLINE = datetime(2017, 3, 28, 9, 30, tzinfo=timezone.utc)
+TRAINING_DEADLINE = datetime(2017, 4, 5, 9, 30, tzinfo=timezone.utc)
+_ids = itertools.count(1)
+
+TRAINING_YAML = """\
+id: training_2017
+title: Đăng ký cử cán bộ tham gia lớp bồi dưỡng
+sections:
+  - key: attendees
+    title: Danh sách học viên
+    repeat: {min: 1, max: 5, item: học viên}
+    questions:
+      - key: name
+        label: Họ và tên
+        prompt: "Họ và tên học viên? Ví dụ: Lê Thị Mai."
+        type: name
+      - key: position
+        label: Chức vụ
+        prompt: "Chức vụ? Ví dụ: Chuyên viên."
+        type: text
+  - key: contact
+    title: Người liên hệ
+    questions:
+      - key: phone
+        label: Số điện thoại người liên hệ
+        prompt: "Số điện thoại di động của người liên hệ? Ví dụ: 0912 345 678."
+        type: phone
+"""
+
+
+def training_form_file(tmp_path: Path) -> Path:
+    path = tmp_path / "training.yaml"
+    path.write_text(TRAINING_YAML, encoding="utf-8")
+    return path
+
+
+class Clock:
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def say(service: Service, user: str, text: str) -> str:
+    inbound = Inbound(channel="zalo", user_id=user, chat_id=user, event_id=f"c{next(_ids)}", text=text)
+    replies = await service.handle(inbound)
+    service.sent(inbound)
+    return "\n".join(r.text for r in replies or [])
+
+
+async def two_campaigns(db, tmp_path: Path, *, units: list[str] | None = None):
+    """The seed's campaign (the installation's form) and a training call created from its own file."""
+    await ensure_units_and_campaign(db, FORM, NOW)
+    form, raw = read_form_file(training_form_file(tmp_path))
+    async with db.transaction() as s:
+        first = await q.current_campaign(s)
+        first.deadline_at = DEADLINE
+        unit_ids = [(await q.get_unit_by_code(s, c)).id for c in units] if units else None
+        second = await q.create_campaign(s, title="Cử cán bộ dự lớp bồi dưỡng", deadline_at=TRAINING_DEADLINE,
+                                         form_id=form.id, doc_ref=None, now=NOW, form_snapshot=raw,
+                                         form_hash=form_hash(raw), unit_ids=unit_ids)
+        return first.id, second.id
+
+
+async def bind(db, service: Service, user: str, unit: str) -> str:
+    async with db.transaction() as s:
+        unit_id = (await q.get_unit_by_code(s, unit)).id
+        code = (await q.create_invite(s, unit_id=unit_id, role="unit", expires_at=NOW + timedelta(days=7),
+                                      max_uses=3, now=NOW)).code
+    return await say(service, user, code)
+
+
+async def answers_of(db, campaign_id: int, unit: str) -> dict:
+    async with db.transaction() as s:
+        unit_id = (await q.get_unit_by_code(s, unit)).id
+        report = await s.scalar(sa.select(Report).where(Report.campaign_id == campaign_id, Report.unit_id == unit_id))
+        if report is None:
+            return {}
+        return {a.key: a.value for a in await s.scalars(sa.select(Answer).where(Answer.report_id == report.id))
+                if "__" not in a.key}  # the engine's own bookkeeping keys aside
+
+
+async def test_two_open_campaigns__contact_picks_answers_both_and_switches__each_report_its_own_form(db, tmp_path):
+    first, second = await two_campaigns(db, tmp_path)
+    service = Service(db, FORM, tmp_path / "photos", Clock(NOW))
+    welcome = await bind(db, service, "lan", "STP")  # bound once: no second invite for the second call
+    assert texts.CAMPAIGN_PICK.format(count=2, lines="\n".join([
+        "1 – Báo cáo tiến độ triển khai thành lập Trung tâm hành chính công tỉnh (hạn 16:30 ngày 28/03/2017)",
+        "2 – Cử cán bộ dự lớp bồi dưỡng (hạn 16:30 ngày 05/04/2017)"])) in welcome
+    assert "Bạn có 2 báo cáo cần nộp:" in welcome
+    assert texts.CAMPAIGN_PICK_AGAIN.format(count=2) in await say(service, "lan", "7")
+    assert {} == await answers_of(db, first, "STP") == await answers_of(db, second, "STP")
+
+    picked = await say(service, "lan", "2")
+    assert "Bạn đang nhập: Cử cán bộ dự lớp bồi dưỡng" in picked and "Họ và tên học viên?" in picked
+    assert "Chức vụ?" in await say(service, "lan", "Lê Thị Mai")
+    await say(service, "lan", "Chuyên viên")
+    assert {"attendees[1].name": "Lê Thị Mai", "attendees[1].position": "Chuyên viên"} == \
+        await answers_of(db, second, "STP")
+
+    assert "Bạn có 2 báo cáo cần nộp:" in await say(service, "lan", "đổi báo cáo")
+    back = await say(service, "lan", "1")
+    assert "Bạn đang nhập: Báo cáo tiến độ" in back and "Họ và tên của bạn (người điền báo cáo)?" in back
+    await say(service, "lan", "Nguyễn Thị Lan, 0912 345 678")
+    assert {"reporter.name": "Nguyễn Thị Lan", "reporter.phone": "+84912345678"} == \
+        {k: v for k, v in (await answers_of(db, first, "STP")).items() if k.startswith("reporter.")}
+    assert not any(k.startswith("reporter") for k in await answers_of(db, second, "STP"))
+
+    # Back in the training call: it goes on where it was, with its own questions.
+    await say(service, "lan", "đổi báo cáo")
+    again = await say(service, "lan", "2")
+    assert "Cử cán bộ dự lớp bồi dưỡng" in again
+
+
+async def test_campaign_for_some_units__others_go_straight_into_the_only_one(db, tmp_path):
+    await two_campaigns(db, tmp_path, units=["CAT"])
+    service = Service(db, FORM, tmp_path / "photos", Clock(NOW))
+    welcome = await bind(db, service, "lan", "STP")
+    assert "báo cáo cần nộp" not in welcome and "Họ và tên của bạn (người điền báo cáo)?" in welcome
+    assert texts.CAMPAIGN_PICK.split("{")[0].format() in await bind(db, service, "binh", "CAT")
+
+
+async def test_contact_answering_when_a_second_campaign_opens__told_once_and_keeps_answering(db, tmp_path):
+    await ensure_units_and_campaign(db, FORM, NOW)
+    service = Service(db, FORM, tmp_path / "photos", Clock(NOW))
+    await bind(db, service, "lan", "STP")
+    form, raw = read_form_file(training_form_file(tmp_path))
+    async with db.transaction() as s:
+        await q.create_campaign(s, title="Cử cán bộ dự lớp bồi dưỡng", deadline_at=TRAINING_DEADLINE,
+                                form_id=form.id, doc_ref=None, now=NOW, form_snapshot=raw, form_hash=form_hash(raw))
+    reply = await say(service, "lan", "Nguyễn Thị Lan, 0912 345 678")
+    assert texts.CAMPAIGN_OTHER.format(title="Cử cán bộ dự lớp bồi dưỡng", deadline="16:30 ngày 05/04/2017") in reply
+    assert "Họ và tên lãnh đạo phụ trách trực tiếp?" in reply  # the answer went where they were
+    assert texts.CAMPAIGN_OTHER.split("{")[0] not in await say(service, "lan", "Trần Văn Hùng, Phó Giám đốc, 0913 456 789")
+
+
+async def test_form_file_edited_after_create__the_campaign_keeps_its_snapshot(db, tmp_path):
+    _, second = await two_campaigns(db, tmp_path)
+    training_form_file(tmp_path).write_text(TRAINING_YAML.replace("Họ và tên học viên?", "Tên?"), encoding="utf-8")
+    async with db.transaction() as s:
+        campaign = await q.get_campaign(s, second)
+    form = form_of(campaign, FORM)
+    assert "training_2017" == form.id
+    assert form.section("attendees").question("name").prompt.startswith("Họ và tên học viên?")
+
+
+async def test_closed_campaign__no_more_reminders_and_its_pending_ones_do_not_go_out(db, tmp_path):
+    first, second = await two_campaigns(db, tmp_path)
+    service = Service(db, FORM, tmp_path / "photos", Clock(NOW))
+    await bind(db, service, "lan", "STP")
+    async with db.transaction() as s:
+        await queue_now(s, await q.get_campaign(s, second), NOW)
+        await close_campaign(s, await q.get_campaign(s, second), "Nguyễn Văn An", NOW)
+    sent: list[str] = []
+
+    async def sender(chat_id, user_id, text):
+        sent.append(text)
+        return SendResult(True)
+
+    await run_due(db, FORM, DEADLINE - timedelta(hours=2), {"zalo": sender})
+    assert sent and all("Cử cán bộ" not in text for text in sent)  # the open campaign's reminder only
+    async with db.transaction() as s:
+        states = {(r.campaign_id, r.state) for r in await s.scalars(sa.select(ReminderSend))}
+    assert (second, q.SEND_EXPIRED) in states and (second, q.SEND_PENDING) not in states
+    # The contact is no longer asked to pick: the closed call is gone from their list.
+    assert "báo cáo cần nộp" not in await say(service, "lan", "chào")
+
+
+def test_cli__create_with_form_and_units__list_show_close(tmp_path):
+    form = training_form_file(tmp_path)
+    assert 0 == hcc(["units", "list"], tmp_path).returncode  # the sample units and the seed's campaign
+    created = hcc(["campaign", "create", "--title", "Cử cán bộ dự lớp bồi dưỡng", "--deadline", "05/04/2030 16:30",
+                   "--form", str(form), "--units", "STP,cat"], tmp_path)
+    assert 0 == created.returncode, created.stderr
+    assert texts.CLI_CAMPAIGN_CREATED.format(id=2, title="Cử cán bộ dự lớp bồi dưỡng",
+                                             deadline="16:30 ngày 05/04/2030") in created.stdout
+    listed = json.loads(hcc(["campaign", "list", "--json"], tmp_path).stdout)
+    assert [(1, "open", "hcc_report_2017", "all"), (2, "open", "training_2017", ["STP", "CAT"])] == \
+        [(c["id"], c["state"], c["form_id"], c["units"]) for c in listed]
+    shown = hcc(["campaign", "show", "2"], tmp_path).stdout
+    assert "Biểu mẫu: Đăng ký cử cán bộ tham gia lớp bồi dưỡng (training_2017, " in shown
+    assert "Đơn vị: STP, CAT" in shown and "Đã nộp: 0/2" in shown
+    bad = hcc(["campaign", "create", "--title", "X", "--deadline", "05/04/2030 16:30", "--units", "STP,XYZ"],
+              tmp_path)
+    assert 2 == bad.returncode and texts.CLI_CAMPAIGN_UNITS_UNKNOWN.format(codes="XYZ") in bad.stderr
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(TRAINING_YAML.replace("type: phone", "type: telephone"), encoding="utf-8")
+    refused = hcc(["campaign", "create", "--title", "X", "--deadline", "05/04/2030 16:30", "--form", str(broken)],
+                  tmp_path)
+    assert 2 == refused.returncode and "unknown type 'telephone'" in refused.stderr
+    assert 2 == len(json.loads(hcc(["campaign", "list", "--json"], tmp_path).stdout))  # nothing half-made
+    closed = hcc(["campaign", "close", "2"], tmp_path)
+    assert texts.CLI_CAMPAIGN_CLOSED.format(id=2, title="Cử cán bộ dự lớp bồi dưỡng") in closed.stdout
+    assert "closed" == json.loads(hcc(["campaign", "show", "2", "--json"], tmp_path).stdout)["state"]
+    assert texts.CLI_CAMPAIGN_ALREADY_CLOSED.format(id=2) in hcc(["campaign", "close", "2"], tmp_path).stderr
