@@ -36,7 +36,7 @@ async def answer(s, form: Form, jobs: ExportJobs, campaign: Campaign | None, inb
         return await status_text(s, form, campaign, now)
     if campaign is not None and words in ADMIN_COMMANDS["export"] | ADMIN_COMMANDS["export_new"]:
         jobs.spawn(jobs.export(inbound.channel, inbound.chat_id, inbound.user_id,
-                               only_changed=words in ADMIN_COMMANDS["export_new"]))
+                               only_changed=words in ADMIN_COMMANDS["export_new"], campaign_id=campaign.id))
         return texts.EXPORT_STARTED
     if campaign is None:
         return texts.NO_CAMPAIGN

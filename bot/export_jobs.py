@@ -56,8 +56,10 @@ class ExportJobs:
         while self.tasks:
             await asyncio.gather(*list(self.tasks), return_exceptions=True)
 
-    async def export(self, channel: str, chat_id: str, user_id: str, *, only_changed: bool) -> None:
-        """Build the whole export (or only units changed since the last one) and deliver it."""
+    async def export(self, channel: str, chat_id: str, user_id: str, *, only_changed: bool,
+                     campaign_id: int | None = None) -> None:
+        """Build the whole export of the campaign (default: the current one), or only the units changed since its
+        last export, with the campaign's own form, and deliver it."""
         from exports.build import build_export  # heavy imports only when an export is asked for
 
         deliverer: Deliverer | None = self.service.deliverers.get(channel)
@@ -67,9 +69,9 @@ class ExportJobs:
         try:
             job = self._started("export_new" if only_changed else "export", channel, chat_id, user_id, now)
             async with service.db.transaction() as s:
-                campaign = await q.current_campaign(s)
-                since = await q.last_audit_at(s, "export") if only_changed else None
-            data = await load_export_data(service.db, service.form, now=now, campaign_id=campaign.id,
+                campaign = await (q.get_campaign(s, campaign_id) if campaign_id else q.current_campaign(s))
+                since = await q.last_audit_at(s, "export", campaign.id) if only_changed else None
+            data = await load_export_data(service.db, service.form_for(campaign), now=now, campaign_id=campaign.id,
                                           province=service.province)
             if since is not None:
                 data.units[:] = [u for u in data.units if u.last_activity_at and u.last_activity_at > since]
@@ -94,7 +96,8 @@ class ExportJobs:
                                              progress=progress)
             async with service.db.transaction() as s:
                 await q.add_audit(s, at=now, action="export", new={"folder": result.folder.name,
-                                                                    "units": len(data.units)})
+                                                                    "units": len(data.units),
+                                                                    "campaign": campaign.id})
             if deliverer is not None:
                 text = "\n".join([texts.EXPORT_READY.format(count=len(data.units)), *result.notes])
                 # The consolidated report on its own (to read on the phone at once), then everything in the zip.
@@ -111,8 +114,9 @@ class ExportJobs:
             if job is not None:
                 job.release()  # nothing left to do after abandon()
 
-    async def unit_document(self, channel: str, chat_id: str, user_id: str, unit_code: str) -> None:
-        """A unit contact's own report as a .docx, as it stands now."""
+    async def unit_document(self, channel: str, chat_id: str, user_id: str, unit_code: str,
+                            campaign_id: int | None = None) -> None:
+        """A unit contact's own report (of this campaign; default: the current one) as a .docx, as it stands."""
         from exports.document import build_unit_document
 
         deliverer: Deliverer | None = self.service.deliverers.get(channel)
@@ -125,8 +129,11 @@ class ExportJobs:
             token = secrets.token_hex(8)
             partial = path.with_name(f".{path.name}.{token}.part")  # removed by recover() if we are killed
             job = self._started("document", channel, chat_id, user_id, now, token=token, paths=[partial])
-            data = await load_export_data(service.db, service.form, now=now, unit_codes=[unit_code],
-                                          submitted_versions=False, province=service.province)
+            async with service.db.transaction() as s:
+                campaign = await (q.get_campaign(s, campaign_id) if campaign_id else q.current_campaign(s))
+            data = await load_export_data(service.db, service.form_for(campaign), now=now, unit_codes=[unit_code],
+                                          campaign_id=campaign.id, submitted_versions=False,
+                                          province=service.province)
             unit = data.units[0]
             await asyncio.to_thread(build_unit_document, data, unit, path, partial=partial)
             if deliverer is not None:

@@ -48,6 +48,8 @@ def state_of(report: Report | None) -> str:
 
 
 async def _report(s, campaign: Campaign, unit_code: str, now: datetime) -> tuple[Unit, Report]:
+    if campaign.closed_at is not None:
+        raise ReviewError(texts.REVIEW_CAMPAIGN_CLOSED.format(title=campaign.title))
     unit = await q.get_unit_by_code(s, unit_code.strip().upper())
     if unit is None:
         raise ReviewError(texts.REVIEW_NO_UNIT.format(code=unit_code.strip()[:32]))

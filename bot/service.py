@@ -293,6 +293,32 @@ class Service:
         options = tuple(engine.Option(str(n), str(n)) for n in range(1, len(campaigns) + 1))
         return None, None, [Reply("\n\n".join([*notes, *again, reply]), options)]
 
+    async def _admin_campaign(self, s, contact: Contact, inbound: Inbound) -> tuple[Campaign | None, str | None]:
+        """The campaign an officer's commands act on (the one they picked, else the newest open one), or the
+        answer to "đổi báo cáo [số]"."""
+        text = fold(clean_text(inbound.text or "", multiline=False))
+        word = next((w for w in sorted(SWITCH_WORDS, key=len, reverse=True) if text.startswith(w)), None)
+        chosen = await q.get_campaign(s, contact.campaign_id) if contact.campaign_id else None
+        if word is None:
+            return chosen or await q.current_campaign(s), None
+        rest = text[len(word):].strip().lstrip("#")
+        campaigns = await q.list_campaigns(s)
+        if re.fullmatch(r"[0-9]{1,9}", rest):
+            picked = next((c for c in campaigns if c.id == int(rest)), None)
+            if picked is None:
+                return chosen, texts.ADMIN_CAMPAIGN_UNKNOWN.format(id=rest)
+            contact.campaign_id = picked.id
+            return picked, texts.ADMIN_CAMPAIGN_PICKED.format(id=picked.id, title=picked.title)
+        if not campaigns:
+            return None, texts.NO_CAMPAIGN
+        current = chosen or await q.current_campaign(s)
+        lines = [texts.ADMIN_CAMPAIGN_LINE.format(
+            id=c.id, title=c.title, deadline=format_datetime(c.deadline_at),
+            state=texts.CLI_CAMPAIGN_CLOSED_SHORT if c.closed_at else texts.CLI_CAMPAIGN_OPEN_STATE,
+            mark=texts.ADMIN_CAMPAIGN_CURRENT if current is not None and c.id == current.id else "")
+            for c in campaigns]
+        return current, texts.ADMIN_CAMPAIGNS.format(lines="\n".join(lines), example=campaigns[-1].id)
+
     async def _note_other_campaigns(self, s, contact: Contact, chosen: Campaign, campaigns: list[Campaign],
                                     notes: list[str]) -> None:
         """Tell the person once about each other open campaign they have not opened yet."""
@@ -348,8 +374,9 @@ class Service:
             notes.append(texts.ADMIN_ONLY.format(command=clean_text(inbound.text or "", multiline=False)[:40]))
             event = engine.Resume()
         if contact.role == "admin":
-            campaign = await q.current_campaign(s)
-            answer = await admin.answer(s, self.form_for(campaign), self.jobs, campaign, inbound, now)
+            campaign, answer = await self._admin_campaign(s, contact, inbound)
+            if answer is None:
+                answer = await admin.answer(s, self.form_for(campaign), self.jobs, campaign, inbound, now)
             return [Reply("\n\n".join([*notes, answer]))]
         campaign, event, picker = await self._pick_campaign(s, contact, inbound, event, notes)
         if picker is not None:
@@ -372,7 +399,8 @@ class Service:
             event = await self._event(s, inbound, stored, refused, contact, report, now)
         if isinstance(event, engine.Text) and fold(event.text).removeprefix("/") in DOCUMENT_WORDS:
             unit = await q.get_unit(s, contact.unit_id)
-            self.jobs.spawn(self.jobs.unit_document(inbound.channel, inbound.chat_id, inbound.user_id, unit.code))
+            self.jobs.spawn(self.jobs.unit_document(inbound.channel, inbound.chat_id, inbound.user_id, unit.code,
+                                                    campaign_id=campaign.id))
             replies = [Reply(texts.UNIT_DOCUMENT_STARTED)]
         else:
             replies = await self._run_engine(s, contact, campaign, report, unit_name, conversation, event, now)

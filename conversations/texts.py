@@ -261,6 +261,15 @@ CAMPAIGN_OTHER = (
     "Lưu ý: đơn vị còn báo cáo \"{title}\" (hạn {deadline}) cần nộp. Gửi \"đổi báo cáo\" để chuyển sang."
 )
 CAMPAIGN_ONLY_ONE = "Hiện chỉ có một báo cáo cần nộp: {title}."
+REVIEW_CAMPAIGN_CLOSED = "Đợt báo cáo \"{title}\" đã đóng: chỉ xem và xuất được, không duyệt hay sửa được nữa."
+# An officer in the chat: which campaign their commands act on ("đổi báo cáo" lists them, "đổi báo cáo 2" picks #2).
+ADMIN_CAMPAIGNS = "Các đợt báo cáo:\n{lines}\nGửi “đổi báo cáo <số>” để làm việc với một đợt, ví dụ: đổi báo cáo {example}."
+ADMIN_CAMPAIGN_LINE = "#{id} – {title} ({state}, hạn {deadline}){mark}"
+ADMIN_CAMPAIGN_CURRENT = " ← đang chọn"
+ADMIN_CAMPAIGN_PICKED = "Các lệnh từ giờ áp dụng cho đợt báo cáo #{id}: {title}."
+WEB_CAMPAIGN_MENU = "Đợt báo cáo:"
+WEB_CAMPAIGN_CHOOSE = "Xem"
+ADMIN_CAMPAIGN_UNKNOWN = "Không có đợt báo cáo #{id}. Gửi “đổi báo cáo” để xem danh sách."
 CAMPAIGN_SWITCH_WORDS = ["đổi báo cáo", "doi bao cao", "chọn báo cáo", "chon bao cao", "/baocao"]
 # An export or a unit's document the bot was building when it stopped: told at the next start.
 EXPORT_INTERRUPTED = (
@@ -298,6 +307,7 @@ ADMIN_HELP = (
     "- “hạn nộp 28/03/2017 16:30”: đổi hạn nộp (lịch nhắc còn lại tính theo hạn mới)\n"
     "- “duyệt STP”, “trả lại STP: nội dung cần bổ sung”, “mở lại STP”: xem xét báo cáo của một đơn vị\n"
     "- “gia hạn STP 30/03/2017 16:30”: hạn riêng cho một đơn vị (“gia hạn STP không”: bỏ)\n"
+    "- “đổi báo cáo”: xem các đợt báo cáo; “đổi báo cáo 2”: các lệnh trên áp dụng cho đợt #2\n"
     "- “trợ giúp”: xem lại hướng dẫn này"
 )
 STATUS_LABELS = {
@@ -592,6 +602,8 @@ CLI_ZALO_UNREACHABLE = "HCC_ZALO_API_URL: không kết nối được tới Zalo
 # --- Reminders ------------------------------------------------------------------------------------------
 
 REMINDER = "NHẮC HẠN NỘP BÁO CÁO – {unit}\nHạn nộp: {deadline} ({left}).\n{progress}\n{how}"
+REMINDER_CAMPAIGN = "Báo cáo: {title}"
+REMINDER_HOW_SWITCH = "Đơn vị có nhiều báo cáo cần nộp: gửi “đổi báo cáo” để chọn báo cáo này."
 REMINDER_NOT_STARTED = "Đơn vị chưa gửi thông tin nào cho báo cáo."
 REMINDER_MISSING = "Còn thiếu: {parts}."
 REMINDER_READY = "Báo cáo đã đủ thông tin bắt buộc nhưng chưa nộp."

@@ -210,6 +210,17 @@ async def open_campaigns_for_unit(s: AsyncSession, unit_id: int) -> list[Campaig
     return list(await s.scalars(query))
 
 
+async def open_campaign_units(s: AsyncSession) -> dict[int, set[int] | None]:
+    """Each open campaign's id with the units it lists (None: every active unit). Two queries."""
+    out: dict[int, set[int] | None] = {c: None for c in await s.scalars(
+        sa.select(Campaign.id).where(Campaign.closed_at.is_(None)))}
+    rows = await s.execute(sa.select(CampaignUnit.campaign_id, CampaignUnit.unit_id)
+                           .where(CampaignUnit.campaign_id.in_(list(out))))
+    for campaign_id, unit_id in rows:
+        out[campaign_id] = (out[campaign_id] or set()) | {unit_id}
+    return out
+
+
 async def campaign_unit_ids(s: AsyncSession, campaign_id: int) -> list[int]:
     """The units the campaign lists ([] : every active unit)."""
     return list(await s.scalars(sa.select(CampaignUnit.unit_id).where(CampaignUnit.campaign_id == campaign_id)
@@ -702,9 +713,17 @@ async def add_audit(
     )
 
 
-async def last_audit_at(s: AsyncSession, action: str) -> datetime | None:
-    """When an action (such as "export") was last recorded, or None."""
-    return await s.scalar(sa.select(sa.func.max(AuditLog.at)).where(AuditLog.action == action))
+async def last_audit_at(s: AsyncSession, action: str, campaign_id: int | None = None) -> datetime | None:
+    """When an action (such as "export") was last recorded (for this campaign, when given), or None.
+
+    A row recorded before campaigns were named in it counts for every campaign."""
+    if campaign_id is None:
+        return await s.scalar(sa.select(sa.func.max(AuditLog.at)).where(AuditLog.action == action))
+    for at, new in await s.execute(sa.select(AuditLog.at, AuditLog.new).where(AuditLog.action == action)
+                                   .order_by(AuditLog.at.desc())):
+        if (new or {}).get("campaign", campaign_id) == campaign_id:
+            return at
+    return None
 
 
 # --- reminders ---------------------------------------------------------------------------------

@@ -219,3 +219,26 @@ def test_cli__create_with_form_and_units__list_show_close(tmp_path):
     assert texts.CLI_CAMPAIGN_CLOSED.format(id=2, title="Cử cán bộ dự lớp bồi dưỡng") in closed.stdout
     assert "closed" == json.loads(hcc(["campaign", "show", "2", "--json"], tmp_path).stdout)["state"]
     assert texts.CLI_CAMPAIGN_ALREADY_CLOSED.format(id=2) in hcc(["campaign", "close", "2"], tmp_path).stderr
+
+
+async def test_reminders__two_open_campaigns__each_names_its_campaign_and_how_to_switch(db, tmp_path):
+    first, second = await two_campaigns(db, tmp_path)
+    service = Service(db, FORM, tmp_path / "photos", Clock(NOW))
+    await bind(db, service, "lan", "STP")
+    await say(service, "lan", "1")  # answering the seed's report
+    sent: list[str] = []
+
+    async def sender(chat_id, user_id, text):
+        sent.append(text)
+        return SendResult(True)
+
+    async with db.transaction() as s:
+        await queue_now(s, await q.get_campaign(s, first), NOW)
+        await queue_now(s, await q.get_campaign(s, second), NOW + timedelta(seconds=1))
+    await run_due(db, FORM, NOW + timedelta(seconds=2), {"zalo": sender})
+    seed, training = sorted(sent, key=lambda t: "bồi dưỡng" in t)
+    assert seed.startswith("NHẮC HẠN NỘP BÁO CÁO – Sở Tư pháp\nBáo cáo: Báo cáo tiến độ triển khai thành lập")
+    assert texts.REMINDER_HOW_SWITCH not in seed  # that is the one they are answering
+    assert training.startswith("NHẮC HẠN NỘP BÁO CÁO – Sở Tư pháp\nBáo cáo: Cử cán bộ dự lớp bồi dưỡng\n"
+                               "Hạn nộp: 16:30 ngày 05/04/2017")
+    assert training.endswith(texts.REMINDER_HOW_SWITCH)

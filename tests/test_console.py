@@ -611,3 +611,32 @@ async def test_console__sign_in_button_pressed_from_another_site__refused_and_li
         async with session.post(url, allow_redirects=False,
                                 headers={"Origin": console.base, "Sec-Fetch-Site": "same-origin"}) as r:
             assert 303 == r.status  # the same link, pressed on our own page, still signs in
+
+
+async def test_console__two_campaigns__menu_switches_the_board_and_its_form(console, tmp_path):
+    from bot.forms import form_hash, read_form_file
+    from tests.test_campaigns import training_form_file
+
+    form, raw = read_form_file(training_form_file(tmp_path))
+    async with console.db.transaction() as s:
+        cat = await q.get_unit_by_code(s, "CAT")
+        second = await q.create_campaign(s, title="Cử cán bộ dự lớp bồi dưỡng", deadline_at=DEADLINE + timedelta(days=7),
+                                         form_id=form.id, doc_ref=None, now=NOW, form_snapshot=raw,
+                                         form_hash=form_hash(raw), unit_ids=[cat.id])
+        first = (await q.list_campaigns(s))[0]
+    async with browser() as session:
+        await sign_in(session, console)
+        async with session.get(console.base + "/console/") as board:
+            body = text_of(await board.text())
+        assert "Cử cán bộ dự lớp bồi dưỡng" in body and "Công an tỉnh" in body and "Sở Tư pháp" not in body
+        token = await csrf_of(session, console.base + "/console/")
+        async with session.post(console.base + "/console/dot", data={"csrf": token, "campaign": str(first.id)}) as r:
+            body = text_of(await r.text())
+        assert first.title in body and "Sở Tư pháp" in body
+        async with session.get(console.base + "/console/don-vi/STP") as unit_page:
+            assert "I.1. Lãnh đạo phụ trách trực tiếp" in text_of(await unit_page.text())
+        async with session.post(console.base + "/console/dot", data={"csrf": token, "campaign": str(second.id)}):
+            pass
+        async with session.get(console.base + "/console/don-vi/CAT") as unit_page:
+            body = text_of(await unit_page.text())
+        assert "Danh sách học viên" in body and "I.1. Lãnh đạo phụ trách trực tiếp" not in body

@@ -69,6 +69,7 @@ def setup_console(app: web.Application, service, *, session_key: bytes, secure_c
     r.add_post(auth.LOGIN_PATH + "{token}", console.login)
     r.add_post("/console/dang-xuat", console.logout)
     r.add_post("/console/nhac", console.remind)
+    r.add_post("/console/dot", console.choose_campaign)
     r.add_get("/console/don-vi/{code}", console.unit_page)
     r.add_get("/console/don-vi/{code}/bao-cao.docx", console.unit_document)
     r.add_post("/console/don-vi/{code}/duyet", console.accept)

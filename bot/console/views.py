@@ -63,7 +63,7 @@ class Console:
     """The handlers, around the running service."""
 
     def __init__(self, service, *, secure_cookie: bool):
-        self.service, self.db, self.form = service, service.db, service.form
+        self.service, self.db = service, service.db
         self.secure_cookie = secure_cookie
         self.exports = WebExports()
         service.deliverers.setdefault("web", self.exports)
@@ -76,19 +76,40 @@ class Console:
     async def _page(self, request: web.Request, template: str, context: dict[str, Any], *,
                     status: int = 200) -> web.Response:
         session = await auth.get_session(request)
-        flash = session.pop("flash", None) if not request.headers.get("X-Live") else None
+        live = bool(request.headers.get("X-Live"))
+        flash = session.pop("flash", None) if not live else None
+        campaigns, chosen = [], None
+        if request.get(auth.OFFICER) is not None and not live:  # the campaign menu, on full pages only
+            async with self.db.sessionmaker() as s:
+                campaigns = await q.list_campaigns(s)
+                chosen = context.get("campaign") or context.get("board") and context["board"].campaign
+                if not chosen and campaigns:
+                    chosen = await self._campaign(s, request)
         context = {"t": texts, "fmt": _fmt, "csrf": await auth.csrf_token(request), "request": request,
-                   "flash": flash,
+                   "flash": flash, "campaigns": campaigns, "chosen_campaign": chosen,
                    "officer": request.get(auth.OFFICER), **context}
         response = aiohttp_jinja2.render_template(template, request, context, status=status)
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    async def _campaign(self, s):
-        campaign = await q.current_campaign(s)
+    async def _campaign(self, s, request: web.Request):
+        """The campaign the officer chose in the console (the menu at the top), else the newest open one."""
+        chosen = (await auth.get_session(request)).get("campaign_id")
+        campaign = await q.get_campaign(s, chosen) if isinstance(chosen, int) else None
+        campaign = campaign or await q.current_campaign(s)
         if campaign is None:
             raise web.HTTPNotFound(text=texts.NO_CAMPAIGN)
         return campaign
+
+    async def choose_campaign(self, request: web.Request) -> web.Response:
+        """The campaign menu: every page from now on shows this campaign."""
+        wanted = str((await request.post()).get("campaign") or "")
+        async with self.db.sessionmaker() as s:
+            campaign = await q.get_campaign(s, int(wanted)) if re.fullmatch(r"[0-9]{1,9}", wanted) else None
+        if campaign is None:
+            await self._back(request, "/console/", texts.ADMIN_CAMPAIGN_UNKNOWN.format(id=wanted[:12]), error=True)
+        (await auth.get_session(request))["campaign_id"] = campaign.id
+        raise web.HTTPSeeOther("/console/")
 
     async def _back(self, request: web.Request, default: str, message: str, *, error: bool = False) -> None:
         """Back to the page the action came from, which then shows `message` once."""
@@ -153,8 +174,8 @@ class Console:
     async def _board_context(self, request: web.Request) -> dict[str, Any]:
         now = self.now()
         async with self.db.sessionmaker() as s:
-            campaign = await self._campaign(s)
-            board = await load_board(s, campaign, self.form, now)
+            campaign = await self._campaign(s, request)
+            board = await load_board(s, campaign, self.service.form_for(campaign), now)
         params = self._board_query(request)
         rows = select_rows(board, state=None if params["state"] == "overdue" else params["state"],
                            sort=params["sort"], descending=params["desc"], overdue=params["state"] == "overdue")
@@ -180,7 +201,7 @@ class Console:
         officer = request[auth.OFFICER]
         try:
             async with self.db.transaction() as s:
-                campaign = await self._campaign(s)
+                campaign = await self._campaign(s, request)
                 unit = await q.get_unit_by_code(s, code) if code else None
                 if code and unit is None:
                     raise ReviewError(texts.REVIEW_NO_UNIT.format(code=code[:32]))
@@ -200,7 +221,7 @@ class Console:
         code = request.match_info["code"]
         now = self.now()
         async with self.db.sessionmaker() as s:
-            campaign = await self._campaign(s)
+            campaign = await self._campaign(s, request)
             unit = await q.get_unit_by_code(s, code)
             if unit is None:
                 raise web.HTTPNotFound(text=texts.REVIEW_NO_UNIT.format(code=code[:32]))
@@ -214,18 +235,19 @@ class Console:
             history = list(await s.scalars(sa.select(AuditLog).where(
                 AuditLog.report_id == report.id, AuditLog.action.in_(REVIEW_ACTIONS)).order_by(AuditLog.id))) \
                 if report else []
-            board = await load_board(s, campaign, self.form, now, unit_id=unit.id)
+            form = self.service.form_for(campaign)
+            board = await load_board(s, campaign, form, now, unit_id=unit.id)
         row = board.rows[0] if board.rows else None
         shown, label = self._shown_version(request, versions, draft)
-        diff = self._diff(request, versions)
+        diff = self._diff(request, versions, form)
         returned = {h.new.get("version") for h in history if h.action == "review_return" and h.new}
         return await self._page(request, "unit.html", {
             "campaign": campaign, "unit": unit, "report": report, "row": row, "state": state_of(report),
             "deadline": deadline_of(campaign, report), "campaign_deadline": campaign.deadline_at,
-            "sections": report_sections(self.form, shown), "shown_label": label,
+            "sections": report_sections(form, shown), "shown_label": label,
             "versions": version_rows(versions, submitters, returned), "diff": diff,
             "draft_differs": bool(versions) and versions[-1].answers != draft,
-            "contacts": contacts, "history": history, "now": now, "reporter": _reporter(self.form, shown)})
+            "contacts": contacts, "history": history, "now": now, "reporter": _reporter(form, shown)})
 
     def _shown_version(self, request: web.Request, versions: list[ReportVersion], draft: dict) -> tuple[dict, str]:
         wanted = request.query.get("ban")
@@ -235,7 +257,7 @@ class Console:
         return chosen.answers, texts.WEB_SHOWING_VERSION.format(n=chosen.version,
                                                                   at=format_datetime(chosen.submitted_at))
 
-    def _diff(self, request: web.Request, versions: list[ReportVersion]) -> dict | None:
+    def _diff(self, request: web.Request, versions: list[ReportVersion], form) -> dict | None:
         if len(versions) < 2:
             return None
         by_number = {str(v.version): v for v in versions}
@@ -244,7 +266,7 @@ class Console:
         old = by_number.get(request.query.get("a", "")) or (older[-1] if older else None)
         if old is None or old.version == new.version:
             return None
-        changes = diff_versions(self.form, old.answers, new.answers)
+        changes = diff_versions(form, old.answers, new.answers)
         return {"old": old, "new": new, "changes": changes, "count": changed_count(changes)}
 
     async def _review(self, request: web.Request, action) -> web.Response:
@@ -253,7 +275,7 @@ class Console:
         back = f"/console/don-vi/{code}"
         try:
             async with self.db.transaction() as s:
-                campaign = await self._campaign(s)
+                campaign = await self._campaign(s, request)
                 message = await action(s, campaign, code, form, request[auth.OFFICER], self.now())
         except (ReviewError, PlanError) as exc:
             await self._back(request, back, str(exc), error=True)
@@ -295,11 +317,12 @@ class Console:
 
         code = request.match_info["code"]
         async with self.db.sessionmaker() as s:
-            await self._campaign(s)
+            campaign = await self._campaign(s, request)
             unit = await q.get_unit_by_code(s, code)
         if unit is None:
             raise web.HTTPNotFound(text=texts.REVIEW_NO_UNIT.format(code=code[:32]))
-        data = await load_export_data(self.db, self.form, now=self.now(), unit_codes=[unit.code],
+        data = await load_export_data(self.db, self.service.form_for(campaign), now=self.now(),
+                                      unit_codes=[unit.code], campaign_id=campaign.id,
                                       province=self.service.province)
         if not data.units:  # a unit no longer active is not part of the campaign's exports
             raise web.HTTPNotFound(text=texts.REVIEW_NO_UNIT.format(code=code[:32]))
@@ -343,9 +366,11 @@ class Console:
         officer = request[auth.OFFICER]
         self.exports.running, self.exports.progress_text, self.exports.result_text = True, texts.EXPORT_STARTED, None
         async with self.db.transaction() as s:
+            campaign = await self._campaign(s, request)
             await q.add_audit(s, at=self.now(), action="web_export", contact_id=officer.contact_id,
-                              new={"officer": officer.name})
-        self.service.jobs.spawn(self.service.jobs.export("web", "console", "console", only_changed=False))
+                              new={"officer": officer.name, "campaign": campaign.id})
+        self.service.jobs.spawn(self.service.jobs.export("web", "console", "console", only_changed=False,
+                                                         campaign_id=campaign.id))
         raise web.HTTPSeeOther("/console/xuat")
 
     async def export_file(self, request: web.Request) -> web.StreamResponse:

@@ -47,8 +47,22 @@ def missing_summary(form: Form, answers: Mapping[str, Any], limit: int = MISSING
 
 
 def unit_text(form: Form, unit_name: str, status: str, answers: Mapping[str, Any], deadline: datetime,
-              now: datetime, *, overdue: bool = False, reopened: bool = False) -> str:
-    """The reminder (or overdue notice) for one unit: its name, the time left, what is missing, what to do."""
+              now: datetime, *, overdue: bool = False, reopened: bool = False, several: str | None = None,
+              switch: bool = False) -> str:
+    """The reminder (or overdue notice) for one unit: its name, the time left, what is missing, what to do.
+
+    `several`: the campaign's title when more than one campaign is open for the unit (the message names it);
+    `switch`: the contact is answering another one now (the message says how to switch)."""
+    text = _unit_text(form, unit_name, status, answers, deadline, now, overdue=overdue, reopened=reopened)
+    if several is None:
+        return text
+    header, rest = text.split("\n", 1)
+    return "\n".join([header, texts.REMINDER_CAMPAIGN.format(title=several), rest,
+                      *([texts.REMINDER_HOW_SWITCH] if switch else [])])
+
+
+def _unit_text(form: Form, unit_name: str, status: str, answers: Mapping[str, Any], deadline: datetime,
+               now: datetime, *, overdue: bool, reopened: bool) -> str:
     if status == NOT_STARTED or not answers:
         progress, how = texts.REMINDER_NOT_STARTED, texts.REMINDER_HOW_START
     else:

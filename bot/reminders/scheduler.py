@@ -195,6 +195,12 @@ async def _render(s, form: Form, rows: list[ReminderSend], now: datetime) -> lis
         (r.campaign_id, r.unit_id): r
         for r in await s.scalars(sa.select(Report).where(Report.unit_id.in_(unit_ids),
                                                          Report.campaign_id.in_({r.campaign_id for r in rows})))}
+    open_for = await q.open_campaign_units(s)  # campaign id -> the units it asks (None: all)
+
+    def several(campaign: Campaign, unit_id: int) -> str | None:
+        count = sum(1 for listed in open_for.values() if listed is None or unit_id in listed)
+        return campaign.title if count > 1 else None
+
     answers: dict[int, dict[str, Any]] = defaultdict(dict)
     answer_rows = await s.execute(sa.select(Answer.report_id, Answer.key, Answer.value)
                                   .where(Answer.report_id.in_([r.id for r in reports.values()])))
@@ -224,7 +230,9 @@ async def _render(s, form: Form, rows: list[ReminderSend], now: datetime) -> lis
             continue
         out.append((unit_text(form, units[row.unit_id].name, status, answers[report.id] if report else {},
                               deadline, now, overdue=slot.kind == OVERDUE,
-                              reopened=bool(report and report.reopened)), contact))
+                              reopened=bool(report and report.reopened), several=several(campaign, row.unit_id),
+                              switch=contact.campaign_id not in (None, campaign.id)),
+                    contact))
     return out
 
 
