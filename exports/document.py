@@ -99,6 +99,7 @@ def build_unit_document(data: ExportData, unit: UnitReport, path: Path, *, parti
     if not template:  # any other form: its own title and sections (exports/generic.py)
         _generic_heading(doc, data, unit)
         unit_sections(doc, form, unit)
+        add_paragraph(doc, "", after=0)  # air between the last table and the signature
     else:
         _template_body(doc, data, unit)
     signature_block(doc, texts.DOC_RECIPIENT_LINES, texts.DOC_SIGNER)

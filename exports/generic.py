@@ -41,7 +41,7 @@ MAX_COLUMNS = 6  # questions in columns at most; beyond, one "label: value" line
 MIN_COLUMN = 1.6  # cm: narrower than this, a column is not readable at 11 pt
 # The room each type of answer needs, relative to a short text.
 WEIGHTS = {"text": 1.3, "name": 1.4, "long_text": 2.2, "phone": 1.15, "times": 1.1, "integer": 0.75,
-           "date": 1.1, "choice": 1.0, "yes_no": 0.75, "photo": 0.9}
+           "date": 1.1, "choice": 0.9, "yes_no": 0.75, "photo": 0.9}
 ROMAN = re.compile(r"^[IVXLC]+[.)]\s")
 
 
