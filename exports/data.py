@@ -156,7 +156,7 @@ async def load_export_data(db, form: Form, *, now: datetime, campaign_id: int | 
                     changed = answers != current
             photos = {}
             for key, value in answers.items():
-                if _is_photo_key(form, photo_keys, key) and isinstance(value, int):
+                if _is_photo_key(photo_keys, key) and isinstance(value, int):
                     photo = await q.get_photo(s, value)
                     if photo is not None:
                         photos[value] = Path(photo.processed_path)
@@ -167,7 +167,7 @@ async def load_export_data(db, form: Form, *, now: datetime, campaign_id: int | 
                       province=province or campaign.province)
 
 
-def _is_photo_key(form: Form, photo_keys: set[tuple[str, str]], key: str) -> bool:
+def _is_photo_key(photo_keys: set[tuple[str, str]], key: str) -> bool:
     """Whether a storage key holds the answer of a photo question of the form."""
     if key.endswith(".photo"):
         return True

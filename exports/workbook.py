@@ -139,8 +139,9 @@ def build_workbook(data: ExportData, path: Path, *, progress: Progress | None = 
     shirts_table = shirts.table(workbook, page) if shirts else None
     # Any other form: one sheet per section, in the form's order, named after the section.
     used = {REPORTER_SECTION, *STAFF_SECTIONS, *SECTION_SHEETS} if template else set()
+    # Their opening line names the section as the form does: the sheet's name may be cut and lose characters.
     section_tables += [_SectionTable(workbook, form, _sheet_title(section.title, section.key, workbook.sheetnames),
-                                     section, page)
+                                     section, page, heading=page.heading(_clean(section.title)))
                        for section in form.sections if section.key not in used]
 
     total = len(data.units)
@@ -291,7 +292,8 @@ class _SectionTable:
     """A sheet for one section: one row per unit (plain section) or per item (repeat), only units with data."""
 
     def __init__(self, workbook: Workbook, form: Form, title: str, section: Section, page: _Page, *,
-                 questions: Sequence[Question] | None = None, totals: bool = False):
+                 questions: Sequence[Question] | None = None, totals: bool = False,
+                 heading: Sequence[str] | None = None):
         self.form = form
         self.section = section
         chosen = list(section.questions if questions is None else questions)
@@ -306,7 +308,7 @@ class _SectionTable:
         headers += [q.label for q in self.questions]
         headers += [texts.COL_PHOTO_FILE] if len(self.photos) == 1 else \
             [f"{texts.COL_PHOTO_FILE}: {q.label}" for q in self.photos]
-        self.table = _Table(workbook, title, headers, page)
+        self.table = _Table(workbook, title, headers, page, heading=heading)
 
     def close_submitted(self) -> None:
         """The rows added from now on are drafts."""
@@ -556,7 +558,9 @@ class _Table:
             if last > first:
                 ws.merge_cells(start_row=row, start_column=first + 1, end_row=row, end_column=last + 1)
             ws.cell(row=row, column=first + 1).alignment = HEADING_ALIGNMENT
-            count = _line_count(text, span, TITLE_CHAR_WIDTH if row == 1 else BOLD_CHAR_WIDTH)
+            # Counted at the opening lines' own (wider) character width: a merged cell wraps where it must.
+            char_width = TITLE_CHAR_WIDTH if row == 1 else BOLD_CHAR_WIDTH
+            count = sum(max(1, math.ceil(len(line) * char_width / max(1.0, span - 2))) for line in text.split("\n"))
             if count > 1:
                 ws.row_dimensions[row].height = count * (TITLE_LINE_HEIGHT if row == 1 else LINE_HEIGHT) + 2
         lines: dict[int, int] = {}
