@@ -318,3 +318,88 @@ def test_documents__libreoffice__a4_pages_with_the_answers_legible(export, tmp_p
         from PIL import Image
         with Image.open(pngs[0]) as image:  # A4 portrait: 210 x 297 mm
             assert abs(image.height / image.width - 297 / 210) < 0.01
+
+
+# --- Loading from storage ----------------------------------------------------------------------------------
+
+
+async def test_load_export_data__photo_question_with_any_key__its_photo_loaded(sqlite_db, tmp_path):
+    """The form's own photo questions are read, whatever their key ("anh_the" here, not "photo")."""
+    from exports.data import load_export_data
+    from storage import queries as q
+
+    path = tmp_path / "form.yaml"
+    path.write_text(FORM_YAML.replace("{key: photo, label: Ảnh 3x4", "{key: anh_the, label: Ảnh 3x4"),
+                    encoding="utf-8")
+    form = load_form(path)
+    stored = store_photo(tmp_path / "photos", portrait((10, 120, 200)))
+    async with sqlite_db.transaction() as s:
+        await q.upsert_units(s, [("STP", "Sở Tư pháp")], now=NOW)
+        campaign = await q.create_campaign(s, title="Tập huấn", deadline_at=DEADLINE, form_id=form.id,
+                                           doc_ref=None, now=NOW)
+        unit = await q.get_unit_by_code(s, "STP")
+        report = await q.get_or_create_report(s, campaign_id=campaign.id, unit_id=unit.id, now=NOW)
+        photo = await q.add_photo(s, report_id=report.id, contact_id=None, sha256=stored.sha256,
+                                  original_path=str(stored.original_path), processed_path=str(stored.processed_path),
+                                  width=354, height=472, at=NOW)
+        answers = {**trainee(1, TRAINEES[0], None), "trainees[1].anh_the": photo.id}
+        await q.save_answer_changes(s, report_id=report.id, contact_id=None, before={}, after=answers, at=NOW)
+    data = await load_export_data(sqlite_db, form, now=NOW)
+    assert (form, {photo.id: Path(stored.processed_path)}) == (data.form, data.units[0].photos)
+    folder = tmp_path / "anh"
+    build_photo_archive(data, folder)
+    assert ["STP_TRAINEES_1_Nguyen-Van-An.jpg"] == [p.name for p in (folder / "STP").iterdir()]
+
+
+ODD_FORM_YAML = """\
+id: odd_2027
+title: Khảo sát trang thiết bị
+sections:
+  - key: reporter
+    title: Người điền phiếu
+    questions:
+      - {key: name, label: Họ và tên, prompt: "Họ tên?", type: name}
+      - {key: office_photo, label: Ảnh trụ sở, prompt: "Ảnh trụ sở?", type: photo, required: false}
+  - key: devices
+    title: Thiết bị
+    repeat: {min: 0, max: 5, item: thiết bị}
+    questions:
+      - {key: kind, label: Loại, prompt: "Loại?", type: text}
+      - {key: working, label: Còn dùng được, prompt: "Còn dùng?", type: yes_no}
+      - {key: broken_since, label: Hỏng từ, prompt: "Từ khi nào?", type: date, ask_if: {key: working, equals: false}}
+      - {key: front, label: Ảnh mặt trước, prompt: "Ảnh trước?", type: photo, required: false}
+      - {key: back, label: Ảnh mặt sau, prompt: "Ảnh sau?", type: photo, required: false}
+  - key: hours
+    title: Giờ làm việc
+    questions:
+      - {key: times, label: Giờ mở cửa, prompt: "Giờ?", type: times}
+"""
+
+
+def test_build_export__odd_form__every_deliverable_made_photos_of_every_question_archived(tmp_path):
+    path = tmp_path / "odd.yaml"
+    path.write_text(ODD_FORM_YAML, encoding="utf-8")
+    form = load_form(path)
+    photos = {n: Path(store_photo(tmp_path / "photos", portrait((n * 40, 80, 120))).processed_path) for n in (1, 2, 3)}
+    answers = {"reporter.name": "Mai Văn Sáu", "reporter.office_photo": 1,
+               "devices[1].kind": "Máy quét", "devices[1].working": False, "devices[1].broken_since": "2026-12-01",
+               "devices[1].front": 2, "devices[1].back": 3, "devices[2].kind": "Máy in", "devices[2].working": True,
+               "hours.times": "07:30, 13:30"}
+    data = ExportData(form=form, campaign_title="Khảo sát", doc_ref=None, deadline_at=DEADLINE, generated_at=NOW,
+                      units=[UnitReport("STP", "Sở Tư pháp", "submitted", answers, NOW, NOW, False, photos)])
+    result = build_export(data, tmp_path / "out", campaign_id=1)
+    archived = sorted(p.name for p in (result.folder / "anh-3x4" / "STP").iterdir())
+    assert ["STP_DEVICES_1_BACK_May-quet.jpg", "STP_DEVICES_1_FRONT_May-quet.jpg",
+            "STP_REPORTER_1_Mai-Van-Sau.jpg"] == archived
+    wb = load_workbook(result.workbook)
+    assert [texts.SHEET_STATUS, "Người điền phiếu", "Thiết bị", "Giờ làm việc"] == wb.sheetnames
+    header, rows = table_rows(wb["Thiết bị"])
+    assert [f"{texts.COL_PHOTO_FILE}: Ảnh mặt trước", f"{texts.COL_PHOTO_FILE}: Ảnh mặt sau"] == header[-2:]
+    assert [["STP_DEVICES_1_FRONT_May-quet.jpg", "STP_DEVICES_1_BACK_May-quet.jpg"], [None, None]] == \
+        [r[-2:] for r in rows]
+    doc = Document(str(result.documents[0]))
+    reporter, devices, hours = (table_texts(t) for t in body_tables(doc))
+    assert ["Ảnh trụ sở", "STP_REPORTER_1_Mai-Van-Sau.jpg"] == reporter[2]
+    assert [["1", "Máy quét", "Không", "01/12/2026", texts.DOC_PHOTO_GIVEN, texts.DOC_PHOTO_GIVEN],
+            ["2", "Máy in", "Có", "", texts.DOC_PHOTO_MISSING, texts.DOC_PHOTO_MISSING]] == devices[1:]
+    assert ([], [], True) == (result.badges, result.name_tags, result.report.is_file())
