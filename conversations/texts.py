@@ -882,3 +882,12 @@ WEB_COMPARE = "So sánh"
 WEB_COMPARE_WITH = "với"
 WEB_COMPARE_BUTTON = "Xem thay đổi"
 WEB_VERSION_N = "bản {n}"
+
+# --- exports of any form ---
+# The generic layout of the documents for a form other than the shipped report (exports/generic.py).
+DOC_GENERIC_SECTION = "{number}. {title}"  # a section's heading: "II. Học viên"
+DOC_GENERIC_COL_QUESTION = "Nội dung"
+DOC_GENERIC_COL_ANSWER = "Thông tin"
+DOC_GENERIC_COL_DETAILS = "Thông tin chi tiết"  # a list with too many questions for one column each
+DOC_PHOTO_GIVEN = "có ảnh"
+DOC_PHOTO_MISSING = "chưa có ảnh"

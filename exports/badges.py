@@ -9,8 +9,10 @@ long names and units shrink, then wrap onto a second line, then end in "…" rat
 are balanced, and the last line of a text of 3+ words never holds a single word ("… tỉnh Đồng" / "Nai").
 The top band and the name tag's title name the province (ExportData.province) when there is one.
 
-Who: units that submitted their report (all units with `include_drafts`). The badges PDF ends with a list of
-every main and backup staff person without a badge and why: no photo (or its stored file is gone or damaged),
+Who: the photo questions marked `badge: true` in the form (exports.data.badge_questions; when none is marked,
+the template's main and backup staff), of units that submitted their report (all units with `include_drafts`).
+A form without badge photos gets no badges file at all. The badges PDF ends with a list of
+every such person without a badge and why: no photo (or its stored file is gone or damaged),
 or the unit has not submitted yet. Units that never started have no people, so nobody of theirs is listed.
 
 Memory: fpdf2 holds the whole document, photos included, until it writes it. Badges are therefore written in
@@ -32,9 +34,9 @@ from fpdf import FPDF
 from PIL import Image, ImageOps
 
 from conversations import texts
-from exports.data import SUBMITTED, ExportData, UnitReport, items
+from exports.data import SUBMITTED, ExportData, UnitReport, badge_questions, has_section, items
 from exports.fonts import advance_widths, find_font
-from exports.photo_archive import HEIGHT, WIDTH, Person, people_with_photo_question
+from exports.photo_archive import HEIGHT, WIDTH, Person, people_with_badge_photo
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,7 @@ INK = (20, 20, 20)
 WHITE = (255, 255, 255)
 GREY = (170, 170, 170)
 HEADER_FILL = (222, 233, 246)
+NAME_TAG_SECTION = "main_staff"  # desk name tags are the template's main staff's
 BADGE_ROLES = {"main_staff": (texts.BADGE_ROLE_MAIN, BLUE), "backup_staff": (texts.BADGE_ROLE_BACKUP, RED)}
 
 # The list of who got no badge: A4 portrait, a table of fixed-height rows, its heading repeated on every page.
@@ -111,10 +114,13 @@ def is_included(unit: UnitReport, include_drafts: bool) -> bool:
 
 def build_badges(data: ExportData, path: Path, *, progress: Progress | None = None,
                  per_file: int = BADGES_PER_FILE, include_drafts: bool = False) -> list[Path]:
-    """Badges of the main and backup staff with a photo, 9 per A4 sheet, then the list of who got none.
+    """Badges of the people with a badge photo (see badge_questions), 9 per A4 sheet, then the list of who got none.
 
-    The PDF files written; [] when there is nobody to print or list. The list is in the last file.
+    The PDF files written; [] when there is nobody to print or list (always for a form without badge photos).
+    The list is in the last file.
     """
+    if not badge_questions(data.form):
+        return []
     fonts = (find_font(), find_font(bold=True))  # fail with one clear line before any work
     path.parent.mkdir(parents=True, exist_ok=True)
     center = badge_center_name(data.province)
@@ -150,7 +156,7 @@ def unit_badges(data: ExportData, unit: UnitReport,
     """The unit's people who get a badge, with its JPEG, and those who do not, with the reason; in form order."""
     printable: list[tuple[Person, bytes]] = []
     unprinted: list[Unprinted] = []
-    for person in people_with_photo_question(data, unit):
+    for person in people_with_badge_photo(data, unit):
         if not is_included(unit, include_drafts):
             unprinted.append(Unprinted(person, texts.BADGE_MISSING_NOT_SUBMITTED))
             continue
@@ -231,12 +237,14 @@ def build_name_tags(data: ExportData, path: Path, *, progress: Progress | None =
 
     Submitted units only, unless include_drafts.
     """
+    if not has_section(data.form, NAME_TAG_SECTION):
+        return []  # a form without the template's main staff has nobody for a desk name tag
     fonts = (find_font(), find_font(bold=True))
     title = name_tag_title(data.province)
     sheet: Sheets | None = None
     total = len(data.units)
     for done, unit in enumerate(data.units, 1):
-        for item in items(data.form, unit.answers, "main_staff") if is_included(unit, include_drafts) else []:
+        for item in items(data.form, unit.answers, NAME_TAG_SECTION) if is_included(unit, include_drafts) else []:
             name = item.values.get("name")
             if not name:
                 continue

@@ -74,6 +74,10 @@ def build_export(data: ExportData, out_dir: Path, *, campaign_id: int, make_zip:
     """Write the consolidated report (and its PDF), the workbook, the photo archive, badges, name tags and one
     document per unit; zip them. What could not be made (the PDF without LibreOffice) is in `notes`.
 
+    Every builder lays out `data.form`, whatever form it is: a form without badge photos (or without the
+    template's main staff) gets no badges (or name tags) file, and `badges` (or `name_tags`) is [], which is
+    not a fault and makes no note.
+
     The export is written into `<name>.partial` (with a locked marker inside) and takes its name only once
     complete, zip included: a folder under its real name is always a whole export. A killed export leaves a
     `.partial` folder that remove_unfinished_exports() deletes. Every folder is 0700 and every file 0600.

@@ -13,12 +13,20 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from conversations import texts
-from conversations.answers import Missing, is_relevant, item_numbers, missing, scope
+from conversations.answers import Missing, is_relevant, item_numbers, missing, scope, split_key
 from conversations.form import Form, Question, Section
 from storage import queries as q
 
 STAFF_SECTIONS = ("leader", "main_staff", "backup_staff", "postal_staff")
 SUBMITTED = ("submitted", "submitted_late")
+# The shipped form (conversations/forms/report.yaml) and the sections that make a form "the template's": the
+# exports lay such a form out as the letter's template does (sections I–IV); any other form gets a generic
+# layout built from its own sections and questions.
+TEMPLATE_FORM_ID = "hcc_report_2017"
+TEMPLATE_SECTIONS = ("main_staff", "procedures", "plan")
+# The photos that are printed on badges when no question of the form says `badge: true` (before that field
+# existed, the shipped form's main and backup staff got badges).
+BADGE_SECTIONS = ("main_staff", "backup_staff")
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,28 @@ def has_section(form: Form, key: str) -> bool:
     return any(section.key == key for section in form.sections)
 
 
+def is_template_form(form: Form) -> bool:
+    """Whether the exports lay this form out as the letter's template (the shipped form, or one grown from it:
+    same id, or the template's staff, procedures and plan sections); False means the generic layout."""
+    keys = {section.key for section in form.sections}
+    return form.id == TEMPLATE_FORM_ID or set(TEMPLATE_SECTIONS) <= keys
+
+
+def photo_questions(section: Section) -> list[Question]:
+    """The section's photo questions, in form order."""
+    return [q for q in section.questions if q.type == "photo"]
+
+
+def badge_questions(form: Form) -> list[tuple[Section, Question]]:
+    """The photo questions whose photos are printed on badges: those marked `badge: true`; when the form marks
+    none (or Question has no such field yet), the photos of the template's main and backup staff."""
+    marked = [(s, q) for s in form.sections for q in photo_questions(s) if getattr(q, "badge", False) is True]
+    if marked:
+        return marked
+    return [(s, q) for s in form.sections if s.key in BADGE_SECTIONS and s.repeat is not None
+            for q in photo_questions(s)[:1]]
+
+
 def status_label(data: ExportData, unit: UnitReport) -> str:
     """A unit's status as the exports show it: "đang nhập", and ", quá hạn" once the deadline has passed."""
     label = texts.STATE_LABELS.get(unit.review or unit.status, unit.status)
@@ -103,6 +133,8 @@ async def load_export_data(db, form: Form, *, now: datetime, campaign_id: int | 
     False (a contact checking their own document sees what is entered now). `province` (HCC_PROVINCE) wins
     over the campaign's own.
     """
+    # The form's own photo questions (any section, any key), and ".photo" as the shipped form names them.
+    photo_keys = {(section.key, q.key) for section in form.sections for q in photo_questions(section)}
     async with db.transaction() as s:
         campaign = await (q.get_campaign(s, campaign_id) if campaign_id else q.current_campaign(s))
         if campaign is None:
@@ -124,7 +156,7 @@ async def load_export_data(db, form: Form, *, now: datetime, campaign_id: int | 
                     changed = answers != current
             photos = {}
             for key, value in answers.items():
-                if key.endswith(".photo") and isinstance(value, int):
+                if _is_photo_key(photo_keys, key) and isinstance(value, int):
                     photo = await q.get_photo(s, value)
                     if photo is not None:
                         photos[value] = Path(photo.processed_path)
@@ -133,3 +165,14 @@ async def load_export_data(db, form: Form, *, now: datetime, campaign_id: int | 
     return ExportData(form=form, campaign_title=campaign.title, doc_ref=campaign.doc_ref,
                       deadline_at=campaign.deadline_at, generated_at=now, units=units,
                       province=province or campaign.province)
+
+
+def _is_photo_key(photo_keys: set[tuple[str, str]], key: str) -> bool:
+    """Whether a storage key holds the answer of a photo question of the form."""
+    if key.endswith(".photo"):
+        return True
+    try:
+        section, _, question = split_key(key)
+    except ValueError:
+        return False
+    return (section, question) in photo_keys

@@ -1,5 +1,9 @@
 """Each unit's report as a Word document that reproduces the form attached to the letter (sections I–IV).
 
+That is for the shipped form and forms grown from it (exports.data.is_template_form); any other form gets the
+same heading and signature around a generic body: the form's title, then each section as a numbered heading
+with a question | answer table, or a table of its items (exports/generic.py).
+
 The document follows the template's shape: the national header, the title, then the staff table with one
 merged role cell per group, the procedures table with the post-office rows under one merged cell, the plan
 table and the free text of section IV. The builder walks the form: a question added to a known section lands
@@ -27,7 +31,9 @@ from conversations.answers import key as answer_key
 from conversations.form import Form, Question, Section
 from exports.docx_parts import (add_paragraph, add_row, add_text, clean, fix_widths, grid_table, heading_columns,
                                  new_document, section_title, signature_block, write_cell)
-from exports.data import STAFF_SECTIONS, ExportData, Item, UnitReport, has_section, items, section_values
+from exports.data import (STAFF_SECTIONS, ExportData, Item, UnitReport, has_section, is_template_form, items,
+                          section_values)
+from exports.generic import unit_sections
 from exports.memory import release_memory
 from exports.private_files import FILE_MODE
 
@@ -78,7 +84,8 @@ def build_unit_document(data: ExportData, unit: UnitReport, path: Path, *, parti
     """
     doc = new_document()
     form, answers = data.form, unit.answers
-    title_line = texts.DOC_TITLE.split("\n")[-1]
+    template = is_template_form(form)
+    title_line = texts.DOC_TITLE.split("\n")[-1] if template else form.title
     properties = doc.core_properties  # python-docx's template would sign the file "python-docx"
     properties.title = clean(f"{title_line} – {unit.name}")
     properties.author = clean(unit.name)
@@ -89,6 +96,25 @@ def build_unit_document(data: ExportData, unit: UnitReport, path: Path, *, parti
         generated = generated.astimezone(timezone.utc).replace(tzinfo=None)
     properties.created = properties.modified = generated
 
+    if not template:  # any other form: its own title and sections (exports/generic.py)
+        _generic_heading(doc, data, unit)
+        unit_sections(doc, form, unit)
+        add_paragraph(doc, "", after=0)  # air between the last table and the signature
+    else:
+        _template_body(doc, data, unit)
+    signature_block(doc, texts.DOC_RECIPIENT_LINES, texts.DOC_SIGNER)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = partial or path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.part")
+    doc.save(str(partial))
+    os.chmod(partial, FILE_MODE)  # a report names people and their mobiles (Decree 13/2023)
+    partial.replace(path)  # two contacts asking at once never read a half-written file
+    return path
+
+
+def _template_body(doc: DocxDocument, data: ExportData, unit: UnitReport) -> None:
+    """The letter's template: heading, I. staff, II. procedures and pickup, III. plan, IV. issues, and any
+    section added to the form after them."""
+    form, answers = data.form, unit.answers
     _heading_block(doc, data, unit)
     if any(has_section(form, key) for key in STAFF_SECTIONS):
         _staff(doc, form, answers)
@@ -102,13 +128,6 @@ def build_unit_document(data: ExportData, unit: UnitReport, path: Path, *, parti
     for section in form.sections:
         if section.key not in KNOWN_SECTIONS:
             _generic_section(doc, form, section, answers)
-    signature_block(doc, texts.DOC_RECIPIENT_LINES, texts.DOC_SIGNER)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = partial or path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.part")
-    doc.save(str(partial))
-    os.chmod(partial, FILE_MODE)  # a report names people and their mobiles (Decree 13/2023)
-    partial.replace(path)  # two contacts asking at once never read a half-written file
-    return path
 
 
 # --- The heading and the signature -----------------------------------------------------------------------
@@ -138,6 +157,26 @@ def _heading_block(doc: DocxDocument, data: ExportData, unit: UnitReport) -> Non
         add_paragraph(doc, texts.DOC_REPORTER.format(name=shown.get("name", ""), phone=shown.get("phone", "")))
         for line in _extra_lines(values.items(), ("name", "phone")):
             add_paragraph(doc, line)
+
+
+def _generic_heading(doc: DocxDocument, data: ExportData, unit: UnitReport) -> None:
+    """The standard heading for any form: the unit and the national name and motto, the place and date line, the
+    form's title in capitals (and the campaign's under it when it says something else), the letter's number."""
+    heading_columns(doc, [(clean(unit.name).upper(), True)])
+    day = (unit.submitted_at or data.generated_at).astimezone(LOCAL_TZ)
+    place = add_paragraph(doc, texts.DOC_PLACE_DATE.format(day=day.day, month=day.month, year=day.year), italic=True,
+                          align=WD_ALIGN_PARAGRAPH.RIGHT, before=6, after=12)
+    place.paragraph_format.keep_with_next = True
+    title = add_paragraph(doc, "", align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+    add_text(title, clean(data.form.title).upper(), bold=True)
+    campaign = clean(data.campaign_title or "").strip()
+    last = title
+    if campaign and campaign.casefold() != clean(data.form.title).casefold():
+        last = add_paragraph(doc, campaign, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+    if data.doc_ref:
+        last = add_paragraph(doc, texts.DOC_ATTACHED.format(doc_ref=data.doc_ref), italic=True,
+                             align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+    last.paragraph_format.space_after = Pt(12)
 
 
 # --- I. Staff ---------------------------------------------------------------------------------------------

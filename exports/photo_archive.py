@@ -1,14 +1,16 @@
 """The 3x4 photo archive: one folder per unit of 354x472 JPEGs named after the person, and a CSV index.
 
-`photo_file_name` is THE naming rule for staff photo files; the workbook imports it so its "Tệp ảnh" column
-names exactly the files written here.
+`photo_file_name` is THE naming rule for photo files; the workbook imports it (through `Person.file_name`) so
+its "Tệp ảnh" columns name exactly the files written here.
 
-Which people: every item of every repeat section that has a photo question (today main and backup staff),
-found by walking the form, so a photo question added to another section is archived without code changes.
-The CSV lists every such person, with an empty "Tệp ảnh" when there is no photo yet, so Sở Nội vụ sees who
-is still missing one (also when the stored file is gone or damaged: logged, and the export goes on). The
-"Tệp ảnh" column is the path inside the archive (`STP/STP_CHINH_1_Le-Thi-Mai.jpg`); text cells that Excel
-would run as a formula start with an apostrophe. Unit folders are created only for units with a photo.
+Which photos: every photo question of every section of the form (the shipped form: main and backup staff),
+for every item of a repeat section and once for a plain section, found by walking the form, so any form's
+photos are archived without code changes. The CSV lists every such person, with an empty "Tệp ảnh" when there
+is no photo yet, so Sở Nội vụ sees who is still missing one (also when the stored file is gone or damaged:
+logged, and the export goes on). The "Tệp ảnh" column is the path inside the archive
+(`STP/STP_CHINH_1_Le-Thi-Mai.jpg`); text cells that Excel would run as a formula start with an apostrophe.
+Unit folders are created only for units with a photo. When an item has several photo questions, each file
+name also carries its question's key (`STP_HOCVIEN_1_ANH-THE_Le-Thi-Mai.jpg`).
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ from typing import Any, Callable, Iterator
 from PIL import Image, ImageOps
 
 from conversations import texts
+from conversations.answers import scope
 from conversations.form import Question, Section
 from conversations.parsers import format_phone
-from exports.data import ExportData, UnitReport, items
+from exports.data import ExportData, UnitReport, badge_questions, items, photo_questions
 from exports.memory import release_memory
 
 log = logging.getLogger(__name__)
@@ -40,15 +43,17 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what Excel would run as a f
 Progress = Callable[[int, int], None]
 
 
-def photo_file_name(unit_code: str, section_key: str, stt: int, name: str) -> str:
-    """`<unit code>_<role file code>_<STT>_<name without diacritics>.jpg`, ASCII only.
+def photo_file_name(unit_code: str, section_key: str, stt: int, name: str, question_key: str | None = None) -> str:
+    """`<unit code>_<role file code>_<STT>[_<question key>]_<name without diacritics>.jpg`, ASCII only.
 
     Diacritics are removed (đ → d), spaces and hyphens become single hyphens, other characters are dropped;
-    the name part is cut at 80 characters and left out (with its `_`) when nothing of it remains.
+    the name part is cut at 80 characters and left out (with its `_`) when nothing of it remains. The
+    question's key is there only when the item has several photo questions.
     """
     role = texts.ROLE_FILE_CODES.get(section_key) or _ascii(section_key).upper()
     person = _ascii(name)[:MAX_NAME_CHARS].strip("-")
-    parts = [_ascii(unit_code, keep="_"), role, str(stt)] + ([person] if person else [])
+    question = [_ascii(question_key.replace("_", "-")).upper()] if question_key else []
+    parts = [_ascii(unit_code, keep="_"), role, str(stt), *question] + ([person] if person else [])
     return "_".join(parts) + ".jpg"
 
 
@@ -65,13 +70,14 @@ def _ascii(text: str, keep: str = "") -> str:
 
 @dataclass(frozen=True)
 class Person:
-    """One item of a repeat section that has a photo question, with its photo file if there is one."""
+    """One photo question of one item (or of a plain section), with its photo file if there is one."""
 
     unit: UnitReport
     section: Section
-    stt: int
+    stt: int  # the item's STT; 1 for a plain section
     values: dict[str, Any]
     photo: Path | None  # the stored badge JPEG
+    question: Question | None = None  # the photo question (None: the section's first)
 
     @property
     def name(self) -> str:
@@ -89,33 +95,62 @@ class Person:
 
     @property
     def role_label(self) -> str:
-        return texts.ROLE_LABELS.get(self.section.key, self.section.title)
+        label = texts.ROLE_LABELS.get(self.section.key, self.section.title)
+        if self.question is not None and len(photo_questions(self.section)) > 1:
+            label = f"{label} – {self.question.label}"
+        return label
 
     def file_name(self) -> str:
-        return photo_file_name(self.unit.code, self.section.key, self.stt, self.name)
+        several = self.question is not None and len(photo_questions(self.section)) > 1
+        return photo_file_name(self.unit.code, self.section.key, self.stt, self.name,
+                               self.question.key if several else None)
 
 
 def photo_question(section: Section) -> Question | None:
-    """The first photo question of a repeat section (None for plain sections and sections without one)."""
-    if section.repeat is None:
-        return None
-    return next((q for q in section.questions if q.type == "photo"), None)
+    """The first photo question of a section (None for a section without one)."""
+    return next(iter(photo_questions(section)), None)
+
+
+def person_of(unit: UnitReport, section: Section, question: Question, stt: int, values: dict[str, Any]) -> Person:
+    """The person (item) of one photo answer, with the stored file when it is on disk."""
+    photo_id = values.get(question.key)
+    photo = unit.photos.get(photo_id) if isinstance(photo_id, int) else None
+    if photo is not None and not Path(photo).is_file():
+        log.warning("unit %s: photo %s of %s #%d is not on disk: %s", unit.code, photo_id, section.key, stt, photo)
+        photo = None
+    return Person(unit, section, stt, values, Path(photo) if photo else None, question)
 
 
 def people_with_photo_question(data: ExportData, unit: UnitReport) -> Iterator[Person]:
-    """Everyone of the unit in a section that asks for a photo, in form and STT order."""
+    """Every photo question of the unit's report, per item, in form and STT order (a plain section: STT 1,
+    listed only when the unit answered something in it)."""
     for section in data.form.sections:
-        question = photo_question(section)
-        if question is None:
+        questions = photo_questions(section)
+        if not questions:
             continue
-        for item in items(data.form, unit.answers, section.key):
-            photo_id = item.values.get(question.key)
-            photo = unit.photos.get(photo_id) if isinstance(photo_id, int) else None
-            if photo is not None and not Path(photo).is_file():
-                log.warning("unit %s: photo %s of %s #%d is not on disk: %s", unit.code, photo_id, section.key,
-                            item.stt, photo)
-                photo = None
-            yield Person(unit, section, item.stt, item.values, Path(photo) if photo else None)
+        yield from _people(data, unit, section, questions)
+
+
+def people_with_badge_photo(data: ExportData, unit: UnitReport) -> Iterator[Person]:
+    """The people whose photo question is a badge's (exports.data.badge_questions), in form and STT order."""
+    wanted: dict[str, list[Question]] = {}
+    for section, question in badge_questions(data.form):
+        wanted.setdefault(section.key, []).append(question)
+    for section in data.form.sections:
+        if section.key in wanted:
+            yield from _people(data, unit, section, wanted[section.key])
+
+
+def _people(data: ExportData, unit: UnitReport, section: Section, questions: list[Question]) -> Iterator[Person]:
+    if section.repeat is None:
+        values = scope(unit.answers, section.key)
+        if values:
+            for question in questions:
+                yield person_of(unit, section, question, 1, values)
+        return
+    for item in items(data.form, unit.answers, section.key):
+        for question in questions:
+            yield person_of(unit, section, question, item.stt, item.values)
 
 
 TRIM_EVERY = 100  # units between two returns of freed memory to the OS (see exports/memory.py)

@@ -6,6 +6,8 @@ with the leaders' names and phones; II. units × procedure types with totals, an
 III. every plan item grouped by unit; IV. difficulties grouped by unit; the signature block; an annex with each
 unit's status. Sections I–IV hold submitted reports only (their last submitted version): a draft is not yet the
 unit's word. The builder walks the form: counts are the form's integer questions, plan columns its questions.
+Sections I–IV are the template's (exports.data.is_template_form); for any other form they are the form's own
+sections, numbered, each a table over the submitted units (exports/generic.py); the rest is the same.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from docx.table import Table
 from conversations import texts
 from conversations.answers import LOCAL_TZ, format_datetime, format_value, missing_parts, scope
 from conversations.form import Form
-from exports.data import (SUBMITTED, STAFF_SECTIONS, ExportData, UnitReport, has_section, items, section_values,
-                          status_label)
+from exports.data import (SUBMITTED, STAFF_SECTIONS, ExportData, UnitReport, has_section, is_template_form, items,
+                          section_values, status_label)
+from exports.generic import report_sections
 from exports.document import PLAN_WIDTHS, write_plan_item
 from exports.docx_parts import (add_paragraph, add_row, add_spanning_row, add_text, clean, fix_widths, grid_table,
                                 heading_columns, new_document, section_title, set_text_size, signature_block,
@@ -50,7 +53,9 @@ def build_report(data: ExportData, path: Path, *, progress: Progress | None = No
 
     _heading(doc, data)
     _summary(doc, data)
-    if submitted:
+    if submitted and not is_template_form(form):  # any other form: a table per section (exports/generic.py)
+        report_sections(doc, form, submitted)
+    elif submitted:
         if any(has_section(form, key) for key in STAFF_SECTIONS):
             _staff(doc, form, submitted)
         if has_section(form, "procedures"):

@@ -4,7 +4,10 @@ Sheets, in order: Tình trạng (every unit), I. Nhân sự (one row per person)
 II. Liên thông (one row per procedure type a unit names partner units for), Lịch thu gom, III. Kế hoạch (one row
 per plan item), IV. Kiến nghị, Cỡ áo (the shirt order: units × sizes), then one sheet per section of the form that
 none of these uses. Section sheets list only units that answered something in that section; Tình trạng lists
-every unit.
+every unit. That is the template's layout (exports.data.is_template_form); any other form gets Tình trạng and
+then one sheet per section, in the form's order, named after the section (at most 31 characters, unique):
+one row per unit for a plain section, one row per item (unit code, unit, status, STT) for a repeat one, one
+column per question with its label as header, photo questions last as the archive's file names ("Tệp ảnh").
 
 In I. Nhân sự the photo question's column ("Tệp ảnh") names the person's file in the photo archive, by the
 archive's own rule (`exports.photo_archive.photo_file_name`), and stays empty, like the archive, when the stored
@@ -52,10 +55,10 @@ from PIL import Image as PILImage
 from conversations import texts
 from conversations.answers import LOCAL_TZ, format_datetime, format_value, is_relevant, missing_parts, scope
 from conversations.form import Form, Question, Section
-from exports.data import (SUBMITTED, STAFF_SECTIONS, ExportData, UnitReport, has_section, items, section_values,
-                          status_label)
+from exports.data import (SUBMITTED, STAFF_SECTIONS, ExportData, UnitReport, has_section, is_template_form, items,
+                          section_values, status_label)
 # The photo archive owns the naming rule; re-exported so the file names in "Tệp ảnh" are the archive's files.
-from exports.photo_archive import photo_file_name
+from exports.photo_archive import person_of, photo_file_name
 
 __all__ = ["build_workbook", "photo_file_name"]
 
@@ -117,10 +120,11 @@ def build_workbook(data: ExportData, path: Path, *, progress: Progress | None = 
     page = _Page.of(data)
 
     status = _status_table(workbook, data, page)
-    staff = _StaffTable(workbook, form, page)
+    template = is_template_form(form)
+    staff = _StaffTable(workbook, form, page) if template else None
     section_tables: list[_SectionTable | _PartnersTable] = []
     for key, title in SECTION_SHEETS.items():
-        if not has_section(form, key):
+        if not template or not has_section(form, key):
             continue
         section = form.section(key)
         if key not in TOTALLED_SECTIONS:
@@ -131,11 +135,13 @@ def build_workbook(data: ExportData, path: Path, *, progress: Progress | None = 
         section_tables.append(_SectionTable(workbook, form, title, section, page, questions=counts, totals=True))
         if others:
             section_tables.append(_PartnersTable(workbook, form, section, others, page))
-    shirts = _ShirtOrder.of(form)
+    shirts = _ShirtOrder.of(form) if template else None
     shirts_table = shirts.table(workbook, page) if shirts else None
-    used = {REPORTER_SECTION, *STAFF_SECTIONS, *SECTION_SHEETS}
+    # Any other form: one sheet per section, in the form's order, named after the section.
+    used = {REPORTER_SECTION, *STAFF_SECTIONS, *SECTION_SHEETS} if template else set()
+    # Their opening line names the section as the form does: the sheet's name may be cut and lose characters.
     section_tables += [_SectionTable(workbook, form, _sheet_title(section.title, section.key, workbook.sheetnames),
-                                     section, page)
+                                     section, page, heading=page.heading(_clean(section.title)))
                        for section in form.sections if section.key not in used]
 
     total = len(data.units)
@@ -150,7 +156,8 @@ def build_workbook(data: ExportData, path: Path, *, progress: Progress | None = 
             for table in section_tables:
                 table.close_submitted()
         label = status_label(data, unit)
-        staff.add_unit(unit, label)
+        if staff is not None:
+            staff.add_unit(unit, label)
         for table in section_tables:
             table.add_unit(unit, label)
         if shirts and shirts_table:
@@ -162,7 +169,7 @@ def build_workbook(data: ExportData, path: Path, *, progress: Progress | None = 
         table.add_totals()
     if shirts and shirts_table:
         shirts.add_totals(shirts_table)
-    for table in [status, staff.table, *(t.table for t in section_tables), shirts_table]:
+    for table in [status, staff.table if staff else None, *(t.table for t in section_tables), shirts_table]:
         if table:
             table.finish()
 
@@ -285,17 +292,23 @@ class _SectionTable:
     """A sheet for one section: one row per unit (plain section) or per item (repeat), only units with data."""
 
     def __init__(self, workbook: Workbook, form: Form, title: str, section: Section, page: _Page, *,
-                 questions: Sequence[Question] | None = None, totals: bool = False):
+                 questions: Sequence[Question] | None = None, totals: bool = False,
+                 heading: Sequence[str] | None = None):
         self.form = form
         self.section = section
-        self.questions = list(section.questions if questions is None else questions)
+        chosen = list(section.questions if questions is None else questions)
+        # Photo questions last, as the archive's file names, out of the print area (like I. Nhân sự's).
+        self.questions = [q for q in chosen if q.type != "photo"]
+        self.photos = [q for q in chosen if q.type == "photo"]
         self.totals = totals
         self.submitted_end: int | None = None  # the last row of a submitted unit, once the drafts begin
         headers = [texts.COL_UNIT_CODE, texts.COL_UNIT, texts.COL_STATUS]
         if section.repeat is not None:
             headers.append(texts.COL_STT)
         headers += [q.label for q in self.questions]
-        self.table = _Table(workbook, title, headers, page)
+        headers += [texts.COL_PHOTO_FILE] if len(self.photos) == 1 else \
+            [f"{texts.COL_PHOTO_FILE}: {q.label}" for q in self.photos]
+        self.table = _Table(workbook, title, headers, page, heading=heading)
 
     def close_submitted(self) -> None:
         """The rows added from now on are drafts."""
@@ -308,15 +321,27 @@ class _SectionTable:
                 answered = {q.key: v for q, v in item.questions()}
                 self.table.add([unit.code, unit.name, status, item.stt,
                                 *(_cell_value(q, answered.get(q.key), said_none=q.key in answered and q.key in item.values)
-                                  for q in self.questions)])
+                                  for q in self.questions),
+                                *(self._photo_file(unit, q, item.stt, item.values) for q in self.photos)])
             return
-        wanted = {q.key for q in self.questions}
+        wanted = {q.key for q in self.questions} | {q.key for q in self.photos}
         values = [(q, v) for q, v in section_values(self.form, unit.answers, self.section.key) if q.key in wanted]
         if all(v is None for _, v in values):
             return
         given = scope(unit.answers, self.section.key)
         self.table.add([unit.code, unit.name, status,
-                        *(_cell_value(q, v, said_none=q.key in given and is_relevant(q, given)) for q, v in values)])
+                        *(_cell_value(q, v, said_none=q.key in given and is_relevant(q, given))
+                          for q, v in values if q.type != "photo"),
+                        *(self._photo_file(unit, q, 1, given) for q in self.photos)])
+
+    def _photo_file(self, unit: UnitReport, question: Question, stt: int, values: dict[str, Any]) -> str | None:
+        """The photo's file name in its unit's archive folder; None without a readable photo."""
+        if not isinstance(values.get(question.key), int):
+            return None
+        person = person_of(unit, self.section, question, stt, values)
+        if person.photo is None or not _readable(person.photo):
+            return None
+        return person.file_name()
 
     def add_totals(self) -> None:
         """SUBTOTAL over the submitted units' rows; below it, a provisional line with the drafts too."""
@@ -533,7 +558,9 @@ class _Table:
             if last > first:
                 ws.merge_cells(start_row=row, start_column=first + 1, end_row=row, end_column=last + 1)
             ws.cell(row=row, column=first + 1).alignment = HEADING_ALIGNMENT
-            count = _line_count(text, span, TITLE_CHAR_WIDTH if row == 1 else BOLD_CHAR_WIDTH)
+            # Counted at the opening lines' own (wider) character width: a merged cell wraps where it must.
+            char_width = TITLE_CHAR_WIDTH if row == 1 else BOLD_CHAR_WIDTH
+            count = sum(max(1, math.ceil(len(line) * char_width / max(1.0, span - 2))) for line in text.split("\n"))
             if count > 1:
                 ws.row_dimensions[row].height = count * (TITLE_LINE_HEIGHT if row == 1 else LINE_HEIGHT) + 2
         lines: dict[int, int] = {}
@@ -650,6 +677,16 @@ def _thumbnail(photo: Path) -> BytesIO | None:
         return None
     buffer.seek(0)
     return buffer
+
+
+def _readable(photo: Path) -> bool:
+    """Whether a stored photo opens as an image (the archive leaves out those that do not)."""
+    try:
+        with PILImage.open(photo) as image:
+            image.size
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def _cell_value(question: Question, value: Any, *, said_none: bool = False) -> Any:
