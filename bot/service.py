@@ -28,7 +28,7 @@ from typing import Callable
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from bot import admin, invites
+from bot import admin, invites, prefill
 from bot.export_jobs import ExportJobs
 from bot.forms import form_of
 from bot.photos import PhotoRejected, StoredPhoto, store_photo_off_loop
@@ -319,6 +319,42 @@ class Service:
             for c in campaigns]
         return current, texts.ADMIN_CAMPAIGNS.format(lines="\n".join(lines), example=campaigns[-1].id)
 
+    async def _prefill(self, s, contact: Contact, campaign: Campaign, report: Report, conversation: Conversation,
+                       inbound: Inbound, notes: list[str], now: datetime) -> list[Reply] | engine.Event | None:
+        """Before the first question of a campaign: offer each list the unit's last submission can fill
+        (bot/prefill.py). Replies while offering; the engine's Start once the last offer is answered; None
+        when there is nothing to offer (the engine takes the message as usual)."""
+        form = self.form_for(campaign)
+        state = (conversation.cursor or {}).get(prefill.CURSOR_KEY)
+        if state is None:
+            if conversation.cursor or report.status != engine.NOT_STARTED or await q.load_answers(s, report.id):
+                return None
+            offers = await prefill.find_offers(s, form, self.form, campaign, contact.unit_id)
+            if not offers:
+                return None
+            conversation.cursor = {prefill.CURSOR_KEY: {"sections": [o.section for o in offers], "i": 0}}
+            return [prefill.offer_reply(offers[0], notes)]
+        offers = {o.section: o for o in await prefill.find_offers(s, form, self.form, campaign, contact.unit_id)}
+        sections = [k for k in state.get("sections", []) if k in offers]
+        i = state.get("i", 0)
+        if i >= len(sections):
+            conversation.cursor = {}
+            return engine.Start()
+        current = offers[sections[i]]
+        answer = prefill.parse_answer(inbound.text, inbound.pick)
+        if answer is None:
+            return [prefill.offer_reply(current, [*notes, texts.PREFILL_AGAIN])]
+        if answer:
+            await prefill.apply_offer(s, form, current, report, contact.id, now)
+            report.progress = None  # recomputed with the copied items
+            notes.append(texts.PREFILL_DONE.format(count=current.count, item=current.item,
+                                                   items="\n".join(current.lines)))
+        if i + 1 < len(sections):
+            conversation.cursor = {prefill.CURSOR_KEY: {"sections": sections, "i": i + 1}}
+            return [prefill.offer_reply(offers[sections[i + 1]], notes)]
+        conversation.cursor = {}
+        return engine.Start()
+
     async def _note_other_campaigns(self, s, contact: Contact, chosen: Campaign, campaigns: list[Campaign],
                                     notes: list[str]) -> None:
         """Tell the person once about each other open campaign they have not opened yet."""
@@ -395,15 +431,18 @@ class Service:
                 # the commit and the send): they are what the person is waiting for.
                 log.info("repeat of a message whose replies were not sent: sending them again")
                 return decode_replies(conversation.pending_replies or [])
-        if event is None:
-            event = await self._event(s, inbound, stored, refused, contact, report, now)
-        if isinstance(event, engine.Text) and fold(event.text).removeprefix("/") in DOCUMENT_WORDS:
-            unit = await q.get_unit(s, contact.unit_id)
-            self.jobs.spawn(self.jobs.unit_document(inbound.channel, inbound.chat_id, inbound.user_id, unit.code,
-                                                    campaign_id=campaign.id))
-            replies = [Reply(texts.UNIT_DOCUMENT_STARTED)]
+        offered = await self._prefill(s, contact, campaign, report, conversation, inbound, notes, now)
+        if isinstance(offered, list):  # the offer to reuse the last round's list, or the next offer
+            replies, notes = offered, []
         else:
-            replies = await self._run_engine(s, contact, campaign, report, unit_name, conversation, event, now)
+            event = offered or event or await self._event(s, inbound, stored, refused, contact, report, now)
+            if isinstance(event, engine.Text) and fold(event.text).removeprefix("/") in DOCUMENT_WORDS:
+                unit = await q.get_unit(s, contact.unit_id)
+                self.jobs.spawn(self.jobs.unit_document(inbound.channel, inbound.chat_id, inbound.user_id,
+                                                        unit.code, campaign_id=campaign.id))
+                replies = [Reply(texts.UNIT_DOCUMENT_STARTED)]
+            else:
+                replies = await self._run_engine(s, contact, campaign, report, unit_name, conversation, event, now)
         if notes:
             replies[0] = Reply("\n\n".join([*notes, replies[0].text]), replies[0].options, replies[0].expects_photo)
         # The replies are kept until sent (with the cursor, in the same UPDATE); earlier ones are answered.

@@ -270,6 +270,17 @@ ADMIN_CAMPAIGN_PICKED = "Các lệnh từ giờ áp dụng cho đợt báo cáo 
 WEB_CAMPAIGN_MENU = "Đợt báo cáo:"
 WEB_CAMPAIGN_CHOOSE = "Xem"
 ADMIN_CAMPAIGN_UNKNOWN = "Không có đợt báo cáo #{id}. Gửi “đổi báo cáo” để xem danh sách."
+# Pre-fill from the last round (bot/prefill.py).
+PREFILL_OFFER = (
+    "Lần trước (báo cáo \"{title}\"), đơn vị đã khai {count} {item}: {names}.\n"
+    "Dùng lại danh sách {count} {item} của lần trước? Trả lời Có hoặc Không (sau đó bạn vẫn xem lại và sửa được)."
+)
+PREFILL_AGAIN = "Chưa rõ ý bạn: trả lời Có để dùng lại danh sách lần trước, Không để nhập mới."
+PREFILL_DONE = (
+    "Đã chép {count} {item} từ lần trước:\n{items}\n"
+    "Bạn xem lại và sửa được bất cứ lúc nào trước khi nộp: gõ “xem lại” hoặc “sửa”."
+)
+PREFILL_ITEM = "{n}. {summary}"
 CAMPAIGN_SWITCH_WORDS = ["đổi báo cáo", "doi bao cao", "chọn báo cáo", "chon bao cao", "/baocao"]
 # An export or a unit's document the bot was building when it stopped: told at the next start.
 EXPORT_INTERRUPTED = (

@@ -18,7 +18,7 @@ from bot.service import Inbound, Service
 from conversations import texts
 from conversations.form import load_form
 from storage import queries as q
-from storage.models import Answer, Report, ReminderSend
+from storage.models import Answer, Photo, Report, ReminderSend
 from tests.test_cli import hcc
 
 FORM = load_form()
@@ -242,3 +242,56 @@ async def test_reminders__two_open_campaigns__each_names_its_campaign_and_how_to
     assert training.startswith("NHẮC HẠN NỘP BÁO CÁO – Sở Tư pháp\nBáo cáo: Cử cán bộ dự lớp bồi dưỡng\n"
                                "Hạn nộp: 16:30 ngày 05/04/2017")
     assert training.endswith(texts.REMINDER_HOW_SWITCH)
+
+
+async def submit_seed_report(db, service: Service, user: str) -> None:
+    from tests.export_samples import FULL_REPORT, portrait
+
+    for n, line in enumerate(FULL_REPORT):
+        inbound = Inbound(channel="zalo", user_id=user, chat_id=user, event_id=f"f{next(_ids)}",
+                          text=None if line == "PHOTO" else line,
+                          photo=portrait((n * 7 % 200, 90, 140)) if line == "PHOTO" else None)
+        await service.handle(inbound)
+        service.sent(inbound)
+
+
+async def test_prefill__staff_of_the_last_round_reused_edited_and_submitted__the_old_report_unchanged(db, tmp_path):
+    await ensure_units_and_campaign(db, FORM, NOW)
+    async with db.transaction() as s:
+        (await q.current_campaign(s)).deadline_at = DEADLINE
+    service = Service(db, FORM, tmp_path / "photos", Clock(NOW))
+    await bind(db, service, "lan", "STP")
+    await submit_seed_report(db, service, "lan")
+    form, raw = read_form_file(FORM.path)
+    async with db.transaction() as s:
+        first = await q.current_campaign(s)
+        await close_campaign(s, first, "Nguyễn Văn An", NOW)
+        second = await q.create_campaign(s, title="Báo cáo quý II", deadline_at=TRAINING_DEADLINE, form_id=form.id,
+                                         doc_ref=None, now=NOW, form_snapshot=raw, form_hash=form_hash(raw))
+    old = await answers_of(db, first.id, "STP")
+    from tests.export_samples import FULL_REPORT
+
+    tail = FULL_REPORT[FULL_REPORT.index("125"):-1]
+    offer = await say(service, "lan", "chào")
+    assert offer == texts.PREFILL_OFFER.format(count=1, item="lãnh đạo", title=first.title, names="Trần Văn Hùng")
+    assert "nhân sự chính" not in await answers_of(db, second.id, "STP")  # nothing stored before the answer
+    assert texts.PREFILL_AGAIN in await say(service, "lan", "để mai tính")
+    await say(service, "lan", "có")
+    carried = await say(service, "lan", "có")  # the 3 main staff
+    assert texts.PREFILL_DONE.format(count=3, item="nhân sự chính", items="1. Lê Thị Mai – Chuyên viên\n"
+                                     "2. Phạm Văn Nam – Chuyên viên\n3. Đỗ Thị Hạnh – Cán sự") in carried
+    for line in ["không", "có", "không", "Nguyễn Thị Lan, 0912 345 678", "xong", "không có", "xong", *tail,
+                 "sửa 3", "1", "2", "Phó Trưởng phòng", "xong"]:
+        await say(service, "lan", line)
+    assert (await say(service, "lan", "nộp")).startswith("Đã nộp báo cáo lúc 09:00 ngày 27/03/2017")
+    new = await answers_of(db, second.id, "STP")
+    assert ["Lê Thị Mai", "Phạm Văn Nam", "Đỗ Thị Hạnh"] == [new[f"main_staff[{n}].name"] for n in (1, 2, 3)]
+    assert "Phó Trưởng phòng" == new["main_staff[1].position"]
+    assert "Trần Văn Hùng" == new["leader[1].name"] and not any(k.startswith("backup_staff[") for k in new)
+    async with db.transaction() as s:
+        photos = {p.id: p for p in await s.scalars(sa.select(Photo))}
+        report = await s.scalar(sa.select(Report).where(Report.campaign_id == second.id))
+    copied, original = photos[new["main_staff[1].photo"]], photos[old["main_staff[1].photo"]]
+    assert (copied.report_id, copied.processed_path) == (report.id, original.processed_path)  # the same picture
+    assert old == await answers_of(db, first.id, "STP")  # the first round is untouched
+    assert "Chuyên viên" == old["main_staff[1].position"]
