@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
@@ -28,13 +27,13 @@ from typing import Callable
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from bot import admin, invites, prefill
+from bot import admin, campaign_choice, invites
 from bot.export_jobs import ExportJobs
 from bot.forms import form_of
 from bot.photos import PhotoRejected, StoredPhoto, store_photo_off_loop
 from bot.reminders.messages import missing_summary
 from conversations import engine, texts
-from conversations.answers import completion, format_datetime
+from conversations.answers import completion
 from conversations.engine import Reply, ReportInfo, State
 from conversations.form import Form
 from conversations.parsers import clean_text, fold
@@ -43,7 +42,6 @@ from storage import queries as q
 from storage.db import Database, DatabaseUnavailable
 from storage.models import Campaign, Contact, Conversation, Invite, Report
 
-SWITCH_WORDS = {fold(w) for w in texts.CAMPAIGN_SWITCH_WORDS}
 log = logging.getLogger(__name__)
 
 DOCUMENT_WORDS = {fold(w) for w in texts.UNIT_DOCUMENT_WORDS}
@@ -254,117 +252,8 @@ class Service:
         except Exception:  # one admin's failed notice must not hide anything else
             log.exception("announcement to an admin failed")
 
-    def form_for(self, campaign: Campaign | None) -> Form:
-        """The campaign's own form (bot/forms.py)."""
+    def form_for(self, campaign: Campaign | None) -> Form:  # the campaign's own form (bot/forms.py)
         return form_of(campaign, self.form)
-
-    async def _pick_campaign(self, s, contact: Contact, inbound: Inbound, event: engine.Event | None,
-                             notes: list[str]) -> tuple[Campaign | None, engine.Event | None, list[Reply] | None]:
-        """The open campaign this unit contact answers: (campaign, event, None), or replies asking them to pick.
-
-        With one campaign open for their unit it is that one, as before. With several, the one they picked;
-        until they pick (or after "đổi báo cáo") the bot lists them and takes the number they send."""
-        campaigns = await q.open_campaigns_for_unit(s, contact.unit_id)
-        text = fold(clean_text(inbound.text or "", multiline=False))
-        switch = text in SWITCH_WORDS
-        if len(campaigns) <= 1:
-            if switch and campaigns:
-                notes.append(texts.CAMPAIGN_ONLY_ONE.format(title=campaigns[0].title))
-                event = event or engine.Resume()
-            contact.campaign_id = campaigns[0].id if campaigns else None
-            return (campaigns[0] if campaigns else None), event, None
-        chosen = next((c for c in campaigns if c.id == contact.campaign_id), None)
-        if chosen is not None and not switch:
-            await self._note_other_campaigns(s, contact, chosen, campaigns, notes)
-            return chosen, event, None
-        pick = int(text) if re.fullmatch(r"[0-9]{1,3}", text) else None
-        if not switch and pick is not None and 1 <= pick <= len(campaigns):
-            chosen = campaigns[pick - 1]
-            contact.campaign_id = chosen.id
-            notes.append(texts.CAMPAIGN_PICKED.format(title=chosen.title,
-                                                      deadline=format_datetime(chosen.deadline_at)))
-            await self._note_other_campaigns(s, contact, chosen, campaigns, [])
-            return chosen, engine.Resume(), None
-        contact.campaign_id = None
-        lines = [texts.CAMPAIGN_PICK_LINE.format(n=n, title=c.title, deadline=format_datetime(c.deadline_at))
-                 for n, c in enumerate(campaigns, 1)]
-        again = [texts.CAMPAIGN_PICK_AGAIN.format(count=len(campaigns))] if pick is not None and not switch else []
-        reply = texts.CAMPAIGN_PICK.format(count=len(campaigns), lines="\n".join(lines))
-        options = tuple(engine.Option(str(n), str(n)) for n in range(1, len(campaigns) + 1))
-        return None, None, [Reply("\n\n".join([*notes, *again, reply]), options)]
-
-    async def _admin_campaign(self, s, contact: Contact, inbound: Inbound) -> tuple[Campaign | None, str | None]:
-        """The campaign an officer's commands act on (the one they picked, else the newest open one), or the
-        answer to "đổi báo cáo [số]"."""
-        text = fold(clean_text(inbound.text or "", multiline=False))
-        word = next((w for w in sorted(SWITCH_WORDS, key=len, reverse=True) if text.startswith(w)), None)
-        chosen = await q.get_campaign(s, contact.campaign_id) if contact.campaign_id else None
-        if word is None:
-            return chosen or await q.current_campaign(s), None
-        rest = text[len(word):].strip().lstrip("#")
-        campaigns = await q.list_campaigns(s)
-        if re.fullmatch(r"[0-9]{1,9}", rest):
-            picked = next((c for c in campaigns if c.id == int(rest)), None)
-            if picked is None:
-                return chosen, texts.ADMIN_CAMPAIGN_UNKNOWN.format(id=rest)
-            contact.campaign_id = picked.id
-            return picked, texts.ADMIN_CAMPAIGN_PICKED.format(id=picked.id, title=picked.title)
-        if not campaigns:
-            return None, texts.NO_CAMPAIGN
-        current = chosen or await q.current_campaign(s)
-        lines = [texts.ADMIN_CAMPAIGN_LINE.format(
-            id=c.id, title=c.title, deadline=format_datetime(c.deadline_at),
-            state=texts.CLI_CAMPAIGN_CLOSED_SHORT if c.closed_at else texts.CLI_CAMPAIGN_OPEN_STATE,
-            mark=texts.ADMIN_CAMPAIGN_CURRENT if current is not None and c.id == current.id else "")
-            for c in campaigns]
-        return current, texts.ADMIN_CAMPAIGNS.format(lines="\n".join(lines), example=campaigns[-1].id)
-
-    async def _prefill(self, s, contact: Contact, campaign: Campaign, report: Report, conversation: Conversation,
-                       inbound: Inbound, notes: list[str], now: datetime) -> list[Reply] | engine.Event | None:
-        """Before the first question of a campaign: offer each list the unit's last submission can fill
-        (bot/prefill.py). Replies while offering; the engine's Start once the last offer is answered; None
-        when there is nothing to offer (the engine takes the message as usual)."""
-        form = self.form_for(campaign)
-        state = (conversation.cursor or {}).get(prefill.CURSOR_KEY)
-        if state is None:
-            if conversation.cursor or report.status != engine.NOT_STARTED or await q.load_answers(s, report.id):
-                return None
-            offers = await prefill.find_offers(s, form, self.form, campaign, contact.unit_id)
-            if not offers:
-                return None
-            conversation.cursor = {prefill.CURSOR_KEY: {"sections": [o.section for o in offers], "i": 0}}
-            return [prefill.offer_reply(offers[0], notes)]
-        offers = {o.section: o for o in await prefill.find_offers(s, form, self.form, campaign, contact.unit_id)}
-        sections = [k for k in state.get("sections", []) if k in offers]
-        i = state.get("i", 0)
-        if i >= len(sections):
-            conversation.cursor = {}
-            return engine.Start()
-        current = offers[sections[i]]
-        answer = prefill.parse_answer(inbound.text, inbound.pick)
-        if answer is None:
-            return [prefill.offer_reply(current, [*notes, texts.PREFILL_AGAIN])]
-        if answer:
-            await prefill.apply_offer(s, form, current, report, contact.id, now)
-            report.progress = None  # recomputed with the copied items
-            notes.append(texts.PREFILL_DONE.format(count=current.count, item=current.item,
-                                                   items="\n".join(current.lines)))
-        if i + 1 < len(sections):
-            conversation.cursor = {prefill.CURSOR_KEY: {"sections": sections, "i": i + 1}}
-            return [prefill.offer_reply(offers[sections[i + 1]], notes)]
-        conversation.cursor = {}
-        return engine.Start()
-
-    async def _note_other_campaigns(self, s, contact: Contact, chosen: Campaign, campaigns: list[Campaign],
-                                    notes: list[str]) -> None:
-        """Tell the person once about each other open campaign they have not opened yet."""
-        now = self.clock()
-        for campaign in campaigns:
-            if campaign.id == chosen.id or await q.find_conversation(s, contact.id, campaign.id) is not None:
-                continue
-            await q.get_or_create_conversation(s, contact_id=contact.id, campaign_id=campaign.id, now=now)
-            notes.append(texts.CAMPAIGN_OTHER.format(title=campaign.title,
-                                                     deadline=format_datetime(campaign.deadline_at)))
 
     async def _handle(self, s, inbound: Inbound, stored: StoredPhoto | None, refused: str | None,
                       announcements: list[Announcement]) -> list[Reply] | None:
@@ -410,11 +299,11 @@ class Service:
             notes.append(texts.ADMIN_ONLY.format(command=clean_text(inbound.text or "", multiline=False)[:40]))
             event = engine.Resume()
         if contact.role == "admin":
-            campaign, answer = await self._admin_campaign(s, contact, inbound)
+            campaign, answer = await campaign_choice.admin_campaign(s, contact, inbound)
             if answer is None:
                 answer = await admin.answer(s, self.form_for(campaign), self.jobs, campaign, inbound, now)
             return [Reply("\n\n".join([*notes, answer]))]
-        campaign, event, picker = await self._pick_campaign(s, contact, inbound, event, notes)
+        campaign, event, picker = await campaign_choice.pick_campaign(self, s, contact, inbound, event, notes)
         if picker is not None:
             return picker
         if campaign is None:
@@ -431,7 +320,8 @@ class Service:
                 # the commit and the send): they are what the person is waiting for.
                 log.info("repeat of a message whose replies were not sent: sending them again")
                 return decode_replies(conversation.pending_replies or [])
-        offered = await self._prefill(s, contact, campaign, report, conversation, inbound, notes, now)
+        offered = await campaign_choice.offer_prefill(self, s, contact, campaign, report, conversation, inbound, notes,
+                                                      now)
         if isinstance(offered, list):  # the offer to reuse the last round's list, or the next offer
             replies, notes = offered, []
         else:
