@@ -16,7 +16,7 @@ QUESTION_TYPES = ("text", "name", "long_text", "phone", "times", "integer", "dec
 CHOICE_TYPES = ("choice", "multi_choice")
 CONDITION_OPS = ("equals", "not_equals", "gt")
 # The fields each part of the file may have: a misspelt one ("requird") would otherwise be ignored silently.
-FORM_FIELDS = ("id", "title", "choice_lists", "sections")
+FORM_FIELDS = ("id", "title", "version", "choice_lists", "sections")
 SECTION_FIELDS = ("key", "title", "intro", "repeat", "compact", "questions")
 QUESTION_FIELDS = ("key", "label", "prompt", "type", "required", "ask_if", "choices", "filter_by", "not_above",
                    "not_before", "deferrable", "personal", "hint", "required_message", "constraint",
@@ -123,6 +123,7 @@ class Form:
     title: str
     sections: tuple[Section, ...]
     path: Path = field(default=DEFAULT_FORM, compare=False)
+    version: str | None = None
 
     def section(self, key: str) -> Section:
         """The section with this key."""
@@ -135,8 +136,13 @@ class Form:
 def load_form(path: Path | str = DEFAULT_FORM) -> Form:
     """Read and validate a form file; any mistake raises FormError naming the file, field and problem."""
     path = Path(path)
+    return parse_form(read_yaml(path), path)
+
+
+def read_yaml(path: Path) -> Any:
+    """The parsed YAML document of a form file (FormError when it cannot be read)."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise FormError(f"{path}: cannot read the form file ({exc.strerror})") from exc
     except yaml.YAMLError as exc:
@@ -144,7 +150,6 @@ def load_form(path: Path | str = DEFAULT_FORM) -> Form:
         where = f" line {mark.line + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "not valid YAML"
         raise FormError(f"{path}:{where}: {problem}") from exc
-    return parse_form(raw, path)
 
 
 def parse_form(raw: Any, path: Path) -> Form:
@@ -348,4 +353,8 @@ def parse_form(raw: Any, path: Path) -> Form:
     title = raw.get("title")
     if not isinstance(title, str) or not title.strip():
         raise fail("title", "missing form title")
-    return Form(id=form_id, title=title.strip(), sections=tuple(sections), path=path)
+    version = raw.get("version")
+    if version is not None and (not isinstance(version, (str, int)) or isinstance(version, bool) or not str(version)):
+        raise fail("version", "must be text or a number")
+    return Form(id=form_id, title=title.strip(), sections=tuple(sections), path=path,
+                version=None if version is None else str(version))
