@@ -537,10 +537,10 @@ def load_form_file(path: Path | str) -> tuple[Form, dict]:
         raw = read_xlsform(path)
     else:
         raise FormError(f"{path}: a form is a .yaml, .yml or .xlsx file")
-    form = parse_form(raw, path)
-    try:
+    parse_form(raw, path)  # the form's own mistakes first, named as in the file
+    try:  # the snapshot is what is stored: the Form is built from it, so the two cannot differ
         raw = json.loads(json.dumps(raw, ensure_ascii=False))
     except (TypeError, ValueError) as exc:
         raise FormError(f"{path}: (top): a value is not text, a number, true/false, a list or a mapping ({exc})") from exc
-    return form, raw
+    return parse_form(raw, path), raw
 

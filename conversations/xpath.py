@@ -43,7 +43,6 @@ def _tokens(source: str) -> list[tuple[str, Any]]:
         if m is None:  # only trailing spaces are left
             break
         pos = m.end()
-        kind = m.lastgroup if m.lastgroup != "fname" else "field"
         if m["field"] is not None:
             out.append(("field", m["fname"].strip()))
         elif m["number"] is not None:
@@ -59,7 +58,7 @@ def _tokens(source: str) -> list[tuple[str, Any]]:
         elif m["dot"] is not None:
             out.append(("dot", "."))
         else:
-            raise XPathError(f"unexpected {m['bad']!r} in {source!r}" if kind == "bad" else f"cannot read {source!r}")
+            raise XPathError(f"unexpected {m['bad']!r} in {source!r}")
     return out
 
 
