@@ -18,7 +18,7 @@ from conversations.answers import (
     DONE, LAST, LOCAL_TZ, format_datetime, format_value, is_relevant, item_numbers, item_title, key, missing,
     find_section, review_section, review_summary, scope, scopes,
 )
-from conversations.form import CHOICE_TYPES, Form, Question, Section
+from conversations.form import Form, Question, Section
 from conversations.parsers import (
     ParseError, clean_text, fold, format_date, format_options, parse_choice, parse_date, parse_integer,
     looks_like_phone, parse_long_text, parse_name, parse_phone, parse_text, parse_times, parse_yes_no,

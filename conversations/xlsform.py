@@ -541,6 +541,7 @@ def load_form_file(path: Path | str) -> tuple[Form, dict]:
     try:  # the snapshot is what is stored: the Form is built from it, so the two cannot differ
         raw = json.loads(json.dumps(raw, ensure_ascii=False))
     except (TypeError, ValueError) as exc:
-        raise FormError(f"{path}: (top): a value is not text, a number, true/false, a list or a mapping ({exc})") from exc
+        raise FormError(f"{path}: (top): a value is not text, a number, true/false, a list or a mapping "
+                        f"({exc})") from exc
     return parse_form(raw, path), raw
 
