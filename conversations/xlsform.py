@@ -336,6 +336,7 @@ def read_xlsform(path: Path | str) -> dict:
     loose: dict | None = None  # the section of a run of questions outside any group
     loose_count = 0
     earlier: dict[str, str] = {}  # the current section's question keys and types
+    rows_of: dict[int, int] = {}  # id() of a section or question dict: its row, to place parse_form's errors
 
     def close_loose() -> None:
         nonlocal loose
@@ -392,6 +393,7 @@ def read_xlsform(path: Path | str) -> dict:
             section = {"key": name, "title": label, "questions": []}
             group_extras(n, row, section, repeat)
             group = {"section": section, "row": n, "repeat": repeat}
+            rows_of[id(section)] = n
             earlier = {}
             continue
         if kind in ("end group", "end_group", "end repeat", "end_repeat"):
@@ -488,6 +490,7 @@ def read_xlsform(path: Path | str) -> dict:
             question["filter_by"] = m[2]
         if group is not None:
             group["section"]["questions"].append(question)
+            rows_of[id(question)] = n
         else:
             if loose is None:
                 loose_count += 1
@@ -495,6 +498,8 @@ def read_xlsform(path: Path | str) -> dict:
                          "questions": []}
                 earlier = {}
             loose["questions"].append(question)
+            rows_of.setdefault(id(loose), n)
+            rows_of[id(question)] = n
         earlier[name] = qtype
     if group is not None:
         word = "repeat" if group["repeat"] else "group"
@@ -521,7 +526,35 @@ def read_xlsform(path: Path | str) -> dict:
     if choice_lists:
         raw["choice_lists"] = choice_lists
     raw["sections"] = sections
+    try:
+        parse_form(raw, path)
+    except FormError as exc:
+        raise _placed(exc, path, survey, sections, rows_of) from None
     return raw
+
+
+# Our field names as the survey sheet's columns, for errors found by parse_form.
+_COLUMN_OF = {"ask_if": "relevant", "ask_if.key": "relevant", "filter_by": "choice_filter", "choices": "type",
+              "compact": "hcc::compact", "repeat": "hcc::min/hcc::max", "not_above": "hcc::not_above",
+              "not_before": "hcc::not_before", "deferrable": "hcc::deferrable", "badge": "hcc::badge",
+              "personal": "hcc::personal", "prompt": "hcc::prompt", "key": "name"}
+_WHERE = re.compile(r"^sections\[(\d+)\](?: \([^)]*\))?(?:\.questions(?:\[(\d+)\](?: \([^)]*\))?)?)?"
+                    r"(?:\.([\w.]+))?(?:\[\d+\])?: (.*)$")
+
+
+def _placed(exc: FormError, path: Path, survey: _Sheet, sections: list[dict], rows_of: dict[int, int]) -> FormError:
+    """A parse_form error on an imported workbook, said as its sheet row and column."""
+    message = str(exc).removeprefix(f"{path}: ")
+    m = _WHERE.match(message)
+    if m is None:
+        return exc
+    section = sections[int(m[1])]
+    target = section["questions"][int(m[2])] if m[2] is not None else section
+    row = rows_of.get(id(target))
+    if (dupe := re.match(r"duplicate key '([^']*)'", m[4])) and target is section:  # the second one's row
+        row = next((rows_of.get(id(q)) for q in reversed(section["questions"]) if q["key"] == dupe[1]), row)
+    column = _COLUMN_OF.get(m[3] or "", m[3])
+    return survey.fail(row, f"{column}: {m[4]}" if column else m[4])
 
 
 def load_form_file(path: Path | str) -> tuple[Form, dict]:

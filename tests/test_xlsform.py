@@ -491,3 +491,24 @@ def test_hint__said_after_the_prompt():
     form = parse_form(form_doc(hint="Ví dụ: Sở Y tế."), Path("f.yaml"))
     state, reply = run(form, "3")
     assert "B?\nVí dụ: Sở Y tế." in reply.text
+
+
+@pytest.mark.parametrize(
+    ("survey", "error"),
+    [
+        ([HEAD + ["hcc::not_above"], ["text", "a", "A", "yes", ""], ["integer", "b", "B", "yes", "a"]],
+         "sheet survey, row 3: hcc::not_above: compares two integer questions"),
+        ([HEAD + ["relevant"], ["text", "a", "A", "yes", "${b} = 'x'"], ["text", "b", "B", "yes", ""]],
+         "sheet survey, row 2: relevant: 'b' is not an earlier question of this section"),
+        ([HEAD + ["hcc::compact"], ["begin_group", "g", "G", "", "a, z"], ["text", "a", "A", "yes", ""],
+          ["text", "b", "B", "yes", ""], ["end_group", "", "", "", ""]],
+         "sheet survey, row 2: hcc::compact: must list question keys of this section (known: a, b)"),
+        ([HEAD, ["text", "a", "A", "yes"], ["text", "a", "A2", "yes"]],
+         "sheet survey, row 3: duplicate key 'a'"),
+    ],
+)
+def test_read_xlsform__form_mistake__placed_on_its_row(tmp_path, survey, error):
+    path = workbook(tmp_path, survey)
+    with pytest.raises(FormError) as caught:
+        read_xlsform(path)
+    assert f"{path}: {error}" == str(caught.value)
