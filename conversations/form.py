@@ -330,9 +330,10 @@ def parse_form(raw: Any, path: Path) -> Form:
         if not isinstance(compact, list) or any(k not in keys for k in compact):
             raise fail(f"{swhere}.compact", f"must list question keys of this section (known: {', '.join(keys)})")
         if compact and (compact != keys[:len(compact)] or len(compact) < 2 or any(
-                questions[keys.index(k)].conditional or questions[keys.index(k)].type == "photo" for k in compact)):
+                questions[keys.index(k)].conditional or questions[keys.index(k)].type in ("photo", "multi_choice")
+                for k in compact)):
             raise fail(f"{swhere}.compact", "must list at least two of the section's first questions, in order, "
-                       "without photos or conditional questions")
+                       "without photos, several-choice or conditional questions")
         sections.append(
             Section(
                 key=skey,
