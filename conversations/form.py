@@ -1,4 +1,9 @@
-"""The report form as data: dataclasses, and a loader that validates the YAML file when it loads."""
+"""The report form as data: dataclasses, and a loader that validates the YAML file when it loads.
+
+A form may also be authored as an XLSForm workbook: conversations/xlsform.py reads it into the same vocabulary
+(`load_form_file` takes either kind of file). `relevant` and `constraint` are expressions of the XPath subset in
+conversations/xpath.py, parsed here once, when the form loads.
+"""
 
 from __future__ import annotations
 
