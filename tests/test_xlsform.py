@@ -512,3 +512,25 @@ def test_read_xlsform__form_mistake__placed_on_its_row(tmp_path, survey, error):
     with pytest.raises(FormError) as caught:
         read_xlsform(path)
     assert f"{path}: {error}" == str(caught.value)
+
+
+def test_relevant__answer_it_depended_on_changed__answer_dropped():
+    state, _ = run(TRAINING, "Nguyễn Thị Lan", "0912 345 678", "Trần Văn Hùng", "Chuyên viên", "0987654321",
+                   "15/08/1985", "Nam", "12,5", "1", "Cần chỗ ở 3 đêm")
+    assert "Cần chỗ ở 3 đêm" == state.answers["attendees[1].venue_note"]
+    state, _ = run(TRAINING, "sửa 2", "1", "Hình thức tham gia", "2", state=state)
+    assert "truc_tuyen" == state.answers["attendees[1].mode"]
+    assert "attendees[1].venue_note" not in state.answers
+
+
+def test_constraint__in_a_compact_message__that_part_refused():
+    form = parse_form({"id": "t", "title": "T", "sections": [{"key": "s", "title": "S", "compact": ["a", "b"],
+                                                              "questions": [
+        {"key": "a", "label": "Tên", "prompt": "Tên?", "type": "text"},
+        {"key": "b", "label": "Mã", "prompt": "Mã?", "type": "text", "constraint": "regex(., '^[0-9]{4}$')",
+         "constraint_message": "Mã gồm 4 chữ số."}]}]}, Path("f.yaml"))
+    state, reply = run(form, "Sở Y tế; 12")
+    assert {"s.a": "Sở Y tế"} == {k: v for k, v in state.answers.items() if k.startswith("s.")}
+    assert "Mã gồm 4 chữ số." in reply.text
+    state, _ = run(form, "2017", state=state)
+    assert "2017" == state.answers["s.b"]
