@@ -69,7 +69,13 @@ def scopes(answers: Mapping[str, Any]) -> dict[tuple[str, int | None], dict[str,
 
 def is_relevant(question: Question, values: Mapping[str, Any]) -> bool:
     """Whether the question is asked, given the other answers of its scope."""
-    return question.ask_if is None or question.ask_if.holds(values)
+    return question.is_asked(values)
+
+
+def format_decimal(value: float) -> str:
+    """A decimal number as Vietnamese write it: 12,5 (no trailing zeros; 3.0 is 3)."""
+    shown = f"{value:.6f}".rstrip("0").rstrip(".")
+    return shown.replace(".", ",")
 
 
 def format_datetime(dt: datetime) -> str:
@@ -90,6 +96,11 @@ def format_value(question: Question, value: Any) -> str:
         return texts.YES if value else texts.NO
     if question.type == "choice":
         return next((c.label for c in question.choices if c.value == value), str(value))
+    if question.type == "multi_choice":
+        labels = {c.value: c.label for c in question.choices}
+        return ", ".join(labels.get(v, str(v)) for v in value) if isinstance(value, list) else str(value)
+    if question.type == "decimal" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return format_decimal(value)
     if question.type == "photo":
         return texts.VALUE_PHOTO
     return str(value)
@@ -286,7 +297,7 @@ def completion(form: Form, answers: Mapping[str, Any]) -> int:
     absent = 0
     for gap in gaps:
         if gap.question is None:
-            per_item = sum(1 for q in gap.section.questions if q.required and q.ask_if is None) or 1
+            per_item = sum(1 for q in gap.section.questions if q.required and not q.conditional) or 1
             absent += per_item * (gap.section.repeat.min - len(item_numbers(answers, gap.section.key)))
         else:
             absent += 1

@@ -197,6 +197,43 @@ def prompt_for(question: Question, values: Mapping[str, Any]) -> str:
     return _EXAMPLE_DATE.sub(format_date(example), question.prompt)
 
 
+# --- Answers of the types parsers.py does not read: decimals and several choices -----------------------
+
+_DECIMAL = re.compile(r"[0-9]{1,12}(?:[.,][0-9]{1,6})?")
+
+
+def parse_decimal(raw: str, *, maximum: float = 1_000_000_000) -> float:
+    """A non-negative number with `,` or `.` as the decimal separator ("12,5", "12.5", "3"), as a float."""
+    text = clean_text(raw, multiline=False).replace(" ", "")
+    if not text:
+        raise ParseError(texts.EMPTY_ANSWER)
+    if re.fullmatch(r"[-−–].*", text):
+        raise ParseError(texts.DECIMAL_NEGATIVE)
+    if not _DECIMAL.fullmatch(text):
+        raise ParseError(texts.DECIMAL_INVALID)
+    value = float(text.replace(",", "."))
+    if value > maximum:
+        raise ParseError(texts.DECIMAL_INVALID)
+    return value
+
+
+def parse_multi_choice(raw: str, options: list[tuple[str, str]]) -> list[str]:
+    """Several choices typed as numbers ("1, 3", "1 3") or labels ("Nam; Nữ"): their values, in list order."""
+    text = clean_text(raw, multiline=True)
+    if not text.strip():
+        raise ParseError(texts.EMPTY_ANSWER)
+    parts = [p.strip() for p in re.split(r"[,;\n]+|\s+và\s+", text) if p.strip()]
+    if len(parts) == 1 and re.fullmatch(r"[0-9]+(?:\s+[0-9]+)+", parts[0]):
+        parts = parts[0].split()
+    chosen: set[str] = set()
+    for part in parts:
+        try:
+            chosen.add(parse_choice(part, options))
+        except ParseError:
+            raise ParseError(texts.MULTI_CHOICE_INVALID.format(raw=part[:40], count=len(options))) from None
+    return [value for value, _ in options if value in chosen]
+
+
 # --- Slots: the questions in the order they are asked ------------------------------------------------
 
 
@@ -280,8 +317,10 @@ class _Turn:
             k = key(section.key, q.key, item)
             if k not in self.answers:
                 continue
-            stale_choice = q.filter_by and values.get(q.key) is not None and \
-                values[q.key] not in {c.value for c in q.options(values)}
+            offered = {c.value for c in q.options(values)} if q.filter_by else set()
+            chosen = values.get(q.key)
+            stale_choice = q.filter_by and chosen is not None and \
+                any(v not in offered for v in (chosen if isinstance(chosen, list) else [chosen]))
             # A start date moved past the end date: the end date is asked again.
             stale_date = q.not_before and values.get(q.key) and values.get(q.not_before) and \
                 values[q.key] < values[q.not_before]
@@ -418,6 +457,11 @@ class _Turn:
             if mode == "fill" and self.entering(section, slot, previous):
                 lines.append(section.intro)
         lines.append(prompt_for(question, values))
+        if question.hint:
+            lines.append(question.hint)
+        if question.type == "multi_choice":  # no buttons: one press could only say one choice
+            numbered = "\n".join(f"{n} – {c.label}" for n, c in enumerate(question.options(values), 1))
+            lines.append(texts.MULTI_CHOICE_HINT.format(options=numbered))
         current = values.get(question.key) if not slot.new else None
         if not slot.new and question.key in values and current is not None:
             lines.append(texts.CURRENT_VALUE.format(value=format_value(question, current)))
@@ -552,6 +596,14 @@ class _Turn:
         return "\n".join(lines)
 
     def parse(self, question: Question, values: Mapping[str, Any], event: Event) -> Any:
+        """The answer read off the event, refused (ParseError) when the question's constraint does not hold."""
+        value = self.read(question, values, event)
+        if question.constraint is not None and value is not None and not question.constraint.holds(values, value):
+            raise ParseError(question.constraint_message or texts.CONSTRAINT_FAILED.format(
+                value=format_value(question, value)[:60], label=question.label))
+        return value
+
+    def read(self, question: Question, values: Mapping[str, Any], event: Event) -> Any:
         if isinstance(event, Photo):
             if question.type != "photo":
                 raise ParseError(texts.PHOTO_NOT_EXPECTED)
@@ -582,6 +634,10 @@ class _Turn:
             return parse_phone(raw)
         if kind == "integer":
             return parse_integer(raw)
+        if kind == "decimal":
+            return parse_decimal(raw)
+        if kind == "multi_choice":
+            return parse_multi_choice(raw, [(c.value, c.label) for c in question.options(values)])
         if kind == "yes_no":
             return parse_yes_no(raw)
         if kind == "choice":
@@ -693,7 +749,7 @@ class _Turn:
         command = parse_command(part)
         if command is not None and command[0] in ("skip", "none"):
             if question.required:
-                raise ParseError(texts.SKIP_REQUIRED)
+                raise ParseError(question.required_message or texts.SKIP_REQUIRED)
             return None
         return self.parse(question, values, Text(part))
 
@@ -896,13 +952,13 @@ class _Turn:
             return self.close_repeat(section, slot)  # says so when the list needs more items
         if question.type in ("yes_no", "choice"):
             return self.dispatch_answer(Text(raw))
-        if question.type == "integer":
+        if question.type in ("integer", "decimal"):
             return self.dispatch_answer(Text("0"))  # "không có" thủ tục nào: a count of zero
         if not question.required:
             return self.store(slot, None)
         if question.deferrable:
             return self.command("skip", "")
-        self.notes.append(texts.SKIP_REQUIRED)
+        self.notes.append(question.required_message or texts.SKIP_REQUIRED)
         return self.ask(slot, header=False)
 
     def dispatch_answer(self, event: Event) -> Reply:
@@ -988,7 +1044,7 @@ class _Turn:
         if current in self.answers and self.answers[current] is not None:
             return self.advance(slot)
         if question.required and not question.deferrable:
-            self.notes.append(texts.SKIP_REQUIRED)
+            self.notes.append(question.required_message or texts.SKIP_REQUIRED)
             return self.ask(slot, header=False)
         if question.deferrable:
             self.notes.append(texts.DEFERRED)

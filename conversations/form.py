@@ -1,4 +1,9 @@
-"""The report form as data: dataclasses, and a loader that validates the YAML file when it loads."""
+"""The report form as data: dataclasses, and a loader that validates the YAML file when it loads.
+
+A form may also be authored as an XLSForm workbook: conversations/xlsform.py reads it into the same vocabulary
+(`load_form_file` takes either kind of file). `relevant` and `constraint` are expressions of the XPath subset in
+conversations/xpath.py, parsed here once, when the form loads.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,18 @@ from typing import Any, Mapping
 
 import yaml
 
-QUESTION_TYPES = ("text", "name", "long_text", "phone", "times", "integer", "date", "choice", "yes_no", "photo")
+from conversations.xpath import Expression, XPathError, parse_expression
+
+QUESTION_TYPES = ("text", "name", "long_text", "phone", "times", "integer", "decimal", "date", "choice",
+                  "multi_choice", "yes_no", "photo")
+CHOICE_TYPES = ("choice", "multi_choice")
 CONDITION_OPS = ("equals", "not_equals", "gt")
 # The fields each part of the file may have: a misspelt one ("requird") would otherwise be ignored silently.
-FORM_FIELDS = ("id", "title", "choice_lists", "sections")
+FORM_FIELDS = ("id", "title", "version", "choice_lists", "sections")
 SECTION_FIELDS = ("key", "title", "intro", "repeat", "compact", "questions")
 QUESTION_FIELDS = ("key", "label", "prompt", "type", "required", "ask_if", "choices", "filter_by", "not_above",
-                   "not_before", "deferrable", "personal")
+                   "not_before", "deferrable", "personal", "hint", "required_message", "constraint",
+                   "constraint_message", "relevant", "badge")
 REPEAT_FIELDS = ("min", "max", "item")
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 FORMS_DIR = Path(__file__).parent / "forms"
@@ -63,6 +73,22 @@ class Question:
     not_before: str | None = None
     deferrable: bool = False
     personal: bool = False  # personal data (Decree 13/2023): removed by `hcc-bot purge` after the campaign
+    hint: str | None = None  # said after the prompt
+    required_message: str | None = None  # said instead of the generic text when a required answer is skipped
+    constraint: Expression | None = None  # must hold for a new answer (`.`), else constraint_message
+    constraint_message: str | None = None
+    relevant: Expression | None = None  # an alternative to ask_if (XLSForm's `relevant`)
+    badge: bool = False  # a photo printed on the staff badges
+
+    def is_asked(self, values: Mapping[str, Any]) -> bool:
+        """Whether the question is asked, given the other answers of its scope (ask_if or relevant)."""
+        if self.relevant is not None:
+            return self.relevant.holds(values)
+        return self.ask_if is None or self.ask_if.holds(values)
+
+    @property
+    def conditional(self) -> bool:
+        return self.ask_if is not None or self.relevant is not None
 
     def options(self, scope: Mapping[str, Any]) -> tuple[Choice, ...]:
         """The choices offered, filtered by another answer of the same scope when `filter_by` is set."""
@@ -102,6 +128,7 @@ class Form:
     title: str
     sections: tuple[Section, ...]
     path: Path = field(default=DEFAULT_FORM, compare=False)
+    version: str | None = None
 
     def section(self, key: str) -> Section:
         """The section with this key."""
@@ -114,8 +141,13 @@ class Form:
 def load_form(path: Path | str = DEFAULT_FORM) -> Form:
     """Read and validate a form file; any mistake raises FormError naming the file, field and problem."""
     path = Path(path)
+    return parse_form(read_yaml(path), path)
+
+
+def read_yaml(path: Path) -> Any:
+    """The parsed YAML document of a form file (FormError when it cannot be read)."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise FormError(f"{path}: cannot read the form file ({exc.strerror})") from exc
     except yaml.YAMLError as exc:
@@ -123,7 +155,6 @@ def load_form(path: Path | str = DEFAULT_FORM) -> Form:
         where = f" line {mark.line + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "not valid YAML"
         raise FormError(f"{path}:{where}: {problem}") from exc
-    return parse_form(raw, path)
 
 
 def parse_form(raw: Any, path: Path) -> Form:
@@ -207,12 +238,27 @@ def parse_form(raw: Any, path: Path) -> Form:
             qtype = rq.get("type")
             if qtype not in QUESTION_TYPES:
                 raise fail(f"{qwhere}.type", f"unknown type {qtype!r} (expected one of: {', '.join(QUESTION_TYPES)})")
-            for flag in ("required", "deferrable", "personal"):
+            for flag in ("required", "deferrable", "personal", "badge"):
                 if not isinstance(rq.get(flag, False), bool):
                     raise fail(f"{qwhere}.{flag}", "must be true or false")
             required = rq.get("required", True)
-            if "filter_by" in rq and qtype != "choice":
-                raise fail(f"{qwhere}.filter_by", "only a question of type choice can be filtered")
+            if "filter_by" in rq and qtype not in CHOICE_TYPES:
+                raise fail(f"{qwhere}.filter_by", "only a question of type choice or multi_choice can be filtered")
+            if rq.get("badge") and qtype != "photo":
+                raise fail(f"{qwhere}.badge", "only a photo question can be a badge photo")
+            if "ask_if" in rq and "relevant" in rq:
+                raise fail(f"{qwhere}.relevant", "a question has ask_if or relevant, not both")
+            if "constraint_message" in rq and "constraint" not in rq:
+                raise fail(f"{qwhere}.constraint_message", "there is no constraint")
+            expressions: dict[str, Expression] = {}
+            for name in ("constraint", "relevant"):
+                if name in rq:
+                    try:
+                        expressions[name] = parse_expression(rq[name])
+                    except XPathError as exc:
+                        raise fail(f"{qwhere}.{name}", str(exc)) from None
+            if "relevant" in expressions and expressions["relevant"].uses_dot:
+                raise fail(f"{qwhere}.relevant", "'.' (this answer) has no meaning in relevant")
             condition = None
             if "ask_if" in rq:
                 cond = rq["ask_if"]
@@ -221,10 +267,10 @@ def parse_form(raw: Any, path: Path) -> Form:
                     raise fail(f"{qwhere}.ask_if", f"must be {{key: K, <op>: V}} with one op of {', '.join(CONDITION_OPS)}")
                 condition = Condition(str(cond["key"]), ops[0], cond[ops[0]])
             choices: tuple[Choice, ...] = ()
-            if qtype == "choice":
+            if qtype in CHOICE_TYPES:
                 choices = choices_of(rq.get("choices"), f"{qwhere}.choices")
             elif "choices" in rq:
-                raise fail(f"{qwhere}.choices", "only a question of type choice has choices")
+                raise fail(f"{qwhere}.choices", "only a question of type choice or multi_choice has choices")
             questions.append(
                 Question(
                     key=qkey,
@@ -239,6 +285,12 @@ def parse_form(raw: Any, path: Path) -> Form:
                     not_before=rq.get("not_before"),
                     deferrable=bool(rq.get("deferrable", False)),
                     personal=bool(rq.get("personal", False)),
+                    hint=text(rq, "hint", qwhere, optional=True),
+                    required_message=text(rq, "required_message", qwhere, optional=True),
+                    constraint=expressions.get("constraint"),
+                    constraint_message=text(rq, "constraint_message", qwhere, optional=True),
+                    relevant=expressions.get("relevant"),
+                    badge=bool(rq.get("badge", False)),
                 )
             )
         keys = [q.key for q in questions]
@@ -250,6 +302,8 @@ def parse_form(raw: Any, path: Path) -> Form:
             earlier = {e.key: e for e in questions[:qi]}
             refs = [("ask_if.key", q.ask_if.key if q.ask_if else None), ("filter_by", q.filter_by),
                     ("not_above", q.not_above), ("not_before", q.not_before)]
+            for name, expr in (("relevant", q.relevant), ("constraint", q.constraint)):
+                refs += [(name, ref) for ref in sorted(expr.fields)] if expr else []
             for name, ref in refs:
                 if ref is not None and ref not in earlier:
                     raise fail(f"{qwhere}.{name}", f"{ref!r} is not an earlier question of this section")
@@ -275,15 +329,16 @@ def parse_form(raw: Any, path: Path) -> Form:
                 raise fail(f"{swhere}.repeat", f"min/max must be whole numbers with 0 <= min <= max, max >= 1 (got {lo!r}, {hi!r})")
             repeat = Repeat(lo, hi, text(rr, "item", f"{swhere}.repeat"))
             first = questions[0]
-            if not first.required or first.ask_if or first.type == "photo":
+            if not first.required or first.conditional or first.type == "photo":
                 raise fail(f"{swhere}.questions[0]", "the first question of a repeat must be required, unconditional and not a photo")
         compact = rs.get("compact") or []
         if not isinstance(compact, list) or any(k not in keys for k in compact):
             raise fail(f"{swhere}.compact", f"must list question keys of this section (known: {', '.join(keys)})")
         if compact and (compact != keys[:len(compact)] or len(compact) < 2 or any(
-                questions[keys.index(k)].ask_if or questions[keys.index(k)].type == "photo" for k in compact)):
+                questions[keys.index(k)].conditional or questions[keys.index(k)].type in ("photo", "multi_choice")
+                for k in compact)):
             raise fail(f"{swhere}.compact", "must list at least two of the section's first questions, in order, "
-                       "without photos or conditional questions")
+                       "without photos, several-choice or conditional questions")
         sections.append(
             Section(
                 key=skey,
@@ -304,4 +359,8 @@ def parse_form(raw: Any, path: Path) -> Form:
     title = raw.get("title")
     if not isinstance(title, str) or not title.strip():
         raise fail("title", "missing form title")
-    return Form(id=form_id, title=title.strip(), sections=tuple(sections), path=path)
+    version = raw.get("version")
+    if version is not None and (not isinstance(version, (str, int)) or isinstance(version, bool) or not str(version)):
+        raise fail("version", "must be text or a number")
+    return Form(id=form_id, title=title.strip(), sections=tuple(sections), path=path,
+                version=None if version is None else str(version))

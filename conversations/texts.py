@@ -666,6 +666,13 @@ LATE_EXTENDED = "Được gia hạn, chưa đến hạn ({count}):"
 LATE_EXTENDED_LINE = "- {code} {name} – hạn mới {deadline}"
 NO_CONTACT = "chưa có người liên hệ"
 CONTACT_UNNAMED = "Người liên hệ #{id}"
+# --- Form vocabulary from XLSForm: decimals, several choices, constraints (conversations/engine.py) ---
+DECIMAL_INVALID = "Vui lòng gửi một số, dùng dấu phẩy hoặc dấu chấm cho phần thập phân, ví dụ: 12,5."
+DECIMAL_NEGATIVE = "Số này không thể là số âm. Vui lòng gửi một số từ 0 trở lên, ví dụ: 12,5."
+MULTI_CHOICE_HINT = "Có thể chọn nhiều: gõ các số thứ tự cách nhau bằng dấu phẩy, ví dụ: 1, 3.\n{options}"
+MULTI_CHOICE_INVALID = ("“{raw}” không có trong danh sách. Vui lòng gõ các số từ 1 đến {count}, "
+                        "cách nhau bằng dấu phẩy, ví dụ: 1, 3.")
+CONSTRAINT_FAILED = "“{value}” chưa đúng yêu cầu của câu “{label}”. Vui lòng gửi lại theo hướng dẫn dưới đây."
 CHANNEL_NAMES = {"zalo": "Zalo", "telegram": "Telegram"}
 SEND_ERRORS = {
     "forbidden": "người nhận đã chặn bot",
