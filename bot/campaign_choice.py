@@ -1,12 +1,11 @@
 """Which campaign a message is for: a unit contact's pick among several open ones, an officer's choice, and the
 offer to reuse the last round's lists before the first question (bot/prefill.py). Called by the service, in the
-event's transaction."""
+event's transaction. `inbound` is the service's Inbound."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from bot import prefill
 from conversations import engine, texts
@@ -16,13 +15,10 @@ from conversations.parsers import clean_text, fold
 from storage import queries as q
 from storage.models import Campaign, Contact, Conversation, Report
 
-if TYPE_CHECKING:
-    from bot.service import Inbound
-
 SWITCH_WORDS = {fold(w) for w in texts.CAMPAIGN_SWITCH_WORDS}
 
 
-async def pick_campaign(service, s, contact: Contact, inbound: Inbound, event: engine.Event | None,
+async def pick_campaign(service, s, contact: Contact, inbound, event: engine.Event | None,
                          notes: list[str]) -> tuple[Campaign | None, engine.Event | None, list[Reply] | None]:
     """The open campaign this unit contact answers: (campaign, event, None), or replies asking them to pick.
 
@@ -57,7 +53,7 @@ async def pick_campaign(service, s, contact: Contact, inbound: Inbound, event: e
     options = tuple(engine.Option(str(n), str(n)) for n in range(1, len(campaigns) + 1))
     return None, None, [Reply("\n\n".join([*notes, *again, reply]), options)]
 
-async def admin_campaign(s, contact: Contact, inbound: Inbound) -> tuple[Campaign | None, str | None]:
+async def admin_campaign(s, contact: Contact, inbound) -> tuple[Campaign | None, str | None]:
     """The campaign an officer's commands act on (the one they picked, else the newest open one), or the
     answer to "đổi báo cáo [số]"."""
     text = fold(clean_text(inbound.text or "", multiline=False))
@@ -84,7 +80,7 @@ async def admin_campaign(s, contact: Contact, inbound: Inbound) -> tuple[Campaig
     return current, texts.ADMIN_CAMPAIGNS.format(lines="\n".join(lines), example=campaigns[-1].id)
 
 async def offer_prefill(service, s, contact: Contact, campaign: Campaign, report: Report, conversation: Conversation,
-                   inbound: Inbound, notes: list[str], now: datetime) -> list[Reply] | engine.Event | None:
+                   inbound, notes: list[str], now: datetime) -> list[Reply] | engine.Event | None:
     """Before the first question of a campaign: offer each list the unit's last submission can fill
     (bot/prefill.py). Replies while offering; the engine's Start once the last offer is answered; None
     when there is nothing to offer (the engine takes the message as usual)."""

@@ -11,9 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from conversations.form import Form, load_form, parse_form
+from conversations.form import Form, parse_form
+from conversations.xlsform import load_form_file
 from storage.models import Campaign
 
 _CACHE: dict[str, Form] = {}
@@ -26,17 +25,9 @@ def form_hash(raw: dict[str, Any]) -> str:
 
 
 def read_form_file(path: Path) -> tuple[Form, dict[str, Any]]:
-    """Load and validate a form file (our YAML, or an XLSForm .xlsx): the form and the raw data to store."""
-    path = Path(path)
-    if path.suffix.lower() == ".xlsx":
-        from conversations.xlsform import load_form_file
-
-        form, raw = load_form_file(path)
-    else:
-        form = load_form(path)  # says what is wrong with the file, one line
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    json.dumps(raw)  # what is stored must be JSON: a form that is not fails here, not at the first answer
-    return form, raw
+    """Load and validate a form file (our YAML, or an XLSForm .xlsx): the form and the raw data to store (plain
+    JSON: the form is built from it, so what is stored is what was checked)."""
+    return load_form_file(Path(path))
 
 
 def form_of(campaign: Campaign | None, default: Form) -> Form:

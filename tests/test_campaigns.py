@@ -295,3 +295,117 @@ async def test_prefill__staff_of_the_last_round_reused_edited_and_submitted__the
     assert (copied.report_id, copied.processed_path) == (report.id, original.processed_path)  # the same picture
     assert old == await answers_of(db, first.id, "STP")  # the first round is untouched
     assert "Chuyên viên" == old["main_staff[1].position"]
+
+
+TRAINING_XLSX = Path(__file__).resolve().parent.parent / "conversations" / "forms" / "training.xlsx"
+
+
+async def test_xlsform_campaign__answered_in_the_chat_and_exported_with_its_own_columns_only(db, tmp_path):
+    """A call authored in Excel (the shipped training.xlsx) beside the seed's report: the unit picks it, answers
+    it (a constraint refuses a bad answer), submits; each campaign's workbook has its own form's columns only."""
+    import openpyxl
+
+    from exports.data import load_export_data
+    from exports.workbook import build_workbook
+
+    await ensure_units_and_campaign(db, FORM, NOW)
+    form, raw = read_form_file(TRAINING_XLSX)
+    async with db.transaction() as s:
+        first = await q.current_campaign(s)
+        second = await q.create_campaign(s, title="Cử cán bộ dự lớp bồi dưỡng", deadline_at=TRAINING_DEADLINE,
+                                         form_id=form.id, doc_ref=None, now=NOW, form_snapshot=raw,
+                                         form_hash=form_hash(raw))
+    service = Service(db, FORM, tmp_path / "photos", Clock(NOW))
+    await bind(db, service, "lan", "STP")
+    for line in ["2", "Nguyễn Thị Lan", "0912 345 678", "Lê Thị Mai"]:
+        await say(service, "lan", line)
+    refused = await say(service, "lan", "AB")
+    assert refused.startswith("Chức vụ cần ít nhất 3 ký tự, ví dụ: Chuyên viên.")
+    assert "attendees[1].position" not in await answers_of(db, second.id, "STP")  # nothing stored
+    for line in ["Chuyên viên", "0987 654 321", "02/05/1990", "1", "12,5", "1", "bỏ qua", "xong"]:
+        await say(service, "lan", line)
+    assert (await say(service, "lan", "nộp")).startswith("Đã nộp báo cáo lúc 09:00 ngày 27/03/2017")
+    assert {} == await answers_of(db, first.id, "STP")  # the seed's report got none of it
+
+    def headers(campaign_id: int, name: str) -> set[str]:
+        book = openpyxl.load_workbook(tmp_path / name)
+        return {str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value}
+
+    for campaign, name in ((first, "seed.xlsx"), (second, "training.xlsx")):
+        data = await load_export_data(db, form_of(campaign, FORM), now=NOW, campaign_id=campaign.id)
+        build_workbook(data, tmp_path / name)
+    training, seed = headers(second.id, "training.xlsx"), headers(first.id, "seed.xlsx")
+    assert {"Số năm công tác", "Hình thức tham gia", "Lê Thị Mai", "12,5"} <= training
+    assert not {"Kích cỡ áo", "Thủ tục hành chính", "Nội dung thực hiện"} & training
+    assert {"Kích cỡ áo", "Nội dung thực hiện"} <= seed and not {"Số năm công tác", "Lê Thị Mai"} & seed
+
+
+def test_cli__create_from_an_xlsform__and_a_broken_one_refused_with_its_row(tmp_path):
+    import openpyxl
+
+    assert 0 == hcc(["units", "list"], tmp_path).returncode  # the sample units and the seed's campaign (#1)
+    created = hcc(["campaign", "create", "--title", "Cử cán bộ dự lớp bồi dưỡng", "--deadline", "05/04/2030 16:30",
+                   "--form", str(TRAINING_XLSX)], tmp_path)
+    assert 0 == created.returncode, created.stderr
+    shown = json.loads(hcc(["campaign", "show", "2", "--json"], tmp_path).stdout)
+    assert ("training_registration", "Đăng ký cử cán bộ tham gia lớp bồi dưỡng") == (shown["form_id"],
+                                                                                    shown["form_title"])
+    book = openpyxl.load_workbook(TRAINING_XLSX)
+    survey = book["survey"]
+    header = [c.value for c in survey[1]]
+    survey.cell(row=3, column=header.index("type") + 1, value="geopoint")
+    broken = tmp_path / "broken.xlsx"
+    book.save(broken)
+    refused = hcc(["campaign", "create", "--title", "X", "--deadline", "05/04/2030 16:30", "--form", str(broken)],
+                  tmp_path)
+    assert 2 == refused.returncode
+    assert f"{broken}: sheet survey, row 3: type 'geopoint' is not supported" == refused.stderr.strip()
+
+
+def test_migration_0008__campaigns_before__keep_the_installation_form_and_every_unit(tmp_path):
+    """A database of the previous release: its campaign keeps the installation's form and asks every unit; a
+    report submitted then keeps its first submission time (on time or late is judged by it)."""
+    from alembic import command
+    from alembic.config import Config
+
+    from storage.db import MIGRATIONS_DIR
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = sa.create_engine(url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0006")
+        conn.execute(sa.text("INSERT INTO unit (id, code, name, active, created_at) VALUES "
+                             "(1, 'STP', 'Sở Tư pháp', 1, :t), (2, 'CAT', 'Công an tỉnh', 1, :t)"), {"t": NOW})
+        conn.execute(sa.text("INSERT INTO campaign (id, title, deadline_at, form_id, created_at) "
+                             "VALUES (1, 'Báo cáo cũ', :d, 'hcc_report_2017', :t)"), {"d": DEADLINE, "t": NOW})
+        conn.execute(sa.text("INSERT INTO report (id, campaign_id, unit_id, status, submitted_at, reopened, "
+                             "created_at, updated_at) VALUES (1, 1, 1, 'submitted', :s, 0, :t, :t)"),
+                     {"s": NOW + timedelta(hours=3), "t": NOW})
+        for version, hours in ((1, 1), (2, 3)):
+            conn.execute(sa.text("INSERT INTO report_version (report_id, version, answers, submitted_at, late) "
+                                 "VALUES (1, :v, '{}', :s, 0)"), {"v": version, "s": NOW + timedelta(hours=hours)})
+        command.upgrade(cfg, "head")
+        first = conn.execute(sa.text("SELECT first_submitted_at FROM report WHERE id = 1")).scalar_one()
+        snapshot = conn.execute(sa.text("SELECT form_snapshot, closed_at FROM campaign WHERE id = 1")).one()
+    engine.dispose()
+    assert str(NOW + timedelta(hours=1)).startswith(str(first)[:19].replace("T", " "))
+    assert (None, None) == tuple(snapshot)
+
+    async def check():
+        from storage.db import open_database
+
+        db = await open_database(url)
+        try:
+            async with db.transaction() as s:
+                campaign = await q.get_campaign(s, 1)
+                units = [u.code for u, _ in await q.reports_by_unit(s, 1)]
+                asked = await q.open_campaigns_for_unit(s, 2)
+        finally:
+            await db.dispose()
+        assert form_of(campaign, FORM) is FORM and ["STP", "CAT"] == units and [1] == [c.id for c in asked]
+
+    import asyncio
+    asyncio.run(check())
