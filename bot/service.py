@@ -406,7 +406,7 @@ class Service:
                           status=report.status, submitted_at=report.submitted_at,
                           first_submitted_at=report.first_submitted_at, reopened=report.reopened,
                           changed_since_submit=changed_since_submit, review=report.review,
-                          review_comment=report.review_comment)
+                          review_comment=report.review_comment, title=campaign.title)
         state = State(answers=answers, report=info, cursor=conversation.cursor or {})
         form = self.form_for(campaign)
         new, replies = engine.step(form, state, event, now)

@@ -125,6 +125,7 @@ class ReportInfo:
     changed_since_submit: bool = False
     review: str | None = None  # RETURNED | ACCEPTED | None
     review_comment: str | None = None  # what the department asked to add, while RETURNED
+    title: str = ""  # the campaign's title (the welcome names it); "": the form's
 
     @property
     def is_submitted(self) -> bool:
@@ -1141,7 +1142,7 @@ def step(form: Form, state: State, event: Event, now: datetime) -> tuple[State, 
 def _dispatch(turn: _Turn, event: Event) -> Reply:
     stage = turn.cursor.get("stage")
     if not stage:
-        turn.notes.append(texts.WELCOME.format(unit=turn.report.unit_name,
+        turn.notes.append(texts.WELCOME.format(unit=turn.report.unit_name, title=turn.report.title or turn.form.title,
                                                deadline=format_datetime(turn.report.deadline_at)))
         if is_locked(turn.report, turn.now):
             turn.cursor = {"stage": "end"}  # welcomed once; later messages get the read-only answer only

@@ -118,8 +118,7 @@ HELP = (
 # --- The conversation ------------------------------------------------------------------------------------
 
 WELCOME = (
-    "Chào bạn! Mình là trợ lý của Sở Nội vụ, giúp {unit} gửi báo cáo chuẩn bị thành lập Trung tâm hành chính "
-    "công tỉnh. Hạn nộp: {deadline}.\n"
+    "Chào bạn! Mình là trợ lý của Sở Nội vụ, giúp {unit} gửi báo cáo “{title}”. Hạn nộp: {deadline}.\n"
     "Mình sẽ hỏi lần lượt từng câu; câu trả lời được lưu ngay. Gõ “trợ giúp” để xem các lệnh."
 )
 WELCOME_BACK = "Chào bạn quay lại! Báo cáo của {unit} vẫn được lưu đầy đủ; mình tiếp tục từ chỗ bạn dừng."
@@ -216,12 +215,12 @@ DELETE_NO = "Không xóa"
 # --- Invites and first contact (the service) ----------------------------------------------------------
 
 PRIVACY_NOTICE = (
-    "Về dữ liệu cá nhân (Nghị định 13/2023/NĐ-CP): trợ lý thu thập họ tên, chức vụ, số di động và ảnh 3x4 của "
-    "nhân sự đơn vị, chỉ để Sở Nội vụ tổng hợp báo cáo, in thẻ, đặt áo và liên hệ công việc; dữ liệu được xóa "
-    "khi kết thúc đợt báo cáo."
+    "Về dữ liệu cá nhân (Nghị định 13/2023/NĐ-CP): trợ lý chỉ thu thập những thông tin báo cáo yêu cầu (có thể "
+    "gồm họ tên, chức vụ, số di động, ảnh của cán bộ đơn vị), chỉ để Sở Nội vụ tổng hợp báo cáo và liên hệ công "
+    "việc; dữ liệu cá nhân được xóa khi kết thúc đợt báo cáo."
 )
 INVITE_PROMPT = (
-    "Chào bạn! Đây là trợ lý của Sở Nội vụ thu thập báo cáo chuẩn bị thành lập Trung tâm hành chính công tỉnh.\n"
+    "Chào bạn! Đây là trợ lý của Sở Nội vụ thu thập báo cáo của các đơn vị.\n"
     "Vui lòng gửi mã mời mà Sở Nội vụ đã gửi cho đơn vị bạn (8 ký tự, ví dụ: K7QM-2PXW).\n\n" + PRIVACY_NOTICE
 )
 INVITE_WRONG = (

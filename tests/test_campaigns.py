@@ -317,7 +317,10 @@ async def test_xlsform_campaign__answered_in_the_chat_and_exported_with_its_own_
                                          form_hash=form_hash(raw))
     service = Service(db, FORM, tmp_path / "photos", Clock(NOW))
     await bind(db, service, "lan", "STP")
-    for line in ["2", "Nguyễn Thị Lan", "0912 345 678", "Lê Thị Mai"]:
+    picked = await say(service, "lan", "2")
+    assert "giúp Sở Tư pháp gửi báo cáo “Cử cán bộ dự lớp bồi dưỡng”. Hạn nộp: 16:30 ngày 05/04/2017." in picked
+    assert "Họ và tên người liên hệ của đơn vị?" in picked  # the call's own first question
+    for line in ["Nguyễn Thị Lan", "0912 345 678", "Lê Thị Mai"]:
         await say(service, "lan", line)
     refused = await say(service, "lan", "AB")
     assert refused.startswith("Chức vụ cần ít nhất 3 ký tự, ví dụ: Chuyên viên.")

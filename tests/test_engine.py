@@ -154,7 +154,7 @@ def test_parse_command__an_answer__not_a_command(typed):
 
 def test_step__first_contact__welcome_and_first_question():
     state, reply = send(State(answers={}, report=report(status=NOT_STARTED)), Start())
-    assert reply.text.startswith(texts.WELCOME.format(unit=UNIT, deadline=DEADLINE_TEXT))
+    assert reply.text.startswith(texts.WELCOME.format(unit=UNIT, title=FORM.title, deadline=DEADLINE_TEXT))
     assert reply.text.endswith(prompt("reporter", "name"))
     assert {"mode": "fill", "stage": "ask", "slot": {"s": "reporter", "i": None, "q": "name", "new": False},
             "seen": NOW.isoformat()} == state.cursor

@@ -192,7 +192,7 @@ async def test_unit_contact__another_units_code_then_yes__bound_there_and_welcom
     assert texts.CHANGE_CONFIRM.format(current=STP_UNIT, target=CAT_UNIT) == await say(service, "a", code_b)  # sent twice
     changed = await say(service, "a", "đồng ý")
     assert changed.startswith(texts.BOUND_UNIT.format(unit="Công an tỉnh") + "\n\n"
-                              + texts.WELCOME.format(unit="Công an tỉnh", deadline="16:30 ngày 28/03/2017"))
+                              + texts.WELCOME.format(unit="Công an tỉnh", title=texts.DEFAULT_CAMPAIGN_TITLE, deadline="16:30 ngày 28/03/2017"))
     assert REPORTER_PROMPT in changed
     await say(service, "a", "Phan Văn Đức, 0916 222 333")
     assert ("unit", "CAT") == await binding(db, "a")

@@ -71,7 +71,7 @@ PLAN = "【III. Kế hoạch chi tiết triển khai (từ 1 đến 20)】"
 SO_TU_PHAP = [
     # Bà Hà, văn thư Sở Tư pháp, mở cuộc trò chuyện.
     (START, Exact(
-        texts.WELCOME.format(unit="Sở Tư pháp", deadline="16:30 ngày 28/03/2017") + "\n\n"
+        texts.WELCOME.format(unit="Sở Tư pháp", title=texts.DEFAULT_CAMPAIGN_TITLE, deadline="16:30 ngày 28/03/2017") + "\n\n"
         "【Người điền báo cáo】 · câu 1/2\n"
         "Để Sở Nội vụ biết cần liên hệ với ai khi cần làm rõ báo cáo.\n"
         "Họ và tên của bạn (người điền báo cáo)? Ví dụ: Nguyễn Thị Lan.\n"
