@@ -697,8 +697,8 @@ def _cell_value(question: Question, value: Any, *, said_none: bool = False) -> A
     """
     if value is None:
         return texts.VALUE_SKIPPED if said_none and question.type != "photo" else None
-    if question.type == "integer" and isinstance(value, int) and not isinstance(value, bool):
-        return value
+    if question.type in ("integer", "decimal") and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value  # a number Excel can add up (shown with the reader's decimal separator)
     if question.type == "date" and isinstance(value, str):
         try:
             return date.fromisoformat(value)

@@ -338,7 +338,7 @@ async def test_xlsform_campaign__answered_in_the_chat_and_exported_with_its_own_
         data = await load_export_data(db, form_of(campaign, FORM), now=NOW, campaign_id=campaign.id)
         build_workbook(data, tmp_path / name)
     training, seed = headers(second.id, "training.xlsx"), headers(first.id, "seed.xlsx")
-    assert {"Số năm công tác", "Hình thức tham gia", "Lê Thị Mai", "12,5"} <= training
+    assert {"Số năm công tác", "Hình thức tham gia", "Lê Thị Mai", "12.5"} <= training  # 12.5: a number cell
     assert not {"Kích cỡ áo", "Thủ tục hành chính", "Nội dung thực hiện"} & training
     assert {"Kích cỡ áo", "Nội dung thực hiện"} <= seed and not {"Số năm công tác", "Lê Thị Mai"} & seed
 
@@ -412,3 +412,26 @@ def test_migration_0008__campaigns_before__keep_the_installation_form_and_every_
 
     import asyncio
     asyncio.run(check())
+
+
+async def test_officer_in_the_chat__lists_campaigns_picks_one__status_and_review_act_on_it(db, tmp_path):
+    first, second = await two_campaigns(db, tmp_path, units=["CAT"])
+    service = Service(db, FORM, tmp_path / "photos", Clock(NOW))
+    async with db.transaction() as s:
+        code = (await q.create_invite(s, unit_id=None, role="admin", expires_at=NOW + timedelta(days=7), max_uses=1,
+                                      now=NOW)).code
+    await say(service, "an", code)
+    listed = await say(service, "an", "đổi báo cáo")
+    assert texts.ADMIN_CAMPAIGN_LINE.format(id=second, title="Cử cán bộ dự lớp bồi dưỡng", state="đang mở",
+                                            deadline="16:30 ngày 05/04/2017", mark=texts.ADMIN_CAMPAIGN_CURRENT) in listed
+    assert texts.ADMIN_CAMPAIGN_UNKNOWN.format(id="9") == await say(service, "an", "đổi báo cáo 9")
+    status = await say(service, "an", "tình hình")
+    assert status.startswith("TÌNH HÌNH NỘP BÁO CÁO – Cử cán bộ dự lớp bồi dưỡng") and "Sở Tư pháp" not in status
+    assert texts.ADMIN_CAMPAIGN_PICKED.format(id=first, title=texts.DEFAULT_CAMPAIGN_TITLE) == \
+        await say(service, "an", f"đổi báo cáo {first}")
+    status = await say(service, "an", "tình hình")
+    assert status.startswith(f"TÌNH HÌNH NỘP BÁO CÁO – {texts.DEFAULT_CAMPAIGN_TITLE}") and "Sở Tư pháp" in status
+    async with db.transaction() as s:
+        await close_campaign(s, await q.get_campaign(s, first), "Nguyễn Văn An", NOW)
+    assert texts.REVIEW_CAMPAIGN_CLOSED.format(title=texts.DEFAULT_CAMPAIGN_TITLE) == \
+        await say(service, "an", "gia hạn STP 30/03/2017 16:30")
