@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bot.admin import status_rows
 from bot.cli_campaign import CampaignCommandError, add_campaign_parsers, campaign_command
+from bot.forms import form_of
 from bot.cli_console import CommandError, add_console_parsers, console_command
 from bot.bootstrap import ensure_units_and_campaign
 from bot.files import secure_data_dir
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     remind = sub.add_parser("remind", help="deadline reminders: preview, send now, or show/change the plan")
     remind.add_argument("--preview", action="store_true", help="who would be reminded now (the default)")
     remind.add_argument("--now", action="store_true", help="queue reminders for every unit not submitted")
+    remind.add_argument("--campaign", type=int, default=None, help="campaign id (default: the newest open one)")
     plan = remind.add_subparsers(dest="action").add_parser("plan", help="show or change the reminder plan")
     plan.add_argument("--slots", help='e.g. "-1 08:00, 08:00, 14:30, 16:00" (-1: the day before the due day)')
     plan.add_argument("--quiet", help='quiet hours without reminders, e.g. "21:00-07:00", or "không"')
@@ -84,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = sub.add_parser("status", help="each unit's state in the current campaign")
     status.add_argument("--json", action="store_true")
+    status.add_argument("--campaign", type=int, default=None, help="campaign id (default: the newest open one)")
 
     export = sub.add_parser("export", help="write the workbook, photos, badges and documents for Sở Nội vụ")
     export.add_argument("--out", type=Path, required=True, help="folder to write into")
@@ -196,8 +199,8 @@ async def _admin_command(args: argparse.Namespace, db: Database, form, now: date
             except CampaignCommandError as exc:
                 raise CommandError(str(exc)) from None
         elif args.command == "status":
-            campaign = await q.current_campaign(s)
-            rows = await status_rows(s, form, campaign, now)
+            campaign = await _campaign_of(s, args)
+            rows = await status_rows(s, form_of(campaign, form), campaign, now)
             if args.json:
                 _print_json({"campaign": {"id": campaign.id, "title": campaign.title,
                                           "deadline_at": _iso(campaign.deadline_at)},
@@ -226,11 +229,19 @@ async def _admin_command(args: argparse.Namespace, db: Database, form, now: date
     return 0
 
 
+async def _campaign_of(s, args):
+    """The campaign `--campaign ID` names, else the newest open one."""
+    wanted = getattr(args, "campaign", None)
+    campaign = await (q.get_campaign(s, wanted) if wanted else q.current_campaign(s))
+    if campaign is None:
+        raise CommandError(texts.CLI_CAMPAIGN_UNKNOWN.format(id=wanted) if wanted else texts.CLI_CAMPAIGN_NONE)
+    return campaign
+
+
 async def remind_command(s, form: Form, args, now: datetime) -> str:
     """`hcc-bot remind [--now|--preview]`, `hcc-bot remind plan [...]`, `hcc-bot campaign deadline "..."`."""
-    campaign = await q.current_campaign(s)
-    if campaign is None:
-        raise PlanError(texts.CLI_CAMPAIGN_NONE)
+    campaign = await _campaign_of(s, args)
+    form = form_of(campaign, form)
     if args.command == "campaign":
         changed = await change_deadline(s, campaign, parse_plan_deadline(args.value, texts.CLI_DEADLINE_INVALID), now)
         return changed + "\n\n" + await plan_text(s, campaign, now)
@@ -259,7 +270,7 @@ async def _export(args: argparse.Namespace, db: Database, form, now: datetime, p
         for code in codes or []:
             if await q.get_unit_by_code(s, code) is None:
                 raise CommandError(texts.CLI_UNIT_UNKNOWN.format(code=code))
-    data = await load_export_data(db, form, now=now, campaign_id=campaign.id, unit_codes=codes,
+    data = await load_export_data(db, form_of(campaign, form), now=now, campaign_id=campaign.id, unit_codes=codes,
                                   province=province)
     tty = sys.stderr.isatty()
 
@@ -302,7 +313,7 @@ async def _purge(args: argparse.Namespace, db: Database, form, now: datetime, ex
         if answer.upper() != texts.CLI_PURGE_CONFIRM_WORD:
             print(texts.CLI_PURGE_ABORTED)
             return 1
-    summary = await purge_campaign(db, form, campaign.id, now=now, export_dir=export_dir)
+    summary = await purge_campaign(db, form_of(campaign, form), campaign.id, now=now, export_dir=export_dir)
     print(texts.CLI_PURGE_DONE.format(**summary.__dict__))
     return 0
 

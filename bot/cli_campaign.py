@@ -43,6 +43,7 @@ def add_campaign_parsers(sub) -> None:
     close.add_argument("id", type=int)
     deadline = campaign.add_parser("deadline", help="change the deadline; the reminders not sent yet follow it")
     deadline.add_argument("value", help='"dd/mm/yyyy HH:MM", Asia/Ho_Chi_Minh')
+    deadline.add_argument("--campaign", type=int, default=None, help="campaign id (default: the newest open one)")
 
 
 def _iso(dt: datetime | None) -> str | None:

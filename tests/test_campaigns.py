@@ -206,6 +206,9 @@ def test_cli__create_with_form_and_units__list_show_close(tmp_path):
     shown = hcc(["campaign", "show", "2"], tmp_path).stdout
     assert "Biểu mẫu: Đăng ký cử cán bộ tham gia lớp bồi dưỡng (training_2017, " in shown
     assert "Đơn vị: STP, CAT" in shown and "Đã nộp: 0/2" in shown
+    status = json.loads(hcc(["status", "--campaign", "2", "--json"], tmp_path).stdout)
+    assert ("Cử cán bộ dự lớp bồi dưỡng", ["CAT", "STP"]) == (status["campaign"]["title"],
+                                                            sorted(u["code"] for u in status["units"]))
     bad = hcc(["campaign", "create", "--title", "X", "--deadline", "05/04/2030 16:30", "--units", "STP,XYZ"],
               tmp_path)
     assert 2 == bad.returncode and texts.CLI_CAMPAIGN_UNITS_UNKNOWN.format(codes="XYZ") in bad.stderr
