@@ -18,15 +18,35 @@ from storage.models import Campaign, Contact, Conversation, Report
 SWITCH_WORDS = {fold(w) for w in texts.CAMPAIGN_SWITCH_WORDS}
 
 
+def _switch_and_pick(inbound) -> tuple[bool, str | None]:
+    """(the message is "đổi báo cáo", what it picks: a button's "c<id>", a typed number, or None)."""
+    if inbound.pick is not None:
+        return False, inbound.pick
+    text = fold(clean_text(inbound.text or "", multiline=False)).rstrip(".!?:; ")
+    word = next((w for w in sorted(SWITCH_WORDS, key=len, reverse=True) if text.startswith(w)), None)
+    if word is not None and (text == word or re.fullmatch(r"[0-9]{1,3}", text[len(word):].strip().lstrip("#"))):
+        rest = text[len(word):].strip().lstrip("#")
+        return True, rest or None  # "đổi báo cáo 2": switch straight to the second one
+    return False, text if re.fullmatch(r"[0-9]{1,3}", text) else None
+
+
 async def pick_campaign(service, s, contact: Contact, inbound, event: engine.Event | None,
-                         notes: list[str]) -> tuple[Campaign | None, engine.Event | None, list[Reply] | None]:
+                        notes: list[str]) -> tuple[Campaign | None, engine.Event | None, list[Reply] | None]:
     """The open campaign this unit contact answers: (campaign, event, None), or replies asking them to pick.
 
     With one campaign open for their unit it is that one, as before. With several, the one they picked;
-    until they pick (or after "đổi báo cáo") the bot lists them and takes the number they send."""
+    until they pick (or after "đổi báo cáo") the bot lists them and takes the number (or button) they send.
+    A message that picked, switched, or came when the campaign they were answering had closed is never taken
+    as an answer: the engine only resumes."""
     campaigns = await q.open_campaigns_for_unit(s, contact.unit_id)
-    text = fold(clean_text(inbound.text or "", multiline=False))
-    switch = text in SWITCH_WORDS
+    switch, pick = _switch_and_pick(inbound)
+    if contact.campaign_id is not None and all(c.id != contact.campaign_id for c in campaigns):
+        gone = await q.get_campaign(s, contact.campaign_id)  # closed since: say so, and take nothing as an answer
+        notes.append(texts.CAMPAIGN_CLOSED_NOTE.format(title=gone.title if gone else "?"))
+        contact.campaign_id = None
+        event = event or engine.Resume()
+        if len(campaigns) > 1:
+            switch, pick = True, None
     if len(campaigns) <= 1:
         if switch and campaigns:
             notes.append(texts.CAMPAIGN_ONLY_ONE.format(title=campaigns[0].title))
@@ -37,21 +57,24 @@ async def pick_campaign(service, s, contact: Contact, inbound, event: engine.Eve
     if chosen is not None and not switch:
         await note_other_campaigns(service, s, contact, chosen, campaigns, notes)
         return chosen, event, None
-    pick = int(text) if re.fullmatch(r"[0-9]{1,3}", text) else None
-    if not switch and pick is not None and 1 <= pick <= len(campaigns):
-        chosen = campaigns[pick - 1]
-        contact.campaign_id = chosen.id
-        notes.append(texts.CAMPAIGN_PICKED.format(title=chosen.title,
-                                                  deadline=format_datetime(chosen.deadline_at)))
-        await note_other_campaigns(service, s, contact, chosen, campaigns, [])
-        return chosen, engine.Resume(), None
+    picked = None
+    if pick is not None and pick.startswith("c") and pick[1:].isascii() and pick[1:].isdigit():
+        picked = next((c for c in campaigns if c.id == int(pick[1:])), None)  # a button carries the campaign id
+    elif pick is not None and pick.isdigit() and 1 <= int(pick) <= len(campaigns):
+        picked = campaigns[int(pick) - 1]
+    if picked is not None:
+        contact.campaign_id = picked.id
+        notes.append(texts.CAMPAIGN_PICKED.format(title=picked.title, deadline=format_datetime(picked.deadline_at)))
+        await note_other_campaigns(service, s, contact, picked, campaigns, [])
+        return picked, engine.Resume(), None
     contact.campaign_id = None
     lines = [texts.CAMPAIGN_PICK_LINE.format(n=n, title=c.title, deadline=format_datetime(c.deadline_at))
              for n, c in enumerate(campaigns, 1)]
-    again = [texts.CAMPAIGN_PICK_AGAIN.format(count=len(campaigns))] if pick is not None and not switch else []
+    again = [texts.CAMPAIGN_PICK_AGAIN.format(count=len(campaigns))] if pick is not None else []
     reply = texts.CAMPAIGN_PICK.format(count=len(campaigns), lines="\n".join(lines))
-    options = tuple(engine.Option(str(n), str(n)) for n in range(1, len(campaigns) + 1))
+    options = tuple(engine.Option(f"c{c.id}", str(n)) for n, c in enumerate(campaigns, 1))
     return None, None, [Reply("\n\n".join([*notes, *again, reply]), options)]
+
 
 async def admin_campaign(s, contact: Contact, inbound) -> tuple[Campaign | None, str | None]:
     """The campaign an officer's commands act on (the one they picked, else the newest open one), or the
@@ -80,7 +103,8 @@ async def admin_campaign(s, contact: Contact, inbound) -> tuple[Campaign | None,
     return current, texts.ADMIN_CAMPAIGNS.format(lines="\n".join(lines), example=campaigns[-1].id)
 
 async def offer_prefill(service, s, contact: Contact, campaign: Campaign, report: Report, conversation: Conversation,
-                   inbound, notes: list[str], now: datetime) -> list[Reply] | engine.Event | None:
+                  inbound, event: engine.Event | None, notes: list[str],
+                  now: datetime) -> list[Reply] | engine.Event | None:
     """Before the first question of a campaign: offer each list the unit's last submission can fill
     (bot/prefill.py). Replies while offering; the engine's Start once the last offer is answered; None
     when there is nothing to offer (the engine takes the message as usual)."""
@@ -101,9 +125,10 @@ async def offer_prefill(service, s, contact: Contact, campaign: Campaign, report
         conversation.cursor = {}
         return engine.Start()
     current = offers[sections[i]]
-    answer = prefill.parse_answer(inbound.text, inbound.pick)
+    # A message already used (a pick, a switch, a confirmation) is not a yes or a no to the offer.
+    answer = prefill.parse_answer(inbound.text, inbound.pick) if event is None else None
     if answer is None:
-        return [prefill.offer_reply(current, [*notes, texts.PREFILL_AGAIN])]
+        return [prefill.offer_reply(current, [*notes, *([texts.PREFILL_AGAIN] if event is None else [])])]
     if answer:
         await prefill.apply_offer(s, form, current, report, contact.id, now)
         report.progress = None  # recomputed with the copied items

@@ -103,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     reopen = sub.add_parser("reopen", help="let a unit edit and submit after the deadline")
     reopen.add_argument("unit")
     reopen.add_argument("--close", action="store_true", help="make it read-only again")
+    reopen.add_argument("--campaign", type=int, default=None, help="campaign id (default: the newest open one)")
     return parser
 
 
@@ -221,7 +222,9 @@ async def _admin_command(args: argparse.Namespace, db: Database, form, now: date
             unit = await q.get_unit_by_code(s, args.unit)
             if unit is None:
                 raise CommandError(texts.CLI_UNIT_UNKNOWN.format(code=args.unit))
-            campaign = await q.current_campaign(s)
+            campaign = await _campaign_of(s, args)
+            if campaign.closed_at is not None:
+                raise CommandError(texts.REVIEW_CAMPAIGN_CLOSED.format(title=campaign.title))
             report = await q.get_or_create_report(s, campaign_id=campaign.id, unit_id=unit.id, now=now, for_update=True)
             report.reopened = not args.close
             await q.add_audit(s, at=now, action="close" if args.close else "reopen", report_id=report.id)

@@ -320,8 +320,8 @@ class Service:
                 # the commit and the send): they are what the person is waiting for.
                 log.info("repeat of a message whose replies were not sent: sending them again")
                 return decode_replies(conversation.pending_replies or [])
-        offered = await campaign_choice.offer_prefill(self, s, contact, campaign, report, conversation, inbound, notes,
-                                                      now)
+        offered = await campaign_choice.offer_prefill(self, s, contact, campaign, report, conversation, inbound, event,
+                                                      notes, now)
         if isinstance(offered, list):  # the offer to reuse the last round's list, or the next offer
             replies, notes = offered, []
         else:

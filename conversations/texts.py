@@ -259,6 +259,7 @@ CAMPAIGN_PICKED = "Bạn đang nhập: {title} (hạn nộp {deadline}). Để c
 CAMPAIGN_OTHER = (
     "Lưu ý: đơn vị còn báo cáo \"{title}\" (hạn {deadline}) cần nộp. Gửi \"đổi báo cáo\" để chuyển sang."
 )
+CAMPAIGN_CLOSED_NOTE = "Đợt báo cáo \"{title}\" đã đóng, không nhận thêm câu trả lời; tin vừa rồi chưa được lưu."
 CAMPAIGN_ONLY_ONE = "Hiện chỉ có một báo cáo cần nộp: {title}."
 REVIEW_CAMPAIGN_CLOSED = "Đợt báo cáo \"{title}\" đã đóng: chỉ xem và xuất được, không duyệt hay sửa được nữa."
 # An officer in the chat: which campaign their commands act on ("đổi báo cáo" lists them, "đổi báo cáo 2" picks #2).

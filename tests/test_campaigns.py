@@ -276,7 +276,8 @@ async def test_prefill__staff_of_the_last_round_reused_edited_and_submitted__the
 
     tail = FULL_REPORT[FULL_REPORT.index("125"):-1]
     offer = await say(service, "lan", "chào")
-    assert offer == texts.PREFILL_OFFER.format(count=1, item="lãnh đạo", title=first.title, names="Trần Văn Hùng")
+    assert offer == texts.CAMPAIGN_CLOSED_NOTE.format(title=first.title) + "\n\n" + texts.PREFILL_OFFER.format(
+        count=1, item="lãnh đạo", title=first.title, names="Trần Văn Hùng")  # told the old round closed
     assert "nhân sự chính" not in await answers_of(db, second.id, "STP")  # nothing stored before the answer
     assert texts.PREFILL_AGAIN in await say(service, "lan", "để mai tính")
     await say(service, "lan", "có")
@@ -387,6 +388,11 @@ def test_migration_0008__campaigns_before__keep_the_installation_form_and_every_
                              "(1, 'STP', 'Sở Tư pháp', 1, :t), (2, 'CAT', 'Công an tỉnh', 1, :t)"), {"t": NOW})
         conn.execute(sa.text("INSERT INTO campaign (id, title, deadline_at, form_id, created_at) "
                              "VALUES (1, 'Báo cáo cũ', :d, 'hcc_report_2017', :t)"), {"d": DEADLINE, "t": NOW})
+        conn.execute(sa.text("INSERT INTO campaign (id, title, deadline_at, form_id, created_at) "
+                             "VALUES (2, 'Báo cáo quý II', :d, 'hcc_report_2017', :t)"), {"d": DEADLINE, "t": NOW})
+        conn.execute(sa.text("INSERT INTO contact (id, channel, platform_user_id, chat_id, role, unit_id, "
+                             "invite_failures, created_at) VALUES (1, 'zalo', 'lan', 'lan', 'unit', 1, 0, :t)"),
+                     {"t": NOW})
         conn.execute(sa.text("INSERT INTO report (id, campaign_id, unit_id, status, submitted_at, reopened, "
                              "created_at, updated_at) VALUES (1, 1, 1, 'submitted', :s, 0, :t, :t)"),
                      {"s": NOW + timedelta(hours=3), "t": NOW})
@@ -395,10 +401,13 @@ def test_migration_0008__campaigns_before__keep_the_installation_form_and_every_
                                  "VALUES (1, :v, '{}', :s, 0)"), {"v": version, "s": NOW + timedelta(hours=hours)})
         command.upgrade(cfg, "head")
         first = conn.execute(sa.text("SELECT first_submitted_at FROM report WHERE id = 1")).scalar_one()
-        snapshot = conn.execute(sa.text("SELECT form_snapshot, closed_at FROM campaign WHERE id = 1")).one()
+        snapshots = conn.execute(sa.text("SELECT id, form_snapshot, closed_at IS NOT NULL FROM campaign "
+                                         "ORDER BY id")).all()
+        answering = conn.execute(sa.text("SELECT campaign_id FROM contact WHERE id = 1")).scalar_one()
     engine.dispose()
     assert str(NOW + timedelta(hours=1)).startswith(str(first)[:19].replace("T", " "))
-    assert (None, None) == tuple(snapshot)
+    # Only the newest was live before: the older one is closed (still readable), the contact answers the newest.
+    assert [(1, None, 1), (2, None, 0)] == [tuple(r) for r in snapshots] and 2 == answering
 
     async def check():
         from storage.db import open_database
@@ -406,12 +415,12 @@ def test_migration_0008__campaigns_before__keep_the_installation_form_and_every_
         db = await open_database(url)
         try:
             async with db.transaction() as s:
-                campaign = await q.get_campaign(s, 1)
-                units = [u.code for u, _ in await q.reports_by_unit(s, 1)]
+                campaign = await q.get_campaign(s, 2)
+                units = [u.code for u, _ in await q.reports_by_unit(s, 2)]
                 asked = await q.open_campaigns_for_unit(s, 2)
         finally:
             await db.dispose()
-        assert form_of(campaign, FORM) is FORM and ["STP", "CAT"] == units and [1] == [c.id for c in asked]
+        assert form_of(campaign, FORM) is FORM and ["STP", "CAT"] == units and [2] == [c.id for c in asked]
 
     import asyncio
     asyncio.run(check())
@@ -438,3 +447,79 @@ async def test_officer_in_the_chat__lists_campaigns_picks_one__status_and_review
         await close_campaign(s, await q.get_campaign(s, first), "Nguyễn Văn An", NOW)
     assert texts.REVIEW_CAMPAIGN_CLOSED.format(title=texts.DEFAULT_CAMPAIGN_TITLE) == \
         await say(service, "an", "gia hạn STP 30/03/2017 16:30")
+
+
+async def test_picker__button_press_or_punctuated_switch__and_a_number_is_never_a_yes_to_an_offer(db, tmp_path):
+    first, second = await two_campaigns(db, tmp_path)
+    service = Service(db, FORM, tmp_path / "photos", Clock(NOW))
+
+    async def press(value: str) -> str:
+        inbound = Inbound(channel="zalo", user_id="lan", chat_id="lan", event_id=f"c{next(_ids)}", pick=value)
+        replies = await service.handle(inbound)
+        service.sent(inbound)
+        return "\n".join(r.text for r in replies)
+
+    await bind(db, service, "lan", "STP")
+    assert "Bạn đang nhập: Cử cán bộ dự lớp bồi dưỡng" in await press(f"c{second}")  # the button's value
+    assert "Bạn có 2 báo cáo cần nộp:" in await say(service, "lan", "Đổi báo cáo.")
+    assert "Bạn đang nhập: Báo cáo tiến độ" in await say(service, "lan", "đổi báo cáo 1")
+    assert {} == await answers_of(db, second, "STP") == await answers_of(db, first, "STP")
+
+
+async def test_chosen_campaign_closes_mid_answer__the_next_message_is_not_stored_anywhere(db, tmp_path):
+    first, second = await two_campaigns(db, tmp_path)
+    service = Service(db, FORM, tmp_path / "photos", Clock(NOW))
+    await bind(db, service, "lan", "STP")
+    await say(service, "lan", "2")
+    await say(service, "lan", "Lê Thị Mai")  # asked next: the position
+    async with db.transaction() as s:
+        await close_campaign(s, await q.get_campaign(s, second), "Nguyễn Văn An", NOW)
+    reply = await say(service, "lan", "Chuyên viên")
+    assert reply.startswith(texts.CAMPAIGN_CLOSED_NOTE.format(title="Cử cán bộ dự lớp bồi dưỡng"))
+    assert "Họ và tên của bạn (người điền báo cáo)?" in reply  # the open one, from its first question
+    assert {} == await answers_of(db, first, "STP")
+
+
+async def test_prefill_offer_pending__a_picker_number_is_not_taken_as_yes(db, tmp_path):
+    await ensure_units_and_campaign(db, FORM, NOW)
+    async with db.transaction() as s:
+        (await q.current_campaign(s)).deadline_at = DEADLINE
+    service = Service(db, FORM, tmp_path / "photos", Clock(NOW))
+    await bind(db, service, "lan", "STP")
+    await submit_seed_report(db, service, "lan")
+    form, raw = read_form_file(FORM.path)
+    training, training_raw = read_form_file(training_form_file(tmp_path))
+    async with db.transaction() as s:
+        await close_campaign(s, await q.current_campaign(s), "Nguyễn Văn An", NOW)
+        again = await q.create_campaign(s, title="Báo cáo quý II", deadline_at=TRAINING_DEADLINE, form_id=form.id,
+                                        doc_ref=None, now=NOW, form_snapshot=raw, form_hash=form_hash(raw))
+        await q.create_campaign(s, title="Cử cán bộ dự lớp bồi dưỡng", deadline_at=TRAINING_DEADLINE,
+                                form_id=training.id, doc_ref=None, now=NOW, form_snapshot=training_raw,
+                                form_hash=form_hash(training_raw))
+    await say(service, "lan", "chào")  # the closed round is gone; two open: the picker
+    assert texts.PREFILL_OFFER.split("{")[0] in await say(service, "lan", "1")
+    await say(service, "lan", "đổi báo cáo")
+    back = await say(service, "lan", "1")  # "1" picks the campaign again; it is not "có" to the offer
+    assert texts.PREFILL_OFFER.split("{")[0] in back and texts.PREFILL_DONE.split("{")[0] not in back
+    assert {} == await answers_of(db, again.id, "STP")
+
+
+async def test_closed_campaign__remind_now_and_deadline_change_refused_not_queued(db, tmp_path):
+    first, second = await two_campaigns(db, tmp_path)
+    service = Service(db, FORM, tmp_path / "photos", Clock(NOW))
+    await bind(db, service, "lan", "STP")
+    async with db.transaction() as s:
+        code = (await q.create_invite(s, unit_id=None, role="admin", expires_at=NOW + timedelta(days=7), max_uses=1,
+                                      now=NOW)).code
+    await say(service, "an", code)
+    await say(service, "an", f"đổi báo cáo {second}")
+    async with db.transaction() as s:
+        await close_campaign(s, await q.get_campaign(s, second), "Nguyễn Văn An", NOW)
+    closed = texts.REVIEW_CAMPAIGN_CLOSED.format(title="Cử cán bộ dự lớp bồi dưỡng")
+    assert closed in await say(service, "an", "nhắc ngay")
+    assert closed in await say(service, "an", "hạn nộp 10/04/2017 16:30")
+    async with db.transaction() as s:
+        pending = list(await s.scalars(sa.select(ReminderSend).where(ReminderSend.campaign_id == second,
+                                                                   ReminderSend.state == q.SEND_PENDING)))
+        campaign = await q.get_campaign(s, second)
+    assert [] == pending and TRAINING_DEADLINE == campaign.deadline_at.replace(tzinfo=timezone.utc)

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.reminders.messages import unit_lines, unit_text
 from bot.reminders.plan import (
-    Plan, due_slot, format_quiet, format_spec, in_quiet_hours, parse_quiet, parse_slots, plan_slots,
+    Plan, PlanError, due_slot, format_quiet, format_spec, in_quiet_hours, parse_quiet, parse_slots, plan_slots,
 )
 from bot.reminders.scheduler import answers_of, load_plan, save_plan, unit_states
 from conversations import texts
@@ -72,9 +72,16 @@ async def plan_text(s, campaign: Campaign, now: datetime) -> str:
     return "\n".join(lines)
 
 
+def refuse_closed(campaign: Campaign) -> None:
+    """A closed campaign sends no reminders: changing them, or queuing one, is refused (PlanError)."""
+    if campaign.closed_at is not None:
+        raise PlanError(texts.REVIEW_CAMPAIGN_CLOSED.format(title=campaign.title))
+
+
 async def change_plan(s, campaign: Campaign, now: datetime, *, slots: str | None = None, quiet: str | None = None,
                       catch_up_minutes: int | None = None, overdue_after_minutes: int | None = None) -> Plan:
     """Change parts of the campaign's plan; the slots not fired yet follow at once."""
+    refuse_closed(campaign)
     plan = await load_plan(s, campaign.id)
     changes: dict[str, Any] = {}
     if slots is not None:
@@ -93,6 +100,7 @@ async def change_plan(s, campaign: Campaign, now: datetime, *, slots: str | None
 
 async def change_deadline(s, campaign: Campaign, deadline: datetime, now: datetime) -> str:
     """Move the campaign's deadline; the reminder slots not fired yet follow it."""
+    refuse_closed(campaign)
     old = campaign.deadline_at
     campaign.deadline_at = deadline
     await q.add_audit(s, at=now, action="deadline", old=old.isoformat(), new=deadline.isoformat())

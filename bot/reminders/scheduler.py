@@ -124,6 +124,8 @@ async def fire_slot(s, campaign: Campaign, at: datetime, kind: str, now: datetim
 async def queue_now(s, campaign: Campaign, now: datetime, *, worker: str | None = None,
                     unit_ids: set[int] | None = None, officer: str | None = None) -> Fired:
     """An admin's "send reminders now": a manual slot for the units not submitted (or only `unit_ids`)."""
+    if campaign.closed_at is not None:  # it would never go out: closed campaigns get no reminders
+        raise PlanError(texts.REVIEW_CAMPAIGN_CLOSED.format(title=campaign.title))
     plan = await load_plan(s, campaign.id)
     if in_quiet_hours(now, plan):
         raise PlanError(texts.REMIND_QUIET.format(start=f"{plan.quiet_start:%H:%M}", end=f"{plan.quiet_end:%H:%M}"))

@@ -7,12 +7,16 @@
 - campaign_unit: the units a campaign asks; none listed: every active unit (every campaign created before).
 - contact.campaign_id: the open campaign the contact answers now, when more than one is open for their unit.
 
+Before, only the newest campaign was live: every older one is closed here (it stays readable and exportable),
+and every unit contact is answering the newest, so a second campaign created later does not interrupt them.
+
 Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-07 00:00:00
 """
 
 from collections.abc import Sequence
+from datetime import datetime, timezone
 
 import sqlalchemy as sa
 from alembic import op
@@ -40,6 +44,11 @@ def upgrade() -> None:
     with op.batch_alter_table("contact") as batch:
         batch.add_column(sa.Column("campaign_id", sa.Integer(), nullable=True))
         batch.create_foreign_key("fk_contact_campaign_id_campaign", "campaign", ["campaign_id"], ["id"])
+    now = datetime.now(timezone.utc)
+    op.execute(sa.text("UPDATE campaign SET closed_at = :now, closed_by = 'migration 0008' "
+                       "WHERE id <> (SELECT max(id) FROM campaign)").bindparams(
+        sa.bindparam("now", now, type_=sa.DateTime(timezone=True))))
+    op.execute("UPDATE contact SET campaign_id = (SELECT max(id) FROM campaign) WHERE role = 'unit'")
 
 
 def downgrade() -> None:
