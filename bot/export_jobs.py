@@ -124,13 +124,14 @@ class ExportJobs:
         now = service.clock()
         job = None
         try:
-            folder = private_folder(self.export_dir / UNIT_DOCUMENTS_DIR)
+            async with service.db.transaction() as s:
+                campaign = await (q.get_campaign(s, campaign_id) if campaign_id else q.current_campaign(s))
+            # One folder per campaign: two contacts of a unit asking for two campaigns' documents never share a file.
+            folder = private_folder(self.export_dir / UNIT_DOCUMENTS_DIR / str(campaign.id))
             path = folder / texts.DOC_FILE.format(code=unit_code)
             token = secrets.token_hex(8)
             partial = path.with_name(f".{path.name}.{token}.part")  # removed by recover() if we are killed
             job = self._started("document", channel, chat_id, user_id, now, token=token, paths=[partial])
-            async with service.db.transaction() as s:
-                campaign = await (q.get_campaign(s, campaign_id) if campaign_id else q.current_campaign(s))
             data = await load_export_data(service.db, service.form_for(campaign), now=now, unit_codes=[unit_code],
                                           campaign_id=campaign.id, submitted_versions=False,
                                           province=service.province)

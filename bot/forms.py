@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from conversations.form import Form, parse_form
-from conversations.xlsform import load_form_file
+from bot.form_files import load_form_file
 from storage.models import Campaign
 
 _CACHE: dict[str, Form] = {}

@@ -59,10 +59,12 @@ async def find_offers(s, form: Form, default_form: Form, campaign: Campaign, uni
         old = old_sections.get(section.key)
         if old is None or {qq.key for qq in old.questions} != {qq.key for qq in section.questions}:
             continue
-        items = item_numbers(version.answers, section.key)[:section.repeat.max]
+        first = section.questions[0]
+        # Items whose first answer is gone (a purged campaign's people) are not offered.
+        items = [n for n in item_numbers(version.answers, section.key)
+                 if scope(version.answers, section.key, n).get(first.key) is not None][:section.repeat.max]
         if not items:
             continue
-        first = section.questions[0]
         names = [format_value(first, scope(version.answers, section.key, n).get(first.key))
                  for n in items[:MAX_NAMES]]
         shown = [qq for qq in section.questions if qq.type != "photo"][:2]
@@ -88,7 +90,10 @@ async def apply_offer(s, form: Form, offer: Offer, report: Report, contact_id: i
     answers = dict(await q.load_answers(s, report.id))
     before = dict(answers)
     most = form.section(offer.section).repeat.max
-    for new_n, old_n in enumerate(item_numbers(version.answers, offer.section)[:most], 1):
+    first = form.section(offer.section).questions[0].key
+    kept = [n for n in item_numbers(version.answers, offer.section)
+            if scope(version.answers, offer.section, n).get(first) is not None][:most]
+    for new_n, old_n in enumerate(kept, 1):
         for question_key, value in scope(version.answers, offer.section, old_n).items():
             answers[key(offer.section, question_key, new_n)] = \
                 await _copy_photo(s, value, report, now) if question_key in photos else value

@@ -1,14 +1,14 @@
 """Forms authored as XLSForm spreadsheets (.xlsx), read into our own form vocabulary.
 
-`read_xlsform(path)` returns a dict in the vocabulary of forms/report.yaml (see its header), and
-`load_form_file(path)` accepts a .yaml/.yml or an .xlsx file and returns `(Form, raw dict)`: the raw dict is
-plain JSON (callers store it as the campaign's snapshot) and `parse_form(raw, path)` builds the same Form again.
+`xlsform_to_raw(sheets, path)` maps a workbook's cell text to a dict in the vocabulary of forms/report.yaml
+(see its header). Reading the file is I/O and stays out of this pure core: bot/form_files.py reads the .xlsx
+with openpyxl (the library the exports already use) and calls this; its `load_form_file(path)` takes a
+.yaml/.yml or an .xlsx file and returns `(Form, raw dict)`, the raw dict plain JSON (stored as the campaign's
+snapshot) from which `parse_form(raw, path)` builds the same Form again.
 
 Why not pyxform: it converts XLSForm to XForm XML for ODK, which has no place for our extensions (compact
-entry, deferrable photos, personal data, badge photos, soft count checks) and is not installed. Why not
-openpyxl: conversations/ is the pure core and imports no file-format library (tests/test_imports.py); an .xlsx
-file is a zip of XML sheets, and the little we read of it (cell text) the standard library reads well. The
-same goes for `write_xlsx`, which the generators in forms/ use.
+entry, deferrable photos, personal data, badge photos, soft count checks); reading the sheets' cells with
+openpyxl and mapping them here is simpler and keeps every extension.
 
 Sheets
   survey    one row per question; `begin_group`/`end_group` rows make a section, `begin_repeat`/`end_repeat`
@@ -50,21 +50,13 @@ a value, a missing end_group, a function outside the subset) stops the import wi
 
 from __future__ import annotations
 
-import json
 import re
-import zipfile
 from pathlib import Path
-from typing import Any, Iterable, Mapping
-from xml.etree import ElementTree
-from xml.sax.saxutils import escape
+from typing import Any, Mapping
 
-from conversations.form import KEY_PATTERN, Form, FormError, parse_form, read_yaml
+from conversations.form import KEY_PATTERN, FormError, parse_form
 from conversations.xpath import XPathError, parse_expression
 
-_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-       "pr": "http://schemas.openxmlformats.org/package/2006/relationships"}
-_R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 VI = "vietnamese (vi)"
 TEXT_COLUMNS = ("label", "hint", "required_message", "constraint_message")
 SURVEY_COLUMNS = ("type", "name", "required", "constraint", "relevant", "choice_filter", "appearance",
@@ -76,140 +68,6 @@ SIMPLE_TYPES = {"integer": "integer", "decimal": "decimal", "date": "date", "ima
                 "phone": "phone", "times": "times", "yes_no": "yes_no"}
 TRUE_WORDS = {"yes", "true", "true()", "1"}
 FALSE_WORDS = {"no", "false", "false()", "0", ""}
-
-
-# --- .xlsx as cell text -----------------------------------------------------------------------------------
-
-
-def _column_index(ref: str) -> int:
-    letters = re.match(r"[A-Z]+", ref)[0]
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
-
-
-def _number_text(raw: str) -> str:
-    try:
-        value = float(raw)
-    except ValueError:
-        return raw
-    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else raw
-
-
-def read_sheets(path: Path) -> dict[str, list[tuple[int, list[str]]]]:
-    """Every sheet of an .xlsx file: {name: [(row number, [cell text, …]), …]}, empty rows left out."""
-    try:
-        book = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile) as exc:
-        raise FormError(f"{path}: cannot read the spreadsheet ({getattr(exc, 'strerror', None) or exc})") from exc
-    with book:
-        try:
-            names = set(book.namelist())
-            shared: list[str] = []
-            if "xl/sharedStrings.xml" in names:
-                root = ElementTree.fromstring(book.read("xl/sharedStrings.xml"))
-                for si in root.findall("m:si", _NS):
-                    shared.append("".join(t.text or "" for t in si.iter(f"{{{_NS['m']}}}t")
-                                          if not _inside_phonetic(si, t)))
-            rels = ElementTree.fromstring(book.read("xl/_rels/workbook.xml.rels"))
-            targets = {r.get("Id"): r.get("Target") for r in rels.findall("pr:Relationship", _NS)}
-            workbook = ElementTree.fromstring(book.read("xl/workbook.xml"))
-            sheets: dict[str, list[tuple[int, list[str]]]] = {}
-            for sheet in workbook.findall("m:sheets/m:sheet", _NS):
-                target = targets[sheet.get(_R_ID)]
-                member = target.lstrip("/") if target.startswith("/") else "xl/" + target
-                sheets[sheet.get("name")] = _rows(ElementTree.fromstring(book.read(member)), shared)
-        except (KeyError, ElementTree.ParseError, ValueError, IndexError) as exc:
-            raise FormError(f"{path}: not a readable .xlsx workbook ({exc})") from exc
-    return sheets
-
-
-def _inside_phonetic(si: ElementTree.Element, t: ElementTree.Element) -> bool:
-    return any(t in list(rph.iter()) for rph in si.findall("m:rPh", _NS))
-
-
-def _rows(root: ElementTree.Element, shared: list[str]) -> list[tuple[int, list[str]]]:
-    out = []
-    for number, row in enumerate(root.findall("m:sheetData/m:row", _NS), 1):
-        number = int(row.get("r") or number)
-        cells: list[str] = []
-        for position, c in enumerate(row.findall("m:c", _NS)):
-            index = _column_index(c.get("r")) if c.get("r") else position
-            kind = c.get("t", "n")
-            v = c.find("m:v", _NS)
-            if kind == "inlineStr":
-                text = "".join(t.text or "" for t in c.iter(f"{{{_NS['m']}}}t"))
-            elif v is None or v.text is None:
-                text = ""
-            elif kind == "s":
-                text = shared[int(v.text)]
-            elif kind == "b":
-                text = "TRUE" if v.text.strip() == "1" else "FALSE"
-            elif kind == "n":
-                text = _number_text(v.text)
-            else:
-                text = v.text
-            cells += [""] * (index + 1 - len(cells))
-            cells[index] = text.strip()
-        if any(cells):
-            out.append((number, cells))
-    return out
-
-
-def write_xlsx(path: Path | str, sheets: Mapping[str, Iterable[Iterable[Any]]]) -> None:
-    """Write a plain workbook (text and numbers, no styles); the same content gives the same bytes."""
-
-    def cell(ref: str, value: Any) -> str:
-        if value is None or value == "":
-            return ""
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return f'<c r="{ref}"><v>{value}</v></c>'
-        return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{escape(str(value))}</t></is></c>'
-
-    def letters(n: int) -> str:
-        out = ""
-        n += 1
-        while n:
-            n, rem = divmod(n - 1, 26)
-            out = chr(65 + rem) + out
-        return out
-
-    main = _NS["m"]
-    files: dict[str, str] = {}
-    entries, rels, types = [], [], []
-    for n, (name, rows) in enumerate(sheets.items(), 1):
-        body = []
-        for r, row in enumerate(rows, 1):
-            cells = "".join(cell(f"{letters(c)}{r}", v) for c, v in enumerate(row))
-            body.append(f'<row r="{r}">{cells}</row>')
-        files[f"xl/worksheets/sheet{n}.xml"] = (
-            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{main}">'
-            f'<sheetData>{"".join(body)}</sheetData></worksheet>')
-        entries.append(f'<sheet name="{escape(name)}" sheetId="{n}" r:id="rId{n}"/>')
-        rels.append(f'<Relationship Id="rId{n}" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-                    f'relationships/worksheet" Target="worksheets/sheet{n}.xml"/>')
-        types.append(f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="application/'
-                     f'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>')
-    head = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    files["[Content_Types].xml"] = (
-        f'{head}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-        '<Default Extension="xml" ContentType="application/xml"/>'
-        '<Override PartName="/xl/workbook.xml" ContentType="application/'
-        f'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>{"".join(types)}</Types>')
-    files["_rels/.rels"] = (
-        f'{head}<Relationships xmlns="{_NS["pr"]}"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
-        'officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
-    files["xl/workbook.xml"] = (f'{head}<workbook xmlns="{main}" xmlns:r="{_NS["r"]}"><sheets>{"".join(entries)}'
-                                '</sheets></workbook>')
-    files["xl/_rels/workbook.xml.rels"] = f'{head}<Relationships xmlns="{_NS["pr"]}">{"".join(rels)}</Relationships>'
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as book:
-        for name in ("[Content_Types].xml", "_rels/.rels", "xl/workbook.xml", "xl/_rels/workbook.xml.rels",
-                     *sorted(k for k in files if k.startswith("xl/worksheets/"))):
-            info = zipfile.ZipInfo(name, date_time=(2017, 3, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            book.writestr(info, files[name])
 
 
 # --- XLSForm to our vocabulary ----------------------------------------------------------------------------
@@ -284,10 +142,11 @@ def _as_ask_if(relevant: str, earlier: Mapping[str, str]) -> dict | None:
     return None
 
 
-def read_xlsform(path: Path | str) -> dict:
-    """An XLSForm workbook as a dict in our form vocabulary (plain JSON); FormError says what is wrong in one line."""
+def xlsform_to_raw(sheets: Mapping[str, list[tuple[int, list[str]]]], path: Path | str) -> dict:
+    """An XLSForm workbook's sheets ({name: [(row number, [cell text, …]), …]}, as bot/form_files.py reads them
+    with openpyxl) as a dict in our form vocabulary (plain JSON); FormError says what is wrong in one line,
+    naming `path`, the sheet and the row."""
     path = Path(path)
-    sheets = read_sheets(path)
     found = {name.strip().lower(): rows for name, rows in sheets.items()}
     if "survey" not in found:
         raise FormError(f"{path}: sheet survey is missing")
@@ -555,26 +414,3 @@ def _placed(exc: FormError, path: Path, survey: _Sheet, sections: list[dict], ro
         row = next((rows_of.get(id(q)) for q in reversed(section["questions"]) if q["key"] == dupe[1]), row)
     column = _COLUMN_OF.get(m[3] or "", m[3])
     return survey.fail(row, f"{column}: {m[4]}" if column else m[4])
-
-
-def load_form_file(path: Path | str) -> tuple[Form, dict]:
-    """A form from a .yaml/.yml or an XLSForm .xlsx file: the Form and its raw dict (plain JSON, for a snapshot).
-
-    `parse_form(raw, path)` on the returned dict gives an equal Form; any mistake raises FormError (one line).
-    """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix in (".yaml", ".yml"):
-        raw = read_yaml(path)
-    elif suffix == ".xlsx":
-        raw = read_xlsform(path)
-    else:
-        raise FormError(f"{path}: a form is a .yaml, .yml or .xlsx file")
-    parse_form(raw, path)  # the form's own mistakes first, named as in the file
-    try:  # the snapshot is what is stored: the Form is built from it, so the two cannot differ
-        raw = json.loads(json.dumps(raw, ensure_ascii=False))
-    except (TypeError, ValueError) as exc:
-        raise FormError(f"{path}: (top): a value is not text, a number, true/false, a list or a mapping "
-                        f"({exc})") from exc
-    return parse_form(raw, path), raw
-

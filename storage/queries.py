@@ -650,6 +650,7 @@ async def find_pending_replies(s: AsyncSession, channel: str, platform_user_id: 
         sa.select(Conversation.pending_replies, Conversation.pending_at)
         .where(Conversation.contact_id == _contact_of(channel, platform_user_id), Conversation.pending_key == key,
                Conversation.pending_replies.is_not(None))
+        .order_by(Conversation.pending_at.desc())  # a contact has one conversation per campaign: the latest
     )).first()
     return None if row is None or row[1] is None or row[0] is None else (row[0], row[1])
 

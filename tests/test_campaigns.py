@@ -523,3 +523,26 @@ async def test_closed_campaign__remind_now_and_deadline_change_refused_not_queue
                                                                    ReminderSend.state == q.SEND_PENDING)))
         campaign = await q.get_campaign(s, second)
     assert [] == pending and TRAINING_DEADLINE == campaign.deadline_at.replace(tzinfo=timezone.utc)
+
+
+async def test_prefill__last_round_purged__its_people_not_offered(db, tmp_path):
+    from bot.purge import purge_campaign
+
+    await ensure_units_and_campaign(db, FORM, NOW)
+    async with db.transaction() as s:
+        (await q.current_campaign(s)).deadline_at = DEADLINE
+    service = Service(db, FORM, tmp_path / "photos", Clock(NOW))
+    await bind(db, service, "lan", "STP")
+    await submit_seed_report(db, service, "lan")
+    form, raw = read_form_file(FORM.path)
+    async with db.transaction() as s:
+        first = await q.current_campaign(s)
+        await close_campaign(s, first, "Nguyễn Văn An", NOW)
+        await q.create_campaign(s, title="Báo cáo quý II", deadline_at=TRAINING_DEADLINE, form_id=form.id,
+                                doc_ref=None, now=NOW, form_snapshot=raw, form_hash=form_hash(raw))
+    await purge_campaign(db, FORM, first.id, now=DEADLINE + timedelta(days=1))
+    reply = await say(service, "lan", "chào")
+    # The people were purged (names blanked, photos removed): no staff list is offered; the plan, which holds no
+    # personal data, still is.
+    assert "đơn vị đã khai 4 nội dung kế hoạch: Rà soát TTHC" in reply
+    assert not any(word in reply for word in ("lãnh đạo:", "nhân sự chính:", "không có"))

@@ -105,7 +105,7 @@ def test_demo__whole_report_from_a_script__submitted_and_shown_in_status(tmp_pat
 def test_demo__asks_for_own_document__told_where_it_was_written(tmp_path):
     result = hcc(["demo"], tmp_path, stdin="Nguyễn Thị Lan, 0912 345 678\n\ntải báo cáo\n")
     assert 0 == result.returncode, result.stderr
-    written = tmp_path / "data" / "demo" / "exports" / "don-vi" / "bao-cao_STP.docx"
+    written = tmp_path / "data" / "demo" / "exports" / "don-vi" / "1" / "bao-cao_STP.docx"  # campaign #1
     assert texts.DEMO_FILE_WRITTEN.format(path=written) in result.stdout
     assert written.is_file()
     assert texts.UNSUPPORTED_MESSAGE not in result.stdout  # the empty line was not a message

@@ -16,7 +16,7 @@ from conversations.engine import (
 )
 from conversations.form import FORMS_DIR, FormError, load_form, parse_form
 from conversations.forms.make_report_xlsx import report_sheets, training_sheets
-from conversations.xlsform import load_form_file, read_sheets, read_xlsform, write_xlsx
+from bot.form_files import load_form_file, read_sheets, read_xlsform, write_xlsx
 from conversations.xpath import XPathError, parse_expression
 
 NOW = datetime(2017, 3, 28, 9, 0, tzinfo=LOCAL_TZ)
@@ -91,7 +91,7 @@ def test_expression__holds__xlsform_meaning(source, values, value, expected):
         ("${a} + 1", "unexpected '+' in '${a} + 1'"),
         ("today() > ${a}", "function today() is not supported (supported: not(), string-length(), regex(), "
                            "selected(), count-selected(), true(), false())"),
-        ("regex(., '[')", "regex() pattern '[' is not valid (unterminated character set at position 0)"),
+        ("regex(., '[')", "regex() pattern '[' is not valid (unterminated character set at position 1)"),
         ("string-length(., 2)", "string-length() takes 1 argument(s), got 2"),
         ("1 < 2 < 3", "chained comparison in '1 < 2 < 3': use and"),
         ("(${a} = 1", "'(${a} = 1' ends too early"),
@@ -344,7 +344,8 @@ def test_load_form_file__not_a_workbook__one_line_error(tmp_path):
     path.write_text("not a zip")
     with pytest.raises(FormError) as caught:
         load_form_file(path)
-    assert f"{path}: cannot read the spreadsheet (File is not a zip file)" == str(caught.value)
+    assert f"{path}: not a readable .xlsx workbook (open it in Excel or LibreOffice and save it as .xlsx)" == \
+        str(caught.value)
     with pytest.raises(FormError) as caught:
         load_form_file(tmp_path / "form.csv")
     assert f"{tmp_path / 'form.csv'}: a form is a .yaml, .yml or .xlsx file" == str(caught.value)
@@ -534,3 +535,28 @@ def test_constraint__in_a_compact_message__that_part_refused():
     assert "Mã gồm 4 chữ số." in reply.text
     state, _ = run(form, "2017", state=state)
     assert "2017" == state.answers["s.b"]
+
+
+def test_regex_constraint__a_pattern_that_backtracks__answers_fast_either_way():
+    """A form author's pattern runs on what a person typed, inside the report's transaction: bounded in time."""
+    import time
+
+    from conversations.xpath import parse_expression
+
+    nested = parse_expression(r"regex(., '^(([a-z])+.)+[A-Z]([a-z])+$')")
+    started = time.monotonic()
+    verdicts = [nested.holds({}, "a" * 60 + "!"), nested.holds({}, "ab Cd")]
+    assert time.monotonic() - started < 2
+    assert [False, True] == verdicts
+
+
+def test_load_form_file__damaged_workbook__one_line_error_not_a_traceback(tmp_path):
+    data = bytearray((FORMS_DIR / "training.xlsx").read_bytes())
+    for at in range(len(data) // 3, len(data) // 3 + 64):  # garble a stretch of compressed sheet data
+        data[at] ^= 0x5A
+    path = tmp_path / "damaged.xlsx"
+    path.write_bytes(bytes(data))
+    with pytest.raises(FormError) as caught:
+        load_form_file(path)
+    assert f"{path}: not a readable .xlsx workbook (open it in Excel or LibreOffice and save it as .xlsx)" == \
+        str(caught.value)

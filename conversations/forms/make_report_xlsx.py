@@ -1,6 +1,7 @@
-"""Build the XLSForm workbooks shipped with the bot: report.xlsx (the same form as report.yaml) and training.xlsx.
+"""The sheets of the XLSForm workbooks shipped with the bot: report.xlsx (the same form as report.yaml) and
+training.xlsx, as rows of cells (pure; bot/form_files.py writes them with openpyxl).
 
-    python -m conversations.forms.make_report_xlsx      # rewrites both next to this file
+    python -m bot.form_files      # rewrites both next to this file
 
 report.xlsx is generated from report.yaml, so the two never drift apart (tests/test_xlsform.py loads both and
 compares the forms). training.xlsx is written out here by hand, as an author would fill the sheets.
@@ -11,11 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from conversations.xlsform import write_xlsx
-
-HERE = Path(__file__).parent
+FORMS = HERE = Path(__file__).parent
 SURVEY = ["type", "name", "label", "hcc::prompt", "hint", "required", "required_message", "constraint",
           "constraint_message", "relevant", "choice_filter", "appearance", "repeat_count", "hcc::min", "hcc::max",
           "hcc::item", "hcc::compact", "hcc::personal", "hcc::deferrable", "hcc::badge", "hcc::not_above",
@@ -140,13 +137,3 @@ def training_sheets() -> dict[str, list[list[Any]]]:
     settings = [["form_title", "form_id", "version", "default_language"],
                 ["Đăng ký cử cán bộ tham gia lớp bồi dưỡng", "training_registration", "2017032801", "Vietnamese (vi)"]]
     return {"survey": survey, "choices": choices, "settings": settings}
-
-
-def main() -> None:
-    raw = yaml.safe_load((HERE / "report.yaml").read_text(encoding="utf-8"))
-    write_xlsx(HERE / "report.xlsx", report_sheets(raw))
-    write_xlsx(HERE / "training.xlsx", training_sheets())
-
-
-if __name__ == "__main__":
-    main()
