@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 from typing import Any
 
@@ -52,7 +53,12 @@ class BoardRow:
     deadline_at: datetime  # the unit's own (an extension) or the campaign's
     extended: bool
     late: bool  # submitted after its deadline, or not done and the deadline passed
-    contacts: tuple[ContactLine, ...] = ()
+    # (contact row, its last delivery row) pairs: turned into lines only for the rows a page shows
+    contact_rows: tuple[tuple[Any, Any], ...] = field(default=(), compare=False, repr=False)
+
+    @cached_property
+    def contacts(self) -> tuple[ContactLine, ...]:
+        return tuple(_contact_line(contact, delivery) for contact, delivery in self.contact_rows)
 
     @property
     def done(self) -> bool:
@@ -81,8 +87,8 @@ async def load_board(s, campaign: Campaign, form: Form, now: datetime, *, unit_i
 
     Plain column rows, not ORM objects: at 3,000 units, building objects cost ten times the queries."""
     query = (sa.select(Unit.id, Unit.code, Unit.name, Report.id.label("report_id"), Report.status, Report.review,
-                       Report.progress, Report.missing_short, Report.submitted_at, Report.first_submitted_at, Report.last_activity_at,
-                       Report.deadline_at)
+                       Report.progress, Report.missing_short, Report.submitted_at, Report.first_submitted_at,
+                       Report.last_activity_at, Report.deadline_at)
              .outerjoin(Report, sa.and_(Report.unit_id == Unit.id, Report.campaign_id == campaign.id))
              .where(Unit.active, q.asks_unit(campaign.id)).order_by(Unit.id))
     contact_query = (sa.select(Contact.id, Contact.unit_id, Contact.display_name, Contact.channel, Contact.blocked_at)
@@ -121,9 +127,9 @@ async def load_board(s, campaign: Campaign, form: Form, now: datetime, *, unit_i
             progress, missing = u.progress, u.missing_short or ""
         # On time or late is settled by the first submission (a correction sent later does not change it).
         late = u.first_submitted_at > deadline if u.first_submitted_at is not None else now > deadline
-        lines = tuple(_contact_line(c, deliveries.get(c.id)) for c in contacts.get(u.id, ()))
+        pairs = tuple((c, deliveries.get(c.id)) for c in contacts.get(u.id, ()))
         rows.append(BoardRow(u.id, u.code, u.name, state, progress, missing, u.last_activity_at, u.submitted_at,
-                             deadline, u.deadline_at is not None, late, lines))
+                             deadline, u.deadline_at is not None, late, pairs))
     counts = {state: 0 for state in STATES}
     for row in rows:
         counts[row.state] += 1
@@ -150,7 +156,7 @@ SORT_KEYS = {
     "submitted": lambda r: r.submitted_at.timestamp() if r.submitted_at else float("inf"),
     "late": lambda r: (r.late, r.code),
     "deadline": lambda r: r.deadline_at.timestamp(),
-    "contacts": lambda r: len(r.contacts),
+    "contacts": lambda r: len(r.contact_rows),
 }
 
 

@@ -196,7 +196,7 @@ async def test_unit_document_cancelled_mid_way__next_start__contact_told_once(tm
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        assert (data / "exports" / JOBS_DIR).is_dir() and any((data / "exports" / "don-vi").glob("*.part"))
+        assert (data / "exports" / JOBS_DIR).is_dir() and any((data / "exports" / "don-vi").rglob("*.part"))
         never.set()
         restarted = Service(db, FORM, data / "photos", Clock(NOW), export_dir=data / "exports")
         restarted.deliverers["test"] = inbox
@@ -206,7 +206,7 @@ async def test_unit_document_cancelled_mid_way__next_start__contact_told_once(tm
         await db.dispose()
     expected = UNIT_DOCUMENT_INTERRUPTED.format(at="09:00 ngày 27/03/2017", command="tải báo cáo")
     assert [("contact", expected, [])] == inbox.sent
-    assert [] == [p.name for p in (data / "exports" / "don-vi").iterdir() if p.suffix == ".part"]
+    assert [] == [p.name for p in (data / "exports" / "don-vi").rglob("*.part")]  # one folder per campaign
 
 
 async def test_download_link__into_an_unfinished_export__refused(tmp_path):
