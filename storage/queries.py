@@ -210,6 +210,18 @@ async def open_campaigns_for_unit(s: AsyncSession, unit_id: int) -> list[Campaig
     return list(await s.scalars(query))
 
 
+async def extensions_passed(s: AsyncSession, campaign_id: int, *, after: datetime,
+                            now: datetime) -> dict[datetime, list[int]]:
+    """Units not submitted whose own deadline (later than `after`, the campaign's) has passed: by deadline."""
+    rows = await s.execute(sa.select(Report.deadline_at, Report.unit_id).where(
+        Report.campaign_id == campaign_id, Report.deadline_at.is_not(None), Report.deadline_at > after,
+        Report.deadline_at <= now, Report.status.not_in(("submitted", "submitted_late"))))
+    out: dict[datetime, list[int]] = {}
+    for deadline, unit_id in rows:
+        out.setdefault(deadline, []).append(unit_id)
+    return out
+
+
 async def open_campaign_units(s: AsyncSession) -> dict[int, set[int] | None]:
     """Each open campaign's id with the units it lists (None: every active unit). Two queries."""
     out: dict[int, set[int] | None] = {c: None for c in await s.scalars(
@@ -741,7 +753,9 @@ SEND_SKIPPED, SEND_EXPIRED = "skipped", "expired"  # unit submitted before its t
 NOTICE = "notice"
 # A manual slot for some units only (an officer's "Nhắc ngay" on one row): not a slot of the plan either.
 MANUAL_UNIT = "manual_unit"
-OFF_PLAN = (NOTICE, MANUAL_UNIT)
+# The overdue notice of units whose own (extended) deadline passed after the campaign's: off the plan too.
+OVERDUE_UNIT = "overdue_unit"
+OFF_PLAN = (NOTICE, MANUAL_UNIT, OVERDUE_UNIT)
 
 
 async def get_reminder_plan(s: AsyncSession, campaign_id: int) -> ReminderPlan | None:

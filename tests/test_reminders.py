@@ -362,6 +362,14 @@ async def test_run_due__overdue_slot__a_unit_with_its_own_later_deadline_listed_
     )
     assert [expected] == outbox.to("boss")
     assert [] == outbox.to("cat-z")  # its contact is not told the deadline has passed
+    # Its own deadline passes: its contact alone gets the overdue notice, naming that deadline, once.
+    others = len(outbox.to("stp-z"))
+    await run_due(db, FORM, local(30, 16, 31), outbox.senders(), fanout=fanout())
+    await run_due(db, FORM, local(30, 17, 40), outbox.senders(), fanout=fanout())
+    told = outbox.to("cat-z")
+    assert 1 == len(told) and told[0].startswith("ĐÃ QUÁ HẠN NỘP BÁO CÁO – Công an tỉnh\nHạn nộp là 16:30 ngày "
+                                                 "30/03/2017;")
+    assert [expected] == outbox.to("boss") and others == len(outbox.to("stp-z"))  # nobody else told again
 
 
 async def test_run_due__quiet_hours__nothing_at_2200_the_moved_slot_at_0700(db):

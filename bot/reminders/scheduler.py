@@ -121,6 +121,25 @@ async def fire_slot(s, campaign: Campaign, at: datetime, kind: str, now: datetim
     return Fired(slot_id, at, kind, len(targets), len(rows) - len(admins), len(admins))
 
 
+async def fire_extension_overdue(s, campaign: Campaign, plan: Plan, now: datetime,
+                                 worker: str | None) -> Fired | None:
+    """The overdue notice for units whose own deadline (an extension) has passed: once per deadline, to those
+    units only (the campaign's overdue slot skipped them while their deadline was ahead)."""
+    passed = await q.extensions_passed(s, campaign.id, after=campaign.deadline_at, now=now - plan.overdue_after)
+    for deadline, unit_ids in sorted(passed.items()):
+        at = deadline + plan.overdue_after
+        slot_id = await q.insert_reminder_slot(s, campaign_id=campaign.id, at=at, kind=q.OVERDUE_UNIT,
+                                               deadline_at=deadline, now=now, worker=worker)
+        if slot_id is None:
+            continue  # told already
+        targets = [u for u in await unit_states(s, campaign) if u.unit.id in set(unit_ids) and u.contacts]
+        rows = [{"slot_id": slot_id, "campaign_id": campaign.id, "unit_id": u.unit.id, "contact_id": c.id,
+                 "channel": c.channel, "kind": "unit"} for u in targets for c in u.contacts]
+        await q.add_reminder_sends(s, rows, now=now)
+        return Fired(slot_id, at, q.OVERDUE_UNIT, len(targets), len(rows), 0)
+    return None
+
+
 async def queue_now(s, campaign: Campaign, now: datetime, *, worker: str | None = None,
                     unit_ids: set[int] | None = None, officer: str | None = None) -> Fired:
     """An admin's "send reminders now": a manual slot for the units not submitted (or only `unit_ids`)."""
@@ -227,11 +246,12 @@ async def _render(s, form: Form, rows: list[ReminderSend], now: datetime) -> lis
             out.append((None, contact))
             continue
         deadline = report.deadline_at if report and report.deadline_at else campaign.deadline_at
-        if slot.kind == OVERDUE and deadline > now:  # the unit's own deadline was extended: not late yet
+        overdue = slot.kind in (OVERDUE, q.OVERDUE_UNIT)
+        if overdue and deadline > now:  # the unit's own deadline was extended: not late yet
             out.append((None, contact))
             continue
         out.append((unit_text(form, units[row.unit_id].name, status, answers[report.id] if report else {},
-                              deadline, now, overdue=slot.kind == OVERDUE,
+                              deadline, now, overdue=overdue,
                               reopened=bool(report and report.reopened), several=several(campaign, row.unit_id),
                               switch=contact.campaign_id not in (None, campaign.id)),
                     contact))
@@ -376,6 +396,8 @@ async def _run_campaign(db: Database, form: Form, campaign_id: int, now: datetim
         plan = await load_plan(s, campaign.id)
         slot = due_slot(plan, campaign.deadline_at, now, await q.last_reminder_slot_at(s, campaign.id))
         fired = await fire_slot(s, campaign, slot.at, slot.kind, now, worker) if slot else None
+        if fired is None and not in_quiet_hours(now, plan):
+            fired = await fire_extension_overdue(s, campaign, plan, now, worker)
         if fired is not None:
             summary.slot, summary.slot_at = fired.kind, fired.at
             summary.planned += fired.contacts + fired.admins
