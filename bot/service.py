@@ -34,7 +34,7 @@ from bot.photos import PhotoRejected, StoredPhoto, store_photo_off_loop
 from bot.reminders.messages import missing_summary
 from conversations import engine, texts
 from conversations.answers import completion
-from conversations.engine import Reply, ReportInfo, State
+from conversations.engine import Reply, ReportInfo, State, decode_replies, encode_replies
 from conversations.form import Form
 from conversations.parsers import clean_text, fold
 from storage import inbox as inbox_q
@@ -94,17 +94,6 @@ class Announcement:
     chat_id: str
     user_id: str
     text: str
-
-
-def encode_replies(replies: list[Reply]) -> list[dict]:
-    """Replies as JSON values, to keep them until they are sent."""
-    return [{"text": r.text, "options": [[o.value, o.label] for o in r.options], "photo": r.expects_photo}
-            for r in replies]
-
-
-def decode_replies(stored: list[dict]) -> list[Reply]:
-    return [Reply(r["text"], tuple(engine.Option(v, label) for v, label in r["options"]), bool(r["photo"]))
-            for r in stored]
 
 
 class Service:
@@ -304,8 +293,10 @@ class Service:
                 answer = await admin.answer(s, self.form_for(campaign), self.jobs, campaign, inbound, now)
             return [Reply("\n\n".join([*notes, answer]))]
         campaign, event, picker = await campaign_choice.pick_campaign(self, s, contact, inbound, event, notes)
-        if picker is not None:
-            return picker
+        if picker is not None:  # kept until sent like any reply, on the conversation of the first campaign listed
+            home = (await q.open_campaigns_for_unit(s, contact.unit_id))[0]
+            conversation = await q.get_or_create_conversation(s, contact_id=contact.id, campaign_id=home.id, now=now)
+            return self._keep(conversation, inbound, picker, now)
         if campaign is None:
             return [Reply("\n\n".join([*notes, texts.NO_CAMPAIGN]))]
         # The unit's report locked first: everything read after it is what the last event of the unit left.
@@ -335,10 +326,13 @@ class Service:
                 replies = await self._run_engine(s, contact, campaign, report, unit_name, conversation, event, now)
         if notes:
             replies[0] = Reply("\n\n".join([*notes, replies[0].text]), replies[0].options, replies[0].expects_photo)
-        # The replies are kept until sent (with the cursor, in the same UPDATE); earlier ones are answered.
+        return self._keep(conversation, inbound, replies, now)
+
+    def _keep(self, conversation: Conversation, inbound: Inbound, replies: list[Reply], now: datetime) -> list[Reply]:
+        """The replies are kept until sent (with the cursor, in the same UPDATE); earlier ones are answered."""
         pending = (inbound.key, encode_replies(replies), now) if inbound.key is not None else (None, None, None)
         conversation.pending_key, conversation.pending_replies, conversation.pending_at = pending
-        self._sent.pop(who, None)  # what this process sent belongs to the replaced pending replies
+        self._sent.pop((inbound.channel, inbound.user_id), None)  # what this process sent: the replaced replies
         return replies
 
     async def _repeated_before_its_replies(self, s, contact: Contact, inbound: Inbound) -> list[Reply] | None:

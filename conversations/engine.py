@@ -95,6 +95,17 @@ class Reply:
     expects_photo: bool = False
 
 
+def encode_replies(replies: list[Reply]) -> list[dict]:
+    """Replies as JSON values, to keep them until they are sent (bot/service.py)."""
+    return [{"text": r.text, "options": [[o.value, o.label] for o in r.options], "photo": r.expects_photo}
+            for r in replies]
+
+
+def decode_replies(stored: list[dict]) -> list[Reply]:
+    return [Reply(r["text"], tuple(Option(v, label) for v, label in r["options"]), bool(r["photo"]))
+            for r in stored]
+
+
 def render_plain(reply: Reply) -> str:
     """A reply for a channel without buttons: the options numbered in the text."""
     if not reply.options:

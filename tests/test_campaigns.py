@@ -546,3 +546,17 @@ async def test_prefill__last_round_purged__its_people_not_offered(db, tmp_path):
     # personal data, still is.
     assert "đơn vị đã khai 4 nội dung kế hoạch: Rà soát TTHC" in reply
     assert not any(word in reply for word in ("lãnh đạo:", "nhân sự chính:", "không có"))
+
+
+async def test_picker_reply__process_died_before_sending__the_redelivered_update_gets_it_again(db, tmp_path):
+    """The list of campaigns is kept until sent like any reply: after a crash between the commit and the send,
+    the platform's redelivery of the same update gets the same list (not silence, not a second answer)."""
+    await two_campaigns(db, tmp_path)
+    service = Service(db, FORM, tmp_path / "photos", Clock(NOW))
+    await bind(db, service, "lan", "STP")
+    await say(service, "lan", "1")
+    switch = Inbound(channel="zalo", user_id="lan", chat_id="lan", event_id="upd-9", text="đổi báo cáo")
+    first = "\n".join(r.text for r in await service.handle(switch))  # never sent: the process dies here
+    restarted = Service(db, FORM, tmp_path / "photos", Clock(NOW + timedelta(minutes=1)))
+    again = "\n".join(r.text for r in await restarted.handle(switch))
+    assert "Bạn có 2 báo cáo cần nộp:" in first and first == again
