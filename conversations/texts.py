@@ -111,6 +111,7 @@ HELP = (
     "- “sửa”: chọn mục để sửa, thêm hoặc xóa người, nội dung kế hoạch (“sửa 3”: sửa thẳng mục 3)\n"
     "- “bổ sung”: nhập lần lượt các phần còn thiếu\n"
     "- “nộp”: nộp báo cáo cho Sở Nội vụ\n"
+    "- “đổi báo cáo”: chuyển sang báo cáo khác, khi đơn vị có nhiều báo cáo cần nộp\n"
     "- “trợ giúp”: xem lại hướng dẫn này\n"
     "Mọi câu trả lời được lưu ngay: bạn có thể dừng và quay lại bất cứ lúc nào."
 )
