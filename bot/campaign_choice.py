@@ -24,8 +24,8 @@ def _switch_and_pick(inbound) -> tuple[bool, str | None]:
         return False, inbound.pick
     text = fold(clean_text(inbound.text or "", multiline=False)).rstrip(".!?:; ")
     word = next((w for w in sorted(SWITCH_WORDS, key=len, reverse=True) if text.startswith(w)), None)
-    if word is not None and (text == word or re.fullmatch(r"[0-9]{1,3}", text[len(word):].strip().lstrip("#"))):
-        rest = text[len(word):].strip().lstrip("#")
+    rest = text[len(word):].strip().lstrip("#") if word is not None else None
+    if rest is not None and (not rest or re.fullmatch(r"[0-9]{1,3}", rest)):
         return True, rest or None  # "đổi báo cáo 2": switch straight to the second one
     return False, text if re.fullmatch(r"[0-9]{1,3}", text) else None
 

@@ -83,7 +83,7 @@ def build_unit_document(data: ExportData, unit: UnitReport, path: Path, *, parti
     It is written to `partial` (by default a name of this process and thread) and then takes its real name.
     """
     doc = new_document()
-    form, answers = data.form, unit.answers
+    form = data.form
     template = is_template_form(form)
     title_line = texts.DOC_TITLE.split("\n")[-1] if template else form.title
     properties = doc.core_properties  # python-docx's template would sign the file "python-docx"
@@ -133,15 +133,20 @@ def _template_body(doc: DocxDocument, data: ExportData, unit: UnitReport) -> Non
 # --- The heading and the signature -----------------------------------------------------------------------
 
 
+def _unit_and_date(doc: DocxDocument, data: ExportData, unit: UnitReport) -> None:
+    """The unit on the left, the national name and motto on the right, the place and date line under the motto."""
+    heading_columns(doc, [(clean(unit.name).upper(), True)])
+    day = (unit.submitted_at or data.generated_at).astimezone(LOCAL_TZ)
+    place = add_paragraph(doc, texts.DOC_PLACE_DATE.format(day=day.day, month=day.month, year=day.year), italic=True,
+                          align=WD_ALIGN_PARAGRAPH.RIGHT, before=6, after=12)
+    place.paragraph_format.keep_with_next = True
+
+
 def _heading_block(doc: DocxDocument, data: ExportData, unit: UnitReport) -> None:
     """The standard heading: the unit on the left, the national name and motto on the right; the place and date
     line under the motto; then the title."""
     form, answers = data.form, unit.answers
-    heading_columns(doc, [(clean(unit.name).upper(), True)])
-    day = (unit.submitted_at or data.generated_at).astimezone(LOCAL_TZ)
-    place = add_paragraph(doc, texts.DOC_PLACE_DATE.format(day=day.day, month=day.month, year=day.year), italic=True,
-                       align=WD_ALIGN_PARAGRAPH.RIGHT, before=6, after=12)
-    place.paragraph_format.keep_with_next = True
+    _unit_and_date(doc, data, unit)
     title = add_paragraph(doc, "", align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
     add_text(title, texts.DOC_TITLE, bold=True)
     # The title's long line is a little wider than the text block: let it reach into the margins, not wrap.
@@ -162,11 +167,7 @@ def _heading_block(doc: DocxDocument, data: ExportData, unit: UnitReport) -> Non
 def _generic_heading(doc: DocxDocument, data: ExportData, unit: UnitReport) -> None:
     """The standard heading for any form: the unit and the national name and motto, the place and date line, the
     form's title in capitals (and the campaign's under it when it says something else), the letter's number."""
-    heading_columns(doc, [(clean(unit.name).upper(), True)])
-    day = (unit.submitted_at or data.generated_at).astimezone(LOCAL_TZ)
-    place = add_paragraph(doc, texts.DOC_PLACE_DATE.format(day=day.day, month=day.month, year=day.year), italic=True,
-                          align=WD_ALIGN_PARAGRAPH.RIGHT, before=6, after=12)
-    place.paragraph_format.keep_with_next = True
+    _unit_and_date(doc, data, unit)
     title = add_paragraph(doc, "", align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
     add_text(title, clean(data.form.title).upper(), bold=True)
     campaign = clean(data.campaign_title or "").strip()

@@ -18,7 +18,7 @@ from bot.service import Inbound, Service
 from conversations import texts
 from conversations.form import load_form
 from storage import queries as q
-from storage.models import Answer, Photo, Report, ReminderSend
+from storage.models import Answer, Campaign, Photo, Report, ReminderSend
 from tests.test_cli import hcc
 
 FORM = load_form()
@@ -258,7 +258,8 @@ async def submit_seed_report(db, service: Service, user: str) -> None:
         service.sent(inbound)
 
 
-async def test_prefill__staff_of_the_last_round_reused_edited_and_submitted__the_old_report_unchanged(db, tmp_path):
+async def second_round(db, tmp_path) -> tuple[Service, Campaign, Campaign]:
+    """STP submitted the seed's report (by "lan"); that round is closed and a second one of the same form opened."""
     await ensure_units_and_campaign(db, FORM, NOW)
     async with db.transaction() as s:
         (await q.current_campaign(s)).deadline_at = DEADLINE
@@ -271,6 +272,11 @@ async def test_prefill__staff_of_the_last_round_reused_edited_and_submitted__the
         await close_campaign(s, first, "Nguyễn Văn An", NOW)
         second = await q.create_campaign(s, title="Báo cáo quý II", deadline_at=TRAINING_DEADLINE, form_id=form.id,
                                          doc_ref=None, now=NOW, form_snapshot=raw, form_hash=form_hash(raw))
+    return service, first, second
+
+
+async def test_prefill__staff_of_the_last_round_reused_edited_and_submitted__the_old_report_unchanged(db, tmp_path):
+    service, first, second = await second_round(db, tmp_path)
     old = await answers_of(db, first.id, "STP")
     from tests.export_samples import FULL_REPORT
 
@@ -481,18 +487,9 @@ async def test_chosen_campaign_closes_mid_answer__the_next_message_is_not_stored
 
 
 async def test_prefill_offer_pending__a_picker_number_is_not_taken_as_yes(db, tmp_path):
-    await ensure_units_and_campaign(db, FORM, NOW)
-    async with db.transaction() as s:
-        (await q.current_campaign(s)).deadline_at = DEADLINE
-    service = Service(db, FORM, tmp_path / "photos", Clock(NOW))
-    await bind(db, service, "lan", "STP")
-    await submit_seed_report(db, service, "lan")
-    form, raw = read_form_file(FORM.path)
+    service, _, again = await second_round(db, tmp_path)
     training, training_raw = read_form_file(training_form_file(tmp_path))
     async with db.transaction() as s:
-        await close_campaign(s, await q.current_campaign(s), "Nguyễn Văn An", NOW)
-        again = await q.create_campaign(s, title="Báo cáo quý II", deadline_at=TRAINING_DEADLINE, form_id=form.id,
-                                        doc_ref=None, now=NOW, form_snapshot=raw, form_hash=form_hash(raw))
         await q.create_campaign(s, title="Cử cán bộ dự lớp bồi dưỡng", deadline_at=TRAINING_DEADLINE,
                                 form_id=training.id, doc_ref=None, now=NOW, form_snapshot=training_raw,
                                 form_hash=form_hash(training_raw))
@@ -528,18 +525,7 @@ async def test_closed_campaign__remind_now_and_deadline_change_refused_not_queue
 async def test_prefill__last_round_purged__its_people_not_offered(db, tmp_path):
     from bot.purge import purge_campaign
 
-    await ensure_units_and_campaign(db, FORM, NOW)
-    async with db.transaction() as s:
-        (await q.current_campaign(s)).deadline_at = DEADLINE
-    service = Service(db, FORM, tmp_path / "photos", Clock(NOW))
-    await bind(db, service, "lan", "STP")
-    await submit_seed_report(db, service, "lan")
-    form, raw = read_form_file(FORM.path)
-    async with db.transaction() as s:
-        first = await q.current_campaign(s)
-        await close_campaign(s, first, "Nguyễn Văn An", NOW)
-        await q.create_campaign(s, title="Báo cáo quý II", deadline_at=TRAINING_DEADLINE, form_id=form.id,
-                                doc_ref=None, now=NOW, form_snapshot=raw, form_hash=form_hash(raw))
+    service, first, _ = await second_round(db, tmp_path)
     await purge_campaign(db, FORM, first.id, now=DEADLINE + timedelta(days=1))
     reply = await say(service, "lan", "chào")
     # The people were purged (names blanked, photos removed): no staff list is offered; the plan, which holds no

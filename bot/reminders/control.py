@@ -10,9 +10,9 @@ from typing import Any
 
 from bot.reminders.messages import unit_lines, unit_text
 from bot.reminders.plan import (
-    Plan, PlanError, due_slot, format_quiet, format_spec, in_quiet_hours, parse_quiet, parse_slots, plan_slots,
+    Plan, due_slot, format_quiet, format_spec, in_quiet_hours, parse_quiet, parse_slots, plan_slots,
 )
-from bot.reminders.scheduler import answers_of, load_plan, save_plan, unit_states
+from bot.reminders.scheduler import answers_of, load_plan, refuse_closed, save_plan, unit_states
 from conversations import texts
 from conversations.answers import format_datetime
 from conversations.form import Form
@@ -70,12 +70,6 @@ async def plan_text(s, campaign: Campaign, now: datetime) -> str:
         lines.append(texts.PLAN_LINE.format(at=format_datetime(at), kind=texts.PLAN_KINDS[kind], note=note))
     lines.append(texts.PLAN_HELP)
     return "\n".join(lines)
-
-
-def refuse_closed(campaign: Campaign) -> None:
-    """A closed campaign sends no reminders: changing them, or queuing one, is refused (PlanError)."""
-    if campaign.closed_at is not None:
-        raise PlanError(texts.REVIEW_CAMPAIGN_CLOSED.format(title=campaign.title))
 
 
 async def change_plan(s, campaign: Campaign, now: datetime, *, slots: str | None = None, quiet: str | None = None,

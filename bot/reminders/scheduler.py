@@ -121,6 +121,12 @@ async def fire_slot(s, campaign: Campaign, at: datetime, kind: str, now: datetim
     return Fired(slot_id, at, kind, len(targets), len(rows) - len(admins), len(admins))
 
 
+def refuse_closed(campaign: Campaign) -> None:
+    """A closed campaign sends no reminders: queuing one, or changing its plan or deadline, is refused."""
+    if campaign.closed_at is not None:
+        raise PlanError(texts.REVIEW_CAMPAIGN_CLOSED.format(title=campaign.title))
+
+
 async def fire_extension_overdue(s, campaign: Campaign, plan: Plan, now: datetime,
                                  worker: str | None) -> Fired | None:
     """The overdue notice for units whose own deadline (an extension) has passed: once per deadline, to those
@@ -143,8 +149,7 @@ async def fire_extension_overdue(s, campaign: Campaign, plan: Plan, now: datetim
 async def queue_now(s, campaign: Campaign, now: datetime, *, worker: str | None = None,
                     unit_ids: set[int] | None = None, officer: str | None = None) -> Fired:
     """An admin's "send reminders now": a manual slot for the units not submitted (or only `unit_ids`)."""
-    if campaign.closed_at is not None:  # it would never go out: closed campaigns get no reminders
-        raise PlanError(texts.REVIEW_CAMPAIGN_CLOSED.format(title=campaign.title))
+    refuse_closed(campaign)
     plan = await load_plan(s, campaign.id)
     if in_quiet_hours(now, plan):
         raise PlanError(texts.REMIND_QUIET.format(start=f"{plan.quiet_start:%H:%M}", end=f"{plan.quiet_end:%H:%M}"))
