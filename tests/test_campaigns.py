@@ -10,7 +10,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bot.bootstrap import ensure_units_and_campaign
-from bot.cli_campaign import close_campaign
+from bot.cli.campaign import close_campaign
 from bot.forms import form_hash, form_of, read_form_file
 from bot.reminders.scheduler import queue_now, run_due
 from bot.fanout import SendResult

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.admin import status_rows
-from bot.cli_campaign import CampaignCommandError, add_campaign_parsers, campaign_command
+from bot.cli.campaign import CampaignCommandError, add_campaign_parsers, campaign_command
 from bot.forms import form_of
-from bot.cli_console import CommandError, add_console_parsers, console_command
+from bot.cli.console import CommandError, add_console_parsers, console_command
 from bot.bootstrap import ensure_units_and_campaign
 from bot.files import secure_data_dir
 from bot.runner import FatalChannelError, run_bot
