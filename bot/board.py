@@ -34,7 +34,8 @@ class ContactLine:
 
     name: str | None
     channel: str
-    delivery: str | None  # "sent" | "failed" | "pending" | "blocked" | None (nothing sent yet)
+    delivery: str | None  # "sent" | "failed" | "pending" | "blocked" | "seen" (no reminder yet, but they wrote
+    # to the bot) | None (no message either way)
     at: datetime | None
 
 
@@ -91,7 +92,8 @@ async def load_board(s, campaign: Campaign, form: Form, now: datetime, *, unit_i
                        Report.last_activity_at, Report.deadline_at)
              .outerjoin(Report, sa.and_(Report.unit_id == Unit.id, Report.campaign_id == campaign.id))
              .where(Unit.active, q.asks_unit(campaign.id)).order_by(Unit.id))
-    contact_query = (sa.select(Contact.id, Contact.unit_id, Contact.display_name, Contact.channel, Contact.blocked_at)
+    contact_query = (sa.select(Contact.id, Contact.unit_id, Contact.display_name, Contact.channel, Contact.blocked_at,
+                               Contact.last_seen_at)
                      .where(Contact.role == "unit", Contact.unit_id.is_not(None)).order_by(Contact.id))
     last_ids = (sa.select(sa.func.max(ReminderSend.id)).where(ReminderSend.campaign_id == campaign.id)
                 .group_by(ReminderSend.contact_id))
@@ -140,7 +142,8 @@ def _contact_line(contact, delivery) -> ContactLine:
     if contact.blocked_at is not None:
         return ContactLine(contact.display_name, contact.channel, "blocked", contact.blocked_at)
     if delivery is None:
-        return ContactLine(contact.display_name, contact.channel, None, None)
+        seen = getattr(contact, "last_seen_at", None)
+        return ContactLine(contact.display_name, contact.channel, "seen" if seen else None, seen)
     state = {q.SEND_SENT: "sent", q.SEND_FAILED: "failed", q.SEND_PENDING: "pending",
              q.SEND_SENDING: "pending"}.get(delivery.state)
     return ContactLine(contact.display_name, contact.channel, state, delivery.sent_at or delivery.updated_at)
@@ -152,8 +155,8 @@ SORT_KEYS = {
     "state": lambda r: STATES.index(r.state),
     "progress": lambda r: r.progress,
     "missing": lambda r: r.missing,
-    "activity": lambda r: r.last_activity_at.timestamp() if r.last_activity_at else 0.0,
-    "submitted": lambda r: r.submitted_at.timestamp() if r.submitted_at else float("inf"),
+    "activity": lambda r: r.last_activity_at.timestamp() if r.last_activity_at else None,
+    "submitted": lambda r: r.submitted_at.timestamp() if r.submitted_at else None,
     "late": lambda r: (r.late, r.code),
     "deadline": lambda r: r.deadline_at.timestamp(),
     "contacts": lambda r: len(r.contact_rows),
@@ -164,4 +167,7 @@ def select_rows(board: Board, *, state: str | None = None, sort: str = "code", d
                 overdue: bool = False) -> list[BoardRow]:
     """The rows shown: of one state (or every state; only the overdue ones), sorted by one column."""
     rows = [r for r in board.rows if (state is None or r.state == state) and (not overdue or r.overdue)]
-    return sorted(rows, key=SORT_KEYS.get(sort, SORT_KEYS["code"]), reverse=descending)
+    key = SORT_KEYS.get(sort, SORT_KEYS["code"])
+    # A unit that never submitted (or never wrote) has no time: last in both directions, by code.
+    known = sorted((r for r in rows if key(r) is not None), key=key, reverse=descending)
+    return known + sorted((r for r in rows if key(r) is None), key=lambda r: r.code)

@@ -1,28 +1,69 @@
 """The department's review of a unit's report: accept, return for correction, reopen, a deadline for one unit.
 
 The web console, the CLI and the chat's admin commands call these; each runs in the caller's transaction and
-writes the audit log with the officer's name. A return queues its comment to every contact of the unit on the
+writes the audit log with the officer's name. Each takes what the officer saw (`expect`, a `Seen` token: the
+report's last submitted version and last audit entry): the report row is locked, the token compared, and when
+the report changed since (a colleague's decision, the unit's new submission) nothing changes and `Stale` says
+what happened, by whom and when. Without a token (the chat, the CLI without --expect) an action only goes from
+the state it is meant for: a return never overwrites an acceptance. A return queues its comment to every contact of the unit on the
 durable reminder path (a NOTICE slot): it goes out with the next scheduler pass, survives a restart, and the
 board shows whether it reached them.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
+
+import sqlalchemy as sa
 
 from bot.reminders.scheduler import fire_notice
 from conversations import engine, texts
 from conversations.answers import format_datetime
 from conversations.parsers import clean_text
 from storage import queries as q
-from storage.models import Campaign, Report, Unit
+from storage.models import AuditLog, Campaign, Contact, Report, ReportVersion, Unit
 
 COMMENT_MAX = 1000  # characters: a comment has to fit one chat message with its explanation
+# The audit entries that change what an officer decides on: a submission, a review action, the unit's own
+# deadline, `hcc-bot reopen`/`--close`. A unit's draft edits ("set"/"delete") are not among them.
+DECISIONS = ("submit", "review_accept", "review_return", "review_reopen", "deadline_unit", "close", "reopen")
 
 
 class ReviewError(ValueError):
     """The action cannot be done now; str() is the Vietnamese reason for the officer."""
+
+
+class UnitNotInCampaign(ReviewError):
+    """No such active unit in this campaign (the console answers 404)."""
+
+
+class Stale(ReviewError):
+    """The report changed since the officer saw it; nothing was done. `current` is the token to act on now."""
+
+    def __init__(self, message: str, current: "Seen"):
+        super().__init__(message)
+        self.current = current
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What an officer saw of a report: its last submitted version and the id of its last audit entry (every
+    submission and every review action writes one). Shown as "2.17"; unchanged until the report changes."""
+
+    version: int
+    event: int
+
+    def __str__(self) -> str:
+        return f"{self.version}.{self.event}"
+
+    @classmethod
+    def parse(cls, text: str) -> "Seen":
+        match = re.fullmatch(r"\s*([0-9]{1,9})\.([0-9]{1,12})\s*", text or "")
+        if match is None:
+            raise ReviewError(texts.REVIEW_EXPECT_INVALID.format(value=(text or "").strip()[:40]))
+        return cls(int(match[1]), int(match[2]))
 
 
 @dataclass(frozen=True)
@@ -47,14 +88,54 @@ def state_of(report: Report | None) -> str:
     return report.status
 
 
-async def _report(s, campaign: Campaign, unit_code: str, now: datetime) -> tuple[Unit, Report]:
+async def campaign_unit(s, campaign: Campaign, unit_code: str) -> Unit:
+    """The active unit with this code that the campaign asks; else UnitNotInCampaign."""
+    code = (unit_code or "").strip().upper()
+    unit = await s.scalar(sa.select(Unit).where(Unit.code == code, Unit.active, q.asks_unit(campaign.id)))
+    if unit is None:
+        raise UnitNotInCampaign(texts.REVIEW_NO_UNIT.format(code=(unit_code or "").strip()[:32]))
+    return unit
+
+
+async def seen_of(s, report: Report | None) -> Seen:
+    """The token of the report as it is now (0.0: no report row yet)."""
+    if report is None or report.id is None:
+        return Seen(0, 0)
+    version = await s.scalar(sa.select(sa.func.max(ReportVersion.version)).where(ReportVersion.report_id == report.id))
+    event = await s.scalar(sa.select(sa.func.max(AuditLog.id)).where(AuditLog.report_id == report.id,
+                                                                      AuditLog.action.in_(DECISIONS)))
+    return Seen(version or 0, event or 0)
+
+
+async def _report(s, campaign: Campaign, unit_code: str, now: datetime,
+                  expect: Seen | str | None) -> tuple[Unit, Report, Seen]:
+    """The unit's report, row-locked, after checking that it is still what the officer saw."""
     if campaign.closed_at is not None:
         raise ReviewError(texts.REVIEW_CAMPAIGN_CLOSED.format(title=campaign.title))
-    unit = await q.get_unit_by_code(s, unit_code.strip().upper())
-    if unit is None:
-        raise ReviewError(texts.REVIEW_NO_UNIT.format(code=unit_code.strip()[:32]))
+    unit = await campaign_unit(s, campaign, unit_code)
+    if isinstance(expect, str):
+        expect = Seen.parse(expect)
     report, _ = await q.lock_report(s, campaign_id=campaign.id, unit_id=unit.id, now=now)
-    return unit, report
+    current = await seen_of(s, report)
+    if expect is not None and expect != current:
+        raise Stale(texts.REVIEW_STALE.format(unit=unit.name, changes=await changes_since(s, report, expect),
+                                              state=texts.STATE_LABELS[state_of(report)]), current)
+    return unit, report, current
+
+
+async def changes_since(s, report: Report, seen: Seen, *, limit: int = 3) -> str:
+    """What happened to the report after `seen`, from the audit log: who did what, when (the last few)."""
+    rows = list(await s.execute(
+        sa.select(AuditLog, Contact.display_name).outerjoin(Contact, Contact.id == AuditLog.contact_id)
+        .where(AuditLog.report_id == report.id, AuditLog.id > seen.event, AuditLog.action.in_(DECISIONS))
+        .order_by(AuditLog.id)))
+    lines = []
+    for entry, contact_name in rows[-limit:]:
+        who = (entry.new or {}).get("officer") if isinstance(entry.new, dict) else None
+        who = who or contact_name or texts.REVIEW_CHANGE_SOMEONE
+        what = texts.REVIEW_CHANGE_ACTIONS.get(entry.action, entry.action)
+        lines.append(texts.REVIEW_CHANGE_LINE.format(who=who, what=what, at=format_datetime(entry.at)))
+    return "; ".join(lines) or texts.REVIEW_CHANGE_UNKNOWN
 
 
 async def _audit(s, officer: Officer, action: str, report: Report, now: datetime, **new) -> None:
@@ -62,9 +143,10 @@ async def _audit(s, officer: Officer, action: str, report: Report, now: datetime
                       new={"officer": officer.name, **new})
 
 
-async def accept(s, campaign: Campaign, unit_code: str, officer: Officer, now: datetime) -> str:
+async def accept(s, campaign: Campaign, unit_code: str, officer: Officer, now: datetime, *,
+                 expect: Seen | str | None = None) -> str:
     """Accept the unit's submitted report: it is locked for the unit until an officer reopens it."""
-    unit, report = await _report(s, campaign, unit_code, now)
+    unit, report, _ = await _report(s, campaign, unit_code, now, expect)
     if report.review == engine.ACCEPTED:
         raise ReviewError(texts.REVIEW_ALREADY_ACCEPTED.format(unit=unit.name))
     if report.status not in (engine.SUBMITTED, engine.SUBMITTED_LATE):
@@ -78,7 +160,7 @@ async def accept(s, campaign: Campaign, unit_code: str, officer: Officer, now: d
 
 
 async def return_report(s, campaign: Campaign, unit_code: str, comment: str, officer: Officer,
-                        now: datetime) -> str:
+                        now: datetime, *, expect: Seen | str | None = None) -> str:
     """Send the report back for correction with a comment: editable again (even after the deadline), not done
     for the reminders until it is submitted again, and the comment queued to every contact of the unit."""
     comment = clean_text(comment or "", multiline=True).strip()
@@ -86,9 +168,12 @@ async def return_report(s, campaign: Campaign, unit_code: str, comment: str, off
         raise ReviewError(texts.REVIEW_COMMENT_REQUIRED)
     if len(comment) > COMMENT_MAX:
         raise ReviewError(texts.REVIEW_COMMENT_TOO_LONG.format(max=COMMENT_MAX, length=len(comment)))
-    unit, report = await _report(s, campaign, unit_code, now)
+    unit, report, _ = await _report(s, campaign, unit_code, now, expect)
     if report.status not in (engine.SUBMITTED, engine.SUBMITTED_LATE):
         raise ReviewError(texts.REVIEW_NOT_SUBMITTED.format(unit=unit.name))
+    if report.review == engine.ACCEPTED and expect is None:  # only an officer who saw the acceptance overrides it
+        raise ReviewError(texts.REVIEW_RETURN_ACCEPTED.format(unit=unit.name, officer=report.reviewed_by or "",
+                                                              at=format_datetime(report.reviewed_at), code=unit.code))
     versions = await q.list_report_versions(s, report.id)
     report.review, report.review_comment, report.reviewed_at, report.reviewed_by = \
         engine.RETURNED, comment, now, officer.name
@@ -105,9 +190,10 @@ async def return_report(s, campaign: Campaign, unit_code: str, comment: str, off
     return texts.REVIEW_RETURNED.format(unit=unit.name, contacts=queued)
 
 
-async def reopen(s, campaign: Campaign, unit_code: str, officer: Officer, now: datetime) -> str:
+async def reopen(s, campaign: Campaign, unit_code: str, officer: Officer, now: datetime, *,
+                 expect: Seen | str | None = None) -> str:
     """Undo an acceptance: the unit can edit and submit again, even after the deadline."""
-    unit, report = await _report(s, campaign, unit_code, now)
+    unit, report, _ = await _report(s, campaign, unit_code, now, expect)
     if report.review != engine.ACCEPTED:
         raise ReviewError(texts.REVIEW_NOT_ACCEPTED.format(unit=unit.name))
     report.review, report.reviewed_at, report.reviewed_by = None, now, officer.name
@@ -118,9 +204,9 @@ async def reopen(s, campaign: Campaign, unit_code: str, officer: Officer, now: d
 
 
 async def extend_deadline(s, campaign: Campaign, unit_code: str, deadline: datetime | None, officer: Officer,
-                          now: datetime) -> str:
+                          now: datetime, *, expect: Seen | str | None = None) -> str:
     """Give one unit its own deadline (None: back to the campaign's). Its late state and reminders follow."""
-    unit, report = await _report(s, campaign, unit_code, now)
+    unit, report, _ = await _report(s, campaign, unit_code, now, expect)
     if deadline is not None and deadline <= now:
         raise ReviewError(texts.EXTEND_PAST.format(now=format_datetime(now)))
     old = report.deadline_at

@@ -910,3 +910,39 @@ DOC_GENERIC_COL_ANSWER = "Thông tin"
 DOC_GENERIC_COL_DETAILS = "Thông tin chi tiết"  # a list with too many questions for one column each
 DOC_PHOTO_GIVEN = "có ảnh"
 DOC_PHOTO_MISSING = "chưa có ảnh"
+
+# --- i22-review ---
+# A review action on a page (or a CLI read) that is out of date: nothing changes, and the officer is told why.
+REVIEW_STALE = (
+    "Chưa thay đổi gì: báo cáo của {unit} đã thay đổi sau khi bạn xem – {changes}. "
+    "Trạng thái hiện tại: {state}. Vui lòng xem lại rồi thao tác trên trạng thái này nếu vẫn cần."
+)
+REVIEW_CHANGE_LINE = "{who} {what} lúc {at}"
+REVIEW_CHANGE_ACTIONS = {
+    "submit": "nộp báo cáo",
+    "review_accept": "duyệt",
+    "review_return": "trả lại để bổ sung",
+    "review_reopen": "mở lại sau khi duyệt",
+    "deadline_unit": "đổi hạn riêng",
+    "close": "khóa báo cáo",
+    "reopen": "mở lại cho đơn vị sửa",
+}
+REVIEW_CHANGE_SOMEONE = "người quản trị máy chủ"
+REVIEW_CHANGE_UNKNOWN = "đã có thay đổi"
+REVIEW_RETURN_ACCEPTED = (
+    "Chưa thay đổi gì: báo cáo của {unit} đã được {officer} duyệt lúc {at}. "
+    "Nếu vẫn cần trả lại, hãy mở lại trước (“mở lại {code}”) rồi trả lại."
+)
+REVIEW_EXPECT_INVALID = "“{value}” không phải mã trạng thái báo cáo (dạng 2.17, in ra bởi hcc-bot review show)."
+CLI_REVIEW_SHOW = (
+    "{unit} ({code}) – {title}\n"
+    "Trạng thái: {state}\n"
+    "Bản đã nộp mới nhất: {version}\n"
+    "Thay đổi gần nhất: {last}\n"
+    "Mã trạng thái: {token} (thao tác đúng trạng thái này: hcc-bot review … {code} --expect {token})"
+)
+CLI_REVIEW_NO_VERSION = "chưa có"
+CLI_REVIEW_VERSION = "bản {n}, nộp lúc {at}"
+CLI_REVIEW_NOTHING_YET = "chưa có"
+CLI_REVIEW_NOW = "Mã trạng thái hiện tại: {token} (hcc-bot review show {code} để xem)"
+WEB_DELIVERY = {**WEB_DELIVERY, "seen": "đã nhắn cho bot"}  # no reminder yet, but the contact wrote to the bot

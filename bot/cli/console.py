@@ -1,10 +1,18 @@
-"""`hcc-bot web-login` and `hcc-bot review …`: the console's sign-in link and its review, from the terminal."""
+"""`hcc-bot web-login` and `hcc-bot review …`: the console's sign-in link and its review, from the terminal.
+
+`review show UNIT` prints the report's state and its token ("2.17"); an action given `--expect TOKEN` does
+nothing when the report changed since (a colleague's decision, the unit's new submission) and says what
+happened, as the console does for a page opened earlier. Without --expect an action goes only from the state
+it is meant for (a return never overwrites an acceptance).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 from datetime import datetime
+
+import sqlalchemy as sa
 
 from bot import review
 from bot.console import console_base_url
@@ -14,6 +22,7 @@ from bot.review import Officer
 from conversations import texts
 from conversations.answers import LOCAL_TZ, format_datetime
 from storage import queries as q
+from storage.models import Report
 
 
 class CommandError(Exception):
@@ -28,6 +37,9 @@ def add_console_parsers(sub) -> None:
     review_parser = sub.add_parser("review", help="accept, return for correction or reopen a unit's report; "
                                                   "give one unit its own deadline")
     review_sub = review_parser.add_subparsers(dest="action", required=True)
+    show = review_sub.add_parser("show", help="the report's state and its token for --expect")
+    show.add_argument("unit", help="unit code")
+    show.add_argument("--json", action="store_true")
     for name, help_text in (("accept", "accept the unit's submitted report (locks it)"),
                             ("return", "return it for correction; the comment goes to the unit's contacts"),
                             ("reopen", "undo an acceptance"),
@@ -35,6 +47,8 @@ def add_console_parsers(sub) -> None:
         action = review_sub.add_parser(name, help=help_text)
         action.add_argument("unit", help="unit code")
         action.add_argument("--name", default=texts.CLI_WEB_OFFICER, help="the officer's name for the audit log")
+        action.add_argument("--expect", metavar="TOKEN",
+                            help="the token `review show` printed: refuse if the report changed since")
         if name == "return":
             action.add_argument("--comment", required=True, help="what the unit must add or correct")
         if name == "extend":
@@ -65,16 +79,44 @@ async def _review(args: argparse.Namespace, db, now: datetime) -> int:
             campaign = await q.current_campaign(s)
             if campaign is None:
                 raise CommandError(texts.CLI_CAMPAIGN_NONE)
+            if args.action == "show":
+                return await _show(s, campaign, args)
+            expect = args.expect
             if args.action == "accept":
-                message = await review.accept(s, campaign, args.unit, officer, now)
+                message = await review.accept(s, campaign, args.unit, officer, now, expect=expect)
             elif args.action == "return":
-                message = await review.return_report(s, campaign, args.unit, args.comment or "", officer, now)
+                message = await review.return_report(s, campaign, args.unit, args.comment or "", officer, now,
+                                                     expect=expect)
             elif args.action == "reopen":
-                message = await review.reopen(s, campaign, args.unit, officer, now)
+                message = await review.reopen(s, campaign, args.unit, officer, now, expect=expect)
             else:
                 deadline = None if args.clear else parse_deadline(args.deadline or "", texts.WEB_DEADLINE_INVALID)
-                message = await review.extend_deadline(s, campaign, args.unit, deadline, officer, now)
+                message = await review.extend_deadline(s, campaign, args.unit, deadline, officer, now, expect=expect)
+    except review.Stale as exc:
+        code = args.unit.strip().upper()
+        raise CommandError(f"{exc} {texts.CLI_REVIEW_NOW.format(token=exc.current, code=code)}") from None
     except (review.ReviewError, PlanError) as exc:
         raise CommandError(str(exc)) from None
     print(message)
+    return 0
+
+
+async def _show(s, campaign, args: argparse.Namespace) -> int:
+    """`hcc-bot review show UNIT`: what an officer decides on, and the token that pins it."""
+    unit = await review.campaign_unit(s, campaign, args.unit)
+    report = await s.scalar(sa.select(Report).where(Report.campaign_id == campaign.id, Report.unit_id == unit.id))
+    seen = await review.seen_of(s, report)
+    state = review.state_of(report)
+    versions = await q.list_report_versions(s, report.id) if report is not None else []
+    last = await review.changes_since(s, report, review.Seen(0, 0), limit=1) if seen.event else None
+    if args.json:
+        print(json.dumps({"unit": unit.code, "name": unit.name, "campaign": campaign.id, "state": state,
+                          "version": seen.version, "token": str(seen), "last_change": last},
+                         ensure_ascii=False, indent=2))
+        return 0
+    version = texts.CLI_REVIEW_VERSION.format(n=versions[-1].version, at=format_datetime(versions[-1].submitted_at)) \
+        if versions else texts.CLI_REVIEW_NO_VERSION
+    print(texts.CLI_REVIEW_SHOW.format(unit=unit.name, code=unit.code, title=campaign.title,
+                                       state=texts.STATE_LABELS[state], version=version,
+                                       last=last or texts.CLI_REVIEW_NOTHING_YET, token=seen))
     return 0

@@ -27,7 +27,8 @@ from bot.console.report_view import report_sections, version_rows
 from bot.reminders.messages import time_left
 from bot.reminders.plan import PlanError, parse_deadline
 from bot.reminders.scheduler import queue_now
-from bot.review import ReviewError, accept, deadline_of, reopen, return_report, extend_deadline, state_of
+from bot.review import (ReviewError, Stale, UnitNotInCampaign, accept, campaign_unit, deadline_of, extend_deadline,
+                        reopen, return_report, seen_of, state_of)
 from conversations import texts
 from conversations.answers import format_datetime
 from conversations.versions import changed_count, diff_versions
@@ -40,6 +41,7 @@ EXPORT_FOLDER = re.compile(r"^tong-hop_[0-9]+_[0-9]{8}-[0-9]{6}(?:-[0-9]+)?$")
 EXPORTS_SHOWN = 5
 PAGE_SIZE = 500  # board rows per page: a province's units fit one page; 3,000 communes take six
 REVIEW_ACTIONS = ("review_accept", "review_return", "review_reopen", "deadline_unit")
+KEPT_COMMENT = "kept_comment"  # session: the comment of a return refused as stale, shown again in the form
 
 
 class WebExports:
@@ -113,8 +115,10 @@ class Console:
 
     async def _back(self, request: web.Request, default: str, message: str, *, error: bool = False) -> None:
         """Back to the page the action came from, which then shows `message` once."""
-        target = request.headers.get("Referer") or default
         origin = str(request.url.origin())
+        back = str((await request.post()).get("back") or "") if request.method == "POST" else ""
+        target = origin + back if re.fullmatch(r"/console/[^\\\s]*", back) and "//" not in back else \
+            request.headers.get("Referer") or default  # the page's own field: no Referer is sent (no-referrer)
         if not target.startswith(origin + "/console"):
             target = default
         session = await auth.get_session(request)
@@ -202,9 +206,7 @@ class Console:
         try:
             async with self.db.transaction() as s:
                 campaign = await self._campaign(s, request)
-                unit = await q.get_unit_by_code(s, code) if code else None
-                if code and unit is None:
-                    raise ReviewError(texts.REVIEW_NO_UNIT.format(code=code[:32]))
+                unit = await _unit_or_404(s, campaign, code) if code else None
                 fired = await queue_now(s, campaign, self.now(), unit_ids={unit.id} if unit else None,
                                         officer=officer.name)
         except (PlanError, ReviewError) as exc:
@@ -222,9 +224,7 @@ class Console:
         now = self.now()
         async with self.db.sessionmaker() as s:
             campaign = await self._campaign(s, request)
-            unit = await q.get_unit_by_code(s, code)
-            if unit is None:
-                raise web.HTTPNotFound(text=texts.REVIEW_NO_UNIT.format(code=code[:32]))
+            unit = await _unit_or_404(s, campaign, code)
             report = await s.scalar(sa.select(q.Report).where(q.Report.campaign_id == campaign.id,
                                                               q.Report.unit_id == unit.id))
             versions = await q.list_report_versions(s, report.id) if report else []
@@ -237,6 +237,8 @@ class Console:
                 if report else []
             form = self.service.form_for(campaign)
             board = await load_board(s, campaign, form, now, unit_id=unit.id)
+            seen = await seen_of(s, report)
+        kept = (await auth.get_session(request)).pop(KEPT_COMMENT, None)
         row = board.rows[0] if board.rows else None
         shown, label = self._shown_version(request, versions, draft)
         diff = self._diff(request, versions, form)
@@ -247,7 +249,8 @@ class Console:
             "sections": report_sections(form, shown), "shown_label": label,
             "versions": version_rows(versions, submitters, returned), "diff": diff,
             "draft_differs": bool(versions) and versions[-1].answers != draft,
-            "contacts": contacts, "history": history, "now": now, "reporter": _reporter(form, shown)})
+            "contacts": contacts, "history": history, "now": now, "reporter": _reporter(form, shown),
+            "seen": str(seen), "kept_comment": kept[1] if isinstance(kept, list) and kept[0] == unit.code else ""})
 
     def _shown_version(self, request: web.Request, versions: list[ReportVersion], draft: dict) -> tuple[dict, str]:
         wanted = request.query.get("ban")
@@ -270,33 +273,43 @@ class Console:
         return {"old": old, "new": new, "changes": changes, "count": changed_count(changes)}
 
     async def _review(self, request: web.Request, action) -> web.Response:
+        """A review action from the unit's page, with the page's token (`seen`): on a report changed since, nothing
+        changes and the page, reloaded on the current state, says what happened (and keeps a return's comment)."""
         code = request.match_info["code"]
         form = await request.post()
         back = f"/console/don-vi/{code}"
         try:
             async with self.db.transaction() as s:
                 campaign = await self._campaign(s, request)
-                message = await action(s, campaign, code, form, request[auth.OFFICER], self.now())
+                await _unit_or_404(s, campaign, code)
+                message = await action(s, campaign, code, form, request[auth.OFFICER], self.now(),
+                                       str(form.get("seen", "")))
+        except Stale as exc:
+            if str(form.get("comment", "")).strip():
+                (await auth.get_session(request))[KEPT_COMMENT] = [code, str(form["comment"])[:2000]]
+            await self._back(request, back, str(exc), error=True)
         except (ReviewError, PlanError) as exc:
             await self._back(request, back, str(exc), error=True)
         self.service.wake_reminders.set()
         await self._back(request, back, message)
 
     async def accept(self, request: web.Request) -> web.Response:
-        return await self._review(request, lambda s, c, code, f, o, now: accept(s, c, code, o, now))
+        return await self._review(request, lambda s, c, code, f, o, now, seen:
+                                  accept(s, c, code, o, now, expect=seen))
 
     async def return_(self, request: web.Request) -> web.Response:
-        return await self._review(request, lambda s, c, code, f, o, now:
-                                  return_report(s, c, code, str(f.get("comment", "")), o, now))
+        return await self._review(request, lambda s, c, code, f, o, now, seen:
+                                  return_report(s, c, code, str(f.get("comment", "")), o, now, expect=seen))
 
     async def reopen(self, request: web.Request) -> web.Response:
-        return await self._review(request, lambda s, c, code, f, o, now: reopen(s, c, code, o, now))
+        return await self._review(request, lambda s, c, code, f, o, now, seen:
+                                  reopen(s, c, code, o, now, expect=seen))
 
     async def extend(self, request: web.Request) -> web.Response:
-        async def action(s, campaign, code, form, officer, now):
+        async def action(s, campaign, code, form, officer, now, seen):
             raw = str(form.get("deadline", "")).strip()
             deadline = None if form.get("clear") else parse_deadline(raw, texts.WEB_DEADLINE_INVALID)
-            return await extend_deadline(s, campaign, code, deadline, officer, now)
+            return await extend_deadline(s, campaign, code, deadline, officer, now, expect=seen)
         return await self._review(request, action)
 
     async def photo(self, request: web.Request) -> web.StreamResponse:
@@ -318,9 +331,7 @@ class Console:
         code = request.match_info["code"]
         async with self.db.sessionmaker() as s:
             campaign = await self._campaign(s, request)
-            unit = await q.get_unit_by_code(s, code)
-        if unit is None:
-            raise web.HTTPNotFound(text=texts.REVIEW_NO_UNIT.format(code=code[:32]))
+            unit = await _unit_or_404(s, campaign, code)
         data = await load_export_data(self.db, self.service.form_for(campaign), now=self.now(),
                                       unit_codes=[unit.code], campaign_id=campaign.id,
                                       province=self.service.province)
@@ -386,6 +397,14 @@ class Console:
             raise web.HTTPNotFound(text=texts.LINK_EXPIRED)
         return web.FileResponse(target, headers={"Content-Disposition": f'attachment; filename="{target.name}"',
                                                  "Cache-Control": "no-store"})
+
+
+async def _unit_or_404(s, campaign, code: str):
+    """The unit of the page or action, when the chosen campaign asks it; 404 for any other code."""
+    try:
+        return await campaign_unit(s, campaign, code)
+    except UnitNotInCampaign as exc:
+        raise web.HTTPNotFound(text=str(exc)) from None
 
 
 def _login_problem(login, now: datetime) -> str | None:
