@@ -60,6 +60,8 @@ class Seen:
 
     @classmethod
     def parse(cls, text: str) -> "Seen":
+        if not (text or "").strip():
+            raise ReviewError(texts.REVIEW_EXPECT_MISSING)
         match = re.fullmatch(r"\s*([0-9]{1,9})\.([0-9]{1,12})\s*", text or "")
         if match is None:
             raise ReviewError(texts.REVIEW_EXPECT_INVALID.format(value=(text or "").strip()[:40]))

@@ -933,6 +933,7 @@ REVIEW_RETURN_ACCEPTED = (
     "Chưa thay đổi gì: báo cáo của {unit} đã được {officer} duyệt lúc {at}. "
     "Nếu vẫn cần trả lại, hãy mở lại trước (“mở lại {code}”) rồi trả lại."
 )
+REVIEW_EXPECT_MISSING = "Không rõ bạn đã xem trạng thái nào của báo cáo: vui lòng tải lại trang rồi thao tác."
 REVIEW_EXPECT_INVALID = "“{value}” không phải mã trạng thái báo cáo (dạng 2.17, in ra bởi hcc-bot review show)."
 CLI_REVIEW_SHOW = (
     "{unit} ({code}) – {title}\n"

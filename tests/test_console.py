@@ -116,6 +116,14 @@ async def csrf_of(session: aiohttp.ClientSession, url: str) -> str:
         return re.search(r'name="csrf" value="([^"]+)"', await page.text())[1]
 
 
+async def fields_of(session: aiohttp.ClientSession, url: str) -> dict[str, str]:
+    """The hidden fields a unit page's forms send: the CSRF token and what the officer sees (`seen`)."""
+    async with session.get(url) as page:
+        html = await page.text()
+    return {"csrf": re.search(r'name="csrf" value="([^"]+)"', html)[1],
+            "seen": re.search(r'name="seen" value="([^"]+)"', html)[1]}
+
+
 async def say(service: Service, user: str, text: str | None = None, **kw) -> str:
     inbound = Inbound(channel="zalo", user_id=user, chat_id=user, event_id=f"e{next(_ids)}", text=text,
                       display_name=kw.pop("name", None), **kw)
@@ -221,12 +229,12 @@ async def test_console__return_with_comment__unit_told_in_chat_resubmits_then_ac
     async with browser() as session:
         await sign_in(session, console)
         unit_url = console.base + "/console/don-vi/STP"
-        token = await csrf_of(session, unit_url)
-        async with session.post(unit_url + "/tra-lai", data={"csrf": token, "comment": "  "}) as empty:
+        fields = await fields_of(session, unit_url)
+        async with session.post(unit_url + "/tra-lai", data={**fields, "comment": "  "}) as empty:
             assert texts.REVIEW_COMMENT_REQUIRED in text_of(await empty.text())
         assert (await report_of(console.db, "STP")).review is None
         comment = "Bổ sung ảnh 3x4 rõ nét của bà Lê Thị Mai."
-        async with session.post(unit_url + "/tra-lai", data={"csrf": token, "comment": comment}) as returned:
+        async with session.post(unit_url + "/tra-lai", data={**fields, "comment": comment}) as returned:
             page = text_of(await returned.text())
         assert texts.REVIEW_RETURNED.format(unit="Sở Tư pháp", contacts=2) in page
         assert texts.STATE_LABELS["returned"] in page and comment in page
@@ -262,8 +270,8 @@ async def test_console__return_with_comment__unit_told_in_chat_resubmits_then_ac
         assert "Đã bổ sung ảnh; đề nghị bố trí máy scan." in body
         assert texts.WEB_VERSION_RETURNED in body
 
-        token = await csrf_of(session, unit_url)
-        async with session.post(unit_url + "/duyet", data={"csrf": token}) as accepted:
+        fields = await fields_of(session, unit_url)
+        async with session.post(unit_url + "/duyet", data={**fields}) as accepted:
             assert texts.REVIEW_ACCEPTED.format(unit="Sở Tư pháp") in text_of(await accepted.text())
     locked = await say(console.service, "lan", "sửa 9")
     assert texts.READ_ONLY_ACCEPTED in locked
@@ -312,10 +320,10 @@ async def test_console__extend_one_unit__board_shows_it_and_overdue_only_for_the
     async with browser() as session:
         await sign_in(session, console)
         unit_url = console.base + "/console/don-vi/CAT"
-        token = await csrf_of(session, unit_url)
-        async with session.post(unit_url + "/gia-han", data={"csrf": token, "deadline": "bốn giờ"}) as bad:
+        fields = await fields_of(session, unit_url)
+        async with session.post(unit_url + "/gia-han", data={**fields, "deadline": "bốn giờ"}) as bad:
             assert texts.WEB_DEADLINE_INVALID.format(value="bốn giờ") in text_of(await bad.text())
-        async with session.post(unit_url + "/gia-han", data={"csrf": token, "deadline": "30/03/2017 16:30"}) as ok:
+        async with session.post(unit_url + "/gia-han", data={**fields, "deadline": "30/03/2017 16:30"}) as ok:
             assert texts.EXTENDED.format(unit="Công an tỉnh", deadline="16:30 ngày 30/03/2017") in text_of(await ok.text())
         console.clock.now = DEADLINE + timedelta(hours=1)
         async with session.get(console.base + "/console/?state=overdue") as board:

@@ -73,7 +73,7 @@ async def console_command(args: argparse.Namespace, db, settings, now: datetime)
 
 async def _review(args: argparse.Namespace, db, now: datetime) -> int:
     """`hcc-bot review accept|return|reopen|extend UNIT`: the console's review, from the terminal."""
-    officer = Officer(args.name)
+    officer = Officer(getattr(args, "name", texts.CLI_WEB_OFFICER))
     try:
         async with db.transaction() as s:
             campaign = await q.current_campaign(s)
