@@ -109,8 +109,8 @@ async def seen_of(s, report: Report | None) -> Seen:
     return Seen(version or 0, event or 0)
 
 
-async def _report(s, campaign: Campaign, unit_code: str, now: datetime,
-                  expect: Seen | str | None) -> tuple[Unit, Report, Seen]:
+async def _report(s, campaign: Campaign, unit_code: str, now: datetime, expect: Seen | str | None,
+                  action: str) -> tuple[Unit, Report, Seen]:
     """The unit's report, row-locked, after checking that it is still what the officer saw."""
     if campaign.closed_at is not None:
         raise ReviewError(texts.REVIEW_CAMPAIGN_CLOSED.format(title=campaign.title))
@@ -120,7 +120,7 @@ async def _report(s, campaign: Campaign, unit_code: str, now: datetime,
     report, _ = await q.lock_report(s, campaign_id=campaign.id, unit_id=unit.id, now=now)
     current = await seen_of(s, report)
     if expect is not None and expect != current:
-        raise Stale(texts.REVIEW_STALE.format(unit=unit.name, changes=await changes_since(s, report, expect),
+        raise Stale(texts.REVIEW_STALE.format(action=texts.REVIEW_ACTION_NAMES[action], unit=unit.name, changes=await changes_since(s, report, expect),
                                               state=texts.STATE_LABELS[state_of(report)]), current)
     return unit, report, current
 
@@ -148,7 +148,7 @@ async def _audit(s, officer: Officer, action: str, report: Report, now: datetime
 async def accept(s, campaign: Campaign, unit_code: str, officer: Officer, now: datetime, *,
                  expect: Seen | str | None = None) -> str:
     """Accept the unit's submitted report: it is locked for the unit until an officer reopens it."""
-    unit, report, _ = await _report(s, campaign, unit_code, now, expect)
+    unit, report, _ = await _report(s, campaign, unit_code, now, expect, "accept")
     if report.review == engine.ACCEPTED:
         raise ReviewError(texts.REVIEW_ALREADY_ACCEPTED.format(unit=unit.name))
     if report.status not in (engine.SUBMITTED, engine.SUBMITTED_LATE):
@@ -170,7 +170,7 @@ async def return_report(s, campaign: Campaign, unit_code: str, comment: str, off
         raise ReviewError(texts.REVIEW_COMMENT_REQUIRED)
     if len(comment) > COMMENT_MAX:
         raise ReviewError(texts.REVIEW_COMMENT_TOO_LONG.format(max=COMMENT_MAX, length=len(comment)))
-    unit, report, _ = await _report(s, campaign, unit_code, now, expect)
+    unit, report, _ = await _report(s, campaign, unit_code, now, expect, "return")
     if report.status not in (engine.SUBMITTED, engine.SUBMITTED_LATE):
         raise ReviewError(texts.REVIEW_NOT_SUBMITTED.format(unit=unit.name))
     if report.review == engine.ACCEPTED and expect is None:  # only an officer who saw the acceptance overrides it
@@ -195,7 +195,7 @@ async def return_report(s, campaign: Campaign, unit_code: str, comment: str, off
 async def reopen(s, campaign: Campaign, unit_code: str, officer: Officer, now: datetime, *,
                  expect: Seen | str | None = None) -> str:
     """Undo an acceptance: the unit can edit and submit again, even after the deadline."""
-    unit, report, _ = await _report(s, campaign, unit_code, now, expect)
+    unit, report, _ = await _report(s, campaign, unit_code, now, expect, "reopen")
     if report.review != engine.ACCEPTED:
         raise ReviewError(texts.REVIEW_NOT_ACCEPTED.format(unit=unit.name))
     report.review, report.reviewed_at, report.reviewed_by = None, now, officer.name
@@ -208,7 +208,7 @@ async def reopen(s, campaign: Campaign, unit_code: str, officer: Officer, now: d
 async def extend_deadline(s, campaign: Campaign, unit_code: str, deadline: datetime | None, officer: Officer,
                           now: datetime, *, expect: Seen | str | None = None) -> str:
     """Give one unit its own deadline (None: back to the campaign's). Its late state and reminders follow."""
-    unit, report, _ = await _report(s, campaign, unit_code, now, expect)
+    unit, report, _ = await _report(s, campaign, unit_code, now, expect, "extend")
     if deadline is not None and deadline <= now:
         raise ReviewError(texts.EXTEND_PAST.format(now=format_datetime(now)))
     old = report.deadline_at

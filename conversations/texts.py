@@ -914,9 +914,10 @@ DOC_PHOTO_MISSING = "chưa có ảnh"
 # --- i22-review ---
 # A review action on a page (or a CLI read) that is out of date: nothing changes, and the officer is told why.
 REVIEW_STALE = (
-    "Chưa thay đổi gì: báo cáo của {unit} đã thay đổi sau khi bạn xem – {changes}. "
+    "Chưa {action}, không có gì thay đổi: báo cáo của {unit} đã thay đổi sau khi bạn xem – {changes}. "
     "Trạng thái hiện tại: {state}. Vui lòng xem lại rồi thao tác trên trạng thái này nếu vẫn cần."
 )
+REVIEW_ACTION_NAMES = {"accept": "duyệt", "return": "trả lại", "reopen": "mở lại", "extend": "gia hạn"}
 REVIEW_CHANGE_LINE = "{who} {what} lúc {at}"
 REVIEW_CHANGE_ACTIONS = {
     "submit": "nộp báo cáo",
@@ -930,7 +931,7 @@ REVIEW_CHANGE_ACTIONS = {
 REVIEW_CHANGE_SOMEONE = "người quản trị máy chủ"
 REVIEW_CHANGE_UNKNOWN = "đã có thay đổi"
 REVIEW_RETURN_ACCEPTED = (
-    "Chưa thay đổi gì: báo cáo của {unit} đã được {officer} duyệt lúc {at}. "
+    "Chưa trả lại, không có gì thay đổi: báo cáo của {unit} đã được {officer} duyệt lúc {at}. "
     "Nếu vẫn cần trả lại, hãy mở lại trước (“mở lại {code}”) rồi trả lại."
 )
 REVIEW_EXPECT_MISSING = "Không rõ bạn đã xem trạng thái nào của báo cáo: vui lòng tải lại trang rồi thao tác."
