@@ -165,3 +165,15 @@ def test_templates__no_inline_script_style_or_handler():
         assert not re.search(r"\sstyle\s*=", html), template.name
         assert not re.search(r"\son[a-z]+\s*=", html), template.name
         assert "javascript:" not in html, template.name
+
+
+async def test_console__remind_from_a_filtered_board__back_on_the_same_filter_never_elsewhere(console):
+    await bind(console, "lan", "STP", "Nguyễn Thị Lan")
+    async with browser() as session:
+        await sign_in(session, console)
+        token = await csrf_of(session, console.base + "/console/?state=not_started")
+        for back, expected in (("/console/?state=not_started&sort=name", "/console/?state=not_started&sort=name"),
+                               ("//evil.example/console/", "/console/"), ("https://evil.example/", "/console/")):
+            async with session.post(console.base + "/console/nhac", data={"csrf": token, "unit": "STP", "back": back},
+                                    allow_redirects=False) as r:
+                assert (303, expected) == (r.status, r.headers["Location"])
