@@ -106,6 +106,9 @@ async def test_browser__two_officers_stale_page_returns__nothing_changes_b_told_
                 "Trần Thị Bích trả lại để bổ sung lúc 09:07 ngày 27/03/2017")
             await expect(a.locator("#unit-state")).to_have_text(texts.STATE_LABELS["returned"])
             await a.screenshot(path=str(SCREENSHOTS / "stale-desktop.png"), full_page=False)
+            await a.click("#versions a >> text=" + texts.WEB_VIEW)  # the links work from the refused POST's page
+            await expect(a.locator("#report")).to_contain_text(
+                texts.WEB_SHOWING_VERSION.format(n=1, at="09:00 ngày 27/03/2017"))
             assert [("review_accept", "Nguyễn Văn An"), ("review_return", "Trần Thị Bích")] == \
                 await review_actions(console.db)
             assert [] == blocked
@@ -127,6 +130,7 @@ async def test_console__unit_resubmits_while_the_page_is_open__accept_refused_na
         assert (await say(console.service, "lan", "nộp")).startswith("Đã nộp báo cáo lúc 09:30")
         async with session.post(unit_url + "/gia-han", data={**seen_returned, "deadline": "30/03/2017 16:30"}) as r:
             body = text_of(await r.text())
+            assert 409 == r.status  # the page as it is now, in the answer to the refused action
         assert "Chưa gia hạn, không có gì thay đổi" in body and "Nguyễn Thị Lan nộp báo cáo lúc 09:30 ngày 27/03/2017" in body
         assert (await report_of(console.db, "STP")).deadline_at is None
         fresh = await fields_of(session, unit_url)

@@ -41,7 +41,6 @@ EXPORT_FOLDER = re.compile(r"^tong-hop_[0-9]+_[0-9]{8}-[0-9]{6}(?:-[0-9]+)?$")
 EXPORTS_SHOWN = 5
 PAGE_SIZE = 500  # board rows per page: a province's units fit one page; 3,000 communes take six
 REVIEW_ACTIONS = ("review_accept", "review_return", "review_reopen", "deadline_unit")
-KEPT_COMMENT = "kept_comment"  # session: the comment of a return refused as stale, shown again in the form
 
 
 class WebExports:
@@ -219,7 +218,10 @@ class Console:
 
     # -- a unit's page -----------------------------------------------------------------------------
 
-    async def unit_page(self, request: web.Request) -> web.Response:
+    async def unit_page(self, request: web.Request, *, stale: str | None = None, comment: str = "",
+                        status: int = 200) -> web.Response:
+        """A unit's page; after a stale action, the current state with what happened and the officer's comment
+        (rendered in the answer to the POST: a comment does not fit the session cookie)."""
         code = request.match_info["code"]
         now = self.now()
         async with self.db.sessionmaker() as s:
@@ -238,7 +240,6 @@ class Console:
             form = self.service.form_for(campaign)
             board = await load_board(s, campaign, form, now, unit_id=unit.id)
             seen = await seen_of(s, report)
-        kept = (await auth.get_session(request)).pop(KEPT_COMMENT, None)
         row = board.rows[0] if board.rows else None
         shown, label = self._shown_version(request, versions, draft)
         diff = self._diff(request, versions, form)
@@ -250,7 +251,8 @@ class Console:
             "versions": version_rows(versions, submitters, returned), "diff": diff,
             "draft_differs": bool(versions) and versions[-1].answers != draft,
             "contacts": contacts, "history": history, "now": now, "reporter": _reporter(form, shown),
-            "seen": str(seen), "kept_comment": kept[1] if isinstance(kept, list) and kept[0] == unit.code else ""})
+            "seen": str(seen), "kept_comment": comment, **({"flash": ["err", stale]} if stale else {})},
+            status=status)
 
     def _shown_version(self, request: web.Request, versions: list[ReportVersion], draft: dict) -> tuple[dict, str]:
         wanted = request.query.get("ban")
@@ -284,10 +286,9 @@ class Console:
                 await _unit_or_404(s, campaign, code)
                 message = await action(s, campaign, code, form, request[auth.OFFICER], self.now(),
                                        str(form.get("seen", "")))
-        except Stale as exc:
-            if str(form.get("comment", "")).strip():
-                (await auth.get_session(request))[KEPT_COMMENT] = [code, str(form["comment"])[:2000]]
-            await self._back(request, back, str(exc), error=True)
+        except Stale as exc:  # 409: the page as it is now, saying why nothing changed
+            return await self.unit_page(request, stale=str(exc), comment=str(form.get("comment", ""))[:2000],
+                                        status=409)
         except (ReviewError, PlanError) as exc:
             await self._back(request, back, str(exc), error=True)
         self.service.wake_reminders.set()
