@@ -828,6 +828,7 @@ WEB_DELIVERY = {
     "pending": "đang gửi tin",
     "blocked": "không gửi được tin",
     "none": "chưa có tin nhắc",
+    "seen": "đã nhắn cho bot",  # no reminder yet, but the contact wrote to the bot
 }
 WEB_NO_CONTACT = "chưa có người liên hệ"
 WEB_NO_ROWS = "Không có đơn vị nào ở trạng thái này."
@@ -947,4 +948,3 @@ CLI_REVIEW_NO_VERSION = "chưa có"
 CLI_REVIEW_VERSION = "bản {n}, nộp lúc {at}"
 CLI_REVIEW_NOTHING_YET = "chưa có"
 CLI_REVIEW_NOW = "Mã trạng thái hiện tại: {token} (hcc-bot review show {code} để xem)"
-WEB_DELIVERY = {**WEB_DELIVERY, "seen": "đã nhắn cho bot"}  # no reminder yet, but the contact wrote to the bot
