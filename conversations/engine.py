@@ -1330,7 +1330,7 @@ def step(form: Form, state: State, event: Event, now: datetime) -> tuple[State, 
         event = Text(normalize_line_breaks(event.text))
     reply = _dispatch(turn, event)
     cursor = {**turn.cursor, "seen": now.isoformat()} if turn.cursor else turn.cursor
-    new_state = State(answers=turn.answers, report=turn.report, cursor=cursor)
+    new_state = State(answers=turn.answers, report=turn.report, cursor=cursor, contact=state.contact)
     return new_state, [reply]
 
 

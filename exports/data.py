@@ -15,6 +15,7 @@ from typing import Any, Iterator
 from conversations import texts
 from conversations.answers import Missing, is_relevant, item_numbers, missing, scope, split_key
 from conversations.form import Form, Question, Section
+from conversations.xpath import NO_LOOKUP, AnswersLookup, Lookup
 from storage import queries as q
 
 STAFF_SECTIONS = ("leader", "main_staff", "backup_staff", "postal_staff")
@@ -56,11 +57,12 @@ class Item:
     section: Section
     stt: int
     values: dict[str, Any]
+    lookup: Lookup = NO_LOOKUP  # the report's answers, for a `relevant` naming another section
 
     def questions(self) -> Iterator[tuple[Question, Any]]:
         """The questions asked for this item, with their answers (None when not answered)."""
         for question in self.section.questions:
-            if is_relevant(question, self.values):
+            if is_relevant(question, self.values, self.lookup):
                 yield question, self.values.get(question.key)
 
 
@@ -113,14 +115,16 @@ def status_label(data: ExportData, unit: UnitReport) -> str:
 def items(form: Form, answers: dict[str, Any], section_key: str) -> list[Item]:
     """The items of one repeat section, in order."""
     section = form.section(section_key)
-    return [Item(section, stt, scope(answers, section_key, n))
+    lookup = AnswersLookup(answers)
+    return [Item(section, stt, scope(answers, section_key, n), lookup)
             for stt, n in enumerate(item_numbers(answers, section_key), 1)]
 
 
 def section_values(form: Form, answers: dict[str, Any], section_key: str) -> list[tuple[Question, Any]]:
     """The questions of a plain section with their answers (None when not answered or not asked)."""
     values = scope(answers, section_key)
-    return [(question, values.get(question.key) if is_relevant(question, values) else None)
+    lookup = AnswersLookup(answers)
+    return [(question, values.get(question.key) if is_relevant(question, values, lookup) else None)
             for question in form.section(section_key).questions]
 
 
