@@ -524,10 +524,16 @@ class _Turn:
         """Ask one question: header, prompt, current value, hints and options in one message."""
         mode = self.cursor.get("mode", "fill")
         previous = self.slot()
+        adding = slot.new and self.cursor.get("adding") == slot.section
         self.cursor = {**{k: v for k, v in self.cursor.items() if k in ("mode", "resume")},
                        "stage": "ask", "slot": slot.to_json(), "mode": mode}
         section = self.form.section(slot.section)
         question = section.question(slot.question)
+        if slot.new and not adding and self.gated(section):
+            self.cursor["stage"] = "more"
+            return self.more_reply(header=header)
+        if adding:
+            self.cursor["adding"] = section.key  # "bỏ qua" now leaves an optional first answer empty
         values = scope(self.answers, section.key, slot.item)
         lines = []
         said = self.notes_before(section, slot, values) if header and mode != "edit" else ([], [])
@@ -586,6 +592,55 @@ class _Turn:
         first = slot.question == section.lead.key and (
             section.repeat is None or (slot.new and not item_numbers(self.answers, section.key)))
         return bool(section.intro) and first and (previous is None or previous.section != section.key)
+
+    def gated(self, section: Section) -> bool:
+        """Whether a new item of this repeat is asked for with "Thêm … nữa không?" first: an open list, or one
+        whose first question may be left empty (skipping it could not mean "no more items" then)."""
+        repeat = section.repeat
+        if repeat.count is not None:
+            return False
+        first = first_question(section, self.answers)
+        if not repeat.open and first.required and not first.conditional:
+            return False
+        count = len(item_numbers(self.answers, section.key))
+        return count >= repeat.bounds(lookup=AnswersLookup(self.answers))[0]
+
+    def more_reply(self, *, header: bool = True) -> Reply:
+        """ "Thêm … nữa không?" (or "Có … nào không?" before the first item), with yes/no buttons."""
+        slot = self.slot()
+        section = self.form.section(slot.section)
+        count = len(item_numbers(self.answers, section.key))
+        lines = []
+        if header:
+            said = self.notes_before(section, slot, {}) if self.cursor.get("mode", "fill") != "edit" else ([], [])
+            lines += said[0]
+            lines.append(f"【{section.title}】")
+            if count == 0 and section.intro:
+                lines.append(section.intro)
+            lines += said[1]
+        lines.append((texts.ANY_ITEMS if count == 0 else texts.MORE_ITEMS).format(item=section.repeat.item))
+        return self.reply("\n".join(lines), options=(Option("yes", texts.YES), Option("no", texts.NO)))
+
+    def on_more(self, event: Event) -> Reply:
+        """The answer to "Thêm … nữa không?": yes asks the new item's first question, no closes the list."""
+        slot = self.slot()
+        section = self.form.section(slot.section)
+        try:
+            if isinstance(event, Pick):
+                if event.value not in ("yes", "no"):
+                    raise ParseError(texts.STALE_BUTTON)
+                more = event.value == "yes"
+            elif isinstance(event, Text):
+                more = parse_yes_no(event.text)
+            else:
+                raise ParseError(texts.YES_NO_INVALID)
+        except ParseError as exc:
+            self.notes.append(exc.message)
+            return self.more_reply(header=False)
+        if not more:
+            return self.close_repeat(section, slot)
+        self.cursor["adding"] = section.key
+        return self.ask(slot, header=False)
 
     def notes_before(self, section: Section, slot: Slot, values: Mapping[str, Any]) -> tuple[list[str], list[str]]:
         """The notes that stand just before this question: ([those of the previous section's end], [those of
@@ -663,6 +718,8 @@ class _Turn:
             return self.warn_reply()
         if stage == "other":
             return self.other_reply()
+        if stage == "more":
+            return self.more_reply()
         if stage == "menu":
             return self.show_menu(self.cursor["menu"])
         if stage == "end":
@@ -1086,7 +1143,7 @@ class _Turn:
         if level == "items":
             if value == "add":
                 self.answers.pop(key(section.key, DONE), None)
-                self.cursor = {"resume": self.cursor.get("resume"), "mode": "fill"}
+                self.cursor = {"resume": self.cursor.get("resume"), "mode": "fill", "adding": section.key}
                 return self.ask(Slot(section.key, None, first_question(section, self.answers).key, new=True))
             return self.show_menu({"level": "fields", "s": section.key, "i": int(value[2:])})
         if level == "delete":
@@ -1111,7 +1168,7 @@ class _Turn:
         return self.ask(nxt) if nxt else self.finish()
 
     def enter_menu(self, arg: str) -> Reply:
-        if self.cursor.get("stage") == "ask":
+        if self.cursor.get("stage") in ("ask", "more"):
             resume = self.cursor.get("slot")
         else:
             resume = self.cursor.get("resume")
@@ -1135,7 +1192,7 @@ class _Turn:
             return self.dispatch_answer(Text(raw))
         section = self.form.section(slot.section)
         question = section.question(slot.question)
-        if slot.new:
+        if slot.new and self.cursor.get("adding") != section.key:
             return self.close_repeat(section, slot)  # says so when the list needs more items
         if question.type in ("yes_no", "choice"):
             return self.dispatch_answer(Text(raw))
@@ -1158,6 +1215,8 @@ class _Turn:
             return self.on_warning(event)
         if stage == "other":
             return self.on_other(event)
+        if stage == "more":
+            return self.on_more(event)
         if stage == "end":
             self.notes.append(texts.END_HINT)
             return self.finish()
@@ -1205,6 +1264,13 @@ class _Turn:
                     return self.show_menu({"level": "items", "s": menu["s"]} if menu["level"] == "fields"
                                           else {**menu, "level": "fields"})
                 return self.show_menu({"level": "sections"})
+        if stage == "more":  # "Thêm … nữa không?": "xong"/"bỏ qua" say no; "quay lại" goes to the last answer
+            slot = self.slot()
+            if name == "back":
+                return self.back(slot)
+            if name in ("done", "skip"):
+                return self.close_repeat(self.form.section(slot.section), slot)
+            return self.more_reply()
         if stage == "other":  # the text of "Khác (ghi rõ)" is awaited: back to the choice, or the text again
             if name == "back":
                 self.cursor = {**self.cursor, "stage": "ask"}
@@ -1232,7 +1298,7 @@ class _Turn:
         if name == "done":
             return self.done(section, question, slot)
         # skip
-        if slot.new:
+        if slot.new and self.cursor.get("adding") != section.key:
             return self.close_repeat(section, slot)
         current = key(section.key, question.key, slot.item)
         if current in self.answers and self.answers[current] is not None:
@@ -1347,7 +1413,7 @@ def _dispatch(turn: _Turn, event: Event) -> Reply:
         if nxt is None:
             return turn.finish()
         return turn.ask(nxt)
-    if stage in ("ask", "warn", "other") and not turn.slot_is_current():
+    if stage in ("ask", "warn", "other", "more") and not turn.slot_is_current():
         # Another contact of the unit deleted this item or changed an answer it depended on (or the form
         # changed): the event is not stored under a question that no longer applies.
         turn.relocate()
@@ -1374,6 +1440,8 @@ def _dispatch(turn: _Turn, event: Event) -> Reply:
         return turn.on_warning(event)
     if stage == "other":
         return turn.on_other(event)
+    if stage == "more":
+        return turn.on_more(event)
     if stage == "end":
         if isinstance(event, (Photo, PhotoRefused, Unsupported)):
             turn.notes.append(texts.UNSUPPORTED_MESSAGE if isinstance(event, Unsupported) else texts.PHOTO_NOT_EXPECTED)

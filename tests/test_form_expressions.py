@@ -359,3 +359,93 @@ sections:
     with pytest.raises(FormError) as caught:
         load_form(path)
     assert error in str(caught.value) and "\n" not in str(caught.value)
+
+
+OPEN_YAML = """\
+id: lop_2027
+title: Lớp tập huấn
+sections:
+  - key: classes
+    title: I. Lớp tập huấn đã tổ chức
+    repeat: {min: 0, max: null, item: lớp}
+    questions:
+      - {key: topic, label: Chủ đề, prompt: "Chủ đề của lớp?", type: text, required: false}
+      - {key: day, label: Ngày mở lớp, prompt: "Ngày mở lớp?", type: date}
+      - {key: learners, label: Số học viên, prompt: "Số học viên?", type: integer}
+  - key: closing
+    title: II. Kết luận
+    questions:
+      - {key: classes_count, label: Số lớp, type: calculate, calculation: "count(${learners})"}
+      - {key: learners_total, label: Tổng số học viên, type: calculate, calculation: "sum(${learners})"}
+      - {key: remark, label: Nhận xét, prompt: "Nhận xét chung?", type: long_text}
+"""
+
+
+@pytest.fixture(scope="module")
+def open_form(tmp_path_factory):
+    path = tmp_path_factory.mktemp("open") / "form.yaml"
+    path.write_text(OPEN_YAML, encoding="utf-8")
+    return load_form(path)
+
+
+def test_open_repeat__before_the_first_item__asks_whether_there_is_any(open_form):
+    chat = Chat(open_form)
+    said = chat.send("/start")
+    assert "【I. Lớp tập huấn đã tổ chức】\nCó lớp nào không?" in said
+    said = chat.send("không")
+    assert "Nhận xét chung?" in said and chat.answers["classes.__done__"] is True
+
+
+def test_open_repeat__optional_first_question_skipped__item_kept_and_more_asked_after_it(open_form):
+    chat = Chat(open_form)
+    chat.send("/start")
+    assert "Chủ đề của lớp?" in chat.send("có")
+    assert "Ngày mở lớp?" in chat.send("bỏ qua")
+    chat.send("05/03/2027")
+    said = chat.send("25")
+    assert "Thêm lớp nữa không?" in said
+    assert "Chủ đề của lớp?" in chat.send(Pick("yes"))
+    chat.send("Cải cách hành chính")
+    chat.send("06/03/2027")
+    chat.send("30")
+    said = chat.send("không")
+    assert "Nhận xét chung?" in said
+    assert (2, 55) == (chat.answers["closing.classes_count"], chat.answers["closing.learners_total"])
+    review = chat.send("xem lại 1")
+    assert "1. Chủ đề: không có; Ngày mở lớp: 05/03/2027; Số học viên: 25" in review
+    assert "2. Chủ đề: Cải cách hành chính" in review
+
+
+def test_open_repeat__not_yes_or_no__asked_again_and_nothing_stored(open_form):
+    chat = Chat(open_form)
+    chat.send("/start")
+    said = chat.send("Cải cách hành chính")
+    assert texts.YES_NO_INVALID in said and "Có lớp nào không?" in said
+    assert {} == {k: v for k, v in chat.answers.items() if k.startswith("classes")}
+
+
+def test_open_repeat__item_added_from_the_edit_menu__first_question_asked_directly(open_form):
+    chat = Chat(open_form)
+    chat.send("/start")
+    chat.send("không")
+    chat.send("sửa 1")
+    said = chat.send("Thêm lớp")
+    assert "Chủ đề của lớp?" in said
+    chat.send("Chuyển đổi số")
+    chat.send("07/03/2027")
+    chat.send("12")
+    assert 12 == chat.answers["closing.learners_total"]
+
+
+def test_open_repeat__exported__one_row_per_item(open_form, tmp_path):
+    chat = Chat(open_form)
+    chat.send("/start")
+    for said in ("có", "bỏ qua", "05/03/2027", "25", "có", "Cải cách", "06/03/2027", "30", "không", "Tốt"):
+        chat.send(said)
+    data = ExportData(form=open_form, campaign_title="Lớp 2027", doc_ref=None, deadline_at=DEADLINE,
+                      generated_at=NOW, units=[UnitReport("STP", "Sở Tư pháp", "in_progress", dict(chat.answers))])
+    wb = load_workbook(build_workbook(data, tmp_path / "x.xlsx"))
+    rows = [r for ws in wb.worksheets for r in ws.iter_rows(values_only=True) if r and r[0] == "STP"]
+    assert [(1, "không có", 25), (2, "Cải cách", 30)] == [(r[3], r[4], r[6]) for r in rows if len(r) > 6 and
+                                                           isinstance(r[3], int)]
+    assert any(2 in r and 55 in r for r in rows)
