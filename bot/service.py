@@ -69,6 +69,7 @@ class Inbound:
     photo: bytes | None = None
     photo_error: str | None = None  # a photo the channel could not fetch (too big, timed out), in Vietnamese
     unsupported: str | None = None  # "sticker", "voice", ...
+    location: tuple[float, float] | None = None  # (latitude, longitude) of a shared location
     start: bool = False  # the person opened the chat with no text (or the demo started)
     sent_at: datetime | None = None  # when the person sent it, by the platform's clock (not for a press)
 
@@ -79,6 +80,8 @@ class Inbound:
             kind, data = "p", self.pick.encode()
         elif self.photo is not None:
             kind, data = "i", self.photo
+        elif self.location is not None:
+            kind, data = "l", repr(self.location).encode()
         elif self.text is not None and self.text.strip():
             kind, data = "t", self.text.strip().encode("utf-8", "surrogatepass")
         else:
@@ -383,6 +386,8 @@ class Service:
             return engine.PhotoRefused(refused)
         if inbound.pick is not None:
             return engine.Pick(inbound.pick)
+        if inbound.location is not None:
+            return engine.Location(*inbound.location)
         if inbound.text is not None and inbound.text.strip():
             return engine.Text(inbound.text)
         if inbound.start:
@@ -401,7 +406,8 @@ class Service:
                           first_submitted_at=report.first_submitted_at, reopened=report.reopened,
                           changed_since_submit=changed_since_submit, review=report.review,
                           review_comment=report.review_comment, title=campaign.title)
-        state = State(answers=answers, report=info, cursor=conversation.cursor or {})
+        who = {"channel": contact.channel, "name": contact.display_name}  # for meta questions (no phone known)
+        state = State(answers=answers, report=info, cursor=conversation.cursor or {}, contact=who)
         form = self.form_for(campaign)
         new, replies = engine.step(form, state, event, now)
         changes = await q.save_answer_changes(s, report_id=report.id, contact_id=contact.id, before=answers,
