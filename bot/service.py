@@ -27,7 +27,7 @@ from typing import Callable
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from bot import admin, campaign_choice, invites
+from bot import admin, campaign_choice, invites, photo_kind
 from bot.export_jobs import ExportJobs
 from bot.forms import form_of
 from bot.photos import PhotoRejected, StoredPhoto, store_photo_off_loop
@@ -80,8 +80,6 @@ class Inbound:
             kind, data = "p", self.pick.encode()
         elif self.photo is not None:
             kind, data = "i", self.photo
-        elif self.location is not None:
-            kind, data = "l", repr(self.location).encode()
         elif self.text is not None and self.text.strip():
             kind, data = "t", self.text.strip().encode("utf-8", "surrogatepass")
         else:
@@ -187,7 +185,8 @@ class Service:
         if inbound.photo is not None and await self.takes_photos(inbound.channel, inbound.user_id):
             try:
                 # Pillow work runs in another process; the files are content-addressed, so a retry is harmless.
-                stored = await store_photo_off_loop(self.photos_dir, inbound.photo)
+                badge = await photo_kind.badge_expected(self, inbound.channel, inbound.user_id)  # else: own shape
+                stored = await store_photo_off_loop(self.photos_dir, inbound.photo, badge)
             except PhotoRejected as exc:
                 refused = exc.message
         announcements: list[Announcement] = []

@@ -40,6 +40,7 @@ QUESTION_FIELDS = ("key", "label", "prompt", "type", "required", "ask_if", "choi
                    "constraint_message", "relevant", "badge", "calculation", "meta", "or_other")
 REPEAT_FIELDS = ("min", "max", "item", "count")
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+BADGE_SECTIONS = ("main_staff", "backup_staff")  # badge photos of a form that marks none (the shipped form's)
 FORMS_DIR = Path(__file__).parent / "forms"
 DEFAULT_FORM = FORMS_DIR / "report.yaml"
 
@@ -192,6 +193,25 @@ class Form:
             if s.key == key:
                 return s
         raise KeyError(key)
+
+    def badge_questions(self) -> list[tuple[Section, Question]]:
+        """The photo questions whose photos are printed on badges (cropped to 3x4): those marked `badge: true`;
+        when the form marks none, the first photo of the template's main and backup staff (before that field
+        existed, the shipped form's main and backup staff got badges)."""
+        marked = [(s, q) for s in self.sections for q in s.questions if q.type == "photo" and q.badge]
+        if marked:
+            return marked
+        return [(s, q) for s in self.sections if s.key in BADGE_SECTIONS and s.repeat is not None
+                for q in [q for q in s.questions if q.type == "photo"][:1]]
+
+    def is_badge(self, section_key: str, question_key: str) -> bool:
+        """False for a photo question that is not a badge's (its photos keep their own shape); True otherwise."""
+        try:
+            question = self.section(section_key).question(question_key)
+        except KeyError:
+            return True
+        return question.type != "photo" or any(s.key == section_key and q.key == question_key
+                                                for s, q in self.badge_questions())
 
 
 def load_form(path: Path | str = DEFAULT_FORM) -> Form:

@@ -25,9 +25,6 @@ SUBMITTED = ("submitted", "submitted_late")
 # layout built from its own sections and questions.
 TEMPLATE_FORM_ID = "hcc_report_2017"
 TEMPLATE_SECTIONS = ("main_staff", "procedures", "plan")
-# The photos that are printed on badges when no question of the form says `badge: true` (before that field
-# existed, the shipped form's main and backup staff got badges).
-BADGE_SECTIONS = ("main_staff", "backup_staff")
 
 
 @dataclass(frozen=True)
@@ -97,11 +94,7 @@ def photo_questions(section: Section) -> list[Question]:
 def badge_questions(form: Form) -> list[tuple[Section, Question]]:
     """The photo questions whose photos are printed on badges: those marked `badge: true`; when the form marks
     none (or Question has no such field yet), the photos of the template's main and backup staff."""
-    marked = [(s, q) for s in form.sections for q in photo_questions(s) if getattr(q, "badge", False) is True]
-    if marked:
-        return marked
-    return [(s, q) for s in form.sections if s.key in BADGE_SECTIONS and s.repeat is not None
-            for q in photo_questions(s)[:1]]
+    return form.badge_questions()  # the rule lives with the form: the chat's photo pipeline asks it too
 
 
 def status_label(data: ExportData, unit: UnitReport) -> str:
