@@ -74,13 +74,20 @@ def is_relevant(question: Question, values: Mapping[str, Any], lookup: Lookup = 
     return question.is_asked(values, lookup)
 
 
-def recompute(form: Form, answers: dict[str, Any], today: date | None = None) -> bool:
+def recompute(form: Form, answers: dict[str, Any], today: date | None = None,
+              changed_keys: set[str] | None = None) -> bool:
     """Store every `calculate` question's value with the answers (in form order, so a calculation may use an
-    earlier one), dropping those that are not relevant or have no value; True when something changed."""
+    earlier one), dropping those that are not relevant or have no value; True when something changed.
+    `changed_keys`: the question keys whose answers changed — only the calculations reading them are recomputed."""
+    wanted: set[str] | None = None
+    if changed_keys is not None:
+        wanted = set().union(*(form.readers.get(k, ()) for k in {*changed_keys, ""}))
+        if not wanted:
+            return False
     changed = False
     groups = scopes(answers)
     for section in form.sections:
-        calcs = [q for q in section.questions if q.type == "calculate"]
+        calcs = [q for q in section.questions if q.type == "calculate" and (wanted is None or q.key in wanted)]
         if not calcs:
             continue
         items = [None] if section.repeat is None else item_numbers(answers, section.key)

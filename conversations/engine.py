@@ -310,9 +310,8 @@ def all_slots(form: Form, answers: Mapping[str, Any]) -> list[Slot]:
 
 
 def _order(form: Form, slot: Slot) -> tuple[int, int, int]:
-    section = form.section(slot.section)
-    q_index = [q.key for q in section.questions].index(slot.question)
-    return form.sections.index(section), (10**9 if slot.new else slot.item or 0), q_index
+    s_index, q_index = form.positions[(slot.section, slot.question)]
+    return s_index, (10**9 if slot.new else slot.item or 0), q_index
 
 
 class _Turn:
@@ -346,19 +345,29 @@ class _Turn:
         if k in self.answers and self.answers[k] == value:
             return Slot(section.key, item, slot.question)  # the same answer again changes nothing
         self.answers[k] = value
-        self._prune()
+        self._prune(section, item, slot.question)
         self._touch()
         return Slot(section.key, item, slot.question)
 
-    def _prune(self) -> None:
-        """Drop the answers that no longer apply (in any section: a `relevant` may name another one's answer),
-        then recompute the calculations."""
-        groups = scopes(self.answers)
-        for section in self.form.sections:
-            items = [None] if section.repeat is None else item_numbers(self.answers, section.key)
-            for item in items:
-                self._prune_scope(section, item, dict(groups.get((section.key, item), {})))
-        if recompute(self.form, self.answers, self.now.astimezone(LOCAL_TZ).date()):
+    def _prune(self, section: Section | None = None, item: int | None = None, question: str | None = None) -> None:
+        """Drop the answers that no longer apply (in every section when a `relevant` may name another section's
+        answer, else in the scope that changed), then recompute the calculations that read what changed."""
+        before = set(self.answers)
+        if section is not None and not self.form.reaches_across:
+            self._prune_scope(section, item, scope(self.answers, section.key, item))
+        else:
+            groups = scopes(self.answers)
+            for each in self.form.sections:
+                items = [None] if each.repeat is None else item_numbers(self.answers, each.key)
+                for n in items:
+                    self._prune_scope(each, n, dict(groups.get((each.key, n), {})))
+        if not self.form.calculations:
+            return
+        if question is None or section is None:  # an item deleted: everything may change
+            changed_keys = None
+        else:  # the answer given, and those pruned because of it
+            changed_keys = {question} | {k.rpartition(".")[2] for k in before - set(self.answers)}
+        if recompute(self.form, self.answers, self.now.astimezone(LOCAL_TZ).date(), changed_keys):
             self.changed = True
 
     def _prune_scope(self, section: Section, item: int | None, values: dict[str, Any]) -> None:
@@ -393,21 +402,16 @@ class _Turn:
         """What the form's `meta` questions record: the first answer's time and date, the submission's time,
         and the channel, name and phone of the contact who changed the report last."""
         local = self.now.astimezone(LOCAL_TZ)
-        for section in self.form.sections:
-            if section.repeat is not None:
-                continue
-            for q in section.questions:
-                if q.type != "meta":
-                    continue
-                k = key(section.key, q.key)
-                value = {"deviceid": self.contact.get("channel"), "username": self.contact.get("name"),
-                         "phonenumber": self.contact.get("phone")}.get(q.meta)
-                if q.meta in ("start", "today") and k not in self.answers:
-                    value = local.isoformat(timespec="seconds") if q.meta == "start" else local.date().isoformat()
-                elif q.meta == "end" and submitting:
-                    value = local.isoformat(timespec="seconds")
-                if value is not None and self.answers.get(k) != value:
-                    self.answers[k] = value
+        for section, q in self.form.metas:
+            k = key(section.key, q.key)
+            value = {"deviceid": self.contact.get("channel"), "username": self.contact.get("name"),
+                     "phonenumber": self.contact.get("phone")}.get(q.meta)
+            if q.meta in ("start", "today") and k not in self.answers:
+                value = local.isoformat(timespec="seconds") if q.meta == "start" else local.date().isoformat()
+            elif q.meta == "end" and submitting:
+                value = local.isoformat(timespec="seconds")
+            if value is not None and self.answers.get(k) != value:
+                self.answers[k] = value
 
     def _touch(self) -> None:
         self.changed = True
@@ -955,7 +959,7 @@ class _Turn:
         if real is None:  # every part failed: their errors, and the same question again
             return self.ask(slot, header=False)
         item_values = scope(self.answers, section.key, real.item)
-        gaps = [q for q in questions if (q.required or q.key in errors) and is_relevant(q, item_values)
+        gaps = [q for q in questions if (q.required or q.key in errors) and is_relevant(q, item_values, AnswersLookup(self.answers))
                 and q.key not in item_values]
         untold = [q for q in gaps if q.key not in errors]
         if untold:

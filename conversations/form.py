@@ -13,6 +13,7 @@ records itself: `meta: start|end|today|deviceid|username|phonenumber`, see META_
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,6 +194,49 @@ class Form:
             if s.key == key:
                 return s
         raise KeyError(key)
+
+    @functools.cached_property
+    def calculations(self) -> bool:
+        """Whether any question is a calculation (else nothing is recomputed)."""
+        return any(q.type == "calculate" for s in self.sections for q in s.questions)
+
+    @functools.cached_property
+    def positions(self) -> dict[tuple[str, str], tuple[int, int]]:
+        """(section index, question index) of every question, by (section key, question key)."""
+        return {(s.key, q.key): (si, qi) for si, s in enumerate(self.sections) for qi, q in enumerate(s.questions)}
+
+    @functools.cached_property
+    def readers(self) -> dict[str, frozenset[str]]:
+        """The calculations to recompute when an answer changes: by question key, every calculation that reads it,
+        directly or through another calculation (or through its `relevant`)."""
+        direct: dict[str, set[str]] = {}
+        for s in self.sections:
+            for q in s.questions:
+                if q.type == "calculate":
+                    names = q.calculation.fields | (q.relevant.fields if q.relevant else frozenset())
+                    for name in names or {""}:  # "": reads no answer (a constant, today()): recomputed always
+                        direct.setdefault(name, set()).add(q.key)
+        out: dict[str, frozenset[str]] = {}
+        for name in direct:
+            seen: set[str] = set()
+            todo = [name]
+            while todo:
+                for reader in direct.get(todo.pop(), ()):
+                    if reader not in seen:
+                        seen.add(reader)
+                        todo.append(reader)
+            out[name] = frozenset(seen)
+        return out
+
+    @functools.cached_property
+    def metas(self) -> tuple[tuple[Section, Question], ...]:
+        """The meta questions of plain sections (a meta in a repeat records nothing)."""
+        return tuple((s, q) for s in self.sections if s.repeat is None for q in s.questions if q.type == "meta")
+
+    @functools.cached_property
+    def reaches_across(self) -> bool:
+        """Whether an answer's relevance may depend on another section's answers (a `relevant` naming one)."""
+        return any(q.relevant is not None and q.relevant.outer for s in self.sections for q in s.questions)
 
     def badge_questions(self) -> list[tuple[Section, Question]]:
         """The photo questions whose photos are printed on badges (cropped to 3x4): those marked `badge: true`;

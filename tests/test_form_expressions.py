@@ -449,3 +449,49 @@ def test_open_repeat__exported__one_row_per_item(open_form, tmp_path):
     assert [(1, "không có", 25), (2, "Cải cách", 30)] == [(r[3], r[4], r[6]) for r in rows if len(r) > 6 and
                                                            isinstance(r[3], int)]
     assert any(2 in r and 55 in r for r in rows)
+
+
+def test_calculate__reading_no_answer__stored_from_the_first_answer(tmp_path):
+    path = tmp_path / "f.yaml"
+    path.write_text("""\
+id: r
+title: R
+sections:
+  - key: s
+    title: S
+    questions:
+      - {key: a, label: A, prompt: "A?", type: integer}
+      - {key: day, label: Ngày lập, type: calculate, calculation: "today()"}
+      - {key: rate, label: Định mức, type: calculate, calculation: "2 * 3 div 4"}
+""", encoding="utf-8")
+    chat = Chat(load_form(path))
+    chat.send("/start")
+    chat.send("5")
+    assert ("2027-03-02", 1.5) == (chat.answers["s.day"], chat.answers["s.rate"])
+    assert "- Định mức: 1,5" in chat.send("xem lại 1")
+
+
+def test_repeat_count__count_answer_raised_in_the_edit_menu__one_more_item_missing_then_asked(form):
+    chat = filled(form)
+    for said in ("Nguyễn Văn An", "3", "Trần Thị Bình", "5"):
+        chat.send(said)
+    chat.send("sửa 1")
+    chat.send("Số giảng viên")
+    chat.send("3")
+    assert "Giờ mở cửa buổi sáng?" in chat.send("xong")  # back where the person was
+    for said in ("7:30", "15/03/2027 9h", "10.95, 106.82", "bỏ qua"):
+        said = chat.send(said)
+    assert "Họ tên giảng viên?" in said and "Giảng viên thứ 3" in said  # the list now needs a third
+    said = chat.send("nộp")
+    assert texts.MISSING_ITEMS.format(section="II. Giảng viên", min=3, item="giảng viên") in said
+
+
+def test_time__edited_from_the_menu__new_value_and_review(form):
+    chat = filled(form)
+    for said in ("Nguyễn Văn An", "3", "Trần Thị Bình", "5", "7:30", "15/03/2027 9h", "10.95, 106.82"):
+        chat.send(said)
+    chat.send("sửa 3")
+    said = chat.send("Giờ mở cửa")
+    assert "Giờ mở cửa buổi sáng?" in said and "07:30" in said
+    chat.send("8h15")
+    assert "- Giờ mở cửa: 08:15" in chat.send("xem lại 3")
