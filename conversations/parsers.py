@@ -228,13 +228,13 @@ def parse_date(raw: str, *, today: datetime.date, example: datetime.date | None 
         raise ParseError(texts.DATE_NOT_EXIST.format(raw=text, example=shown)) from None
 
 
-_TIME = re.compile(r"([0-9]{1,2}) ?(?:[:hg.]|giờ) ?([0-9]{1,2})?(?: ?(?:phút|p))?|([0-9]{1,2}) ?(?:h|g|giờ)")
+_CLOCK = re.compile(r"([0-9]{1,2}) ?(?:[:hg.]|giờ) ?([0-9]{1,2})?(?: ?(?:phút|p))?|([0-9]{1,2}) ?(?:h|g|giờ)")
 
 
 def parse_time(raw: str) -> str:
     """A time of day, 24-hour: "14:30", "8:30", "8h30", "8h", "8 giờ 30" -> "HH:MM"."""
     text = _require(raw).lower()
-    match = _TIME.fullmatch(text)
+    match = _CLOCK.fullmatch(text)
     if not match:
         raise ParseError(texts.TIME_INVALID)
     hour = int(match[1] or match[3])
