@@ -563,7 +563,7 @@ class _Turn:
         elif question.deferrable:
             lines.append(texts.HINT_DEFERRABLE)
         count = len(item_numbers(self.answers, section.key)) if slot.new else 0
-        if slot.new and count >= section.repeat.min:
+        if slot.new and count >= section.repeat.bounds(lookup=AnswersLookup(self.answers))[0]:
             lines.append((texts.HINT_NO_ITEMS if count == 0 else texts.HINT_DONE).format(item=section.repeat.item))
         return self.reply("\n".join(lines), options=self.options_for(question, values),
                           expects_photo=question.type == "photo")
@@ -886,6 +886,8 @@ class _Turn:
             return parse_datetime(raw, today=today)
         if kind == "geopoint":
             return parse_geopoint(raw)
+        if question.or_other and fold(raw).rstrip(" .") in {fold(w) for w in texts.OTHER_WORDS}:
+            return OTHER if kind == "choice" else [OTHER]
         if kind == "choice":
             try:
                 return parse_choice(raw, self.choices(question, values))

@@ -21,6 +21,7 @@ from typing import Any, Mapping
 
 import yaml
 
+from conversations import texts
 from conversations.xpath import NO_LOOKUP, Expression, Lookup, XPathError, parse_expression
 
 QUESTION_TYPES = ("text", "name", "long_text", "phone", "times", "integer", "decimal", "date", "choice",
@@ -449,6 +450,8 @@ def parse_form(raw: Any, path: Path) -> Form:
                 if target.type == "note":
                     raise fail(f"{qwhere}.{name}", f"{ref!r} is a note: it has no value")
                 labels[ref] = {c.value: c.label for c in target.choices}
+                if target.or_other:
+                    labels[ref][OTHER] = texts.OTHER_CHOICE
             return expr.bind(own=own, outer=outer, choices=labels)
 
         for qi, q in enumerate(questions):

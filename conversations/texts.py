@@ -913,6 +913,7 @@ DOC_PHOTO_MISSING = "chưa có ảnh"
 
 # --- i24-engine ---
 OTHER_CHOICE = "Khác (ghi rõ)"
+OTHER_WORDS = ("khác", "khác (ghi rõ)", "lựa chọn khác", "other")  # typed for "Khác (ghi rõ)"
 OTHER_PROMPT = "Bạn chọn “Khác”: vui lòng ghi rõ ({label})."
 MISSING_OTHER_TEXT = "{section}: {label} – chưa ghi rõ “Khác”"
 TIME_INVALID = "Chưa đọc được giờ. Vui lòng gửi giờ theo dạng 24 giờ, ví dụ: 08:30 hoặc 14:00 (cũng có thể gõ 8h30)."

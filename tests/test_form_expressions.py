@@ -495,3 +495,38 @@ def test_time__edited_from_the_menu__new_value_and_review(form):
     assert "Giờ mở cửa buổi sáng?" in said and "07:30" in said
     chat.send("8h15")
     assert "- Giờ mở cửa: 08:15" in chat.send("xem lại 3")
+
+
+class Exact(str):
+    """The whole message, as a channel without buttons shows it."""
+
+
+def test_transcript__notes_totals_other_and_a_counted_list__as_zalo_shows_them(form):
+    chat = Chat(form, contact={"channel": "zalo", "name": "Lan"})
+    script = [
+        ("/start", ["Hạn nộp: 16:30 ngày 20/03/2027.",
+                    "【I. Thông tin chung】 · câu 1/4\nSố liệu tính đến ngày 31/12/2026.\nSố cán bộ nam?"]),
+        ("4", Exact("【I. Thông tin chung】 · câu 2/4\nSố cán bộ nữ?")),
+        ("60", Exact("Số nữ không quá 10 lần số nam: vui lòng kiểm tra lại.\n\nSố cán bộ nữ?")),
+        ("6", Exact("【I. Thông tin chung】 · câu 3/4\nĐơn vị có 10 cán bộ.\nLoại hình đơn vị?\n"
+                    "Gõ số để chọn: 1 – Sở, 2 – UBND cấp huyện, 3 – Khác (ghi rõ).")),
+        ("Khác", Exact("Bạn chọn “Khác”: vui lòng ghi rõ (Loại hình).")),
+        ("Ban quản lý các khu công nghiệp", Exact("【I. Thông tin chung】 · câu 4/4\nCó bao nhiêu giảng viên?")),
+        ("1", Exact("Tiếp theo: từng giảng viên.\n【II. Giảng viên (1 giảng viên)】 · câu 1/2\nHọ tên giảng viên?")),
+        ("Nguyễn Văn An", Exact("【II. Giảng viên (1 giảng viên)】 · câu 2/2\nSố giờ dạy?")),
+        ("3", Exact("Đã lưu giảng viên thứ 1: Nguyễn Văn An.\n\n【III. Lịch làm việc】 · câu 1/3\n"
+                    "Giờ mở cửa buổi sáng?")),
+        ("7g30", Exact("【III. Lịch làm việc】 · câu 2/3\nNgày giờ đoàn kiểm tra đến?")),
+        ("9h 15/3/2027", ["【III. Lịch làm việc】 · câu 3/3\nĐề xuất tăng biên chế?"]),
+        ("xem lại 1", ["I. Thông tin chung\n- Số cán bộ nam: 4\n- Số cán bộ nữ: 6\n- Tổng số cán bộ: 10\n"
+                       "- Tỷ lệ nữ (%): 60\n- Loại hình: Khác (ghi rõ): Ban quản lý các khu công nghiệp\n"
+                       "- Tên loại hình: Khác (ghi rõ)\n- Số giảng viên: 1"]),
+        ("xem lại 3", ["- Tổng số giờ dạy: 3\n- Số giảng viên đã khai: 1\n- Giờ mở cửa: 07:30\n"
+                       "- Lịch kiểm tra: 15/03/2027 09:00"]),
+    ]
+    for n, (said, expected) in enumerate(script, 1):
+        answer = chat.send(said)
+        if isinstance(expected, Exact):
+            assert expected == answer, f"step {n}: {said!r}"
+        else:
+            assert [] == [phrase for phrase in expected if phrase not in answer], f"step {n}: {said!r}:\n{answer}"
