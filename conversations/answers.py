@@ -131,9 +131,11 @@ def format_value(question: Question, value: Any) -> str:
     if question.type == "yes_no":
         return texts.YES if value else texts.NO
     if question.type == "choice":
+        if question.or_other and value == OTHER:
+            return texts.OTHER_CHOICE
         return next((c.label for c in question.choices if c.value == value), str(value))
     if question.type == "multi_choice":
-        labels = {c.value: c.label for c in question.choices}
+        labels = {c.value: c.label for c in question.choices} | ({OTHER: texts.OTHER_CHOICE} if question.or_other else {})
         return ", ".join(labels.get(v, str(v)) for v in value) if isinstance(value, list) else str(value)
     if question.type == "decimal" and isinstance(value, (int, float)) and not isinstance(value, bool):
         return format_decimal(value)
@@ -264,7 +266,8 @@ def review_summary(form: Form, answers: Mapping[str, Any]) -> str:
     "xem lại N" shows section N in full (review_section); the whole text stays within a Zalo message.
     """
     gaps = missing(form, answers)
-    done = sum(1 for s in form.sections if section_started(s, answers) and not any(m.section.key == s.key for m in gaps))
+    done = sum(1 for s in form.sections if (section_started(s, answers) or not s.asked)  # notes only: nothing to do
+               and not any(m.section.key == s.key for m in gaps))
     lines = [texts.REVIEW_PROGRESS.format(done=done, total=len(form.sections))]
     if gaps:
         shown = []  # one line per section: its one gap, or how many it has

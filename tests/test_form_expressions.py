@@ -530,3 +530,40 @@ def test_transcript__notes_totals_other_and_a_counted_list__as_zalo_shows_them(f
             assert expected == answer, f"step {n}: {said!r}"
         else:
             assert [] == [phrase for phrase in expected if phrase not in answer], f"step {n}: {said!r}:\n{answer}"
+
+
+NOTES_YAML = """\
+id: ghi_chu
+title: Ghi chú
+sections:
+  - key: guide
+    title: I. Hướng dẫn
+    questions:
+      - {key: how, label: "Điền số liệu của cả năm 2026.", type: note}
+  - key: needs
+    title: II. Nhu cầu
+    questions:
+      - key: kinds
+        label: Nhu cầu hỗ trợ
+        prompt: "Đơn vị cần hỗ trợ gì?"
+        type: multi_choice
+        or_other: true
+        choices: [{value: may, label: Máy tính}, {value: mang, label: Đường truyền}]
+      - {key: bye, label: "Cảm ơn đơn vị đã trả lời.", type: note}
+"""
+
+
+def test_notes_only_section_and_last_note__said_on_the_way_and_at_the_end(tmp_path):
+    path = tmp_path / "f.yaml"
+    path.write_text(NOTES_YAML, encoding="utf-8")
+    form = load_form(path)
+    chat = Chat(form)
+    said = chat.send("/start")
+    assert said.index("Điền số liệu của cả năm 2026.") < said.index("【II. Nhu cầu】") < said.index("Đơn vị cần hỗ trợ gì?")
+    said = chat.send("1, 3")
+    assert "Bạn chọn “Khác”: vui lòng ghi rõ (Nhu cầu hỗ trợ)." == said
+    said = chat.send("Máy in")
+    assert said.startswith("Cảm ơn đơn vị đã trả lời.")
+    assert (["may", "other"], "Máy in") == (chat.answers["needs.kinds"], chat.answers["needs.kinds_other"])
+    assert "- Nhu cầu hỗ trợ: Máy tính, Khác (ghi rõ): Máy in" in chat.send("xem lại 2")
+    assert "đã xong 2/2 phần" in chat.send("xem lại")
