@@ -31,7 +31,7 @@ def form_yaml(questions: int) -> str:
     for s in range(sections):
         lines += [f"  - key: s{s}", f"    title: Mục {s + 1}", "    questions:"]
         for n in range(8):
-            relevant = f", relevant: \"${{q0_0}} >= 0\"" if s and n == 0 else ""
+            relevant = ", relevant: \"${q0_0} >= 0\"" if s and n == 0 else ""
             lines.append(f"      - {{key: q{s}_{n}, label: Câu {s}.{n}, prompt: \"Số {s}.{n}?\", type: integer{relevant}}}")
         lines.append(f"      - {{key: n{s}, label: \"Đã xong mục {s + 1}: ${{t{s}}}.\", type: note}}")
         total = " + ".join(f"${{q{s}_{n}}}" for n in range(8))

@@ -405,7 +405,8 @@ def parse_form(raw: Any, path: Path) -> Form:
                     raise fail(f"{qwhere}.or_other", f"the choices already have the value {OTHER!r}")
             elif "choices" in rq:
                 raise fail(f"{qwhere}.choices", "only a question of type choice or multi_choice has choices")
-            label = text(rq, "label", qwhere)
+            # XLSForm's calculate and metadata rows usually have no label: their key names them then.
+            label = text(rq, "label", qwhere, optional=qtype in ("calculate", "meta")) or qkey
             questions.append(
                 Question(
                     key=qkey,

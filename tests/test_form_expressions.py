@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -567,3 +566,22 @@ def test_notes_only_section_and_last_note__said_on_the_way_and_at_the_end(tmp_pa
     assert (["may", "other"], "Máy in") == (chat.answers["needs.kinds"], chat.answers["needs.kinds_other"])
     assert "- Nhu cầu hỗ trợ: Máy tính, Khác (ghi rõ): Máy in" in chat.send("xem lại 2")
     assert "đã xong 2/2 phần" in chat.send("xem lại")
+
+
+def test_load__calculate_and_meta_without_label__named_by_their_key(tmp_path):
+    path = tmp_path / "f.yaml"
+    path.write_text("""\
+id: r
+title: R
+sections:
+  - key: s
+    title: S
+    questions:
+      - {key: start, type: meta, meta: start}
+      - {key: a, label: A, prompt: "A?", type: integer}
+      - {key: double_a, type: calculate, calculation: "${a} * 2"}
+""", encoding="utf-8")
+    chat = Chat(load_form(path))
+    chat.send("/start")
+    chat.send("4")
+    assert "- double_a: 8" in chat.send("xem lại 1")

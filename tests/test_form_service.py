@@ -9,7 +9,6 @@ import itertools
 import os
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
