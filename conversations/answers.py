@@ -162,9 +162,14 @@ def format_answer(question: Question, values: Mapping[str, Any]) -> str:
     return shown
 
 
+def item_name(section: Section, values: Mapping[str, Any]) -> Any:
+    """What names an item: the answer of its first asked question that has one (None: nothing yet)."""
+    return next((values[q.key] for q in section.asked if values.get(q.key) is not None), None)
+
+
 def item_title(section: Section, values: Mapping[str, Any], stt: int) -> str:
     """How one item is named in menus and messages: its first answer, or its ordinal."""
-    first = values.get(section.lead.key)
+    first = item_name(section, values)
     return str(first) if first else texts.ITEM_ORDINAL.format(item=section.repeat.item, n=stt)
 
 
@@ -209,7 +214,7 @@ def missing(form: Form, answers: Mapping[str, Any]) -> list[Missing]:
         numbers = item_numbers(answers, section.key)
         for stt, n in enumerate(numbers, 1):
             values = scope(answers, section.key, n)
-            name = values.get(section.lead.key)
+            name = item_name(section, values)
             out += [Missing(section, q, n, stt, name) for q in section.questions
                     if q.required and is_relevant(q, values, lookup) and values.get(q.key) is None]
             out += [Missing(section, q, n, stt, name, other=True) for q in section.questions
@@ -294,7 +299,7 @@ def review_summary(form: Form, answers: Mapping[str, Any]) -> str:
                 what += " · " + "; ".join(calcs)
         else:
             numbers = item_numbers(answers, section.key)
-            names = [str(scope(answers, section.key, i).get(section.lead.key) or "…") for i in numbers]
+            names = [str(item_name(section, scope(answers, section.key, i)) or "…") for i in numbers]
             closed = answers.get(key(section.key, DONE))
             what = (texts.REVIEW_ITEMS.format(count=len(numbers), item=section.repeat.item, names="; ".join(names))
                     if numbers else texts.REVIEW_NONE if closed else texts.REVIEW_EMPTY_SECTION)

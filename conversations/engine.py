@@ -15,7 +15,8 @@ from typing import Any, Mapping
 
 from conversations import texts
 from conversations.answers import (
-    DONE, LAST, LOCAL_TZ, format_answer, format_datetime, format_value, is_relevant, item_numbers, item_title, key,
+    DONE, LAST, LOCAL_TZ, format_answer, format_datetime, format_value, is_relevant, item_name, item_numbers,
+    item_title, key,
     missing, find_section, recompute, review_section, review_summary, scope, scopes,
 )
 from conversations.form import OTHER, Form, Question, Section
@@ -801,7 +802,7 @@ class _Turn:
                 saved = texts.ITEM_SAVED_ONE if section.repeat.max == 1 else texts.ITEM_SAVED
                 self.notes.append(saved.format(
                     item=section.repeat.item, n=numbers.index(real.item) + 1,
-                    name=values.get(section.lead.key) or ""))
+                    name=item_name(section, values) or ""))
         if photo is not None and photo.needs_warning:
             self.notes.append(self.photo_warning(photo, section, real))
         nxt_reply = self.advance(real)
@@ -1104,7 +1105,7 @@ class _Turn:
             return None
         section = self.form.section(menu["s"])
         if menu["level"] == "items":
-            names = [(f"i:{n}", str(scope(self.answers, section.key, n).get(section.lead.key, "")))
+            names = [(f"i:{n}", str(item_name(section, scope(self.answers, section.key, n)) or ""))
                      for n in item_numbers(self.answers, section.key)]
         else:
             values = scope(self.answers, section.key, menu.get("i"))
@@ -1156,7 +1157,7 @@ class _Turn:
             if value == "yes":
                 values = scope(self.answers, section.key, menu["i"])
                 self.delete_item(section, menu["i"])
-                self.notes.append(texts.ITEM_DELETED.format(name=values.get(section.lead.key) or ""))
+                self.notes.append(texts.ITEM_DELETED.format(name=item_name(section, values) or ""))
             return self.show_menu({"level": "items", "s": section.key})
         if value == "del":
             return self.show_menu({**menu, "level": "delete"})

@@ -585,3 +585,34 @@ sections:
     chat.send("/start")
     chat.send("4")
     assert "- double_a: 8" in chat.send("xem lại 1")
+
+
+def test_repeat__first_question_conditional_on_another_section__item_starts_at_the_first_that_applies(tmp_path):
+    path = tmp_path / "f.yaml"
+    path.write_text("""\
+id: r
+title: R
+sections:
+  - key: a
+    title: I. Chung
+    questions:
+      - {key: has_code, label: Có mã cán bộ, prompt: "Cán bộ có mã số không?", type: yes_no}
+  - key: people
+    title: II. Cán bộ
+    repeat: {min: 1, max: 3, item: cán bộ}
+    questions:
+      - {key: code, label: Mã số, prompt: "Mã số cán bộ?", type: text, relevant: "${has_code} = 'yes'"}
+      - {key: name, label: Họ và tên, prompt: "Họ tên?", type: name}
+""", encoding="utf-8")
+    form = load_form(path)
+    chat = Chat(form)
+    chat.send("/start")
+    said = chat.send("không")
+    assert "Họ tên?" in said and "Mã số cán bộ?" not in said  # below its minimum: no "có … nào không?"
+    said = chat.send("Lê Thị Mai")
+    assert "Đã lưu cán bộ thứ 1: Lê Thị Mai." in said and "Cán bộ thứ 2\nHọ tên?" in said
+    chat.send("xong")
+    assert ["people[1].name"] == [k for k in chat.answers if k.startswith("people[")]
+    chat2 = Chat(form)
+    chat2.send("/start")
+    assert "Mã số cán bộ?" in chat2.send("có")
