@@ -264,7 +264,7 @@ def test_time_and_datetime__typed_as_people_write__stored_and_shown(form):
     assert "- Giờ mở cửa: 07:30" in review and "- Lịch kiểm tra: 15/03/2027 14:00" in review
 
 
-def test_geopoint__location_shared_or_typed__checked_and_stored(form):
+def test_geopoint__location_shared_or_typed__checked_stored_reviewed_edited_exported(form, tmp_path):
     chat = filled(form)
     for said in ("Nguyễn Văn An", "3", "Trần Thị Bình", "5", "7:30", "15/03/2027 9h"):
         chat.send(said)
@@ -275,6 +275,14 @@ def test_geopoint__location_shared_or_typed__checked_and_stored(form):
     chat.send("quay lại")
     chat.send("https://www.google.com/maps/@10.95,106.82,15z")
     assert {"lat": 10.95, "lon": 106.82} == chat.answers["schedule.place"]
+    assert "- Vị trí trụ sở: 10.95, 106.82" in chat.send("xem lại 3")
+    chat.send("sửa 3")
+    assert "Vị trí trụ sở?" in chat.send("Vị trí trụ sở")
+    chat.send(Location(11.0, 107.0))
+    data = ExportData(form=form, campaign_title="Nhân lực 2027", doc_ref=None, deadline_at=DEADLINE,
+                      generated_at=NOW, units=[UnitReport("STP", "Sở Tư pháp", "in_progress", dict(chat.answers))])
+    wb = load_workbook(build_workbook(data, tmp_path / "x.xlsx"))
+    assert any("11.0, 107.0" in r for ws in wb.worksheets for r in ws.iter_rows(values_only=True))
 
 
 def test_relevant__naming_another_section__follows_its_answer(form):
@@ -308,6 +316,7 @@ def test_workbook__calculated_time_and_other__exported_as_columns(form, tmp_path
     assert "Khác (ghi rõ): Ban quản lý" in flat
     assert "07:30" in flat and "15/03/2027 09:00" in flat
     assert "Nguyễn Văn An (3 giờ)" in flat
+    assert "telegram" in flat and "2027-03-02" in flat  # meta: the channel and the date of the first answer
     headers = [v for rows in cells.values() for r in rows for v in r if isinstance(v, str)]
     assert "Tổng số cán bộ" in headers and "Số liệu tính đến ngày 31/12/2026." not in headers
 
