@@ -11,17 +11,29 @@ the exports already use), so that any workbook Excel or LibreOffice writes is re
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
+import re
+import warnings
 import zipfile
 import zlib
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from conversations import texts
 from conversations.form import Form, FormError, parse_form, read_yaml
-from conversations.xlsform import xlsform_to_raw
+from conversations.xlsform import xlsform_to_form
 
 UNREADABLE_HINT = "not a readable .xlsx workbook (open it in Excel or LibreOffice and save it as .xlsx)"
 Sheets = dict[str, list[tuple[int, list[str]]]]
+# A form file's own limits (issue 22): the largest real XLSForms are a few hundred rows and well under 1 MB; these
+# leave a wide margin and keep one file from taking the server's memory or minutes of its time. The number of
+# questions and the length of a label are checked by conversations/form.py (MAX_QUESTIONS, MAX_LABEL).
+MAX_FILE_MB = 10  # the file as sent
+MAX_PART_MB = 20  # each part of the .xlsx (a sheet, the shared strings) once decompressed: a zip bomb stops here
+MAX_ROWS = 20_000  # rows of one sheet (a choices sheet of every commune of the country fits)
+MAX_COLUMNS = 500  # columns of one row
+_MB = 1024 * 1024
 # What a damaged or foreign file can raise inside openpyxl: each becomes one line naming the file.
 _UNREADABLE = (OSError, zipfile.BadZipFile, zlib.error, KeyError, ValueError, TypeError, IndexError, EOFError,
                NotImplementedError, RuntimeError, AttributeError)
@@ -42,8 +54,138 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+def _mb(size: int) -> str:
+    return f"{size / _MB:.1f}".replace(".", ",")
+
+
+def check_size(path: Path) -> None:
+    """Refuse a form file larger than MAX_FILE_MB (one line naming the limit)."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise FormError(f"{path}: cannot read the form file ({exc.strerror})") from exc
+    if size > MAX_FILE_MB * _MB:
+        raise FormError(f"{path}: {texts.FORM_LIMIT_FILE_SIZE.format(size=_mb(size), limit=MAX_FILE_MB)}")
+
+
+_CELL = re.compile(rb"<(?:\w+:)?c(\s[^>]*)?/?>")
+_REF = re.compile(rb'\br="\$?([A-Z]{1,3})\$?([0-9]{1,7})"')
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def check_parts(path: Path) -> bool:
+    """Refuse an .xlsx whose parts would decompress past MAX_PART_MB, from the zip's directory alone (zipfile never
+    inflates a part past the size its directory declares), or whose sheets' cells reach past MAX_ROWS or
+    MAX_COLUMNS (found from each cell's reference before a reader lays the sheet out as a grid). False when a
+    cell has no reference (a rare writer): the caller then reads the sheet row by row."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+            for part in parts:
+                if part.file_size > MAX_PART_MB * _MB:
+                    name = _sheet_names(archive).get(part.filename, part.filename)
+                    raise FormError(f"{path}: " + texts.FORM_LIMIT_SHEET_SIZE.format(
+                        sheet=name, size=_mb(part.file_size), limit=MAX_PART_MB))
+            names = None
+            for part in parts:
+                if not part.filename.startswith("xl/worksheets/") or not part.filename.endswith(".xml"):
+                    continue
+                data = archive.read(part)
+                last_row = last_column = 0
+                for cell in _CELL.finditer(data):
+                    ref = _REF.search(cell[1] or b"")
+                    if ref is None:
+                        return False
+                    last_row = max(last_row, int(ref[2]))
+                    last_column = max(last_column, _column_number(ref[1]))
+                if last_row > MAX_ROWS or last_column > MAX_COLUMNS:
+                    names = names or _sheet_names(archive)
+                    sheet = names.get(part.filename, part.filename)
+                    limit = texts.FORM_LIMIT_ROWS.format(sheet=sheet, limit=f"{MAX_ROWS:,}".replace(",", "."))
+                    if last_row <= MAX_ROWS:
+                        limit = texts.FORM_LIMIT_COLUMNS.format(sheet=sheet, limit=MAX_COLUMNS)
+                    raise FormError(f"{path}: {limit}")
+            return True
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError, KeyError, zlib.error) as exc:
+        if isinstance(exc, FormError):
+            raise
+        raise FormError(f"{path}: {UNREADABLE_HINT}") from exc
+
+
+def _sheet_names(archive: zipfile.ZipFile) -> dict[str, str]:
+    """{part name: sheet name} from the workbook's own list (small parts, already size-checked)."""
+    try:
+        book = archive.read("xl/workbook.xml")
+        rels = archive.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return {}
+    attribute = re.compile(rb'([\w:]+)="([^"]*)"')
+    targets = {}
+    for tag in re.finditer(rb"<(?:\w+:)?Relationship\b[^>]*>", rels):
+        found = dict(attribute.findall(tag[0]))
+        targets[found.get(b"Id")] = found.get(b"Target", b"")
+    out = {}
+    for tag in re.finditer(rb"<(?:\w+:)?sheet\b[^>]*>", book):
+        found = dict(attribute.findall(tag[0]))
+        target = targets.get(found.get(b"r:id"), b"").decode("utf-8", "replace").lstrip("/")
+        part = target if target.startswith("xl/") else f"xl/{target}"
+        out[part] = html.unescape(found.get(b"name", b"").decode("utf-8", "replace"))
+    return out
+
+
 def read_sheets(path: Path) -> Sheets:
-    """Every sheet of an .xlsx file: {name: [(row number, [cell text, …]), …]}, empty rows left out."""
+    """Every sheet of an .xlsx (or an older .xls) file: {name: [(row number, [cell text, …]), …]}, empty rows left
+    out; the file's size, its parts' sizes and its sheets' extent are checked before any reader parses it."""
+    check_size(path)
+    scanned = path.suffix.lower() != ".xlsx" or check_parts(path)
+    try:
+        with warnings.catch_warnings():  # a library's warning would print before our one line
+            warnings.simplefilter("ignore")
+            return _read_calamine(path) if scanned else _read_openpyxl(path)
+    except MemoryError:
+        raise FormError(f"{path}: {texts.FORM_TOO_BIG_FOR_MEMORY}") from None
+
+
+def _read_calamine(path: Path) -> Sheets:
+    """python-calamine (Rust) reads a 10,000-row sheet in a tenth of a second, openpyxl in seconds."""
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+    except FileNotFoundError as exc:
+        raise FormError(f"{path}: cannot read the spreadsheet ({exc.strerror})") from exc
+    except (CalamineError, *_UNREADABLE) as exc:
+        raise FormError(f"{path}: {UNREADABLE_HINT}") from exc
+    try:
+        sheets: Sheets = {}
+        for name in book.sheet_names:
+            ws = book.get_sheet_by_name(name)
+            if ws.total_height > MAX_ROWS or ws.total_width > MAX_COLUMNS:  # an .xls is not scanned beforehand
+                raise FormError(f"{path}: " + texts.FORM_LIMIT_ROWS.format(
+                    sheet=name, limit=f"{MAX_ROWS:,}".replace(",", ".")))
+            rows = []
+            for number, values in enumerate(ws.to_python(skip_empty_area=False), 1):
+                cells = [_text(v) for v in values]
+                if any(cells):
+                    rows.append((number, cells))
+            sheets[name] = rows
+        return sheets
+    except FormError:
+        raise
+    except (CalamineError, *_UNREADABLE) as exc:
+        raise FormError(f"{path}: {UNREADABLE_HINT}") from exc
+    finally:
+        book.close()
+
+
+def _read_openpyxl(path: Path) -> Sheets:
+    """Row by row, for a sheet whose cells carry no reference (its extent unknown until read)."""
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -53,16 +195,25 @@ def read_sheets(path: Path) -> Sheets:
         raise FormError(f"{path}: cannot read the spreadsheet ({exc.strerror})") from exc
     except (InvalidFileException, *_UNREADABLE) as exc:
         raise FormError(f"{path}: {UNREADABLE_HINT}") from exc
+    rows_limit = f"{MAX_ROWS:,}".replace(",", ".")
     try:
         sheets: Sheets = {}
         for ws in book.worksheets:
+            if hasattr(ws, "reset_dimensions"):
+                ws.reset_dimensions()  # a declared A1:XFD1048576 would pad every row and add a million empty ones
             rows = []
             for number, values in enumerate(ws.iter_rows(values_only=True), 1):
+                if number > MAX_ROWS:
+                    raise FormError(f"{path}: " + texts.FORM_LIMIT_ROWS.format(sheet=ws.title, limit=rows_limit))
+                if len(values) > MAX_COLUMNS:
+                    raise FormError(f"{path}: " + texts.FORM_LIMIT_COLUMNS.format(sheet=ws.title, limit=MAX_COLUMNS))
                 cells = [_text(v) for v in values]
                 if any(cells):
                     rows.append((number, cells))
             sheets[ws.title] = rows
         return sheets
+    except FormError:
+        raise
     except _UNREADABLE as exc:
         raise FormError(f"{path}: {UNREADABLE_HINT}") from exc
     finally:
@@ -71,7 +222,7 @@ def read_sheets(path: Path) -> Sheets:
 
 def read_xlsform(path: Path | str) -> dict:
     """An XLSForm workbook as a dict in our form vocabulary (plain JSON); FormError in one line."""
-    return xlsform_to_raw(read_sheets(Path(path)), Path(path))
+    return xlsform_to_form(read_sheets(Path(path)), Path(path))[1]
 
 
 def load_form_file(path: Path | str) -> tuple[Form, dict]:
@@ -82,12 +233,19 @@ def load_form_file(path: Path | str) -> tuple[Form, dict]:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):
+        check_size(path)
         raw = read_yaml(path)
-    elif suffix == ".xlsx":
-        raw = read_xlsform(path)
+    elif suffix in (".xlsx", ".xls"):  # the mapping built the Form from the raw dict, of text and numbers only
+        form, raw = xlsform_to_form(read_sheets(path), path)
+        if json.loads(json.dumps(raw, ensure_ascii=False)) != raw:
+            raise FormError(f"{path}: (top): a value is not text, a number, true/false, a list or a mapping")
+        return form, raw
     else:
-        raise FormError(f"{path}: a form is a .yaml, .yml or .xlsx file")
-    parse_form(raw, path)  # the form's own mistakes first, named as in the file
+        raise FormError(f"{path}: a form is a .yaml, .yml, .xlsx or .xls file")
+    try:
+        parse_form(raw, path)  # the form's own mistakes first, named as in the file
+    except MemoryError:
+        raise FormError(f"{path}: {texts.FORM_TOO_BIG_FOR_MEMORY}") from None
     try:  # the snapshot is what is stored: the Form is built from it, so the two cannot differ
         raw = json.loads(json.dumps(raw, ensure_ascii=False))
     except (TypeError, ValueError) as exc:

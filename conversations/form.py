@@ -8,12 +8,14 @@ conversations/xpath.py, parsed here once, when the form loads.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 import yaml
 
+from conversations import texts
 from conversations.xpath import Expression, XPathError, parse_expression
 
 QUESTION_TYPES = ("text", "name", "long_text", "phone", "times", "integer", "decimal", "date", "choice",
@@ -29,6 +31,10 @@ QUESTION_FIELDS = ("key", "label", "prompt", "type", "required", "ask_if", "choi
 REPEAT_FIELDS = ("min", "max", "item")
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 FORMS_DIR = Path(__file__).parent / "forms"
+# Limits a form file cannot pass (issue 22): the largest real XLSForms have a few hundred rows and labels of a few
+# hundred characters; a chat message is at most 4,096 characters. bot/form_files.py adds the file's own limits.
+MAX_QUESTIONS = 10_000
+MAX_LABEL = 2_000
 DEFAULT_FORM = FORMS_DIR / "report.yaml"
 
 
@@ -169,6 +175,8 @@ def parse_form(raw: Any, path: Path) -> Form:
             return None
         if not isinstance(value, str) or not value.strip():
             raise fail(f"{where}.{name}", "missing or empty text")
+        if len(value) > MAX_LABEL:
+            raise fail(f"{where}.{name}", texts.FORM_LIMIT_LABEL.format(limit=f"{MAX_LABEL:,}".replace(",", ".")))
         return value.strip()
 
     def key_of(obj: Mapping, where: str) -> str:
@@ -214,6 +222,7 @@ def parse_form(raw: Any, path: Path) -> Form:
     for name in lists:  # a mistake in a list is reported even before a question uses it
         choices_of(name, f"choice_lists.{name}")
     sections: list[Section] = []
+    question_count = 0
     raw_sections = raw.get("sections")
     if not isinstance(raw_sections, list) or not raw_sections:
         raise fail("sections", "must be a non-empty list")
@@ -228,6 +237,10 @@ def parse_form(raw: Any, path: Path) -> Form:
         raw_qs = rs.get("questions")
         if not isinstance(raw_qs, list) or not raw_qs:
             raise fail(f"{swhere}.questions", "must be a non-empty list")
+        question_count += len(raw_qs)
+        if question_count > MAX_QUESTIONS:
+            raise fail(f"{swhere}.questions", texts.FORM_LIMIT_QUESTIONS.format(
+                limit=f"{MAX_QUESTIONS:,}".replace(",", ".")))
         for qi, rq in enumerate(raw_qs):
             qwhere = f"{swhere}.questions[{qi}]"
             if not isinstance(rq, dict):
@@ -294,12 +307,12 @@ def parse_form(raw: Any, path: Path) -> Form:
                 )
             )
         keys = [q.key for q in questions]
-        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        dupes = sorted(k for k, n in Counter(keys).items() if n > 1)
         if dupes:
             raise fail(f"{swhere}.questions", f"duplicate key {dupes[0]!r}")
+        earlier: dict[str, Question] = {}  # grows with the loop: linear in the number of questions
         for qi, q in enumerate(questions):
             qwhere = f"{swhere}.questions[{qi}] ({q.key})"
-            earlier = {e.key: e for e in questions[:qi]}
             refs = [("ask_if.key", q.ask_if.key if q.ask_if else None), ("filter_by", q.filter_by),
                     ("not_above", q.not_above), ("not_before", q.not_before)]
             for name, expr in (("relevant", q.relevant), ("constraint", q.constraint)):
@@ -318,6 +331,7 @@ def parse_form(raw: Any, path: Path) -> Form:
                         raise fail(f"{qwhere}.choices", f"choice {c.value!r} has when={c.when!r}, not a choice of {q.filter_by!r}")
             if q.deferrable and (not q.required or q.type != "photo"):
                 raise fail(f"{qwhere}.deferrable", "only a required photo question can be deferred")
+            earlier[q.key] = q
         repeat = None
         if "repeat" in rs:
             rr = rs["repeat"]
@@ -332,10 +346,10 @@ def parse_form(raw: Any, path: Path) -> Form:
             if not first.required or first.conditional or first.type == "photo":
                 raise fail(f"{swhere}.questions[0]", "the first question of a repeat must be required, unconditional and not a photo")
         compact = rs.get("compact") or []
-        if not isinstance(compact, list) or any(k not in keys for k in compact):
+        if not isinstance(compact, list) or any(not isinstance(k, str) or k not in earlier for k in compact):
             raise fail(f"{swhere}.compact", f"must list question keys of this section (known: {', '.join(keys)})")
         if compact and (compact != keys[:len(compact)] or len(compact) < 2 or any(
-                questions[keys.index(k)].conditional or questions[keys.index(k)].type in ("photo", "multi_choice")
+                earlier[k].conditional or earlier[k].type in ("photo", "multi_choice")
                 for k in compact)):
             raise fail(f"{swhere}.compact", "must list at least two of the section's first questions, in order, "
                        "without photos, several-choice or conditional questions")
@@ -350,7 +364,7 @@ def parse_form(raw: Any, path: Path) -> Form:
             )
         )
     skeys = [s.key for s in sections]
-    dupes = sorted({k for k in skeys if skeys.count(k) > 1})
+    dupes = sorted(k for k, n in Counter(skeys).items() if n > 1)
     if dupes:
         raise fail("sections", f"duplicate key {dupes[0]!r}")
     form_id = raw.get("id")

@@ -910,3 +910,13 @@ DOC_GENERIC_COL_ANSWER = "Thông tin"
 DOC_GENERIC_COL_DETAILS = "Thông tin chi tiết"  # a list with too many questions for one column each
 DOC_PHOTO_GIVEN = "có ảnh"
 DOC_PHOTO_MISSING = "chưa có ảnh"
+
+# --- i24-read ---
+# Refusals of a form file (issue 22 part 4, issue 24): one line each, read by the officer who wrote the file.
+FORM_LIMIT_FILE_SIZE = "tệp nặng {size} MB, quá giới hạn {limit} MB của một biểu mẫu"
+FORM_LIMIT_SHEET_SIZE = "trang tính {sheet} giải nén ra {size} MB, quá giới hạn {limit} MB mỗi trang tính"
+FORM_LIMIT_ROWS = "trang tính {sheet} có hơn {limit} dòng, quá giới hạn {limit} dòng mỗi trang tính"
+FORM_LIMIT_QUESTIONS = "biểu mẫu có hơn {limit} câu hỏi, quá giới hạn {limit} câu hỏi (hãy chia thành nhiều biểu mẫu)"
+FORM_LIMIT_LABEL = "nội dung dài hơn {limit} ký tự, quá giới hạn {limit} ký tự (hãy rút gọn)"
+FORM_TOO_BIG_FOR_MEMORY = "tệp quá lớn để đọc (hết bộ nhớ); hãy gửi một tệp nhỏ hơn"
+FORM_LIMIT_COLUMNS = "trang tính {sheet} có hơn {limit} cột, quá giới hạn {limit} cột mỗi trang tính"

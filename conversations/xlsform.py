@@ -54,7 +54,7 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
-from conversations.form import KEY_PATTERN, FormError, parse_form
+from conversations.form import KEY_PATTERN, Form, FormError, parse_form
 from conversations.xpath import XPathError, parse_expression
 
 VI = "vietnamese (vi)"
@@ -143,9 +143,14 @@ def _as_ask_if(relevant: str, earlier: Mapping[str, str]) -> dict | None:
 
 
 def xlsform_to_raw(sheets: Mapping[str, list[tuple[int, list[str]]]], path: Path | str) -> dict:
-    """An XLSForm workbook's sheets ({name: [(row number, [cell text, …]), …]}, as bot/form_files.py reads them
-    with openpyxl) as a dict in our form vocabulary (plain JSON); FormError says what is wrong in one line,
-    naming `path`, the sheet and the row."""
+    """An XLSForm workbook's sheets ({name: [(row number, [cell text, …]), …]}, as bot/form_files.py reads them)
+    as a dict in our form vocabulary (plain JSON); FormError says what is wrong in one line, naming `path`, the
+    sheet and the row."""
+    return xlsform_to_form(sheets, path)[1]
+
+
+def xlsform_to_form(sheets: Mapping[str, list[tuple[int, list[str]]]], path: Path | str) -> tuple[Form, dict]:
+    """The Form and its raw dict (see xlsform_to_raw), the Form built once from the dict."""
     path = Path(path)
     found = {name.strip().lower(): rows for name, rows in sheets.items()}
     if "survey" not in found:
@@ -386,10 +391,10 @@ def xlsform_to_raw(sheets: Mapping[str, list[tuple[int, list[str]]]], path: Path
         raw["choice_lists"] = choice_lists
     raw["sections"] = sections
     try:
-        parse_form(raw, path)
+        form = parse_form(raw, path)
     except FormError as exc:
         raise _placed(exc, path, survey, sections, rows_of) from None
-    return raw
+    return form, raw
 
 
 # Our field names as the survey sheet's columns, for errors found by parse_form.

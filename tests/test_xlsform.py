@@ -348,7 +348,7 @@ def test_load_form_file__not_a_workbook__one_line_error(tmp_path):
         str(caught.value)
     with pytest.raises(FormError) as caught:
         load_form_file(tmp_path / "form.csv")
-    assert f"{tmp_path / 'form.csv'}: a form is a .yaml, .yml or .xlsx file" == str(caught.value)
+    assert f"{tmp_path / 'form.csv'}: a form is a .yaml, .yml, .xlsx or .xls file" == str(caught.value)
 
 
 # --- the shipped workbooks -------------------------------------------------------------------------------
