@@ -68,7 +68,7 @@ def check_size(path: Path) -> None:
         raise FormError(f"{path}: {texts.FORM_LIMIT_FILE_SIZE.format(size=_mb(size), limit=MAX_FILE_MB)}")
 
 
-_CELL = re.compile(rb"<(?:\w+:)?c(\s[^>]*)?/?>")
+_CELL = re.compile(rb"<(?:\w+:)?c(\s[^>]*?)?(/?)>")  # a self-closing cell holds no value (a style only)
 _REF = re.compile(rb'\br="\$?([A-Z]{1,3})\$?([0-9]{1,7})"')
 
 
@@ -99,6 +99,8 @@ def check_parts(path: Path) -> bool:
                 data = archive.read(part)
                 last_row = last_column = 0
                 for cell in _CELL.finditer(data):
+                    if cell[2]:
+                        continue
                     ref = _REF.search(cell[1] or b"")
                     if ref is None:
                         return False
@@ -220,14 +222,116 @@ def _read_openpyxl(path: Path) -> Sheets:
         book.close()
 
 
-def read_xlsform(path: Path | str) -> dict:
+# --- the dialects authors write, read as pyxform reads them ---------------------------------------------------
+
+# Our names for the types pyxform knows under many spellings ("get start time", "q int", "add photo prompt", …):
+# each alias maps to the first of these with the same definition in pyxform's QUESTION_TYPE_DICT.
+CANONICAL_TYPES = ("text", "integer", "decimal", "date", "time", "datetime", "geopoint", "geotrace", "geoshape",
+                   "image", "audio", "video", "file", "barcode", "note", "calculate", "acknowledge", "trigger",
+                   "range", "rank", "hidden", "start", "end", "today", "deviceid", "subscriberid", "simserial",
+                   "phonenumber", "username", "email", "audit", "start-geopoint", "background-audio",
+                   "background-geopoint", "xml-external", "csv-external")
+_SURVEY_COLUMN = {"jr:constraintMsg": "constraint_message", "jr:requiredMsg": "required_message",
+                  "calculate": "calculation", "jr:count": "repeat_count", "readonly": "read_only",
+                  "jr:noAppErrorString": "no_app_error_string"}
+_TRANSLATABLE = {"label", "hint", "guidance_hint", "constraint_message", "required_message", "image", "big-image",
+                 "audio", "video", "media"}
+
+
+def _type_aliases() -> dict[str, str]:
+    from pyxform import aliases
+    from pyxform.question_type_dictionary import QUESTION_TYPE_DICT
+
+    canonical = {}
+    for alias, definition in QUESTION_TYPE_DICT.items():
+        canonical[alias] = next((c for c in CANONICAL_TYPES if QUESTION_TYPE_DICT.get(c) == definition), alias)
+    for alias, target in aliases._type_alias_map.items():  # "imei", "add image prompt", …: its only table
+        canonical[alias] = canonical.get(target, target)
+    canonical["photo"] = "image"
+    canonical["phone number"] = "phone"  # digits only in ODK; our phone type checks a Vietnamese number
+    return canonical
+
+
+def _normal_type(cell: str, types: Mapping[str, str]) -> str:
+    """A survey type cell in our spelling: begin_group, end_repeat, select_one LIST [or_other], integer, start…"""
+    from pyxform import aliases
+
+    words = cell.split()
+    low = " ".join(words).lower()
+    if m := re.match(r"^(begin|end)[ _](group|repeat|lgroup|looped group|loop)\b( (over )?(\S+))?$", low):
+        kind = aliases.control[m[2]]
+        return f"{m[1]}_{kind}" + (f" {words[-1]}" if m[5] and kind == "loop" else "")
+    for alias in sorted(aliases.select, key=len, reverse=True):
+        if low.startswith(alias + " ") and len(low) > len(alias) + 1:
+            rest = " ".join(words)[len(alias) + 1:].split()
+            if alias in aliases.select_from_file:
+                base = "select_one_from_file" if aliases.select[alias] == "select one" else "select_multiple_from_file"
+            else:
+                base = {"select one": "select_one", "select all that apply": "select_multiple",
+                        "select one external": "select_one_external"}.get(aliases.select[alias], aliases.select[alias])
+            other = " ".join(rest[1:]).lower() in ("or_other", "or other", "or specify other")
+            return f"{base} {rest[0]}" + (" or_other" if other else (" " + " ".join(rest[1:]) if rest[1:] else ""))
+    if low.replace("_", " ") in ("select one", "select multiple", "select all that apply"):
+        return "select_one" if "one" in low else "select_multiple"  # no list named: said by the mapping
+    return types.get(low, types.get(low.replace("_", " "), low if low in types.values() else " ".join(words)))
+
+
+def _normal_header(cell: str, table: Mapping[str, Any], single_colon: bool) -> str:
+    """A column name as pyxform dealiases it (label::English (en) keeps its language, hcc:: columns stay ours)."""
+    text = cell.strip()
+    if text.lower().startswith("hcc::"):
+        return text.lower()
+    if "::" in text:
+        head, _, language = text.partition("::")
+    elif single_colon and ":" in text and text.split(":")[0].strip().lower() in _TRANSLATABLE:
+        head, _, language = text.partition(":")
+    else:
+        head, language = text, ""
+    name = "_".join(head.split()).lower()
+    target = table.get(name, name)
+    if isinstance(target, tuple):
+        target = _SURVEY_COLUMN.get(target[-1], target[-1])
+    target = {"list name": "list_name"}.get(target, target)
+    return f"{target}::{language.strip()}" if language.strip() else target
+
+
+def normalise_sheets(sheets: Sheets) -> Sheets:
+    """The workbook's sheets with pyxform's aliases applied: the older `list name`, `select one from X`,
+    `select all that apply from X`, `begin looped group`, `caption`, `relevance`, `form_id`, … in the spelling
+    conversations/xlsform.py reads. Cells other than headers and survey types are left as they are."""
+    from pyxform import aliases
+
+    tables = {"survey": aliases.survey_header, "choices": aliases.list_header, "settings": aliases.settings_header}
+    types = _type_aliases()
+    out: Sheets = {}
+    for name, rows in sheets.items():
+        key = name.strip().lower()
+        if key not in tables or not rows:
+            out[name] = rows
+            continue
+        (header_row, header), body = rows[0], rows[1:]
+        single = not any("::" in h for h in header)
+        header = [_normal_header(h, tables[key], single) if h else "" for h in header]
+        if key == "survey" and "type" in header:
+            at = header.index("type")
+            body = [(n, [_normal_type(c, types) if i == at and c else c for i, c in enumerate(cells)])
+                    for n, cells in body]
+        out[name] = [(header_row, header), *body]
+    return out
+
+
+def read_xlsform(path: Path | str, *, skip_unsupported: bool = False, skipped: list[str] | None = None) -> dict:
     """An XLSForm workbook as a dict in our form vocabulary (plain JSON); FormError in one line."""
-    return xlsform_to_form(read_sheets(Path(path)), Path(path))[1]
+    return xlsform_to_form(normalise_sheets(read_sheets(Path(path))), Path(path),
+                           skip_unsupported=skip_unsupported, skipped=skipped)[1]
 
 
-def load_form_file(path: Path | str) -> tuple[Form, dict]:
-    """A form from a .yaml/.yml or an XLSForm .xlsx file: the Form and its raw dict (plain JSON, for a snapshot).
+def load_form_file(path: Path | str, *, skip_unsupported: bool = False,
+                   skipped: list[str] | None = None) -> tuple[Form, dict]:
+    """A form from a .yaml/.yml or an XLSForm .xlsx/.xls file: the Form and its raw dict (plain JSON, a snapshot).
 
+    With `skip_unsupported`, what a chat cannot ask in an XLSForm is left out instead of refused, one line for
+    each appended to `skipped`.
     `parse_form(raw, path)` on the returned dict gives an equal Form; any mistake raises FormError (one line).
     """
     path = Path(path)
@@ -236,7 +340,8 @@ def load_form_file(path: Path | str) -> tuple[Form, dict]:
         check_size(path)
         raw = read_yaml(path)
     elif suffix in (".xlsx", ".xls"):  # the mapping built the Form from the raw dict, of text and numbers only
-        form, raw = xlsform_to_form(read_sheets(path), path)
+        form, raw = xlsform_to_form(normalise_sheets(read_sheets(path)), path,
+                                    skip_unsupported=skip_unsupported, skipped=skipped)
         if json.loads(json.dumps(raw, ensure_ascii=False)) != raw:
             raise FormError(f"{path}: (top): a value is not text, a number, true/false, a list or a mapping")
         return form, raw

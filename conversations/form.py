@@ -20,6 +20,15 @@ from conversations.xpath import Expression, XPathError, parse_expression
 
 QUESTION_TYPES = ("text", "name", "long_text", "phone", "times", "integer", "decimal", "date", "choice",
                   "multi_choice", "yes_no", "photo")
+# --- i24-read: the minimal acceptance of issue 24's vocabulary (the contract with i24-engine, which owns the
+# dataclasses and the engine and implements these names: the integrator merges both). A note is said with the next
+# question; calculate has `calculation`; meta (never asked) has `meta: start|end|today|deviceid|…`; or_other on a
+# choice question; a repeat may have `count: <expression>` and `max: null` (open). Here they are only accepted.
+CONTRACT_TYPES = ("note", "calculate", "meta", "time", "datetime", "geopoint")
+CONTRACT_QUESTION_FIELDS = ("calculation", "meta", "or_other")
+META_KINDS = ("start", "end", "today", "deviceid", "subscriberid", "simserial", "phonenumber", "username", "email",
+              "audit", "start-geopoint")
+QUESTION_TYPES += CONTRACT_TYPES
 CHOICE_TYPES = ("choice", "multi_choice")
 CONDITION_OPS = ("equals", "not_equals", "gt")
 # The fields each part of the file may have: a misspelt one ("requird") would otherwise be ignored silently.
@@ -27,8 +36,8 @@ FORM_FIELDS = ("id", "title", "version", "choice_lists", "sections")
 SECTION_FIELDS = ("key", "title", "intro", "repeat", "compact", "questions")
 QUESTION_FIELDS = ("key", "label", "prompt", "type", "required", "ask_if", "choices", "filter_by", "not_above",
                    "not_before", "deferrable", "personal", "hint", "required_message", "constraint",
-                   "constraint_message", "relevant", "badge")
-REPEAT_FIELDS = ("min", "max", "item")
+                   "constraint_message", "relevant", "badge") + CONTRACT_QUESTION_FIELDS
+REPEAT_FIELDS = ("min", "max", "item", "count")  # count: i24-read contract (see CONTRACT_TYPES)
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 FORMS_DIR = Path(__file__).parent / "forms"
 # Limits a form file cannot pass (issue 22): the largest real XLSForms have a few hundred rows and labels of a few
@@ -226,6 +235,9 @@ def parse_form(raw: Any, path: Path) -> Form:
     raw_sections = raw.get("sections")
     if not isinstance(raw_sections, list) or not raw_sections:
         raise fail("sections", "must be a non-empty list")
+    # i24-read contract: relevant/constraint may name any question of the form (another section's, or itself)
+    every_key = {rq.get("key") for rs in raw_sections if isinstance(rs, dict) and isinstance(rs.get("questions"), list)
+                 for rq in rs["questions"] if isinstance(rq, dict) and isinstance(rq.get("key"), str)}
     for si, rs in enumerate(raw_sections):
         swhere = f"sections[{si}]"
         if not isinstance(rs, dict):
@@ -261,6 +273,14 @@ def parse_form(raw: Any, path: Path) -> Form:
                 raise fail(f"{qwhere}.badge", "only a photo question can be a badge photo")
             if "ask_if" in rq and "relevant" in rq:
                 raise fail(f"{qwhere}.relevant", "a question has ask_if or relevant, not both")
+            if qtype == "calculate" and (not isinstance(rq.get("calculation"), str) or not rq["calculation"].strip()):
+                raise fail(f"{qwhere}.calculation", "a calculate question needs its calculation")
+            if "calculation" in rq and qtype != "calculate":
+                raise fail(f"{qwhere}.calculation", "only a calculate question has a calculation")
+            if (qtype == "meta") != ("meta" in rq) or ("meta" in rq and rq["meta"] not in META_KINDS):
+                raise fail(f"{qwhere}.meta", f"a meta question has meta: one of {', '.join(META_KINDS)}")
+            if "or_other" in rq and (qtype not in CHOICE_TYPES or not isinstance(rq["or_other"], bool)):
+                raise fail(f"{qwhere}.or_other", "or_other is true or false, on a choice or multi_choice question")
             if "constraint_message" in rq and "constraint" not in rq:
                 raise fail(f"{qwhere}.constraint_message", "there is no constraint")
             expressions: dict[str, Expression] = {}
@@ -315,11 +335,13 @@ def parse_form(raw: Any, path: Path) -> Form:
             qwhere = f"{swhere}.questions[{qi}] ({q.key})"
             refs = [("ask_if.key", q.ask_if.key if q.ask_if else None), ("filter_by", q.filter_by),
                     ("not_above", q.not_above), ("not_before", q.not_before)]
-            for name, expr in (("relevant", q.relevant), ("constraint", q.constraint)):
-                refs += [(name, ref) for ref in sorted(expr.fields)] if expr else []
             for name, ref in refs:
                 if ref is not None and ref not in earlier:
                     raise fail(f"{qwhere}.{name}", f"{ref!r} is not an earlier question of this section")
+            for name, expr in (("relevant", q.relevant), ("constraint", q.constraint)):
+                for ref in sorted(expr.fields) if expr else []:
+                    if ref not in every_key:
+                        raise fail(f"{qwhere}.{name}", f"{ref!r} is not a question of this form")
             if q.not_above and (q.type != "integer" or earlier[q.not_above].type != "integer"):
                 raise fail(f"{qwhere}.not_above", "compares two integer questions")
             if q.not_before and (q.type != "date" or earlier[q.not_before].type != "date"):
@@ -339,12 +361,17 @@ def parse_form(raw: Any, path: Path) -> Form:
                 raise fail(f"{swhere}.repeat", "must be {min: N, max: N, item: word}")
             known_fields(rr, REPEAT_FIELDS, f"{swhere}.repeat")
             lo, hi = rr.get("min", 0), rr.get("max")
-            if not isinstance(lo, int) or not isinstance(hi, int) or lo < 0 or hi < 1 or lo > hi:
+            open_ended = hi is None  # i24-read contract: max: null is an open list ("thêm … nữa không?")
+            if not isinstance(lo, int) or not (open_ended or isinstance(hi, int)) or lo < 0 or (
+                    not open_ended and (hi < 1 or lo > hi)):
                 raise fail(f"{swhere}.repeat", f"min/max must be whole numbers with 0 <= min <= max, max >= 1 (got {lo!r}, {hi!r})")
+            if "count" in rr and (not isinstance(rr["count"], str) or not rr["count"].strip()):
+                raise fail(f"{swhere}.repeat.count", "must be an expression")
             repeat = Repeat(lo, hi, text(rr, "item", f"{swhere}.repeat"))
-            first = questions[0]
-            if not first.required or first.conditional or first.type == "photo":
-                raise fail(f"{swhere}.questions[0]", "the first question of a repeat must be required, unconditional and not a photo")
+            asked = [q for q in questions if q.type not in ("note", "calculate", "meta")]
+            first = asked[0] if asked else questions[0]
+            if not open_ended and (not first.required or first.conditional or first.type == "photo"):
+                raise fail(f"{swhere}.questions[{questions.index(first)}]", "the first question of a repeat must be required, unconditional and not a photo")
         compact = rs.get("compact") or []
         if not isinstance(compact, list) or any(not isinstance(k, str) or k not in earlier for k in compact):
             raise fail(f"{swhere}.compact", f"must list question keys of this section (known: {', '.join(keys)})")

@@ -91,7 +91,7 @@ def test_parse_form__more_questions_than_the_limit__refused_naming_the_limit():
 
 def test_load_form_file__label_over_the_length_limit__refused_naming_the_row(tmp_path):
     path = workbook(tmp_path, [["type", "name", "label"], ["text", "a", "A"], ["text", "b", "x" * (MAX_LABEL + 1)]])
-    assert "sheet survey, row 3: label: nội dung dài hơn 2.000 ký tự, quá giới hạn 2.000 ký tự (hãy rút gọn)" == \
+    assert "trang tính survey, dòng 3, cột label: nội dung dài hơn 2.000 ký tự, quá giới hạn 2.000 ký tự (hãy rút gọn)" == \
         refusal(path)
 
 

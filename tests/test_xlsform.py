@@ -124,10 +124,7 @@ def form_doc(**question) -> dict:
         ({"relevant": "today() > 1"}, "sections[0] (s).questions[1] (b).relevant: function today() is not "
                                       "supported (supported: not(), string-length(), regex(), selected(), "
                                       "count-selected(), true(), false())"),
-        ({"relevant": "${z} > 0"}, "sections[0] (s).questions[1] (b).relevant: 'z' is not an earlier question "
-                                   "of this section"),
-        ({"constraint": "${b} > 0"}, "sections[0] (s).questions[1] (b).constraint: 'b' is not an earlier "
-                                     "question of this section"),
+        ({"relevant": "${z} > 0"}, "sections[0] (s).questions[1] (b).relevant: 'z' is not a question of this form"),
         ({"relevant": ". > 0"}, "sections[0] (s).questions[1] (b).relevant: '.' (this answer) has no meaning "
                                 "in relevant"),
         ({"constraint_message": "x"}, "sections[0] (s).questions[1] (b).constraint_message: there is no constraint"),
@@ -275,50 +272,47 @@ def test_read_xlsform__good_form__our_vocabulary(tmp_path, survey, choices, expe
 
 # --- XLSForm: broken forms, each stopped with one line -------------------------------------------------
 
+AT = "trang tính survey, dòng {}, cột {}: "
+NOT_IN_CHAT = "không hỏi được trong trò chuyện (dùng --skip-unsupported để bỏ qua câu này)"
 BROKEN = [
-    ([HEAD, ["geopoint", "where", "Nơi", "yes"]], "sheet survey, row 2: type 'geopoint' is not supported"),
+    ([HEAD, ["geotrace", "where", "Đường đi", "yes"]], AT.format(2, "type") + f"kiểu 'geotrace' {NOT_IN_CHAT}"),
     ([HEAD, ["begin_group", "g", "G", ""], ["calculate", "c", "C", ""], ["end_group", "", "", ""]],
-     "sheet survey, row 3: type 'calculate' is not supported"),
+     AT.format(3, "calculation") + "câu calculate chưa có biểu thức ở cột calculation"),
     ([HEAD, ["begin_group", "g", "G", ""], ["text", "a", "A", "yes"]],
-     "sheet survey, row 2: begin_group 'g' has no end_group"),
-    ([HEAD, ["text", "a", "A", "yes"], ["end_group", "", "", ""]], "sheet survey, row 3: end_group without a begin_group"),
+     AT.format(2, "type") + "begin_group 'g' chưa có end_group"),
+    ([HEAD, ["text", "a", "A", "yes"], ["end_group", "", "", ""]],
+     AT.format(3, "type") + "'end_group' không có begin_group tương ứng ở trên"),
     ([HEAD + ["repeat_count"], ["begin_repeat", "r", "R", "", 2], ["begin_repeat", "q", "Q", "", 2]],
-     "sheet survey, row 3: a nested repeat is not supported (groups and repeats do not nest)"),
-    ([HEAD, ["begin_group", "g", "G", ""], ["begin_group", "h", "H", ""]],
-     "sheet survey, row 3: a nested group is not supported (groups and repeats do not nest)"),
+     AT.format(3, "type") + "nhóm lặp lồng trong nhóm lặp ở dòng 2 chưa được hỗ trợ (dùng --skip-unsupported để "
+                            "bỏ qua)"),
     ([HEAD + ["repeat_count"], ["begin_repeat", "r", "R", "", 2], ["text", "a", "A", "yes", ""],
       ["end_group", "", "", "", ""]],
-     "sheet survey, row 4: end_group closes the begin_repeat of row 2"),
-    ([HEAD, ["begin_group", "g", "G", ""], ["text", "a", "A", "yes"], ["note", "n", "N", ""],
-      ["end_group", "", "", ""]],
-     "sheet survey, row 4: notes are only supported at the start of a group (its introduction)"),
-    ([HEAD, ["text", "Ho_Ten", "A", "yes"]],
-     "sheet survey, row 2: name 'Ho_Ten' is not a valid key (lowercase letters, digits, _; at most 40)"),
-    ([HEAD, ["text", "a", "A", "maybe"]], "sheet survey, row 2: required 'maybe' is not yes or no"),
+     AT.format(4, "type") + "'end_group' đóng begin_repeat ở dòng 2: hãy đóng đúng nhóm mở sau cùng"),
+    ([HEAD, ["text", "a", "A", "maybe"]],
+     AT.format(2, "required") + "'maybe' không phải yes hoặc no (điều kiện bắt buộc theo biểu thức chưa được hỗ trợ)"),
     ([HEAD + ["relevant"], ["integer", "a", "A", "yes", ""], ["text", "b", "B", "yes", "today() > ${a}"]],
-     "sheet survey, row 3: relevant: function today() is not supported (supported: not(), string-length(), "
-     "regex(), selected(), count-selected(), true(), false())"),
+     AT.format(3, "relevant") + "biểu thức chưa được hỗ trợ: function today() is not supported (supported: not(), "
+     "string-length(), regex(), selected(), count-selected(), true(), false())"),
     ([HEAD + ["constraint"], ["integer", "a", "A", "yes", ". +"]],
-     "sheet survey, row 2: constraint: unexpected '+' in '. +'"),
-    ([HEAD + ["default"], ["integer", "a", "A", "yes", "3"]], "sheet survey, row 2: column 'default' is not supported"),
-    ([HEAD + ["appearance"], ["text", "a", "A", "yes", "w3"]],
-     "sheet survey, row 2: appearance 'w3' is not supported on text (supported: multiline, numbers)"),
-    ([HEAD, ["select_one nope", "a", "A", "yes"]], "sheet survey, row 2: choice list 'nope' is not in sheet choices"),
+     AT.format(2, "constraint") + "biểu thức chưa được hỗ trợ: unexpected '+' in '. +'"),
+    ([HEAD, ["select_one nope", "a", "A", "yes"]],
+     AT.format(2, "type") + "danh sách lựa chọn 'nope' không có trong trang tính choices"),
+    ([HEAD, ["select_one", "a", "A", "yes"]],
+     AT.format(2, "type") + "kiểu 'select_one' cần tên danh sách lựa chọn, ví dụ select_one gioi_tinh"),
     ([HEAD + ["choice_filter"], ["select_one g", "a", "A", "yes", ""], ["select_one g", "b", "B", "yes", "a > 2"]],
-     "sheet survey, row 3: choice_filter 'a > 2' is not supported (supported: column=${field})"),
-    ([HEAD + ["repeat_count"], ["begin_repeat", "r", "R", "", "${n}"], ["text", "a", "A", "yes", ""],
-      ["end_repeat", "", "", "", ""]],
-     "sheet survey, row 2: repeat_count '${n}' must be a whole number (an expression is not supported)"),
-    ([HEAD, ["begin_repeat", "r", "R", ""], ["text", "a", "A", "yes"], ["end_repeat", "", "", ""]],
-     "sheet survey, row 2: a repeat needs repeat_count or hcc::max"),
-    ([HEAD + ["hcc::colour"], ["text", "a", "A", "yes", "red"]], "sheet survey, row 2: column 'hcc::colour' is not supported"),
-    ([HEAD, ["note", "n", "N", ""], ["text", "a", "A", "yes"]],
-     "sheet survey, row 2: notes are only supported at the start of a group (its introduction)"),
+     AT.format(3, "choice_filter") + "choice_filter 'a > 2' chưa được hỗ trợ (dùng dạng cot = ${cau_hoi})"),
+    ([HEAD + ["hcc::colour"], ["text", "a", "A", "yes", "red"]],
+     AT.format(2, "hcc::colour") + "cột mở rộng này không có (các cột hcc:: có: prompt, personal, deferrable, badge, "
+     "not_above, not_before, compact, min, max, item)"),
+    ([HEAD, ["", "a", "A", "yes"]], AT.format(2, "type") + "dòng này chưa có kiểu câu hỏi (cột type)"),
+    ([HEAD, ["text", "", "A", "yes"]], AT.format(2, "name") + "câu hỏi chưa có tên (cột name)"),
+    ([HEAD, ["audio", "a", "A", "yes"], ["select_one_from_file units.csv", "b", "B", "yes"]],
+     AT.format(2, "type") + f"kiểu 'audio' {NOT_IN_CHAT}"),
 ]
 
 
 @pytest.mark.parametrize(("survey", "error"), BROKEN)
-def test_read_xlsform__cannot_honour__one_line_error(tmp_path, survey, error):
+def test_read_xlsform__cannot_honour__one_line_naming_sheet_row_column(tmp_path, survey, error):
     path = workbook(tmp_path, survey, [["list_name", "name", "label"], ["g", "x", "X"]])
     with pytest.raises(FormError) as caught:
         read_xlsform(path)
@@ -326,17 +320,27 @@ def test_read_xlsform__cannot_honour__one_line_error(tmp_path, survey, error):
     assert "\n" not in str(caught.value)
 
 
-@pytest.mark.parametrize(
-    ("settings", "error"),
-    [(None, "sheet settings: missing (it needs form_title and form_id)"),
-     ([["form_title"], ["T"]], "sheet settings, row 2: form_id is missing"),
-     ([["form_id", "submission_url"], ["x", "http://x"]], "sheet settings, row 2: column 'submission_url' is not supported")],
-)
-def test_read_xlsform__settings_broken__one_line_error(tmp_path, settings, error):
-    path = workbook(tmp_path, [HEAD, ["text", "a", "A", "yes"]], settings=settings)
+def test_read_xlsform__duplicate_choice_value__names_choices_sheet_and_row(tmp_path):
+    path = workbook(tmp_path, [HEAD, ["select_one g", "a", "A", "yes"]],
+                    [["list_name", "name", "label"], ["g", "x", "X"], ["g", "x", "Y"]])
     with pytest.raises(FormError) as caught:
         read_xlsform(path)
-    assert f"{path}: {error}" == str(caught.value)
+    assert (f"{path}: trang tính choices, dòng 3, cột name: giá trị 'x' lặp lại trong danh sách 'g' "
+            f"(mỗi lựa chọn một giá trị riêng)") == str(caught.value)
+
+
+def test_read_xlsform__no_settings_sheet__title_from_file_id_from_title(tmp_path):
+    path = workbook(tmp_path, [HEAD, ["text", "a", "A", "yes"]], settings=None, name="Báo cáo quý_3.xlsx")
+    raw = read_xlsform(path)
+    assert ("Báo cáo quý 3", "bao_cao_quy_3") == (raw["title"], raw["id"])
+
+
+def test_read_xlsform__standard_settings_columns__accepted(tmp_path):
+    settings = [["form_title", "form_id", "version", "default_language", "instance_name", "allow_choice_duplicates",
+                 "submission_url", "style"],
+                ["Biểu mẫu", "bm", "2024010101", "Vietnamese (vi)", "concat(${a})", "yes", "https://x", "pages"]]
+    raw = read_xlsform(workbook(tmp_path, [HEAD, ["text", "a", "A", "yes"]], settings=settings))
+    assert ("Biểu mẫu", "bm", "2024010101") == (raw["title"], raw["id"], raw["version"])
 
 
 def test_load_form_file__not_a_workbook__one_line_error(tmp_path):
@@ -498,14 +502,14 @@ def test_hint__said_after_the_prompt():
     ("survey", "error"),
     [
         ([HEAD + ["hcc::not_above"], ["text", "a", "A", "yes", ""], ["integer", "b", "B", "yes", "a"]],
-         "sheet survey, row 3: hcc::not_above: compares two integer questions"),
-        ([HEAD + ["relevant"], ["text", "a", "A", "yes", "${b} = 'x'"], ["text", "b", "B", "yes", ""]],
-         "sheet survey, row 2: relevant: 'b' is not an earlier question of this section"),
+         AT.format(3, "hcc::not_above") + "chỉ so sánh hai câu hỏi số nguyên"),
+        ([HEAD + ["relevant"], ["text", "a", "A", "yes", "${b} = 'x'"], ["text", "c", "C", "yes", ""]],
+         AT.format(2, "relevant") + "'b' không phải tên một câu hỏi của biểu mẫu"),
         ([HEAD + ["hcc::compact"], ["begin_group", "g", "G", "", "a, z"], ["text", "a", "A", "yes", ""],
           ["text", "b", "B", "yes", ""], ["end_group", "", "", "", ""]],
-         "sheet survey, row 2: hcc::compact: must list question keys of this section (known: a, b)"),
+         AT.format(2, "hcc::compact") + "phải liệt kê tên câu hỏi của phần này (có: a, b)"),
         ([HEAD, ["text", "a", "A", "yes"], ["text", "a", "A2", "yes"]],
-         "sheet survey, row 3: duplicate key 'a'"),
+         AT.format(3, "name") + "tên 'a' lặp lại (mỗi câu hỏi một tên riêng)"),
     ],
 )
 def test_read_xlsform__form_mistake__placed_on_its_row(tmp_path, survey, error):
