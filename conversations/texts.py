@@ -979,3 +979,4 @@ XLSFORM_FORM_PROBLEMS = {
     r"there is no constraint": "không có constraint đi kèm",
     r"min/max must be whole numbers.*": "hcc::min, hcc::max phải là số nguyên, 0 ≤ min ≤ max và max ≥ 1",
 }
+CLI_CAMPAIGN_SKIPPED = "Đã bỏ qua {count} dòng của biểu mẫu mà trò chuyện không hỏi được (--skip-unsupported):"
