@@ -64,10 +64,13 @@ def main(folder: Path, verbose: bool) -> None:
     outcome: dict[bool, Counter] = {False: Counter(), True: Counter()}
     blockers: dict[bool, Counter] = {False: Counter(), True: Counter()}
     badly_said, crashes, left_out = [], [], Counter()
+    by_source: dict[str, Counter] = {}
     for path in files:
+        source = path.relative_to(folder).parts[0] if len(path.relative_to(folder).parts) > 1 else "."
         for skip in (False, True):
             kind, message, skipped = attempt(path, skip)
             outcome[skip][kind] += 1
+            by_source.setdefault(source, Counter())[(skip, kind)] += 1
             if kind == "refused":
                 blockers[skip][blocker(message)] += 1
                 if "\n" in message or (not PLACED.search(message) and "giới hạn" not in message):
@@ -87,6 +90,11 @@ def main(folder: Path, verbose: bool) -> None:
         loaded = outcome[skip]["loaded"]
         print(f"  {name:<26} loaded {loaded:>3} / {forms} ({100 * loaded / max(forms, 1):.0f} %), "
               f"refused {outcome[skip]['refused']}, crashes {outcome[skip]['crash']}")
+    print("\nBy source (folder): forms, loaded as they are, loaded with --skip-unsupported")
+    for source, counts in sorted(by_source.items()):
+        forms_here = sum(counts[(False, k)] for k in ("loaded", "refused", "crash"))
+        if forms_here:
+            print(f"  {source:<40} {forms_here:>4} {counts[(False, 'loaded')]:>4} {counts[(True, 'loaded')]:>4}")
     for skip, name in ((False, "Blockers as they are"), (True, "Blockers with --skip-unsupported")):
         print(f"\n{name} (forms refused for it):")
         for reason, count in blockers[skip].most_common():
