@@ -120,6 +120,56 @@ def check_parts(path: Path) -> bool:
         raise FormError(f"{path}: {UNREADABLE_HINT}") from exc
 
 
+# BIFF (.xls) records that hold a cell's value: row and column are their first two 16-bit fields (MULRK: a run of
+# cells, its last column in its last two bytes). Blank cells (a style only) are not laid out by the reader.
+_XLS_CELLS = {0x0006, 0x00FD, 0x0203, 0x027E, 0x0204, 0x0205, 0x00D6}
+_XLS_MULRK = 0x00BD
+
+
+def check_xls_extent(path: Path) -> None:
+    """Refuse an older .xls whose cells reach past MAX_ROWS or MAX_COLUMNS, from its records (olefile reads the
+    container), before a reader lays the sheet out as a grid: two far corners would take half a gigabyte."""
+    import struct
+
+    import olefile
+
+    try:
+        with olefile.OleFileIO(str(path)) as ole:
+            stream = next((name for name in ("Workbook", "Book") if ole.exists(name)), None)
+            if stream is None:
+                raise FormError(f"{path}: {UNREADABLE_HINT}")
+            data = ole.openstream(stream).read()
+    except (OSError, ValueError, struct.error) as exc:
+        if isinstance(exc, FormError):
+            raise
+        raise FormError(f"{path}: {UNREADABLE_HINT}") from exc
+    sheets: dict[int, str] = {}  # where each sheet's records begin: its name (BOUNDSHEET records)
+    extent: dict[str, list[int]] = {}
+    sheet, at, size = "?", 0, len(data)
+    while at + 4 <= size:
+        kind, length = struct.unpack_from("<HH", data, at)
+        body = at + 4
+        if at in sheets:
+            sheet = sheets[at]
+        if kind == 0x0085 and length >= 8 and body + length <= size:
+            start, count, wide = struct.unpack_from("<I", data, body)[0], data[body + 6], data[body + 7] & 1
+            raw = data[body + 8: body + 8 + count * (2 if wide else 1)]
+            sheets[start] = raw.decode("utf-16-le" if wide else "latin-1", "replace")
+        elif (kind in _XLS_CELLS or kind == _XLS_MULRK) and length >= 4 and body + length <= size:
+            row, column = struct.unpack_from("<HH", data, body)
+            if kind == _XLS_MULRK and length >= 6:
+                column = struct.unpack_from("<H", data, body + length - 2)[0]
+            last = extent.setdefault(sheet, [0, 0])
+            last[0], last[1] = max(last[0], row + 1), max(last[1], column + 1)
+        at = body + length
+    for name, (last_row, last_column) in extent.items():
+        if last_row > MAX_ROWS:
+            raise FormError(f"{path}: " + texts.FORM_LIMIT_ROWS.format(sheet=name,
+                                                                       limit=f"{MAX_ROWS:,}".replace(",", ".")))
+        if last_column > MAX_COLUMNS:
+            raise FormError(f"{path}: " + texts.FORM_LIMIT_COLUMNS.format(sheet=name, limit=MAX_COLUMNS))
+
+
 def _sheet_names(archive: zipfile.ZipFile) -> dict[str, str]:
     """{part name: sheet name} from the workbook's own list (small parts, already size-checked)."""
     try:
@@ -145,6 +195,8 @@ def read_sheets(path: Path) -> Sheets:
     """Every sheet of an .xlsx (or an older .xls) file: {name: [(row number, [cell text, …]), …]}, empty rows left
     out; the file's size, its parts' sizes and its sheets' extent are checked before any reader parses it."""
     check_size(path)
+    if path.suffix.lower() == ".xls":
+        check_xls_extent(path)
     scanned = path.suffix.lower() != ".xlsx" or check_parts(path)
     try:
         with warnings.catch_warnings():  # a library's warning would print before our one line

@@ -112,3 +112,32 @@ def test_load_form_file__reader_runs_out_of_memory__one_line(tmp_path, monkeypat
 
     monkeypatch.setattr(form_files, "_read_calamine", exhausted)
     assert "tệp quá lớn để đọc (hết bộ nhớ); hãy gửi một tệp nhỏ hơn" == refusal(path)
+
+
+def to_xls(xlsx: Path) -> Path:
+    """The workbook saved as an older .xls by LibreOffice, as an author's old file would be."""
+    import shutil
+    import subprocess
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice is not installed")
+    subprocess.run([soffice, f"-env:UserInstallation=file://{xlsx.parent / 'lo-profile'}", "--headless",
+                    "--convert-to", "xls", "--outdir", str(xlsx.parent), str(xlsx)], check=True, capture_output=True,
+                   timeout=120)
+    return xlsx.with_suffix(".xls")
+
+
+def test_load_form_file__old_xls_with_a_far_cell__refused_before_it_is_laid_out(tmp_path):
+    """Two far corners of an .xls would take half a gigabyte once laid out as a grid: refused from its records."""
+    path = workbook(tmp_path, [["type", "name", "label"], ["text", "a", "A"]], name="far.xlsx")
+    book = openpyxl.load_workbook(path)
+    book["survey"].cell(row=MAX_ROWS + 5, column=2, value="x")
+    book.save(path)
+    xls = to_xls(path)
+    assert "trang tính survey có hơn 20.000 dòng, quá giới hạn 20.000 dòng mỗi trang tính" == refusal(xls)
+
+
+def test_load_form_file__old_xls_form__loads(tmp_path):
+    xls = to_xls(workbook(tmp_path, [["type", "name", "label"], ["add integer prompt", "a", "Câu A"]]))
+    assert [("a", "integer")] == [(q.key, q.type) for q in load_form_file(xls)[0].sections[0].questions]
