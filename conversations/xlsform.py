@@ -223,6 +223,12 @@ class _Reader:
         self.path, self.skip, self.skipped = path, skip, skipped
         self.survey = _Sheet(path, "survey", found["survey"])
         self.choices = _Sheet(path, "choices", found.get("choices", []))
+        for sheet, auto in ((self.survey, "$autoname"), (self.choices, "$autovalue")):  # KoboToolbox's own names
+            for _, row in sheet.rows:
+                if not row.get("name") and row.get(auto):
+                    row["name"] = row[auto]
+            if auto in sheet.columns and "name" not in sheet.columns:
+                sheet.columns.append("name")
         self.settings = _Sheet(path, "settings", found.get("settings", []))
 
     # --- refusals, or lines of what was left out ---
@@ -257,6 +263,7 @@ class _Reader:
         self.sections: list[dict] = []
         self.rows_of: dict[int, tuple[int, dict]] = {}  # id() of a section or question dict: (row, its row)
         self.used_lists: dict[str, int] = {}
+        self.types_of: dict[int, dict[str, str]] = {}  # id() of a section: its questions' keys and types
         self.filters: dict[str, tuple[str, int]] = {}
         self.survey_rows()
         self.drop_what_names_the_skipped()
@@ -269,6 +276,13 @@ class _Reader:
         choice_lists = self.choice_lists()
         if choice_lists:
             raw["choice_lists"] = choice_lists
+        taken: set[str] = set()
+        for section in self.sections:  # a group named like another, or like the loose questions' `form`
+            key, n = section["key"], 1
+            while section["key"] in taken:
+                n += 1
+                section["key"] = f"{key[:36]}_{n}"
+            taken.add(section["key"])
         raw["sections"] = self.sections
         try:
             form = parse_form(raw, self.path)
@@ -538,6 +552,7 @@ class _Reader:
     def add(self, section: dict, n: int, question: dict) -> None:
         section["questions"].append(question)
         self.rows_of[id(question)] = (n, question)
+        self.types_of.setdefault(id(section), {})[question["key"]] = question["type"]
 
     def question(self, n: int, row: Mapping[str, str], kind: str, stack: list[dict]) -> None:
         survey = self.survey
@@ -646,7 +661,7 @@ class _Reader:
             question["choices"] = list_name
             self.used_lists.setdefault(list_name, n)
         section = self.target(stack, n)
-        earlier = {q["key"]: q["type"] for q in section["questions"]}
+        earlier = self.types_of.setdefault(id(section), {})  # grows with the section: linear
         if "relevant" in question and (ask_if := _as_ask_if(question["relevant"], earlier)) is not None:
             question["ask_if"] = ask_if
             del question["relevant"]
@@ -695,31 +710,34 @@ class _Reader:
         return list_name
 
     def drop_what_names_the_skipped(self) -> None:
-        """With skip_unsupported: a question whose expressions or filter name a question left out goes too."""
+        """With skip_unsupported: a question whose expressions or filter name a question left out goes too (and
+        so on, through what names it)."""
         if not self.skip:
             return
-        while True:
-            kept = {q["key"] for s in self.sections for q in s["questions"]}
-            dropped = False
-            for section in self.sections:
-                for q in list(section["questions"]):
-                    names = set()
-                    for column in ("relevant", "constraint", "calculation"):
-                        names |= {m.strip() for m in _REF.findall(q.get(column, ""))}
-                    names |= {q[c] for c in ("filter_by", "not_above", "not_before") if c in q}
-                    names |= {q["ask_if"]["key"]} if "ask_if" in q else set()
-                    missing = sorted(k for k in names if k not in kept and k in self.keys.values())
-                    if missing:
-                        row = self.rows_of[id(q)][0]
-                        self.skipped.append(f"{self.survey.where(row, 'name')}: " +
-                                            texts.XLSFORM_NAMES_SKIPPED.format(key=q["key"], other=missing[0]))
-                        section["questions"].remove(q)
-                        dropped = True
-            for section in list(self.sections):
-                if not section["questions"]:
-                    self.sections.remove(section)
-            if not dropped:
-                return
+        known, kept = set(self.keys.values()), {q["key"] for s in self.sections for q in s["questions"]}
+        dependents: dict[str, list[dict]] = {}
+        for section in self.sections:
+            for q in section["questions"]:
+                names = {q[c] for c in ("filter_by", "not_above", "not_before") if c in q}
+                names |= {q["ask_if"]["key"]} if "ask_if" in q else set()
+                for column in ("relevant", "constraint", "calculation"):
+                    names |= {m.strip() for m in _REF.findall(q.get(column, ""))}
+                for name in sorted(names):
+                    dependents.setdefault(name, []).append(q)
+        queue = sorted(k for k in dependents if k in known and k not in kept)
+        removed: set[int] = set()
+        while queue:
+            gone = queue.pop(0)
+            for q in dependents.get(gone, []):
+                if id(q) in removed:
+                    continue
+                removed.add(id(q))
+                self.skipped.append(f"{self.survey.where(self.rows_of[id(q)][0], 'name')}: " +
+                                    texts.XLSFORM_NAMES_SKIPPED.format(key=q["key"], other=gone))
+                queue.append(q["key"])
+        for section in self.sections:
+            section["questions"] = [q for q in section["questions"] if id(q) not in removed]
+        self.sections = [s for s in self.sections if s["questions"]]
 
     # --- parse_form's errors, said as the sheet's row and column ---
 

@@ -852,3 +852,10 @@ def test_cli_campaign_create__skip_unsupported__created_and_what_was_left_out_li
     assert [texts.CLI_CAMPAIGN_CREATED.format(id=1, title="Thử", deadline="16:30 ngày 28/03/2017"),
             texts.CLI_CAMPAIGN_SKIPPED.format(count=1),
             f"  trang tính survey, dòng 3, cột type: kiểu 'geoshape' {NOT_IN_CHAT}"] == created.stdout.splitlines()
+
+
+def test_read_xlsform__kobo_autoname_only__names_from_it(tmp_path):
+    raw = read(tmp_path, [["type", "$autoname", "label"], ["text", "ho_ten", "Họ tên"], ["begin_group", "form", "F"],
+                          ["text", "b", "B"], ["end_group", "", ""]], settings=None)
+    assert [("form", ["ho_ten"]), ("form_2", ["b"])] == [(s["key"], [q["key"] for q in s["questions"]])
+                                                         for s in raw["sections"]]
