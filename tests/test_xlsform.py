@@ -859,3 +859,25 @@ def test_read_xlsform__kobo_autoname_only__names_from_it(tmp_path):
                           ["text", "b", "B"], ["end_group", "", ""]], settings=None)
     assert [("form", ["ho_ten"]), ("form_2", ["b"])] == [(s["key"], [q["key"] for q in s["questions"]])
                                                          for s in raw["sections"]]
+
+
+def test_read_xlsform__range_and_acknowledge__a_checked_number_and_a_yes_no(tmp_path):
+    raw = read(tmp_path, [["type", "name", "label", "parameters"], ["range", "diem", "Điểm", "start=1 end=5 step=1"],
+                          ["range", "ti_le", "Tỉ lệ", "start=0 end=1 step=0.1"], ["acknowledge", "dong_y", "Đồng ý", ""]])
+    qs = questions_of(raw)
+    assert ("integer", ". >= 1 and . <= 5") == (qs["diem"]["type"], qs["diem"]["constraint"])
+    assert ("decimal", ". >= 0 and . <= 1") == (qs["ti_le"]["type"], qs["ti_le"]["constraint"])
+    assert "yes_no" == qs["dong_y"]["type"]
+
+
+def test_read_xlsform__choice_filter_shapes__filtered_narrowed_or_all(tmp_path):
+    raw = read(tmp_path,
+               [["type", "name", "label", "choice_filter"], ["select_one tinh", "tinh", "Tỉnh", ""],
+                ["select_one xa", "xa", "Xã", "${tinh} = tinh"], ["select_one xa", "xa_dn", "Xã ở Đồng Nai", "tinh='dn'"],
+                ["select_one tinh", "tinh_2", "Tỉnh khác", "true()"]],
+               [["list_name", "name", "label", "tinh"], ["tinh", "dn", "Đồng Nai", ""], ["tinh", "bd", "Bình Dương", ""],
+                ["xa", "x1", "Xã 1", "dn"], ["xa", "x2", "Xã 2", "bd"]])
+    qs = questions_of(raw)
+    assert ("tinh", "xa") == (qs["xa"]["filter_by"], qs["xa"]["choices"])
+    assert [{"value": "x1", "label": "Xã 1"}] == raw["choice_lists"][qs["xa_dn"]["choices"]]
+    assert ("tinh", False) == (qs["tinh_2"]["choices"], "filter_by" in qs["tinh_2"])
