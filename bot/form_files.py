@@ -31,9 +31,11 @@ Sheets = dict[str, list[tuple[int, list[str]]]]
 # questions and the length of a label are checked by conversations/form.py (MAX_QUESTIONS, MAX_LABEL).
 MAX_FILE_MB = 10  # the file as sent
 MAX_PART_MB = 20  # each part of the .xlsx (a sheet, the shared strings) once decompressed: a zip bomb stops here
+MAX_TOTAL_MB = 60  # every part together (a workbook of many sheets)
 MAX_ROWS = 20_000  # rows of one sheet (a choices sheet of every commune of the country fits)
 MAX_COLUMNS = 500  # columns of one row
 _MB = 1024 * 1024
+FORM_SHEETS = ("survey", "choices", "settings")  # the sheets read; any other is left alone
 # What a damaged or foreign file can raise inside openpyxl: each becomes one line naming the file.
 _UNREADABLE = (OSError, zipfile.BadZipFile, zlib.error, KeyError, ValueError, TypeError, IndexError, EOFError,
                NotImplementedError, RuntimeError, AttributeError)
@@ -92,6 +94,9 @@ def check_parts(path: Path) -> bool:
                     name = _sheet_names(archive).get(part.filename, part.filename)
                     raise FormError(f"{path}: " + texts.FORM_LIMIT_SHEET_SIZE.format(
                         sheet=name, size=_mb(part.file_size), limit=MAX_PART_MB))
+            total = sum(part.file_size for part in parts)
+            if total > MAX_TOTAL_MB * _MB:
+                raise FormError(f"{path}: " + texts.FORM_LIMIT_TOTAL_SIZE.format(size=_mb(total), limit=MAX_TOTAL_MB))
             names = None
             for part in parts:
                 if not part.filename.startswith("xl/worksheets/") or not part.filename.endswith(".xml"):
@@ -219,6 +224,8 @@ def _read_calamine(path: Path) -> Sheets:
     try:
         sheets: Sheets = {}
         for name in book.sheet_names:
+            if name.strip().lower() not in FORM_SHEETS:
+                continue  # a sheet of notes, external choices, entities: never laid out
             ws = book.get_sheet_by_name(name)
             if ws.total_height > MAX_ROWS or ws.total_width > MAX_COLUMNS:  # an .xls is not scanned beforehand
                 raise FormError(f"{path}: " + texts.FORM_LIMIT_ROWS.format(
@@ -253,6 +260,8 @@ def _read_openpyxl(path: Path) -> Sheets:
     try:
         sheets: Sheets = {}
         for ws in book.worksheets:
+            if ws.title.strip().lower() not in FORM_SHEETS:
+                continue
             if hasattr(ws, "reset_dimensions"):
                 ws.reset_dimensions()  # a declared A1:XFD1048576 would pad every row and add a million empty ones
             rows = []

@@ -980,3 +980,4 @@ XLSFORM_FORM_PROBLEMS = {
     r"min/max must be whole numbers.*": "hcc::min, hcc::max phải là số nguyên, 0 ≤ min ≤ max và max ≥ 1",
 }
 CLI_CAMPAIGN_SKIPPED = "Đã bỏ qua {count} dòng của biểu mẫu mà trò chuyện không hỏi được (--skip-unsupported):"
+FORM_LIMIT_TOTAL_SIZE = "tệp giải nén ra {size} MB, quá giới hạn {limit} MB của một biểu mẫu"

@@ -141,3 +141,14 @@ def test_load_form_file__old_xls_with_a_far_cell__refused_before_it_is_laid_out(
 def test_load_form_file__old_xls_form__loads(tmp_path):
     xls = to_xls(workbook(tmp_path, [["type", "name", "label"], ["add integer prompt", "a", "Câu A"]]))
     assert [("a", "integer")] == [(q.key, q.type) for q in load_form_file(xls)[0].sections[0].questions]
+
+
+def test_load_form_file__parts_together_over_the_limit__refused_from_the_zip_directory(tmp_path):
+    small = workbook(tmp_path, [["type", "name", "label"], ["text", "a", "A"]], name="small.xlsx")
+    many = tmp_path / "many.xlsx"
+    with zipfile.ZipFile(small) as src, zipfile.ZipFile(many, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in src.infolist():
+            out.writestr(item, src.read(item), compress_type=zipfile.ZIP_DEFLATED)
+        for n in range(4):
+            out.writestr(f"xl/media/part{n}.bin", b" " * (19 * 1024 * 1024), compress_type=zipfile.ZIP_DEFLATED)
+    assert "tệp giải nén ra 76,0 MB, quá giới hạn 60 MB của một biểu mẫu" == refusal(many)
