@@ -344,12 +344,12 @@ class _Reader:
             taken.add(key)
         return keys
 
-    def rewrite(self, expression: str) -> str:
-        """${Name} references as ${key}; typographic quotes (a spreadsheet's autocorrect) as straight ones; a bare
-        yes/no/TRUE/FALSE as true()/false(), as pyxform reads them."""
+    def rewrite(self, expression: str, condition: bool = False) -> str:
+        """${Name} references as ${key}; typographic quotes (a spreadsheet's autocorrect) as straight ones; in a
+        condition (relevant, constraint), a bare yes/no/TRUE/FALSE as true()/false(), as pyxform reads them."""
         expression = expression.translate(_QUOTES).strip()
-        if (flag := _flag({"x": expression}, "x")) is not None and expression:
-            return "true()" if flag else "false()"
+        if condition and expression.lower() in (TRUE_WORDS | FALSE_WORDS) - {"", "0", "1"}:
+            return "true()" if expression.lower() in TRUE_WORDS else "false()"
         return _REF.sub(lambda m: "${" + self.keys.get(m[1].strip(), m[1].strip()) + "}", expression)
 
     # --- choices ---
@@ -449,7 +449,7 @@ class _Reader:
         frame = {"word": word, "row": n, "name": name, "label": label, "skip": skipping, "section": None,
                  "part": 0, "repeat_of": repeat_of, "intro": None,
                  "path": [*(parent["path"] if parent else []), *([label] if label else [])],
-                 "relevant": _both(parent["relevant"] if parent else "", self.rewrite(row.get("relevant", "")))}
+                 "relevant": _both(parent["relevant"] if parent else "", self.rewrite(row.get("relevant", ""), True))}
         if skipping:
             return frame
         if not name:
@@ -626,10 +626,10 @@ class _Reader:
             if qtype not in ("meta", "calculate") and (value := _in_language(row, column, self.language)):
                 if column != "hint" or value != label:
                     question[column] = value
-        relevant = _both(group_relevant, self.rewrite(row.get("relevant", "")))
+        relevant = _both(group_relevant, self.rewrite(row.get("relevant", ""), True))
         expressions = {"relevant": relevant}
         if qtype not in ("meta", "calculate", "note"):
-            expressions["constraint"] = _both(question.pop("constraint", ""), self.rewrite(row.get("constraint", "")))
+            expressions["constraint"] = _both(question.pop("constraint", ""), self.rewrite(row.get("constraint", ""), True))
         for column, value in expressions.items():
             if not value:
                 continue

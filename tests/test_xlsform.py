@@ -881,3 +881,9 @@ def test_read_xlsform__choice_filter_shapes__filtered_narrowed_or_all(tmp_path):
     assert ("tinh", "xa") == (qs["xa"]["filter_by"], qs["xa"]["choices"])
     assert [{"value": "x1", "label": "Xã 1"}] == raw["choice_lists"][qs["xa_dn"]["choices"]]
     assert ("tinh", False) == (qs["tinh_2"]["choices"], "filter_by" in qs["tinh_2"])
+
+
+def test_read_xlsform__calculation_of_a_bare_number__kept_as_a_number(tmp_path):
+    raw = read(tmp_path, [["type", "name", "label", "calculation"], ["calculate", "mot", "", "1"],
+                          ["calculate", "co", "", "yes"], ["text", "a", "A", ""]])
+    assert ["1", "yes"] == [questions_of(raw)[k]["calculation"] for k in ("mot", "co")]
