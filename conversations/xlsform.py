@@ -266,6 +266,7 @@ class _Reader:
         self.types_of: dict[int, dict[str, str]] = {}  # id() of a section: its questions' keys and types
         self.filters: dict[str, tuple[str, int]] = {}
         self.survey_rows()
+        choice_lists = self.choice_lists()
         self.drop_what_names_the_skipped()
         if not self.sections:
             raise survey.fail(survey.header_row, "type", texts.XLSFORM_NO_QUESTIONS + (
@@ -273,7 +274,8 @@ class _Reader:
         raw: dict[str, Any] = {"id": form_id, "title": self.title}
         if values.get("version"):
             raw["version"] = values["version"]
-        choice_lists = self.choice_lists()
+        used = {q.get("choices") for s in self.sections for q in s["questions"]}
+        choice_lists = {name: entries for name, entries in choice_lists.items() if name in used}
         if choice_lists:
             raw["choice_lists"] = choice_lists
         taken: set[str] = set()
@@ -381,9 +383,10 @@ class _Reader:
                 if len(value.encode()) > 60:  # a button's data on Telegram is at most 64 bytes
                     raise sheet.fail(n, "name", texts.XLSFORM_CHOICE_TOO_LONG.format(value=value[:30]))
                 if value in seen:
-                    if allow_duplicates:
-                        continue
-                    raise sheet.fail(n, "name", texts.XLSFORM_CHOICE_DUPLICATE.format(value=value, list=list_name))
+                    if not allow_duplicates:  # refused; with skip_unsupported the first one is kept
+                        self.unsupported(sheet, n, "name", texts.XLSFORM_CHOICE_DUPLICATE.format(value=value,
+                                                                                               list=list_name))
+                    continue
                 seen.add(value)
                 entry = {"value": value, "label": _in_language(row, "label", self.language) or value}
                 if column is not None:
@@ -391,10 +394,17 @@ class _Reader:
                         continue  # offered after no answer, so never (as in ODK)
                     entry["when"] = row[column]
                 entries.append(entry)
-            if not entries:
-                raise self.survey.fail(self.used_lists[list_name], "choice_filter", texts.XLSFORM_LIST_EMPTY.format(
-                    list=list_name, column=column))
-            out[list_name] = entries
+            if entries:
+                out[list_name] = entries
+                continue
+            problem = texts.XLSFORM_LIST_EMPTY.format(list=list_name, column=column)
+            self.unsupported(self.survey, self.used_lists[list_name], "choice_filter", problem)
+            for section in self.sections:  # with skip_unsupported: the questions of a list with nothing to offer
+                for q in [q for q in section["questions"] if q.get("choices") == list_name]:
+                    if self.rows_of[id(q)][0] != self.used_lists[list_name]:
+                        self.skipped.append(f"{self.survey.where(self.rows_of[id(q)][0], 'choice_filter')}: {problem}")
+                    section["questions"].remove(q)
+        self.sections = [s for s in self.sections if s["questions"]]
         return out
 
     # --- survey ---

@@ -887,3 +887,18 @@ def test_read_xlsform__calculation_of_a_bare_number__kept_as_a_number(tmp_path):
     raw = read(tmp_path, [["type", "name", "label", "calculation"], ["calculate", "mot", "", "1"],
                           ["calculate", "co", "", "yes"], ["text", "a", "A", ""]])
     assert ["1", "yes"] == [questions_of(raw)[k]["calculation"] for k in ("mot", "co")]
+
+
+def test_load_form_file__skip_unsupported__duplicate_choice_and_empty_filtered_list_left_out(tmp_path):
+    path = workbook(tmp_path, [["type", "name", "label", "choice_filter"], ["select_one g", "a", "A", ""],
+                               ["select_one h", "b", "B", "nhom = ${a}"], ["text", "c", "C", ""]],
+                    [["list_name", "name", "label", "nhom"], ["g", "x", "X", ""], ["g", "x", "X2", ""],
+                     ["h", "y", "Y", ""]])
+    skipped: list[str] = []
+    form, raw = load_form_file(path, skip_unsupported=True, skipped=skipped)
+    assert [("a", ("x",)), ("c", ())] == [(q.key, tuple(c.value for c in q.choices)) for q in form.sections[0].questions]
+    assert ["trang tính choices, dòng 3, cột name: giá trị 'x' lặp lại trong danh sách 'g' (mỗi lựa chọn một giá "
+            "trị riêng)",
+            "trang tính survey, dòng 3, cột choice_filter: danh sách lựa chọn 'h' không có lựa chọn nào có giá trị ở "
+            "cột nhom mà choice_filter dùng"] == skipped
+    assert ["g"] == list(raw["choice_lists"])
