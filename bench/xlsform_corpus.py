@@ -38,7 +38,7 @@ def blocker(message: str) -> str:
         if m := re.search(r"function (\S+)\(\)", reason):
             return f"biểu thức: hàm {m[1]}()"
         return "biểu thức: " + re.sub(r"'[^']*'", "'…'", reason.split(": ", 1)[1])[:60]
-    return re.sub(r"'[^']*'", "'…'", reason)[:90]
+    return re.sub(r"dòng \d+", "dòng …", re.sub(r"'[^']*'", "'…'", reason))[:90]
 
 
 def attempt(path: Path, skip: bool) -> tuple[str, str, list[str]]:
