@@ -35,7 +35,7 @@ def blocker(message: str) -> str:
     if m := re.match(r"kiểu '([^' ]+)", reason):
         return f"kiểu {m[1]}"
     if reason.startswith("biểu thức chưa được hỗ trợ"):
-        if m := re.search(r"function (\S+)\(\)", reason):
+        if m := re.search(r"hàm (\S+)\(\) chưa", reason):
             return f"biểu thức: hàm {m[1]}()"
         return "biểu thức: " + re.sub(r"'[^']*'", "'…'", reason.split(": ", 1)[1])[:60]
     return re.sub(r"dòng \d+", "dòng …", re.sub(r"'[^']*'", "'…'", reason))[:90]

@@ -981,3 +981,13 @@ XLSFORM_FORM_PROBLEMS = {
 }
 CLI_CAMPAIGN_SKIPPED = "Đã bỏ qua {count} dòng của biểu mẫu mà trò chuyện không hỏi được (--skip-unsupported):"
 FORM_LIMIT_TOTAL_SIZE = "tệp giải nén ra {size} MB, quá giới hạn {limit} MB của một biểu mẫu"
+# The evaluator's problems (conversations/xpath.py) in a refused XLSForm expression.
+XLSFORM_EXPRESSION_PROBLEMS = {
+    r"unexpected (.*) in (.*)": "không hiểu {0} trong {1}",
+    r"(.*) ends too early": "{0} còn thiếu phần cuối",
+    r"expected (.*) but found (.*) in (.*)": "cần {0} nhưng gặp {1} trong {2}",
+    r"chained comparison in (.*): use and": "hai phép so sánh liền nhau trong {0}: hãy nối bằng and",
+    r"function (.*)\(\) is not supported \(supported: (.*)\)": "hàm {0}() chưa được hỗ trợ (có: {1})",
+    r"(.*)\(\) takes (\d+) argument\(s\), got (\d+)": "hàm {0}() cần {1} đối số, có {2}",
+    r"empty expression": "biểu thức trống",
+}

@@ -193,6 +193,14 @@ def _both(first: str, second: str) -> str:
     return f"({first}) and ({second})"
 
 
+def _in_vietnamese(problem: str, said: Mapping[str, str]) -> str:
+    """An English problem of parse_form or the evaluator as the author reads it (unchanged when not listed)."""
+    for english, vietnamese in said.items():
+        if m := re.fullmatch(english, problem):
+            return vietnamese.format(*m.groups())
+    return problem
+
+
 def _slug(title: str) -> str:
     return storage_key(title) or "form"
 
@@ -646,7 +654,8 @@ class _Reader:
             try:
                 parse_expression(value)
             except XPathError as exc:
-                raise self.unsupported(survey, n, column, texts.XLSFORM_EXPRESSION.format(problem=exc)) from None
+                raise self.unsupported(survey, n, column, texts.XLSFORM_EXPRESSION.format(
+                    problem=_in_vietnamese(str(exc), texts.XLSFORM_EXPRESSION_PROBLEMS))) from None
             question[column] = value
         if "constraint_message" in question and "constraint" not in question:
             del question["constraint_message"]
@@ -771,9 +780,5 @@ class _Reader:
         if (dupe := re.match(r"duplicate key '([^']*)'", m[4])) and target is section:  # the second one's row
             row = next((self.rows_of[id(q)][0] for q in reversed(section["questions"]) if q["key"] == dupe[1]), row)
             column = "name"
-        problem = m[4]
-        for english, vietnamese in texts.XLSFORM_FORM_PROBLEMS.items():
-            if said := re.fullmatch(english, problem):
-                problem = vietnamese.format(*said.groups())
-                break
+        problem = _in_vietnamese(m[4], {**texts.XLSFORM_FORM_PROBLEMS, **texts.XLSFORM_EXPRESSION_PROBLEMS})
         return self.survey.fail(row, column, problem)

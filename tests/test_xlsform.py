@@ -292,10 +292,10 @@ BROKEN = [
     ([HEAD, ["text", "a", "A", "maybe"]],
      AT.format(2, "required") + "'maybe' không phải yes hoặc no (điều kiện bắt buộc theo biểu thức chưa được hỗ trợ)"),
     ([HEAD + ["relevant"], ["integer", "a", "A", "yes", ""], ["text", "b", "B", "yes", "today() > ${a}"]],
-     AT.format(3, "relevant") + "biểu thức chưa được hỗ trợ: function today() is not supported (supported: not(), "
+     AT.format(3, "relevant") + "biểu thức chưa được hỗ trợ: hàm today() chưa được hỗ trợ (có: not(), "
      "string-length(), regex(), selected(), count-selected(), true(), false())"),
     ([HEAD + ["constraint"], ["integer", "a", "A", "yes", ". +"]],
-     AT.format(2, "constraint") + "biểu thức chưa được hỗ trợ: unexpected '+' in '. +'"),
+     AT.format(2, "constraint") + "biểu thức chưa được hỗ trợ: không hiểu '+' trong '. +'"),
     ([HEAD, ["select_one nope", "a", "A", "yes"]],
      AT.format(2, "type") + "danh sách lựa chọn 'nope' không có trong trang tính choices"),
     ([HEAD, ["select_one", "a", "A", "yes"]],
