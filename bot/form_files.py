@@ -26,7 +26,7 @@ from conversations import texts
 from conversations.form import Form, FormError, parse_form, read_yaml
 from conversations.xlsform import xlsform_to_form
 
-UNREADABLE_HINT = "not a readable .xlsx workbook (open it in Excel or LibreOffice and save it as .xlsx)"
+UNREADABLE_HINT = texts.FORM_UNREADABLE
 Sheets = dict[str, list[tuple[int, list[str]]]]
 # A form file's own limits (issue 22): the largest real XLSForms are a few hundred rows and well under 1 MB; these
 # leave a wide margin and keep one file from taking the server's memory or minutes of its time. The number of
@@ -67,7 +67,7 @@ def check_size(path: Path) -> None:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise FormError(f"{path}: cannot read the form file ({exc.strerror})") from exc
+        raise FormError(f"{path}: {texts.FORM_CANNOT_READ.format(reason=exc.strerror)}") from exc
     if size > MAX_FILE_MB * _MB:
         raise FormError(f"{path}: {texts.FORM_LIMIT_FILE_SIZE.format(size=_mb(size), limit=MAX_FILE_MB)}")
 
@@ -220,7 +220,7 @@ def _read_calamine(path: Path) -> Sheets:
     try:
         book = CalamineWorkbook.from_path(str(path))
     except FileNotFoundError as exc:
-        raise FormError(f"{path}: cannot read the spreadsheet ({exc.strerror})") from exc
+        raise FormError(f"{path}: {texts.FORM_CANNOT_READ.format(reason=exc.strerror)}") from exc
     except (CalamineError, *_UNREADABLE) as exc:
         raise FormError(f"{path}: {UNREADABLE_HINT}") from exc
     try:
@@ -255,7 +255,7 @@ def _read_openpyxl(path: Path) -> Sheets:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except FileNotFoundError as exc:
-        raise FormError(f"{path}: cannot read the spreadsheet ({exc.strerror})") from exc
+        raise FormError(f"{path}: {texts.FORM_CANNOT_READ.format(reason=exc.strerror)}") from exc
     except (InvalidFileException, *_UNREADABLE) as exc:
         raise FormError(f"{path}: {UNREADABLE_HINT}") from exc
     rows_limit = f"{MAX_ROWS:,}".replace(",", ".")
@@ -409,7 +409,7 @@ def load_form_file(path: Path | str, *, skip_unsupported: bool = False,
             raise FormError(f"{path}: (top): a value is not text, a number, true/false, a list or a mapping")
         return form, raw
     else:
-        raise FormError(f"{path}: a form is a .yaml, .yml, .xlsx or .xls file")
+        raise FormError(f"{path}: {texts.FORM_KIND}")
     try:
         parse_form(raw, path)  # the form's own mistakes first, named as in the file
     except MemoryError:

@@ -991,3 +991,6 @@ XLSFORM_EXPRESSION_PROBLEMS = {
     r"(.*)\(\) takes (\d+) argument\(s\), got (\d+)": "hàm {0}() cần {1} đối số, có {2}",
     r"empty expression": "biểu thức trống",
 }
+FORM_UNREADABLE = "không đọc được bảng tính này (mở bằng Excel hoặc LibreOffice rồi lưu lại dạng .xlsx)"
+FORM_CANNOT_READ = "không đọc được tệp ({reason})"
+FORM_KIND = "biểu mẫu là tệp .yaml, .yml, .xlsx hoặc .xls"

@@ -349,11 +349,11 @@ def test_load_form_file__not_a_workbook__one_line_error(tmp_path):
     path.write_text("not a zip")
     with pytest.raises(FormError) as caught:
         load_form_file(path)
-    assert f"{path}: not a readable .xlsx workbook (open it in Excel or LibreOffice and save it as .xlsx)" == \
+    assert f"{path}: {texts.FORM_UNREADABLE}" == \
         str(caught.value)
     with pytest.raises(FormError) as caught:
         load_form_file(tmp_path / "form.csv")
-    assert f"{tmp_path / 'form.csv'}: a form is a .yaml, .yml, .xlsx or .xls file" == str(caught.value)
+    assert f"{tmp_path / 'form.csv'}: biểu mẫu là tệp .yaml, .yml, .xlsx hoặc .xls" == str(caught.value)
 
 
 # --- the shipped workbooks -------------------------------------------------------------------------------
@@ -563,7 +563,7 @@ def test_load_form_file__damaged_workbook__one_line_error_not_a_traceback(tmp_pa
     path.write_bytes(bytes(data))
     with pytest.raises(FormError) as caught:
         load_form_file(path)
-    assert f"{path}: not a readable .xlsx workbook (open it in Excel or LibreOffice and save it as .xlsx)" == \
+    assert f"{path}: {texts.FORM_UNREADABLE}" == \
         str(caught.value)
 
 
