@@ -308,7 +308,7 @@ def _type_aliases() -> dict[str, str]:
     canonical = {}
     for alias, definition in QUESTION_TYPE_DICT.items():
         canonical[alias] = next((c for c in CANONICAL_TYPES if QUESTION_TYPE_DICT.get(c) == definition), alias)
-    for alias, target in aliases._type_alias_map.items():  # "imei", "add image prompt", …: its only table
+    for alias, target in getattr(aliases, "_type_alias_map", {}).items():  # "imei", "add image prompt", …
         canonical[alias] = canonical.get(target, target)
     canonical["photo"] = "image"
     canonical["phone number"] = "phone"  # digits only in ODK; our phone type checks a Vietnamese number
