@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -44,6 +45,10 @@ REPEAT_FIELDS = ("min", "max", "item", "count")
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 BADGE_SECTIONS = ("main_staff", "backup_staff")  # badge photos of a form that marks none (the shipped form's)
 FORMS_DIR = Path(__file__).parent / "forms"
+# Limits a form file cannot pass (issue 22): the largest real XLSForms have a few hundred rows and labels of a few
+# hundred characters; a chat message is at most 4,096 characters. bot/form_files.py adds the file's own limits.
+MAX_QUESTIONS = 10_000
+MAX_LABEL = 2_000
 DEFAULT_FORM = FORMS_DIR / "report.yaml"
 
 
@@ -290,6 +295,8 @@ def parse_form(raw: Any, path: Path) -> Form:
             return None
         if not isinstance(value, str) or not value.strip():
             raise fail(f"{where}.{name}", "missing or empty text")
+        if len(value) > MAX_LABEL:
+            raise fail(f"{where}.{name}", texts.FORM_LIMIT_LABEL.format(limit=f"{MAX_LABEL:,}".replace(",", ".")))
         return value.strip()
 
     def key_of(obj: Mapping, where: str) -> str:
@@ -336,6 +343,7 @@ def parse_form(raw: Any, path: Path) -> Form:
         choices_of(name, f"choice_lists.{name}")
     sections: list[Section] = []
     form_keys: dict[str, tuple[str, bool, Question]] = {}  # every question of earlier sections, first of a key
+    question_count = 0
     raw_sections = raw.get("sections")
     if not isinstance(raw_sections, list) or not raw_sections:
         raise fail("sections", "must be a non-empty list")
@@ -350,6 +358,10 @@ def parse_form(raw: Any, path: Path) -> Form:
         raw_qs = rs.get("questions")
         if not isinstance(raw_qs, list) or not raw_qs:
             raise fail(f"{swhere}.questions", "must be a non-empty list")
+        question_count += len(raw_qs)
+        if question_count > MAX_QUESTIONS:
+            raise fail(f"{swhere}.questions", texts.FORM_LIMIT_QUESTIONS.format(
+                limit=f"{MAX_QUESTIONS:,}".replace(",", ".")))
         for qi, rq in enumerate(raw_qs):
             qwhere = f"{swhere}.questions[{qi}]"
             if not isinstance(rq, dict):
@@ -372,6 +384,8 @@ def parse_form(raw: Any, path: Path) -> Form:
                 raise fail(f"{qwhere}.badge", "only a photo question can be a badge photo")
             if "ask_if" in rq and "relevant" in rq:
                 raise fail(f"{qwhere}.relevant", "a question has ask_if or relevant, not both")
+            if "or_other" in rq and (qtype not in CHOICE_TYPES or not isinstance(rq["or_other"], bool)):
+                raise fail(f"{qwhere}.or_other", "or_other is true or false, on a choice or multi_choice question")
             if "constraint_message" in rq and "constraint" not in rq:
                 raise fail(f"{qwhere}.constraint_message", "there is no constraint")
             if (qtype == "calculate") != ("calculation" in rq):
@@ -510,10 +524,10 @@ def parse_form(raw: Any, path: Path) -> Form:
         for q in questions:
             form_keys.setdefault(q.key, (skey, is_repeat, q))
         compact = rs.get("compact") or []
-        if not isinstance(compact, list) or any(k not in keys for k in compact):
+        if not isinstance(compact, list) or any(not isinstance(k, str) or k not in earlier for k in compact):
             raise fail(f"{swhere}.compact", f"must list question keys of this section (known: {', '.join(keys)})")
         if compact and (compact != keys[:len(compact)] or len(compact) < 2 or any(
-                questions[keys.index(k)].conditional or questions[keys.index(k)].type in ("photo", "multi_choice")
+                earlier[k].conditional or earlier[k].type in ("photo", "multi_choice")
                 for k in compact)):
             raise fail(f"{swhere}.compact", "must list at least two of the section's first questions, in order, "
                        "without photos, several-choice or conditional questions")
@@ -528,7 +542,7 @@ def parse_form(raw: Any, path: Path) -> Form:
             )
         )
     skeys = [s.key for s in sections]
-    dupes = sorted({k for k in skeys if skeys.count(k) > 1})
+    dupes = sorted(k for k, n in Counter(skeys).items() if n > 1)
     if dupes:
         raise fail("sections", f"duplicate key {dupes[0]!r}")
     form_id = raw.get("id")

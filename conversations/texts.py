@@ -965,3 +965,86 @@ LOCATION_NOT_EXPECTED = "Câu hỏi này không cần vị trí."
 MORE_ITEMS = "Thêm {item} nữa không?"
 ANY_ITEMS = "Có {item} nào không?"
 HEADER_COUNT = " ({count} {item})"
+# --- i24-read ---
+# Refusals of a form file (issue 22 part 4, issue 24): one line each, read by the officer who wrote the file.
+FORM_LIMIT_FILE_SIZE = "tệp nặng {size} MB, quá giới hạn {limit} MB của một biểu mẫu"
+FORM_LIMIT_SHEET_SIZE = "trang tính {sheet} giải nén ra {size} MB, quá giới hạn {limit} MB mỗi trang tính"
+FORM_LIMIT_ROWS = "trang tính {sheet} có hơn {limit} dòng, quá giới hạn {limit} dòng mỗi trang tính"
+FORM_LIMIT_QUESTIONS = "biểu mẫu có hơn {limit} câu hỏi, quá giới hạn {limit} câu hỏi (hãy chia thành nhiều biểu mẫu)"
+FORM_LIMIT_LABEL = "nội dung dài hơn {limit} ký tự, quá giới hạn {limit} ký tự (hãy rút gọn)"
+FORM_TOO_BIG_FOR_MEMORY = "tệp quá lớn để đọc (hết bộ nhớ); hãy gửi một tệp nhỏ hơn"
+FORM_LIMIT_COLUMNS = "trang tính {sheet} có hơn {limit} cột, quá giới hạn {limit} cột mỗi trang tính"
+# Where a refusal of an XLSForm stands, and what it says (conversations/xlsform.py).
+XLSFORM_AT_COLUMN = "trang tính {sheet}, dòng {row}, cột {column}"
+XLSFORM_AT_ROW = "trang tính {sheet}, dòng {row}"
+XLSFORM_AT_SHEET = "trang tính {sheet}"
+XLSFORM_NO_SURVEY = "không có trang tính survey (một XLSForm cần trang survey, choices, settings tùy chọn)"
+XLSFORM_COLUMN_MISSING = "thiếu cột {column}"
+XLSFORM_UNKNOWN_HCC = "cột mở rộng này không có (các cột hcc:: có: prompt, personal, deferrable, badge, not_above, " \
+    "not_before, compact, min, max, item)"
+XLSFORM_NO_QUESTIONS = "biểu mẫu không có câu hỏi nào"
+XLSFORM_CHOICE_NO_NAME = "một lựa chọn của danh sách '{list}' không có name (giá trị lưu)"
+XLSFORM_CHOICE_TOO_LONG = "giá trị lựa chọn '{value}…' dài hơn 60 byte: hãy dùng mã ngắn, để chữ ở cột label"
+XLSFORM_CHOICE_DUPLICATE = "giá trị '{value}' lặp lại trong danh sách '{list}' (mỗi lựa chọn một giá trị riêng)"
+XLSFORM_CHOICE_NO_FILTER = "lựa chọn '{value}' chưa có giá trị ở cột {column} mà choice_filter dùng"
+XLSFORM_NO_TYPE = "dòng này chưa có kiểu câu hỏi (cột type)"
+XLSFORM_END_WITHOUT_BEGIN = "'{type}' không có begin_{word} tương ứng ở trên"
+XLSFORM_END_MISMATCH = "'{type}' đóng begin_{word} ở dòng {row}: hãy đóng đúng nhóm mở sau cùng"
+XLSFORM_NO_END = "begin_{word} '{name}' chưa có end_{word}"
+XLSFORM_GROUP_NO_NAME = "nhóm chưa có tên (cột name)"
+XLSFORM_LOOP = "begin loop (lặp theo danh sách lựa chọn) không hỏi được trong trò chuyện; hãy dùng begin_repeat"
+XLSFORM_NESTED_REPEAT = "nhóm lặp lồng trong nhóm lặp ở dòng {row} chưa được hỗ trợ (dùng --skip-unsupported để bỏ qua)"
+XLSFORM_REPEAT_ONLY = "cột này chỉ dùng ở dòng begin_repeat"
+XLSFORM_WHOLE_NUMBER = "'{value}' phải là một số nguyên"
+XLSFORM_COUNT_OR_MIN_MAX = "dùng repeat_count hoặc hcc::min/hcc::max, không dùng cả hai"
+XLSFORM_NO_NAME = "câu hỏi chưa có tên (cột name)"
+XLSFORM_TYPE = "kiểu '{type}' không hỏi được trong trò chuyện (dùng --skip-unsupported để bỏ qua câu này)"
+XLSFORM_NO_LIST = "kiểu '{type}' cần tên danh sách lựa chọn, ví dụ select_one gioi_tinh"
+XLSFORM_NO_CALCULATION = "câu calculate chưa có biểu thức ở cột calculation"
+XLSFORM_REQUIRED = "'{value}' không phải yes hoặc no (điều kiện bắt buộc theo biểu thức chưa được hỗ trợ)"
+XLSFORM_EXPRESSION = "biểu thức chưa được hỗ trợ: {problem}"
+XLSFORM_YES_NO = "'{value}' không phải yes hoặc no"
+XLSFORM_GROUP_ONLY = "cột này chỉ dùng ở dòng begin_group hoặc begin_repeat"
+XLSFORM_LIST_MISSING = "danh sách lựa chọn '{list}' không có trong trang tính choices"
+XLSFORM_FILTER = "choice_filter '{value}' chưa được hỗ trợ (dùng dạng cot = ${{cau_hoi}})"
+XLSFORM_FILTER_COLUMN = "choice_filter dùng '{column}', không phải một cột lọc của trang tính choices"
+XLSFORM_FILTER_TWO = "danh sách '{list}' đã được lọc theo cột '{column}' ở dòng {row}"
+XLSFORM_NAMES_SKIPPED = "câu '{key}' bỏ qua vì dùng câu '{other}' đã bị bỏ qua"
+XLSFORM_ALL_SKIPPED = " (đã bỏ qua {count} dòng không hỏi được)"
+XLSFORM_FILTER_EMPTY = "choice_filter '{value}' không giữ lại lựa chọn nào"
+XLSFORM_LIST_EMPTY = "danh sách lựa chọn '{list}' không có lựa chọn nào có giá trị ở cột {column} mà choice_filter dùng"
+# parse_form's problems (conversations/form.py, in English for YAML authors) as an XLSForm's author reads them.
+XLSFORM_FORM_PROBLEMS = {
+    r"duplicate key '(.*)'": "tên '{0}' lặp lại (mỗi câu hỏi một tên riêng)",
+    r"'(.*)' is not a question of this form": "'{0}' không phải tên một câu hỏi của biểu mẫu",
+    r"'(.*)' is not an earlier question of this section": "'{0}' không phải một câu hỏi ở trước, trong cùng phần",
+    r"compares two integer questions": "chỉ so sánh hai câu hỏi số nguyên",
+    r"compares two date questions": "chỉ so sánh hai câu hỏi ngày",
+    r"must list question keys of this section \(known: (.*)\)": "phải liệt kê tên câu hỏi của phần này (có: {0})",
+    r"must list at least two .*": "phải liệt kê ít nhất hai câu hỏi đầu của phần, theo thứ tự, không có câu ảnh, "
+                                  "câu chọn nhiều hay câu có điều kiện",
+    r"the first question of a repeat .*": "câu hỏi đầu của nhóm lặp phải bắt buộc, không có điều kiện và không phải ảnh",
+    r"only a required photo question can be deferred": "chỉ câu ảnh bắt buộc mới được gửi sau",
+    r"only a photo question can be a badge photo": "chỉ câu ảnh mới in lên thẻ",
+    r"choice '(.*)' has when='?(.*?)'?, not a choice of '(.*)'": "lựa chọn '{0}' lọc theo '{1}', không phải một lựa chọn "
+                                                                "của '{2}'",
+    r"'\.' \(this answer\) has no meaning in relevant": "'.' (câu trả lời này) không dùng được trong relevant",
+    r"missing or empty text": "còn trống",
+    r"there is no constraint": "không có constraint đi kèm",
+    r"min/max must be whole numbers.*": "hcc::min, hcc::max phải là số nguyên, 0 ≤ min ≤ max và max ≥ 1",
+}
+CLI_CAMPAIGN_SKIPPED = "Đã bỏ qua {count} dòng của biểu mẫu mà trò chuyện không hỏi được (--skip-unsupported):"
+FORM_LIMIT_TOTAL_SIZE = "tệp giải nén ra {size} MB, quá giới hạn {limit} MB của một biểu mẫu"
+# The evaluator's problems (conversations/xpath.py) in a refused XLSForm expression.
+XLSFORM_EXPRESSION_PROBLEMS = {
+    r"unexpected (.*) in (.*)": "không hiểu {0} trong {1}",
+    r"(.*) ends too early": "{0} còn thiếu phần cuối",
+    r"expected (.*) but found (.*) in (.*)": "cần {0} nhưng gặp {1} trong {2}",
+    r"chained comparison in (.*): use and": "hai phép so sánh liền nhau trong {0}: hãy nối bằng and",
+    r"function (.*)\(\) is not supported \(supported: (.*)\)": "hàm {0}() chưa được hỗ trợ (có: {1})",
+    r"(.*)\(\) takes (\d+) argument\(s\), got (\d+)": "hàm {0}() cần {1} đối số, có {2}",
+    r"empty expression": "biểu thức trống",
+}
+FORM_UNREADABLE = "không đọc được bảng tính này (mở bằng Excel hoặc LibreOffice rồi lưu lại dạng .xlsx)"
+FORM_CANNOT_READ = "không đọc được tệp ({reason})"
+FORM_KIND = "biểu mẫu là tệp .yaml, .yml, .xlsx hoặc .xls"

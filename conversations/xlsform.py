@@ -1,117 +1,161 @@
-"""Forms authored as XLSForm spreadsheets (.xlsx), read into our own form vocabulary.
+"""Forms authored as XLSForm spreadsheets, read into our own form vocabulary.
 
-`xlsform_to_raw(sheets, path)` maps a workbook's cell text to a dict in the vocabulary of forms/report.yaml
-(see its header). Reading the file is I/O and stays out of this pure core: bot/form_files.py reads the .xlsx
-with openpyxl (the library the exports already use) and calls this; its `load_form_file(path)` takes a
-.yaml/.yml or an .xlsx file and returns `(Form, raw dict)`, the raw dict plain JSON (stored as the campaign's
+`xlsform_to_form(sheets, path)` maps a workbook's cell text to a dict in the vocabulary of forms/report.yaml
+(see its header) and the Form built from it. Reading the file is I/O and stays out of this pure core:
+bot/form_files.py reads the workbook (python-calamine), applies pyxform's aliases to the headers and the type
+column (`normalise_sheets`: every spelling authors use, from `list name` to `select all that apply from X`) and
+calls this. Its `load_form_file(path)` returns `(Form, raw dict)`, the raw dict plain JSON (the campaign's
 snapshot) from which `parse_form(raw, path)` builds the same Form again.
 
-Why not pyxform: it converts XLSForm to XForm XML for ODK, which has no place for our extensions (compact
-entry, deferrable photos, personal data, badge photos, soft count checks); reading the sheets' cells with
-openpyxl and mapping them here is simpler and keeps every extension.
+Why not pyxform's `workbook_to_json` (tried, pyxform 4.5): it does keep our `hcc::` columns (as a nested `hcc`
+dict) and lets our own types through, but its tree has no row numbers, so a refusal could not name the row an
+officer must fix; its errors are English; it reads with openpyxl (8 s for 10,000 rows, python-calamine 0.1 s)
+before our limits could apply; and it refuses what we read leniently (names that are not XML names). Its alias
+tables are what makes every dialect readable, and those we use.
 
 Sheets
-  survey    one row per question; `begin_group`/`end_group` rows make a section, `begin_repeat`/`end_repeat`
-            a repeat section (groups and repeats do not nest). Questions outside any group: each run of them
-            becomes a section titled with settings form_title, keyed `form` (then `form_2`, `form_3`, …).
-  choices   list_name, name, label; any further column may be named by a choice_filter (see below)
-  settings  form_title (our title), form_id (our id), version (kept as the form's version); default_language
-            and style are accepted and mean nothing here
+  survey    one row per question; groups and repeats nest (see below). Questions outside any group: each run of
+            them becomes a section titled with the form's title, keyed `form` (then `form_2`, …).
+  choices   list_name, name, label (any language column); any further column may be named by a choice_filter
+  settings  optional: title (else the file's name), id_string (else made from the title), version; every other
+            standard column (default_language, instance_name, style, allow_choice_duplicates, …) is accepted
 
-Survey columns
-  type      text (appearance multiline: long_text; appearance numbers: a phone number), integer, decimal,
-            date, image (a photo), select_one LIST (choice), select_multiple LIST (multi_choice), note (only
-            as the first row of a group: the section's intro). hcc extensions of the type column: name (a
-            person's full name), phone, times (times of day), yes_no. `text` + appearance `numbers` reads as
-            phone because XLSForm has no phone type and that is how authors ask for a phone keypad.
-  name      the question's key (lowercase letters, digits, _; at most 40)
-  label / label::Vietnamese (vi)   the export header; the Vietnamese column wins when both exist
-  hint / hint::Vietnamese (vi)     said after the prompt
-  required  yes, true, TRUE(), 1 (or no, false, FALSE(), 0, empty: XLSForm's default is not required)
-  required_message, constraint, constraint_message, relevant   (also in ::Vietnamese (vi) variants for text)
-            expressions in the subset of conversations/xpath.py; a `relevant` of the simple shapes
-            `${k} = 'v'`, `${k} > N` (k an integer question), `${k} != '' and ${k} != 'v'` becomes our ask_if
-            (the same meaning, and exports read ask_if)
-  choice_filter   `COLUMN = ${field}`: the choices offered are those whose COLUMN (a column of the choices
-            sheet) equals the answer to `field` (our choice `when` + question `filter_by`)
-  appearance      multiline and numbers on text; field-list on a group (no meaning in a chat)
-  repeat_count    on begin_repeat: a fixed whole number of items (min = max)
-  hcc::prompt     what the bot asks (default: the label)
-  hcc::personal, hcc::deferrable, hcc::badge   yes/no flags of a question
-  hcc::not_above, hcc::not_before              keys of earlier questions
-  hcc::compact    on begin_group/begin_repeat: the keys a person may send in one message, separated by , or spaces
-  hcc::min, hcc::max, hcc::item   on begin_repeat: the number of items (instead of repeat_count) and the word
-            for one item (default: the repeat's label, lowercased)
+Languages: the label, hint and message columns of one language are read: Vietnamese when there is one
+(`label::Vietnamese (vi)`, `label::vi`, `label::Tiếng Việt`), else settings default_language, else the plain
+`label`, else the first language; a cell empty in that language falls back to the plain column, then to any.
 
-Anything that cannot be honoured (another type, calculate, a nested group or repeat, an unknown column with
-a value, a missing end_group, a function outside the subset) stops the import with one line:
-`<file>: sheet survey, row 7: type 'geopoint' is not supported`. Labels in other languages are not read.
+Names: XML names (capitals, dots, hyphens, a leading `_`) become storage-safe keys deterministically (lowercase
+ASCII letters, digits, _; at most 40; a clash gets _2, _3): `Q1.Age` → `q1_age`. Every `${Q1.Age}` in an
+expression is rewritten to the key, so references keep working.
+
+Types: text (appearance multiline: long_text; numbers: phone), integer, decimal, date, time, datetime,
+geopoint, image (a photo), select_one/select_multiple LIST [or_other] (`or_other: true`), range (a number within
+its start/end), acknowledge/trigger (yes_no), note (a `note` question said with the next one; first in a group
+and unconditional: the section's intro), calculate (`calculation`), the metadata types start, end, today,
+deviceid, subscriberid, simserial, phonenumber, username, email, audit (a `meta` question, never asked), and our
+own name, phone, times, yes_no. Anything a chat cannot ask (geotrace, geoshape, audio, video, file, barcode,
+rank, select_one_from_file, select_one_external, hidden, background-audio, a repeat inside a repeat, …) is
+refused in one line naming sheet, row and column — or left out with `skip_unsupported`, one line each in
+`skipped`, together with the questions whose expressions name one left out.
+
+Groups: a group inside a group is a section whose title is the path ("I. › 1. Nhân sự"); a repeat anywhere
+outside a repeat is a repeat section with the path title; a group inside a repeat adds its questions to the
+repeat's item, its label said as a note first. A group's `relevant` is added to each of its questions'.
+Repeats: repeat_count a whole number (min = max), an expression (`count`), or none (`min: 0`, `max: null`:
+open); hcc::min/hcc::max/hcc::item as before.
+
+Expressions (relevant, constraint, calculation, repeat_count) are passed through with names rewritten; the
+evaluator checks them when parse_form loads the form. Columns XLSForm defines that mean nothing in a chat
+(appearance, default, media, parameters other than range's, guidance_hint, …) are accepted and ignored; an
+unknown `hcc::` column is refused (a misspelt extension would otherwise be lost).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any, Mapping
 
-from conversations.form import KEY_PATTERN, FormError, parse_form
+from conversations import texts
+from conversations.form import Form, FormError, parse_form
 from conversations.xpath import XPathError, parse_expression
 
-VI = "vietnamese (vi)"
-TEXT_COLUMNS = ("label", "hint", "required_message", "constraint_message")
-SURVEY_COLUMNS = ("type", "name", "required", "constraint", "relevant", "choice_filter", "appearance",
-                  "repeat_count", *TEXT_COLUMNS)
 HCC_QUESTION = ("hcc::prompt", "hcc::personal", "hcc::deferrable", "hcc::badge", "hcc::not_above", "hcc::not_before")
 HCC_GROUP = ("hcc::compact", "hcc::min", "hcc::max", "hcc::item")
-SETTINGS_COLUMNS = ("form_title", "form_id", "version", "default_language", "style")
-SIMPLE_TYPES = {"integer": "integer", "decimal": "decimal", "date": "date", "image": "photo", "name": "name",
-                "phone": "phone", "times": "times", "yes_no": "yes_no"}
+SIMPLE_TYPES = {"integer": "integer", "decimal": "decimal", "date": "date", "time": "time", "datetime": "datetime",
+                "geopoint": "geopoint", "image": "photo", "name": "name", "phone": "phone", "times": "times",
+                "yes_no": "yes_no", "acknowledge": "yes_no", "trigger": "yes_no"}
+META_TYPES = ("start", "end", "today", "deviceid", "subscriberid", "simserial", "phonenumber", "username", "email",
+              "audit", "start-geopoint")
 TRUE_WORDS = {"yes", "true", "true()", "1"}
 FALSE_WORDS = {"no", "false", "false()", "0", ""}
-
-
-# --- XLSForm to our vocabulary ----------------------------------------------------------------------------
+PATH_SEPARATOR = " › "
+_REF = re.compile(r"\$\{([^}]*)\}")
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"'})
+Rows = list[tuple[int, list[str]]]
 
 
 class _Sheet:
     """One sheet as rows of {column: text}, with the column names lowercased."""
 
-    def __init__(self, path: Path, name: str, rows: list[tuple[int, list[str]]]):
+    def __init__(self, path: Path, name: str, rows: Rows):
         self.path, self.name = path, name
         if not rows:
             self.header_row, self.columns, self.rows = 0, [], []
             return
         self.header_row, header = rows[0]
         self.columns = [h.strip().lower() for h in header]
-        self.rows = [(n, {c: (cells[i] if i < len(cells) else "") for i, c in enumerate(self.columns) if c})
+        self.rows = [(n, {c: (cells[i].strip() if i < len(cells) else "") for i, c in enumerate(self.columns) if c})
                      for n, cells in rows[1:]]
 
-    def fail(self, row: int | None, problem: str) -> FormError:
-        where = f"sheet {self.name}, row {row}" if row else f"sheet {self.name}"
-        return FormError(f"{self.path}: {where}: {problem}")
+    def where(self, row: int | None, column: str | None = None) -> str:
+        if row and column:
+            return texts.XLSFORM_AT_COLUMN.format(sheet=self.name, row=row, column=column)
+        if row:
+            return texts.XLSFORM_AT_ROW.format(sheet=self.name, row=row)
+        return texts.XLSFORM_AT_SHEET.format(sheet=self.name)
+
+    def fail(self, row: int | None, column: str | None, problem: str) -> FormError:
+        return FormError(f"{self.path}: {self.where(row, column)}: {problem}")
 
 
-def _text_column(row: Mapping[str, str], name: str) -> str:
-    """A text column, its Vietnamese translation first."""
-    for column, value in row.items():
-        if column.startswith(name + "::") and column.endswith("(vi)") and value:
-            return value
-    return row.get(name, "")
+def _is_vietnamese(language: str) -> bool:
+    low = language.strip().lower()
+    return (low in ("vi", "vie", "vn") or "(vi)" in low or low.startswith(("vietnam", "vi-", "vi_", "tiếng việt",
+                                                                               "tieng viet")))
 
 
-def _known_column(column: str) -> bool:
-    if column in SURVEY_COLUMNS or column in HCC_QUESTION or column in HCC_GROUP:
-        return True
-    return any(column.startswith(name + "::") and not column.startswith("hcc::") for name in TEXT_COLUMNS)
+def _languages(columns: list[str]) -> list[str]:
+    """The languages of the label (and hint) columns, in the order of the sheet."""
+    found: dict[str, None] = {}
+    for column in columns:
+        base, sep, language = column.partition("::")
+        if sep and base in ("label", "hint") and language:
+            found[language] = None
+    return list(found)
 
 
-def _flag(sheet: _Sheet, n: int, row: Mapping[str, str], column: str) -> bool:
+def choose_language(columns: list[str], default_language: str) -> str | None:
+    """Vietnamese when present, else default_language, else the plain columns (None), else the first language."""
+    languages = _languages(columns)
+    for language in languages:
+        if _is_vietnamese(language):
+            return language
+    if default_language.lower() in languages:
+        return default_language.lower()
+    if "label" in columns or not languages:
+        return None
+    return languages[0]
+
+
+def _in_language(row: Mapping[str, str], name: str, language: str | None) -> str:
+    """A text column in the chosen language, else the plain column, else any language that has it."""
+    if language is not None and row.get(f"{name}::{language}"):
+        return row[f"{name}::{language}"]
+    if row.get(name):
+        return row[name]
+    return next((v for c, v in row.items() if v and c.startswith(name + "::")), "")
+
+
+def storage_key(name: str) -> str:
+    """An XML name as a storage-safe key: ASCII lowercase letters, digits and _, a letter first, at most 40."""
+    folded = unicodedata.normalize("NFKD", name.replace("đ", "d").replace("Đ", "D"))
+    folded = "".join(c for c in folded if not unicodedata.combining(c)).lower()
+    key = re.sub(r"[^a-z0-9]+", "_", folded).strip("_")
+    if not key or not key[0].isalpha():
+        key = f"q_{key}".rstrip("_")
+    return key[:40].rstrip("_")
+
+
+def _flag(row: Mapping[str, str], column: str) -> bool | None:
+    """yes/no in XLSForm's spellings; None when the cell is something else (an expression)."""
     word = row.get(column, "").strip().lower()
     if word in TRUE_WORDS:
         return True
     if word in FALSE_WORDS:
         return False
-    raise sheet.fail(n, f"{column} {row[column]!r} is not yes or no")
+    return None
 
 
 _GT = re.compile(r"^\$\{([a-z][a-z0-9_]*)\}\s*>\s*(\d+)$")
@@ -142,275 +186,599 @@ def _as_ask_if(relevant: str, earlier: Mapping[str, str]) -> dict | None:
     return None
 
 
-def xlsform_to_raw(sheets: Mapping[str, list[tuple[int, list[str]]]], path: Path | str) -> dict:
-    """An XLSForm workbook's sheets ({name: [(row number, [cell text, …]), …]}, as bot/form_files.py reads them
-    with openpyxl) as a dict in our form vocabulary (plain JSON); FormError says what is wrong in one line,
-    naming `path`, the sheet and the row."""
-    path = Path(path)
-    found = {name.strip().lower(): rows for name, rows in sheets.items()}
-    if "survey" not in found:
-        raise FormError(f"{path}: sheet survey is missing")
-    survey = _Sheet(path, "survey", found["survey"])
-    choices_sheet = _Sheet(path, "choices", found.get("choices", []))
-    settings = _Sheet(path, "settings", found.get("settings", []))
+def _both(first: str, second: str) -> str:
+    """Two relevant conditions that must both hold."""
+    if not first or not second:
+        return first or second
+    return f"({first}) and ({second})"
 
-    # settings
-    if not settings.rows:
-        raise settings.fail(None, "missing (it needs form_title and form_id)")
-    setting_row, values = settings.rows[0]
-    for column, value in values.items():
-        if value and column not in SETTINGS_COLUMNS:
-            raise settings.fail(setting_row, f"column {column!r} is not supported")
-    title, form_id = _text_column(values, "form_title"), values.get("form_id", "")
-    if not title:
-        raise settings.fail(setting_row, "form_title is missing")
-    if not form_id:
-        raise settings.fail(setting_row, "form_id is missing")
 
-    # choices
-    for column in ("list_name", "name", "label"):
-        if choices_sheet.rows and column not in choices_sheet.columns and not (
-                column == "label" and any(c.startswith("label::") for c in choices_sheet.columns)):
-            raise choices_sheet.fail(choices_sheet.header_row, f"column {column!r} is missing")
-    lists: dict[str, list[tuple[int, dict[str, str]]]] = {}
-    for n, row in choices_sheet.rows:
-        if not row.get("list_name") or not row.get("name"):
-            raise choices_sheet.fail(n, "a choice needs list_name and name")
-        if not _text_column(row, "label"):
-            raise choices_sheet.fail(n, f"choice {row['name']!r} has no label")
-        lists.setdefault(row["list_name"], []).append((n, row))
+def _in_vietnamese(problem: str, said: Mapping[str, str]) -> str:
+    """An English problem of parse_form or the evaluator as the author reads it (unchanged when not listed)."""
+    for english, vietnamese in said.items():
+        if m := re.fullmatch(english, problem):
+            return vietnamese.format(*m.groups())
+    return problem
 
-    # survey
-    if "type" not in survey.columns or "name" not in survey.columns:
-        raise survey.fail(survey.header_row, "columns type and name are needed")
-    for column in survey.columns:
-        if column and not _known_column(column):
-            used = next((n for n, row in survey.rows if row.get(column)), None)
-            if used is not None:
-                raise survey.fail(used, f"column {column!r} is not supported")
-    sections: list[dict] = []
-    filters: dict[str, tuple[str, int]] = {}  # list name: (choices column naming the parent value, row)
-    used_lists: list[str] = []
-    group: dict | None = None  # the open group or repeat: its section dict, and where it began
-    loose: dict | None = None  # the section of a run of questions outside any group
-    loose_count = 0
-    earlier: dict[str, str] = {}  # the current section's question keys and types
-    rows_of: dict[int, int] = {}  # id() of a section or question dict: its row, to place parse_form's errors
 
-    def close_loose() -> None:
-        nonlocal loose
-        if loose is not None:
-            sections.append(loose)
-            loose = None
+def _slug(title: str) -> str:
+    return storage_key(title) or "form"
 
-    def group_extras(n: int, row: Mapping[str, str], section: dict, repeat: bool) -> None:
-        if row.get("relevant"):
-            raise survey.fail(n, "relevant on a group is not supported (put it on its questions)")
-        if row.get("appearance") and row["appearance"] != "field-list":
-            raise survey.fail(n, f"appearance {row['appearance']!r} is not supported on a group")
-        for column in ("required", "constraint", "choice_filter", "hint", *HCC_QUESTION):
-            if row.get(column):
-                raise survey.fail(n, f"column {column!r} is not supported on a group")
-        if row.get("hcc::compact"):
-            section["compact"] = [k for k in re.split(r"[,\s]+", row["hcc::compact"]) if k]
-        if not repeat:
-            for column in ("repeat_count", "hcc::min", "hcc::max", "hcc::item"):
-                if row.get(column):
-                    raise survey.fail(n, f"column {column!r} belongs on begin_repeat")
-            return
-        count, lo, hi = row.get("repeat_count", ""), row.get("hcc::min", ""), row.get("hcc::max", "")
-        for column, value in (("repeat_count", count), ("hcc::min", lo), ("hcc::max", hi)):
-            if value and not value.isdigit():
-                raise survey.fail(n, f"{column} {value!r} must be a whole number (an expression is not supported)")
-        if count and (lo or hi):
-            raise survey.fail(n, "give repeat_count or hcc::min/hcc::max, not both")
-        if not count and not hi:
-            raise survey.fail(n, "a repeat needs repeat_count or hcc::max")
-        item = row.get("hcc::item") or section["title"][:1].lower() + section["title"][1:]
-        section["repeat"] = ({"min": int(count), "max": int(count), "item": item} if count else
-                             {"min": int(lo or 0), "max": int(hi), "item": item})
 
-    for n, row in survey.rows:
-        raw_type = re.sub(r"\s+", " ", row.get("type", "").strip())
-        kind = raw_type.lower()
+class _Skip(Exception):
+    """A row left out with skip_unsupported (its line already recorded)."""
+
+
+def xlsform_to_raw(sheets: Mapping[str, Rows], path: Path | str, **options: Any) -> dict:
+    """An XLSForm workbook's sheets ({name: [(row number, [cell text, …]), …]}, as bot/form_files.py reads and
+    normalises them) as a dict in our form vocabulary (plain JSON); FormError in one line naming `path`, the
+    sheet, the row and the column."""
+    return xlsform_to_form(sheets, path, **options)[1]
+
+
+def xlsform_to_form(sheets: Mapping[str, Rows], path: Path | str, *, skip_unsupported: bool = False,
+                    skipped: list[str] | None = None) -> tuple[Form, dict]:
+    """The Form and its raw dict (see xlsform_to_raw), the Form built once from the dict. With skip_unsupported,
+    what a chat cannot ask is left out and said in `skipped`, one line each, instead of refused."""
+    return _Reader(sheets, Path(path), skip_unsupported, skipped if skipped is not None else []).read()
+
+
+class _Reader:
+    def __init__(self, sheets: Mapping[str, Rows], path: Path, skip: bool, skipped: list[str]):
+        found = {name.strip().lower(): rows for name, rows in sheets.items()}
+        if "survey" not in found:
+            raise FormError(f"{path}: {texts.XLSFORM_NO_SURVEY}")
+        self.path, self.skip, self.skipped = path, skip, skipped
+        self.survey = _Sheet(path, "survey", found["survey"])
+        self.choices = _Sheet(path, "choices", found.get("choices", []))
+        for sheet, auto in ((self.survey, "$autoname"), (self.choices, "$autovalue")):  # KoboToolbox's own names
+            for _, row in sheet.rows:
+                if not row.get("name") and row.get(auto):
+                    row["name"] = row[auto]
+            if auto in sheet.columns and "name" not in sheet.columns:
+                sheet.columns.append("name")
+        self.settings = _Sheet(path, "settings", found.get("settings", []))
+
+    # --- refusals, or lines of what was left out ---
+
+    def unsupported(self, sheet: _Sheet, row: int, column: str, problem: str) -> _Skip:
+        """Refuse (FormError), or with skip_unsupported record the line and return _Skip to raise."""
+        if not self.skip:
+            raise sheet.fail(row, column, problem)
+        self.skipped.append(f"{sheet.where(row, column)}: {problem}")
+        return _Skip()
+
+    # --- the whole workbook ---
+
+    def read(self) -> tuple[Form, dict]:
+        survey, settings = self.survey, self.settings
+        values = settings.rows[0][1] if settings.rows else {}
+        self.language = choose_language(survey.columns, values.get("default_language", ""))
+        title = _in_language(values, "title", self.language) or re.sub(r"[_\-]+", " ", self.path.stem).strip()
+        form_id = values.get("id_string") or _slug(title)
+        self.title = title or form_id
+        for column in ("type", "name"):
+            if column not in survey.columns:
+                raise survey.fail(survey.header_row, None, texts.XLSFORM_COLUMN_MISSING.format(column=column))
+        for column in survey.columns:
+            if column.startswith("hcc::") and column not in HCC_QUESTION + HCC_GROUP:
+                used = next((n for n, row in survey.rows if row.get(column)), None)
+                if used is not None:
+                    raise survey.fail(used, column, texts.XLSFORM_UNKNOWN_HCC)
+        self.lists = self._choice_rows()
+        survey.rows = self.expand_loops(survey.rows)
+        self.keys = self._keys()
+        self.sections: list[dict] = []
+        self.rows_of: dict[int, tuple[int, dict]] = {}  # id() of a section or question dict: (row, its row)
+        self.used_lists: dict[str, int] = {}
+        self.types_of: dict[int, dict[str, str]] = {}  # id() of a section: its questions' keys and types
+        self.filters: dict[str, tuple[str, int]] = {}
+        self.survey_rows()
+        choice_lists = self.choice_lists()
+        self.drop_what_names_the_skipped()
+        if not self.sections:
+            raise survey.fail(survey.header_row, "type", texts.XLSFORM_NO_QUESTIONS + (
+                texts.XLSFORM_ALL_SKIPPED.format(count=len(self.skipped)) if self.skipped else ""))
+        raw: dict[str, Any] = {"id": form_id, "title": self.title}
+        if values.get("version"):
+            raw["version"] = values["version"]
+        used = {q.get("choices") for s in self.sections for q in s["questions"]}
+        choice_lists = {name: entries for name, entries in choice_lists.items() if name in used}
+        if choice_lists:
+            raw["choice_lists"] = choice_lists
+        taken: set[str] = set()
+        for section in self.sections:  # a group named like another, or like the loose questions' `form`
+            key, n = section["key"], 1
+            while section["key"] in taken:
+                n += 1
+                section["key"] = f"{key[:36]}_{n}"
+            taken.add(section["key"])
+        raw["sections"] = self.sections
+        try:
+            form = parse_form(raw, self.path)
+        except FormError as exc:
+            raise self.placed(exc) from None
+        return form, raw
+
+    def expand_loops(self, rows: list[tuple[int, dict[str, str]]]) -> list[tuple[int, dict[str, str]]]:
+        """`begin loop over LIST` … `end loop`: a group for each choice of LIST, as pyxform expands it, each
+        named LOOP_CHOICE and titled with the choice's label in place of %(label)s."""
+        out: list[tuple[int, dict[str, str]]] = []
+        i = 0
+        while i < len(rows):
+            n, row = rows[i]
+            words = row.get("type", "").split()
+            if not words or words[0].lower() != "begin_loop" or len(words) != 2 or words[1] not in self.lists:
+                out.append((n, row))
+                i += 1
+                continue
+            depth, j = 1, i + 1
+            while j < len(rows) and depth:
+                kind = rows[j][1].get("type", "").split()[:1]
+                depth += {"begin_loop": 1, "end_loop": -1}.get(kind[0].lower() if kind else "", 0)
+                j += 1
+            if depth:
+                out.append((n, row))  # no end: said by the group check
+                i += 1
+                continue
+            body = self.expand_loops(rows[i + 1:j - 1])
+            for _, choice in self.lists[words[1]]:
+                label = _in_language(choice, "label", self.language) or choice.get("name", "")
+
+                def put(cells: dict[str, str]) -> dict[str, str]:
+                    return {c: v.replace("%(label)s", label) if c.startswith(("label", "hint")) else v
+                            for c, v in cells.items()}
+
+                name = f"{row.get('name', '')}_{choice.get('name', '')}"
+                out.append((n, {**put(row), "type": "begin_group", "name": name,
+                                "label": put(row).get("label") or label}))
+                out.extend((m, put(cells)) for m, cells in body)
+                out.append((rows[j - 1][0], {"type": "end_group"}))
+            i = j
+        return out
+
+    def _keys(self) -> dict[str, str]:
+        """Every name of the survey: its storage key (deterministic; a clash gets _2, _3, …)."""
+        keys: dict[str, str] = {}
+        taken: set[str] = set()
+        for _, row in self.survey.rows:
+            name = row.get("name", "")
+            if not name or name in keys:
+                continue
+            key = base = storage_key(name)
+            n = 1
+            while key in taken:
+                n += 1
+                key = f"{base[:36]}_{n}"
+            keys[name] = key
+            taken.add(key)
+        return keys
+
+    def rewrite(self, expression: str, condition: bool = False) -> str:
+        """${Name} references as ${key}; typographic quotes (a spreadsheet's autocorrect) as straight ones; in a
+        condition (relevant, constraint), a bare yes/no/TRUE/FALSE as true()/false(), as pyxform reads them."""
+        expression = expression.translate(_QUOTES).strip()
+        if condition and expression.lower() in (TRUE_WORDS | FALSE_WORDS) - {"", "0", "1"}:
+            return "true()" if expression.lower() in TRUE_WORDS else "false()"
+        return _REF.sub(lambda m: "${" + self.keys.get(m[1].strip(), m[1].strip()) + "}", expression)
+
+    # --- choices ---
+
+    def _choice_rows(self) -> dict[str, list[tuple[int, dict[str, str]]]]:
+        sheet = self.choices
+        lists: dict[str, list[tuple[int, dict[str, str]]]] = {}
+        if not sheet.rows:
+            return lists
+        for column in ("list_name", "name"):
+            if column not in sheet.columns:
+                raise sheet.fail(sheet.header_row, column, texts.XLSFORM_COLUMN_MISSING.format(column=column))
+        for n, row in sheet.rows:
+            if not row.get("list_name") and not row.get("name"):
+                continue  # a row of comments or media only
+            lists.setdefault(row.get("list_name", ""), []).append((n, row))
+        return lists
+
+    def choice_lists(self) -> dict[str, list[dict]]:
+        sheet, out = self.choices, {}
+        allow_duplicates = _flag(self.settings.rows[0][1] if self.settings.rows else {}, "allow_choice_duplicates")
+        for list_name in self.used_lists:
+            column = self.filters.get(list_name, (None, 0))[0]
+            entries, seen = [], set()
+            for n, row in self.lists[list_name]:
+                value = row.get("name", "")
+                if not value:
+                    raise sheet.fail(n, "name", texts.XLSFORM_CHOICE_NO_NAME.format(list=list_name))
+                if len(value.encode()) > 60:  # a button's data on Telegram is at most 64 bytes
+                    raise sheet.fail(n, "name", texts.XLSFORM_CHOICE_TOO_LONG.format(value=value[:30]))
+                if value in seen:
+                    if not allow_duplicates:  # refused; with skip_unsupported the first one is kept
+                        self.unsupported(sheet, n, "name", texts.XLSFORM_CHOICE_DUPLICATE.format(value=value,
+                                                                                               list=list_name))
+                    continue
+                seen.add(value)
+                entry = {"value": value, "label": _in_language(row, "label", self.language) or value}
+                if column is not None:
+                    if not row.get(column):
+                        continue  # offered after no answer, so never (as in ODK)
+                    entry["when"] = row[column]
+                entries.append(entry)
+            if entries:
+                out[list_name] = entries
+                continue
+            problem = texts.XLSFORM_LIST_EMPTY.format(list=list_name, column=column)
+            self.unsupported(self.survey, self.used_lists[list_name], "choice_filter", problem)
+            for section in self.sections:  # with skip_unsupported: the questions of a list with nothing to offer
+                for q in [q for q in section["questions"] if q.get("choices") == list_name]:
+                    if self.rows_of[id(q)][0] != self.used_lists[list_name]:
+                        self.skipped.append(f"{self.survey.where(self.rows_of[id(q)][0], 'choice_filter')}: {problem}")
+                    section["questions"].remove(q)
+        self.sections = [s for s in self.sections if s["questions"]]
+        return out
+
+    # --- survey ---
+
+    def survey_rows(self) -> None:
+        survey = self.survey
+        stack: list[dict] = []  # open groups and repeats, outermost first
+        self.loose: dict | None = None
+        self.loose_count = 0
+        for n, row in survey.rows:
+            kind = re.sub(r"\s+", " ", row.get("type", "")).strip()
+            low = kind.lower()
+            if not kind:
+                if row.get("name") or _in_language(row, "label", self.language):  # else a comment row, as pyxform
+                    raise survey.fail(n, "type", texts.XLSFORM_NO_TYPE)
+                continue
+            skipping = any(frame["skip"] for frame in stack)
+            if low.startswith("begin_"):
+                stack.append(self.begin(n, row, low.split()[0].removeprefix("begin_"), stack, skipping))
+                continue
+            if low.startswith("end_"):
+                word = low.split()[0].removeprefix("end_")
+                if not stack:
+                    raise survey.fail(n, "type", texts.XLSFORM_END_WITHOUT_BEGIN.format(type=kind, word=word))
+                frame = stack.pop()
+                if frame["word"] != word and {frame["word"], word} != {"repeat", "loop"}:
+                    raise survey.fail(n, "type", texts.XLSFORM_END_MISMATCH.format(
+                        type=kind, word=frame["word"], row=frame["row"]))
+                self.end(frame, stack)
+                continue
+            if skipping:
+                continue
+            try:
+                self.question(n, row, kind, stack)
+            except _Skip:
+                continue
+        if stack:
+            frame = stack[-1]
+            raise survey.fail(frame["row"], "type", texts.XLSFORM_NO_END.format(word=frame["word"], name=frame["name"]))
+        self.close_loose()
+
+    def close_loose(self) -> None:
+        if self.loose is not None:
+            self.loose = None
+
+    def begin(self, n: int, row: Mapping[str, str], word: str, stack: list[dict], skipping: bool) -> dict:
+        survey = self.survey
         name = row.get("name", "")
-        if not kind:
-            if any(v for c, v in row.items()):
-                raise survey.fail(n, "the row has no type")
-            continue
-        if kind in ("begin group", "begin_group", "begin repeat", "begin_repeat"):
-            repeat = "repeat" in kind
-            if group is not None:
-                raise survey.fail(n, f"a nested {'repeat' if repeat else 'group'} is not supported "
-                                     f"(groups and repeats do not nest)")
-            close_loose()
-            if not KEY_PATTERN.match(name):
-                raise survey.fail(n, f"name {name!r} is not a valid key (lowercase letters, digits, _; at most 40)")
-            label = _text_column(row, "label")
-            if not label:
-                raise survey.fail(n, f"group {name!r} has no label (the section's title)")
-            section = {"key": name, "title": label, "questions": []}
-            group_extras(n, row, section, repeat)
-            group = {"section": section, "row": n, "repeat": repeat}
-            rows_of[id(section)] = n
-            earlier = {}
-            continue
-        if kind in ("end group", "end_group", "end repeat", "end_repeat"):
-            repeat = "repeat" in kind
-            if group is None:
-                raise survey.fail(n, f"{raw_type} without a begin_{'repeat' if repeat else 'group'}")
-            if group["repeat"] != repeat:
-                raise survey.fail(n, f"{raw_type} closes the begin_{'repeat' if group['repeat'] else 'group'} "
-                                     f"of row {group['row']}")
-            if not group["section"]["questions"]:
-                raise survey.fail(group["row"], f"group {group['section']['key']!r} has no questions")
-            sections.append(group["section"])
-            group, earlier = None, {}
-            continue
-        if kind == "note":
-            target = group["section"] if group is not None else None
-            if target is None or target["questions"] or "intro" in target:
-                raise survey.fail(n, "notes are only supported at the start of a group (its introduction)")
-            label = _text_column(row, "label")
-            if not label:
-                raise survey.fail(n, "the note has no label")
-            target["intro"] = label
-            continue
-        # a question
-        appearance = row.get("appearance", "").strip().lower()
-        parts = raw_type.split(" ")
+        label = _in_language(row, "label", self.language)
+        parent = stack[-1] if stack else None
+        repeat_of = next((f for f in reversed(stack) if f["word"] == "repeat"), None)
+        frame = {"word": word, "row": n, "name": name, "label": label, "skip": skipping, "section": None,
+                 "part": 0, "repeat_of": repeat_of, "intro": None,
+                 "path": [*(parent["path"] if parent else []), *([label] if label else [])],
+                 "relevant": _both(parent["relevant"] if parent else "", self.rewrite(row.get("relevant", ""), True))}
+        if skipping:
+            return frame
+        if not name:
+            raise survey.fail(n, "name", texts.XLSFORM_GROUP_NO_NAME)
+        if parent is not None and parent["word"] == "group" and parent["repeat_of"] is None:
+            self.flush_intro(parent)
+            parent["section"] = None  # the parent's later questions make a section of their own
+        self.close_loose()
+        try:
+            if word == "loop":
+                raise self.unsupported(survey, n, "type", texts.XLSFORM_LOOP)
+            if word == "repeat" and repeat_of is not None:
+                raise self.unsupported(survey, n, "type", texts.XLSFORM_NESTED_REPEAT.format(row=repeat_of["row"]))
+        except _Skip:
+            frame["skip"] = True
+            return frame
+        if word == "repeat":
+            frame["section"] = self.new_section(frame, n, row)
+        elif repeat_of is not None and label:  # a group inside a repeat: its label said first, as a note
+            self.add(repeat_of["section"], n, {"key": self.keys.get(name, name), "label": label, "prompt": label,
+                                              "type": "note", "required": False,
+                                              **({"relevant": frame["relevant"]} if frame["relevant"] else {})})
+        for column in HCC_GROUP:
+            if row.get(column) and word != "repeat" and column != "hcc::compact":
+                raise survey.fail(n, column, texts.XLSFORM_REPEAT_ONLY)
+        frame["compact"] = [self.keys.get(k, k) for k in re.split(r"[,\s]+", row.get("hcc::compact", "")) if k]
+        return frame
+
+    def new_section(self, frame: dict, n: int, row: Mapping[str, str] | None = None) -> dict:
+        frame["part"] += 1
+        key = self.keys.get(frame["name"], storage_key(frame["name"]))
+        title = PATH_SEPARATOR.join(frame["path"]) or frame["name"]
+        section: dict[str, Any] = {"key": key if frame["part"] == 1 else f"{key[:36]}_{frame['part']}",
+                                   "title": title, "questions": []}
+        if frame.get("intro") and frame["part"] == 1:
+            section["intro"] = frame["intro"]
+        if frame.get("compact") and frame["part"] == 1:
+            section["compact"] = frame["compact"]
+        if row is not None and frame["word"] == "repeat":
+            section["repeat"] = self.repeat(n, row, frame)
+            if row.get("hcc::compact"):
+                section["compact"] = [self.keys.get(k, k) for k in re.split(r"[,\s]+", row["hcc::compact"]) if k]
+        self.sections.append(section)
+        self.rows_of[id(section)] = (n, section)
+        return section
+
+    def repeat(self, n: int, row: Mapping[str, str], frame: dict) -> dict:
+        survey = self.survey
+        count, lo, hi = row.get("repeat_count", ""), row.get("hcc::min", ""), row.get("hcc::max", "")
+        for column, value in (("hcc::min", lo), ("hcc::max", hi)):
+            if value and not value.isdigit():
+                raise survey.fail(n, column, texts.XLSFORM_WHOLE_NUMBER.format(value=value))
+        if count and (lo or hi):
+            raise survey.fail(n, "repeat_count", texts.XLSFORM_COUNT_OR_MIN_MAX)
+        label = frame["label"] or frame["name"]
+        item = row.get("hcc::item") or label[:1].lower() + label[1:]
+        if count.isdigit():
+            return {"min": int(count), "max": int(count), "item": item}
+        if count:
+            return {"min": 0, "max": None, "item": item, "count": self.rewrite(count)}
+        return {"min": int(lo or 0), "max": int(hi) if hi else None, "item": item}
+
+    def end(self, frame: dict, stack: list[dict]) -> None:
+        if frame["skip"]:
+            return
+        self.flush_intro(frame)
+        section = frame["section"]
+        if frame["word"] == "repeat" and section is not None and not section["questions"]:
+            self.sections.remove(section)  # an empty repeat (or one whose questions were all left out)
+        parent = stack[-1] if stack else None
+        if parent is not None and parent["word"] == "group" and parent["repeat_of"] is None:
+            parent["section"] = None
+
+    def flush_intro(self, frame: dict) -> None:
+        """A group's introduction with no question of its own after it: a note question of its own section."""
+        if frame["intro"] and frame["part"] == 0:
+            section = self.new_section(frame, frame["row"])
+            intro = section.pop("intro")
+            self.add(section, frame["row"], {"key": self.keys.get(frame["name"], frame["name"]), "label": intro,
+                                            "prompt": intro, "type": "note", "required": False})
+            frame["intro"] = None
+
+    def target(self, stack: list[dict], n: int) -> dict:
+        """The section a question on row n joins."""
+        if not stack:
+            if self.loose is None:
+                self.loose_count += 1
+                self.loose = {"key": "form" if self.loose_count == 1 else f"form_{self.loose_count}",
+                              "title": self.title, "questions": []}
+                self.sections.append(self.loose)
+                self.rows_of[id(self.loose)] = (n, self.loose)
+            return self.loose
+        frame = stack[-1]
+        if frame["repeat_of"] is not None and frame["word"] == "group":
+            return frame["repeat_of"]["section"]
+        if frame["section"] is None:
+            frame["section"] = self.new_section(frame, frame["row"] if frame["part"] == 0 else n)
+        return frame["section"]
+
+    def add(self, section: dict, n: int, question: dict) -> None:
+        section["questions"].append(question)
+        self.rows_of[id(question)] = (n, question)
+        self.types_of.setdefault(id(section), {})[question["key"]] = question["type"]
+
+    def question(self, n: int, row: Mapping[str, str], kind: str, stack: list[dict]) -> None:
+        survey = self.survey
+        name = row.get("name", "")
+        parts = kind.split(" ")
         base = parts[0].lower()
-        list_name = parts[1] if len(parts) == 2 else None
-        if base in ("select_one", "select_multiple"):
-            if list_name is None:
-                raise survey.fail(n, f"type {raw_type!r} needs a choice list name")
-            qtype = "choice" if base == "select_one" else "multi_choice"
-        elif len(parts) == 1 and base == "text":
-            qtype = {"": "text", "multiline": "long_text", "numbers": "phone"}.get(appearance)
-            if qtype is None:
-                raise survey.fail(n, f"appearance {row['appearance']!r} is not supported on text "
-                                     f"(supported: multiline, numbers)")
-            appearance = ""
-        elif len(parts) == 1 and base in SIMPLE_TYPES:
-            qtype = SIMPLE_TYPES[base]
+        label = _in_language(row, "label", self.language)
+        group_relevant = stack[-1]["relevant"] if stack else ""
+        if base == "note" and stack and not group_relevant and not row.get("relevant") and label:
+            frame = stack[-1]
+            if frame["word"] == "group" and frame["repeat_of"] is None and frame["section"] is None \
+                    and frame["part"] == 0 and frame["intro"] is None:
+                frame["intro"] = label  # the group's introduction, said before its first question
+                return
+            section = frame["section"]
+            if frame["word"] == "repeat" and not section["questions"] and "intro" not in section:
+                section["intro"] = label  # the list's introduction
+                return
+        if not name and base != "note":
+            raise survey.fail(n, "name", texts.XLSFORM_NO_NAME)
+        key = self.keys[name] if name else f"note_row_{n}"  # a note is never referred to
+        question: dict[str, Any] = {"key": key}
+        appearance = row.get("appearance", "").strip().lower()
+        list_name = None
+        if base in ("select_one", "select_multiple") and len(parts) >= 2:
+            list_name = parts[1]
+            if parts[2:] not in ([], ["or_other"]):
+                raise self.unsupported(survey, n, "type", texts.XLSFORM_TYPE.format(type=kind))
+            question["type"] = "choice" if base == "select_one" else "multi_choice"
+            if parts[2:] == ["or_other"]:
+                question["or_other"] = True
+        elif base in ("select_one", "select_multiple"):
+            raise survey.fail(n, "type", texts.XLSFORM_NO_LIST.format(type=kind))
+        elif base == "text" and len(parts) == 1:
+            question["type"] = {"multiline": "long_text", "numbers": "phone"}.get(appearance, "text")
+        elif base == "range" and len(parts) == 1:
+            question.update(self.range(n, row))
+        elif base in SIMPLE_TYPES and len(parts) == 1:
+            question["type"] = SIMPLE_TYPES[base]
+        elif base in META_TYPES and len(parts) == 1:
+            question.update(type="meta", meta=base)
+        elif base == "calculate" and len(parts) == 1:
+            if not row.get("calculation"):
+                raise self.unsupported(survey, n, "calculation", texts.XLSFORM_NO_CALCULATION)
+            question.update(type="calculate", calculation=self.rewrite(row["calculation"]))
+        elif base == "note" and len(parts) == 1:
+            question["type"] = "note"
         else:
-            raise survey.fail(n, f"type {raw_type!r} is not supported")
-        if appearance:
-            raise survey.fail(n, f"appearance {row['appearance']!r} is not supported on {base}")
-        if not KEY_PATTERN.match(name):
-            raise survey.fail(n, f"name {name!r} is not a valid key (lowercase letters, digits, _; at most 40)")
-        label = _text_column(row, "label")
+            raise self.unsupported(survey, n, "type", texts.XLSFORM_TYPE.format(type=kind))
+        qtype = question["type"]
+        if qtype not in ("meta", "calculate", "note") and _flag(row, "read_only"):
+            if row.get("calculation"):
+                question.update(type="calculate", calculation=self.rewrite(row["calculation"]))
+            else:
+                question["type"] = "note"  # shown, never answered
+            question.pop("or_other", None)
+            list_name, qtype = None, question["type"]
         if not label:
-            raise survey.fail(n, f"question {name!r} has no label")
+            label = (_in_language(row, "hint", self.language) or name) if qtype != "note" else ""
+            if not label:
+                return  # a note with nothing to say (media only)
+        question.update(label=label, prompt=row.get("hcc::prompt") or label)
+        if qtype in ("meta", "calculate", "note"):
+            question["required"] = False
+        else:
+            required = _flag(row, "required")
+            if required is None:
+                raise self.unsupported(survey, n, "required", texts.XLSFORM_REQUIRED.format(value=row["required"]))
+            question["required"] = required
+        for column in ("hint", "required_message", "constraint_message"):
+            if qtype not in ("meta", "calculate") and (value := _in_language(row, column, self.language)):
+                if column != "hint" or value != label:
+                    question[column] = value
+        relevant = _both(group_relevant, self.rewrite(row.get("relevant", ""), True))
+        expressions = {"relevant": relevant}
+        if qtype not in ("meta", "calculate", "note"):
+            expressions["constraint"] = _both(question.pop("constraint", ""), self.rewrite(row.get("constraint", ""), True))
+        for column, value in expressions.items():
+            if not value:
+                continue
+            try:
+                parse_expression(value)
+            except XPathError as exc:
+                raise self.unsupported(survey, n, column, texts.XLSFORM_EXPRESSION.format(
+                    problem=_in_vietnamese(str(exc), texts.XLSFORM_EXPRESSION_PROBLEMS))) from None
+            question[column] = value
+        if "constraint_message" in question and "constraint" not in question:
+            del question["constraint_message"]
+        if qtype not in ("meta", "calculate", "note"):
+            for column in ("personal", "deferrable", "badge"):
+                flag = _flag(row, f"hcc::{column}")
+                if flag is None:
+                    raise survey.fail(n, f"hcc::{column}", texts.XLSFORM_YES_NO.format(value=row[f"hcc::{column}"]))
+                if flag:
+                    question[column] = True
+            for column in ("not_above", "not_before"):
+                if value := row.get(f"hcc::{column}"):
+                    question[column] = self.keys.get(value, value)
         for column in ("repeat_count", *HCC_GROUP):
             if row.get(column):
-                raise survey.fail(n, f"column {column!r} belongs on begin_group or begin_repeat")
-        question: dict[str, Any] = {"key": name, "label": label, "prompt": row.get("hcc::prompt") or label,
-                                    "type": qtype, "required": _flag(survey, n, row, "required")}
-        for column in ("hint", "required_message", "constraint_message"):
-            if value := _text_column(row, column):
-                question[column] = value
-        for column in ("constraint", "relevant"):
-            if value := row.get(column):
-                try:
-                    parse_expression(value)
-                except XPathError as exc:
-                    raise survey.fail(n, f"{column}: {exc}") from None
-                question[column] = value
-        if "relevant" in question:
-            ask_if = _as_ask_if(question["relevant"], earlier)
-            if ask_if is not None:
-                question["ask_if"] = ask_if
-                del question["relevant"]
-        for column in ("personal", "deferrable", "badge"):
-            if _flag(survey, n, row, f"hcc::{column}"):
-                question[column] = True
-        for column in ("not_above", "not_before"):
-            if value := row.get(f"hcc::{column}"):
-                question[column] = value
+                raise survey.fail(n, column, texts.XLSFORM_GROUP_ONLY)
         if list_name is not None:
-            if list_name not in lists:
-                raise survey.fail(n, f"choice list {list_name!r} is not in sheet choices")
+            if list_name not in self.lists:
+                raise self.unsupported(survey, n, "type", texts.XLSFORM_LIST_MISSING.format(list=list_name))
+            if value := row.get("choice_filter"):
+                list_name = self.choice_filter(n, value, list_name, question)
             question["choices"] = list_name
-            used_lists.append(list_name)
-        if value := row.get("choice_filter"):
-            m = re.fullmatch(r"\s*([A-Za-z_][\w\-]*)\s*=\s*\$\{([a-z][a-z0-9_]*)\}\s*", value)
-            if list_name is None:
-                raise survey.fail(n, "choice_filter is only for select_one and select_multiple")
-            if m is None:
-                raise survey.fail(n, f"choice_filter {value!r} is not supported (supported: column=${{field}})")
-            column = m[1].lower()
-            if column not in choices_sheet.columns or column in ("list_name", "name", "label"):
-                raise survey.fail(n, f"choice_filter names {m[1]!r}, not a filter column of sheet choices")
-            if filters.get(list_name, (column, n))[0] != column:
-                raise survey.fail(n, f"choice list {list_name!r} is filtered by two columns "
-                                     f"({filters[list_name][0]!r} in row {filters[list_name][1]})")
-            filters[list_name] = (column, n)
-            question["filter_by"] = m[2]
-        if group is not None:
-            group["section"]["questions"].append(question)
-            rows_of[id(question)] = n
+            self.used_lists.setdefault(list_name, n)
+        section = self.target(stack, n)
+        earlier = self.types_of.setdefault(id(section), {})  # grows with the section: linear
+        if "relevant" in question and (ask_if := _as_ask_if(question["relevant"], earlier)) is not None:
+            question["ask_if"] = ask_if
+            del question["relevant"]
+        self.add(section, n, question)
+
+    def range(self, n: int, row: Mapping[str, str]) -> dict:
+        """A range question: a number between its start and end (XLSForm's defaults 1 and 10)."""
+        params = dict(re.findall(r"(\w+)\s*=\s*([-\d.]+)", row.get("parameters", "")))
+        start, end, step = params.get("start", "1"), params.get("end", "10"), params.get("step", "1")
+        whole = all(re.fullmatch(r"-?\d+", v) for v in (start, end, step))
+        low, high = (start, end) if float(start) <= float(end) else (end, start)
+        return {"type": "integer" if whole else "decimal", "constraint": f". >= {low} and . <= {high}"}
+
+    def choice_filter(self, n: int, value: str, list_name: str, question: dict) -> str:
+        """The list the question offers: filtered by an earlier answer (`COLUMN = ${field}`, either way round:
+        our filter_by), by a fixed value (`COLUMN = 'v'`: the list narrowed once, here), or not at all (true())."""
+        survey = self.survey
+        value = self.rewrite(value)
+        if value == "true()":
+            return list_name
+        m = re.fullmatch(r"\s*([A-Za-z_][\w\-]*)\s*=\s*\$\{([^}]+)\}\s*", value) or re.fullmatch(
+            r"\s*\$\{([^}]+)\}\s*=\s*([A-Za-z_][\w\-]*)\s*", value)
+        fixed = re.fullmatch(r"\s*([A-Za-z_][\w\-]*)\s*=\s*(?:'([^']*)'|\"([^\"]*)\"|([\w\-]+))\s*", value)
+        if m is not None and value.lstrip().startswith("$"):
+            column, field = m[2].lower(), m[1].strip()
+        elif m is not None:
+            column, field = m[1].lower(), m[2].strip()
+        elif fixed is not None and fixed[1].lower() in self.choices.columns:
+            column, wanted = fixed[1].lower(), next(v for v in fixed.groups()[1:] if v is not None)
+            narrowed = f"{list_name}__{column}_{storage_key(wanted) or 'x'}"
+            self.lists[narrowed] = [(r, c) for r, c in self.lists[list_name] if c.get(column) == wanted]
+            if not self.lists[narrowed]:
+                raise survey.fail(n, "choice_filter", texts.XLSFORM_FILTER_EMPTY.format(value=value))
+            return narrowed
         else:
-            if loose is None:
-                loose_count += 1
-                loose = {"key": "form" if loose_count == 1 else f"form_{loose_count}", "title": title,
-                         "questions": []}
-                earlier = {}
-            loose["questions"].append(question)
-            rows_of.setdefault(id(loose), n)
-            rows_of[id(question)] = n
-        earlier[name] = qtype
-    if group is not None:
-        word = "repeat" if group["repeat"] else "group"
-        raise survey.fail(group["row"], f"begin_{word} {group['section']['key']!r} has no end_{word}")
-    close_loose()
-    if not sections:
-        raise survey.fail(None, "no questions")
+            raise self.unsupported(survey, n, "choice_filter", texts.XLSFORM_FILTER.format(value=value))
+        if field not in self.keys.values():
+            raise self.unsupported(survey, n, "choice_filter", texts.XLSFORM_FILTER.format(value=value))
+        if column not in self.choices.columns or column in ("list_name", "name", "label"):
+            raise survey.fail(n, "choice_filter", texts.XLSFORM_FILTER_COLUMN.format(column=column))
+        if self.filters.get(list_name, (column, n))[0] != column:
+            raise survey.fail(n, "choice_filter", texts.XLSFORM_FILTER_TWO.format(
+                list=list_name, column=self.filters[list_name][0], row=self.filters[list_name][1]))
+        self.filters[list_name] = (column, n)
+        question["filter_by"] = field
+        return list_name
 
-    choice_lists: dict[str, list[dict]] = {}
-    for list_name in dict.fromkeys(used_lists):
-        column = filters.get(list_name, (None, 0))[0]
-        entries = []
-        for n, row in lists[list_name]:
-            entry = {"value": row["name"], "label": _text_column(row, "label")}
-            if column is not None:
-                if not row.get(column):
-                    raise choices_sheet.fail(n, f"choice {row['name']!r} of list {list_name!r} has no {column}")
-                entry["when"] = row[column]
-            entries.append(entry)
-        choice_lists[list_name] = entries
-    raw: dict[str, Any] = {"id": form_id, "title": title}
-    if values.get("version"):
-        raw["version"] = values["version"]
-    if choice_lists:
-        raw["choice_lists"] = choice_lists
-    raw["sections"] = sections
-    try:
-        parse_form(raw, path)
-    except FormError as exc:
-        raise _placed(exc, path, survey, sections, rows_of) from None
-    return raw
+    def drop_what_names_the_skipped(self) -> None:
+        """With skip_unsupported: a question whose expressions or filter name a question left out goes too (and
+        so on, through what names it)."""
+        if not self.skip:
+            return
+        known, kept = set(self.keys.values()), {q["key"] for s in self.sections for q in s["questions"]}
+        dependents: dict[str, list[dict]] = {}
+        for section in self.sections:
+            for q in section["questions"]:
+                names = {q[c] for c in ("filter_by", "not_above", "not_before") if c in q}
+                names |= {q["ask_if"]["key"]} if "ask_if" in q else set()
+                for column in ("relevant", "constraint", "calculation"):
+                    names |= {m.strip() for m in _REF.findall(q.get(column, ""))}
+                for name in sorted(names):
+                    dependents.setdefault(name, []).append(q)
+        queue = sorted(k for k in dependents if k in known and k not in kept)
+        removed: set[int] = set()
+        while queue:
+            gone = queue.pop(0)
+            for q in dependents.get(gone, []):
+                if id(q) in removed:
+                    continue
+                removed.add(id(q))
+                self.skipped.append(f"{self.survey.where(self.rows_of[id(q)][0], 'name')}: " +
+                                    texts.XLSFORM_NAMES_SKIPPED.format(key=q["key"], other=gone))
+                queue.append(q["key"])
+        for section in self.sections:
+            section["questions"] = [q for q in section["questions"] if id(q) not in removed]
+        self.sections = [s for s in self.sections if s["questions"]]
 
+    # --- parse_form's errors, said as the sheet's row and column ---
 
-# Our field names as the survey sheet's columns, for errors found by parse_form.
-_COLUMN_OF = {"ask_if": "relevant", "ask_if.key": "relevant", "filter_by": "choice_filter", "choices": "type",
-              "compact": "hcc::compact", "repeat": "hcc::min/hcc::max", "not_above": "hcc::not_above",
-              "not_before": "hcc::not_before", "deferrable": "hcc::deferrable", "badge": "hcc::badge",
-              "personal": "hcc::personal", "prompt": "hcc::prompt", "key": "name"}
-_WHERE = re.compile(r"^sections\[(\d+)\](?: \([^)]*\))?(?:\.questions(?:\[(\d+)\](?: \([^)]*\))?)?)?"
-                    r"(?:\.([\w.]+))?(?:\[\d+\])?: (.*)$")
+    _COLUMN_OF = {"ask_if": "relevant", "ask_if.key": "relevant", "filter_by": "choice_filter", "choices": "type",
+                  "compact": "hcc::compact", "repeat": "repeat_count", "not_above": "hcc::not_above",
+                  "not_before": "hcc::not_before", "deferrable": "hcc::deferrable", "badge": "hcc::badge",
+                  "personal": "hcc::personal", "prompt": "hcc::prompt", "key": "name", "count": "repeat_count"}
+    _WHERE = re.compile(r"^sections\[(\d+)\](?: \([^)]*\))?(?:\.questions(?:\[(\d+)\](?: \([^)]*\))?)?)?"
+                        r"(?:\.([\w.]+))?(?:\[\d+\])?: (.*)$")
 
-
-def _placed(exc: FormError, path: Path, survey: _Sheet, sections: list[dict], rows_of: dict[int, int]) -> FormError:
-    """A parse_form error on an imported workbook, said as its sheet row and column."""
-    message = str(exc).removeprefix(f"{path}: ")
-    m = _WHERE.match(message)
-    if m is None:
-        return exc
-    section = sections[int(m[1])]
-    target = section["questions"][int(m[2])] if m[2] is not None else section
-    row = rows_of.get(id(target))
-    if (dupe := re.match(r"duplicate key '([^']*)'", m[4])) and target is section:  # the second one's row
-        row = next((rows_of.get(id(q)) for q in reversed(section["questions"]) if q["key"] == dupe[1]), row)
-    column = _COLUMN_OF.get(m[3] or "", m[3])
-    return survey.fail(row, f"{column}: {m[4]}" if column else m[4])
+    def placed(self, exc: FormError) -> FormError:
+        """A parse_form error on an imported workbook, said as its sheet, row and column."""
+        message = str(exc).removeprefix(f"{self.path}: ")
+        m = self._WHERE.match(message)
+        if m is None:
+            return exc
+        section = self.sections[int(m[1])]
+        target = section["questions"][int(m[2])] if m[2] is not None else section
+        row = self.rows_of.get(id(target), (None,))[0]
+        column = self._COLUMN_OF.get(m[3] or "", m[3]) or ("name" if target is not section else "type")
+        if (dupe := re.match(r"duplicate key '([^']*)'", m[4])) and target is section:  # the second one's row
+            row = next((self.rows_of[id(q)][0] for q in reversed(section["questions"]) if q["key"] == dupe[1]), row)
+            column = "name"
+        problem = _in_vietnamese(m[4], {**texts.XLSFORM_FORM_PROBLEMS, **texts.XLSFORM_EXPRESSION_PROBLEMS})
+        return self.survey.fail(row, column, problem)

@@ -366,13 +366,14 @@ def test_cli__create_from_an_xlsform__and_a_broken_one_refused_with_its_row(tmp_
     book = openpyxl.load_workbook(TRAINING_XLSX)
     survey = book["survey"]
     header = [c.value for c in survey[1]]
-    survey.cell(row=3, column=header.index("type") + 1, value="geopoint")
+    survey.cell(row=3, column=header.index("type") + 1, value="geotrace")
     broken = tmp_path / "broken.xlsx"
     book.save(broken)
     refused = hcc(["campaign", "create", "--title", "X", "--deadline", "05/04/2030 16:30", "--form", str(broken)],
                   tmp_path)
     assert 2 == refused.returncode
-    assert f"{broken}: sheet survey, row 3: type 'geopoint' is not supported" == refused.stderr.strip()
+    assert (f"{broken}: trang tính survey, dòng 3, cột type: kiểu 'geotrace' không hỏi được trong trò chuyện "
+            f"(dùng --skip-unsupported để bỏ qua câu này)") == refused.stderr.strip()
 
 
 def test_migration_0008__campaigns_before__keep_the_installation_form_and_every_unit(tmp_path):

@@ -2,6 +2,7 @@
 shipped workbooks, and the engine on decimals, several choices, constraints and relevant."""
 
 import json
+import warnings
 from datetime import datetime
 from pathlib import Path
 
@@ -274,50 +275,47 @@ def test_read_xlsform__good_form__our_vocabulary(tmp_path, survey, choices, expe
 
 # --- XLSForm: broken forms, each stopped with one line -------------------------------------------------
 
+AT = "trang tính survey, dòng {}, cột {}: "
+NOT_IN_CHAT = "không hỏi được trong trò chuyện (dùng --skip-unsupported để bỏ qua câu này)"
 BROKEN = [
-    ([HEAD, ["geopoint", "where", "Nơi", "yes"]], "sheet survey, row 2: type 'geopoint' is not supported"),
+    ([HEAD, ["geotrace", "where", "Đường đi", "yes"]], AT.format(2, "type") + f"kiểu 'geotrace' {NOT_IN_CHAT}"),
     ([HEAD, ["begin_group", "g", "G", ""], ["calculate", "c", "C", ""], ["end_group", "", "", ""]],
-     "sheet survey, row 3: type 'calculate' is not supported"),
+     AT.format(3, "calculation") + "câu calculate chưa có biểu thức ở cột calculation"),
     ([HEAD, ["begin_group", "g", "G", ""], ["text", "a", "A", "yes"]],
-     "sheet survey, row 2: begin_group 'g' has no end_group"),
-    ([HEAD, ["text", "a", "A", "yes"], ["end_group", "", "", ""]], "sheet survey, row 3: end_group without a begin_group"),
+     AT.format(2, "type") + "begin_group 'g' chưa có end_group"),
+    ([HEAD, ["text", "a", "A", "yes"], ["end_group", "", "", ""]],
+     AT.format(3, "type") + "'end_group' không có begin_group tương ứng ở trên"),
     ([HEAD + ["repeat_count"], ["begin_repeat", "r", "R", "", 2], ["begin_repeat", "q", "Q", "", 2]],
-     "sheet survey, row 3: a nested repeat is not supported (groups and repeats do not nest)"),
-    ([HEAD, ["begin_group", "g", "G", ""], ["begin_group", "h", "H", ""]],
-     "sheet survey, row 3: a nested group is not supported (groups and repeats do not nest)"),
+     AT.format(3, "type") + "nhóm lặp lồng trong nhóm lặp ở dòng 2 chưa được hỗ trợ (dùng --skip-unsupported để "
+                            "bỏ qua)"),
     ([HEAD + ["repeat_count"], ["begin_repeat", "r", "R", "", 2], ["text", "a", "A", "yes", ""],
       ["end_group", "", "", "", ""]],
-     "sheet survey, row 4: end_group closes the begin_repeat of row 2"),
-    ([HEAD, ["begin_group", "g", "G", ""], ["text", "a", "A", "yes"], ["note", "n", "N", ""],
-      ["end_group", "", "", ""]],
-     "sheet survey, row 4: notes are only supported at the start of a group (its introduction)"),
-    ([HEAD, ["text", "Ho_Ten", "A", "yes"]],
-     "sheet survey, row 2: name 'Ho_Ten' is not a valid key (lowercase letters, digits, _; at most 40)"),
-    ([HEAD, ["text", "a", "A", "maybe"]], "sheet survey, row 2: required 'maybe' is not yes or no"),
-    ([HEAD + ["relevant"], ["integer", "a", "A", "yes", ""], ["text", "b", "B", "yes", "uuid() > ${a}"]],
-     "sheet survey, row 3: relevant: function uuid() is not supported (supported: "
-     + ", ".join(f + "()" for f in FUNCTIONS) + ")"),
+     AT.format(4, "type") + "'end_group' đóng begin_repeat ở dòng 2: hãy đóng đúng nhóm mở sau cùng"),
+    ([HEAD, ["text", "a", "A", "maybe"]],
+     AT.format(2, "required") + "'maybe' không phải yes hoặc no (điều kiện bắt buộc theo biểu thức chưa được hỗ trợ)"),
+    ([HEAD + ["relevant"], ["integer", "a", "A", "yes", ""], ["text", "b", "B", "yes", "today() > ${a}"]],
+     AT.format(3, "relevant") + "biểu thức chưa được hỗ trợ: hàm today() chưa được hỗ trợ (có: not(), "
+     "string-length(), regex(), selected(), count-selected(), true(), false())"),
     ([HEAD + ["constraint"], ["integer", "a", "A", "yes", ". +"]],
-     "sheet survey, row 2: constraint: '. +' ends too early"),
-    ([HEAD + ["default"], ["integer", "a", "A", "yes", "3"]], "sheet survey, row 2: column 'default' is not supported"),
-    ([HEAD + ["appearance"], ["text", "a", "A", "yes", "w3"]],
-     "sheet survey, row 2: appearance 'w3' is not supported on text (supported: multiline, numbers)"),
-    ([HEAD, ["select_one nope", "a", "A", "yes"]], "sheet survey, row 2: choice list 'nope' is not in sheet choices"),
+     AT.format(2, "constraint") + "biểu thức chưa được hỗ trợ: không hiểu '+' trong '. +'"),
+    ([HEAD, ["select_one nope", "a", "A", "yes"]],
+     AT.format(2, "type") + "danh sách lựa chọn 'nope' không có trong trang tính choices"),
+    ([HEAD, ["select_one", "a", "A", "yes"]],
+     AT.format(2, "type") + "kiểu 'select_one' cần tên danh sách lựa chọn, ví dụ select_one gioi_tinh"),
     ([HEAD + ["choice_filter"], ["select_one g", "a", "A", "yes", ""], ["select_one g", "b", "B", "yes", "a > 2"]],
-     "sheet survey, row 3: choice_filter 'a > 2' is not supported (supported: column=${field})"),
-    ([HEAD + ["repeat_count"], ["begin_repeat", "r", "R", "", "${n}"], ["text", "a", "A", "yes", ""],
-      ["end_repeat", "", "", "", ""]],
-     "sheet survey, row 2: repeat_count '${n}' must be a whole number (an expression is not supported)"),
-    ([HEAD, ["begin_repeat", "r", "R", ""], ["text", "a", "A", "yes"], ["end_repeat", "", "", ""]],
-     "sheet survey, row 2: a repeat needs repeat_count or hcc::max"),
-    ([HEAD + ["hcc::colour"], ["text", "a", "A", "yes", "red"]], "sheet survey, row 2: column 'hcc::colour' is not supported"),
-    ([HEAD, ["note", "n", "N", ""], ["text", "a", "A", "yes"]],
-     "sheet survey, row 2: notes are only supported at the start of a group (its introduction)"),
+     AT.format(3, "choice_filter") + "choice_filter 'a > 2' chưa được hỗ trợ (dùng dạng cot = ${cau_hoi})"),
+    ([HEAD + ["hcc::colour"], ["text", "a", "A", "yes", "red"]],
+     AT.format(2, "hcc::colour") + "cột mở rộng này không có (các cột hcc:: có: prompt, personal, deferrable, badge, "
+     "not_above, not_before, compact, min, max, item)"),
+    ([HEAD, ["", "a", "A", "yes"]], AT.format(2, "type") + "dòng này chưa có kiểu câu hỏi (cột type)"),
+    ([HEAD, ["text", "", "A", "yes"]], AT.format(2, "name") + "câu hỏi chưa có tên (cột name)"),
+    ([HEAD, ["audio", "a", "A", "yes"], ["select_one_from_file units.csv", "b", "B", "yes"]],
+     AT.format(2, "type") + f"kiểu 'audio' {NOT_IN_CHAT}"),
 ]
 
 
 @pytest.mark.parametrize(("survey", "error"), BROKEN)
-def test_read_xlsform__cannot_honour__one_line_error(tmp_path, survey, error):
+def test_read_xlsform__cannot_honour__one_line_naming_sheet_row_column(tmp_path, survey, error):
     path = workbook(tmp_path, survey, [["list_name", "name", "label"], ["g", "x", "X"]])
     with pytest.raises(FormError) as caught:
         read_xlsform(path)
@@ -325,17 +323,27 @@ def test_read_xlsform__cannot_honour__one_line_error(tmp_path, survey, error):
     assert "\n" not in str(caught.value)
 
 
-@pytest.mark.parametrize(
-    ("settings", "error"),
-    [(None, "sheet settings: missing (it needs form_title and form_id)"),
-     ([["form_title"], ["T"]], "sheet settings, row 2: form_id is missing"),
-     ([["form_id", "submission_url"], ["x", "http://x"]], "sheet settings, row 2: column 'submission_url' is not supported")],
-)
-def test_read_xlsform__settings_broken__one_line_error(tmp_path, settings, error):
-    path = workbook(tmp_path, [HEAD, ["text", "a", "A", "yes"]], settings=settings)
+def test_read_xlsform__duplicate_choice_value__names_choices_sheet_and_row(tmp_path):
+    path = workbook(tmp_path, [HEAD, ["select_one g", "a", "A", "yes"]],
+                    [["list_name", "name", "label"], ["g", "x", "X"], ["g", "x", "Y"]])
     with pytest.raises(FormError) as caught:
         read_xlsform(path)
-    assert f"{path}: {error}" == str(caught.value)
+    assert (f"{path}: trang tính choices, dòng 3, cột name: giá trị 'x' lặp lại trong danh sách 'g' "
+            f"(mỗi lựa chọn một giá trị riêng)") == str(caught.value)
+
+
+def test_read_xlsform__no_settings_sheet__title_from_file_id_from_title(tmp_path):
+    path = workbook(tmp_path, [HEAD, ["text", "a", "A", "yes"]], settings=None, name="Báo cáo quý_3.xlsx")
+    raw = read_xlsform(path)
+    assert ("Báo cáo quý 3", "bao_cao_quy_3") == (raw["title"], raw["id"])
+
+
+def test_read_xlsform__standard_settings_columns__accepted(tmp_path):
+    settings = [["form_title", "form_id", "version", "default_language", "instance_name", "allow_choice_duplicates",
+                 "submission_url", "style"],
+                ["Biểu mẫu", "bm", "2024010101", "Vietnamese (vi)", "concat(${a})", "yes", "https://x", "pages"]]
+    raw = read_xlsform(workbook(tmp_path, [HEAD, ["text", "a", "A", "yes"]], settings=settings))
+    assert ("Biểu mẫu", "bm", "2024010101") == (raw["title"], raw["id"], raw["version"])
 
 
 def test_load_form_file__not_a_workbook__one_line_error(tmp_path):
@@ -343,11 +351,11 @@ def test_load_form_file__not_a_workbook__one_line_error(tmp_path):
     path.write_text("not a zip")
     with pytest.raises(FormError) as caught:
         load_form_file(path)
-    assert f"{path}: not a readable .xlsx workbook (open it in Excel or LibreOffice and save it as .xlsx)" == \
+    assert f"{path}: {texts.FORM_UNREADABLE}" == \
         str(caught.value)
     with pytest.raises(FormError) as caught:
         load_form_file(tmp_path / "form.csv")
-    assert f"{tmp_path / 'form.csv'}: a form is a .yaml, .yml or .xlsx file" == str(caught.value)
+    assert f"{tmp_path / 'form.csv'}: biểu mẫu là tệp .yaml, .yml, .xlsx hoặc .xls" == str(caught.value)
 
 
 # --- the shipped workbooks -------------------------------------------------------------------------------
@@ -497,14 +505,14 @@ def test_hint__said_after_the_prompt():
     ("survey", "error"),
     [
         ([HEAD + ["hcc::not_above"], ["text", "a", "A", "yes", ""], ["integer", "b", "B", "yes", "a"]],
-         "sheet survey, row 3: hcc::not_above: compares two integer questions"),
-        ([HEAD + ["relevant"], ["text", "a", "A", "yes", "${b} = 'x'"], ["text", "b", "B", "yes", ""]],
-         "sheet survey, row 2: relevant: 'b' is not an earlier question of the form"),
+         AT.format(3, "hcc::not_above") + "chỉ so sánh hai câu hỏi số nguyên"),
+        ([HEAD + ["relevant"], ["text", "a", "A", "yes", "${b} = 'x'"], ["text", "c", "C", "yes", ""]],
+         AT.format(2, "relevant") + "'b' không phải tên một câu hỏi của biểu mẫu"),
         ([HEAD + ["hcc::compact"], ["begin_group", "g", "G", "", "a, z"], ["text", "a", "A", "yes", ""],
           ["text", "b", "B", "yes", ""], ["end_group", "", "", "", ""]],
-         "sheet survey, row 2: hcc::compact: must list question keys of this section (known: a, b)"),
+         AT.format(2, "hcc::compact") + "phải liệt kê tên câu hỏi của phần này (có: a, b)"),
         ([HEAD, ["text", "a", "A", "yes"], ["text", "a", "A2", "yes"]],
-         "sheet survey, row 3: duplicate key 'a'"),
+         AT.format(3, "name") + "tên 'a' lặp lại (mỗi câu hỏi một tên riêng)"),
     ],
 )
 def test_read_xlsform__form_mistake__placed_on_its_row(tmp_path, survey, error):
@@ -557,5 +565,342 @@ def test_load_form_file__damaged_workbook__one_line_error_not_a_traceback(tmp_pa
     path.write_bytes(bytes(data))
     with pytest.raises(FormError) as caught:
         load_form_file(path)
-    assert f"{path}: not a readable .xlsx workbook (open it in Excel or LibreOffice and save it as .xlsx)" == \
+    assert f"{path}: {texts.FORM_UNREADABLE}" == \
         str(caught.value)
+
+
+# --- issue 24: XLSForm as its authors write it (every dialect) ----------------------------------------------
+
+
+def read(tmp_path, survey, choices=None, settings=SETTINGS, **options):
+    return read_xlsform(workbook(tmp_path, survey, choices, settings), **options)
+
+
+def questions_of(raw: dict) -> dict[str, dict]:
+    return {q["key"]: q for s in raw["sections"] for q in s["questions"]}
+
+
+def test_read_xlsform__older_syntax__same_as_today(tmp_path):
+    raw = read(tmp_path,
+               [["type", "name", "caption"], ["select one from gioi_tinh", "gt", "Giới tính"],
+                ["select all that apply from linh_vuc", "lv", "Lĩnh vực"], ["begin looped group", "ds", "Danh sách"],
+                ["text", "ten", "Tên"], ["end looped group", "", ""]],
+               [["list name", "value", "caption"], ["gioi_tinh", "nam", "Nam"], ["gioi_tinh", "nu", "Nữ"],
+                ["linh_vuc", "tp", "Tư pháp"]])
+    qs = questions_of(raw)
+    assert ("choice", "gioi_tinh") == (qs["gt"]["type"], qs["gt"]["choices"])
+    assert ("multi_choice", "linh_vuc") == (qs["lv"]["type"], qs["lv"]["choices"])
+    assert [{"value": "nam", "label": "Nam"}, {"value": "nu", "label": "Nữ"}] == raw["choice_lists"]["gioi_tinh"]
+    assert {"min": 0, "max": None, "item": "danh sách"} == raw["sections"][1]["repeat"]
+
+
+@pytest.mark.parametrize(
+    ("columns", "default_language", "expected"),
+    [
+        (["label::English (en)", "label::Vietnamese (vi)"], "", "Tiếng Việt"),
+        (["label::English (en)", "label::vi"], "", "Tiếng Việt"),
+        (["label::English", "label::Tiếng Việt"], "English", "Tiếng Việt"),
+        (["label::English (en)", "label::French (fr)"], "French (fr)", "Français"),
+        (["label::English (en)", "label::French (fr)"], "", "English"),
+        (["label", "label::French (fr)"], "", "Plain"),
+    ],
+)
+def test_read_xlsform__label_languages__vietnamese_else_default_else_first(tmp_path, columns, default_language,
+                                                                          expected):
+    words = {"label::English (en)": "English", "label::English": "English", "label::Vietnamese (vi)": "Tiếng Việt",
+             "label::vi": "Tiếng Việt", "label::Tiếng Việt": "Tiếng Việt", "label::French (fr)": "Français",
+             "label": "Plain"}
+    settings = [["form_title", "form_id", "default_language"], ["T", "t", default_language]]
+    raw = read(tmp_path, [["type", "name", *columns], ["text", "a", *(words[c] for c in columns)]],
+               settings=settings)
+    assert expected == questions_of(raw)["a"]["label"]
+
+
+def test_read_xlsform__label_only_in_vi_column__choices_in_vi_too(tmp_path):
+    """Once refused with "has no label"."""
+    raw = read(tmp_path, [["type", "name", "label::vi", "hint::vi"], ["select_one g", "a", "Câu A", "Gợi ý"]],
+               [["list_name", "name", "label::vi"], ["g", "x", "Có"]])
+    assert {"key": "a", "label": "Câu A", "prompt": "Câu A", "type": "choice", "required": False, "hint": "Gợi ý",
+            "choices": "g"} == questions_of(raw)["a"]
+    assert [{"value": "x", "label": "Có"}] == raw["choice_lists"]["g"]
+
+
+def test_read_xlsform__xml_names__storage_keys_and_references_rewritten(tmp_path):
+    raw = read(tmp_path, [["type", "name", "label", "relevant"], ["integer", "Q1.Age", "Tuổi", ""],
+                          ["text", "_Ghi-chú", "Ghi chú", "${Q1.Age} > 18"], ["integer", "q1_age", "Trùng", ""]])
+    assert ["q1_age", "ghi_chu", "q1_age_2"] == [q["key"] for q in raw["sections"][0]["questions"]]
+    assert {"key": "q1_age", "gt": 18} == questions_of(raw)["ghi_chu"]["ask_if"]
+
+
+def test_read_xlsform__metadata__meta_questions_never_asked(tmp_path):
+    kinds = ["start", "end", "today", "deviceid", "username", "phonenumber", "audit", "simserial", "subscriberid"]
+    raw = read(tmp_path, [["type", "name", "label"], *[[k, f"m_{k}", ""] for k in kinds], ["text", "a", "A"]])
+    qs = questions_of(raw)
+    assert kinds == [qs[f"m_{k}"]["meta"] for k in kinds]
+    assert {"meta"} == {qs[f"m_{k}"]["type"] for k in kinds}
+    assert {False} == {qs[f"m_{k}"]["required"] for k in kinds}
+
+
+def test_read_xlsform__notes_anywhere__note_questions_first_in_group_intro(tmp_path):
+    raw = read(tmp_path, [["type", "name", "label"], ["note", "hello", "Xin chào"], ["begin_group", "g", "Nhóm"],
+                          ["note", "intro", "Giới thiệu nhóm"], ["text", "a", "A"], ["note", "mid", "Lưu ý giữa"],
+                          ["text", "b", "B"], ["end_group", "", ""]])
+    assert {"key": "hello", "label": "Xin chào", "prompt": "Xin chào", "type": "note", "required": False} == \
+        questions_of(raw)["hello"]
+    group = raw["sections"][1]
+    assert "Giới thiệu nhóm" == group["intro"]
+    assert [("a", "text"), ("mid", "note"), ("b", "text")] == [(q["key"], q["type"]) for q in group["questions"]]
+
+
+def test_read_xlsform__calculate_or_other_time_datetime_geopoint__contract_names(tmp_path):
+    raw = read(tmp_path,
+               [["type", "name", "label", "calculation"], ["integer", "nam", "Nam", ""], ["integer", "Nu", "Nữ", ""],
+                ["calculate", "tong", "", "${nam} + ${Nu}"], ["select_one g or_other", "chon", "Chọn", ""],
+                ["time", "gio", "Giờ", ""], ["datetime", "luc", "Lúc", ""], ["geopoint", "vi_tri", "Vị trí", ""]],
+               [["list_name", "name", "label"], ["g", "a", "A"]])
+    qs = questions_of(raw)
+    assert ("calculate", "${nam} + ${nu}", "tong") == (qs["tong"]["type"], qs["tong"]["calculation"],
+                                                       qs["tong"]["label"])
+    assert (True, "choice") == (qs["chon"]["or_other"], qs["chon"]["type"])
+    assert ["time", "datetime", "geopoint"] == [qs[k]["type"] for k in ("gio", "luc", "vi_tri")]
+    form, _ = load_form_file(workbook(tmp_path, [["type", "name", "label"], ["time", "gio", "Giờ"]], name="t.xlsx"))
+    assert "time" == form.sections[0].questions[0].type
+
+
+@pytest.mark.parametrize(
+    ("count", "expected"),
+    [("", {"min": 0, "max": None, "item": "cán bộ"}),
+     ("3", {"min": 3, "max": 3, "item": "cán bộ"}),
+     ("${so_can_bo}", {"min": 0, "max": None, "item": "cán bộ", "count": "${so_can_bo}"})],
+)
+def test_read_xlsform__repeat_count__fixed_expression_or_open(tmp_path, count, expected):
+    raw = read(tmp_path, [["type", "name", "label", "repeat_count", "required"],
+                          ["integer", "So_Can_Bo", "Số cán bộ", "", ""], ["begin_repeat", "can_bo", "Cán bộ", count, ""],
+                          ["text", "ten", "Tên", "", "yes"], ["end_repeat", "", "", "", ""]])
+    assert expected == raw["sections"][1]["repeat"]
+
+
+def test_read_xlsform__groups_nested__sections_titled_with_their_path(tmp_path):
+    raw = read(tmp_path, [
+        ["type", "name", "label", "relevant"],
+        ["yes_no", "co_du_lieu", "Có dữ liệu?", ""],
+        ["begin_group", "p1", "I. Thông tin chung", "${co_du_lieu} = 'yes'"],
+        ["text", "don_vi", "Đơn vị", ""],
+        ["begin_group", "p1_1", "1. Nhân sự", ""],
+        ["integer", "so_nguoi", "Số người", ""],
+        ["end_group", "", "", ""],
+        ["text", "ghi_chu", "Ghi chú", ""],
+        ["begin_repeat", "ds", "2. Danh sách", ""],
+        ["text", "ten", "Tên", ""],
+        ["begin_group", "lien_he", "Liên hệ", ""],
+        ["phone", "sdt", "Số điện thoại", ""],
+        ["end_group", "", "", ""],
+        ["end_repeat", "", "", ""],
+        ["end_group", "", "", ""]])
+    sections = [(s["key"], s["title"], [q["key"] for q in s["questions"]]) for s in raw["sections"]]
+    assert [("form", "Biểu mẫu thử", ["co_du_lieu"]),
+            ("p1", "I. Thông tin chung", ["don_vi"]),
+            ("p1_1", "I. Thông tin chung › 1. Nhân sự", ["so_nguoi"]),
+            ("p1_2", "I. Thông tin chung", ["ghi_chu"]),
+            ("ds", "I. Thông tin chung › 2. Danh sách", ["ten", "lien_he", "sdt"])] == sections
+    qs = questions_of(raw)
+    assert ["${co_du_lieu} = 'yes'"] * 4 == [qs[k]["relevant"] for k in ("don_vi", "so_nguoi", "ghi_chu", "ten")]
+    assert ("note", "Liên hệ") == (qs["lien_he"]["type"], qs["lien_he"]["label"])
+    assert {"min": 0, "max": None, "item": "2. Danh sách"} == raw["sections"][4]["repeat"]
+
+
+def test_read_xlsform__repeat_in_repeat__refused_or_left_out_and_listed(tmp_path):
+    survey = [["type", "name", "label"], ["begin_repeat", "nguoi", "Người"], ["text", "ten", "Tên"],
+              ["begin_repeat", "khoa", "Khóa học"], ["text", "khoa_ten", "Tên khóa"], ["end_repeat", "", ""],
+              ["end_repeat", "", ""]]
+    path = workbook(tmp_path, survey)
+    with pytest.raises(FormError) as caught:
+        read_xlsform(path)
+    assert (f"{path}: trang tính survey, dòng 4, cột type: nhóm lặp lồng trong nhóm lặp ở dòng 2 chưa được hỗ trợ "
+            f"(dùng --skip-unsupported để bỏ qua)") == str(caught.value)
+    skipped: list[str] = []
+    raw = read_xlsform(path, skip_unsupported=True, skipped=skipped)
+    assert [["ten"]] == [[q["key"] for q in s["questions"]] for s in raw["sections"]]
+    assert ["trang tính survey, dòng 4, cột type: nhóm lặp lồng trong nhóm lặp ở dòng 2 chưa được hỗ trợ (dùng "
+            "--skip-unsupported để bỏ qua)"] == skipped
+
+
+def test_load_form_file__skip_unsupported__left_out_with_what_names_them_and_listed(tmp_path):
+    path = workbook(tmp_path, [["type", "name", "label", "relevant"], ["text", "a", "A", ""],
+                               ["geotrace", "duong", "Đường đi", ""], ["audio", "ghi_am", "Ghi âm", ""],
+                               ["text", "mo_ta", "Mô tả đường", "${duong} != ''"],
+                               ["select_one_from_file xa.csv", "xa", "Xã", ""], ["barcode", "ma", "Mã", ""]])
+    skipped: list[str] = []
+    form, raw = load_form_file(path, skip_unsupported=True, skipped=skipped)
+    assert ["a"] == [q.key for q in form.sections[0].questions]
+    assert ["trang tính survey, dòng 3, cột type: kiểu 'geotrace' " + NOT_IN_CHAT,
+            "trang tính survey, dòng 4, cột type: kiểu 'audio' " + NOT_IN_CHAT,
+            "trang tính survey, dòng 6, cột type: kiểu 'select_one_from_file xa.csv' " + NOT_IN_CHAT,
+            "trang tính survey, dòng 7, cột type: kiểu 'barcode' " + NOT_IN_CHAT,
+            "trang tính survey, dòng 5, cột name: câu 'mo_ta' bỏ qua vì dùng câu 'duong' đã bị bỏ qua"] == skipped
+
+
+def test_read_xlsform__relevant_naming_another_section_or_itself__accepted(tmp_path):
+    raw = read(tmp_path, [["type", "name", "label", "relevant", "constraint"], ["integer", "tuoi", "Tuổi", "", "${tuoi} > 0"],
+                          ["begin_group", "g", "G", "", ""], ["text", "b", "B", "${tuoi} > 18", ""],
+                          ["end_group", "", "", "", ""]])
+    qs = questions_of(raw)
+    assert ("${tuoi} > 0", "${tuoi} > 18") == (qs["tuoi"]["constraint"], qs["b"]["relevant"])
+
+
+def test_read_xlsform__typographic_quotes_and_excel_booleans__read_as_pyxform(tmp_path):
+    raw = read(tmp_path, [["type", "name", "label", "relevant", "required"], ["text", "a", "A", "", "TRUE"],
+                          ["text", "b", "B", "${a} != ’x’", "FALSE"], ["text", "c", "C", "FALSE", ""]])
+    qs = questions_of(raw)
+    assert (True, False) == (qs["a"]["required"], qs["b"]["required"])
+    assert "${a} != 'x'" == qs["b"]["relevant"] and "false()" == qs["c"]["relevant"]
+
+
+def test_read_xlsform__loop_over_a_list__a_group_per_choice(tmp_path):
+    raw = read(tmp_path, [["type", "name", "label"], ["begin loop over loai", "dem", "Số %(label)s"],
+                          ["integer", "so", "Bao nhiêu %(label)s?"], ["end loop", "", ""]],
+               [["list_name", "name", "label"], ["loai", "xe", "xe máy"], ["loai", "oto", "ô tô"]])
+    assert [("dem_xe", "Số xe máy", "Bao nhiêu xe máy?"), ("dem_oto", "Số ô tô", "Bao nhiêu ô tô?")] == [
+        (s["key"], s["title"], s["questions"][0]["label"]) for s in raw["sections"]]
+
+
+KOBO_SURVEY = [
+    ["type", "$kuid", "$autoname", "name", "label::English (en)", "hint::English (en)", "required", "calculation",
+     "appearance", "relevant"],
+    ["start", "k1", "start", "start", "", "", "", "", "", ""],
+    ["end", "k2", "end", "end", "", "", "", "", "", ""],
+    ["begin_group", "k3", "household", "household", "Household", "", "", "", "field-list", ""],
+    ["integer", "k4", "adults", "adults", "Number of adults", "Aged 18 and over", "true", "", "", ""],
+    ["integer", "k5", "children", "children", "Number of children", "", "true", "", "", ""],
+    ["calculate", "k6", "total", "total", "", "", "false", "${adults} + ${children}", "", ""],
+    ["select_one ab12cd", "k7", "water", "water", "Main water source", "", "false", "", "minimal", ""],
+    ["text", "k8", "water_other", "water_other", "Other source", "", "false", "", "",
+     "selected(${water}, 'other')"],
+    ["end_group", "k9", "", "", "", "", "", "", "", ""],
+]
+KOBO_CHOICES = [["list_name", "$kuid", "name", "$autovalue", "label::English (en)"],
+                ["ab12cd", "c1", "tap", "tap", "Tap"], ["ab12cd", "c2", "well", "well", "Well"],
+                ["ab12cd", "c3", "other", "other", "Other"]]
+
+
+def test_load_form_file__kobotoolbox_export__loads_as_it_is(tmp_path):
+    """As KoboToolbox's form builder exports a form: language columns, $kuid/$autoname, start/end metadata, a
+    calculation, settings with version and form_id only."""
+    path = workbook(tmp_path, KOBO_SURVEY, KOBO_CHOICES, [["version", "form_id"], ["vP4uLKyfqZ", "aBcD1234"]],
+                    name="Household survey.xlsx")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        form, raw = load_form_file(path)
+    assert [] == caught
+    assert ("aBcD1234", "Household survey", "vP4uLKyfqZ") == (form.id, form.title, form.version)
+    assert [("form", ["start", "end"]), ("household", ["adults", "children", "total", "water", "water_other"])] == [
+        (s.key, [q.key for q in s.questions]) for s in form.sections]
+    adults = form.section("household").question("adults")
+    assert ("Number of adults", "Aged 18 and over", True, "integer") == (adults.label, adults.hint, adults.required,
+                                                                         adults.type)
+    qs = questions_of(raw)
+    assert ("meta", "start") == (qs["start"]["type"], qs["start"]["meta"])
+    assert ("calculate", "${adults} + ${children}") == (qs["total"]["type"], qs["total"]["calculation"])
+    assert ["Tap", "Well", "Other"] == [c.label for c in form.section("household").question("water").choices]
+
+
+def test_load_form_file__vietnamese_form_nested_groups_and_total__sections_and_calculation(tmp_path):
+    survey = [
+        ["type", "name", "label::Tiếng Việt (vi)", "label::English (en)", "required", "calculation", "constraint"],
+        ["today", "ngay", "", "", "", "", ""],
+        ["begin_group", "I", "I. Nhân sự", "I. Staff", "", "", ""],
+        ["begin_group", "I_1", "1. Biên chế", "1. Positions", "", "", ""],
+        ["integer", "CongChuc", "Số công chức", "Civil servants", "yes", "", ". >= 0"],
+        ["integer", "VienChuc", "Số viên chức", "Public employees", "yes", "", ". >= 0"],
+        ["calculate", "TongSo", "Tổng số", "Total", "", "${CongChuc} + ${VienChuc}", ""],
+        ["note", "XacNhan", "Tổng số đã tính: ${TongSo}", "Total: ${TongSo}", "", "", ""],
+        ["end_group", "", "", "", "", "", ""],
+        ["begin_group", "I_2", "2. Hợp đồng", "2. Contracts", "", "", ""],
+        ["integer", "HopDong", "Số hợp đồng", "Contracts", "yes", "", ". <= ${TongSo}"],
+        ["end_group", "", "", "", "", "", ""],
+        ["end_group", "", "", "", "", "", ""],
+    ]
+    path = workbook(tmp_path, survey, settings=[["form_title", "form_id"], ["Báo cáo biên chế", "bien_che"]])
+    form, raw = load_form_file(path)
+    assert [("form", "Báo cáo biên chế", ["ngay"]),
+            ("i_1", "I. Nhân sự › 1. Biên chế", ["congchuc", "vienchuc", "tongso", "xacnhan"]),
+            ("i_2", "I. Nhân sự › 2. Hợp đồng", ["hopdong"])] == [
+        (s.key, s.title, [q.key for q in s.questions]) for s in form.sections]
+    qs = questions_of(raw)
+    assert "${congchuc} + ${vienchuc}" == qs["tongso"]["calculation"]
+    assert ("note", "Tổng số đã tính: ${TongSo}") == (qs["xacnhan"]["type"], qs["xacnhan"]["label"])
+    assert ". <= ${tongso}" == qs["hopdong"]["constraint"]
+    assert "Số công chức" == form.section("i_1").question("congchuc").label
+
+
+def test_cli_campaign_create__skip_unsupported__created_and_what_was_left_out_listed(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    form = workbook(tmp_path, [["type", "name", "label"], ["text", "a", "A"], ["geoshape", "vung", "Vùng"]])
+
+    def hcc(*args):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HCC_")} | {"HCC_DATA_DIR": str(tmp_path)}
+        return subprocess.run([sys.executable, "-m", "bot", "campaign", "create", "--title", "Thử", "--deadline",
+                               "28/03/2017 16:30", "--force", "--form", str(form), *args], cwd=tmp_path, text=True,
+                              capture_output=True, env=env, timeout=120)
+
+    refused = hcc()
+    assert 2 == refused.returncode
+    assert f"{form}: trang tính survey, dòng 3, cột type: kiểu 'geoshape' {NOT_IN_CHAT}" == refused.stderr.strip()
+    created = hcc("--skip-unsupported")
+    assert 0 == created.returncode, created.stderr
+    assert [texts.CLI_CAMPAIGN_CREATED.format(id=1, title="Thử", deadline="16:30 ngày 28/03/2017"),
+            texts.CLI_CAMPAIGN_SKIPPED.format(count=1),
+            f"  trang tính survey, dòng 3, cột type: kiểu 'geoshape' {NOT_IN_CHAT}"] == created.stdout.splitlines()
+
+
+def test_read_xlsform__kobo_autoname_only__names_from_it(tmp_path):
+    raw = read(tmp_path, [["type", "$autoname", "label"], ["text", "ho_ten", "Họ tên"], ["begin_group", "form", "F"],
+                          ["text", "b", "B"], ["end_group", "", ""]], settings=None)
+    assert [("form", ["ho_ten"]), ("form_2", ["b"])] == [(s["key"], [q["key"] for q in s["questions"]])
+                                                         for s in raw["sections"]]
+
+
+def test_read_xlsform__range_and_acknowledge__a_checked_number_and_a_yes_no(tmp_path):
+    raw = read(tmp_path, [["type", "name", "label", "parameters"], ["range", "diem", "Điểm", "start=1 end=5 step=1"],
+                          ["range", "ti_le", "Tỉ lệ", "start=0 end=1 step=0.1"], ["acknowledge", "dong_y", "Đồng ý", ""]])
+    qs = questions_of(raw)
+    assert ("integer", ". >= 1 and . <= 5") == (qs["diem"]["type"], qs["diem"]["constraint"])
+    assert ("decimal", ". >= 0 and . <= 1") == (qs["ti_le"]["type"], qs["ti_le"]["constraint"])
+    assert "yes_no" == qs["dong_y"]["type"]
+
+
+def test_read_xlsform__choice_filter_shapes__filtered_narrowed_or_all(tmp_path):
+    raw = read(tmp_path,
+               [["type", "name", "label", "choice_filter"], ["select_one tinh", "tinh", "Tỉnh", ""],
+                ["select_one xa", "xa", "Xã", "${tinh} = tinh"], ["select_one xa", "xa_dn", "Xã ở Đồng Nai", "tinh='dn'"],
+                ["select_one tinh", "tinh_2", "Tỉnh khác", "true()"]],
+               [["list_name", "name", "label", "tinh"], ["tinh", "dn", "Đồng Nai", ""], ["tinh", "bd", "Bình Dương", ""],
+                ["xa", "x1", "Xã 1", "dn"], ["xa", "x2", "Xã 2", "bd"]])
+    qs = questions_of(raw)
+    assert ("tinh", "xa") == (qs["xa"]["filter_by"], qs["xa"]["choices"])
+    assert [{"value": "x1", "label": "Xã 1"}] == raw["choice_lists"][qs["xa_dn"]["choices"]]
+    assert ("tinh", False) == (qs["tinh_2"]["choices"], "filter_by" in qs["tinh_2"])
+
+
+def test_read_xlsform__calculation_of_a_bare_number__kept_as_a_number(tmp_path):
+    raw = read(tmp_path, [["type", "name", "label", "calculation"], ["calculate", "mot", "", "1"],
+                          ["calculate", "co", "", "yes"], ["text", "a", "A", ""]])
+    assert ["1", "yes"] == [questions_of(raw)[k]["calculation"] for k in ("mot", "co")]
+
+
+def test_load_form_file__skip_unsupported__duplicate_choice_and_empty_filtered_list_left_out(tmp_path):
+    path = workbook(tmp_path, [["type", "name", "label", "choice_filter"], ["select_one g", "a", "A", ""],
+                               ["select_one h", "b", "B", "nhom = ${a}"], ["text", "c", "C", ""]],
+                    [["list_name", "name", "label", "nhom"], ["g", "x", "X", ""], ["g", "x", "X2", ""],
+                     ["h", "y", "Y", ""]])
+    skipped: list[str] = []
+    form, raw = load_form_file(path, skip_unsupported=True, skipped=skipped)
+    assert [("a", ("x",)), ("c", ())] == [(q.key, tuple(c.value for c in q.choices)) for q in form.sections[0].questions]
+    assert ["trang tính choices, dòng 3, cột name: giá trị 'x' lặp lại trong danh sách 'g' (mỗi lựa chọn một giá "
+            "trị riêng)",
+            "trang tính survey, dòng 3, cột choice_filter: danh sách lựa chọn 'h' không có lựa chọn nào có giá trị ở "
+            "cột nhom mà choice_filter dùng"] == skipped
+    assert ["g"] == list(raw["choice_lists"])

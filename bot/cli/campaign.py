@@ -8,6 +8,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from bot.form_files import load_form_file
 from bot.forms import form_hash, form_of, read_form_file
 from conversations import texts
 from conversations.answers import LOCAL_TZ, format_datetime
@@ -34,6 +35,8 @@ def add_campaign_parsers(sub) -> None:
     create.add_argument("--doc-ref", default=None, help="the letter's number and date")
     create.add_argument("--province", default=None, help="the province's name, e.g. \"Đồng Nai\" (HCC_PROVINCE overrides)")
     create.add_argument("--force", action="store_true", help="accept a deadline that has already passed")
+    create.add_argument("--skip-unsupported", action="store_true",
+                        help="load an XLSForm without what a chat cannot ask (geotrace, audio, file, …), listed")
     lst = campaign.add_parser("list", help="every campaign, open and closed")
     lst.add_argument("--json", action="store_true")
     show = campaign.add_parser("show", help="one campaign (default: the newest open one)")
@@ -63,9 +66,13 @@ async def _units_of(s, codes: str | None) -> list[int] | None:
     return [found[c].id for c in wanted]
 
 
-async def create(s, args, default_form_path: Path, deadline: datetime, now: datetime) -> Campaign:
+async def create(s, args, default_form_path: Path, deadline: datetime, now: datetime,
+                 skipped: list[str] | None = None) -> Campaign:
     try:
-        form, raw = read_form_file(args.form or default_form_path)
+        if getattr(args, "skip_unsupported", False):
+            form, raw = load_form_file(args.form or default_form_path, skip_unsupported=True, skipped=skipped)
+        else:
+            form, raw = read_form_file(args.form or default_form_path)
     except FormError as exc:
         raise CampaignCommandError(str(exc)) from None
     unit_ids = await _units_of(s, args.units)
@@ -110,9 +117,14 @@ async def campaign_command(s, args, default_form: Form, default_form_path: Path,
                            deadline: datetime | None) -> None:
     """`campaign create|list|show|close` (deadline is cli.py's, with the reminder plan)."""
     if args.action == "create":
-        campaign = await create(s, args, default_form_path, deadline, now)
+        skipped: list[str] = []
+        campaign = await create(s, args, default_form_path, deadline, now, skipped)
         print(texts.CLI_CAMPAIGN_CREATED.format(id=campaign.id, title=campaign.title,
                                                 deadline=format_datetime(campaign.deadline_at)))
+        if skipped:
+            print(texts.CLI_CAMPAIGN_SKIPPED.format(count=len(skipped)))
+            for line in skipped:
+                print(f"  {line}")
         return
     if args.action == "list":
         rows = [await summary(s, c, default_form) for c in await q.list_campaigns(s)]
