@@ -1017,6 +1017,8 @@ XLSFORM_LIST_EMPTY = "danh sách lựa chọn '{list}' không có lựa chọn n
 XLSFORM_FORM_PROBLEMS = {
     r"duplicate key '(.*)'": "tên '{0}' lặp lại (mỗi câu hỏi một tên riêng)",
     r"'(.*)' is not a question of this form": "'{0}' không phải tên một câu hỏi của biểu mẫu",
+    r"'(.*)' is not an earlier question of the form": "'{0}' không phải một câu hỏi ở trước trong biểu mẫu",
+    r"'(.*)' is a note: it has no value": "'{0}' là một ghi chú, không có giá trị",
     r"'(.*)' is not an earlier question of this section": "'{0}' không phải một câu hỏi ở trước, trong cùng phần",
     r"compares two integer questions": "chỉ so sánh hai câu hỏi số nguyên",
     r"compares two date questions": "chỉ so sánh hai câu hỏi ngày",

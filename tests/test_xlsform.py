@@ -293,11 +293,11 @@ BROKEN = [
      AT.format(4, "type") + "'end_group' đóng begin_repeat ở dòng 2: hãy đóng đúng nhóm mở sau cùng"),
     ([HEAD, ["text", "a", "A", "maybe"]],
      AT.format(2, "required") + "'maybe' không phải yes hoặc no (điều kiện bắt buộc theo biểu thức chưa được hỗ trợ)"),
-    ([HEAD + ["relevant"], ["integer", "a", "A", "yes", ""], ["text", "b", "B", "yes", "today() > ${a}"]],
-     AT.format(3, "relevant") + "biểu thức chưa được hỗ trợ: hàm today() chưa được hỗ trợ (có: not(), "
-     "string-length(), regex(), selected(), count-selected(), true(), false())"),
+    ([HEAD + ["relevant"], ["integer", "a", "A", "yes", ""], ["text", "b", "B", "yes", "uuid() > ${a}"]],
+     AT.format(3, "relevant") + "biểu thức chưa được hỗ trợ: hàm uuid() chưa được hỗ trợ (có: "
+     + ", ".join(f + "()" for f in FUNCTIONS) + ")"),
     ([HEAD + ["constraint"], ["integer", "a", "A", "yes", ". +"]],
-     AT.format(2, "constraint") + "biểu thức chưa được hỗ trợ: không hiểu '+' trong '. +'"),
+     AT.format(2, "constraint") + "biểu thức chưa được hỗ trợ: '. +' còn thiếu phần cuối"),
     ([HEAD, ["select_one nope", "a", "A", "yes"]],
      AT.format(2, "type") + "danh sách lựa chọn 'nope' không có trong trang tính choices"),
     ([HEAD, ["select_one", "a", "A", "yes"]],
@@ -507,7 +507,7 @@ def test_hint__said_after_the_prompt():
         ([HEAD + ["hcc::not_above"], ["text", "a", "A", "yes", ""], ["integer", "b", "B", "yes", "a"]],
          AT.format(3, "hcc::not_above") + "chỉ so sánh hai câu hỏi số nguyên"),
         ([HEAD + ["relevant"], ["text", "a", "A", "yes", "${b} = 'x'"], ["text", "c", "C", "yes", ""]],
-         AT.format(2, "relevant") + "'b' không phải tên một câu hỏi của biểu mẫu"),
+         AT.format(2, "relevant") + "'b' không phải một câu hỏi ở trước trong biểu mẫu"),
         ([HEAD + ["hcc::compact"], ["begin_group", "g", "G", "", "a, z"], ["text", "a", "A", "yes", ""],
           ["text", "b", "B", "yes", ""], ["end_group", "", "", "", ""]],
          AT.format(2, "hcc::compact") + "phải liệt kê tên câu hỏi của phần này (có: a, b)"),
@@ -887,8 +887,8 @@ def test_read_xlsform__choice_filter_shapes__filtered_narrowed_or_all(tmp_path):
 
 def test_read_xlsform__calculation_of_a_bare_number__kept_as_a_number(tmp_path):
     raw = read(tmp_path, [["type", "name", "label", "calculation"], ["calculate", "mot", "", "1"],
-                          ["calculate", "co", "", "yes"], ["text", "a", "A", ""]])
-    assert ["1", "yes"] == [questions_of(raw)[k]["calculation"] for k in ("mot", "co")]
+                          ["calculate", "hai", "", "2.5"], ["text", "a", "A", ""]])
+    assert ["1", "2.5"] == [questions_of(raw)[k]["calculation"] for k in ("mot", "hai")]
 
 
 def test_load_form_file__skip_unsupported__duplicate_choice_and_empty_filtered_list_left_out(tmp_path):
