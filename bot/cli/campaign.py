@@ -22,7 +22,7 @@ class CampaignCommandError(Exception):
 
 
 def add_campaign_parsers(sub) -> None:
-    campaign = sub.add_parser("campaign", help="create, list, show or close data calls").add_subparsers(
+    campaign = sub.add_parser("campaign", help="đợt báo cáo: tạo, xem, đóng, đổi hạn").add_subparsers(
         dest="action", required=True)
     create = campaign.add_parser("create", help="create a campaign with its own form")
     create.add_argument("--title", required=True)
@@ -44,6 +44,7 @@ def add_campaign_parsers(sub) -> None:
     deadline = campaign.add_parser("deadline", help="change the deadline; the reminders not sent yet follow it")
     deadline.add_argument("value", help='"dd/mm/yyyy HH:MM", Asia/Ho_Chi_Minh')
     deadline.add_argument("--campaign", type=int, default=None, help="campaign id (default: the newest open one)")
+    deadline.add_argument("--force", action="store_true", help="accept a deadline that has already passed")
 
 
 def _iso(dt: datetime | None) -> str | None:
