@@ -25,12 +25,13 @@ class JsonFormatter(logging.Formatter):
 
 
 def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
-    """Configure the root logger on stderr (replacing any earlier set-up); what we log carries no personal data."""
+    """Configure the root logger on stderr (replacing our earlier set-up); what we log carries no personal data."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else
                          logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.name = "hcc-bot"
     root = logging.getLogger()
-    for old in list(root.handlers):
+    for old in [h for h in root.handlers if h.name == "hcc-bot"]:  # ours from an earlier call, not a test's
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
