@@ -65,6 +65,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None,
     runner = None
     scheduler = None
     service = None
+    up = False
     try:
         service = Service(db, form, settings.photos_dir, clock, export_dir=settings.data_dir / "exports",
                           province=settings.province)
@@ -99,6 +100,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None,
         async with db.sessionmaker() as s:
             if await q.current_campaign(s) is None:  # a new installation: nothing to remind yet, and why
                 print(texts.CLI_RUN_NO_CAMPAIGN, flush=True)
+        up = True
         log.info("hcc-bot started: listening on %s:%s, channels: %s", settings.listen_host, settings.listen_port,
                  ", ".join(c.name for c in started) or "none (web console only)")
         await stop.wait()
@@ -116,7 +118,8 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None,
         if runner is not None:
             await runner.cleanup()
         await db.dispose()
-        log.info("hcc-bot stopped")
+        if up:
+            log.info("hcc-bot stopped")
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
                 loop.remove_signal_handler(sig)

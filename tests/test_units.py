@@ -236,3 +236,10 @@ def test_units_import__bad_row__one_line_on_stderr_nothing_written(cli, tmp_path
 
 def test_units_import__neither_file_nor_sample__says_what_to_give(cli):
     assert (2, texts.UNITS_SAMPLE_OR_FILE + "\n") == cli("units", "import")[::2]
+
+
+def test_read_units_file__lowercase_code_spaces_and_an_empty_trailing_column__cleaned(tmp_path):
+    path = tmp_path / "units.csv"
+    path.write_text('code,name,\n snv ,Sở  Nội vụ,\nsvhttdl,"Sở Văn hóa, Thể thao và Du lịch"\n', encoding="utf-8-sig")
+    assert [UnitRow("SNV", "Sở Nội vụ", None, None), UnitRow("SVHTTDL", "Sở Văn hóa, Thể thao và Du lịch", None, None)] \
+        == read_units_file(path).rows

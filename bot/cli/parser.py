@@ -47,6 +47,10 @@ class ArgumentParser(argparse.ArgumentParser):
         kwargs.setdefault("title", texts.ARG_COMMANDS)
         return super().add_subparsers(**kwargs)
 
+    def parse_args(self, args=None, namespace=None):
+        with _vietnamese():
+            return super().parse_args(args, namespace)
+
     def parse_known_args(self, args=None, namespace=None):
         with _vietnamese():
             return super().parse_known_args(args, namespace)
