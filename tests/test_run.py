@@ -6,14 +6,15 @@ import asyncio
 import socket
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import aiohttp
 
 from bot.runner import run_bot
 from bot.settings import Settings
 from conversations import texts
-from conversations.form import DEFAULT_FORM
+from conversations.form import DEFAULT_FORM, load_form
+from bot.bootstrap import ensure_units_and_campaign
 from storage import queries as q
 from storage.db import open_database
 from tests.fake_telegram import FakeTelegram
@@ -35,6 +36,9 @@ async def test_run__both_tokens__zalo_and_telegram_answer_from_one_process(tmp_p
                         zalo_token=zalo.token, zalo_api_url=zalo.url,
                         telegram_token=telegram.token, telegram_api_url=telegram.url,
                         listen_host="127.0.0.1", listen_port=port)
+    seeded = await open_database(db_url)  # a real installation starts empty: the sample units and a campaign
+    await ensure_units_and_campaign(seeded, load_form(DEFAULT_FORM), datetime.now(timezone.utc))
+    await seeded.dispose()
     stop = asyncio.Event()
     bot = asyncio.create_task(run_bot(settings, stop=stop))
     try:
