@@ -385,12 +385,12 @@ CLI_CONTACT_REMOVED = (
     "Lần tới người này nhắn, bot sẽ hỏi mã mời."
 )
 CLI_CAMPAIGN_CREATED = "Đã tạo đợt báo cáo #{id}: {title}, hạn nộp {deadline}."
-CLI_CAMPAIGN_NONE = "Chưa có đợt báo cáo nào. Tạo mới: hcc-bot campaign create --title \"...\" --deadline \"28/03/2017 16:30\""
+CLI_CAMPAIGN_NONE = "Chưa có đợt báo cáo nào. Tạo mới: hcc-bot campaign create --title \"...\" --deadline \"31/03/2027 16:30\""
 CLI_DEADLINE_PAST = (
     "Hạn nộp {deadline} đã qua: các đơn vị sẽ chỉ xem được báo cáo ngay từ đầu. "
     "Kiểm tra lại năm; nếu đúng là như vậy, thêm --force."
 )
-CLI_DEADLINE_INVALID = "Hạn nộp “{value}” chưa đúng: cần dạng \"dd/mm/yyyy HH:MM\", ví dụ \"28/03/2017 16:30\"."
+CLI_DEADLINE_INVALID = "Hạn nộp “{value}” chưa đúng: cần dạng \"dd/mm/yyyy HH:MM\", ví dụ \"31/03/2027 16:30\"."
 CLI_REOPENED = "Đã mở lại báo cáo của {unit}: đơn vị có thể sửa và nộp lại sau hạn."
 CLI_CLOSED = "Đã khóa lại báo cáo của {unit}."
 CLI_CONFIG_ERROR = "Lỗi cấu hình: {problem}"
