@@ -47,6 +47,8 @@ def read_units_file(path: Path) -> UnitFile:
     """Read a .csv or .xlsx list of units; UnitFileError (one line) on the first mistake."""
     path = Path(path)
     suffix = path.suffix.lower()
+    if not path.is_file():
+        raise UnitFileError(texts.UNITS_FILE_ONLY.format(path=path, problem=texts.UNITS_FILE_MISSING))
     if suffix == ".xlsx":
         try:
             sheets = read_sheets(path)

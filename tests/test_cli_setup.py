@@ -108,6 +108,8 @@ async def test_console__no_campaign_yet__the_board_lists_what_to_do_next(sqlite_
             async with session.get(f"{console.base}/console/") as page:
                 assert 200 == page.status
                 shown = text_of(await page.text())
+            async with session.get(f"{console.base}/console/don-vi/STP") as page:  # a campaign page: the next steps
+                assert (200, f"{console.base}/console/") == (page.status, str(page.url))
         assert f"{texts.SETUP_TITLE} {texts.SETUP_NEXT} {texts.SETUP_STEP_UNITS} {texts.SETUP_STEP_CAMPAIGN} " \
                f"{texts.SETUP_STEP_INVITE}" in shown
     finally:

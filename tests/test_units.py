@@ -243,3 +243,8 @@ def test_read_units_file__lowercase_code_spaces_and_an_empty_trailing_column__cl
     path.write_text('code,name,\n snv ,Sở  Nội vụ,\nsvhttdl,"Sở Văn hóa, Thể thao và Du lịch"\n', encoding="utf-8-sig")
     assert [UnitRow("SNV", "Sở Nội vụ", None, None), UnitRow("SVHTTDL", "Sở Văn hóa, Thể thao và Du lịch", None, None)] \
         == read_units_file(path).rows
+
+
+def test_units_import__no_such_file__one_line_naming_it(cli, tmp_path):
+    missing = tmp_path / "don-vi.xlsx"
+    assert (2, f"{missing}: {texts.UNITS_FILE_MISSING}\n") == cli("units", "import", str(missing))[::2]

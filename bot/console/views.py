@@ -99,7 +99,7 @@ class Console:
         campaign = await q.get_campaign(s, chosen) if isinstance(chosen, int) else None
         campaign = campaign or await q.current_campaign(s)
         if campaign is None:
-            raise web.HTTPNotFound(text=texts.NO_CAMPAIGN)
+            raise web.HTTPSeeOther("/console/")  # no campaign yet: the board says what to do next
         return campaign
 
     async def choose_campaign(self, request: web.Request) -> web.Response:
