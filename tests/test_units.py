@@ -248,3 +248,25 @@ def test_read_units_file__lowercase_code_spaces_and_an_empty_trailing_column__cl
 def test_units_import__no_such_file__one_line_naming_it(cli, tmp_path):
     missing = tmp_path / "don-vi.xlsx"
     assert (2, f"{missing}: {texts.UNITS_FILE_MISSING}\n") == cli("units", "import", str(missing))[::2]
+
+
+def test_units_import__at_a_terminal__asks_and_writes_after_co(tmp_path):
+    """stdin is a terminal (a pseudo-terminal here): the preview, the question, and CÓ writes."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HCC_")}
+    env["HCC_DATA_DIR"] = str(tmp_path / "data")
+    try:
+        os.write(master, "có\n".encode())
+        result = subprocess.run([sys.executable, "-m", "bot", "units", "import", "--sample"], cwd=tmp_path, env=env,
+                                stdin=slave, capture_output=True, text=True, timeout=120)
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert 0 == result.returncode, result.stderr
+    assert texts.UNITS_CONFIRM + texts.UNITS_WRITTEN.format(added=25, updated=0, reactivated=0, deactivated=0) == \
+        result.stdout.splitlines()[-1]
