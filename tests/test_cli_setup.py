@@ -48,6 +48,7 @@ def test_fresh_installation__any_command__no_phantom_units_or_campaign_and_statu
     login = hcc(["web-login", "--json"], tmp_path)
     assert 0 == login.returncode and "/console/" in json.loads(login.stdout)["url"]
     assert texts.CLI_CAMPAIGN_NONE == one_line(hcc(["remind", "--preview"], tmp_path))
+    assert texts.CLI_CAMPAIGN_NONE == one_line(hcc(["export", "--out", "out"], tmp_path))
     assert [] == json.loads(hcc(["units", "list", "--json"], tmp_path).stdout)
     assert [] == json.loads(hcc(["campaign", "list", "--json"], tmp_path).stdout)
 

@@ -263,9 +263,7 @@ async def _export(args: argparse.Namespace, db: Database, form, now: datetime, p
     from exports.data import load_export_data
 
     async with db.transaction() as s:
-        campaign = await (q.get_campaign(s, args.campaign) if args.campaign else q.current_campaign(s))
-        if campaign is None:
-            raise CommandError(texts.CLI_CAMPAIGN_UNKNOWN.format(id=args.campaign))
+        campaign = await _campaign_of(s, args)
         codes = [c.strip() for c in args.units.split(",") if c.strip()] if args.units else None
         for code in codes or []:
             if await q.get_unit_by_code(s, code) is None:
