@@ -11,10 +11,9 @@ from typing import Callable
 
 from bot import photos
 from bot.console import SESSION_KEY_FILE, console_base_url, setup_console
-from bot.files import secure_data_dir
 from bot.service import Service, utc_now
 from bot.reminders.scheduler import run_scheduler, senders_for, stop_scheduler
-from bot.settings import ConfigError, Settings, load_settings_form
+from bot.settings import ConfigError, Settings, load_settings_form, prepare_data_dir
 from bot.web import DownloadLinks, build_app, load_or_create_key, start_app
 from conversations import texts
 from storage import queries as q
@@ -46,7 +45,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None,
                   clock: Callable[[], datetime] = utc_now, channel_factory=make_channels) -> None:
     """Start the web server and the channels; run until `stop` is set, a signal arrives or a channel fails."""
     form = load_settings_form(settings)
-    secure_data_dir(settings.data_dir)  # 0700 / 0600, also for what an older version or a backup left
+    prepare_data_dir(settings)  # 0700 / 0600, also for what an older version or a backup left
     db = await open_database(settings.database_url)
     stop = stop or asyncio.Event()
     fatal: list[str] = []

@@ -176,3 +176,13 @@ def load_settings_form(settings: Settings) -> Form:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(texts.SET_FORM_UNREADABLE.format(
             problem=f"{settings.form_path}: {getattr(exc, 'strerror', None) or exc.__class__.__name__}")) from None
+
+
+def prepare_data_dir(settings: Settings) -> None:
+    """Create HCC_DATA_DIR (0700, files 0600); a folder that cannot be made or used is one line naming it."""
+    from bot.files import secure_data_dir
+
+    try:
+        secure_data_dir(settings.data_dir)
+    except OSError as exc:
+        raise ConfigError(texts.SET_DATA_DIR_UNUSABLE.format(path=settings.data_dir)) from exc

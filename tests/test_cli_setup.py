@@ -142,6 +142,7 @@ def test_start__address_not_on_this_machine__one_line_naming_hcc_listen(tmp_path
     ({"HCC_DATABASE_URL": "sqlite:////nonexistent-folder/hcc.db"},
      texts.SET_SQLITE_FOLDER.format(folder="/nonexistent-folder")),
     ({"HCC_LOG_LEVEL": "verbose"}, texts.SET_LOG_LEVEL.format(value="verbose")),
+    ({"HCC_DATA_DIR": "/proc/hcc-bot/data"}, texts.SET_DATA_DIR_UNUSABLE.format(path="/proc/hcc-bot/data")),
     ({"HCC_LOG_FORMAT": "xml"}, texts.SET_LOG_FORMAT.format(value="xml")),
 ])
 def test_start__wrong_setting__one_vietnamese_line_naming_it(tmp_path, env, expected):

@@ -19,7 +19,6 @@ from bot.cli.console import CommandError, add_console_parsers, console_command
 from bot.cli.contacts import add_contacts_parsers, contacts_command, invite_command
 from bot.cli.parser import ArgumentParser
 from bot.cli.units import add_units_parsers, units_command
-from bot.files import secure_data_dir
 from bot.forms import form_of
 from bot.logs import setup_logging
 from bot.reminders.control import change_deadline, change_plan, plan_text, preview_text
@@ -27,7 +26,8 @@ from bot.reminders.plan import PlanError, parse_deadline as parse_plan_deadline
 from bot.reminders.scheduler import queue_now
 from bot.runner import FatalChannelError, run_bot
 from bot.service import Service, utc_now
-from bot.settings import SETTINGS_HELP, ConfigError, Settings, load_settings, load_settings_form
+from bot.settings import (SETTINGS_HELP, ConfigError, Settings, load_settings, load_settings_form,
+                          prepare_data_dir)
 from bot.channels.terminal import run_demo
 from conversations import texts
 from conversations.answers import LOCAL_TZ, format_datetime
@@ -127,7 +127,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     form = load_settings_form(settings)
     if args.command == "demo":
         settings = demo_settings(settings)
-    secure_data_dir(settings.data_dir)  # 0700 / 0600, whatever the umask or an older version left
+    prepare_data_dir(settings)  # 0700 / 0600, whatever the umask or an older version left
     db = await open_database(settings.database_url)
     try:
         now = utc_now()
