@@ -221,3 +221,36 @@ def test_run__log_format_json__one_object_a_line_start_and_stop_no_personal_data
     assert "hcc-bot stopped" == messages[-1]
     assert {"INFO"} == {r["level"] for r in records}
     assert all(set(r) == {"time", "level", "logger", "message"} for r in records)
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian's chromium is not installed")
+async def test_console_browser__no_campaign_yet__next_steps_readable_on_phone_and_desktop(sqlite_db, tmp_path):
+    from playwright.async_api import async_playwright, expect
+
+    from tests.test_console_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+
+    clock = Clock(NOW)
+    service = Service(sqlite_db, FORM, tmp_path / "photos", clock, export_dir=tmp_path / "exports")
+    app = build_app()
+    setup_console(app, service, session_key=os.urandom(32), secure_cookie=False)
+    port = free_port()
+    runner = await start_app(app, "127.0.0.1", port)
+    console = Console(f"http://127.0.0.1:{port}", service, clock, sqlite_db)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    try:
+        async with async_playwright() as p:
+            chromium = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            for name, viewport in (("setup.png", {"width": 1280, "height": 720}),
+                                   ("setup-phone.png", {"width": 390, "height": 844})):
+                page = await chromium.new_page(viewport=viewport, locale="vi-VN")
+                await page.goto(await console.link())
+                await page.click("#sign-in")
+                await expect(page.locator("#setup li")).to_have_count(3)
+                await expect(page.locator("h1")).to_have_text(texts.SETUP_TITLE)
+                assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+                await page.screenshot(path=str(SCREENSHOTS / name), full_page=False)
+                await page.close()
+            await chromium.close()
+    finally:
+        await runner.cleanup()
+        await service.close()
