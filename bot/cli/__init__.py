@@ -1,4 +1,4 @@
-"""The `hcc-bot` command line: demo, run, units, invite, contacts, campaign, status, reopen."""
+"""The `hcc-bot` command line, entry point `main`; each command group in its own module (units, contacts, ...)."""
 
 from __future__ import annotations
 
