@@ -101,7 +101,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
     except ValueError as exc:
         raise ConfigError(f"HCC_DATABASE_URL: {exc}") from None
     if get("HCC_DATABASE_URL"):
-        _check_sqlite_folder(url)
+        _check_sqlite_folder(url, data_dir)
     form_path = Path(get("HCC_FORM") or DEFAULT_FORM)
     if not form_path.is_file():
         raise ConfigError(texts.SET_FORM_NOT_FILE.format(path=form_path))
@@ -144,13 +144,14 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
     )
 
 
-def _check_sqlite_folder(url: str) -> None:
-    """A SQLite file in a folder that does not exist is a mistyped path: said now, not as a driver's traceback."""
+def _check_sqlite_folder(url: str, data_dir: Path) -> None:
+    """A SQLite file in a folder that does not exist (other than HCC_DATA_DIR, made at start) is a mistyped path:
+    said now, not as a driver's traceback."""
     parsed = make_url(url)
     if not parsed.drivername.startswith("sqlite") or not parsed.database or parsed.database == ":memory:":
         return
     folder = Path(parsed.database).expanduser().parent
-    if not folder.is_dir():
+    if not folder.is_dir() and folder.resolve() != data_dir.expanduser().resolve():
         raise ConfigError(texts.SET_SQLITE_FOLDER.format(folder=folder))
 
 

@@ -149,6 +149,13 @@ def test_start__wrong_setting__one_vietnamese_line_naming_it(tmp_path, env, expe
     assert texts.CLI_CONFIG_ERROR.format(problem=expected) == one_line(hcc(["status"], tmp_path, env=env))
 
 
+def test_start__sqlite_file_in_the_data_folder_not_made_yet__accepted(tmp_path):
+    data = tmp_path / "srv" / "hcc"
+    result = hcc(["status"], tmp_path, env={"HCC_DATA_DIR": str(data), "HCC_DATABASE_URL": f"sqlite:///{data}/hcc.db"})
+    assert (0, "") == (result.returncode, result.stderr)
+    assert (data / "hcc.db").is_file()
+
+
 def test_start__hcc_form_a_workbook_named_yaml__one_line_naming_hcc_form(tmp_path):
     form = tmp_path / "form.yaml"
     form.write_bytes((Path(__file__).parents[1] / "conversations" / "forms" / "report.xlsx").read_bytes())
