@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import subprocess
 import sys
@@ -27,7 +28,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-async def test_run__both_tokens__zalo_and_telegram_answer_from_one_process(tmp_path):
+async def test_run__both_tokens__zalo_and_telegram_answer_from_one_process(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="bot.runner")
     zalo, telegram = await FakeZalo().start(), FakeTelegram()
     await telegram.start()
     db_url = f"sqlite:///{tmp_path / 'hcc.db'}"
@@ -63,6 +65,9 @@ async def test_run__both_tokens__zalo_and_telegram_answer_from_one_process(tmp_p
         await telegram.wait_until(lambda: telegram.sent(42), timeout=20)
         assert zalo.sent[0].text.startswith(texts.BOUND_UNIT.format(unit="Sở Tư pháp"))
         assert telegram.sent(42)[0]["text"].startswith(texts.BOUND_UNIT.format(unit="Công an tỉnh"))
+        logged = [r.getMessage() for r in caplog.records if r.name == "bot.runner"]
+        assert ["zalo channel started: polling", "telegram channel started: polling"] == logged[:2]
+        assert logged[2].startswith(f"hcc-bot started: listening on 127.0.0.1:{port}, channels: zalo, telegram")
     finally:
         stop.set()
         await asyncio.wait_for(bot, timeout=30)
