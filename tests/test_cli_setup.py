@@ -261,3 +261,10 @@ async def test_console_browser__no_campaign_yet__next_steps_readable_on_phone_an
     finally:
         await runner.cleanup()
         await service.close()
+
+
+def test_missing_subcommand__names_it_and_lists_the_choices_in_vietnamese(tmp_path):
+    assert "hcc-bot units: lỗi: thiếu tham số bắt buộc: LỆNH (xem: hcc-bot units --help)" == \
+        one_line(hcc(["units"], tmp_path))
+    assert "hcc-bot units: lỗi: LỆNH: lựa chọn không hợp lệ: 'x' (chọn một trong 'import', 'list', 'deactivate', " \
+           "'activate') (xem: hcc-bot units --help)" == one_line(hcc(["units", "x"], tmp_path))

@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"hcc-bot {version()}",
                         help="in phiên bản rồi thoát")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="LỆNH")
+    sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="trò chuyện trong cửa sổ lệnh như người liên hệ của một đơn vị mẫu "
                                        "(không cần token; dữ liệu riêng trong HCC_DATA_DIR/demo)")

@@ -45,6 +45,7 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def add_subparsers(self, **kwargs):
         kwargs.setdefault("title", texts.ARG_COMMANDS)
+        kwargs.setdefault("metavar", texts.ARG_COMMAND_METAVAR)  # named so in "thiếu tham số bắt buộc: LỆNH"
         return super().add_subparsers(**kwargs)
 
     def parse_args(self, args=None, namespace=None):
