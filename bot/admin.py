@@ -39,7 +39,7 @@ async def answer(s, form: Form, jobs: ExportJobs, campaign: Campaign | None, inb
                                only_changed=words in ADMIN_COMMANDS["export_new"], campaign_id=campaign.id))
         return texts.EXPORT_STARTED
     if campaign is None:
-        return texts.NO_CAMPAIGN
+        return texts.ADMIN_NO_CAMPAIGN
     reply = await review_command(s, jobs.service, campaign, inbound, now)
     if reply is not None:
         return reply

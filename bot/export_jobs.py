@@ -98,6 +98,8 @@ class ExportJobs:
                 await q.add_audit(s, at=now, action="export", new={"folder": result.folder.name,
                                                                     "units": len(data.units),
                                                                     "campaign": campaign.id})
+            log.info("export done: campaign %s, %s units, %s (asked on %s)", campaign.id, len(data.units),
+                     result.folder.name, channel)
             if deliverer is not None:
                 text = "\n".join([texts.EXPORT_READY.format(count=len(data.units)), *result.notes])
                 # The consolidated report on its own (to read on the phone at once), then everything in the zip.

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import signal
 from datetime import datetime
 from typing import Callable
 
 from bot import photos
-from bot.bootstrap import ensure_units_and_campaign
 from bot.console import SESSION_KEY_FILE, console_base_url, setup_console
-from bot.files import secure_data_dir
 from bot.service import Service, utc_now
 from bot.reminders.scheduler import run_scheduler, senders_for, stop_scheduler
-from bot.settings import Settings
+from bot.settings import ConfigError, Settings, load_settings_form, prepare_data_dir
 from bot.web import DownloadLinks, build_app, load_or_create_key, start_app
 from conversations import texts
-from conversations.form import load_form
+from storage import queries as q
 from storage.db import open_database
 
 log = logging.getLogger(__name__)
@@ -45,8 +44,8 @@ def make_channels(settings: Settings, service: Service, on_fatal: Callable[[str]
 async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None,
                   clock: Callable[[], datetime] = utc_now, channel_factory=make_channels) -> None:
     """Start the web server and the channels; run until `stop` is set, a signal arrives or a channel fails."""
-    form = load_form(settings.form_path)
-    secure_data_dir(settings.data_dir)  # 0700 / 0600, also for what an older version or a backup left
+    form = load_settings_form(settings)
+    prepare_data_dir(settings)  # 0700 / 0600, also for what an older version or a backup left
     db = await open_database(settings.database_url)
     stop = stop or asyncio.Event()
     fatal: list[str] = []
@@ -65,8 +64,8 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None,
     runner = None
     scheduler = None
     service = None
+    up = False
     try:
-        await ensure_units_and_campaign(db, form, clock())
         service = Service(db, form, settings.photos_dir, clock, export_dir=settings.data_dir / "exports",
                           province=settings.province)
         photos.warm_up()  # the photo process starts now, not when the first photos arrive together
@@ -78,7 +77,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None,
                       secure_cookie=(settings.public_url or "").startswith("https://"))
         for channel in channels:
             channel.add_routes(app)
-        runner = await start_app(app, settings.listen_host, settings.listen_port)
+        runner = await _listen(app, settings)
         for channel in channels:
             try:
                 await channel.start()
@@ -90,11 +89,19 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None,
                 url = settings.telegram_api_url if channel.name == "telegram" else settings.zalo_api_url
                 raise FatalChannelError(unreachable.format(url=url)) from None
             started.append(channel)
+            mode = f"webhook set at {settings.public_url}/{channel.name}/webhook" if settings.public_url else "polling"
+            log.info("%s channel started: %s", channel.name, mode)
         await service.jobs.recover()  # exports a killed run left half-built: removed, their requesters told
         scheduler = asyncio.create_task(run_scheduler(db, form, senders_for(started), stop=stop,
                                                       clock=clock, wake=service.wake_reminders))
         print(texts.CLI_RUNNING.format(channels=", ".join(c.name for c in channels) or "web"), flush=True)
         print(texts.CLI_CONSOLE_AT.format(url=console_base_url(settings)), flush=True)
+        async with db.sessionmaker() as s:
+            if await q.current_campaign(s) is None:  # a new installation: nothing to remind yet, and why
+                print(texts.CLI_RUN_NO_CAMPAIGN, flush=True)
+        up = True
+        log.info("hcc-bot started: listening on %s:%s, channels: %s", settings.listen_host, settings.listen_port,
+                 ", ".join(c.name for c in started) or "none (web console only)")
         await stop.wait()
         if fatal:
             raise FatalChannelError(fatal[0])
@@ -110,8 +117,23 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None,
         if runner is not None:
             await runner.cleanup()
         await db.dispose()
+        if up:
+            log.info("hcc-bot stopped")
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
                 loop.remove_signal_handler(sig)
             except (NotImplementedError, RuntimeError):
                 pass
+
+
+async def _listen(app, settings: Settings):
+    """Open HCC_LISTEN; a port in use, an address not on this machine or a refused port is one line naming it."""
+    try:
+        return await start_app(app, settings.listen_host, settings.listen_port)
+    except OSError as exc:
+        host, port = settings.listen_host, settings.listen_port
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(texts.SET_LISTEN_IN_USE.format(host=host, port=port)) from None
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            raise ConfigError(texts.SET_LISTEN_DENIED.format(port=port)) from None
+        raise ConfigError(texts.SET_LISTEN_NOT_HERE.format(host=host)) from None

@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-from conversations.form import DEFAULT_FORM
+from sqlalchemy.engine import make_url
+
+from conversations import texts
+from conversations.form import DEFAULT_FORM, Form, FormError
 from storage.db import normalize_url
 
 # Zalo's media hosts: a photo URL in an update is fetched only from these (https, the host or a subdomain), or
@@ -16,19 +19,23 @@ from storage.db import normalize_url
 ZALO_PHOTO_HOSTS = ("zdn.vn", "zadn.vn", "zalo.me", "zaloapp.com", "zaloplatforms.com", "zapps.me")
 
 SETTINGS_HELP = {
-    "HCC_DATABASE_URL": "database URL; default: SQLite file hcc.db in HCC_DATA_DIR",
-    "HCC_DATA_DIR": "folder for the SQLite file and photos; default ./data",
-    "HCC_FORM": "the report form file (YAML); default: the shipped form",
-    "HCC_ZALO_BOT_TOKEN": "Zalo Bot token (enables the Zalo channel)",
-    "HCC_ZALO_API_URL": "Zalo Bot API root; default https://bot-api.zaloplatforms.com",
-    "HCC_TELEGRAM_TOKEN": "Telegram bot token (enables the Telegram channel)",
-    "HCC_TELEGRAM_API_URL": "Telegram Bot API root; default https://api.telegram.org",
-    "HCC_PUBLIC_URL": "public HTTPS address of this bot (webhooks, download links); unset: polling",
-    "HCC_LISTEN": "host:port of the bot's web server; default 127.0.0.1:8080",
-    "HCC_PROVINCE": "the province's name on badges, name tags and reports (e.g. Đồng Nai); default: the campaign's",
-    "HCC_ZALO_PHOTO_HOSTS": "hosts Zalo photos are fetched from (https, subdomains too), comma-separated; "
-                            "default: " + ",".join(ZALO_PHOTO_HOSTS),
+    "HCC_DATABASE_URL": "địa chỉ cơ sở dữ liệu; mặc định: tệp SQLite hcc.db trong HCC_DATA_DIR",
+    "HCC_DATA_DIR": "thư mục dữ liệu (tệp SQLite, ảnh, bản xuất); mặc định ./data",
+    "HCC_FORM": "tệp biểu mẫu báo cáo (YAML hoặc XLSForm .xlsx); mặc định: biểu mẫu kèm theo",
+    "HCC_ZALO_BOT_TOKEN": "token Zalo Bot (bật kênh Zalo)",
+    "HCC_ZALO_API_URL": "địa chỉ Zalo Bot API; mặc định https://bot-api.zaloplatforms.com",
+    "HCC_TELEGRAM_TOKEN": "token bot Telegram (bật kênh Telegram)",
+    "HCC_TELEGRAM_API_URL": "địa chỉ Telegram Bot API; mặc định https://api.telegram.org",
+    "HCC_PUBLIC_URL": "địa chỉ HTTPS công khai của bot (webhook, liên kết tải); để trống: hỏi tin (polling); "
+                      "http chỉ với 127.0.0.1/localhost",
+    "HCC_LISTEN": "máy:cổng của máy chủ web của bot; mặc định 127.0.0.1:8080",
+    "HCC_PROVINCE": "tên tỉnh trên thẻ, bảng tên, báo cáo (ví dụ Đồng Nai); mặc định: của đợt báo cáo",
+    "HCC_ZALO_PHOTO_HOSTS": "các máy chủ ảnh Zalo được tải (https, cả tên miền con), cách nhau bằng dấu phẩy; "
+                            "mặc định: " + ",".join(ZALO_PHOTO_HOSTS),
+    "HCC_LOG_LEVEL": "DEBUG, INFO, WARNING hoặc ERROR; mặc định INFO (khởi động, dừng, kênh, webhook, bản xuất)",
+    "HCC_LOG_FORMAT": "text, hoặc json: mỗi dòng một đối tượng JSON; mặc định text",
 }
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")  # http is accepted only there: a trial on this machine
 
 
 class ConfigError(ValueError):
@@ -49,6 +56,8 @@ class Settings:
     listen_port: int = 8080
     zalo_photo_hosts: tuple[str, ...] = ZALO_PHOTO_HOSTS
     province: str | None = None  # HCC_PROVINCE: overrides the campaign's province in the exports
+    log_level: str = "INFO"
+    log_format: str = "text"
 
     @property
     def photos_dir(self) -> Path:
@@ -66,7 +75,7 @@ def read_env_file(path: Path) -> dict[str, str]:
             continue
         name, sep, value = line.removeprefix("export ").partition("=")
         if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name.strip()):
-            raise ConfigError(f"{path}:{n}: expected NAME=value")
+            raise ConfigError(texts.SET_ENV_LINE.format(path=path, line=n))
         value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             value = value[1:-1]
@@ -85,30 +94,38 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
 
     data_dir = Path(get("HCC_DATA_DIR") or "data")
     if data_dir.exists() and not data_dir.is_dir():
-        raise ConfigError(f"HCC_DATA_DIR: {data_dir} exists and is not a folder; expected a folder path")
+        raise ConfigError(texts.SET_DATA_DIR_NOT_FOLDER.format(path=data_dir))
     url = get("HCC_DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'hcc.db'}"
     try:
         url = normalize_url(url)
     except ValueError as exc:
         raise ConfigError(f"HCC_DATABASE_URL: {exc}") from None
+    if get("HCC_DATABASE_URL"):
+        _check_sqlite_folder(url, data_dir)
     form_path = Path(get("HCC_FORM") or DEFAULT_FORM)
     if not form_path.is_file():
-        raise ConfigError(f"HCC_FORM: {form_path} is not a file; expected the path of a form YAML file")
+        raise ConfigError(texts.SET_FORM_NOT_FILE.format(path=form_path))
     public_url = get("HCC_PUBLIC_URL")
-    if public_url and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", public_url):
-        raise ConfigError(f"HCC_PUBLIC_URL: expected an address like https://bot.example.gov.vn, got {public_url!r}")
+    if public_url:
+        _check_public_url(public_url)
     listen = get("HCC_LISTEN") or "127.0.0.1:8080"
     host, _, port = listen.rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ConfigError(f"HCC_LISTEN: expected host:port such as 127.0.0.1:8080, got {listen!r}")
+        raise ConfigError(texts.SET_LISTEN_FORM.format(value=listen))
     for name in ("HCC_ZALO_API_URL", "HCC_TELEGRAM_API_URL"):
         value = get(name)
         if value and not re.fullmatch(r"https?://\S+", value):
-            raise ConfigError(f"{name}: expected an http(s) URL, got {value!r}")
+            raise ConfigError(texts.SET_API_URL.format(name=name, value=value))
     hosts = tuple(h.strip().lower().strip(".") for h in (get("HCC_ZALO_PHOTO_HOSTS") or "").split(",") if h.strip())
-    for host in hosts:
-        if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", host):
-            raise ConfigError(f"HCC_ZALO_PHOTO_HOSTS: expected host names such as zdn.vn, got {host!r}")
+    for photo_host in hosts:
+        if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", photo_host):
+            raise ConfigError(texts.SET_PHOTO_HOSTS.format(value=photo_host))
+    log_level = (get("HCC_LOG_LEVEL") or "INFO").upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(texts.SET_LOG_LEVEL.format(value=get("HCC_LOG_LEVEL")))
+    log_format = (get("HCC_LOG_FORMAT") or "text").lower()
+    if log_format not in ("text", "json"):
+        raise ConfigError(texts.SET_LOG_FORMAT.format(value=get("HCC_LOG_FORMAT")))
     return Settings(
         database_url=url,
         data_dir=data_dir,
@@ -122,4 +139,51 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         listen_port=int(port),
         zalo_photo_hosts=hosts or ZALO_PHOTO_HOSTS,
         province=" ".join((get("HCC_PROVINCE") or "").split()) or None,
+        log_level=log_level,
+        log_format=log_format,
     )
+
+
+def _check_sqlite_folder(url: str, data_dir: Path) -> None:
+    """A SQLite file in a folder that does not exist (other than HCC_DATA_DIR, made at start) is a mistyped path:
+    said now, not as a driver's traceback."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or not parsed.database or parsed.database == ":memory:":
+        return
+    folder = Path(parsed.database).expanduser().parent
+    if not folder.is_dir() and folder.resolve() != data_dir.expanduser().resolve():
+        raise ConfigError(texts.SET_SQLITE_FOLDER.format(folder=folder))
+
+
+def _check_public_url(value: str) -> None:
+    """https only: Telegram and Zalo deliver webhooks to HTTPS addresses; http for a trial on this machine."""
+    match = re.fullmatch(r"(https?)://([^\s/:]+|\[[0-9a-fA-F:]+\])(:[0-9]{1,5})?(/\S*)?", value)
+    if not match:
+        raise ConfigError(texts.SET_PUBLIC_URL_FORM.format(value=value))
+    if match.group(1) == "http" and match.group(2).lower() not in LOCAL_HOSTS:
+        raise ConfigError(texts.SET_PUBLIC_URL_HTTPS.format(value=value))
+
+
+def load_settings_form(settings: Settings) -> Form:
+    """The installation's form (HCC_FORM): YAML or an XLSForm .xlsx, read as `campaign create --form` reads it.
+
+    A file that cannot be read or is not a form is one line naming HCC_FORM."""
+    from bot.form_files import load_form_file
+
+    try:
+        return load_form_file(settings.form_path)[0]
+    except FormError as exc:
+        raise ConfigError(texts.SET_FORM_UNREADABLE.format(problem=exc)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(texts.SET_FORM_UNREADABLE.format(
+            problem=f"{settings.form_path}: {getattr(exc, 'strerror', None) or exc.__class__.__name__}")) from None
+
+
+def prepare_data_dir(settings: Settings) -> None:
+    """Create HCC_DATA_DIR (0700, files 0600); a folder that cannot be made or used is one line naming it."""
+    from bot.files import secure_data_dir
+
+    try:
+        secure_data_dir(settings.data_dir)
+    except OSError as exc:
+        raise ConfigError(texts.SET_DATA_DIR_UNUSABLE.format(path=settings.data_dir)) from exc

@@ -88,6 +88,8 @@ class Unit(Base):
     name: Mapped[str] = mapped_column(sa.String(300))
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_at: Mapped[datetime]
+    group_name: Mapped[str | None] = mapped_column(sa.String(200))  # "Sở, ban, ngành", "UBND cấp xã"
+    email: Mapped[str | None] = mapped_column(sa.String(254))
 
 
 class Contact(Base):

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 import secrets
 import unicodedata
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -61,85 +60,112 @@ def _canonical_json(value: Any) -> str:
 # --- units -------------------------------------------------------------------------------------
 
 
-def _unit_code(raw: str) -> str:
+class UnitRow(NamedTuple):
+    """One unit of the province's list. group/email: None when the file has no such column (kept as stored),
+    "" when the column is there and the cell is empty (cleared)."""
+
+    code: str
+    name: str
+    group: str | None = None
+    email: str | None = None
+
+
+@dataclass
+class UnitChanges:
+    """What an import would change, computed before anything is written (the preview) and then applied."""
+
+    rows: int = 0
+    added: list[UnitRow] = field(default_factory=list)
+    updated: list[tuple[Unit, UnitRow]] = field(default_factory=list)  # name, group or email differs
+    reactivated: list[Unit] = field(default_factory=list)
+    deactivated: list[Unit] = field(default_factory=list)  # --replace: active, not in the file
+    unchanged: int = 0
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.updated or self.reactivated or self.deactivated)
+
+
+def unit_code(raw: str) -> str:
+    """A unit code as stored (uppercase); ValueError when it is not 1-32 of A-Z, 0-9, '_', '-'."""
     code = raw.strip().upper()
     if not _UNIT_CODE.fullmatch(code):
         raise ValueError(f"unit code '{raw.strip()}' must be 1 to 32 of A-Z, 0-9, '_' or '-'")
     return code
 
 
-def _unit_name(raw: str) -> str:
-    name = unicodedata.normalize("NFC", raw.strip())  # Windows tools may write decomposed Vietnamese
+def unit_name(raw: str) -> str:
+    """A unit name as stored: NFC (Windows tools may write decomposed Vietnamese), single spaces."""
+    name = " ".join(unicodedata.normalize("NFC", raw).split())
     if not name:
         raise ValueError("unit name is empty")
     return name
 
 
-def read_units_csv(path: Path) -> list[tuple[str, str]]:
-    """Read (code, name) rows from a UTF-8 "code,name" CSV; errors read "<file>:<line>: <problem>"."""
-    raw = Path(path).read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ValueError(f"{path}:{line}: not UTF-8 text (save the file as CSV UTF-8)") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    if header is None:
-        raise ValueError(f"{path}:1: the file is empty, expected the header 'code,name'")
-    if [f.strip().lower() for f in _trim_empty_tail(header)] != ["code", "name"]:
-        raise ValueError(f"{path}:1: expected the header 'code,name', got '{','.join(header)}'")
-    rows: list[tuple[str, str]] = []
-    first_line: dict[str, int] = {}
-    for record in reader:
-        line = reader.line_num
-        fields = _trim_empty_tail(record)
-        if not fields:
-            continue
-        try:
-            if len(fields) != 2:
-                raise ValueError(f"expected 2 columns (code,name), got {len(fields)}")
-            code, name = _unit_code(fields[0]), _unit_name(fields[1])
-            if code in first_line:
-                raise ValueError(f"duplicate unit code '{code}' (first on line {first_line[code]})")
-        except ValueError as exc:
-            raise ValueError(f"{path}:{line}: {exc}") from None
-        first_line[code] = line
-        rows.append((code, name))
-    return rows
+def _differs(unit: Unit, row: UnitRow) -> bool:
+    return unit.name != row.name or (row.group is not None and (row.group or None) != unit.group_name) or \
+        (row.email is not None and (row.email or None) != unit.email)
 
 
-def _trim_empty_tail(fields: list[str]) -> list[str]:
-    # Spreadsheets often save trailing empty columns ("SNV,Sở Nội vụ,,"); an empty line has no fields.
-    if not any(f.strip() for f in fields):
-        return []
-    while len(fields) > 2 and not fields[-1].strip():
-        fields = fields[:-1]
-    return fields
-
-
-async def upsert_units(s: AsyncSession, rows: Iterable[tuple[str, str]], *, now: datetime) -> tuple[int, int]:
-    """Create units by code or rename existing ones; return (created, updated)."""
-    wanted: dict[str, str] = {}
-    for raw_code, raw_name in rows:
-        code = _unit_code(raw_code)
+async def plan_units(s: AsyncSession, rows: Iterable[UnitRow | tuple], *, replace: bool = False) -> UnitChanges:
+    """What importing `rows` would do, by code; `replace`: also deactivate every active unit not in `rows`."""
+    wanted: dict[str, UnitRow] = {}
+    for row in rows:
+        row = UnitRow(*row)
+        code = unit_code(row.code)
         if code in wanted:
             raise ValueError(f"duplicate unit code '{code}'")
-        wanted[code] = _unit_name(raw_name)
-    if not wanted:
-        return 0, 0
-    existing = {u.code: u for u in await s.scalars(sa.select(Unit).where(Unit.code.in_(wanted)))}
-    created = updated = 0
-    for code, name in wanted.items():
+        wanted[code] = row._replace(code=code, name=unit_name(row.name))
+    changes = UnitChanges(rows=len(wanted))
+    existing = {u.code: u for u in await s.scalars(sa.select(Unit).order_by(Unit.id))}
+    for code, row in wanted.items():
         unit = existing.get(code)
         if unit is None:
-            s.add(Unit(code=code, name=name, active=True, created_at=now))
-            created += 1
-        elif unit.name != name:
-            unit.name = name
-            updated += 1
+            changes.added.append(row)
+            continue
+        if _differs(unit, row):
+            changes.updated.append((unit, row))
+        if not unit.active:
+            changes.reactivated.append(unit)
+        elif not _differs(unit, row):
+            changes.unchanged += 1
+    if replace:
+        changes.deactivated = [u for code, u in existing.items() if u.active and code not in wanted]
+    return changes
+
+
+async def apply_units(s: AsyncSession, changes: UnitChanges, *, now: datetime) -> None:
+    """Write what `plan_units` found, in the caller's transaction. Units are never deleted."""
+    for row in changes.added:
+        s.add(Unit(code=row.code, name=row.name, active=True, created_at=now, group_name=row.group or None,
+                   email=row.email or None))
+    for unit, row in changes.updated:
+        unit.name = row.name
+        if row.group is not None:
+            unit.group_name = row.group or None
+        if row.email is not None:
+            unit.email = row.email or None
+    for unit in changes.reactivated:
+        unit.active = True
+    for unit in changes.deactivated:
+        unit.active = False
     await s.flush()
-    return created, updated
+
+
+async def upsert_units(s: AsyncSession, rows: Iterable[UnitRow | tuple], *, now: datetime) -> tuple[int, int]:
+    """Create units by code or rename existing ones (no unit deactivated); return (created, updated)."""
+    changes = await plan_units(s, rows)
+    await apply_units(s, changes, now=now)
+    return len(changes.added), len(changes.updated)
+
+
+async def set_unit_active(s: AsyncSession, unit: Unit, active: bool) -> bool:
+    """Activate or deactivate a unit; whether it changed."""
+    if unit.active == active:
+        return False
+    unit.active = active
+    await s.flush()
+    return True
 
 
 async def list_units(s: AsyncSession, *, active_only: bool = True) -> list[Unit]:
@@ -202,7 +228,9 @@ def asks_unit(campaign_id: int) -> sa.ColumnElement[bool]:
 
 
 async def open_campaigns_for_unit(s: AsyncSession, unit_id: int) -> list[Campaign]:
-    """The open campaigns that ask this unit, oldest first."""
+    """The open campaigns that ask this unit, oldest first (none for a unit no longer active)."""
+    if not await s.scalar(sa.select(Unit.active).where(Unit.id == unit_id)):
+        return []
     listed = sa.select(CampaignUnit.unit_id).where(CampaignUnit.campaign_id == Campaign.id)
     query = (sa.select(Campaign).where(Campaign.closed_at.is_(None),
                                        sa.or_(~sa.exists(listed), sa.literal(unit_id).in_(listed)))

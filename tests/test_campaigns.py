@@ -192,9 +192,15 @@ async def test_closed_campaign__no_more_reminders_and_its_pending_ones_do_not_go
     assert "báo cáo cần nộp" not in await say(service, "lan", "chào")
 
 
+def sample_installation(tmp_path) -> None:
+    assert 0 == hcc(["units", "import", "--sample", "--yes"], tmp_path).returncode
+    assert 0 == hcc(["campaign", "create", "--title", texts.DEFAULT_CAMPAIGN_TITLE, "--deadline", "31/03/2030 16:30"],
+                    tmp_path).returncode
+
+
 def test_cli__create_with_form_and_units__list_show_close(tmp_path):
     form = training_form_file(tmp_path)
-    assert 0 == hcc(["units", "list"], tmp_path).returncode  # the sample units and the seed's campaign
+    sample_installation(tmp_path)  # the sample units and a first campaign (#1)
     created = hcc(["campaign", "create", "--title", "Cử cán bộ dự lớp bồi dưỡng", "--deadline", "05/04/2030 16:30",
                    "--form", str(form), "--units", "STP,cat"], tmp_path)
     assert 0 == created.returncode, created.stderr
@@ -356,7 +362,7 @@ async def test_xlsform_campaign__answered_in_the_chat_and_exported_with_its_own_
 def test_cli__create_from_an_xlsform__and_a_broken_one_refused_with_its_row(tmp_path):
     import openpyxl
 
-    assert 0 == hcc(["units", "list"], tmp_path).returncode  # the sample units and the seed's campaign (#1)
+    sample_installation(tmp_path)  # the sample units and a first campaign (#1)
     created = hcc(["campaign", "create", "--title", "Cử cán bộ dự lớp bồi dưỡng", "--deadline", "05/04/2030 16:30",
                    "--form", str(TRAINING_XLSX)], tmp_path)
     assert 0 == created.returncode, created.stderr

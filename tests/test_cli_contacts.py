@@ -10,7 +10,10 @@ import itertools
 import json
 from pathlib import Path
 
-from bot.service import Inbound, Service
+import pytest
+
+from bot.bootstrap import ensure_units_and_campaign
+from bot.service import Inbound, Service, utc_now
 from conversations import texts
 from conversations.form import load_form
 from storage.db import open_database
@@ -18,6 +21,21 @@ from tests.test_cli import hcc
 
 FORM = load_form()
 _ids = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def sample_installation(tmp_path):
+    """The sample units and a campaign on the command line's database (a real installation starts empty)."""
+
+    async def seed() -> None:
+        (tmp_path / "data").mkdir(mode=0o700, exist_ok=True)
+        db = await open_database(f"sqlite:///{tmp_path / 'data' / 'hcc.db'}")
+        try:
+            await ensure_units_and_campaign(db, FORM, utc_now())
+        finally:
+            await db.dispose()
+
+    asyncio.run(seed())
 
 
 def code_for(tmp_path: Path, *args: str) -> str:

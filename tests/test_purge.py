@@ -65,6 +65,8 @@ async def test_purge__finished_campaign__personal_fields_and_photos_gone_counts_
 
 
 def test_purge_cli__campaign_not_finished__refused_with_one_line(tmp_path):
+    created = hcc(["campaign", "create", "--title", "Đợt đang chạy", "--deadline", "31/03/2099 16:30"], tmp_path)
+    assert 0 == created.returncode, created.stderr
     result = hcc(["purge", "--campaign", "1", "--yes"], tmp_path)
     assert 2 == result.returncode
     assert result.stderr.strip().startswith(texts.CLI_PURGE_NOT_FINISHED.split("{")[0].strip())

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import aiohttp
 
 from bot.runner import run_bot
 from bot.settings import Settings
 from conversations import texts
-from conversations.form import DEFAULT_FORM
+from conversations.form import DEFAULT_FORM, load_form
+from bot.bootstrap import ensure_units_and_campaign
 from storage import queries as q
 from storage.db import open_database
 from tests.fake_telegram import FakeTelegram
@@ -26,7 +28,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-async def test_run__both_tokens__zalo_and_telegram_answer_from_one_process(tmp_path):
+async def test_run__both_tokens__zalo_and_telegram_answer_from_one_process(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="bot.runner")
     zalo, telegram = await FakeZalo().start(), FakeTelegram()
     await telegram.start()
     db_url = f"sqlite:///{tmp_path / 'hcc.db'}"
@@ -35,6 +38,9 @@ async def test_run__both_tokens__zalo_and_telegram_answer_from_one_process(tmp_p
                         zalo_token=zalo.token, zalo_api_url=zalo.url,
                         telegram_token=telegram.token, telegram_api_url=telegram.url,
                         listen_host="127.0.0.1", listen_port=port)
+    seeded = await open_database(db_url)  # a real installation starts empty: the sample units and a campaign
+    await ensure_units_and_campaign(seeded, load_form(DEFAULT_FORM), datetime.now(timezone.utc))
+    await seeded.dispose()
     stop = asyncio.Event()
     bot = asyncio.create_task(run_bot(settings, stop=stop))
     try:
@@ -59,6 +65,9 @@ async def test_run__both_tokens__zalo_and_telegram_answer_from_one_process(tmp_p
         await telegram.wait_until(lambda: telegram.sent(42), timeout=20)
         assert zalo.sent[0].text.startswith(texts.BOUND_UNIT.format(unit="Sở Tư pháp"))
         assert telegram.sent(42)[0]["text"].startswith(texts.BOUND_UNIT.format(unit="Công an tỉnh"))
+        logged = [r.getMessage() for r in caplog.records if r.name == "bot.runner"]
+        assert ["zalo channel started: polling", "telegram channel started: polling"] == logged[:2]
+        assert logged[2].startswith(f"hcc-bot started: listening on 127.0.0.1:{port}, channels: zalo, telegram")
     finally:
         stop.set()
         await asyncio.wait_for(bot, timeout=30)

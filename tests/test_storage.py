@@ -15,6 +15,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.unit_files import read_sample_units
 from storage import queries as q
 from storage.db import MIGRATIONS_DIR, Database, DatabaseUnavailable, normalize_url, open_database
 from storage.models import Answer, AuditLog, Base, Campaign, Contact, ProcessedEvent, Report, Unit
@@ -516,50 +517,8 @@ async def test_create_invite__unit_role_without_unit__value_error(db: Database) 
 # --- units -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("content", "line", "problem"),
-    [
-        ("", 1, "the file is empty"),
-        ("ma,ten\nSNV,Sở Nội vụ\n", 1, "expected the header 'code,name'"),
-        ("code,name\nSNV,Sở Nội vụ\nS T P,Sở Tư pháp\n", 3, "unit code 'S T P' must be"),
-        ("code,name\nSNV,Sở Nội vụ\n\nSTP,\n", 4, "unit name is empty"),
-        ("code,name\nSNV,Sở Nội vụ\nSTP,Sở Tư pháp,extra\n", 3, "expected 2 columns"),
-        ("code,name\nSNV,Sở Nội vụ\nsnv,Sở Nội vụ (2)\n", 3, "duplicate unit code 'SNV' (first on line 2)"),
-    ],
-)
-def test_read_units_csv__bad_row__error_names_file_and_line(
-    tmp_path: Path, content: str, line: int, problem: str
-) -> None:
-    path = tmp_path / "units.csv"
-    path.write_text(content, encoding="utf-8")
-    with pytest.raises(ValueError) as caught:
-        q.read_units_csv(path)
-    assert str(caught.value).startswith(f"{path}:{line}: {problem}")
-
-
-def test_read_units_csv__not_utf8__error_names_line(tmp_path: Path) -> None:
-    path = tmp_path / "units.csv"
-    path.write_bytes("code,name\nSNV,Sở Nội vụ\n".encode("utf-8") + "STC,Tài chính\n".encode("cp1258"))
-    with pytest.raises(ValueError) as caught:
-        q.read_units_csv(path)
-    assert str(caught.value).startswith(f"{path}:3: not UTF-8")
-
-
-def test_read_units_csv__bom_lowercase_code_trailing_column__parsed(tmp_path: Path) -> None:
-    path = tmp_path / "units.csv"
-    content = 'code,name,\n snv ,Sở Nội vụ,\nsvhttdl,"Sở Văn hóa, Thể thao và Du lịch"\n'
-    path.write_text(content, encoding="utf-8-sig")
-    assert [("SNV", "Sở Nội vụ"), ("SVHTTDL", "Sở Văn hóa, Thể thao và Du lịch")] == q.read_units_csv(path)
-
-
-def test_read_units_csv__sample_file__25_units_with_unique_codes() -> None:
-    rows = q.read_units_csv(q.SAMPLE_UNITS_CSV)
-    assert (25, 25) == (len(rows), len({code for code, _ in rows}))
-    assert ("SVHTTDL", "Sở Văn hóa, Thể thao và Du lịch") in rows
-
-
 async def test_upsert_units__sample_then_renamed__created_then_updated(db: Database) -> None:
-    rows = q.read_units_csv(q.SAMPLE_UNITS_CSV)
+    rows = read_sample_units().rows
     async with db.transaction() as s:
         first = await q.upsert_units(s, rows, now=NOW)
     async with db.transaction() as s:

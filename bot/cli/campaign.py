@@ -23,30 +23,32 @@ class CampaignCommandError(Exception):
 
 
 def add_campaign_parsers(sub) -> None:
-    campaign = sub.add_parser("campaign", help="create, list, show or close data calls").add_subparsers(
+    campaign = sub.add_parser("campaign", help="đợt báo cáo: tạo, xem, đóng, đổi hạn").add_subparsers(
         dest="action", required=True)
-    create = campaign.add_parser("create", help="create a campaign with its own form")
+    create = campaign.add_parser("create", help="tạo một đợt báo cáo với biểu mẫu riêng")
     create.add_argument("--title", required=True)
-    create.add_argument("--deadline", required=True, help='"dd/mm/yyyy HH:MM", Asia/Ho_Chi_Minh')
+    create.add_argument("--deadline", required=True, help='"dd/mm/yyyy HH:MM", giờ Việt Nam')
     create.add_argument("--form", type=Path, default=None,
-                        help="the form: our YAML or an XLSForm .xlsx (default: HCC_FORM, the shipped report)")
-    create.add_argument("--units", default=None, help="only these unit codes, comma-separated (default: every "
-                                                      "active unit)")
+                        help="biểu mẫu: YAML hoặc XLSForm .xlsx (mặc định: HCC_FORM, báo cáo kèm theo)")
+    create.add_argument("--units", default=None, help="chỉ các mã đơn vị này, cách nhau bằng dấu phẩy (mặc định: "
+                                                      "mọi đơn vị đang hoạt động)")
     create.add_argument("--doc-ref", default=None, help="the letter's number and date")
     create.add_argument("--province", default=None, help="the province's name, e.g. \"Đồng Nai\" (HCC_PROVINCE overrides)")
-    create.add_argument("--force", action="store_true", help="accept a deadline that has already passed")
+    create.add_argument("--force", action="store_true", help="nhận cả hạn nộp đã qua")
     create.add_argument("--skip-unsupported", action="store_true",
-                        help="load an XLSForm without what a chat cannot ask (geotrace, audio, file, …), listed")
-    lst = campaign.add_parser("list", help="every campaign, open and closed")
+                        help="nạp XLSForm, bỏ qua những gì trò chuyện không hỏi được (geotrace, audio, tệp, …) "
+                             "và liệt kê chúng")
+    lst = campaign.add_parser("list", help="mọi đợt báo cáo, đang mở và đã đóng")
     lst.add_argument("--json", action="store_true")
-    show = campaign.add_parser("show", help="one campaign (default: the newest open one)")
+    show = campaign.add_parser("show", help="một đợt báo cáo (mặc định: đợt mới nhất đang mở)")
     show.add_argument("id", nargs="?", type=int, default=None)
     show.add_argument("--json", action="store_true")
-    close = campaign.add_parser("close", help="close a campaign: read-only, no more reminders")
+    close = campaign.add_parser("close", help="đóng một đợt: chỉ xem, không nhắc nữa")
     close.add_argument("id", type=int)
-    deadline = campaign.add_parser("deadline", help="change the deadline; the reminders not sent yet follow it")
-    deadline.add_argument("value", help='"dd/mm/yyyy HH:MM", Asia/Ho_Chi_Minh')
-    deadline.add_argument("--campaign", type=int, default=None, help="campaign id (default: the newest open one)")
+    deadline = campaign.add_parser("deadline", help="đổi hạn nộp; các lần nhắc chưa gửi theo hạn mới")
+    deadline.add_argument("value", help='"dd/mm/yyyy HH:MM", giờ Việt Nam')
+    deadline.add_argument("--campaign", type=int, default=None, help="số đợt (mặc định: đợt mới nhất đang mở)")
+    deadline.add_argument("--force", action="store_true", help="nhận cả hạn nộp đã qua")
 
 
 def _iso(dt: datetime | None) -> str | None:

@@ -30,30 +30,30 @@ class CommandError(Exception):
 
 
 def add_console_parsers(sub) -> None:
-    web_login = sub.add_parser("web-login", help="print a one-time sign-in link to the web console (10 minutes)")
-    web_login.add_argument("--name", default=texts.CLI_WEB_OFFICER, help="the name shown in the audit log")
+    web_login = sub.add_parser("web-login", help="in liên kết đăng nhập trang theo dõi, dùng một lần (10 phút)")
+    web_login.add_argument("--name", default=texts.CLI_WEB_OFFICER, help="tên ghi vào nhật ký")
     web_login.add_argument("--json", action="store_true")
 
-    review_parser = sub.add_parser("review", help="accept, return for correction or reopen a unit's report; "
-                                                  "give one unit its own deadline")
+    review_parser = sub.add_parser("review", help="duyệt, trả lại để bổ sung hoặc mở lại báo cáo của "
+                                                  "một đơn vị; gia hạn riêng cho một đơn vị")
     review_sub = review_parser.add_subparsers(dest="action", required=True)
-    show = review_sub.add_parser("show", help="the report's state and its token for --expect")
-    show.add_argument("unit", help="unit code")
+    show = review_sub.add_parser("show", help="trạng thái báo cáo và mã dùng cho --expect")
+    show.add_argument("unit", help="mã đơn vị")
     show.add_argument("--json", action="store_true")
-    for name, help_text in (("accept", "accept the unit's submitted report (locks it)"),
-                            ("return", "return it for correction; the comment goes to the unit's contacts"),
-                            ("reopen", "undo an acceptance"),
-                            ("extend", "a deadline for this unit only")):
+    for name, help_text in (("accept", "duyệt báo cáo đơn vị đã nộp (khóa lại)"),
+                            ("return", "trả lại để bổ sung; nhận xét gửi tới người liên hệ của đơn vị"),
+                            ("reopen", "hủy duyệt"),
+                            ("extend", "hạn nộp riêng cho đơn vị này")):
         action = review_sub.add_parser(name, help=help_text)
-        action.add_argument("unit", help="unit code")
-        action.add_argument("--name", default=texts.CLI_WEB_OFFICER, help="the officer's name for the audit log")
-        action.add_argument("--expect", metavar="TOKEN",
-                            help="the token `review show` printed: refuse if the report changed since")
+        action.add_argument("unit", help="mã đơn vị")
+        action.add_argument("--name", default=texts.CLI_WEB_OFFICER, help="tên cán bộ ghi vào nhật ký")
+        action.add_argument("--expect", metavar="MÃ",
+                            help="mã mà `review show` in ra: từ chối nếu báo cáo đã thay đổi từ đó")
         if name == "return":
-            action.add_argument("--comment", required=True, help="what the unit must add or correct")
+            action.add_argument("--comment", required=True, help="đơn vị cần bổ sung hoặc sửa gì")
         if name == "extend":
-            action.add_argument("--deadline", help='"dd/mm/yyyy HH:MM", Asia/Ho_Chi_Minh')
-            action.add_argument("--clear", action="store_true", help="back to the campaign's deadline")
+            action.add_argument("--deadline", help='"dd/mm/yyyy HH:MM", giờ Việt Nam')
+            action.add_argument("--clear", action="store_true", help="về hạn chung của đợt")
 
 
 

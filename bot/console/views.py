@@ -22,6 +22,7 @@ from aiohttp import web
 from yarl import URL
 
 from bot.board import STATES, load_board, select_rows
+from bot.bootstrap import setup_steps
 from bot.console import auth
 from bot.console.report_view import report_sections, version_rows
 from bot.reminders.messages import time_left
@@ -99,7 +100,7 @@ class Console:
         campaign = await q.get_campaign(s, chosen) if isinstance(chosen, int) else None
         campaign = campaign or await q.current_campaign(s)
         if campaign is None:
-            raise web.HTTPNotFound(text=texts.NO_CAMPAIGN)
+            raise web.HTTPSeeOther("/console/")  # no campaign yet: the board says what to do next
         return campaign
 
     async def choose_campaign(self, request: web.Request) -> web.Response:
@@ -193,6 +194,10 @@ class Console:
                 "sort_link": lambda column: _sort_link(params, column)}
 
     async def board(self, request: web.Request) -> web.Response:
+        async with self.db.sessionmaker() as s:
+            steps = await setup_steps(s)
+        if steps is not None:  # a new installation: what to do next instead of an empty board
+            return await self._page(request, "board.html", {"setup_steps": steps})
         return await self._page(request, "board.html", await self._board_context(request))
 
     async def board_live(self, request: web.Request) -> web.Response:
