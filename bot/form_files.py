@@ -198,9 +198,10 @@ def _sheet_names(archive: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
-def read_sheets(path: Path) -> Sheets:
-    """Every sheet of an .xlsx (or an older .xls) file: {name: [(row number, [cell text, …]), …]}, empty rows left
-    out; the file's size, its parts' sizes and its sheets' extent are checked before any reader parses it."""
+def read_sheets(path: Path, first_only: bool = False) -> Sheets:
+    """The form's sheets of an .xlsx (or an older .xls) file (first_only: the first sheet, whatever its name):
+    {name: [(row number, [cell text, …]), …]}, empty rows left out; the file's size, its parts' sizes and its
+    sheets' extent are checked before any reader parses it."""
     check_size(path)
     if path.suffix.lower() == ".xls":
         check_xls_extent(path)
@@ -208,12 +209,12 @@ def read_sheets(path: Path) -> Sheets:
     try:
         with warnings.catch_warnings():  # a library's warning would print before our one line
             warnings.simplefilter("ignore")
-            return _read_calamine(path) if scanned else _read_openpyxl(path)
+            return _read_calamine(path, first_only) if scanned else _read_openpyxl(path, first_only)
     except MemoryError:
         raise FormError(f"{path}: {texts.FORM_TOO_BIG_FOR_MEMORY}") from None
 
 
-def _read_calamine(path: Path) -> Sheets:
+def _read_calamine(path: Path, first_only: bool = False) -> Sheets:
     """python-calamine (Rust) reads a 10,000-row sheet in a tenth of a second, openpyxl in seconds."""
     from python_calamine import CalamineError, CalamineWorkbook
 
@@ -225,8 +226,8 @@ def _read_calamine(path: Path) -> Sheets:
         raise FormError(f"{path}: {UNREADABLE_HINT}") from exc
     try:
         sheets: Sheets = {}
-        for name in book.sheet_names:
-            if name.strip().lower() not in FORM_SHEETS:
+        for name in book.sheet_names[:1] if first_only else book.sheet_names:
+            if not first_only and name.strip().lower() not in FORM_SHEETS:
                 continue  # a sheet of notes, external choices, entities: never laid out
             ws = book.get_sheet_by_name(name)
             if ws.total_height > MAX_ROWS or ws.total_width > MAX_COLUMNS:  # an .xls is not scanned beforehand
@@ -247,7 +248,7 @@ def _read_calamine(path: Path) -> Sheets:
         book.close()
 
 
-def _read_openpyxl(path: Path) -> Sheets:
+def _read_openpyxl(path: Path, first_only: bool = False) -> Sheets:
     """Row by row, for a sheet whose cells carry no reference (its extent unknown until read)."""
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
@@ -262,7 +263,9 @@ def _read_openpyxl(path: Path) -> Sheets:
     try:
         sheets: Sheets = {}
         for ws in book.worksheets:
-            if ws.title.strip().lower() not in FORM_SHEETS:
+            if first_only and sheets:
+                break
+            if not first_only and ws.title.strip().lower() not in FORM_SHEETS:
                 continue
             if hasattr(ws, "reset_dimensions"):
                 ws.reset_dimensions()  # a declared A1:XFD1048576 would pad every row and add a million empty ones

@@ -51,7 +51,7 @@ def read_units_file(path: Path) -> UnitFile:
         raise UnitFileError(texts.UNITS_FILE_ONLY.format(path=path, problem=texts.UNITS_FILE_MISSING))
     if suffix == ".xlsx":
         try:
-            sheets = read_sheets(path)
+            sheets = read_sheets(path, first_only=True)
         except FormError:
             raise UnitFileError(texts.UNITS_FILE_ONLY.format(
                 path=path, problem=texts.UNITS_FILE_UNREADABLE.format(reason="không phải tệp .xlsx đọc được"))) \

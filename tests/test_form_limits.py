@@ -107,7 +107,7 @@ def test_load_form_file__reader_runs_out_of_memory__one_line(tmp_path, monkeypat
     in one line, never a MemoryError traceback."""
     path = workbook(tmp_path, [["type", "name", "label"], ["text", "a", "A"]])
 
-    def exhausted(_path):
+    def exhausted(_path, _first_only=False):
         raise MemoryError
 
     monkeypatch.setattr(form_files, "_read_calamine", exhausted)
