@@ -296,7 +296,7 @@ class TelegramChannel(TelegramSending):
     async def handle_inbound(self, update: Update, content: dict[str, Any]) -> None:
         """Run the service for this update; send the replies unless it was a repeat."""
         inbound = to_inbound(update, **content)
-        replies = await self.service.handle(inbound)
+        replies = await self.service.handle(inbound, queued=True)  # issue 22: a DB error is retried
         if replies is not None:
             await self.drop_stale_keyboard(str(update.effective_chat.id))
         if replies is not None and await self.send_replies(str(update.effective_chat.id),
@@ -311,7 +311,7 @@ class TelegramChannel(TelegramSending):
         except TelegramError as exc:
             log.info("Telegram answerCallbackQuery failed (%s)", type(exc).__name__)
         inbound = to_inbound(update, pick=query.data or "")
-        replies = await self.service.handle(inbound)
+        replies = await self.service.handle(inbound, queued=True)  # issue 22: a DB error is retried
         if replies is None:
             return
         if isinstance(query.message, Message):  # not when the message is too old to be accessible

@@ -307,7 +307,7 @@ class ZaloChannel:
         if kind == EVENT_TEXT and isinstance(message.get("text"), str):
             content["text"] = message["text"]
         elif kind == EVENT_IMAGE and (message.get("photo_url") or message.get("photo")):
-            if await self.service.takes_photos(CHANNEL, str(sender["id"])):
+            if await self.service.takes_photos(CHANNEL, str(sender["id"]), queued=True):
                 data, error = await self.download_photo(str(message.get("photo_url") or message.get("photo")))
                 content["photo" if data is not None else "photo_error"] = data if data is not None else error
             else:  # a stranger's or an admin's photo is never fetched
@@ -318,7 +318,7 @@ class ZaloChannel:
         inbound = Inbound(channel=CHANNEL, user_id=str(sender["id"]), chat_id=chat_id,
                           event_id=str(message["message_id"]), display_name=name, sent_at=sent_at(message),
                           **content)
-        replies = await self.service.handle(inbound)
+        replies = await self.service.handle(inbound, queued=True)  # issue 22: a DB error is retried
         if replies and await self.send_replies(inbound.user_id, chat_id, replies):
             self.service.sent(inbound)
 
