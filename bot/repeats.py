@@ -81,16 +81,16 @@ async def before_its_replies(service: Service, s, contact: Contact, inbound: Inb
 async def redelivered(service: Service, s, inbound: Inbound) -> list[Reply] | None:
     """An update handled before: None (nothing to do), or its replies when they were never sent.
 
-    Replies committed by this process count only when it never handed them to a channel: the commit went
-    through but the connection broke before the bot heard so, and the inbox worker tries the update again
-    (issue 22). Otherwise a running process sends its own (a platform retry that overtakes the send must not
-    make a second copy).
+    Replies committed by this process count only when its transaction for the update failed here (queued): the
+    COMMIT went through but the connection broke before the bot heard so, and the inbox worker tries the update
+    again (issue 22). Otherwise a running process sends its own (a platform retry that overtakes the send, or
+    another worker given the same update, must not make a second copy).
     """
     if inbound.key is None or service._sent.get((inbound.channel, inbound.user_id)) == inbound.key:
         return None
     found = await q.find_pending_replies(s, inbound.channel, inbound.user_id, inbound.key)
     if found is None or (found[1] >= service.started_at
-                         and (inbound.channel, inbound.event_id) in service._answered):
+                         and (inbound.channel, inbound.event_id) not in service._failed):
         return None
     log.info("update delivered again whose replies were not sent: sending them again")
     return decode_replies(found[0])

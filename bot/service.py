@@ -125,11 +125,10 @@ class Service:
         # (channel, event id) of inbox rows marked done in their event's transaction, for the inbox worker to
         # take (bot/inbox.py): it marks the others done itself.
         self.settled: set[tuple[str, str]] = set()
-        # issue 22: (channel, event id) of events whose replies this process handed to a channel to send, and of
-        # events answered SAVE_FAILED. A retry of an event whose commit went through unseen (the connection broke
-        # after COMMIT) is in neither: its stored replies are sent then (repeats.redelivered); `sent` never takes a
-        # SAVE_FAILED for the event's own replies.
-        self._answered: dict[tuple[str, str], None] = {}
+        # Issue 22: (channel, event id) of events whose transaction failed here, queued (tried again by the inbox;
+        # its COMMIT may have gone through unseen: the retry then sends the stored replies, repeats.redelivered)
+        # or answered SAVE_FAILED (`sent` never takes that for the event's own replies).
+        self._failed: dict[tuple[str, str], None] = {}
         self._unsaved: dict[tuple[str, str], None] = {}
         self._lags: dict = {}  # channel -> recent (arrival - platform sent_at), see repeats.arrival
 
@@ -211,8 +210,6 @@ class Service:
                 replies = await self._handle(s, inbound, stored, refused, announcements, arrived)
             if arrived is not None:
                 self.settled.add((inbound.channel, inbound.event_id))
-            if replies is not None:
-                repeats.remember(self._answered, (inbound.channel, inbound.event_id))
             for announcement in announcements:  # only once committed: what they announce is true
                 self.jobs.spawn(self._announce(announcement))
             return replies
@@ -224,6 +221,7 @@ class Service:
         except DB_ERRORS as exc:
             if queued:  # the inbox worker tries it again once the database answers (its COMMIT may have gone through)
                 log.warning("event %s:%s not saved yet: %s", inbound.channel, inbound.event_id, type(exc).__name__)
+                repeats.remember(self._failed, (inbound.channel, inbound.event_id))
                 raise DatabaseUnavailable(type(exc).__name__) from exc
             log.error("cannot save event %s:%s: %s", inbound.channel, inbound.event_id, type(exc).__name__)
             repeats.remember(self._unsaved, (inbound.channel, inbound.event_id))
