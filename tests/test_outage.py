@@ -1,7 +1,8 @@
 """A database outage while contacts on Telegram and Zalo answer the report: no answer shifts (issue 22, part 1).
 
 The bot runs both channels by webhook in this process, its database reached through a small TCP proxy that the
-test stops (connections reset, new ones refused) and starts again. Contacts answer a line about every second;
+test stops (connections reset, new ones refused) and starts again. Telegram's clock is 30 s ahead of the bot's and
+Zalo's 30 s behind (the `date` of their messages). Contacts answer a line about every second;
 Telegram redelivers every delivery that was not answered 200, in order per chat, as Telegram does; a person who
 got no reply within PATIENCE sends the same line again, and one told that the bot cannot save sends it again a
 moment later. Half the contacts skip their photos with "bỏ qua" (the same line twice in a row: the case the
@@ -56,6 +57,9 @@ OUTAGE = 7.0  # seconds the database is away (the issue's: 20; kept short to sta
 CUT_AT_LINE = 5  # the outage starts once every contact has reached this line
 ANSWERED_WITHIN = 3.0  # seconds after the database returns by which every acknowledged update is answered
 RUNS = 1  # raise to repeat the scenario in one test run (each run is a fresh schema or file)
+# The platforms' clocks (the `date` of a message) are off from the bot's: the bot must not compare them with its own.
+TELEGRAM_CLOCK_AHEAD = timedelta(seconds=30)
+ZALO_CLOCK_AHEAD = timedelta(seconds=-30)
 
 
 class RunningClock:
@@ -105,7 +109,7 @@ class TelegramPeople:
         user = int(person.user)
         update = (self.fake.photo_message(user, person.photo(n)) if line == PHOTO
                   else self.fake.message(user, text=line))
-        update["message"]["date"] = int(self.clock().timestamp())  # Telegram's clock agrees with the bot's
+        update["message"]["date"] = int((self.clock() + TELEGRAM_CLOCK_AHEAD).timestamp())
         self.last_id = update["update_id"]
         if user not in self.queues:
             self.queues[user] = asyncio.Queue()
@@ -146,7 +150,7 @@ class ZaloPeople:
     def send(self, person: Person, line: str, n: int) -> None:
         update = (self.platform.image(person.user, person.photo(n)) if line == PHOTO
                   else self.platform.text(person.user, line))
-        update["message"]["date"] = int(self.clock().timestamp() * 1000)  # Zalo's clock agrees with the bot's
+        update["message"]["date"] = int((self.clock() + ZALO_CLOCK_AHEAD).timestamp() * 1000)
         self.last_id = update["message"]["message_id"]
         task = asyncio.create_task(self.platform.post(update))
         self.posts.add(task)
