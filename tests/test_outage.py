@@ -88,7 +88,6 @@ class Person:
     line: int = 0
     resends: int = 0  # the same line again after a silence
     told: int = 0  # "cannot save, send it again" received
-    waiting_since: float | None = None  # monotonic time of the first send of the line being answered
 
     def photo(self, n: int) -> bytes:
         return portrait(((self.seed * 53 + n * 29) % 200, (90 + n * 7) % 250, 160))
@@ -103,7 +102,6 @@ class TelegramPeople:
         self.queues: dict[int, asyncio.Queue] = {}
         self.workers: list[asyncio.Task] = []
         self.redelivered = 0
-        self.acked: dict[int, float] = {}  # update id -> monotonic time of its 200
 
     def send(self, person: Person, line: str, n: int) -> None:
         user = int(person.user)
@@ -123,7 +121,6 @@ class TelegramPeople:
             while True:
                 with contextlib.suppress(Exception):
                     if 200 == await self.fake.deliver(update):
-                        self.acked[update["update_id"]] = time.monotonic()
                         break
                 self.redelivered += 1
                 await asyncio.sleep(delay)
@@ -169,7 +166,6 @@ async def answer(person: Person, people, rng: random.Random) -> None:
     for n, line in enumerate(person.lines):
         person.line = n
         first = len(people.replies(person))
-        person.waiting_since = time.monotonic()
         answered = False
         while not answered:
             mark = len(people.replies(person))
@@ -189,7 +185,6 @@ async def answer(person: Person, people, rng: random.Random) -> None:
                     person.resends += 1
                     break
                 await asyncio.sleep(0.02)
-        person.waiting_since = None
         await asyncio.sleep(rng.uniform(*THINK))
     person.line = len(person.lines)
 
