@@ -35,6 +35,10 @@ DB_ERRORS = (OperationalError, DBAPIError, DatabaseUnavailable, OSError, Connect
 LEASE = timedelta(seconds=60)  # how long a claim holds without renewal; renewed every LEASE / 3
 POLL_INTERVAL = 1.0  # seconds between claims when nothing wakes the worker (other workers' rows, expired leases)
 PROCESS_ATTEMPTS = 3  # an update whose processing raises is tried this often, then given up (logged)
+# Issue 22: a database error is not a failed attempt. The update was acknowledged, so it waits in place (keeping its
+# chat's order) and is tried again every RETRY_CAP seconds at most, answered within that once the database is back.
+RETRY_FIRST, RETRY_CAP = 0.1, 0.5  # seconds; the claim loop and a poller's writes wait the same way
+REMEMBERED = 10_000  # first arrivals of updates whose write failed, kept in memory
 STOP_GRACE = 10.0  # seconds the work in flight may take at a stop
 LOOP_STOP_GRACE = 5.0  # seconds the claim loop may take to finish its turn at a stop (then it is cancelled)
 KEEP_DONE = timedelta(days=30)  # done rows (ids and times only; the payload is emptied when done) kept this long
@@ -87,6 +91,10 @@ class InboxWorker:
         # Platform ids whose accept failed and whose sender was told to send again (Zalo): should the failure
         # have come after the commit went through, the row is not processed (the re-sent message is).
         self.refused: set[str] = set()
+        # Platform id -> when it first reached us, for updates whose write failed (a webhook's 503, a poller's
+        # retry): written with that time when it succeeds, so a repeat the person sent meanwhile is seen as sent
+        # before the replies to the first (bot/repeats.py, before_its_replies).
+        self._first_seen: dict[str, datetime] = {}
         self._wake = asyncio.Event()
         self._to_write: list[tuple[str, str, dict[str, Any], asyncio.Future]] = []  # waiting for the next write
         self._writer: asyncio.Task | None = None
@@ -116,7 +124,7 @@ class InboxWorker:
             except DB_ERRORS as exc:
                 failures += 1
                 log.error("%s updates not written to the inbox (%s); retrying", self.channel, type(exc).__name__)
-                await asyncio.sleep(min(0.5 * 2 ** failures, 10.0))
+                await asyncio.sleep(min(RETRY_FIRST * 2 ** failures, RETRY_CAP))
 
     async def accept_many(self, updates: list[tuple[str, str, dict[str, Any]]]) -> list[bool]:
         """`accept` for several updates, in this order (a polled batch)."""
@@ -139,14 +147,20 @@ class InboxWorker:
             try:
                 async with self.db.transaction(first=True) as s:  # someone waits for this commit's 200
                     ids = [await inbox_q.accept(s, channel=self.channel, platform_id=platform_id, chat=chat,
-                                                payload=payload, at=now, claimed_by=self.name if own else None,
+                                                payload=payload, at=self._first_seen.get(platform_id, now),
+                                                claimed_by=self.name if own else None,
                                                 claimed_until=now + self.lease if own else None)
                            for platform_id, chat, payload, _ in batch]
             except Exception as exc:  # each caller says what to do (a 503, a "send it again")
-                for *_, future in batch:
+                for platform_id, _, _, future in batch:
+                    self._first_seen.setdefault(platform_id, now)
                     if not future.done():
                         future.set_exception(exc)
+                while len(self._first_seen) > REMEMBERED:
+                    self._first_seen.pop(next(iter(self._first_seen)))
                 continue
+            for platform_id, *_ in batch:
+                self._first_seen.pop(platform_id, None)
             for (platform_id, chat, payload, future), row_id in zip(batch, ids):
                 if row_id is not None and own:
                     self._held.add(row_id)
@@ -239,7 +253,7 @@ class InboxWorker:
                     log.exception("%s inbox: claim failed", self.channel)
                 # A new update accepted means the database is back: try again at once.
                 with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), min(0.2 * 2 ** failures, 5.0))
+                    await asyncio.wait_for(self._wake.wait(), min(RETRY_FIRST * 2 ** failures, RETRY_CAP))
                 continue
             self._claimed = max(self._claimed, generation)
             with contextlib.suppress(asyncio.TimeoutError):
@@ -270,13 +284,25 @@ class InboxWorker:
             self._finish(row.id, "refused at arrival: the sender was asked to send it again")
             return
         error = None
-        for attempt in range(1, PROCESS_ATTEMPTS + 1):
+        attempt = outages = 0
+        while attempt < PROCESS_ATTEMPTS:
+            attempt += 1
             try:
                 await self.process(row.payload)
                 break
             except asyncio.CancelledError:
                 self._held.discard(row.id)  # left undone: the next start processes it
                 raise
+            except DatabaseUnavailable as exc:  # the service's "database away": not the update's fault; wait, in place
+                if self._stopping:
+                    self._held.discard(row.id)  # left undone, its lease given back at the stop
+                    return
+                attempt -= 1
+                outages += 1
+                if outages == 1:
+                    log.warning("%s inbox: update %d waits for the database (%s)", self.channel, row.id,
+                                type(exc).__name__)
+                await asyncio.sleep(min(RETRY_FIRST * 2 ** (outages - 1), RETRY_CAP))
             except Exception as exc:  # one bad update must not stop the chat's later ones
                 log.exception("%s inbox: update %d failed (attempt %d)", self.channel, row.id, attempt)
                 error = f"{type(exc).__name__} after {attempt} attempts"

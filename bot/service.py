@@ -27,7 +27,7 @@ from typing import Callable
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from bot import admin, campaign_choice, invites, photo_kind
+from bot import admin, campaign_choice, invites, photo_kind, repeats
 from bot.export_jobs import ExportJobs
 from bot.forms import form_of
 from bot.photos import PhotoRejected, StoredPhoto, store_photo_off_loop
@@ -48,6 +48,8 @@ DOCUMENT_WORDS = {fold(w) for w in texts.UNIT_DOCUMENT_WORDS}
 CHANGE_YES = {fold(w) for w in texts.CHANGE_YES_WORDS}
 CHANGE_NO = {fold(w) for w in texts.CHANGE_NO_WORDS}
 SENT_FLUSH_DELAY = 1.0  # seconds between a reply going out and recording it when the person is silent
+DB_ERRORS = (OperationalError, DBAPIError, DatabaseUnavailable, OSError, ConnectionError, PoolTimeout,
+             asyncio.TimeoutError)
 
 
 def utc_now() -> datetime:
@@ -115,27 +117,34 @@ class Service:
         # (channel, user id) -> key of the pending replies this process has sent; cleared in the database by
         # the person's next event or by the flush, whichever comes first.
         self._sent: dict[tuple[str, str], str] = {}
-        self._unflushed: dict[tuple[str, str], str] = {}
+        self._unflushed: dict[tuple[str, str], tuple[str, datetime]] = {}  # -> (key, when sent), to record
         # (channel, user id) -> (key, when its replies reached the platform): a repeat sent before then is a
-        # re-send of a message whose reply was slow, not an answer (see _repeated_before_its_replies).
+        # re-send of a message whose reply was slow, not an answer (see repeats.before_its_replies).
         self._replied: dict[tuple[str, str], tuple[str, datetime]] = {}
         self._flusher: asyncio.Task | None = None
         self._flush_now = asyncio.Event()
         # (channel, event id) of inbox rows marked done in their event's transaction, for the inbox worker to
         # take (bot/inbox.py): it marks the others done itself.
         self.settled: set[tuple[str, str]] = set()
+        # Issue 22: (channel, event id) of events whose transaction failed here, queued (tried again by the inbox;
+        # its COMMIT may have gone through unseen: the retry then sends the stored replies, repeats.redelivered)
+        # or answered SAVE_FAILED (`sent` never takes that for the event's own replies).
+        self._failed: dict[tuple[str, str], None] = {}
+        self._unsaved: dict[tuple[str, str], None] = {}
+        self._lags: dict = {}  # channel -> recent (arrival - platform sent_at), see repeats.arrival
 
     def sent(self, inbound: Inbound) -> None:
         """The channel has delivered every reply to `inbound`: the pending replies need not be kept any more."""
         key = inbound.key
-        if key is None:
-            return
+        if key is None or (inbound.channel, inbound.event_id) in self._unsaved:
+            return  # what went out was "cannot save", not the replies the database may hold for it
         who = (inbound.channel, inbound.user_id)
+        now = self.clock()
         self._sent[who] = key
-        self._unflushed[who] = key
+        self._unflushed[who] = (key, now)  # the flush records when they were sent (pending_at)
         self._replied.pop(who, None)
-        self._replied[who] = (key, self.clock())
-        if len(self._replied) > 10_000:  # a bound on memory: the oldest people first
+        self._replied[who] = (key, now)
+        if len(self._replied) > repeats.REMEMBERED:  # a bound on memory: the oldest people first
             self._replied.pop(next(iter(self._replied)))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_later())
@@ -146,8 +155,8 @@ class Service:
         while self._unflushed:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._flush_now.wait(), SENT_FLUSH_DELAY)
-            if not await self._flush_batch():
-                return
+            if not await self._flush_batch() and self._flush_now.is_set():
+                return  # closing with the database away: the person's next event clears them
 
     async def flush_sent(self) -> None:
         """Clear every sent reply in the database now."""
@@ -160,13 +169,14 @@ class Service:
             return True
         try:
             async with self.db.transaction() as s:
-                await q.clear_pending_replies(s, [(ch, user, key) for (ch, user), key in batch.items()])
-        except (OperationalError, DBAPIError, DatabaseUnavailable, OSError, ConnectionError, PoolTimeout,
-                asyncio.TimeoutError) as exc:
-            # Harmless: this process still knows they were sent, and the person's next event clears them.
+                await q.clear_pending_replies(s, [(ch, user, key, at) for (ch, user), (key, at) in batch.items()])
+        except DB_ERRORS as exc:
+            # This process still knows they were sent (_sent, _replied); kept to record once the database is back.
             log.warning("cannot record %d sent replies: %s", len(batch), type(exc).__name__)
+            for who, mark in batch.items():
+                self._unflushed.setdefault(who, mark)
             return False
-        for who, key in batch.items():
+        for who, (key, _) in batch.items():
             if self._sent.get(who) == key:
                 del self._sent[who]
         return True
@@ -178,11 +188,17 @@ class Service:
             await asyncio.gather(self._flusher, return_exceptions=True)
         await self.flush_sent()
 
-    async def handle(self, inbound: Inbound) -> list[Reply] | None:
-        """Process one event; the replies to send, or None when the event was already processed."""
+    async def handle(self, inbound: Inbound, *, queued: bool = False) -> list[Reply] | None:
+        """Process one event; the replies to send, or None when the event was already processed.
+
+        `queued`: the event comes from the durable inbox (bot/inbox.py), acknowledged to the platform already. A
+        database error then raises DatabaseUnavailable and the inbox worker tries it again, in the chat's order,
+        once the database answers: the person gets the real replies, never a "cannot save" for something the
+        platform was told we have (which they would send again while the first may be stored). Without it
+        (the terminal, direct calls) the error is answered with SAVE_FAILED."""
         stored: StoredPhoto | None = None
         refused = inbound.photo_error
-        if inbound.photo is not None and await self.takes_photos(inbound.channel, inbound.user_id):
+        if inbound.photo is not None and await self.takes_photos(inbound.channel, inbound.user_id, queued=queued):
             try:
                 # Pillow work runs in another process; the files are content-addressed, so a retry is harmless.
                 badge = await photo_kind.badge_expected(self, inbound.channel, inbound.user_id)  # else: own shape
@@ -192,9 +208,9 @@ class Service:
         announcements: list[Announcement] = []
         try:
             async with self.db.transaction() as s:
-                settled = await inbox_q.settle(s, inbound.channel, inbound.event_id, at=self.clock())
-                replies = await self._handle(s, inbound, stored, refused, announcements)
-            if settled:
+                arrived = await inbox_q.settle(s, inbound.channel, inbound.event_id, at=self.clock())
+                replies = await self._handle(s, inbound, stored, refused, announcements, arrived)
+            if arrived is not None:
                 self.settled.add((inbound.channel, inbound.event_id))
             for announcement in announcements:  # only once committed: what they announce is true
                 self.jobs.spawn(self._announce(announcement))
@@ -204,18 +220,25 @@ class Service:
             # of failing, so this is a safety net: nothing was stored, nothing is sent.
             log.info("event %s:%s hit a unique key at commit: skipped", inbound.channel, inbound.event_id)
             return None
-        except (OperationalError, DBAPIError, DatabaseUnavailable, OSError, ConnectionError, PoolTimeout,
-                asyncio.TimeoutError) as exc:
+        except DB_ERRORS as exc:
+            if queued:  # the inbox worker tries it again once the database answers (its COMMIT may have gone through)
+                log.warning("event %s:%s not saved yet: %s", inbound.channel, inbound.event_id, type(exc).__name__)
+                repeats.remember(self._failed, (inbound.channel, inbound.event_id))
+                raise DatabaseUnavailable(type(exc).__name__) from exc
             log.error("cannot save event %s:%s: %s", inbound.channel, inbound.event_id, type(exc).__name__)
+            repeats.remember(self._unsaved, (inbound.channel, inbound.event_id))
             return [Reply(texts.SAVE_FAILED)]
 
-    async def takes_photos(self, channel: str, user_id: str) -> bool:
-        """Only a bound unit contact's photo is fetched, processed and kept (not a stranger's, nor an admin's)."""
+    async def takes_photos(self, channel: str, user_id: str, *, queued: bool = False) -> bool:
+        """Only a bound unit contact's photo is fetched, processed and kept (not a stranger's, nor an admin's).
+        `queued` (see handle): a database error raises instead of taking the photo for a stranger's."""
         try:
             async with self.db.sessionmaker() as s:
                 contact = await q.get_contact(s, channel, user_id)
                 return contact is not None and contact.role == "unit" and await q.current_campaign(s) is not None
-        except (OperationalError, DBAPIError, OSError, ConnectionError):
+        except DB_ERRORS as exc:
+            if queued:
+                raise DatabaseUnavailable(type(exc).__name__) from exc
             return False  # the transaction that follows says it cannot save
 
     async def record_send_failure(self, channel: str, user_id: str, reason: str, *, permanent: bool) -> None:
@@ -247,17 +270,17 @@ class Service:
         return form_of(campaign, self.form)
 
     async def _handle(self, s, inbound: Inbound, stored: StoredPhoto | None, refused: str | None,
-                      announcements: list[Announcement]) -> list[Reply] | None:
+                      announcements: list[Announcement], arrived: datetime | None = None) -> list[Reply] | None:
         now = self.clock()
         if not await q.claim_event(s, inbound.channel, inbound.event_id, at=now):
-            return await self._redelivered(s, inbound)
+            return await repeats.redelivered(self, s, inbound)
         # A platform display name is whatever the person typed there: clean it and fit it to the column.
         name = clean_text(inbound.display_name or "", multiline=False)[:200] or None
         contact = await q.get_or_create_contact(
             s, channel=inbound.channel, platform_user_id=inbound.user_id, chat_id=inbound.chat_id,
             display_name=name, now=now)
         contact.blocked_at = None  # they wrote to us, so we can write to them
-        repeat = await self._repeated_before_its_replies(s, contact, inbound)
+        repeat = await repeats.before_its_replies(self, s, contact, inbound, repeats.arrival(self, inbound, arrived))
         if repeat is not None:
             return repeat or None
         if contact.role == "admin" and contact.invite_id is not None:
@@ -336,41 +359,6 @@ class Service:
         conversation.pending_key, conversation.pending_replies, conversation.pending_at = pending
         self._sent.pop((inbound.channel, inbound.user_id), None)  # what this process sent: the replaced replies
         return replies
-
-    async def _repeated_before_its_replies(self, s, contact: Contact, inbound: Inbound) -> list[Reply] | None:
-        """The same message again, sent before the replies to the first one reached them: the person repeated it
-        because no reply came (the bot was slow, or restarting with the first one in its inbox), not to answer the
-        next question, which they had not seen. One answer; its replies once. [] for "nothing to send", None for a
-        new message."""
-        if inbound.key is None or inbound.sent_at is None:
-            return None
-        last = await q.last_message(s, contact.id, inbound.key)
-        if last is None or last[0] is None:
-            return None
-        cutoff = last[0]  # when its replies were made; when they reached the platform, if this process sent them
-        replied = self._replied.get((inbound.channel, inbound.user_id))
-        if replied is not None and replied[0] == inbound.key:
-            cutoff = max(cutoff, replied[1])
-        if inbound.sent_at >= cutoff:
-            return None
-        log.info("a message repeated before its replies existed: not a new answer")
-        if last[1] is not None and self._sent.get((inbound.channel, inbound.user_id)) != inbound.key:
-            return decode_replies(last[1])
-        return []
-
-    async def _redelivered(self, s, inbound: Inbound) -> list[Reply] | None:
-        """An update handled before: None (nothing to do), or its replies when a previous run never sent them.
-
-        Only replies committed before this process started count: a running process sends its own (and a
-        platform retry that overtakes the send must not make a second copy).
-        """
-        if inbound.key is None or self._sent.get((inbound.channel, inbound.user_id)) == inbound.key:
-            return None
-        found = await q.find_pending_replies(s, inbound.channel, inbound.user_id, inbound.key)
-        if found is None or found[1] >= self.started_at:
-            return None
-        log.info("update delivered again whose replies were not sent: sending them again")
-        return decode_replies(found[0])
 
     async def _event(self, s, inbound, stored, refused, contact, report, now) -> engine.Event:
         if stored is not None:

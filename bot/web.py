@@ -1,7 +1,8 @@
-"""The bot's one aiohttp web server: channels add their webhook routes; /healthz; expiring download links."""
+"""The bot's one aiohttp web server: channels add their webhook routes; /healthz and /livez; download links."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -9,8 +10,9 @@ import os
 import secrets
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
+import sqlalchemy as sa
 from aiohttp import web
 
 from conversations import texts
@@ -74,14 +76,52 @@ def _unfinished(relative: Path) -> bool:
     return any(part.startswith(".") or part.endswith((PARTIAL_SUFFIX, ".part")) for part in relative.parts)
 
 
+HEALTH_CHECKS = web.AppKey("health_checks", dict)  # channel name -> whether it takes updates now
+HEALTH_DATABASE = web.AppKey("health_database", object)  # the Database whose answer /healthz waits for
+DATABASE_CHECK_TIMEOUT = 2.0  # seconds a /healthz waits for "SELECT 1"
+
+
+def add_health_check(app: web.Application, name: str, ready: Callable[[], bool], database: Any) -> None:
+    """A channel's readiness for /healthz (and the database it writes updates to), added with its routes."""
+    app[HEALTH_CHECKS][name] = ready
+    app[HEALTH_DATABASE] = database
+
+
+async def database_answers(database: Any) -> bool:
+    """Whether the database answers a "SELECT 1" within DATABASE_CHECK_TIMEOUT (outside the transaction queue)."""
+    try:
+        async with asyncio.timeout(DATABASE_CHECK_TIMEOUT):
+            async with database.engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+        return True
+    except Exception:  # unreachable, refused, timed out, a broken pool: not ready (never a traceback here)
+        return False
+
+
 async def healthz(request: web.Request) -> web.Response:
+    """Readiness, for a load balancer: 200 once every channel takes updates (its webhook answers 200, or its
+    poller runs) and the database answers; 503 before, during an outage, and while stopping."""
+    channels = {name: bool(ready()) for name, ready in request.app[HEALTH_CHECKS].items()}
+    database = request.app.get(HEALTH_DATABASE)
+    body: dict[str, Any] = {"channels": channels}
+    if database is not None:
+        body["database"] = await database_answers(database)
+    body["ok"] = all(channels.values()) and body.get("database", True)
+    return web.json_response(body, status=200 if body["ok"] else 503)
+
+
+async def livez(request: web.Request) -> web.Response:
+    """Liveness: the process is up and serving (whatever the database and the channels say)."""
     return web.json_response({"ok": True})
 
 
 def build_app(links: DownloadLinks | None = None) -> web.Application:
-    """An application with /healthz (and the download route); channels add their routes before it starts."""
+    """An application with /healthz, /livez (and the download route); channels add their routes (and their
+    health checks) before it starts."""
     app = web.Application(client_max_size=1024 * 1024)
+    app[HEALTH_CHECKS] = {}
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/livez", livez)
     if links is not None:
         app.router.add_get(DOWNLOAD_ROUTE, links.serve)
     return app

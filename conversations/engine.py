@@ -1413,13 +1413,20 @@ def _dispatch(turn: _Turn, event: Event) -> Reply:
         turn.notes.append(texts.WELCOME.format(unit=turn.report.unit_name, title=turn.report.title or turn.form.title,
                                                deadline=format_datetime(turn.report.deadline_at)))
         if is_locked(turn.report, turn.now):
-            turn.cursor = {"stage": "end"}  # welcomed once; later messages get the read-only answer only
+            # Welcomed once; later messages get the read-only answer only. Marked: no question was ever asked.
+            turn.cursor = {"stage": "end", "locked": True}
             return turn.read_only()
         turn.cursor = {"mode": "fill"}
         nxt = turn.next_absent(None)
         if nxt is None:
             return turn.finish()
         return turn.ask(nxt)
+    if stage == "end" and turn.cursor.get("locked") and not is_locked(turn.report, turn.now):
+        # Issue 22: welcomed while the report was locked, reopened since (`hcc-bot reopen`): the questions start now,
+        # at the first unanswered one, instead of "you answered every question" over an empty report.
+        turn.cursor = {"mode": "fill"}
+        nxt = turn.next_absent(None)
+        return turn.ask(nxt) if nxt is not None else turn.finish()
     if stage in ("ask", "warn", "other", "more") and not turn.slot_is_current():
         # Another contact of the unit deleted this item or changed an answer it depended on (or the form
         # changed): the event is not stored under a question that no longer applies.

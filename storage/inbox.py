@@ -43,8 +43,8 @@ _ACCEPT = sa.text(
              sa.bindparam("claimed_until", type_=_COLUMNS.claimed_until.type))
 _SETTLE = sa.text(
     "UPDATE inbox SET done_at = :at, payload = NULL, claimed_by = NULL, claimed_until = NULL "
-    "WHERE channel = :channel AND platform_id = :platform_id AND done_at IS NULL"
-).bindparams(sa.bindparam("at", type_=_COLUMNS.done_at.type))
+    "WHERE channel = :channel AND platform_id = :platform_id AND done_at IS NULL RETURNING received_at"
+).bindparams(sa.bindparam("at", type_=_COLUMNS.done_at.type)).columns(received_at=_COLUMNS.received_at.type)
 
 
 async def accept(s: AsyncSession, *, channel: str, platform_id: str, chat: str, payload: dict[str, Any],
@@ -57,10 +57,12 @@ async def accept(s: AsyncSession, *, channel: str, platform_id: str, chat: str, 
     return result.scalar()
 
 
-async def settle(s: AsyncSession, channel: str, platform_id: str, *, at: datetime) -> bool:
-    """Mark the update done, inside the transaction of the event it became; False when it is not in the inbox."""
+async def settle(s: AsyncSession, channel: str, platform_id: str, *, at: datetime) -> datetime | None:
+    """Mark the update done, inside the transaction of the event it became: when it arrived (received_at), or None
+    when it is not in the inbox undone. The service compares the arrival with when the replies to the chat's
+    previous message were sent (bot/repeats.py, before_its_replies)."""
     result = await s.execute(_SETTLE, {"channel": channel, "platform_id": platform_id, "at": at})
-    return result.rowcount == 1
+    return result.scalar()
 
 
 async def finish(s: AsyncSession, ids: list[int], *, at: datetime, error: str | None = None) -> None:

@@ -210,7 +210,8 @@ class Conversation(Base):
     updated_at: Mapped[datetime]
     # The replies to the contact's last message, kept from the commit until the channel has sent them: if the
     # process dies in between, the person's re-sent message gets these replies again instead of being taken as
-    # the answer to the next question. pending_key fingerprints the message they answer; NULL once sent.
+    # the answer to the next question. pending_key fingerprints the message they answer; pending_replies is NULL
+    # once sent, and pending_at then says when they were sent (before: when they were committed).
     pending_key: Mapped[str | None] = mapped_column(sa.String(64))
     pending_replies: Mapped[list[Any] | None] = mapped_column(sa.JSON)
     pending_at: Mapped[datetime | None]

@@ -673,8 +673,8 @@ def _contact_of(channel: Any, user: Any) -> Any:
 
 
 async def last_message(s: AsyncSession, contact_id: int, key: str) -> tuple[datetime | None, list[Any] | None] | None:
-    """(when its replies were committed, the replies if not yet sent) of a conversation of the contact whose last
-    message had this fingerprint; None when none had."""
+    """(when its replies were committed or, once sent, when they were sent; the replies if not yet sent) of a
+    conversation of the contact whose last message had this fingerprint; None when none had."""
     row = (await s.execute(
         sa.select(Conversation.pending_at, Conversation.pending_replies)
         .where(Conversation.contact_id == contact_id, Conversation.pending_key == key)
@@ -695,18 +695,19 @@ async def find_pending_replies(s: AsyncSession, channel: str, platform_user_id: 
     return None if row is None or row[1] is None or row[0] is None else (row[0], row[1])
 
 
-async def clear_pending_replies(s: AsyncSession, sent: list[tuple[str, str, str]]) -> None:
-    """Forget the pending replies of (channel, platform user id, key) triples: they were sent. The key and the time
-    stay: a repeat of that message sent before then is a re-send, not an answer (see bot/service.py)."""
+async def clear_pending_replies(s: AsyncSession, sent: list[tuple[str, str, str, datetime]]) -> None:
+    """Forget the pending replies of (channel, platform user id, key, when sent) rows: they were sent. The key stays
+    and pending_at becomes the time they were sent: a repeat of that message that arrived before then is a re-send,
+    not an answer (see bot/repeats.py, before_its_replies)."""
     if not sent:
         return
     table = Conversation.__table__  # Core, not ORM: a list of parameters would make an ORM UPDATE "bulk by key"
     await s.execute(
         sa.update(table)
         .where(table.c.contact_id == _contact_of(sa.bindparam("ch"), sa.bindparam("user")),
-               table.c.pending_key == sa.bindparam("key"))
-        .values(pending_replies=sa.null()),
-        [{"ch": ch, "user": user, "key": key} for ch, user, key in sent],
+               table.c.pending_key == sa.bindparam("key"), table.c.pending_replies.is_not(None))
+        .values(pending_replies=sa.null(), pending_at=sa.bindparam("sent_at", type_=table.c.pending_at.type)),
+        [{"ch": ch, "user": user, "key": key, "sent_at": at} for ch, user, key, at in sent],
     )
 
 

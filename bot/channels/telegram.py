@@ -38,6 +38,7 @@ from bot.inbox import DB_ERRORS, InboxWorker
 from bot.photos import MAX_BYTES
 from bot.service import Inbound, Service
 from bot.settings import Settings
+from bot.web import add_health_check
 from conversations import texts
 from conversations.engine import Reply
 
@@ -57,6 +58,29 @@ TOKEN_LOGGERS = ("httpx", "telegram.Bot", "telegram.ext.ExtBot")
 # A GIF arrives with both `animation` and `document`: the kinds are checked before documents.
 UNSUPPORTED_KINDS = ("sticker", "voice", "video_note", "video", "audio", "animation", "location", "venue",
                      "contact", "poll", "dice", "game", "story")
+
+
+# The update's fields read as text (issue 22): a number or an object in one of them is a malformed update, refused
+# with a 400 at the webhook (skipped by the poller), never a processing error retried and dropped.
+TEXT_FIELDS = {"message": ("text", "caption", "media_group_id"), "callback_query": ("id", "data", "chat_instance")}
+PERSON_TEXT_FIELDS = ("first_name", "last_name", "username")
+
+
+def well_formed(body: Any) -> bool:
+    """Whether an update's fields have the types the Bot API gives them, where the bot reads them."""
+    if not isinstance(body, dict) or not isinstance(body.get("update_id"), int) or isinstance(body["update_id"], bool):
+        return False
+    for kind, fields in TEXT_FIELDS.items():
+        part = body.get(kind)
+        if part is None:
+            continue
+        if not isinstance(part, dict) or any(part.get(f) is not None and not isinstance(part[f], str) for f in fields):
+            return False
+        person = part.get("from")
+        if person is not None and (not isinstance(person, dict) or any(
+                person.get(f) is not None and not isinstance(person[f], str) for f in PERSON_TEXT_FIELDS)):
+            return False
+    return True
 
 
 class TelegramTokenRefused(RuntimeError):
@@ -126,9 +150,15 @@ class TelegramChannel(TelegramSending):
     # -- lifecycle -------------------------------------------------------------------------------
 
     def add_routes(self, app: web.Application) -> None:
-        """The webhook route, when the bot has a public address."""
+        """The webhook route, when the bot has a public address; this channel's part of /healthz."""
         if self.settings.public_url:
             app.router.add_post(WEBHOOK_PATH, self.webhook)
+        add_health_check(app, CHANNEL, self.ready, self.service.db)
+
+    def ready(self) -> bool:
+        """Whether updates are taken now: the webhook answers 200 (database permitting), or the poller runs."""
+        poller = self._poller
+        return self.app is not None and (self._accepting or (poller is not None and not poller.done()))
 
     async def start(self) -> None:
         """Check the token (getMe), register the commands, then poll or set the webhook."""
@@ -212,7 +242,8 @@ class TelegramChannel(TelegramSending):
                 log.warning("Telegram getUpdates failed (%s); retrying", type(exc).__name__)
                 await asyncio.sleep(min(self.retry_base * 2 ** (failures - 1), 30.0))
                 continue
-            batch = [(*key, update.to_dict()) for update in updates if (key := self.inbox_key(update)) is not None]
+            batch = [(*key, update.to_dict()) for update in updates
+                     if (key := self.inbox_key(update)) is not None and well_formed(update.to_dict())]
             if batch:
                 await self.inbox.accept_until_saved(batch)
             if updates:
@@ -241,7 +272,7 @@ class TelegramChannel(TelegramSending):
             return web.Response(status=503)  # Telegram delivers it again later
         try:
             body = await request.json()
-            update = Update.de_json(body, app.bot) if isinstance(body, dict) else None
+            update = Update.de_json(body, app.bot) if well_formed(body) else None
         except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError, AttributeError,
                 RecursionError):  # a body of the wrong shape, or JSON nested too deep
             update = None
@@ -296,7 +327,7 @@ class TelegramChannel(TelegramSending):
     async def handle_inbound(self, update: Update, content: dict[str, Any]) -> None:
         """Run the service for this update; send the replies unless it was a repeat."""
         inbound = to_inbound(update, **content)
-        replies = await self.service.handle(inbound)
+        replies = await self.service.handle(inbound, queued=True)  # issue 22: a DB error is retried
         if replies is not None:
             await self.drop_stale_keyboard(str(update.effective_chat.id))
         if replies is not None and await self.send_replies(str(update.effective_chat.id),
@@ -311,7 +342,7 @@ class TelegramChannel(TelegramSending):
         except TelegramError as exc:
             log.info("Telegram answerCallbackQuery failed (%s)", type(exc).__name__)
         inbound = to_inbound(update, pick=query.data or "")
-        replies = await self.service.handle(inbound)
+        replies = await self.service.handle(inbound, queued=True)  # issue 22: a DB error is retried
         if replies is None:
             return
         if isinstance(query.message, Message):  # not when the message is too old to be accessible

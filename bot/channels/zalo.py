@@ -26,7 +26,7 @@ from bot.fanout import DELIVERED, SendFn, SendResult
 from bot.inbox import DB_ERRORS, STOP_GRACE, InboxWorker
 from bot.service import Inbound, Service
 from bot.settings import Settings
-from bot.web import DownloadLinks
+from bot.web import DownloadLinks, add_health_check
 from conversations import texts
 from conversations.answers import format_datetime
 from conversations.engine import Reply, render_plain
@@ -94,10 +94,24 @@ def unwrap_update(body: Any) -> dict | None:
         body = body["result"]
     if isinstance(body, dict) and isinstance(body.get("message"), dict) and isinstance(body.get("event_name"), str):
         message = body["message"]
-        shapes = {"text": str, "from": dict, "chat": dict}  # the fields read before the update is queued
-        if all(k not in message or message[k] is None or isinstance(message[k], t) for k, t in shapes.items()):
+        # The fields the bot reads, with the types Zalo gives them (issue 22: a number where text is read is a 400
+        # here, never a processing error retried and dropped).
+        shapes = {"text": str, "from": dict, "chat": dict, "message_id": (str, int), "photo_url": str, "photo": str,
+                  "date": (int, float)}
+        if all(k not in message or message[k] is None or isinstance(message[k], t) for k, t in shapes.items()) \
+                and all(_texts_or_none(message.get(part), fields) for part, fields in PERSON_FIELDS.items()):
             return body
     return None
+
+
+PERSON_FIELDS = {"from": ("id", "display_name", "name", "first_name"), "chat": ("id", "chat_type")}
+
+
+def _texts_or_none(part: dict | None, fields: tuple[str, ...]) -> bool:
+    """Whether these fields of a sender or chat are text or absent (an id may be a number: it is read with str())."""
+    return part is None or all(part.get(f) is None or isinstance(part[f], str)
+                               or (f == "id" and isinstance(part[f], int) and not isinstance(part[f], bool))
+                               for f in fields)
 
 
 def updates_of(result: Any) -> list[dict]:
@@ -190,9 +204,10 @@ class ZaloChannel:
         return zalo_sender(self)
 
     def add_routes(self, app: web.Application) -> None:
-        """The webhook route, when the bot has a public address."""
+        """The webhook route, when the bot has a public address; this channel's part of /healthz."""
         if self.settings.public_url:
             app.router.add_post(WEBHOOK_PATH, self.webhook)
+        add_health_check(app, CHANNEL, lambda: self._accepting, self.service.db)
 
     async def start(self) -> None:
         """Check the token, then poll or register the webhook."""
@@ -307,7 +322,7 @@ class ZaloChannel:
         if kind == EVENT_TEXT and isinstance(message.get("text"), str):
             content["text"] = message["text"]
         elif kind == EVENT_IMAGE and (message.get("photo_url") or message.get("photo")):
-            if await self.service.takes_photos(CHANNEL, str(sender["id"])):
+            if await self.service.takes_photos(CHANNEL, str(sender["id"]), queued=True):
                 data, error = await self.download_photo(str(message.get("photo_url") or message.get("photo")))
                 content["photo" if data is not None else "photo_error"] = data if data is not None else error
             else:  # a stranger's or an admin's photo is never fetched
@@ -318,7 +333,7 @@ class ZaloChannel:
         inbound = Inbound(channel=CHANNEL, user_id=str(sender["id"]), chat_id=chat_id,
                           event_id=str(message["message_id"]), display_name=name, sent_at=sent_at(message),
                           **content)
-        replies = await self.service.handle(inbound)
+        replies = await self.service.handle(inbound, queued=True)  # issue 22: a DB error is retried
         if replies and await self.send_replies(inbound.user_id, chat_id, replies):
             self.service.sent(inbound)
 
