@@ -15,6 +15,7 @@ from bot.admin import status_rows
 from bot.cli.campaign import CampaignCommandError, add_campaign_parsers, campaign_command
 from bot.forms import form_of
 from bot.cli.console import CommandError, add_console_parsers, console_command
+from bot.cli.ops import OPS_COMMANDS, add_ops_parsers, ops_command
 from bot.bootstrap import ensure_units_and_campaign
 from bot.files import secure_data_dir
 from bot.runner import FatalChannelError, run_bot
@@ -99,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
     add_console_parsers(sub)
+    add_ops_parsers(sub)
 
     reopen = sub.add_parser("reopen", help="let a unit edit and submit after the deadline")
     reopen.add_argument("unit")
@@ -424,6 +426,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
+        if args.command in OPS_COMMANDS:  # doctor reads the settings itself: a wrong one is one of its lines
+            return asyncio.run(ops_command(args))
         settings = load_settings()
         return asyncio.run(_run(args, settings))
     except ConfigError as exc:
