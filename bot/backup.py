@@ -310,4 +310,23 @@ async def restore(settings, archive: Path) -> dict:
         for folder in [data_dir / "photos", *(p for p in (data_dir / "photos").rglob("*") if p.is_dir())]:
             if folder.is_dir():
                 os.chmod(folder, FOLDER_MODE)
+    await _repoint_photos(settings)
     return manifest
+
+
+async def _repoint_photos(settings) -> None:
+    """The database names each photo's files by path: point them into this data folder's photos."""
+    import sqlalchemy as sa
+
+    from storage.db import open_database
+    from storage.models import Photo
+
+    db = await open_database(settings.database_url)  # also brings an older backup's schema up to date
+    try:
+        async with db.transaction() as s:
+            for photo in (await s.execute(sa.select(Photo))).scalars():
+                for column in ("original_path", "processed_path"):
+                    old = Path(getattr(photo, column))
+                    setattr(photo, column, str(Path(settings.photos_dir) / old.parent.name / old.name))
+    finally:
+        await db.dispose()
