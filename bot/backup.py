@@ -78,7 +78,7 @@ def _major(version_text: str) -> int:
 
 
 def find_pg_tool(name: str, server_major: int, search: tuple[str, ...] = ("/usr/lib/postgresql",)) -> str:
-    """pg_dump or pg_restore able to handle this server: the server's own version's, else the newest newer one."""
+    """pg_dump or pg_restore able to handle this server: the server's own version's, else the nearest newer one."""
     candidates: list[tuple[int, str]] = []
     for root in search:
         for binary in Path(root).glob(f"*/bin/{name}"):
@@ -95,7 +95,7 @@ def find_pg_tool(name: str, server_major: int, search: tuple[str, ...] = ("/usr/
     if not usable:
         raise BackupError(texts.BACKUP_PG_TOOL_MISSING.format(tool=name, major=server_major))
     exact = [path for major, path in usable if major == server_major]
-    return exact[0] if exact else usable[-1][1]
+    return exact[0] if exact else usable[0][1]  # the nearest newer one
 
 
 async def _pg_server_major(database_url: str) -> int:
