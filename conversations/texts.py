@@ -994,3 +994,12 @@ DOCTOR_RUN_ONE = "hcc-bot run đang chạy (PID {pid}) trên {folder}; lần ch�
 DOCTOR_RUN_NONE = "Không có hcc-bot run nào đang chạy trên {folder}"
 DOCTOR_RUN_NONE_FIX = "khởi động dịch vụ: systemctl start hcc-bot (hoặc docker compose up -d)"
 DOCTOR_RUN_POSTGRES = "PostgreSQL: có thể chạy nhiều hcc-bot run cùng lúc."
+# The operations commands' help (bot/cli/ops.py).
+CLI_HELP_DOCTOR = ("kiểm tra cấu hình, cơ sở dữ liệu, thư mục dữ liệu, dung lượng, LibreOffice, token và webhook, "
+                   "HTTPS công khai, đồng hồ; mã thoát 1 nếu có mục ✗")
+CLI_HELP_JSON = "in kết quả dạng JSON"
+CLI_HELP_BACKUP = ("sao lưu cơ sở dữ liệu, ảnh và khoá vào một tệp tar.gz (0600) có mã SHA-256; chạy được khi bot "
+                   "đang chạy")
+CLI_HELP_BACKUP_OUT = "tệp sao lưu sẽ ghi, ví dụ /var/backups/hcc-bot/hcc-20261207.tar.gz (không ghi đè)"
+CLI_HELP_RESTORE = "khôi phục một bản sao lưu vào thư mục dữ liệu và cơ sở dữ liệu trống"
+CLI_HELP_RESTORE_FILE = "tệp do hcc-bot backup tạo"

@@ -27,14 +27,12 @@ def version() -> str:
 
 
 def add_ops_parsers(sub) -> None:
-    doctor = sub.add_parser("doctor", help="check settings, database, data folder, channels, HTTPS, clock; "
-                                           "exit status 1 when anything is wrong")
-    doctor.add_argument("--json", action="store_true")
-    out = sub.add_parser("backup", help="one archive (tar.gz, 0600) of the database, photos and keys, "
-                                        "with SHA-256 checksums; safe while the bot runs")
-    out.add_argument("--out", type=Path, required=True, help="the archive to write, e.g. hcc-2026-12-07.tar.gz")
-    back = sub.add_parser("restore", help="restore a backup into an empty data folder and database")
-    back.add_argument("file", type=Path)
+    doctor = sub.add_parser("doctor", help=texts.CLI_HELP_DOCTOR)
+    doctor.add_argument("--json", action="store_true", help=texts.CLI_HELP_JSON)
+    out = sub.add_parser("backup", help=texts.CLI_HELP_BACKUP)
+    out.add_argument("--out", type=Path, required=True, help=texts.CLI_HELP_BACKUP_OUT)
+    back = sub.add_parser("restore", help=texts.CLI_HELP_RESTORE)
+    back.add_argument("file", type=Path, help=texts.CLI_HELP_RESTORE_FILE)
 
 
 def _size(n: int) -> str:
