@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy.engine import make_url
 
@@ -61,15 +62,15 @@ def libpq_url(database_url: str) -> tuple[str, dict[str, str]]:
     """The libpq address of a SQLAlchemy URL, without the password, and the environment that carries it."""
     url = make_url(database_url)
     env = {"PGPASSWORD": url.password} if url.password else {}
-    host = url.host or "localhost"
-    user = f"{url.username}@" if url.username else ""
+    host = quote(url.host or "localhost", safe="")
+    user = f"{quote(url.username, safe='')}@" if url.username else ""
     port = f":{url.port}" if url.port else ""
     query = {k: v for k, v in url.query.items() if k in ("sslmode", "sslrootcert", "sslcert", "sslkey")}
     if "ssl" in url.query and "sslmode" not in query:
         query["sslmode"] = {"true": "require", "false": "disable"}.get(str(url.query["ssl"]).lower(),
                                                                       str(url.query["ssl"]))
     tail = ("?" + "&".join(f"{k}={v}" for k, v in query.items())) if query else ""
-    return f"postgresql://{user}{host}{port}/{url.database or ''}{tail}", env
+    return f"postgresql://{user}{host}{port}/{quote(url.database or '', safe='')}{tail}", env
 
 
 def _major(version_text: str) -> int:
@@ -98,20 +99,25 @@ def find_pg_tool(name: str, server_major: int, search: tuple[str, ...] = ("/usr/
     return exact[0] if exact else usable[0][1]  # the nearest newer one
 
 
-async def _pg_server_major(database_url: str) -> int:
-    import asyncpg
+async def _pg_fetch(database_url: str, sql: str):
+    """One value from PostgreSQL, connected as the bot connects (TLS settings included)."""
+    import sqlalchemy as sa
 
-    address, env = libpq_url(database_url)
-    url = make_url(database_url)
+    from storage.db import DatabaseUnavailable, open_database
+
     try:
-        conn = await asyncpg.connect(host=url.host or "localhost", port=url.port or 5432, user=url.username,
-                                     password=url.password, database=url.database, timeout=10)
-    except (OSError, asyncpg.PostgresError) as exc:
-        raise BackupError(texts.BACKUP_DB_UNREACHABLE.format(problem=type(exc).__name__)) from None
+        db = await open_database(database_url, migrate=False)
+    except DatabaseUnavailable as exc:
+        raise BackupError(texts.BACKUP_DB_UNREACHABLE.format(problem=exc)) from None
     try:
-        return int(await conn.fetchval("SHOW server_version_num")) // 10000
+        async with db.transaction() as s:
+            return (await s.execute(sa.text(sql))).scalar()
     finally:
-        await conn.close()
+        await db.dispose()
+
+
+async def _pg_server_major(database_url: str) -> int:
+    return int(await _pg_fetch(database_url, "SHOW server_version_num")) // 10000
 
 
 def _run_tool(args: list[str], env: dict[str, str], what: str) -> None:
@@ -222,7 +228,15 @@ def _read_archive(archive: Path, staging: Path) -> dict:
     """Extract into `staging` and check every file against the manifest; the manifest."""
     try:
         with tarfile.open(archive, "r:gz") as tar:
-            tar.extractall(staging, filter="data")
+            members = tar.getmembers()
+            for member in members:  # only plain files and folders with relative names (Python < 3.11.4 too)
+                parts = Path(member.name).parts
+                if not (member.isfile() or member.isdir()) or member.name.startswith("/") or ".." in parts:
+                    raise tarfile.TarError(member.name)
+            if hasattr(tarfile, "data_filter"):
+                tar.extractall(staging, members, filter="data")
+            else:
+                tar.extractall(staging, members)
     except (OSError, tarfile.TarError, EOFError) as exc:
         raise BackupError(texts.RESTORE_NOT_AN_ARCHIVE.format(path=archive, problem=type(exc).__name__)) from None
     try:
@@ -253,19 +267,8 @@ def _data_dir_in_use(data_dir: Path, sqlite_file: Path | None) -> str | None:
 
 
 async def _pg_has_tables(database_url: str) -> bool:
-    import asyncpg
-
-    url = make_url(database_url)
-    try:
-        conn = await asyncpg.connect(host=url.host or "localhost", port=url.port or 5432, user=url.username,
-                                     password=url.password, database=url.database, timeout=10)
-    except (OSError, asyncpg.PostgresError) as exc:
-        raise BackupError(texts.BACKUP_DB_UNREACHABLE.format(problem=type(exc).__name__)) from None
-    try:
-        return bool(await conn.fetchval(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ANY(current_schemas(false))"))
-    finally:
-        await conn.close()
+    return bool(await _pg_fetch(database_url, "SELECT count(*) FROM information_schema.tables "
+                                              "WHERE table_schema = ANY(current_schemas(false))"))
 
 
 def _place(source: Path, target: Path) -> None:

@@ -1003,3 +1003,4 @@ CLI_HELP_BACKUP = ("sao lưu cơ sở dữ liệu, ảnh và khoá vào một t�
 CLI_HELP_BACKUP_OUT = "tệp sao lưu sẽ ghi, ví dụ /var/backups/hcc-bot/hcc-20261207.tar.gz (không ghi đè)"
 CLI_HELP_RESTORE = "khôi phục một bản sao lưu vào thư mục dữ liệu và cơ sở dữ liệu trống"
 CLI_HELP_RESTORE_FILE = "tệp do hcc-bot backup tạo"
+OPS_FILE_ERROR = "Không ghi/đọc được {path}: {problem}; hãy kiểm tra quyền của thư mục (chạy bằng người dùng của dịch vụ)."

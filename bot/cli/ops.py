@@ -64,6 +64,9 @@ async def ops_command(args: argparse.Namespace) -> int:
     except BackupError as exc:
         print(exc, file=sys.stderr)
         return 2
+    except OSError as exc:  # a folder not writable by this user, a full disk
+        print(texts.OPS_FILE_ERROR.format(path=exc.filename or args.command, problem=exc.strerror), file=sys.stderr)
+        return 2
     print(texts.RESTORE_DONE.format(created=format_datetime(datetime.fromisoformat(manifest["created_at"])),
                                     files=len(manifest["files"]), data_dir=settings.data_dir))
     return 0
