@@ -337,3 +337,25 @@ def test_backup__pg_dump_of_the_server_version__chosen_over_an_older_one(tmp_pat
     assert str(tmp_path / "15" / "bin" / "pg_dump") == find_pg_tool("pg_dump", 15, search=(str(tmp_path),))
     assert str(tmp_path / "16" / "bin" / "pg_dump") == find_pg_tool("pg_dump", 16, search=(str(tmp_path),))
     assert str(tmp_path / "15" / "bin" / "pg_dump") == find_pg_tool("pg_dump", 14, search=(str(tmp_path),))
+
+
+async def test_restore__postgresql_database_with_tables__refused_in_one_line(tmp_path, pg_pair):
+    archive, _ = await _sqlite_backup(tmp_path)
+    source, _ = pg_pair
+    db = await open_database(source)  # the bot's tables, as after a first start
+    await db.dispose()
+    done = await asyncio.to_thread(cli, {"HCC_DATA_DIR": str(tmp_path / "new"), "HCC_DATABASE_URL": source},
+                                   "restore", str(archive), cwd=tmp_path)
+    assert 2 == done.returncode
+    assert [texts.RESTORE_DB_NOT_EMPTY.format(url=make_url(source).database)] == done.stderr.strip().splitlines()
+    assert not (tmp_path / "new").exists()
+
+
+async def test_restore__sqlite_backup_into_postgresql__refused_naming_both(tmp_path, pg_pair):
+    archive, _ = await _sqlite_backup(tmp_path)
+    _, empty = pg_pair
+    done = await asyncio.to_thread(cli, {"HCC_DATA_DIR": str(tmp_path / "new"), "HCC_DATABASE_URL": empty},
+                                   "restore", str(archive), cwd=tmp_path)
+    assert 2 == done.returncode
+    assert [texts.RESTORE_KIND_MISMATCH.format(backup="sqlite", target="postgresql")] == \
+        done.stderr.strip().splitlines()

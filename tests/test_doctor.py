@@ -255,3 +255,15 @@ async def test_run__second_run_on_the_same_sqlite_folder__refused_in_one_line(tm
     assert 2 == done.returncode
     expected = texts.CLI_CONFIG_ERROR.format(problem=texts.RUN_ALREADY.format(pid=os.getpid(), folder=tmp_path / "data"))
     assert [expected] == done.stderr.strip().splitlines()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another user needs root")
+async def test_doctor__file_of_another_user_in_the_data_folder__red_with_chown(tmp_path, platforms):
+    zalo, telegram = platforms
+    env = await installed(tmp_path, zalo, telegram, None)
+    stray = tmp_path / "data" / "hcc.db"
+    os.chown(stray, 65534, 65534)
+    found = by_name(await run_checks(env, env_file=None))
+    assert (False, texts.DOCTOR_DATA_OWNER.format(path=stray, count=1)) == (found["data_dir"].ok,
+                                                                           found["data_dir"].message)
+    assert texts.DOCTOR_DATA_OWNER_FIX.format(path=tmp_path / "data", uid=0) == found["data_dir"].fix
