@@ -194,8 +194,10 @@ async def _drill(tmp_path: Path, source_url: str, target_url: str) -> None:
 
     source, restored = await rows(source_url), await rows(target_url)
     # Everything done before the backup started is there as it was; photos moved to the new folder.
-    for table in ("unit", "campaign", "contact", "report_version"):
+    for table in ("unit", "campaign", "report_version"):
         assert source[table] == restored[table], table
+    # Contact bindings (last_seen_at moves on as the contacts keep writing after the backup).
+    assert without(source["contact"], "last_seen_at") == without(restored["contact"], "last_seen_at")
     assert without(before_backup["photo"], "original_path", "processed_path") == \
         without(restored["photo"], "original_path", "processed_path")
     assert [a for a in before_backup["audit_log"]] == restored["audit_log"][:len(before_backup["audit_log"])]
@@ -203,6 +205,8 @@ async def _drill(tmp_path: Path, source_url: str, target_url: str) -> None:
     stp_report = next(r["id"] for r in before_backup["report"] if r["submitted_at"] is not None)
     assert [a for a in before_backup["answer"] if a["report_id"] == stp_report] == \
         [a for a in restored["answer"] if a["report_id"] == stp_report]
+    assert [r for r in before_backup["report"] if r["id"] == stp_report] == \
+        [r for r in restored["report"] if r["id"] == stp_report]
     assert 1 == len(restored["report_version"])
     for photo in restored["photo"]:
         for column in ("original_path", "processed_path"):
