@@ -204,7 +204,8 @@ async def backup(settings, out: Path, now: datetime, version: str) -> BackupResu
         sums = "".join(f"{entry['sha256']}  {name}\n" for name, entry in files.items())
         partial = staging / "archive.tar.gz"
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-        with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
+        # compresslevel 1: the photos (most of the bytes) do not shrink; the database does, even at level 1.
+        with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz", compresslevel=1) as tar:
             for name, body in ((MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1)), (SUMS, sums)):
                 data = body.encode()
                 info = tarfile.TarInfo(name)
