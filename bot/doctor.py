@@ -215,7 +215,7 @@ async def check_channel(session, name: str, root: str, token: str, public_url: s
             channel=label, url=root, problem=type(exc).__name__), texts.DOCTOR_API_UNREACHABLE_FIX)]
     if body.get("ok"):
         actual = (body.get("result") or {}).get("url") or ""
-    elif name == "zalo" and status == 404:  # Zalo answers 404 when no webhook is set
+    elif name == "zalo" and 404 in (status, body.get("error_code")):  # Zalo: 404 when no webhook is set
         actual = ""
     else:
         return checks + [Check(f"{name}_webhook", False, texts.DOCTOR_WEBHOOK_UNKNOWN.format(channel=label,

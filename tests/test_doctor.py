@@ -37,10 +37,13 @@ def self_signed(folder: Path, host: str = "127.0.0.1") -> tuple[Path, Path]:
 class ZaloWithWebhookInfo(FakeZalo):
     """The fake Zalo plus getWebhookInfo as /work/shared/reference/zalo-bot-api.md gives it (404 when none)."""
 
+    none_as_http_200 = False  # the reference says HTTP 404; like its other errors, it may come as 200 ok:false
+
     async def _api(self, request: web.Request) -> web.Response:
         if request.match_info["method"] == "getWebhookInfo" and request.match_info["token"] == self.token:
             if not self.webhook_url:
-                return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
+                return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"},
+                                         status=200 if self.none_as_http_200 else 404)
             return web.json_response({"ok": True, "result": {"url": self.webhook_url, "updated_at": 1}})
         return await super()._api(request)
 
@@ -149,8 +152,11 @@ async def test_doctor__json__red_checks_with_what_to_do_and_exit_status_1(tmp_pa
     assert found["run"]["ok"] is False
 
 
-async def test_doctor__webhooks_not_as_registered__red_with_both_addresses(tmp_path, platforms, https_bot):
+@pytest.mark.parametrize("none_as_http_200", [False, True], ids=["404", "200-ok-false"])
+async def test_doctor__webhooks_not_as_registered__red_with_both_addresses(tmp_path, platforms, https_bot,
+                                                                        none_as_http_200):
     zalo, telegram = platforms
+    zalo.none_as_http_200 = none_as_http_200
     public, trust = https_bot
     env = await installed(tmp_path, zalo, telegram, public)
     telegram.webhook_url = "https://old.example.gov.vn/telegram/webhook"  # Zalo: none set (404)
