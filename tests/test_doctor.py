@@ -273,3 +273,10 @@ async def test_doctor__file_of_another_user_in_the_data_folder__red_with_chown(t
     assert (False, texts.DOCTOR_DATA_OWNER.format(path=stray, count=1)) == (found["data_dir"].ok,
                                                                            found["data_dir"].message)
     assert texts.DOCTOR_DATA_OWNER_FIX.format(path=tmp_path / "data", uid=0) == found["data_dir"].fix
+
+
+async def test_doctor__no_channel_token__red_asking_for_one(tmp_path):
+    found = by_name(await run_checks({"HCC_DATA_DIR": str(tmp_path)}, env_file=None))
+    assert (False, texts.DOCTOR_NO_CHANNEL, texts.DOCTOR_NO_CHANNEL_FIX) == \
+        (found["channels"].ok, found["channels"].message, found["channels"].fix)
+    assert "telegram_token" not in found and "zalo_token" not in found
