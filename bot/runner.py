@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import os
 import signal
 from datetime import datetime
 from typing import Callable
 
 from bot import photos
 from bot.console import SESSION_KEY_FILE, console_base_url, setup_console
+from bot.doctor import AnotherRun, hold_run_lock
 from bot.service import Service, utc_now
 from bot.reminders.scheduler import run_scheduler, senders_for, stop_scheduler
 from bot.settings import ConfigError, Settings, load_settings_form, prepare_data_dir
@@ -46,6 +48,10 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None,
     """Start the web server and the channels; run until `stop` is set, a signal arrives or a channel fails."""
     form = load_settings_form(settings)
     prepare_data_dir(settings)  # 0700 / 0600, also for what an older version or a backup left
+    try:
+        lock = hold_run_lock(settings)  # one run per SQLite data folder; `hcc-bot doctor` reads it
+    except AnotherRun as exc:
+        raise FatalChannelError(str(exc)) from None
     db = await open_database(settings.database_url)
     stop = stop or asyncio.Event()
     fatal: list[str] = []
@@ -117,6 +123,8 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None,
         if runner is not None:
             await runner.cleanup()
         await db.dispose()
+        if lock is not None:
+            os.close(lock)
         if up:
             log.info("hcc-bot stopped")
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -16,6 +16,7 @@ from bot.admin import status_rows
 from bot.bootstrap import ensure_units_and_campaign, setup_steps
 from bot.cli.campaign import CampaignCommandError, add_campaign_parsers, campaign_command
 from bot.cli.console import CommandError, add_console_parsers, console_command
+from bot.cli.ops import OPS_COMMANDS, add_ops_parsers, ops_command
 from bot.cli.contacts import add_contacts_parsers, contacts_command, invite_command
 from bot.cli.parser import ArgumentParser
 from bot.cli.units import add_units_parsers, units_command
@@ -92,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--yes", action="store_true", help="không hỏi lại")
 
     add_console_parsers(sub)
+    add_ops_parsers(sub)
 
     reopen = sub.add_parser("reopen", help="cho một đơn vị sửa và nộp sau hạn")
     reopen.add_argument("unit", help="mã đơn vị")
@@ -321,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `hcc-bot` console script and `python -m bot`."""
     args = build_parser().parse_args(argv)
     try:
+        if args.command in OPS_COMMANDS:  # doctor reads the settings itself: a wrong one is one of its lines
+            return asyncio.run(ops_command(args))
         settings = load_settings()
         setup_logging(settings.log_level, settings.log_format)
         return asyncio.run(_run(args, settings))
