@@ -91,13 +91,12 @@ def run_holder(data_dir: Path) -> str | None:
 
 
 def check_settings(environ, env_file) -> tuple[Check, object | None]:
-    from bot.settings import ConfigError, load_settings
-    from conversations.form import FormError, load_form
+    from bot.settings import ConfigError, load_settings, load_settings_form
 
     try:
         settings = load_settings(environ, env_file)
-        load_form(settings.form_path)
-    except (ConfigError, FormError) as exc:
+        load_settings_form(settings)
+    except ConfigError as exc:
         return Check("settings", False, texts.DOCTOR_SETTINGS_BAD.format(problem=exc), texts.DOCTOR_SETTINGS_FIX), None
     if settings.public_url and not settings.public_url.startswith("https://"):
         return Check("settings", False, texts.DOCTOR_PUBLIC_HTTP.format(url=settings.public_url),
