@@ -910,3 +910,34 @@ DOC_GENERIC_COL_ANSWER = "Thông tin"
 DOC_GENERIC_COL_DETAILS = "Thông tin chi tiết"  # a list with too many questions for one column each
 DOC_PHOTO_GIVEN = "có ảnh"
 DOC_PHOTO_MISSING = "chưa có ảnh"
+
+# --- i25-docs ---
+# Issuing details of the consolidated report (exports/issuing.py), Nghị định 30/2020/NĐ-CP.
+ISSUING_NUMBER = "Số: {number}/{code}"
+ISSUING_SUBJECT = "Tổng hợp {subject}"
+ISSUING_DOC_TYPE = "BÁO CÁO"
+ISSUING_FIELDS = {"doc_code": "ký hiệu văn bản (--doc-code)", "doc_number": "số văn bản (--doc-number)",
+                  "signer_authority": "thẩm quyền ký (--signer-authority)", "signer_title": "chức vụ người ký "
+                  "(--signer-title)", "signer_name": "họ tên người ký (--signer-name)", "recipients": "nơi nhận "
+                  "(--recipients)", "parent_body": "cơ quan chủ quản (--parent-body)", "filing_line": "dòng Lưu"}
+ISSUING_TOO_LONG = "{field} dài quá {max} ký tự: vui lòng rút gọn."
+ISSUING_TOO_MANY_RECIPIENTS = "Nơi nhận có quá {max} dòng: vui lòng gộp bớt."
+ISSUING_ANNEX_OF = "(Kèm theo Báo cáo số {reference} ngày {day} của Sở Nội vụ)"
+ISSUING_ANNEX_NUMBER = "Phụ lục {n}"
+REPORT_PLAN_SUMMARY = ("Có {units} đơn vị gửi kế hoạch chi tiết, tổng số {items} nội dung; số nội dung của từng "
+                       "đơn vị như bảng dưới đây, chi tiết từng nội dung tại Phụ lục {annex} kèm theo.")
+REPORT_PLAN_COL_COUNT = "Số nội dung"
+REPORT_PLAN_COL_PERIOD = "Thời gian thực hiện"
+REPORT_PLAN_ANNEX_TITLE = "KẾ HOẠCH CHI TIẾT TIẾN ĐỘ TRIỂN KHAI CỦA CÁC ĐƠN VỊ"
+REPORT_STATUS_ANNEX_TITLE = "TÌNH TRẠNG GỬI BÁO CÁO CỦA CÁC ĐƠN VỊ"
+REPORT_REPEAT_ANNEX_SUMMARY = "Danh sách {section} ({items} mục của {units} đơn vị) tại Phụ lục {annex} kèm theo."
+RETURNED_MARK = "đang bổ sung theo yêu cầu của Sở Nội vụ"
+RETURNED_NOTE = "Trả lại để bổ sung: {comment}"
+DOC_DRAFT = "DỰ THẢO – chưa nộp"
+DOC_PLACE_DATE_OF = "{place}, ngày {day:02d} tháng {month:02d} năm {year}"
+FACE_MISSING = "Ảnh chưa thấy rõ khuôn mặt"
+FACE_SEVERAL = "Ảnh có nhiều khuôn mặt"
+CLI_CAMPAIGN_EDITED = "Đã cập nhật đợt báo cáo #{id}: {fields}."
+CLI_CAMPAIGN_EDIT_NOTHING = "Chưa có gì để đổi: hãy thêm ít nhất một tùy chọn, ví dụ --signer-name \"Tạ Quang Trường\"."
+CLI_CAMPAIGN_ISSUING = ("Ban hành: {number}; {signer}; người ký: {name}; cơ quan chủ quản: {parent}; "
+                        "nơi nhận: {recipients}")
