@@ -130,3 +130,50 @@ def issuing_of(campaign) -> Issuing:
                    recipients=tuple(recipients) if recipients is not None else None,
                    parent_body=getattr(campaign, "parent_body", None),
                    filing_line=getattr(campaign, "filing_line", None))
+
+
+# The flags of `campaign create|edit` and the console's form fields, in order: (column, flag).
+FIELDS = (("doc_code", "--doc-code"), ("doc_number", "--doc-number"), ("signer_authority", "--signer-authority"),
+          ("signer_title", "--signer-title"), ("signer_name", "--signer-name"), ("recipients", "--recipients"),
+          ("parent_body", "--parent-body"))
+# The seed letter's own (Sở Nội vụ Đồng Nai, 3/2017): the demo campaign's.
+SEED = {"doc_code": "BC-SNV", "signer_authority": "KT. GIÁM ĐỐC", "signer_title": "PHÓ GIÁM ĐỐC",
+        "signer_name": "Tạ Quang Trường", "recipients": ["Như trên", "GĐ, các PGĐ SNV"],
+        "parent_body": "UBND TỈNH ĐỒNG NAI", "filing_line": "Lưu: VT, CCHC."}
+
+
+class IssuingError(ValueError):
+    """A value that cannot be stored, as one Vietnamese line."""
+
+
+def parse_issuing(given: dict[str, str | None]) -> dict[str, object]:
+    """The columns to change from the given texts (flag or form field, None: not given). An empty text clears the
+    value (the default applies again); recipients are split into the Nơi nhận lines and the "Lưu:" line.
+    Raises IssuingError, changing nothing, when a value is too long."""
+    values: dict[str, object] = {}
+    for name, _ in FIELDS:
+        text = given.get(name)
+        if text is None:
+            continue
+        text = " ".join(text.split()) if name != "recipients" else text
+        if name == "recipients":
+            lines, filing = parse_recipients(text)
+            values["recipients"] = lines if text.strip() else None
+            values["filing_line"] = filing
+        else:
+            values[name] = text or None
+    problem = check_lengths(values)
+    if problem:
+        raise IssuingError(problem)
+    return values
+
+
+def apply_issuing(campaign, values: dict[str, object]) -> dict[str, tuple[object, object]]:
+    """Set the values on the campaign row; what changed, as {column: (old, new)} for the audit."""
+    changed = {}
+    for name, value in values.items():
+        old = getattr(campaign, name)
+        if old != value:
+            setattr(campaign, name, value)
+            changed[name] = (old, value)
+    return changed
