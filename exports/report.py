@@ -40,7 +40,7 @@ Progress = Callable[[int, int], None]
 TABLE_SIZE = Pt(11)  # table text; the body is 13 pt
 CONTENT = 16.0  # cm: A4 less the 3 cm left and 2 cm right margins
 STAFF_COUNTED = ("main_staff", "backup_staff", "postal_staff")
-ANNEX_WIDTHS = (Cm(1.2), Cm(5.0), Cm(2.6), Cm(2.6), Cm(4.6))
+ANNEX_WIDTHS = (Cm(1.2), Cm(4.7), Cm(2.6), Cm(3.0), Cm(4.5))  # "dd/mm/yyyy hh:mm" on one line
 PLAN_SUMMARY_WIDTHS = (Cm(1.2), Cm(11.8), Cm(3.0))
 ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
 
