@@ -325,7 +325,6 @@ def issuer_heading(doc: DocxDocument, issuer: Sequence[tuple[str, bool]], number
     cell_line(left, RULE, size=11)
     cell_line(right, texts.DOC_NATION, first=True, bold=True, size=12)
     cell_line(right, texts.DOC_MOTTO, bold=True, underline=True)
-    cell_line(right, RULE, size=11)
     cell_line(under_left, number_line or "", first=True, size=13)
     cell_line(under_right, place_date, first=True, italic=True, size=13)
     for cell in (under_left, under_right):
