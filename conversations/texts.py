@@ -941,3 +941,5 @@ CLI_CAMPAIGN_EDITED = "Đã cập nhật đợt báo cáo #{id}: {fields}."
 CLI_CAMPAIGN_EDIT_NOTHING = "Chưa có gì để đổi: hãy thêm ít nhất một tùy chọn, ví dụ --signer-name \"Tạ Quang Trường\"."
 CLI_CAMPAIGN_ISSUING = ("Ban hành: {number}; {signer}; người ký: {name}; cơ quan chủ quản: {parent}; "
                         "nơi nhận: {recipients}")
+PHOTO_ASIDE_NOT_SUBMITTED = "chua-nop-bao-cao"  # photo archive subfolders: why these photos are not on badges
+PHOTO_ASIDE_NOT_ON_BADGE = "khong-in-the"

@@ -353,7 +353,9 @@ async def test_load_export_data__photo_question_with_any_key__its_photo_loaded(s
     assert (form, {photo.id: Path(stored.processed_path)}) == (data.form, data.units[0].photos)
     folder = tmp_path / "anh"
     build_photo_archive(data, folder)
-    assert ["STP_TRAINEES_1_Nguyen-Van-An.jpg"] == [p.name for p in (folder / "STP").iterdir()]
+    # a draft's photos are kept apart from those of the units that submitted, in a folder named for why
+    assert ["STP_TRAINEES_1_Nguyen-Van-An.jpg"] == [
+        p.name for p in (folder / texts.PHOTO_ASIDE_NOT_SUBMITTED / "STP").iterdir()]
 
 
 ODD_FORM_YAML = """\
