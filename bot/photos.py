@@ -22,6 +22,7 @@ from pathlib import Path
 from PIL import ExifTags, Image, ImageOps
 
 from conversations import texts
+from exports.faces import frame_face
 from exports.private_files import FILE_MODE, private_folder
 
 MAX_BYTES = 20 * 1024 * 1024  # Telegram's bot download cap; also ours
@@ -76,6 +77,7 @@ class ProcessedPhoto(_CropFacts):
     crop_width: int  # the centred 3:4 region of the original that became the badge, in original pixels
     crop_height: int
     jpeg: bytes  # the OUT_WIDTH x OUT_HEIGHT badge JPEG (quality 90, 300 dpi, RGB, no EXIF)
+    faces: int = -1  # faces found (exports/faces.py); with exactly 1 the badge is cut around it
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ class StoredPhoto(_CropFacts):
     height: int
     crop_width: int
     crop_height: int
+    faces: int = -1
 
 
 def process_photo(data: bytes) -> ProcessedPhoto:
@@ -135,12 +138,18 @@ def process_photo(data: bytes) -> ProcessedPhoto:
         raise PhotoRejected(
             texts.PHOTO_TOO_SMALL.format(width=width, height=height, min_width=MIN_WIDTH, min_height=MIN_HEIGHT)
         )
-    badge = ImageOps.fit(im, (OUT_WIDTH, OUT_HEIGHT), method=Image.Resampling.LANCZOS, centering=(0.5, 0.5))
+    box, faces = frame_face(im)  # one face: framed as an ID photo; else the centre, as before
+    if box is not None:
+        badge = im.crop(box).resize((OUT_WIDTH, OUT_HEIGHT), Image.Resampling.LANCZOS)
+        crop_width, crop_height = (round((box[2] - box[0]) * width / im.width),
+                                   round((box[3] - box[1]) * height / im.height))
+    else:
+        badge = ImageOps.fit(im, (OUT_WIDTH, OUT_HEIGHT), method=Image.Resampling.LANCZOS, centering=(0.5, 0.5))
+        crop_width, crop_height = _crop_size(width, height)
     out = BytesIO()
     badge.save(out, "JPEG", quality=90, dpi=(300, 300), optimize=True)
-    crop_width, crop_height = _crop_size(width, height)
     return ProcessedPhoto(hashlib.sha256(data).hexdigest(), original_ext, width, height, crop_width, crop_height,
-                          out.getvalue())
+                          out.getvalue(), faces)
 
 
 def store_photo(photos_dir: Path, data: bytes) -> StoredPhoto:
@@ -155,7 +164,7 @@ def store_photo(photos_dir: Path, data: bytes) -> StoredPhoto:
     _write_atomic(original_path, data)
     _write_atomic(processed_path, photo.jpeg)
     return StoredPhoto(photo.sha256, original_path, processed_path, photo.width, photo.height,
-                       photo.crop_width, photo.crop_height)
+                       photo.crop_width, photo.crop_height, photo.faces)
 
 
 # Photos are processed in a separate process: Pillow's work holds the GIL long enough that a burst of photos in

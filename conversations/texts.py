@@ -943,3 +943,9 @@ CLI_CAMPAIGN_ISSUING = ("Ban hành: {number}; {signer}; người ký: {name}; c�
                         "nơi nhận: {recipients}")
 PHOTO_ASIDE_NOT_SUBMITTED = "chua-nop-bao-cao"  # photo archive subfolders: why these photos are not on badges
 PHOTO_ASIDE_NOT_ON_BADGE = "khong-in-the"
+PHOTO_WARN_NO_FACE = (
+    "Ảnh chưa thấy rõ khuôn mặt: mình không tìm được đúng một khuôn mặt trong ảnh nên thẻ có thể in ra không thấy "
+    "mặt. Bạn nên gửi lại ảnh chân dung chụp thẳng, rõ mặt, chỉ một người."
+)
+BADGE_MISSING_NO_FACE = "ảnh chưa thấy rõ khuôn mặt (thẻ vẫn in, nên thay ảnh)"
+WEB_FACES_TITLE = "Ảnh chưa thấy rõ khuôn mặt (nên đề nghị đơn vị gửi lại trước khi in thẻ):"
