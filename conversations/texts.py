@@ -949,3 +949,17 @@ PHOTO_WARN_NO_FACE = (
 )
 BADGE_MISSING_NO_FACE = "ảnh chưa thấy rõ khuôn mặt (thẻ vẫn in, nên thay ảnh)"
 WEB_FACES_TITLE = "Ảnh chưa thấy rõ khuôn mặt (nên đề nghị đơn vị gửi lại trước khi in thẻ):"
+WEB_ISSUING_TITLE = "Thông tin ban hành báo cáo tổng hợp"
+WEB_ISSUING_LINK = "Số, ký hiệu, người ký, nơi nhận"
+WEB_ISSUING_HELP = ("Để trống một ô để dùng mặc định theo Nghị định 30/2020/NĐ-CP (số để trống cho văn thư, ký hiệu "
+                    "BC-SNV, Giám đốc ký, nơi nhận “Như trên” và “Lưu: VT, CCHC.”).")
+WEB_ISSUING_LABELS = {"doc_code": "Ký hiệu (ví dụ BC-SNV)", "doc_number": "Số (để trống cho văn thư điền)",
+                      "signer_authority": "Thẩm quyền ký (ví dụ KT. GIÁM ĐỐC)",
+                      "signer_title": "Chức vụ người ký (ví dụ PHÓ GIÁM ĐỐC)", "signer_name": "Họ tên người ký",
+                      "recipients": "Nơi nhận (mỗi dòng một nơi; dòng “Lưu: …” ở cuối)",
+                      "parent_body": "Cơ quan chủ quản (ví dụ UBND TỈNH ĐỒNG NAI)"}
+WEB_ISSUING_SAVE = "Lưu thông tin ban hành"
+WEB_ISSUING_PREVIEW = "Báo cáo tổng hợp sẽ in như sau"
+WEB_ISSUING_SAVED = "Đã lưu: {fields}."
+WEB_ISSUING_UNCHANGED = "Không có gì thay đổi."
+WEB_NO_DOCUMENT = "Đơn vị này chưa nhập báo cáo nên chưa có văn bản."

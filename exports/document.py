@@ -68,13 +68,18 @@ def build_unit_documents(data: ExportData, folder: Path, *,
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for done, unit in enumerate(data.units, 1):
-        if unit.status != "not_started" or unit.answers:
+        if has_document(unit):
             paths.append(build_unit_document(data, unit, folder / texts.DOC_FILE.format(code=unit.code)))
         if done % TRIM_EVERY == 0:
             release_memory()
         if progress is not None:
             progress(done, len(data.units))
     return paths
+
+
+def has_document(unit: UnitReport) -> bool:
+    """Whether the unit has a document: it has entered something (one that never started has none)."""
+    return unit.status != "not_started" or bool(unit.answers)
 
 
 def build_unit_document(data: ExportData, unit: UnitReport, path: Path, *, partial: Path | None = None) -> Path:

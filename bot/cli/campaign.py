@@ -13,7 +13,8 @@ from conversations import texts
 from conversations.answers import LOCAL_TZ, format_datetime
 from conversations.engine import SUBMITTED, SUBMITTED_LATE
 from conversations.form import Form, FormError
-from exports.issuing import FIELDS as ISSUING_FLAGS, IssuingError, apply_issuing, issuing_of, parse_issuing
+from exports.issuing import FIELDS as ISSUING_FLAGS, IssuingError, apply_issuing, edit_issuing, issuing_of, \
+    parse_issuing
 from storage import queries as q
 from storage.models import Campaign, Report, Unit
 
@@ -180,15 +181,6 @@ async def campaign_command(s, args, default_form: Form, default_form_path: Path,
             raise CampaignCommandError(texts.CLI_CAMPAIGN_ALREADY_CLOSED.format(id=campaign.id))
         await close_campaign(s, campaign, texts.CLI_WEB_OFFICER, now)
         print(texts.CLI_CAMPAIGN_CLOSED.format(id=campaign.id, title=campaign.title))
-
-
-async def edit_issuing(s, campaign: Campaign, values: dict, by: str, now: datetime) -> list[str]:
-    """Change the campaign's issuing details (CLI and console); the columns changed, audited."""
-    changed = apply_issuing(campaign, values)
-    if changed:
-        await q.add_audit(s, at=now, action="campaign_edit",
-                          new={"campaign": campaign.id, "by": by, **{k: v[1] for k, v in changed.items()}})
-    return list(changed)
 
 
 async def close_campaign(s, campaign: Campaign, by: str, now: datetime) -> None:

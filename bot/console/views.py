@@ -313,7 +313,7 @@ class Console:
 
     async def unit_document(self, request: web.Request) -> web.StreamResponse:
         from exports.data import load_export_data
-        from exports.document import build_unit_document
+        from exports.document import build_unit_document, has_document
 
         code = request.match_info["code"]
         async with self.db.sessionmaker() as s:
@@ -326,6 +326,8 @@ class Console:
                                       province=self.service.province)
         if not data.units:  # a unit no longer active is not part of the campaign's exports
             raise web.HTTPNotFound(text=texts.REVIEW_NO_UNIT.format(code=code[:32]))
+        if not has_document(data.units[0]):  # never started: no document, as in the export
+            raise web.HTTPNotFound(text=texts.WEB_NO_DOCUMENT)
         folder = private_folder(self.service.jobs.export_dir / "web")
         path = folder / f".{secrets.token_hex(8)}.docx"
         await asyncio.to_thread(build_unit_document, data, data.units[0], path)
