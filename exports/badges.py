@@ -177,6 +177,20 @@ def unit_badges(data: ExportData, unit: UnitReport,
     return printable, unprinted
 
 
+def faceless(data: ExportData, unit: UnitReport) -> list[Person]:
+    """The unit's people whose badge photo does not show exactly one face (they are listed for a new photo)."""
+    out = []
+    for person in people_with_badge_photo(data, unit):
+        if person.photo is None:
+            continue
+        try:
+            if not has_one_face(badge_jpeg(person.photo)):
+                out.append(person)
+        except OSError:  # a damaged stored file is "chưa có ảnh" elsewhere
+            continue
+    return out
+
+
 def has_one_face(jpeg: bytes) -> bool:
     """Whether the badge's photo shows exactly one face (exports/faces.py)."""
     with Image.open(io.BytesIO(jpeg)) as image:

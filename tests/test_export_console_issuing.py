@@ -83,3 +83,20 @@ async def test_unit_document__draft_says_so__never_started_has_none(console):
     lines = [p.text for p in docx.Document(io.BytesIO(body)).paragraphs]
     assert texts.DOC_DRAFT in lines[:3]
     assert (404, texts.WEB_NO_DOCUMENT) == missing
+
+
+async def test_unit_page__photo_without_a_face__contact_told_and_the_person_listed(console):
+    from tests.export_samples import FULL_REPORT
+    from tests.face_photos import jpeg_of, on_canvas
+
+    await bind(console, "lan", "STP", "Nguyễn Thị Lan")
+    first_photo = FULL_REPORT.index("PHOTO")
+    for line in FULL_REPORT[:first_photo]:
+        await say(console.service, "lan", line)
+    reply = await say(console.service, "lan", photo=jpeg_of(on_canvas(1200, 1600, (0, 0), size=8)))  # no face
+    assert texts.PHOTO_WARN_NO_FACE in reply
+    async with browser() as session:
+        await sign_in(session, console)
+        async with session.get(console.base + "/console/don-vi/STP") as page:
+            shown = text_of(await page.text())
+    assert f"{texts.WEB_FACES_TITLE} Lê Thị Mai" in shown

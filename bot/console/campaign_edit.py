@@ -1,7 +1,8 @@
-"""The console's small form for a campaign's issuing details (ký hiệu, number, signer, Nơi nhận): the CLI's rule."""
+"""Console additions for the documents: a campaign's issuing details form (the CLI's rule), photos without a face."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from aiohttp import web
@@ -63,3 +64,16 @@ async def _save(console, request: web.Request) -> web.Response:
     message = texts.WEB_ISSUING_SAVED.format(fields=", ".join(texts.ISSUING_FIELDS[n] for n in changed)) \
         if changed else texts.WEB_ISSUING_UNCHANGED
     await console._back(request, back, message)
+
+
+async def faceless_names(console, campaign, unit_code: str) -> list[str]:
+    """Names of the unit's people whose badge photo shows no face, or several (as the badge sheet lists them)."""
+    from exports.badges import faceless
+    from exports.data import load_export_data
+
+    data = await load_export_data(console.db, console.service.form_for(campaign), now=console.now(),
+                                  campaign_id=campaign.id, unit_codes=[unit_code])
+    if not data.units:
+        return []
+    people = await asyncio.to_thread(faceless, data, data.units[0])
+    return [person.name or texts.BADGE_MISSING_NO_NAME for person in people]

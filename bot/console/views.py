@@ -23,6 +23,7 @@ from yarl import URL
 
 from bot.board import STATES, load_board, select_rows
 from bot.console import auth
+from bot.console.campaign_edit import faceless_names
 from bot.console.report_view import report_sections, version_rows
 from bot.reminders.messages import time_left
 from bot.reminders.plan import PlanError, parse_deadline
@@ -247,7 +248,8 @@ class Console:
             "sections": report_sections(form, shown), "shown_label": label,
             "versions": version_rows(versions, submitters, returned), "diff": diff,
             "draft_differs": bool(versions) and versions[-1].answers != draft,
-            "contacts": contacts, "history": history, "now": now, "reporter": _reporter(form, shown)})
+            "contacts": contacts, "history": history, "now": now, "reporter": _reporter(form, shown),
+            "faceless": await faceless_names(self, campaign, unit.code)})
 
     def _shown_version(self, request: web.Request, versions: list[ReportVersion], draft: dict) -> tuple[dict, str]:
         wanted = request.query.get("ban")
