@@ -230,6 +230,7 @@ def add_spanning_row(table: Table) -> _Cell:
     for cell in cells[1:]:
         first.getparent().remove(cell._tc)
     first.grid_span = len(cells)
+    cells[0].paragraphs[0].paragraph_format.keep_with_next = True  # a group's heading stays with its first row
     return cells[0]
 
 

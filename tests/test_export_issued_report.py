@@ -194,3 +194,57 @@ def test_report_docx__every_row_kept_whole_and_the_header_repeated(printed):
         assert header is not None and header.find(docx.oxml.ns.qn("w:tblHeader")) is not None
         for row in table.rows:
             assert row._tr.trPr.find(docx.oxml.ns.qn("w:cantSplit")) is not None
+
+
+# --- Any other form: the shipped training call (8 questions per attendee) ----------------------------------
+
+
+def training_data() -> ExportData:
+    """12 units of the shipped training.xlsx call, 10 submitted with 3 attendees each, 2 drafts."""
+    from bot.forms import read_form_file
+    from conversations.answers import DONE
+
+    form, _ = read_form_file(Path(__file__).resolve().parent.parent / "conversations" / "forms" / "training.xlsx")
+    samples = {"name": "Nguyễn Văn Học Viên {n}.{i}", "text": "Chuyên viên phòng {i}", "phone": "+84912345678",
+               "date": "1990-05-02", "decimal": 12.5, "integer": 1034}
+    units = []
+    for n, name in enumerate(MORE_UNITS[:12], 1):
+        answers = {}
+        for section in form.sections:
+            keys = [f"{section.key}[{i}]" for i in range(1, 4)] if section.repeat is not None else [section.key]
+            for i, prefix in enumerate(keys, 1):
+                for question in section.questions:
+                    value = question.choices[0].value if question.type == "choice" and question.choices else \
+                        samples.get(question.type)
+                    if isinstance(value, str):
+                        value = value.format(n=n, i=i)
+                    if value is not None:
+                        answers[f"{prefix}.{question.key}"] = value
+            if section.repeat is not None:
+                answers[f"{section.key}.{DONE}"] = True
+        status = "submitted" if n <= 10 else "in_progress"
+        units.append(UnitReport(f"U{n}", name, status, answers, NOW if status == "submitted" else None, NOW))
+    return ExportData(form=form, campaign_title="Cử cán bộ dự lớp bồi dưỡng kỹ năng số", doc_ref=None,
+                      deadline_at=DEADLINE, generated_at=NOW, units=units, province="Đồng Nai", issuing=SEED_ISSUING)
+
+
+def test_training_report__attendees__a_table_in_a_landscape_annex_each_row_on_one_page(tmp_path):
+    data = training_data()
+    path = build_report(data, tmp_path / texts.REPORT_FILE)
+    document = docx.Document(str(path))
+    attendees = next(t for t in grid_tables(document) if len(t.columns) == 9)
+    labels = [q.label for q in data.form.section("attendees").questions]
+    assert [texts.COL_STT, *labels] == [c.text for c in attendees.rows[0].cells]
+    assert 1 + 10 * (1 + 3) == len(attendees.rows)  # a row per attendee under a row per unit
+    landscape = [s for s in document.sections if s.page_width > s.page_height]
+    assert 1 == len(landscape)
+    pdf = to_pdf(path, tmp_path)
+    to_png(pdf, tmp_path / "page", dpi=50)
+    printed = pages(pdf)
+    assert [] == [p.number for p in printed if re.search(r"\bST\s*\n\s*T\b", p.text)]  # "STT" never broken
+    assert 11.0 <= min(p.smallest for p in printed)
+    streams = column_streams(pdf)
+    for row in attendees.rows[1:]:
+        cells = [c.text for c in row.cells if c.text.strip()]
+        name = squash(cells[1] if len(cells) > 1 else cells[0])
+        assert any(any(name in column for column in columns) for columns in streams), cells
