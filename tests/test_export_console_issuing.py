@@ -5,8 +5,10 @@ that never started has none)."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import docx
+import pytest
 import sqlalchemy as sa
 
 from conversations import texts
@@ -100,3 +102,31 @@ async def test_unit_page__photo_without_a_face__contact_told_and_the_person_list
         async with session.get(console.base + "/console/don-vi/STP") as page:
             shown = text_of(await page.text())
     assert f"{texts.WEB_FACES_TITLE} Lê Thị Mai" in shown
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian's chromium is not installed")
+@pytest.mark.parametrize("width,height", [(390, 844), (1280, 900)], ids=["phone", "desktop"])
+async def test_browser__issuing_form__officer_sets_the_signer_and_sees_the_preview(console, tmp_path, width, height):
+    from playwright.async_api import async_playwright, expect
+
+    from tests.test_console_browser import CHROMIUM_ARGS, SCREENSHOTS
+
+    link = await console.link()
+    async with async_playwright() as p:
+        chromium = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = await chromium.new_page(viewport={"width": width, "height": height})
+        await page.goto(link)
+        await page.get_by_role("button").first.click()  # the sign-in page's one button
+        await page.goto(console.base + "/console/")
+        await page.click("#issuing-link")
+        await page.fill("input[name=signer_name]", "Nguyễn Văn Bình")
+        await page.fill("textarea[name=recipients]", "Như trên\nUBND tỉnh (b/c)\nLưu: VT, CCHC.")
+        await page.click("#issuing-save")
+        preview = page.locator("#issuing-preview")
+        await expect(preview).to_contain_text("Nguyễn Văn Bình")
+        await expect(preview).to_contain_text("- UBND tỉnh (b/c);")
+        box = await page.locator("#issuing-form textarea").bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width  # the form fits the screen
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(SCREENSHOTS / f"issuing-{width}.png"), full_page=True)
+        await chromium.close()

@@ -61,8 +61,8 @@ async def _save(console, request: web.Request) -> web.Response:
     async with console.db.transaction() as s:
         campaign = await _campaign(console, s, request)
         changed = await edit_issuing(s, campaign, values, officer.name, console.now())
-    message = texts.WEB_ISSUING_SAVED.format(fields=", ".join(texts.ISSUING_FIELDS[n] for n in changed)) \
-        if changed else texts.WEB_ISSUING_UNCHANGED
+    names = [re.sub(r"\s*\(--[a-z-]+\)$", "", texts.ISSUING_FIELDS[n]) for n in changed]  # no CLI flag on a page
+    message = texts.WEB_ISSUING_SAVED.format(fields=", ".join(names)) if changed else texts.WEB_ISSUING_UNCHANGED
     await console._back(request, back, message)
 
 
