@@ -92,3 +92,16 @@ def test_trich_yeu__campaign_titles__the_document_type_said_once():
         trich_yeu("Báo cáo tiến độ triển khai thành lập Trung tâm hành chính công tỉnh"),
         trich_yeu("Đăng ký học viên lớp tập huấn"), trich_yeu("Báo cáo tổng hợp kết quả"),
         trich_yeu("UBND huyện đăng ký")]
+
+
+def test_workbook__counts__grouped_thousands_number_format(tmp_path):
+    import openpyxl
+
+    from exports.workbook import build_workbook
+    from tests.export_samples import sample_export_data
+
+    data = sample_export_data(tmp_path)
+    book = openpyxl.load_workbook(build_workbook(data, tmp_path / "w.xlsx"))
+    sheet = book[texts.SHEET_PROCEDURES]
+    counts = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, int) and not isinstance(c.value, bool)]
+    assert counts and {"#,##0"} == {c.number_format for c in counts}
