@@ -8,6 +8,7 @@ from bot.unit_files import read_sample_units
 from conversations import texts
 from conversations.answers import LOCAL_TZ
 from conversations.form import Form
+from exports.issuing import SEED as SEED_ISSUING, apply_issuing
 from storage import queries as q
 from storage.db import Database
 from storage.models import Campaign
@@ -32,6 +33,7 @@ async def ensure_units_and_campaign(db: Database, form: Form, now: datetime) -> 
             campaign = await q.create_campaign(
                 s, title=texts.DEFAULT_CAMPAIGN_TITLE, deadline_at=default_deadline(now), form_id=form.id,
                 doc_ref=texts.DEFAULT_CAMPAIGN_DOC_REF, province=texts.DEFAULT_CAMPAIGN_PROVINCE, now=now)
+            apply_issuing(campaign, SEED_ISSUING)  # the seed letter's signer, recipients and ký hiệu
         return campaign
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from PIL import ExifTags, Image, ImageOps
 
 from conversations import texts
+from exports.faces import frame_face
 from exports.private_files import FILE_MODE, private_folder
 
 MAX_BYTES = 20 * 1024 * 1024  # Telegram's bot download cap; also ours
@@ -80,6 +81,7 @@ class ProcessedPhoto(_CropFacts):
     crop_height: int
     jpeg: bytes  # the OUT_WIDTH x OUT_HEIGHT badge JPEG (quality 90, 300 dpi, RGB, no EXIF), or the bounded image
     badge: bool = True
+    faces: int = -1  # faces found (exports/faces.py); with exactly 1 the badge is cut around it
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ class StoredPhoto(_CropFacts):
     crop_width: int
     crop_height: int
     badge: bool = True
+    faces: int = -1
 
 
 def process_photo(data: bytes, badge: bool = True) -> ProcessedPhoto:
@@ -147,12 +150,18 @@ def process_photo(data: bytes, badge: bool = True) -> ProcessedPhoto:
         raise PhotoRejected(
             texts.PHOTO_TOO_SMALL.format(width=width, height=height, min_width=MIN_WIDTH, min_height=MIN_HEIGHT)
         )
-    badge = ImageOps.fit(im, (OUT_WIDTH, OUT_HEIGHT), method=Image.Resampling.LANCZOS, centering=(0.5, 0.5))
+    box, faces = frame_face(im)  # one face: framed as an ID photo; else the centre, as before
+    if box is not None:
+        card = im.crop(box).resize((OUT_WIDTH, OUT_HEIGHT), Image.Resampling.LANCZOS)
+        crop_width, crop_height = (round((box[2] - box[0]) * width / im.width),
+                                   round((box[3] - box[1]) * height / im.height))
+    else:
+        card = ImageOps.fit(im, (OUT_WIDTH, OUT_HEIGHT), method=Image.Resampling.LANCZOS, centering=(0.5, 0.5))
+        crop_width, crop_height = _crop_size(width, height)
     out = BytesIO()
-    badge.save(out, "JPEG", quality=90, dpi=(300, 300), optimize=True)
-    crop_width, crop_height = _crop_size(width, height)
+    card.save(out, "JPEG", quality=90, dpi=(300, 300), optimize=True)
     return ProcessedPhoto(hashlib.sha256(data).hexdigest(), original_ext, width, height, crop_width, crop_height,
-                          out.getvalue())
+                          out.getvalue(), faces=faces)
 
 
 def store_photo(photos_dir: Path, data: bytes, badge: bool = True) -> StoredPhoto:
@@ -167,7 +176,7 @@ def store_photo(photos_dir: Path, data: bytes, badge: bool = True) -> StoredPhot
     _write_atomic(original_path, data)
     _write_atomic(processed_path, photo.jpeg)
     return StoredPhoto(photo.sha256, original_path, processed_path, photo.width, photo.height,
-                       photo.crop_width, photo.crop_height, badge)
+                       photo.crop_width, photo.crop_height, badge, photo.faces)
 
 
 # Photos are processed in a separate process: Pillow's work holds the GIL long enough that a burst of photos in

@@ -368,7 +368,8 @@ class Service:
                 width=stored.width, height=stored.height, at=now)
             # Kept either way; the engine warns when the badge lost the sides of a landscape or was enlarged.
             small = (stored.crop_width, stored.crop_height) if stored.upscaled else None
-            return engine.Photo(photo.id, cropped=stored.landscape, small=small)
+            return engine.Photo(photo.id, cropped=stored.landscape and stored.faces != 1, small=small,
+                                no_face=stored.faces not in (1, -1))  # -1: not looked for
         if refused is not None:
             return engine.PhotoRefused(refused)
         if inbound.pick is not None:

@@ -49,10 +49,11 @@ class Photo:
     photo_id: int
     cropped: bool = False  # a landscape photo: its sides were cut away to make the 3:4 badge
     small: tuple[int, int] | None = None  # (width, height) of the region kept, when smaller than the badge
+    no_face: bool = False  # no face, or several, found: the badge keeps the centre and may print without a face
 
     @property
     def needs_warning(self) -> bool:
-        return self.cropped or self.small is not None
+        return self.cropped or self.small is not None or self.no_face
 
 
 @dataclass(frozen=True)
@@ -810,7 +811,7 @@ class _Turn:
 
     def photo_warning(self, photo: Photo, section: Section, real: Slot) -> str:
         """The photo was kept but its badge may be poor: what happened, and how to send another one."""
-        lines = []
+        lines = [texts.PHOTO_WARN_NO_FACE] if photo.no_face else []
         if photo.cropped:
             lines.append(texts.PHOTO_WARN_LANDSCAPE)
         if photo.small is not None:

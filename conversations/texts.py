@@ -1243,3 +1243,55 @@ CLI_HELP_BACKUP_OUT = "tệp sao lưu sẽ ghi, ví dụ /var/backups/hcc-bot/hc
 CLI_HELP_RESTORE = "khôi phục một bản sao lưu vào thư mục dữ liệu và cơ sở dữ liệu trống"
 CLI_HELP_RESTORE_FILE = "tệp do hcc-bot backup tạo"
 OPS_FILE_ERROR = "Không ghi/đọc được {path}: {problem}; hãy kiểm tra quyền của thư mục (chạy bằng người dùng của dịch vụ)."
+# --- i25-docs ---
+# Issuing details of the consolidated report (exports/issuing.py), Nghị định 30/2020/NĐ-CP.
+ISSUING_NUMBER = "Số: {number}/{code}"
+ISSUING_SUBJECT = "Tổng hợp {subject}"
+ISSUING_DOC_TYPE = "BÁO CÁO"
+ISSUING_FIELDS = {"doc_code": "ký hiệu văn bản (--doc-code)", "doc_number": "số văn bản (--doc-number)",
+                  "signer_authority": "thẩm quyền ký (--signer-authority)", "signer_title": "chức vụ người ký "
+                  "(--signer-title)", "signer_name": "họ tên người ký (--signer-name)", "recipients": "nơi nhận "
+                  "(--recipients)", "parent_body": "cơ quan chủ quản (--parent-body)", "filing_line": "dòng Lưu"}
+ISSUING_TOO_LONG = "{field} dài quá {max} ký tự: vui lòng rút gọn."
+ISSUING_TOO_MANY_RECIPIENTS = "Nơi nhận có quá {max} dòng: vui lòng gộp bớt."
+ISSUING_ANNEX_OF = "(Kèm theo Báo cáo số {reference} ngày {day} của Sở Nội vụ)"
+ISSUING_ANNEX_NUMBER = "Phụ lục {n}"
+REPORT_PLAN_SUMMARY = ("Có {units} đơn vị gửi kế hoạch chi tiết, tổng số {items} nội dung; số nội dung của từng "
+                       "đơn vị như bảng dưới đây, chi tiết từng nội dung tại Phụ lục {annex} kèm theo.")
+REPORT_PLAN_COL_COUNT = "Số nội dung"
+REPORT_PLAN_COL_PERIOD = "Thời gian thực hiện"
+REPORT_PLAN_ANNEX_TITLE = "KẾ HOẠCH CHI TIẾT TIẾN ĐỘ TRIỂN KHAI CỦA CÁC ĐƠN VỊ"
+REPORT_STATUS_ANNEX_TITLE = "TÌNH TRẠNG GỬI BÁO CÁO CỦA CÁC ĐƠN VỊ"
+REPORT_REPEAT_ANNEX_SUMMARY = "Danh sách {section} ({items} mục của {units} đơn vị) tại Phụ lục {annex} kèm theo."
+RETURNED_MARK = "đang bổ sung theo yêu cầu của Sở Nội vụ"
+RETURNED_NOTE = "Trả lại để bổ sung: {comment}"
+DOC_DRAFT = "DỰ THẢO – chưa nộp"
+DOC_PLACE_DATE_OF = "{place}, ngày {day:02d} tháng {month:02d} năm {year}"
+FACE_MISSING = "Ảnh chưa thấy rõ khuôn mặt"
+FACE_SEVERAL = "Ảnh có nhiều khuôn mặt"
+CLI_CAMPAIGN_EDITED = "Đã cập nhật đợt báo cáo #{id}: {fields}."
+CLI_CAMPAIGN_EDIT_NOTHING = "Chưa có gì để đổi: hãy thêm ít nhất một tùy chọn, ví dụ --signer-name \"Tạ Quang Trường\"."
+CLI_CAMPAIGN_ISSUING = ("Ban hành: {number}; {signer}; người ký: {name}; cơ quan chủ quản: {parent}; "
+                        "nơi nhận: {recipients}")
+PHOTO_ASIDE_NOT_SUBMITTED = "chua-nop-bao-cao"  # photo archive subfolders: why these photos are not on badges
+PHOTO_ASIDE_NOT_ON_BADGE = "khong-in-the"
+PHOTO_WARN_NO_FACE = (
+    "Ảnh chưa thấy rõ khuôn mặt: mình không tìm được đúng một khuôn mặt trong ảnh nên thẻ có thể in ra không thấy "
+    "mặt. Bạn nên gửi lại ảnh chân dung chụp thẳng, rõ mặt, chỉ một người."
+)
+BADGE_MISSING_NO_FACE = "ảnh chưa thấy rõ khuôn mặt (thẻ vẫn in, nên thay ảnh)"
+WEB_FACES_TITLE = "Ảnh chưa thấy rõ khuôn mặt (nên đề nghị đơn vị gửi lại trước khi in thẻ):"
+WEB_ISSUING_TITLE = "Thông tin ban hành báo cáo tổng hợp"
+WEB_ISSUING_LINK = "Số, ký hiệu, người ký, nơi nhận"
+WEB_ISSUING_HELP = ("Để trống một ô để dùng mặc định theo Nghị định 30/2020/NĐ-CP (số để trống cho văn thư, ký hiệu "
+                    "BC-SNV, Giám đốc ký, nơi nhận “Như trên” và “Lưu: VT, CCHC.”).")
+WEB_ISSUING_LABELS = {"doc_code": "Ký hiệu (ví dụ BC-SNV)", "doc_number": "Số (để trống cho văn thư điền)",
+                      "signer_authority": "Thẩm quyền ký (ví dụ KT. GIÁM ĐỐC)",
+                      "signer_title": "Chức vụ người ký (ví dụ PHÓ GIÁM ĐỐC)", "signer_name": "Họ tên người ký",
+                      "recipients": "Nơi nhận (mỗi dòng một nơi; dòng “Lưu: …” ở cuối)",
+                      "parent_body": "Cơ quan chủ quản (ví dụ UBND TỈNH ĐỒNG NAI)"}
+WEB_ISSUING_SAVE = "Lưu thông tin ban hành"
+WEB_ISSUING_PREVIEW = "Báo cáo tổng hợp sẽ in như sau"
+WEB_ISSUING_SAVED = "Đã lưu: {fields}."
+WEB_ISSUING_UNCHANGED = "Không có gì thay đổi."
+WEB_NO_DOCUMENT = "Đơn vị này chưa nhập báo cáo nên chưa có văn bản."

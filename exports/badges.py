@@ -34,6 +34,7 @@ from fpdf import FPDF
 from PIL import Image, ImageOps
 
 from conversations import texts
+from exports.faces import count_faces
 from exports.data import SUBMITTED, ExportData, UnitReport, badge_questions, has_section, items
 from exports.fonts import advance_widths, find_font
 from exports.photo_archive import HEIGHT, WIDTH, Person, people_with_badge_photo
@@ -171,7 +172,29 @@ def unit_badges(data: ExportData, unit: UnitReport,
             unprinted.append(Unprinted(person, texts.BADGE_MISSING_NO_PHOTO))
         else:
             printable.append((person, jpeg))
+            if not has_one_face(jpeg):  # printed as it is, and listed so the photo is replaced before printing
+                unprinted.append(Unprinted(person, texts.BADGE_MISSING_NO_FACE))
     return printable, unprinted
+
+
+def faceless(data: ExportData, unit: UnitReport) -> list[Person]:
+    """The unit's people whose badge photo does not show exactly one face (they are listed for a new photo)."""
+    out = []
+    for person in people_with_badge_photo(data, unit):
+        if person.photo is None:
+            continue
+        try:
+            if not has_one_face(badge_jpeg(person.photo)):
+                out.append(person)
+        except OSError:  # a damaged stored file is "chưa có ảnh" elsewhere
+            continue
+    return out
+
+
+def has_one_face(jpeg: bytes) -> bool:
+    """Whether the badge's photo shows exactly one face (exports/faces.py)."""
+    with Image.open(io.BytesIO(jpeg)) as image:
+        return count_faces(image) == 1
 
 
 def _badge_sheets(data: ExportData, fonts: tuple[Path, Path]) -> Sheets:

@@ -16,6 +16,7 @@ from conversations import texts
 from conversations.answers import Missing, is_relevant, item_numbers, missing, scope, split_key
 from conversations.form import Form, Question, Section
 from conversations.xpath import NO_LOOKUP, AnswersLookup, Lookup
+from exports.issuing import Issuing, issuing_of
 from storage import queries as q
 
 STAFF_SECTIONS = ("leader", "main_staff", "backup_staff", "postal_staff")
@@ -41,6 +42,12 @@ class UnitReport:
     photos: dict[int, Path] = field(default_factory=dict)  # photo id -> the 354x472 badge JPEG
     review: str | None = None  # "returned" (for correction) | "accepted", by the department
     deadline_at: datetime | None = None  # the unit's own deadline (an extension), if it has one
+    review_comment: str | None = None  # the department's comment when it returned the report
+
+    @property
+    def returned(self) -> bool:
+        """Submitted, then returned for correction and not submitted again: its last submitted version counts."""
+        return self.review == "returned" and self.status in SUBMITTED
 
     def missing(self, form: Form) -> list[Missing]:
         """What is still required."""
@@ -72,6 +79,7 @@ class ExportData:
     generated_at: datetime
     units: list[UnitReport]
     province: str | None = None  # "Đồng Nai": HCC_PROVINCE, else the campaign's
+    issuing: Issuing = Issuing()  # how the consolidated report is issued (exports/issuing.py)
 
 
 def has_section(form: Form, key: str) -> bool:
@@ -99,6 +107,8 @@ def badge_questions(form: Form) -> list[tuple[Section, Question]]:
 
 def status_label(data: ExportData, unit: UnitReport) -> str:
     """A unit's status as the exports show it: "đang nhập", and ", quá hạn" once the deadline has passed."""
+    if unit.returned:
+        return texts.RETURNED_MARK
     label = texts.STATE_LABELS.get(unit.review or unit.status, unit.status)
     if unit.status not in SUBMITTED and data.generated_at > (unit.deadline_at or data.deadline_at):
         label = f"{label}, {texts.STATUS_OVERDUE}"
@@ -131,6 +141,8 @@ async def load_export_data(db, form: Form, *, now: datetime, campaign_id: int | 
     over the campaign's own.
     """
     # The form's own photo questions (any section, any key), and ".photo" as the shipped form names them.
+    from bot.review import state_of  # the board's status of a report, the one rule (imported here: bot imports us)
+
     photo_keys = {(section.key, q.key) for section in form.sections for q in photo_questions(section)}
     async with db.transaction() as s:
         campaign = await (q.get_campaign(s, campaign_id) if campaign_id else q.current_campaign(s))
@@ -145,23 +157,27 @@ async def load_export_data(db, form: Form, *, now: datetime, campaign_id: int | 
                 units.append(UnitReport(unit.code, unit.name, "not_started", {}))
                 continue
             current = await q.load_answers(s, report.id)
-            answers, changed = current, False
-            if submitted_versions and report.status in SUBMITTED:
+            answers, changed, status = current, False, report.status
+            returned = state_of(report) == "returned"
+            if submitted_versions and (report.status in SUBMITTED or returned):
                 versions = await q.list_report_versions(s, report.id)
                 if versions:
                     answers = dict(versions[-1].answers)
                     changed = answers != current
+                    if returned:  # counts with the version it submitted until it submits again
+                        status = "submitted_late" if versions[-1].late else "submitted"
             photos = {}
             for key, value in answers.items():
                 if _is_photo_key(photo_keys, key) and isinstance(value, int):
                     photo = await q.get_photo(s, value)
                     if photo is not None:
                         photos[value] = Path(photo.processed_path)
-            units.append(UnitReport(unit.code, unit.name, report.status, answers, report.submitted_at,
-                                    report.last_activity_at, changed, photos, report.review, report.deadline_at))
+            units.append(UnitReport(unit.code, unit.name, status, answers, report.submitted_at,
+                                    report.last_activity_at, changed, photos, report.review, report.deadline_at,
+                                    report.review_comment))
     return ExportData(form=form, campaign_title=campaign.title, doc_ref=campaign.doc_ref,
                       deadline_at=campaign.deadline_at, generated_at=now, units=units,
-                      province=province or campaign.province)
+                      province=province or campaign.province, issuing=issuing_of(campaign))
 
 
 def _is_photo_key(photo_keys: set[tuple[str, str]], key: str) -> bool:

@@ -31,7 +31,7 @@ from conversations.answers import key as answer_key
 from conversations.form import Form, Question, Section
 from exports.docx_parts import (add_paragraph, add_row, add_text, clean, fix_widths, grid_table, heading_columns,
                                  new_document, section_title, signature_block, write_cell)
-from exports.data import (STAFF_SECTIONS, ExportData, Item, UnitReport, has_section, is_template_form, items,
+from exports.data import (STAFF_SECTIONS, SUBMITTED, ExportData, Item, UnitReport, has_section, is_template_form, items,
                           section_values)
 from exports.generic import unit_sections
 from exports.memory import release_memory
@@ -68,13 +68,18 @@ def build_unit_documents(data: ExportData, folder: Path, *,
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for done, unit in enumerate(data.units, 1):
-        if unit.status != "not_started" or unit.answers:
+        if has_document(unit):
             paths.append(build_unit_document(data, unit, folder / texts.DOC_FILE.format(code=unit.code)))
         if done % TRIM_EVERY == 0:
             release_memory()
         if progress is not None:
             progress(done, len(data.units))
     return paths
+
+
+def has_document(unit: UnitReport) -> bool:
+    """Whether the unit has a document: it has entered something (one that never started has none)."""
+    return unit.status != "not_started" or bool(unit.answers)
 
 
 def build_unit_document(data: ExportData, unit: UnitReport, path: Path, *, partial: Path | None = None) -> Path:
@@ -135,11 +140,17 @@ def _template_body(doc: DocxDocument, data: ExportData, unit: UnitReport) -> Non
 
 def _unit_and_date(doc: DocxDocument, data: ExportData, unit: UnitReport) -> None:
     """The unit on the left, the national name and motto on the right, the place and date line under the motto."""
-    heading_columns(doc, [(clean(unit.name).upper(), True)])
+    province = clean(data.province or "").strip()
+    parent = clean(data.issuing.parent(province))
+    heading_columns(doc, [(parent, False), (clean(unit.name).upper(), True)])
     day = (unit.submitted_at or data.generated_at).astimezone(LOCAL_TZ)
-    place = add_paragraph(doc, texts.DOC_PLACE_DATE.format(day=day.day, month=day.month, year=day.year), italic=True,
+    place = add_paragraph(doc, texts.DOC_PLACE_DATE_OF.format(place=province or "…………", day=day.day,
+                                                              month=day.month, year=day.year), italic=True,
                           align=WD_ALIGN_PARAGRAPH.RIGHT, before=6, after=12)
     place.paragraph_format.keep_with_next = True
+    if unit.status not in SUBMITTED:  # what is entered so far, not the unit's word yet
+        draft = add_paragraph(doc, texts.DOC_DRAFT, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=6)
+        draft.paragraph_format.keep_with_next = True
 
 
 def _heading_block(doc: DocxDocument, data: ExportData, unit: UnitReport) -> None:

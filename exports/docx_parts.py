@@ -30,6 +30,7 @@ HEADING_WIDTHS = (Cm(6.5), Cm(9.5))  # issuer | national name and motto, within 
 SIGNATURE_WIDTHS = (Cm(7.5), Cm(8.5))  # recipients | signer
 _ILLEGAL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _LINE_BREAKS = re.compile("\r\n|[\r\x0b\x0c\u2028\u2029]")
+RULE = "―――――"  # the short rule under the issuer and under the motto
 _BLANK_ROWS: WeakKeyDictionary = WeakKeyDictionary()  # table element -> an empty row to copy
 
 
@@ -199,6 +200,11 @@ def grid_table(doc: DocxDocument, headers: Sequence[str], widths: Sequence[Lengt
     for cell, header in zip(row.cells, headers):
         write_cell(cell, header, bold=True, center=True)
         cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+        if header == texts.COL_STT:  # "STT" never wraps into "ST / T"
+            no_wrap = OxmlElement("w:noWrap")
+            tcpr = cell._tc.get_or_add_tcPr()
+            valign = tcpr.find(qn("w:vAlign"))  # the schema's order: noWrap comes before vAlign
+            valign.addprevious(no_wrap) if valign is not None else tcpr.append(no_wrap)
     fix_widths(table, widths)
     return table
 
@@ -210,6 +216,7 @@ def add_row(table: Table) -> list[_Cell]:
     if blank is None:
         blank = _BLANK_ROWS[table._tbl] = deepcopy(table.add_row()._tr)
         table._tbl.remove(table._tbl.tr_lst[-1])
+        keep_rows_whole(blank)
     tr = deepcopy(blank)
     table._tbl.append(tr)
     return [_Cell(tc, table) for tc in tr.tc_lst]
@@ -223,6 +230,7 @@ def add_spanning_row(table: Table) -> _Cell:
     for cell in cells[1:]:
         first.getparent().remove(cell._tc)
     first.grid_span = len(cells)
+    cells[0].paragraphs[0].paragraph_format.keep_with_next = True  # a group's heading stays with its first row
     return cells[0]
 
 
@@ -265,9 +273,80 @@ def heading_columns(doc: DocxDocument, issuer: Sequence[tuple[str, bool]]) -> No
     left, right = two_columns(doc, HEADING_WIDTHS)
     for n, (text, bold) in enumerate(issuer):
         cell_line(left, text, first=n == 0, bold=bold, size=12)
-    cell_line(left, "―――――", size=9)
+    cell_line(left, RULE, size=11)
     cell_line(right, texts.DOC_NATION, first=True, bold=True, size=12)
     cell_line(right, texts.DOC_MOTTO, bold=True, underline=True)
+
+
+def set_orientation(doc: DocxDocument, *, landscape: bool) -> None:
+    """Start a new section on a new page, A4 across (landscape) or upright, with the same margins; its pages keep
+    the page number (only the document's first page has none)."""
+    from docx.enum.section import WD_SECTION
+
+    section = doc.add_section(WD_SECTION.NEW_PAGE)
+    section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+    long, short = Cm(29.7), Cm(21)
+    section.page_width, section.page_height = (long, short) if landscape else (short, long)
+    section.top_margin = section.bottom_margin = Cm(2)
+    section.left_margin, section.right_margin = Cm(3), Cm(2)
+    section.different_first_page_header_footer = False
+
+
+def keep_rows_whole(tr) -> None:
+    """A table row that never splits across two pages (its text is read on one page)."""
+    trpr = tr.get_or_add_trPr()
+    if trpr.find(qn("w:cantSplit")) is None:
+        flag = OxmlElement("w:cantSplit")
+        flag.set(qn("w:val"), "true")
+        trpr.insert(0, flag)
+
+
+def number(value: int) -> str:
+    """An integer with Vietnamese thousands separators: 1034 -> "1.034"."""
+    return f"{value:,}".replace(",", ".")
+
+
+def issuer_heading(doc: DocxDocument, issuer: Sequence[tuple[str, bool]], number_line: str | None,
+                   place_date: str) -> None:
+    """The heading of Nghị định 30/2020/NĐ-CP: the parent body and the issuer (bold) over a short rule on the left,
+    the national name and motto over a rule on the right; under them, "Số: …/BC-SNV" on the left and the italic
+    place and date on the right, on one line."""
+    table = doc.add_table(rows=2, cols=2)
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    for tr in table._tbl.tr_lst:
+        keep_rows_whole(tr)
+    for column, width in zip(table.columns, HEADING_WIDTHS):
+        column.width = width
+        for cell in column.cells:
+            cell.width = width
+    (left, right), (under_left, under_right) = table.rows[0].cells, table.rows[1].cells
+    for n, (text, bold) in enumerate(issuer):
+        cell_line(left, text, first=n == 0, bold=bold, size=12 if n < len(issuer) - 1 else 13)
+    cell_line(left, RULE, size=11)
+    cell_line(right, texts.DOC_NATION, first=True, bold=True, size=12)
+    cell_line(right, texts.DOC_MOTTO, bold=True, underline=True)
+    cell_line(under_left, number_line or "", first=True, size=13)
+    cell_line(under_right, place_date, first=True, italic=True, size=13)
+    for cell in (under_left, under_right):
+        cell.paragraphs[0].paragraph_format.space_before = Pt(6)
+    doc.add_paragraph().paragraph_format.space_after = Pt(6)
+
+
+def signer_block(doc: DocxDocument, recipients: Sequence[str], signer: Sequence[str], name: str | None) -> None:
+    """Nơi nhận on the left; on the right the signer's authority and title (bold capitals), room for the signature
+    and the seal, and the signer's name (bold), as Nghị định 30/2020/NĐ-CP lays it out."""
+    left, right = two_columns(doc, SIGNATURE_WIDTHS)
+    title = cell_line(left, texts.DOC_RECIPIENTS, first=True, bold=True, italic=True, size=12)
+    title.alignment = WD_ALIGN_PARAGRAPH.LEFT
+    for line in recipients:
+        cell_line(left, line, size=11).alignment = WD_ALIGN_PARAGRAPH.LEFT
+    for n, line in enumerate(signer):
+        cell_line(right, line, first=n == 0, bold=True)
+    for _ in range(4):  # the signature and the seal
+        cell_line(right, "")
+    if name:
+        cell_line(right, name, bold=True)
 
 
 def signature_block(doc: DocxDocument, recipients: Sequence[str], signer: str) -> None:

@@ -17,7 +17,7 @@ Column widths come from the question types (a date needs less room than a long t
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from docx.document import Document as DocxDocument
 from docx.shared import Cm, Length, Pt
@@ -28,12 +28,13 @@ from conversations.answers import DONE, format_value, is_relevant, scope
 from conversations.answers import key as answer_key
 from conversations.form import Form, Question, Section
 from exports.data import UnitReport, items
-from exports.docx_parts import (add_row, add_spanning_row, clean, fix_widths, grid_table, section_title,
-                                set_text_size, write_cell)
+from exports.docx_parts import (add_paragraph, add_row, add_spanning_row, clean, fix_widths, grid_table, number,
+                                section_title, set_orientation, set_text_size, write_cell)
 from exports.photo_archive import person_of
 
 CONTENT = 16.0  # cm: A4 (21 cm) less the 3 cm left and 2 cm right margins
-STT_WIDTH = 1.1  # cm
+LANDSCAPE_CONTENT = 24.7  # cm: A4 across (29.7 cm) less the 3 cm and 2 cm margins
+STT_WIDTH = 1.2  # cm: "STT" in bold 11 pt on one line
 UNIT_WIDTH = 3.8  # cm, the unit's name in the report's tables
 LABEL_SHARE = 0.4  # of the width, for the question labels of a two-column table
 TABLE_SIZE = Pt(11)
@@ -172,14 +173,64 @@ def _write_item(cells, unit: UnitReport, section: Section, values: dict[str, Any
 # --- The consolidated report --------------------------------------------------------------------------------
 
 
-def report_sections(doc: DocxDocument, form: Form, units: list[UnitReport]) -> None:
-    """Every section of the form over all the given (submitted) units, numbered I, II, …"""
+def report_sections(doc: DocxDocument, form: Form, units: list[UnitReport], *, annexes: list | None = None,
+                    annex_heading: Callable[[str, str], None] | None = None) -> None:
+    """Every section of the form over all the given (submitted) units, numbered I, II, …
+
+    With `annexes`, a repeat section is summarised in the body (its items per unit) and its full list goes to an
+    annex after the signature: `annexes` gets a function that writes it, given the annex's numeral, starting
+    with annex_heading(numeral, title)."""
     for n, section in enumerate(form.sections, 1):
         section_title(doc, numbered(n, section.title))
         if section.repeat is None:
             _report_plain(doc, section, units)
-        else:
+        elif annexes is None or annex_heading is None:
             _report_repeat(doc, form, section, units)
+        else:
+            _report_repeat_summary(doc, form, section, units, annexes, annex_heading)
+
+
+def _report_repeat_summary(doc: DocxDocument, form: Form, section: Section, units: list[UnitReport],
+                           annexes: list, annex_heading: Callable[[str, str], None]) -> None:
+    """Items per unit in the body, the full list in an annex."""
+    counted = [(unit, len(items(form, unit.answers, section.key))) for unit in units]
+    counted = [(unit, count) for unit, count in counted if count]
+    if not counted:
+        add_paragraph(doc, texts.DOC_NONE, indent=True)
+        return
+    numeral = roman(len(annexes) + 1)
+    add_paragraph(doc, texts.REPORT_REPEAT_ANNEX_SUMMARY.format(
+        section=clean(section.title).lower(), items=number(sum(c for _, c in counted)), units=number(len(counted)),
+        annex=numeral), indent=True, justify=True)
+    widths = [Cm(1.2), Cm(CONTENT - 1.2 - 3.0), Cm(3.0)]
+    table = grid_table(doc, [texts.COL_STT, texts.COL_UNIT, texts.COL_COUNT], widths)
+    for n, (unit, count) in enumerate(counted, 1):
+        cells = add_row(table)
+        write_cell(cells[0], str(n), center=True)
+        write_cell(cells[1], unit_name(unit))
+        write_cell(cells[2], number(count), center=True)
+    cells = add_row(table)
+    write_cell(cells[1], texts.TOTAL_ROW, bold=True)
+    write_cell(cells[2], number(sum(c for _, c in counted)), bold=True, center=True)
+    finish(table, widths)
+
+    def annex(numeral: str) -> None:
+        landscape = not fits_columns(section.questions, CONTENT - STT_WIDTH)
+        if landscape:  # a wide list: a landscape section, a column per question, headers wrapped
+            set_orientation(doc, landscape=True)
+        annex_heading(numeral, clean(section.title).upper())
+        _report_repeat(doc, form, section, units, width=LANDSCAPE_CONTENT if landscape else CONTENT,
+                       force_columns=landscape)
+        if landscape:
+            set_orientation(doc, landscape=False)
+
+    annexes.append(annex)
+
+
+def unit_name(unit: UnitReport) -> str:
+    """The unit's name, marked while it corrects a returned report."""
+    name = clean(unit.name)
+    return f"{name} ({texts.RETURNED_MARK})" if unit.returned else name
 
 
 def _report_plain(doc: DocxDocument, section: Section, units: list[UnitReport]) -> None:
@@ -194,7 +245,7 @@ def _report_plain(doc: DocxDocument, section: Section, units: list[UnitReport]) 
             values = scope(unit.answers, section.key)
             cells = add_row(table)
             write_cell(cells[0], str(n), center=True)
-            write_cell(cells[1], clean(unit.name))
+            write_cell(cells[1], unit_name(unit))
             _write_item(cells[2:], unit, section, values, 1, True)
             for i, question in enumerate(section.questions):
                 value = values.get(question.key)
@@ -206,7 +257,7 @@ def _report_plain(doc: DocxDocument, section: Section, units: list[UnitReport]) 
             write_cell(cells[1], texts.TOTAL_ROW, bold=True)
             for i, counted in enumerate(counts):
                 if counted:
-                    write_cell(cells[2 + i], str(totals[i]), bold=True, center=True)
+                    write_cell(cells[2 + i], number(totals[i]), bold=True, center=True)
         if not units:
             write_cell(add_row(table)[1], texts.DOC_NONE, italic=True)
         finish(table, widths)
@@ -215,7 +266,7 @@ def _report_plain(doc: DocxDocument, section: Section, units: list[UnitReport]) 
     widths = [Cm(CONTENT * LABEL_SHARE), Cm(CONTENT * (1 - LABEL_SHARE))]
     table = grid_table(doc, [texts.DOC_GENERIC_COL_QUESTION, texts.DOC_GENERIC_COL_ANSWER], widths)
     for unit in units:
-        write_cell(add_spanning_row(table), clean(unit.name), bold=True)
+        write_cell(add_spanning_row(table), unit_name(unit), bold=True)
         values = scope(unit.answers, section.key)
         for question in section.questions:
             text = shown(unit, section, question, values, 1, blank=texts.DOC_NOT_ENTERED)
@@ -229,15 +280,21 @@ def _report_plain(doc: DocxDocument, section: Section, units: list[UnitReport]) 
     finish(table, widths)
 
 
-def _report_repeat(doc: DocxDocument, form: Form, section: Section, units: list[UnitReport]) -> None:
+def _report_repeat(doc: DocxDocument, form: Form, section: Section, units: list[UnitReport], *,
+                   width: float = CONTENT, force_columns: bool = False) -> None:
     """The items of every unit, under a row with the unit's name (as the template's plan table)."""
-    table, widths, columns = _list_table(doc, section, [texts.COL_STT], [Cm(STT_WIDTH)])
+    if force_columns:  # a repeat is a table whatever its width: a column per question, however narrow
+        widths = [Cm(STT_WIDTH), *widths_for(section.questions, width - STT_WIDTH)]
+        table = grid_table(doc, [texts.COL_STT, *(clean(q.label) for q in section.questions)], widths)
+        columns = True
+    else:
+        table, widths, columns = _list_table(doc, section, [texts.COL_STT], [Cm(STT_WIDTH)])
     written = 0
     for unit in units:
         entries = items(form, unit.answers, section.key)
         if not entries:
             continue
-        write_cell(add_spanning_row(table), clean(unit.name), bold=True)
+        write_cell(add_spanning_row(table), unit_name(unit), bold=True)
         for item in entries:
             cells = add_row(table)
             write_cell(cells[0], str(item.stt), center=True)

@@ -32,7 +32,7 @@ from conversations import texts
 from conversations.answers import scope
 from conversations.form import Question, Section
 from conversations.parsers import format_phone
-from exports.data import ExportData, UnitReport, badge_questions, items, photo_questions
+from exports.data import SUBMITTED, ExportData, UnitReport, badge_questions, items, photo_questions, status_label
 from exports.memory import release_memory
 
 log = logging.getLogger(__name__)
@@ -158,24 +158,43 @@ def _people(data: ExportData, unit: UnitReport, section: Section, questions: lis
 TRIM_EVERY = 100  # units between two returns of freed memory to the OS (see exports/memory.py)
 
 
+def aside_folder(data: ExportData, person: Person) -> str | None:
+    """Where a photo goes: None, the archive's top (the people of the badge sheet: badge photos of units that
+    submitted; every photo of theirs when the form prints no badges); else the subfolder named for why it is not
+    on the badge sheet."""
+    if person.unit.status not in SUBMITTED:
+        return texts.PHOTO_ASIDE_NOT_SUBMITTED
+    badge = {(section.key, question.key) for section, question in badge_questions(data.form)}
+    question = person.question or photo_question(person.section)
+    if badge and (question is None or (person.section.key, question.key) not in badge):  # (no badges: all kept)
+        return texts.PHOTO_ASIDE_NOT_ON_BADGE
+    return None
+
+
 def build_photo_archive(data: ExportData, folder: Path, *, progress: Progress | None = None) -> list[Path]:
-    """Write `<folder>/<unit code>/<photo file>.jpg` for everyone with a photo and `<folder>/danh-sach-anh.csv`."""
+    """Write `<folder>/<unit code>/<photo file>.jpg` for the people of the badge sheet, the others' photos in a
+    subfolder named for why (`<folder>/<why>/<unit code>/…`), and `<folder>/danh-sach-anh.csv` listing everyone
+    with the unit's status."""
     folder.mkdir(parents=True, exist_ok=True)
     index = folder / INDEX_NAME
     written: list[Path] = [index]
     total = len(data.units)
     with index.open("w", encoding="utf-8-sig", newline="") as out:  # the BOM lets Excel read Vietnamese
         rows = csv.writer(out)
-        rows.writerow(texts.PHOTO_INDEX_COLUMNS)
+        columns = list(texts.PHOTO_INDEX_COLUMNS)
+        rows.writerow([*columns[:3], texts.COL_STATUS, *columns[3:]])
         for done, unit in enumerate(data.units, 1):
             used: set[str] = set()
+            status = status_label(data, unit)
             for person in people_with_photo_question(data, unit):
                 relative = ""
                 if person.photo is not None:
                     name = _unique(person.file_name(), used)
                     badge = person.question is None or data.form.is_badge(person.section.key, person.question.key)
                     place = unit.code if badge else f"{_ascii(person.question.key.replace('_', '-')).upper()}/{unit.code}"
-                    target = folder / place / name
+                    aside = aside_folder(data, person)
+                    inside = f"{aside}/{place}" if aside else place
+                    target = folder / inside / name
                     target.parent.mkdir(parents=True, exist_ok=True)
                     try:
                         write_badge_jpeg(person.photo, target) if badge else shutil.copyfile(person.photo, target)
@@ -184,9 +203,9 @@ def build_photo_archive(data: ExportData, folder: Path, *, progress: Progress | 
                         target.unlink(missing_ok=True)
                     else:
                         written.append(target)
-                        relative = f"{place}/{name}"
+                        relative = f"{inside}/{name}"
                 rows.writerow([relative, unit.code] + [_inert(v) for v in (
-                    unit.name, person.role_label)] + [person.stt] + [_inert(v) for v in (
+                    unit.name, status, person.role_label)] + [person.stt] + [_inert(v) for v in (
                     person.name, person.position, person.phone)])
             if done % TRIM_EVERY == 0:
                 release_memory()

@@ -18,6 +18,7 @@ from typing import Callable, Sequence
 
 from docx.document import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.oxml.ns import qn
 from docx.shared import Cm, Length, Pt
 from docx.table import Table
 
@@ -29,8 +30,9 @@ from exports.data import (SUBMITTED, STAFF_SECTIONS, ExportData, UnitReport, has
 from exports.generic import report_sections
 from exports.document import PLAN_WIDTHS, write_plan_item
 from exports.docx_parts import (add_paragraph, add_row, add_spanning_row, add_text, clean, fix_widths, grid_table,
-                                heading_columns, new_document, section_title, set_text_size, signature_block,
+                                issuer_heading, new_document, number, number as number_of, section_title, set_text_size, signer_block,
                                 write_cell)
+from exports.issuing import ISSUER, trich_yeu
 from exports.private_files import FILE_MODE
 
 Progress = Callable[[int, int], None]
@@ -38,34 +40,40 @@ Progress = Callable[[int, int], None]
 TABLE_SIZE = Pt(11)  # table text; the body is 13 pt
 CONTENT = 16.0  # cm: A4 less the 3 cm left and 2 cm right margins
 STAFF_COUNTED = ("main_staff", "backup_staff", "postal_staff")
-ANNEX_WIDTHS = (Cm(1.0), Cm(5.2), Cm(2.4), Cm(2.6), Cm(4.8))
+ANNEX_WIDTHS = (Cm(1.2), Cm(4.7), Cm(2.6), Cm(3.0), Cm(4.5))  # "dd/mm/yyyy hh:mm" on one line
+PLAN_SUMMARY_WIDTHS = (Cm(1.2), Cm(11.8), Cm(3.0))
+ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
 
 
 def build_report(data: ExportData, path: Path, *, progress: Progress | None = None) -> Path:
     """Write the consolidated report to `path` (mode 0600); progress(done, total) once the units are read."""
     doc = new_document()
     properties = doc.core_properties
-    properties.title = clean(f"{texts.REPORT_TITLE} – {data.campaign_title}")
+    properties.title = clean(f"{texts.ISSUING_DOC_TYPE} – {trich_yeu(data.campaign_title)}")
     properties.author = texts.REPORT_DEPARTMENT
     properties.comments = properties.last_modified_by = ""
     submitted = [u for u in data.units if u.status in SUBMITTED]
     form = data.form
+    annexes: list[Callable[[str], None]] = []  # each writes one annex after the signature, given its number
 
     _heading(doc, data)
     _summary(doc, data)
     if submitted and not is_template_form(form):  # any other form: a table per section (exports/generic.py)
-        report_sections(doc, form, submitted)
+        report_sections(doc, form, submitted, annexes=annexes,
+                        annex_heading=lambda n, title: _annex_heading(doc, data, n, title))
     elif submitted:
         if any(has_section(form, key) for key in STAFF_SECTIONS):
             _staff(doc, form, submitted)
         if has_section(form, "procedures"):
             _procedures(doc, form, submitted)
         if has_section(form, "plan"):
-            _plan(doc, form, submitted)
+            _plan(doc, data, submitted, annexes)
         if has_section(form, "issues"):
             _issues(doc, form, submitted)
-    _signature(doc)
-    _annex(doc, data)
+    _signature(doc, data)
+    annexes.append(lambda n: _annex(doc, data, n))
+    for n, write in enumerate(annexes):
+        write(ROMAN[n] if n < len(ROMAN) else str(n + 1))
     if progress:
         progress(len(data.units), len(data.units))
 
@@ -81,17 +89,16 @@ def build_report(data: ExportData, path: Path, *, progress: Progress | None = No
 
 
 def _heading(doc: DocxDocument, data: ExportData) -> None:
+    """Nghị định 30's heading, then the document type and its trích yếu, said once."""
     province = clean(data.province or "")
-    authority = texts.REPORT_AUTHORITY.format(province=province.upper()) if province else \
-        texts.REPORT_AUTHORITY_NO_PROVINCE
-    heading_columns(doc, [(authority, False), (texts.REPORT_DEPARTMENT, True)])
+    issuing = data.issuing
     day = data.generated_at.astimezone(LOCAL_TZ)
-    place = add_paragraph(doc, texts.REPORT_PLACE_DATE.format(place=province or "…………", day=day.day,
-                                                              month=day.month, year=day.year),
-                          italic=True, align=WD_ALIGN_PARAGRAPH.RIGHT, before=6, after=12)
-    place.paragraph_format.keep_with_next = True
-    add_paragraph(doc, texts.REPORT_TITLE, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
-    add_paragraph(doc, clean(data.campaign_title), bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=12)
+    issuer_heading(doc, [(clean(issuing.parent(province)), False), (ISSUER, True)], clean(issuing.number_line()),
+                   texts.REPORT_PLACE_DATE.format(place=province or "…………", day=day.day, month=day.month,
+                                                  year=day.year))
+    add_paragraph(doc, texts.ISSUING_DOC_TYPE, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+    add_paragraph(doc, clean(trich_yeu(data.campaign_title)), bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+    add_paragraph(doc, "―――――", align=WD_ALIGN_PARAGRAPH.CENTER, after=12)
     add_paragraph(doc, texts.REPORT_RECIPIENT.format(province=f" {province}" if province else ""),
                   align=WD_ALIGN_PARAGRAPH.CENTER, after=12)
     generated = format_datetime(data.generated_at)
@@ -114,9 +121,11 @@ def _summary(doc: DocxDocument, data: ExportData) -> None:
         add_paragraph(doc, texts.REPORT_NO_SUBMISSION, italic=True, indent=True)
 
 
-def _signature(doc: DocxDocument) -> None:
+def _signature(doc: DocxDocument, data: ExportData) -> None:
     add_paragraph(doc, "", after=0)
-    signature_block(doc, texts.REPORT_RECIPIENT_LINES, texts.REPORT_SIGNER)
+    issuing = data.issuing
+    signer_block(doc, [clean(line) for line in issuing.recipient_lines()],
+                 [clean(line) for line in issuing.signer_lines()], clean(issuing.signer_name or "") or None)
 
 
 # --- I. Staff ---------------------------------------------------------------------------------------------
@@ -129,8 +138,8 @@ def _staff(doc: DocxDocument, form: Form, units: list[UnitReport]) -> None:
     headers = [texts.COL_STT, texts.COL_UNIT, *([texts.REPORT_COL_LEADER] if leader else []),
                *(texts.REPORT_STAFF_COUNT.get(key, form.section(key).title) for key in counted)]
     count_w = 2.1
-    fixed = 1.0 + count_w * len(counted)
-    widths = [Cm(1.0), Cm((CONTENT - fixed) * (0.42 if leader else 1.0))]
+    fixed = 1.2 + count_w * len(counted)
+    widths = [Cm(1.2), Cm((CONTENT - fixed) * (0.42 if leader else 1.0))]
     if leader:
         widths.append(Cm((CONTENT - fixed) * 0.58))
     widths += [Cm(count_w)] * len(counted)
@@ -139,7 +148,7 @@ def _staff(doc: DocxDocument, form: Form, units: list[UnitReport]) -> None:
     for n, unit in enumerate(units, 1):
         cells = add_row(table)
         write_cell(cells[0], str(n), center=True)
-        write_cell(cells[1], clean(unit.name))
+        write_cell(cells[1], _unit_name(unit))
         col = 2
         if leader:
             people = []
@@ -149,13 +158,13 @@ def _staff(doc: DocxDocument, form: Form, units: list[UnitReport]) -> None:
             write_cell(cells[col], "\n".join(people))
             col += 1
         for i, key in enumerate(counted):
-            number = len(items(form, unit.answers, key))
-            totals[i] += number
-            write_cell(cells[col + i], str(number), center=True)
+            count = len(items(form, unit.answers, key))
+            totals[i] += count
+            write_cell(cells[col + i], number_of(count), center=True)
     cells = add_row(table)
     write_cell(cells[1], texts.TOTAL_ROW, bold=True)
     for i, total in enumerate(totals):
-        write_cell(cells[len(headers) - len(counted) + i], str(total), bold=True, center=True)
+        write_cell(cells[len(headers) - len(counted) + i], number_of(total), bold=True, center=True)
     _finish(table, widths)
 
 
@@ -166,24 +175,25 @@ def _procedures(doc: DocxDocument, form: Form, units: list[UnitReport]) -> None:
     section_title(doc, texts.DOC_SECTION_PROCEDURES)
     counts = [q for q in form.section("procedures").questions if q.type == "integer"]
     if counts:
-        each = min(2.2, (CONTENT - 1.0 - 3.4) / len(counts))
-        widths = [Cm(1.0), Cm(CONTENT - 1.0 - each * len(counts)), *[Cm(each)] * len(counts)]
+        each = min(2.2, (CONTENT - 1.2 - 3.4) / len(counts))
+        widths = [Cm(1.2), Cm(CONTENT - 1.2 - each * len(counts)), *[Cm(each)] * len(counts)]
         table = grid_table(doc, [texts.COL_STT, texts.COL_UNIT, *(q.label for q in counts)], widths)
         totals = [0] * len(counts)
         for n, unit in enumerate(units, 1):
             values = scope(unit.answers, "procedures")
             cells = add_row(table)
             write_cell(cells[0], str(n), center=True)
-            write_cell(cells[1], clean(unit.name))
+            write_cell(cells[1], _unit_name(unit))
             for i, question in enumerate(counts):
                 value = values.get(question.key)
                 if isinstance(value, int) and not isinstance(value, bool):
                     totals[i] += value
-                write_cell(cells[2 + i], "" if value is None else str(value), center=True)
+                shown = number_of(value) if isinstance(value, int) and not isinstance(value, bool) else value
+                write_cell(cells[2 + i], "" if value is None else str(shown), center=True)
         cells = add_row(table)
         write_cell(cells[1], texts.TOTAL_ROW, bold=True)
         for i, total in enumerate(totals):
-            write_cell(cells[2 + i], str(total), bold=True, center=True)
+            write_cell(cells[2 + i], number_of(total), bold=True, center=True)
         _finish(table, widths)
     if has_section(form, "pickup"):
         _pickup(doc, form, units)
@@ -209,19 +219,46 @@ def _pickup(doc: DocxDocument, form: Form, units: list[UnitReport]) -> None:
 # --- III. Plan ---------------------------------------------------------------------------------------------
 
 
-def _plan(doc: DocxDocument, form: Form, units: list[UnitReport]) -> None:
+def _plan(doc: DocxDocument, data: ExportData, units: list[UnitReport], annexes: list) -> None:
+    """Counts per unit in the body, every item in an annex after the signature: the leader reads who planned
+    how much and signs on the report's first pages; UBND tỉnh finds each item, unit by unit, in the annex."""
     section_title(doc, texts.DOC_SECTION_PLAN)
-    table = grid_table(doc, texts.DOC_PLAN_HEADERS, PLAN_WIDTHS)
-    for unit in units:
-        plan = items(form, unit.answers, "plan")
-        if not plan:
-            continue
-        write_cell(add_spanning_row(table), clean(unit.name), bold=True)
-        for item in plan:
-            write_plan_item(table, item)  # the row the unit's own document has
-    if len(table.rows) == 1:
-        write_cell(add_row(table)[1], texts.DOC_NONE, italic=True)
-    _finish(table, PLAN_WIDTHS)
+    planned = [(unit, items(data.form, unit.answers, "plan")) for unit in units]
+    planned = [(unit, plan) for unit, plan in planned if plan]
+    if not planned:
+        add_paragraph(doc, texts.DOC_NONE, indent=True)
+        return
+    annex = ROMAN[len(annexes)]
+    add_paragraph(doc, texts.REPORT_PLAN_SUMMARY.format(units=number(len(planned)),
+                                                        items=number(sum(len(p) for _, p in planned)), annex=annex),
+                  indent=True, justify=True)
+    table = grid_table(doc, [texts.COL_STT, texts.COL_UNIT, texts.REPORT_PLAN_COL_COUNT], PLAN_SUMMARY_WIDTHS)
+    for n, (unit, plan) in enumerate(planned, 1):
+        cells = add_row(table)
+        write_cell(cells[0], str(n), center=True)
+        write_cell(cells[1], _unit_name(unit))
+        write_cell(cells[2], number(len(plan)), center=True)
+    cells = add_row(table)
+    write_cell(cells[1], texts.TOTAL_ROW, bold=True)
+    write_cell(cells[2], number(sum(len(p) for _, p in planned)), bold=True, center=True)
+    _finish(table, PLAN_SUMMARY_WIDTHS)
+
+    def plan_annex(numeral: str) -> None:
+        _annex_heading(doc, data, numeral, texts.REPORT_PLAN_ANNEX_TITLE)
+        full = grid_table(doc, texts.DOC_PLAN_HEADERS, PLAN_WIDTHS)
+        for unit, plan in planned:
+            write_cell(add_spanning_row(full), _unit_name(unit), bold=True)
+            for item in plan:
+                write_plan_item(full, item)  # the row the unit's own document has
+        _finish(full, PLAN_WIDTHS)
+
+    annexes.append(plan_annex)
+
+
+def _unit_name(unit: UnitReport) -> str:
+    """The unit's name, marked while it corrects a returned report."""
+    name = clean(unit.name)
+    return f"{name} ({texts.RETURNED_MARK})" if unit.returned else name
 
 
 # --- IV. Issues ----------------------------------------------------------------------------------------------
@@ -240,7 +277,7 @@ def _issues(doc: DocxDocument, form: Form, units: list[UnitReport]) -> None:
             continue
         written += 1
         paragraph = add_paragraph(doc, "", indent=True, justify=True, after=2)
-        add_text(paragraph, f"- {clean(unit.name)}: ", bold=True)
+        add_text(paragraph, f"- {_unit_name(unit)}: ", bold=True)
         add_text(paragraph, lines[0])
         for line in lines[1:]:
             add_paragraph(doc, line, indent=True, justify=True, after=2)
@@ -251,12 +288,25 @@ def _issues(doc: DocxDocument, form: Form, units: list[UnitReport]) -> None:
 # --- Annex ---------------------------------------------------------------------------------------------------
 
 
-def _annex(doc: DocxDocument, data: ExportData) -> None:
-    breaker = add_paragraph(doc, "", after=0)
-    breaker.add_run().add_break(WD_BREAK.PAGE)
-    add_paragraph(doc, texts.REPORT_ANNEX_TITLE, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+def _annex_heading(doc: DocxDocument, data: ExportData, numeral: str, title: str) -> None:
+    """A new page: "Phụ lục I", its title, and the report it belongs to."""
+    body = doc.element.body
+    last = body[-2] if len(body) > 1 else None  # the element before the document's own section properties
+    if not (last is not None and last.tag == qn("w:p") and last.find(f"{qn('w:pPr')}/{qn('w:sectPr')}") is not None):
+        breaker = add_paragraph(doc, "", after=0)  # (a new section already starts a new page)
+        breaker.add_run().add_break(WD_BREAK.PAGE)
+    add_paragraph(doc, texts.ISSUING_ANNEX_NUMBER.format(n=numeral), bold=True, align=WD_ALIGN_PARAGRAPH.CENTER,
+                  after=0)
+    add_paragraph(doc, title, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+    day = data.generated_at.astimezone(LOCAL_TZ).strftime("%d/%m/%Y")
+    add_paragraph(doc, texts.ISSUING_ANNEX_OF.format(reference=clean(data.issuing.reference()), day=day),
+                  italic=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
     add_paragraph(doc, texts.REPORT_ANNEX_AT.format(generated=format_datetime(data.generated_at)), italic=True,
                   align=WD_ALIGN_PARAGRAPH.CENTER, after=8)
+
+
+def _annex(doc: DocxDocument, data: ExportData, numeral: str) -> None:
+    _annex_heading(doc, data, numeral, texts.REPORT_STATUS_ANNEX_TITLE)
     table = grid_table(doc, texts.REPORT_ANNEX_HEADERS, ANNEX_WIDTHS)
     order = {"submitted": 0, "submitted_late": 1, "in_progress": 2, "not_started": 3}
     for n, unit in enumerate(sorted(data.units, key=lambda u: order.get(u.status, 4)), 1):
@@ -272,6 +322,8 @@ def _annex(doc: DocxDocument, data: ExportData) -> None:
 def _annex_note(form: Form, unit: UnitReport) -> str:
     if unit.status == "not_started" and not unit.answers:
         return ""  # the status says it all
+    if unit.returned:
+        return clean(texts.RETURNED_NOTE.format(comment=unit.review_comment or "")).strip()
     if unit.status in SUBMITTED:
         return texts.COL_CHANGED if unit.changed_since_submit else ""
     parts = missing_parts(form, unit.answers)

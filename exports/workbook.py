@@ -83,6 +83,7 @@ TITLE_FONT = Font(name=DEFAULT_FONT.name, sz=13, family=DEFAULT_FONT.family, sch
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 DATE_FORMAT = "dd/mm/yyyy"
+COUNT_FORMAT = "#,##0"  # thousands grouped as the reader's locale writes them: 1.034 in Vietnamese
 DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
 MAX_CELL_CHARS = 32_767  # Excel refuses longer cell text
 MAX_SHEET_TITLE = 31
@@ -624,6 +625,8 @@ class _Table:
             cell.number_format = DATETIME_FORMAT
         elif kind == "date":
             cell.number_format = DATE_FORMAT
+        elif kind == "number":
+            cell.number_format = COUNT_FORMAT
         self.styles[(kind, role)] = copy(cell._style)
 
 
@@ -652,7 +655,7 @@ def _store(cell, value: Any) -> tuple[str, str]:
     """Store one value with its type: the text a person sees (for widths) and its kind (for the style)."""
     if isinstance(value, Formula):
         cell.value = value.text  # openpyxl stores a string starting with "=" as a formula
-        return "000000", "number"
+        return "000.000", "number"
     if isinstance(value, str):
         value = _clean(value)
         cell.value = value
@@ -663,7 +666,9 @@ def _store(cell, value: Any) -> tuple[str, str]:
         return "00/00/0000 00:00", "datetime"
     if isinstance(value, date):
         return "00/00/0000", "date"
-    return str(value), "number"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}", "number"
+    return str(value), "decimal"  # 12,5: shown as typed, never rounded by a format
 
 
 def _thumbnail(photo: Path) -> BytesIO | None:

@@ -67,6 +67,16 @@ class Campaign(Base):
     form_hash: Mapped[str | None] = mapped_column(sa.String(64))
     closed_at: Mapped[datetime | None]  # closed: read-only, no more reminders
     closed_by: Mapped[str | None] = mapped_column(sa.String(200))
+    # How the consolidated report is issued (Nghị định 30/2020/NĐ-CP); NULL: the decree's usual default
+    # (exports/issuing.py). doc_number: the number, usually left for the văn thư ("…/").
+    doc_code: Mapped[str | None] = mapped_column(sa.String(100))  # ký hiệu, e.g. "BC-SNV"
+    doc_number: Mapped[str | None] = mapped_column(sa.String(20))
+    signer_authority: Mapped[str | None] = mapped_column(sa.String(100))  # "KT. GIÁM ĐỐC"
+    signer_title: Mapped[str | None] = mapped_column(sa.String(100))  # "PHÓ GIÁM ĐỐC"
+    signer_name: Mapped[str | None] = mapped_column(sa.String(200))
+    recipients: Mapped[list[str] | None] = mapped_column(sa.JSON)  # the Nơi nhận lines, without "- "
+    parent_body: Mapped[str | None] = mapped_column(sa.String(200))  # cơ quan chủ quản: "UBND TỈNH ĐỒNG NAI"
+    filing_line: Mapped[str | None] = mapped_column(sa.String(200))  # "Lưu: VT, CCHC."
 
 
 class CampaignUnit(Base):

@@ -62,10 +62,12 @@ FORMULA_REPORT = [
 
 
 def portrait(color: tuple[int, int, int]) -> bytes:
+    """A 600x800 portrait with a real face (scikit-image's astronaut, framed as an ID photo), tinted with `color`
+    so each photo is its own file; every badge has a face to find."""
+    from tests.face_photos import id_photo
+
     buffer = io.BytesIO()
-    image = Image.new("RGB", (600, 800), color)
-    image.paste((255, 224, 189), (200, 200, 400, 450))  # a "face" so badges are not a flat colour
-    image.save(buffer, "JPEG")
+    id_photo(color).save(buffer, "JPEG")
     return buffer.getvalue()
 
 

@@ -309,15 +309,18 @@ def test_build_photo_archive__sample__csv_maps_every_person_to_the_file(data, tm
     raw = (tmp_path / "anh" / INDEX_NAME).read_bytes()
     rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
     assert raw.startswith(b"\xef\xbb\xbf")
-    assert [texts.PHOTO_INDEX_COLUMNS,
-            [STP_FILES[0], "STP", "Sở Tư pháp", "Nhân sự chính", "1", "Lê Thị Mai", "Chuyên viên", "0987 654 321"],
-            [STP_FILES[1], "STP", "Sở Tư pháp", "Nhân sự chính", "2", "Phạm Văn Nam", "Chuyên viên", "0905 123 456"],
-            [STP_FILES[2], "STP", "Sở Tư pháp", "Nhân sự chính", "3", "Đỗ Thị Hạnh", "Cán sự", "0934 111 222"],
-            [STP_FILES[3], "STP", "Sở Tư pháp", "Nhân sự dự phòng", "1", "Bùi Văn Long", "Chuyên viên",
+    done, draft = texts.STATE_LABELS["submitted"], texts.STATE_LABELS["in_progress"]
+    assert [[*texts.PHOTO_INDEX_COLUMNS[:3], texts.COL_STATUS, *texts.PHOTO_INDEX_COLUMNS[3:]],
+            [STP_FILES[0], "STP", "Sở Tư pháp", done, "Nhân sự chính", "1", "Lê Thị Mai", "Chuyên viên", "0987 654 321"],
+            [STP_FILES[1], "STP", "Sở Tư pháp", done, "Nhân sự chính", "2", "Phạm Văn Nam", "Chuyên viên",
+             "0905 123 456"],
+            [STP_FILES[2], "STP", "Sở Tư pháp", done, "Nhân sự chính", "3", "Đỗ Thị Hạnh", "Cán sự", "0934 111 222"],
+            [STP_FILES[3], "STP", "Sở Tư pháp", done, "Nhân sự dự phòng", "1", "Bùi Văn Long", "Chuyên viên",
              "0977 333 444"],
-            [STP_FILES[4], "STP", "Sở Tư pháp", "Nhân sự dự phòng", "2", "Hồ Thị Thu", "Chuyên viên", "0966 555 666"],
-            ["", "CTHUE", "Cục Thuế tỉnh", "Nhân sự chính", "1", "Trương Văn Bình", "Thủ quỹ", "0919 666 777"],
-            ["", "SYT", "Sở Y tế", "Nhân sự chính", "1", "'-A+B", "'=HYPERLINK(\"http://x\",\"bấm\")",
+            [STP_FILES[4], "STP", "Sở Tư pháp", done, "Nhân sự dự phòng", "2", "Hồ Thị Thu", "Chuyên viên",
+             "0966 555 666"],
+            ["", "CTHUE", "Cục Thuế tỉnh", draft, "Nhân sự chính", "1", "Trương Văn Bình", "Thủ quỹ", "0919 666 777"],
+            ["", "SYT", "Sở Y tế", draft, "Nhân sự chính", "1", "'-A+B", "'=HYPERLINK(\"http://x\",\"bấm\")",
              "0987 654 321"],
             ] == rows
 
@@ -337,7 +340,7 @@ def test_build_photo_archive__photo_file_gone_from_disk__listed_without_file(dat
     unit = replace(stp, photos={**stp.photos, stp.answers["main_staff[1].photo"]: tmp_path / "gone.jpg"})
     written = build_photo_archive(replace(data, units=[unit]), tmp_path / "anh")
     rows = list(csv.reader((tmp_path / "anh" / INDEX_NAME).read_text("utf-8-sig").splitlines()))
-    assert (5, ["", "Lê Thị Mai"]) == (len(written), [rows[1][0], rows[1][5]])
+    assert (5, ["", "Lê Thị Mai"]) == (len(written), [rows[1][0], rows[1][6]])
 
 
 def test_build_photo_archive__progress__reported_after_each_unit(data, tmp_path):

@@ -81,9 +81,9 @@ def test_document__full_unit__administrative_heading_date_line_title_reference_a
     doc = Document(str(documents["STP"]))
     heading = doc.tables[0]
     expected = (
-        [["SỞ TƯ PHÁP\n―――――", f"{texts.DOC_NATION}\n{texts.DOC_MOTTO}"]],
+        [["UBND TỈNH ĐỒNG NAI\nSỞ TƯ PHÁP\n―――――", f"{texts.DOC_NATION}\n{texts.DOC_MOTTO}"]],
         [
-            texts.DOC_PLACE_DATE.format(day=28, month=3, year=2017),  # the day it was submitted
+            "Đồng Nai, ngày 28 tháng 03 năm 2017",  # the day it was submitted, in the province
             texts.DOC_TITLE,
             texts.DOC_ATTACHED.format(doc_ref="số 123/SNV-CCHC ngày 27/3/2017"),
             texts.DOC_REPORTER.format(name="Nguyễn Thị Lan", phone="0912 345 678"),
@@ -292,7 +292,7 @@ def test_document__not_started_unit__opens_with_one_empty_row_per_group(document
         [[ROLE[key], NONE_ENTERED, "", "", ""] for key in ("leader", "main_staff", "backup_staff", "postal_staff")],
         ["", "", "", ""],
         ["", NONE_ENTERED, "", "", "", ""],
-        texts.DOC_REPORTER.format(name=NONE_ENTERED, phone=NONE_ENTERED),
+        (texts.DOC_DRAFT, texts.DOC_REPORTER.format(name=NONE_ENTERED, phone=NONE_ENTERED)),
         [NONE_ENTERED],
     )
     tables = body_tables(doc)
@@ -300,7 +300,7 @@ def test_document__not_started_unit__opens_with_one_empty_row_per_group(document
         rows(tables[0])[1:],
         rows(tables[1])[1][2:] + rows(tables[1])[7][2:],
         rows(tables[2])[1],
-        lines[3],
+        (lines[1], lines[4]),  # a draft says so under the date line
         lines[lines.index(texts.DOC_SECTION_ISSUES) + 1:],
     )
     assert expected == actual
@@ -313,7 +313,7 @@ def test_document__text_typed_as_formulas__shown_literally(documents):
         [ROLE["leader"], "+SUM(A:B)", "@cmd|' /C calc'!A0", "0913 456 789", ""],
         [ROLE["main_staff"], "-A+B", '=HYPERLINK("http://x","bấm")', "0987 654 321", ""],
     )
-    assert expected == (doc.paragraphs[3].text, *rows(body_tables(doc)[0])[1:3])
+    assert expected == (doc.paragraphs[4].text, *rows(body_tables(doc)[0])[1:3])
 
 
 def test_document__control_characters__dropped_and_line_breaks_kept(data, tmp_path):

@@ -228,7 +228,8 @@ def test_unit_document__heading_title_and_signature(export):
     doc = Document(str(export.folder / "bao-cao-don-vi" / "bao-cao_STP.docx"))
     heading = table_texts(doc.tables[0])[0]
     lines = [p.text for p in doc.paragraphs if p.text]
-    assert ["SỞ TƯ PHÁP", texts.DOC_NATION] == [heading[0].split("\n")[0], heading[1].split("\n")[0]]
+    assert ["UBND TỈNH ĐỒNG NAI", "SỞ TƯ PHÁP", texts.DOC_NATION] == [*heading[0].split("\n")[:2],
+                                                                      heading[1].split("\n")[0]]
     assert "ĐĂNG KÝ THAM GIA LỚP TẬP HUẤN KỸ NĂNG SỐ" in lines
     assert "Đăng ký học viên lớp tập huấn kỹ năng số năm 2027" in lines
     assert ["I. Người liên hệ", "II. Học viên", "III. Nhu cầu hỗ trợ: chỗ ở/đi lại [nếu có] của học viên"] == \
@@ -264,9 +265,13 @@ def test_unit_documents__one_per_unit_that_started(export):
 def test_report__a_table_per_section_over_the_submitted_units(export):
     doc = Document(str(export.report))
     lines = [p.text for p in doc.paragraphs if p.text]
-    assert texts.REPORT_TITLE in lines and "Đăng ký học viên lớp tập huấn kỹ năng số năm 2027" in lines
-    # Tables: the heading, the three sections, the signature, then the annex of every unit's status.
-    contact, trainees, needs, annex = (table_texts(t) for t in [*doc.tables[1:4], doc.tables[-1]])
+    assert [texts.ISSUING_DOC_TYPE, "Tổng hợp đăng ký học viên lớp tập huấn kỹ năng số năm 2027"] == lines[:2]
+    # Tables: the heading, the three sections (the list of trainees counted per unit), the signature, then the
+    # annexes: every trainee, every unit's status.
+    contact, counted, needs, _, trainees, annex = (table_texts(t) for t in doc.tables[1:])
+    assert [[texts.COL_STT, texts.COL_UNIT, texts.COL_COUNT], ["1", "Sở Tư pháp", "3"], ["2", "Sở Y tế", "1"],
+            ["", texts.TOTAL_ROW, "4"]] == counted
+    assert ["Phụ lục I", "HỌC VIÊN"] == lines[lines.index("Phụ lục I"):][:2]
     assert [[texts.COL_STT, texts.COL_UNIT, "Họ và tên", "Số điện thoại"],
             ["1", "Sở Tư pháp", "Phạm Thị Lan", "0912 345 678"],
             ["2", "Sở Y tế", "Đỗ Văn Minh", "0987 654 321"]] == contact
@@ -349,7 +354,10 @@ async def test_load_export_data__photo_question_with_any_key__its_photo_loaded(s
     assert (form, {photo.id: Path(stored.processed_path)}) == (data.form, data.units[0].photos)
     folder = tmp_path / "anh"
     build_photo_archive(data, folder)
-    assert ["STP_TRAINEES_1_Nguyen-Van-An.jpg"] == [p.name for p in (folder / "ANH-THE" / "STP").iterdir()]
+    # a draft's photos are kept apart from those of the units that submitted, in a folder named for why; a photo
+    # that is not a badge photo in the folder of its question
+    assert ["STP_TRAINEES_1_Nguyen-Van-An.jpg"] == [
+        p.name for p in (folder / texts.PHOTO_ASIDE_NOT_SUBMITTED / "ANH-THE" / "STP").iterdir()]
 
 
 ODD_FORM_YAML = """\

@@ -55,14 +55,14 @@ def find(document, first_header: str) -> list[list[str]]:
     return next(rows for key, rows in tables(document).items() if key.startswith(first_header))
 
 
-def test_report__heading__province_department_motto_place_and_date_then_title_and_addressee(report):
-    heading = table_rows(report.tables[0])[0]
-    assert ["UBND TỈNH ĐỒNG NAI\nSỞ NỘI VỤ\n―――――",
-            f"{texts.DOC_NATION}\n{texts.DOC_MOTTO}"] == heading
+def test_report__heading__province_department_motto_number_place_and_date_then_title_and_addressee(report):
+    heading = table_rows(report.tables[0])
+    assert [["UBND TỈNH ĐỒNG NAI\nSỞ NỘI VỤ\n―――――", f"{texts.DOC_NATION}\n{texts.DOC_MOTTO}"],
+            ["Số: …/BC-SNV", "Đồng Nai, ngày 28 tháng 03 năm 2017"]] == heading
     assert [
-        "Đồng Nai, ngày 28 tháng 03 năm 2017",
-        texts.REPORT_TITLE,
-        "Báo cáo tiến độ triển khai thành lập Trung tâm hành chính công tỉnh",
+        texts.ISSUING_DOC_TYPE,
+        "Tổng hợp tiến độ triển khai thành lập Trung tâm hành chính công tỉnh",
+        "―――――",
         "Kính gửi: Ủy ban nhân dân tỉnh Đồng Nai.",
         "Thực hiện văn bản số 123/SNV-CCHC ngày 27/3/2017, Sở Nội vụ tổng hợp báo cáo các đơn vị gửi về đến "
         "10:00 ngày 28/03/2017 như sau:",
@@ -97,7 +97,14 @@ def test_report__procedures__units_by_procedure_type_with_totals(report):
     assert 3 + 2 == len(rows)
 
 
-def test_report__plan__items_grouped_under_their_unit_with_dates(report):
+def test_report__plan__counts_in_the_body_items_grouped_under_their_unit_in_annex_i(report):
+    counts = find(report, " | ".join([texts.COL_STT, texts.COL_UNIT, texts.REPORT_PLAN_COL_COUNT]))
+    assert [["1", "Sở Tư pháp", "4"], ["2", "Sở Y tế", "4"], ["3", "Sở Giáo dục và Đào tạo", "4"],
+            ["", texts.TOTAL_ROW, "12"]] == counts[1:]
+    text = paragraphs(report)
+    annex = text.index(texts.ISSUING_ANNEX_NUMBER.format(n="I"))
+    assert [texts.REPORT_PLAN_ANNEX_TITLE, "(Kèm theo Báo cáo số …/BC-SNV ngày 28/03/2017 của Sở Nội vụ)"] == \
+        text[annex + 1:annex + 3]
     rows = find(report, " | ".join(texts.DOC_PLAN_HEADERS))
     assert ["Sở Tư pháp"] == rows[1]
     assert ["1", "Rà soát TTHC\nTrách nhiệm riêng", "Rà soát 125 TTHC, đề xuất danh mục", "01/04/2017",
@@ -115,9 +122,8 @@ def test_report__issues__grouped_by_unit(report):
 
 
 def test_report__signature_and_annex__status_of_every_unit(report, data):
-    signature = table_rows(report.tables[-2])[0]
-    assert signature[1] == f"{texts.REPORT_SIGNER}\n{texts.DOC_SIGN_NOTE}"
-    assert signature[0].startswith(texts.DOC_RECIPIENTS)
+    signature = next(table_rows(t)[0] for t in report.tables if table_rows(t)[0][0].startswith(texts.DOC_RECIPIENTS))
+    assert ["Nơi nhận:\n- Như trên;\n- Lưu: VT, CCHC.", "GIÁM ĐỐC\n\n\n\n"] == signature  # no signer set: the decree's
     annex = table_rows(report.tables[-1])
     assert texts.REPORT_ANNEX_HEADERS == annex[0]
     assert 1 + len(data.units) == len(annex)
@@ -132,8 +138,8 @@ def test_report__no_unit_submitted__says_so_and_still_lists_every_unit(data, tmp
                                  province=None)
     report = docx.Document(str(build_report(drafts, tmp_path / texts.REPORT_FILE)))
     text = paragraphs(report)
-    assert (True, False, True) == (texts.REPORT_NO_SUBMISSION in text, texts.DOC_SECTION_STAFF in text,
-                                   "…………, ngày 28 tháng 03 năm 2017" in text)
+    assert (True, False, "…………, ngày 28 tháng 03 năm 2017") == (
+        texts.REPORT_NO_SUBMISSION in text, texts.DOC_SECTION_STAFF in text, table_rows(report.tables[0])[1][1])
     assert texts.REPORT_AUTHORITY_NO_PROVINCE in table_rows(report.tables[0])[0][0]
     assert 1 + len(drafts.units) == len(table_rows(report.tables[-1]))
 
@@ -153,12 +159,12 @@ def test_build_export__libreoffice__report_pdf_made_legible_in_the_templates_ord
     assert ([], result.report_pdf) == (result.notes, result.folder / "bao-cao-tong-hop.pdf")
     printed = pages(result.report_pdf)
     text = "\n".join(p.text for p in printed)
-    order = [texts.REPORT_TITLE, texts.DOC_SECTION_STAFF, texts.DOC_SECTION_PROCEDURES, "III. Về kế hoạch",
-             texts.DOC_SECTION_ISSUES, texts.REPORT_SIGNER, "PHỤ LỤC"]
+    order = [texts.ISSUING_DOC_TYPE, texts.DOC_SECTION_STAFF, texts.DOC_SECTION_PROCEDURES, "III. Về kế hoạch",
+             texts.DOC_SECTION_ISSUES, "GIÁM ĐỐC", "Phụ lục I\n", "Phụ lục II\n"]
     positions = [text.find(part) for part in order]
     assert (sorted(positions), -1 in positions) == (positions, False)
-    assert ([], True) == ([p.number for p in printed if p.smallest < 9.0], 3 <= len(printed) <= 5)
-    assert "PHỤ LỤC" in printed[-1].text and "Bưu điện tỉnh" in printed[-1].text
+    assert ([], True) == ([p.number for p in printed if p.smallest < 11.0], 3 <= len(printed) <= 5)
+    assert "Phụ lục II" in printed[-1].text and "Bưu điện tỉnh" in printed[-1].text
     assert len(to_png(result.report_pdf, tmp_path / "page", dpi=40)) == len(printed)
 
 

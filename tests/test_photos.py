@@ -296,6 +296,7 @@ def test_store_photo__good_png__original_and_badge_at_documented_paths(tmp_path)
         height=800,
         crop_width=600,
         crop_height=800,
+        faces=0,  # a plain colour: no face, the centre is kept
     )
     assert expected == stored
     assert data == stored.original_path.read_bytes()

@@ -75,6 +75,9 @@ async def answers_of(db: Database, unit: str) -> dict:
         return await q.load_answers(s, report.id)
 
 
+from tests.face_photos import face_portrait  # noqa: E402  (a real face: a good photo is not warned about)
+
+
 def jpeg(width: int = 600, height: int = 800) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (width, height), (120, 160, 200)).save(buffer, "JPEG")
@@ -303,7 +306,7 @@ async def test_service__photo_sent__stored_as_badge_and_bad_photo_refused_withou
 async def test_service__landscape_then_small_then_portrait_photo__each_stored_and_only_poor_ones_warned(db, tmp_path):
     service = await at_first_photo(db, tmp_path)
     saved = texts.ITEM_SAVED.format(item="nhân sự chính", n=1, name="Lê Thị Mai")
-    sent = {"landscape": jpeg(1600, 900), "small": jpeg(300, 400), "portrait": jpeg(600, 800)}
+    sent = {"landscape": jpeg(1600, 900), "small": jpeg(300, 400), "portrait": face_portrait(600, 800)}
     seen = {}
     for kind, data in sent.items():
         reply = await say(service, "u1", photo=data)

@@ -1,4 +1,4 @@
-"""`hcc-bot campaign create|list|show|close`: data calls, each with its own form and units."""
+"""`hcc-bot campaign create|edit|list|show|close`: data calls, each with its own form, units and issuing details."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from conversations import texts
 from conversations.answers import LOCAL_TZ, format_datetime
 from conversations.engine import SUBMITTED, SUBMITTED_LATE
 from conversations.form import Form, FormError
+from exports.issuing import FIELDS as ISSUING_FLAGS, IssuingError, apply_issuing, edit_issuing, issuing_of, \
+    parse_issuing
 from storage import queries as q
 from storage.models import Campaign, Report, Unit
 
@@ -32,12 +34,17 @@ def add_campaign_parsers(sub) -> None:
                         help="biểu mẫu: YAML hoặc XLSForm .xlsx (mặc định: HCC_FORM, báo cáo kèm theo)")
     create.add_argument("--units", default=None, help="chỉ các mã đơn vị này, cách nhau bằng dấu phẩy (mặc định: "
                                                       "mọi đơn vị đang hoạt động)")
-    create.add_argument("--doc-ref", default=None, help="the letter's number and date")
-    create.add_argument("--province", default=None, help="the province's name, e.g. \"Đồng Nai\" (HCC_PROVINCE overrides)")
+    create.add_argument("--doc-ref", default=None, help="số và ngày của công văn")
+    create.add_argument("--province", default=None, help="tên tỉnh, ví dụ \"Đồng Nai\" (HCC_PROVINCE được ưu tiên)")
     create.add_argument("--force", action="store_true", help="nhận cả hạn nộp đã qua")
     create.add_argument("--skip-unsupported", action="store_true",
                         help="nạp XLSForm, bỏ qua những gì trò chuyện không hỏi được (geotrace, audio, tệp, …) "
                              "và liệt kê chúng")
+    _issuing_flags(create)
+    edit = campaign.add_parser("edit", help="đổi thông tin ban hành của một đợt (số, ký hiệu, người ký, nơi nhận "
+                                            "của báo cáo tổng hợp)")
+    edit.add_argument("id", type=int)
+    _issuing_flags(edit)
     lst = campaign.add_parser("list", help="mọi đợt báo cáo, đang mở và đã đóng")
     lst.add_argument("--json", action="store_true")
     show = campaign.add_parser("show", help="một đợt báo cáo (mặc định: đợt mới nhất đang mở)")
@@ -49,6 +56,23 @@ def add_campaign_parsers(sub) -> None:
     deadline.add_argument("value", help='"dd/mm/yyyy HH:MM", giờ Việt Nam')
     deadline.add_argument("--campaign", type=int, default=None, help="số đợt (mặc định: đợt mới nhất đang mở)")
     deadline.add_argument("--force", action="store_true", help="nhận cả hạn nộp đã qua")
+
+
+def _issuing_flags(parser) -> None:
+    helps = {"doc_code": 'ký hiệu, ví dụ "BC-SNV"', "doc_number": 'số văn bản (mặc định "…/", để văn thư ghi)',
+             "signer_authority": 'thẩm quyền ký, ví dụ "KT. GIÁM ĐỐC"', "signer_title": 'chức vụ, ví dụ "PHÓ GIÁM ĐỐC"',
+             "signer_name": "họ và tên người ký", "parent_body": 'cơ quan chủ quản, ví dụ "UBND TỈNH ĐỒNG NAI"',
+             "recipients": 'Nơi nhận, mỗi dòng một nơi hoặc cách nhau bằng ";" (dòng "Lưu: …" là dòng lưu)'}
+    for name, flag in ISSUING_FLAGS:
+        parser.add_argument(flag, dest=name, default=None, help=helps[name] + ' ("" để xoá)')
+
+
+def _issuing(args) -> dict:
+    """The issuing columns the flags give (refused whole, one line, when a value is too long)."""
+    try:
+        return parse_issuing({name: getattr(args, name, None) for name, _ in ISSUING_FLAGS})
+    except IssuingError as exc:
+        raise CampaignCommandError(str(exc)) from None
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -78,9 +102,11 @@ async def create(s, args, default_form_path: Path, deadline: datetime, now: date
     except FormError as exc:
         raise CampaignCommandError(str(exc)) from None
     unit_ids = await _units_of(s, args.units)
+    issuing = _issuing(args)
     campaign = await q.create_campaign(s, title=args.title, deadline_at=deadline, form_id=form.id,
                                        doc_ref=args.doc_ref, province=args.province, now=now, form_snapshot=raw,
                                        form_hash=form_hash(raw), unit_ids=unit_ids)
+    apply_issuing(campaign, issuing)
     await q.add_audit(s, at=now, action="campaign_create",
                       new={"campaign": campaign.id, "form": form.id, "form_hash": campaign.form_hash,
                            "units": len(unit_ids) if unit_ids else "all"})
@@ -98,7 +124,11 @@ async def summary(s, campaign: Campaign, default_form: Form) -> dict:
                q.asks_unit(campaign.id)))).scalar_one()
     listed = await q.campaign_unit_ids(s, campaign.id)
     codes = [u.code for u in await q.list_units(s, active_only=False) if u.id in set(listed)] if listed else None
+    issuing = issuing_of(campaign)
     return {"id": campaign.id, "title": campaign.title, "doc_ref": campaign.doc_ref,
+            "issuing": {"number": issuing.number_line(), "signer": issuing.signer_lines(),
+                        "signer_name": issuing.signer_name, "parent_body": issuing.parent(campaign.province),
+                        "recipients": issuing.recipient_lines()},
             "deadline_at": _iso(campaign.deadline_at), "state": "closed" if campaign.closed_at else "open",
             "closed_at": _iso(campaign.closed_at), "form_id": form.id, "form_title": form.title,
             "form_hash": campaign.form_hash, "units": codes or "all", "unit_count": units, "submitted": submitted}
@@ -112,7 +142,10 @@ def summary_text(info: dict) -> str:
         id=info["id"], title=info["title"], doc_ref=info["doc_ref"] or "–", state=state,
         deadline=format_datetime(datetime.fromisoformat(info["deadline_at"])), form_title=info["form_title"],
         form_id=info["form_id"], form_hash=(info["form_hash"] or texts.CLI_CAMPAIGN_FORM_INSTALLED)[:12],
-        units=units, submitted=info["submitted"], total=info["unit_count"])
+        units=units, submitted=info["submitted"], total=info["unit_count"]) + "\n" + texts.CLI_CAMPAIGN_ISSUING.format(
+        number=info["issuing"]["number"], signer=" / ".join(info["issuing"]["signer"]),
+        name=info["issuing"]["signer_name"] or "–", parent=info["issuing"]["parent_body"],
+        recipients=" ".join(info["issuing"]["recipients"]))
 
 
 async def campaign_command(s, args, default_form: Form, default_form_path: Path, now: datetime,
@@ -145,6 +178,14 @@ async def campaign_command(s, args, default_form: Form, default_form_path: Path,
     if campaign is None:
         raise CampaignCommandError(texts.CLI_CAMPAIGN_UNKNOWN.format(id=args.id) if args.id is not None
                                    else texts.CLI_CAMPAIGN_NONE)
+    if args.action == "edit":
+        values = _issuing(args)
+        if not values:
+            raise CampaignCommandError(texts.CLI_CAMPAIGN_EDIT_NOTHING)
+        changed = await edit_issuing(s, campaign, values, texts.CLI_WEB_OFFICER, now)
+        print(texts.CLI_CAMPAIGN_EDITED.format(id=campaign.id, fields=", ".join(
+            texts.ISSUING_FIELDS[name] for name in changed) or "–"))
+        return
     if args.action == "show":
         info = await summary(s, campaign, default_form)
         print(json.dumps(info, ensure_ascii=False, indent=2) if args.json else summary_text(info))

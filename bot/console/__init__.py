@@ -15,6 +15,7 @@ from aiohttp import web
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
 from bot.console import auth
+from bot.console.campaign_edit import setup_campaign_edit
 from bot.console.views import Console
 from conversations import texts
 
@@ -93,5 +94,6 @@ def setup_console(app: web.Application, service, *, session_key: bytes, secure_c
     r.add_get("/console/xuat/tinh-trang", console.export_live)
     r.add_post("/console/xuat", console.export_start)
     r.add_get("/console/xuat/tai/{folder}/{name}", console.export_file)
+    setup_campaign_edit(r, console)  # a campaign's issuing details (bot/console/campaign_edit.py)
     r.add_static("/console/static/", HERE / "static")
     return console

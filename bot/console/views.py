@@ -24,6 +24,7 @@ from yarl import URL
 from bot.board import STATES, load_board, select_rows
 from bot.bootstrap import setup_steps
 from bot.console import auth
+from bot.console.campaign_edit import faceless_names
 from bot.console.report_view import report_sections, version_rows
 from bot.reminders.messages import time_left
 from bot.reminders.plan import PlanError, parse_deadline
@@ -256,7 +257,8 @@ class Console:
             "versions": version_rows(versions, submitters, returned), "diff": diff,
             "draft_differs": bool(versions) and versions[-1].answers != draft,
             "contacts": contacts, "history": history, "now": now, "reporter": _reporter(form, shown),
-            "seen": str(seen), "kept_comment": comment, **({"flash": ["err", stale]} if stale else {})},
+            "seen": str(seen), "kept_comment": comment, **({"flash": ["err", stale]} if stale else {}),
+            "faceless": await faceless_names(self, campaign, unit.code)},
             status=status)
 
     def _shown_version(self, request: web.Request, versions: list[ReportVersion], draft: dict) -> tuple[dict, str]:
@@ -332,7 +334,7 @@ class Console:
 
     async def unit_document(self, request: web.Request) -> web.StreamResponse:
         from exports.data import load_export_data
-        from exports.document import build_unit_document
+        from exports.document import build_unit_document, has_document
 
         code = request.match_info["code"]
         async with self.db.sessionmaker() as s:
@@ -343,6 +345,8 @@ class Console:
                                       province=self.service.province)
         if not data.units:  # a unit no longer active is not part of the campaign's exports
             raise web.HTTPNotFound(text=texts.REVIEW_NO_UNIT.format(code=code[:32]))
+        if not has_document(data.units[0]):  # never started: no document, as in the export
+            raise web.HTTPNotFound(text=texts.WEB_NO_DOCUMENT)
         folder = private_folder(self.service.jobs.export_dir / "web")
         path = folder / f".{secrets.token_hex(8)}.docx"
         await asyncio.to_thread(build_unit_document, data, data.units[0], path)

@@ -1,0 +1,93 @@
+"""Faces on badges: the badge photo is cut around the one face as a 3x4 ID photo (head about 70 % of the height,
+eyes in the upper half), with OpenCV's bundled Haar cascade; no face or several: today's centre crop, and the
+person is listed on the badge sheet's last page. Real faces: scikit-image's astronaut, placed off-centre on large
+canvases, portrait and landscape."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageOps
+from pdfminer.high_level import extract_text
+
+from bot.photos import OUT_HEIGHT, OUT_WIDTH, process_photo, store_photo
+from conversations import texts
+from exports.badges import BADGE_H, BADGE_W, PHOTO_H, PHOTO_W, build_badges
+from exports.faces import find_faces
+from tests.export_samples import sample_export_data
+from tests.face_photos import jpeg_of, on_canvas
+
+PDFTOPPM = shutil.which("pdftoppm")
+OFF_CENTRE = {  # name: (width, height, where the 1024 px astronaut goes)
+    "landscape-left-low": (4000, 3000, (120, 1850)),
+    "landscape-right-high": (4000, 3000, (2850, 80)),
+    "portrait-right-low": (1800, 3200, (760, 2100)),
+    "portrait-left-high": (2400, 3600, (40, 200)),
+}
+
+
+def badge_of(data: bytes) -> tuple[Image.Image, int]:
+    photo = process_photo(data)
+    return Image.open(io.BytesIO(photo.jpeg)), photo.faces
+
+
+@pytest.mark.parametrize("name", OFF_CENTRE)
+def test_process_photo__face_off_centre__framed_as_an_id_photo(name):
+    width, height, at = OFF_CENTRE[name]
+    badge, faces = badge_of(jpeg_of(on_canvas(width, height, at)))
+    found = find_faces(badge)
+    assert (1, (OUT_WIDTH, OUT_HEIGHT), 1) == (faces, badge.size, len(found))
+    x, y, w, h = found[0]
+    centre, eyes = (x + w / 2) / OUT_WIDTH, (y + 0.4 * h) / OUT_HEIGHT
+    assert 0.4 < centre < 0.6, centre  # centred across
+    assert 0.3 < eyes < 0.5, eyes  # the eyes in the upper half
+    assert 0.55 < h * 1.4 / OUT_HEIGHT < 0.85, h  # the head (hair to chin, ~1.4 face boxes) about 70 %
+
+
+def test_process_photo__no_face__centre_crop_as_before_and_said():
+    plain = on_canvas(3000, 2000, (0, 0), size=16)  # a speck, no face
+    badge, faces = badge_of(jpeg_of(plain))
+    expected = ImageOps.fit(plain, (OUT_WIDTH, OUT_HEIGHT), method=Image.Resampling.LANCZOS)
+    assert 0 == faces
+    assert max(abs(a - b) for a, b in zip(badge.resize((10, 10)).tobytes(), expected.resize((10, 10)).tobytes())) < 12
+
+
+def test_process_photo__two_people__not_guessed_centre_crop_kept():
+    badge, faces = badge_of(jpeg_of(on_canvas(3000, 1400, (400, 200), size=1000, people=2)))
+    assert 2 == faces
+
+
+@pytest.mark.skipif(PDFTOPPM is None, reason="pdftoppm (poppler-utils) is not installed")
+def test_badges__off_centre_photos__each_face_inside_its_photo_frame_and_the_faceless_listed(tmp_path):
+    """Printed at 150 dpi: every face found on the badge page lies inside a badge's photo frame, one per framed
+    photo; the photo without a face is still printed and listed on the last page."""
+    data = sample_export_data(tmp_path)
+    stp = data.units[0]
+    keys = ["main_staff[1].photo", "main_staff[2].photo", "main_staff[3].photo", "backup_staff[1].photo",
+            "backup_staff[2].photo"]
+    canvases = [on_canvas(w, h, at) for w, h, at in OFF_CENTRE.values()] + [on_canvas(3000, 2000, (0, 0), size=16)]
+    photos = {stp.answers[key]: store_photo(tmp_path / "photos", jpeg_of(image)).processed_path
+              for key, image in zip(keys, canvases)}
+    unit = dataclasses.replace(stp, photos=photos)
+    paths = build_badges(dataclasses.replace(data, units=[unit]), tmp_path / "the.pdf")
+    subprocess.run([PDFTOPPM, "-r", "150", "-png", "-f", "1", "-l", "1", str(paths[0]), str(tmp_path / "p")],
+                   check=True, timeout=120)
+    page = Image.open(next(tmp_path.glob("p-*.png"))).convert("RGB")
+    mm = page.width / 210.0
+    frames = []
+    for n in range(5):  # the first five cards of the 3 x 3 sheet, as exports/badges.py lays them
+        x0 = (210.0 - 3 * BADGE_W - 2 * 8.0) / 2 + (n % 3) * (BADGE_W + 8.0)
+        y0 = (297.0 - 3 * BADGE_H - 2 * 8.0) / 2 + (n // 3) * (BADGE_H + 8.0)
+        left, top = x0 + (BADGE_W - PHOTO_W) / 2, y0 + 12.0 + 2.5
+        frames.append((left * mm, top * mm, (left + PHOTO_W) * mm, (top + PHOTO_H) * mm))
+    faces = find_faces(page)
+    inside = [next((i for i, (l, t, r, b) in enumerate(frames) if l <= x and x + w <= r and t <= y and y + h <= b),
+                   None) for x, y, w, h in faces]
+    assert [0, 1, 2, 3] == sorted(inside)  # the four off-centre photos, each face within its frame
+    listed = extract_text(str(paths[-1]))
+    assert "Hồ Thị Thu" in listed and texts.BADGE_MISSING_NO_FACE in " ".join(listed.split())
