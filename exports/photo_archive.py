@@ -192,7 +192,10 @@ def build_photo_archive(data: ExportData, folder: Path, *, progress: Progress | 
                     name = _unique(person.file_name(), used)
                     badge = person.question is None or data.form.is_badge(person.section.key, person.question.key)
                     place = unit.code if badge else f"{_ascii(person.question.key.replace('_', '-')).upper()}/{unit.code}"
-                    aside = aside_folder(data, person)
+                    # a photo that is no badge's is in the folder of its question: that names why it is not on the
+                    # badge sheet; a unit that has not submitted keeps any photo apart
+                    aside = aside_folder(data, person) if badge else (
+                        texts.PHOTO_ASIDE_NOT_SUBMITTED if unit.status not in SUBMITTED else None)
                     inside = f"{aside}/{place}" if aside else place
                     target = folder / inside / name
                     target.parent.mkdir(parents=True, exist_ok=True)
