@@ -347,7 +347,7 @@ sections:
 @pytest.mark.parametrize(("question", "error"), [
     ("{key: c, label: C, type: calculate}", "questions[1] (c).calculation: a calculate question needs a calculation"),
     ("{key: c, label: C, type: calculate, calculation: '${zz} + 1'}",
-     "questions[1] (c).calculation: 'zz' is not an earlier question of the form"),
+     "questions[1] (c).calculation: 'zz' is not a question of this form"),
     ("{key: c, label: C, type: meta}", "questions[1] (c).meta: a meta question needs its kind"),
     ("{key: c, label: C, prompt: 'C?', type: text, or_other: true}",
      "questions[1] (c).or_other: only a question of type choice or multi_choice has or_other"),

@@ -124,8 +124,8 @@ def form_doc(**question) -> dict:
          "sections[0] (s).questions[1] (b).relevant: a question has ask_if or relevant, not both"),
         ({"relevant": "uuid() > 1"}, "sections[0] (s).questions[1] (b).relevant: function uuid() is not "
                                      "supported (supported: " + ", ".join(f + "()" for f in FUNCTIONS) + ")"),
-        ({"relevant": "${z} > 0"}, "sections[0] (s).questions[1] (b).relevant: 'z' is not an earlier question "
-                                   "of the form"),
+        ({"relevant": "${z} > 0"}, "sections[0] (s).questions[1] (b).relevant: 'z' is not a question of this "
+                                   "form"),
         ({"calculation": "1"}, "sections[0] (s).questions[1] (b).calculation: only a question of type calculate "
                                "has a calculation"),
         ({"relevant": ". > 0"}, "sections[0] (s).questions[1] (b).relevant: '.' (this answer) has no meaning "
@@ -507,7 +507,7 @@ def test_hint__said_after_the_prompt():
         ([HEAD + ["hcc::not_above"], ["text", "a", "A", "yes", ""], ["integer", "b", "B", "yes", "a"]],
          AT.format(3, "hcc::not_above") + "chỉ so sánh hai câu hỏi số nguyên"),
         ([HEAD + ["relevant"], ["text", "a", "A", "yes", "${b} = 'x'"], ["text", "c", "C", "yes", ""]],
-         AT.format(2, "relevant") + "'b' không phải một câu hỏi ở trước trong biểu mẫu"),
+         AT.format(2, "relevant") + "'b' không phải tên một câu hỏi của biểu mẫu"),
         ([HEAD + ["hcc::compact"], ["begin_group", "g", "G", "", "a, z"], ["text", "a", "A", "yes", ""],
           ["text", "b", "B", "yes", ""], ["end_group", "", "", "", ""]],
          AT.format(2, "hcc::compact") + "phải liệt kê tên câu hỏi của phần này (có: a, b)"),
