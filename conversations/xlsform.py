@@ -68,6 +68,8 @@ SIMPLE_TYPES = {"integer": "integer", "decimal": "decimal", "date": "date", "tim
                 "yes_no": "yes_no", "acknowledge": "yes_no", "trigger": "yes_no"}
 META_TYPES = ("start", "end", "today", "deviceid", "subscriberid", "simserial", "phonenumber", "username", "email",
               "audit", "start-geopoint")
+KNOWN_TYPES = {"select_one", "select_multiple", "text", "range", "calculate", "hidden", "note", *SIMPLE_TYPES,
+               *META_TYPES}
 TRUE_WORDS = {"yes", "true", "true()", "1"}
 FALSE_WORDS = {"no", "false", "false()", "0", ""}
 PATH_SEPARATOR = " › "
@@ -199,6 +201,20 @@ def _in_vietnamese(problem: str, said: Mapping[str, str]) -> str:
         if m := re.fullmatch(english, problem):
             return vietnamese.format(*m.groups())
     return problem
+
+
+def _quoted(text: str) -> str:
+    """A default value as an expression: a number as it is, anything else quoted ('' when empty)."""
+    if re.fullmatch(r"-?\d+(\.\d+)?", text.strip()):
+        return text.strip()
+    return "'" + text + "'" if "'" not in text else '"' + text.replace('"', "") + '"'
+
+
+def _as_empty(expression: str, names: set[str]) -> str:
+    """`${name}` of these names read as the empty string '' (also where it is quoted whole: '${name}')."""
+    def empty(m: re.Match) -> str:
+        return "''" if _REF.fullmatch(m[0].strip("'\"")) and m[0].strip("'\"")[2:-1].strip() in names else m[0]
+    return re.sub(r"'\$\{[^}]*\}'|\"\$\{[^}]*\}\"|\$\{[^}]*\}", empty, expression)
 
 
 def _slug(title: str) -> str:
@@ -470,8 +486,8 @@ class _Reader:
                  "relevant": _both(parent["relevant"] if parent else "", self.rewrite(row.get("relevant", ""), True))}
         if skipping:
             return frame
-        if not name:
-            raise survey.fail(n, "name", texts.XLSFORM_GROUP_NO_NAME)
+        if not name:  # pyxform refuses it; its name is only our section key, so one is made from the row
+            name = frame["name"] = f"group_row_{n}"
         if parent is not None and parent["word"] == "group" and parent["repeat_of"] is None:
             self.flush_intro(parent)
             parent["section"] = None  # the parent's later questions make a section of their own
@@ -589,6 +605,8 @@ class _Reader:
             if frame["word"] == "repeat" and not section["questions"] and "intro" not in section:
                 section["intro"] = label  # the list's introduction
                 return
+        if base not in KNOWN_TYPES:  # before the name: a stray row of an unknown type is that, not a nameless one
+            raise self.unsupported(survey, n, "type", texts.XLSFORM_TYPE.format(type=kind))
         if not name and base != "note":
             raise survey.fail(n, "name", texts.XLSFORM_NO_NAME)
         key = self.keys[name] if name else f"note_row_{n}"  # a note is never referred to
@@ -612,10 +630,12 @@ class _Reader:
             question["type"] = SIMPLE_TYPES[base]
         elif base in META_TYPES and len(parts) == 1:
             question.update(type="meta", meta=base)
-        elif base == "calculate" and len(parts) == 1:
-            if not row.get("calculation"):
+        elif base in ("calculate", "hidden") and len(parts) == 1:
+            # without a calculation, as pyxform: its default; a `hidden` field may have neither (it stays empty)
+            calculation = row.get("calculation") or (_quoted(row["default"]) if row.get("default") else "")
+            if not calculation and base == "calculate":
                 raise self.unsupported(survey, n, "calculation", texts.XLSFORM_NO_CALCULATION)
-            question.update(type="calculate", calculation=self.rewrite(row["calculation"]))
+            question.update(type="calculate", calculation=self.rewrite(calculation or "''"))
         elif base == "note" and len(parts) == 1:
             question["type"] = "note"
         else:
@@ -646,6 +666,8 @@ class _Reader:
                     question[column] = value
         relevant = _both(group_relevant, self.rewrite(row.get("relevant", ""), True))
         expressions = {"relevant": relevant}
+        if qtype == "calculate":
+            expressions["calculation"] = question["calculation"]
         if qtype not in ("meta", "calculate", "note"):
             expressions["constraint"] = _both(question.pop("constraint", ""), self.rewrite(row.get("constraint", ""), True))
         for column, value in expressions.items():
@@ -729,34 +751,71 @@ class _Reader:
         return list_name
 
     def drop_what_names_the_skipped(self) -> None:
-        """With skip_unsupported: a question whose expressions or filter name a question left out goes too (and
-        so on, through what names it)."""
-        if not self.skip:
-            return
-        known, kept = set(self.keys.values()), {q["key"] for s in self.sections for q in s["questions"]}
-        dependents: dict[str, list[dict]] = {}
-        for section in self.sections:
-            for q in section["questions"]:
-                names = {q[c] for c in ("filter_by", "not_above", "not_before") if c in q}
-                names |= {q["ask_if"]["key"]} if "ask_if" in q else set()
-                for column in ("relevant", "constraint", "calculation"):
-                    names |= {m.strip() for m in _REF.findall(q.get(column, ""))}
-                for name in sorted(names):
-                    dependents.setdefault(name, []).append(q)
-        queue = sorted(k for k in dependents if k in known and k not in kept)
+        """What an expression reads of a row that is not a question here. A note, a group's introduction or a
+        group reads as empty (pyxform allows reading a note; ODK gives it no value). With skip_unsupported, a
+        question left out is never answered, so it reads as empty too, except where that could ask wrongly:
+        a `relevant` naming it becomes false() (the question it conditions is never asked: its condition cannot
+        be known, and not asking only leaves an answer blank); a `constraint` naming it is dropped (it could
+        never hold, and would block the chat); a calculation or repeat count reads it as empty. A choice filter
+        naming it leaves its question out too (its list cannot be filtered). Each is said in `skipped`."""
+        kept = {q["key"] for s in self.sections for q in s["questions"] if q["type"] != "note"}
+        kinds: dict[str, str] = {}
+        for _, row in self.survey.rows:
+            if row.get("name") and row["name"] in self.keys:
+                kinds.setdefault(self.keys[row["name"]], row.get("type", "").strip().lower().split(" ")[0])
+        absent = {k for k in self.keys.values() if k not in kept}
+        empty = {k for k in absent if not self.skip or kinds.get(k) in ("note", "") or
+                 kinds.get(k, "").startswith(("begin", "end"))}
+        gone = absent - empty
         removed: set[int] = set()
-        while queue:
-            gone = queue.pop(0)
-            for q in dependents.get(gone, []):
-                if id(q) in removed:
-                    continue
-                removed.add(id(q))
-                self.skipped.append(f"{self.survey.where(self.rows_of[id(q)][0], 'name')}: " +
-                                    texts.XLSFORM_NAMES_SKIPPED.format(key=q["key"], other=gone))
-                queue.append(q["key"])
+        queue = sorted(gone)
+        while queue:  # a filter naming a question left out: that question goes too (and so on)
+            name = queue.pop(0)
+            for section in self.sections:
+                for q in section["questions"]:
+                    if id(q) not in removed and q.get("filter_by") == name:
+                        removed.add(id(q))
+                        gone.add(q["key"])
+                        queue.append(q["key"])
+                        self.said(q, texts.XLSFORM_NAMES_SKIPPED.format(key=q["key"], other=name))
         for section in self.sections:
             section["questions"] = [q for q in section["questions"] if id(q) not in removed]
+            repeat = section.get("repeat") or {}
+            if "count" in repeat:
+                repeat["count"] = _as_empty(repeat["count"], empty | gone)
+            for q in section["questions"]:
+                self.read_as_empty(q, empty, gone)
         self.sections = [s for s in self.sections if s["questions"]]
+
+    def read_as_empty(self, q: dict, empty: set[str], gone: set[str]) -> None:
+        """One question's expressions with the names of `empty` read as '' and those of `gone` handled as
+        drop_what_names_the_skipped says."""
+        for column in ("not_above", "not_before"):
+            if q.get(column) in gone:
+                del q[column]
+        if "ask_if" in q and q["ask_if"]["key"] in gone:
+            q["relevant"] = "false()"
+            self.said(q, texts.XLSFORM_RELEVANT_SKIPPED.format(key=q["key"], other=q.pop("ask_if")["key"]))
+        for column in ("relevant", "constraint", "calculation"):
+            value = q.get(column)
+            if not value:
+                continue
+            names = {m.strip() for m in _REF.findall(value)}
+            named = sorted(names & gone)
+            if named and column == "relevant":
+                q["relevant"] = "false()"
+                self.said(q, texts.XLSFORM_RELEVANT_SKIPPED.format(key=q["key"], other=named[0]))
+            elif named and column == "constraint":
+                del q["constraint"]
+                q.pop("constraint_message", None)
+                self.said(q, texts.XLSFORM_CONSTRAINT_SKIPPED.format(key=q["key"], other=named[0]))
+            elif names & (empty | gone):
+                q[column] = _as_empty(value, empty | gone)
+                if named:
+                    self.said(q, texts.XLSFORM_CALCULATION_SKIPPED.format(key=q["key"], other=named[0]))
+
+    def said(self, q: dict, line: str) -> None:
+        self.skipped.append(f"{self.survey.where(self.rows_of[id(q)][0], 'name')}: {line}")
 
     # --- parse_form's errors, said as the sheet's row and column ---
 

@@ -725,19 +725,24 @@ def test_read_xlsform__repeat_in_repeat__refused_or_left_out_and_listed(tmp_path
             "--skip-unsupported để bỏ qua)"] == skipped
 
 
-def test_load_form_file__skip_unsupported__left_out_with_what_names_them_and_listed(tmp_path):
+def test_load_form_file__skip_unsupported__left_out_and_what_reads_them_never_asked_and_listed(tmp_path):
     path = workbook(tmp_path, [["type", "name", "label", "relevant"], ["text", "a", "A", ""],
                                ["geotrace", "duong", "Đường đi", ""], ["audio", "ghi_am", "Ghi âm", ""],
                                ["text", "mo_ta", "Mô tả đường", "${duong} != ''"],
-                               ["select_one_from_file xa.csv", "xa", "Xã", ""], ["barcode", "ma", "Mã", ""]])
+                               ["select_one_from_file xa.csv", "xa", "Xã", ""], ["barcode", "ma", "Mã", ""],
+                               ["text", "b", "B", ""]])
     skipped: list[str] = []
     form, raw = load_form_file(path, skip_unsupported=True, skipped=skipped)
-    assert ["a"] == [q.key for q in form.sections[0].questions]
+    assert ["a", "mo_ta", "b"] == [q.key for q in form.sections[0].questions]
     assert ["trang tính survey, dòng 3, cột type: kiểu 'geotrace' " + NOT_IN_CHAT,
             "trang tính survey, dòng 4, cột type: kiểu 'audio' " + NOT_IN_CHAT,
             "trang tính survey, dòng 6, cột type: kiểu 'select_one_from_file xa.csv' " + NOT_IN_CHAT,
             "trang tính survey, dòng 7, cột type: kiểu 'barcode' " + NOT_IN_CHAT,
-            "trang tính survey, dòng 5, cột name: câu 'mo_ta' bỏ qua vì dùng câu 'duong' đã bị bỏ qua"] == skipped
+            "trang tính survey, dòng 5, cột name: câu 'mo_ta' sẽ không được hỏi vì điều kiện hỏi (relevant) dùng "
+            "câu 'duong' đã bị bỏ qua"] == skipped
+    state, reply = run(form, "Trả lời A")  # mo_ta's condition cannot be known: never asked, b comes next
+    assert "câu 2/2\nB\n" in reply.text
+    assert {"form.a": "Trả lời A"} == state.answers
 
 
 def test_read_xlsform__relevant_naming_another_section_or_itself__accepted(tmp_path):
