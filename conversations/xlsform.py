@@ -292,7 +292,8 @@ class _Reader:
         self.survey_rows()
         choice_lists = self.choice_lists()
         self.drop_what_names_the_skipped()
-        if not self.sections:
+        if not any(q["type"] not in ("note", "calculate", "meta") and q.get("relevant") != "false()"
+                   for s in self.sections for q in s["questions"]):  # nothing the chat would ever ask
             raise survey.fail(survey.header_row, "type", texts.XLSFORM_NO_QUESTIONS + (
                 texts.XLSFORM_ALL_SKIPPED.format(count=len(self.skipped)) if self.skipped else ""))
         raw: dict[str, Any] = {"id": form_id, "title": self.title}

@@ -32,7 +32,10 @@ FUNCTIONS: dict[str, tuple[int, int | None]] = {
     "true": (0, 0), "false": (0, 0), "if": (3, 3), "coalesce": (2, 2), "concat": (1, None), "sum": (1, 1),
     "count": (1, 1), "round": (1, 2), "int": (1, 1), "number": (1, 1), "string": (1, 1), "today": (0, 0),
     "selected-at": (2, 2), "jr:choice-name": (2, 2), "boolean": (1, 1), "floor": (1, 1), "ceiling": (1, 1),
-    "abs": (1, 1), "contains": (2, 2), "starts-with": (2, 2),
+    "abs": (1, 1), "contains": (2, 2), "starts-with": (2, 2), "ends-with": (2, 2), "normalize-space": (1, 1),
+    "substr": (2, 3), "substring-before": (2, 2), "substring-after": (2, 2), "translate": (3, 3), "sqrt": (1, 1),
+    "pow": (2, 2), "exp": (1, 1), "log": (1, 1), "log10": (1, 1), "max": (1, None), "min": (1, None),
+    "once": (1, 1),
 }
 COMPARISONS = ("=", "!=", "<=", ">=", "<", ">")
 _TOKEN = re.compile(r"""\s*(?:
@@ -487,6 +490,43 @@ class Expression:
             return _text(args[0]).startswith(_text(args[1]))
         if name == "today":
             return lookup.today().isoformat()
+        if name == "once":  # ODK: computed once, kept after; a chat computes it when what it reads is answered
+            return args[0]
+        if name == "ends-with":
+            return _text(args[0]).endswith(_text(args[1]))
+        if name == "normalize-space":
+            return " ".join(_text(args[0]).split())
+        if name == "substr":  # ODK's: 0-based start, end excluded
+            text, start = _text(args[0]), _num(args[1])
+            end = _num(args[2]) if len(args) > 2 else float(len(text))
+            if math.isnan(start) or math.isnan(end):
+                return ""
+            return text[max(int(start), 0):max(int(end), 0)]
+        if name in ("substring-before", "substring-after"):
+            text, sep = _text(args[0]), _text(args[1])
+            if sep not in text:
+                return ""
+            before, _, after = text.partition(sep)
+            return before if name == "substring-before" else after
+        if name == "translate":
+            src, dst = _text(args[1]), _text(args[2])
+            table = {}
+            for i, ch in enumerate(src):
+                table.setdefault(ord(ch), dst[i] if i < len(dst) else None)
+            return _text(args[0]).translate(table)
+        if name in ("max", "min"):  # over numbers or a repeat's answers; NaN when one is empty or not a number
+            numbers = [_num(v) for a in args for v in (a if isinstance(a, (list, tuple)) else [a])]
+            if not numbers or any(math.isnan(n) for n in numbers):
+                return math.nan
+            return (max if name == "max" else min)(numbers)
+        if name in ("sqrt", "exp", "log", "log10", "pow"):
+            n = _num(args[0])
+            try:
+                if name == "pow":
+                    return math.pow(n, _num(args[1]))
+                return {"sqrt": math.sqrt, "exp": math.exp, "log": math.log, "log10": math.log10}[name](n)
+            except (ValueError, OverflowError):  # sqrt(-1), log(0): no value, as NaN
+                return math.nan
         return name == "true"
 
 
