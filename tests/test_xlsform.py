@@ -909,3 +909,54 @@ def test_load_form_file__skip_unsupported__duplicate_choice_and_empty_filtered_l
             "trang tính survey, dòng 3, cột choice_filter: danh sách lựa chọn 'h' không có lựa chọn nào có giá trị ở "
             "cột nhom mà choice_filter dùng"] == skipped
     assert ["g"] == list(raw["choice_lists"])
+
+
+# --- i24-fix: what real forms do that was refused ---
+
+
+def test_read_xlsform__notes_read_hidden_field_and_nameless_group__loaded_and_asked(tmp_path):
+    path = workbook(tmp_path, [
+        ["type", "name", "label", "calculation"],
+        ["begin_group", "g", "Nhóm 1", ""], ["note", "gioi_thieu", "Giới thiệu nhóm", ""],
+        ["integer", "so", "Số cán bộ", ""], ["note", "nhac", "Nhắc: ${so} người", ""],
+        ["calculate", "tong", "", "${so} * 2 + string-length(${nhac}) + string-length(${gioi_thieu})"],
+        ["hidden", "an", "", ""], ["end_group", "", "", ""],
+        ["begin_group", "", "Nhóm không tên", ""], ["text", "ten", "Tên người lập", ""], ["end_group", "", "", ""]])
+    form, raw = load_form_file(path)
+    qs = questions_of(raw)
+    assert "${so} * 2 + string-length('') + string-length('')" == qs["tong"]["calculation"]
+    assert ("calculate", "''") == (qs["an"]["type"], qs["an"]["calculation"])
+    assert ["g", "group_row_9"] == [s["key"] for s in raw["sections"]]
+    state, reply = run(form, "4")
+    assert "Tên người lập" in reply.text
+    assert {"g.so": 4, "g.tong": 8} == state.answers  # the notes read as empty, the hidden field stays empty
+
+
+def test_load_form_file__skip_unsupported__calculation_and_constraint_naming_what_was_left_out(tmp_path):
+    path = workbook(tmp_path, [
+        ["type", "name", "label", "calculation", "constraint"],
+        ["calculate", "qua", "", "pulldata('fruits', 'name', 'name', 'mango')", ""],
+        ["barcode", "ma", "Mã vạch", "", ""],
+        ["party like it's 19999", "", "", "", ""],
+        ["text", "ten", "Tên", "", ". != ${ma}"],
+        ["calculate", "goi", "", "concat(${ten}, '/', ${qua}, '/', ${ma})", ""]])
+    skipped: list[str] = []
+    form, raw = load_form_file(path, skip_unsupported=True, skipped=skipped)
+    assert ["ten", "goi"] == [q.key for q in form.sections[0].questions]
+    assert ["trang tính survey, dòng 2, cột calculation: biểu thức chưa được hỗ trợ: hàm pulldata() chưa được hỗ "
+            "trợ (có: " + ", ".join(f + "()" for f in FUNCTIONS) + ")",
+            "trang tính survey, dòng 3, cột type: kiểu 'barcode' " + NOT_IN_CHAT,
+            "trang tính survey, dòng 4, cột type: kiểu 'party like it's 19999' " + NOT_IN_CHAT,
+            "trang tính survey, dòng 5, cột name: câu 'ten' không còn kiểm tra điều kiện (constraint) vì nó dùng câu "
+            "'ma' đã bị bỏ qua",
+            "trang tính survey, dòng 6, cột name: câu 'goi' tính với câu 'ma' đã bị bỏ qua coi như để trống"] == skipped
+    state, reply = run(form, "Lan")
+    assert {"form.ten": "Lan", "form.goi": "Lan//"} == state.answers
+
+
+def test_read_xlsform__nothing_to_ask__refused_in_one_line(tmp_path):
+    path = workbook(tmp_path, [["type", "name", "label", "calculation"], ["start", "bat_dau", "", ""],
+                               ["calculate", "c", "", "1 + 1"], ["note", "n", "Chỉ một ghi chú", ""]])
+    with pytest.raises(FormError) as caught:
+        read_xlsform(path)
+    assert f"{path}: trang tính survey, dòng 1, cột type: biểu mẫu không có câu hỏi nào" == str(caught.value)
