@@ -35,8 +35,11 @@ FUNCTIONS: dict[str, tuple[int, int | None]] = {
     "abs": (1, 1), "contains": (2, 2), "starts-with": (2, 2), "ends-with": (2, 2), "normalize-space": (1, 1),
     "substr": (2, 3), "substring-before": (2, 2), "substring-after": (2, 2), "translate": (3, 3), "sqrt": (1, 1),
     "pow": (2, 2), "exp": (1, 1), "log": (1, 1), "log10": (1, 1), "max": (1, None), "min": (1, None),
-    "once": (1, 1),
+    "once": (1, 1), "join": (2, None), "pi": (0, 0), "sin": (1, 1), "cos": (1, 1), "tan": (1, 1), "asin": (1, 1),
+    "acos": (1, 1), "atan": (1, 1), "atan2": (2, 2),
 }
+_MATH = {"sqrt": math.sqrt, "exp": math.exp, "log": math.log, "log10": math.log10, "sin": math.sin, "cos": math.cos,
+         "tan": math.tan, "asin": math.asin, "acos": math.acos, "atan": math.atan}
 COMPARISONS = ("=", "!=", "<=", ">=", "<", ">")
 _TOKEN = re.compile(r"""\s*(?:
     (?P<field>\$\{(?P<fname>[^}]*)\})
@@ -519,12 +522,17 @@ class Expression:
             if not numbers or any(math.isnan(n) for n in numbers):
                 return math.nan
             return (max if name == "max" else min)(numbers)
-        if name in ("sqrt", "exp", "log", "log10", "pow"):
+        if name == "join":  # ODK's: the values (a repeat's answers, a several-choice's) between a separator
+            values = [v for a in args[1:] for v in (a if isinstance(a, (list, tuple)) else [a])]
+            return _text(args[0]).join(_text(v) for v in values if _text(v) != "")
+        if name == "pi":
+            return math.pi
+        if name in _MATH or name in ("pow", "atan2"):
             n = _num(args[0])
             try:
-                if name == "pow":
-                    return math.pow(n, _num(args[1]))
-                return {"sqrt": math.sqrt, "exp": math.exp, "log": math.log, "log10": math.log10}[name](n)
+                if name in ("pow", "atan2"):
+                    return (math.pow if name == "pow" else math.atan2)(n, _num(args[1]))
+                return _MATH[name](n)
             except (ValueError, OverflowError):  # sqrt(-1), log(0): no value, as NaN
                 return math.nan
         return name == "true"

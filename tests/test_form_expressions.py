@@ -702,6 +702,10 @@ def test_reference__a_name_not_in_the_form__refused_in_one_line(tmp_path):
     ("min(${ds}, 0)", 0),
     ("max(${ds}, ${trong})", None),
     ("once(concat(${ten}, '!'))", "Nguyễn Lan!"),
+    ("join(', ', ${ds})", "4, 7, 2"),
+    ("join('-', ${ten}, ${trong}, 'x')", "Nguyễn Lan-x"),
+    ("round(cos(pi()) + sin(0) + tan(0) + atan2(0, 1), 0)", -1),
+    ("round(asin(1) * 2, 4) = round(pi(), 4) and acos(1) = atan(0)", "true"),
 ])
 def test_functions__real_forms_use__evaluated_as_odk(source, expected):
     values = {"ten": "Nguyễn Lan", "n": 9, "ds": [4, 7, 2], "trong": None}
