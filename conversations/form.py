@@ -3,7 +3,9 @@
 A form may also be authored as an XLSForm workbook: conversations/xlsform.py reads it into the same vocabulary
 (`load_form_file` takes either kind of file). `relevant`, `constraint`, `calculation` and a repeat's
 `count` are expressions of the XPath subset in conversations/xpath.py, parsed here once, when the form loads, and
-bound to where each `${name}` is read: the question's own section (or repeat item) first, else an earlier section.
+bound to where each `${name}` is read: the question's own section (or repeat item) first, else another section —
+earlier or later, as XLSForm allows (a question not answered yet reads as empty, as in ODK); a question's own name
+in its relevant or calculation reads its own answer. A name that is no question of the form is refused.
 
 Questions that are never asked: `note` (a text said in the chat before the next question, never stored),
 `calculate` (its `calculation` stored with the answers, recomputed as they change) and `meta` (what the bot

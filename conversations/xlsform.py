@@ -36,7 +36,13 @@ deviceid, subscriberid, simserial, phonenumber, username, email, audit (a `meta`
 own name, phone, times, yes_no. Anything a chat cannot ask (geotrace, geoshape, audio, video, file, barcode,
 rank, select_one_from_file, select_one_external, hidden, background-audio, a repeat inside a repeat, …) is
 refused in one line naming sheet, row and column — or left out with `skip_unsupported`, one line each in
-`skipped`, together with the questions whose expressions name one left out.
+`skipped`; so is a calculation, relevant or constraint outside the evaluator (pulldata(), instance() lookups). A
+question left out is read as never answered by what names it: a `relevant` naming it becomes false() (the question
+is never asked: its condition cannot be known, and not asking only leaves an answer blank, never a wrong one), a
+`constraint` naming it is dropped (it could never hold), a calculation or repeat count reads it as empty, as ODK
+reads an unanswered field; each said in `skipped`. A note, a group's introduction or a group read as empty
+(pyxform allows naming them). `hidden` is a calculate that needs no calculation (its default, else empty); an
+unnamed group gets the key `group_row_N`. A form with nothing the chat would ask is refused.
 
 Groups: a group inside a group is a section whose title is the path ("I. › 1. Nhân sự"); a repeat anywhere
 outside a repeat is a repeat section with the path title; a group inside a repeat adds its questions to the
