@@ -39,8 +39,8 @@ refused in one line naming sheet, row and column — or left out with `skip_unsu
 `skipped`; so is a calculation, relevant or constraint outside the evaluator (pulldata(), instance() lookups). A
 question left out is read as never answered by what names it: a `relevant` naming it becomes false() (the question
 is never asked: its condition cannot be known, and not asking only leaves an answer blank, never a wrong one), a
-`constraint` naming it is dropped (it could never hold), a calculation or repeat count reads it as empty, as ODK
-reads an unanswered field; each said in `skipped`. A note, a group's introduction or a group read as empty
+`constraint` naming it is dropped (it could never hold), a calculation reads it as empty, as ODK reads an
+unanswered field, a repeat count naming it leaves the list open; each said in `skipped`. A note, a group's introduction or a group read as empty
 (pyxform allows naming them). `hidden` is a calculate that needs no calculation (its default, else empty); an
 unnamed group gets the key `group_row_N`. A form with nothing the chat would ask is refused.
 
@@ -763,15 +763,17 @@ class _Reader:
         question left out is never answered, so it reads as empty too, except where that could ask wrongly:
         a `relevant` naming it becomes false() (the question it conditions is never asked: its condition cannot
         be known, and not asking only leaves an answer blank); a `constraint` naming it is dropped (it could
-        never hold, and would block the chat); a calculation or repeat count reads it as empty. A choice filter
-        naming it leaves its question out too (its list cannot be filtered). Each is said in `skipped`."""
+        never hold, and would block the chat); a calculation reads it as empty; a repeat count naming it leaves
+        the list open. A choice filter naming it leaves its question out too (its list cannot be filtered), as
+        hcc::not_above/not_before drop their check. Each is said in `skipped`."""
         kept = {q["key"] for s in self.sections for q in s["questions"] if q["type"] != "note"}
+        notes = {q["key"] for s in self.sections for q in s["questions"] if q["type"] == "note"}
         kinds: dict[str, str] = {}
         for _, row in self.survey.rows:
             if row.get("name") and row["name"] in self.keys:
                 kinds.setdefault(self.keys[row["name"]], row.get("type", "").strip().lower().split(" ")[0])
         absent = {k for k in self.keys.values() if k not in kept}
-        empty = {k for k in absent if not self.skip or kinds.get(k) in ("note", "") or
+        empty = {k for k in absent if not self.skip or k in notes or kinds.get(k) in ("note", "") or
                  kinds.get(k, "").startswith(("begin", "end"))}
         gone = absent - empty
         removed: set[int] = set()
@@ -788,8 +790,13 @@ class _Reader:
         for section in self.sections:
             section["questions"] = [q for q in section["questions"] if id(q) not in removed]
             repeat = section.get("repeat") or {}
-            if "count" in repeat:
-                repeat["count"] = _as_empty(repeat["count"], empty | gone)
+            if "count" in repeat:  # naming a question left out: the number cannot be known, the list is open
+                named = sorted({m.strip() for m in _REF.findall(repeat["count"])} & gone)
+                if named:
+                    del repeat["count"]
+                    self.said(section, texts.XLSFORM_COUNT_SKIPPED.format(key=section["key"], other=named[0]))
+                else:
+                    repeat["count"] = _as_empty(repeat["count"], empty)
             for q in section["questions"]:
                 self.read_as_empty(q, empty, gone)
         self.sections = [s for s in self.sections if s["questions"]]
@@ -818,6 +825,13 @@ class _Reader:
                 self.said(q, texts.XLSFORM_CONSTRAINT_SKIPPED.format(key=q["key"], other=named[0]))
             elif names & (empty | gone):
                 q[column] = _as_empty(value, empty | gone)
+                try:
+                    parse_expression(q[column])
+                except XPathError:  # jr:choice-name() of a question not here: no label to give
+                    if column == "constraint":
+                        del q[column]
+                    else:
+                        q[column] = "''" if column == "calculation" else "false()"
                 if named:
                     self.said(q, texts.XLSFORM_CALCULATION_SKIPPED.format(key=q["key"], other=named[0]))
 

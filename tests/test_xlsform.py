@@ -960,3 +960,17 @@ def test_read_xlsform__nothing_to_ask__refused_in_one_line(tmp_path):
     with pytest.raises(FormError) as caught:
         read_xlsform(path)
     assert f"{path}: trang tính survey, dòng 1, cột type: biểu mẫu không có câu hỏi nào" == str(caught.value)
+
+
+def test_load_form_file__skip_unsupported__repeat_count_naming_what_was_left_out__open_list(tmp_path):
+    path = workbook(tmp_path, [
+        ["type", "name", "label", "repeat_count"], ["barcode", "ma", "Mã vạch", ""], ["text", "a", "A", ""],
+        ["begin_repeat", "ds", "Cán bộ", "${ma}"], ["text", "ten", "Tên", ""], ["end_repeat", "", "", ""]])
+    skipped: list[str] = []
+    form, raw = load_form_file(path, skip_unsupported=True, skipped=skipped)
+    assert {"min": 0, "max": None, "item": "cán bộ"} == raw["sections"][1]["repeat"]
+    assert ("trang tính survey, dòng 4, cột name: nhóm lặp 'ds' hỏi “thêm … nữa không?” thay cho số lượng "
+            "(repeat_count) vì số lượng dùng câu 'ma' đã bị bỏ qua") == skipped[-1]
+    assert form.sections[1].repeat.open
+    state, reply = run(form, "Trả lời A")
+    assert "Có cán bộ nào không?" in reply.text
