@@ -787,6 +787,7 @@ class _Reader:
                         gone.add(q["key"])
                         queue.append(q["key"])
                         self.said(q, texts.XLSFORM_NAMES_SKIPPED.format(key=q["key"], other=name))
+        unknown = empty | gone
         for section in self.sections:
             section["questions"] = [q for q in section["questions"] if id(q) not in removed]
             repeat = section.get("repeat") or {}
@@ -799,6 +800,10 @@ class _Reader:
                     repeat["count"] = _as_empty(repeat["count"], empty)
             for q in section["questions"]:
                 self.read_as_empty(q, empty, gone)
+            for part in [section, *section["questions"]]:  # `${x}` said in a text: nothing, when x has no answer
+                for column in ("title", "intro", "label", "prompt", "hint", "required_message", "constraint_message"):
+                    if "${" in part.get(column, ""):
+                        part[column] = _REF.sub(lambda m: "" if m[1].strip() in unknown else m[0], part[column])
         self.sections = [s for s in self.sections if s["questions"]]
 
     def read_as_empty(self, q: dict, empty: set[str], gone: set[str]) -> None:

@@ -974,3 +974,11 @@ def test_load_form_file__skip_unsupported__repeat_count_naming_what_was_left_out
     assert form.sections[1].repeat.open
     state, reply = run(form, "Trả lời A")
     assert "Có cán bộ nào không?" in reply.text
+
+
+def test_load_form_file__skip_unsupported__note_saying_what_was_left_out__says_nothing_there(tmp_path):
+    path = workbook(tmp_path, [["type", "name", "label"], ["barcode", "ma", "Mã"], ["text", "a", "Tên đơn vị"],
+                               ["note", "n", "Mã: ${ma}. Đơn vị: ${a}."], ["text", "b", "Địa chỉ"]])
+    form, raw = load_form_file(path, skip_unsupported=True, skipped=[])
+    state, reply = run(form, "Sở Tư pháp")
+    assert "Mã: . Đơn vị: Sở Tư pháp.\nĐịa chỉ" in reply.text
