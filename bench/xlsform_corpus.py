@@ -27,11 +27,10 @@ from conversations import texts  # noqa: E402
 from conversations.form import FormError  # noqa: E402
 
 PLACED = re.compile(r"trang tính [^,]+, dòng \d+")
-# a question kept that reads one left out: never asked (its relevant), unchecked (its constraint), or computed
-# with it as empty (its calculation) — see conversations/xlsform.py
+# a question kept that reads one left out: unchecked (its constraint), computed with it as empty (its
+# calculation), a list left open (its count) — see conversations/xlsform.py
 READ_AROUND = re.compile("|".join(re.escape(t.split("{key}")[1].split("{other}")[0]) for t in (
-    texts.XLSFORM_RELEVANT_SKIPPED, texts.XLSFORM_CONSTRAINT_SKIPPED, texts.XLSFORM_CALCULATION_SKIPPED,
-    texts.XLSFORM_COUNT_SKIPPED)))
+    texts.XLSFORM_CONSTRAINT_SKIPPED, texts.XLSFORM_CALCULATION_SKIPPED, texts.XLSFORM_COUNT_SKIPPED)))
 
 
 def blocker(message: str) -> str:

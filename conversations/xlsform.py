@@ -37,11 +37,11 @@ own name, phone, times, yes_no. Anything a chat cannot ask (geotrace, geoshape, 
 rank, select_one_from_file, select_one_external, hidden, background-audio, a repeat inside a repeat, …) is
 refused in one line naming sheet, row and column — or left out with `skip_unsupported`, one line each in
 `skipped`; so is a calculation, relevant or constraint outside the evaluator (pulldata(), instance() lookups). A
-question left out is read as never answered by what names it: a `relevant` naming it becomes false() (the question
-is never asked: its condition cannot be known, and not asking only leaves an answer blank, never a wrong one), a
-`constraint` naming it is dropped (it could never hold), a calculation reads it as empty, as ODK reads an
-unanswered field, a repeat count naming it leaves the list open; each said in `skipped`. A note, a group's introduction or a group read as empty
-(pyxform allows naming them). `hidden` is a calculate that needs no calculation (its default, else empty); an
+question left out is read as never answered by what names it: a question whose `relevant` names it is left out
+too (never asked: its condition cannot be known, and not asking only leaves an answer blank, never a wrong one),
+a `constraint` naming it is dropped (it could never hold), a calculation reads it as empty, as ODK reads an
+unanswered field, a repeat count naming it leaves the list open; each said in `skipped` (see
+drop_what_names_the_skipped). A note, a group's introduction or a group read as empty (pyxform allows naming them). `hidden` is a calculate that needs no calculation (its default, else empty); an
 unnamed group gets the key `group_row_N`. A form with nothing the chat would ask is refused.
 
 Groups: a group inside a group is a section whose title is the path ("I. › 1. Nhân sự"); a repeat anywhere
@@ -761,13 +761,16 @@ class _Reader:
         """What an expression reads of a row that is not a question here. A note, a group's introduction or a
         group reads as empty (pyxform allows reading a note; ODK gives it no value). With skip_unsupported, a
         question left out is never answered, so it reads as empty too, except where that could ask wrongly:
-        a `relevant` naming it becomes false() (the question it conditions is never asked: its condition cannot
-        be known, and not asking only leaves an answer blank); a `constraint` naming it is dropped (it could
-        never hold, and would block the chat); a calculation reads it as empty; a repeat count naming it leaves
-        the list open. A choice filter naming it leaves its question out too (its list cannot be filtered), as
-        hcc::not_above/not_before drop their check. Each is said in `skipped`."""
-        kept = {q["key"] for s in self.sections for q in s["questions"] if q["type"] != "note"}
-        notes = {q["key"] for s in self.sections for q in s["questions"] if q["type"] == "note"}
+        a question whose `relevant` names it is never asked, so left out too (its condition cannot be known; not
+        asking only leaves an answer blank, where asking could ask wrongly) — and what names that one reads it as
+        empty, as ODK reads a question that is not relevant; a `constraint` naming it is dropped (it could never
+        hold, and would block the chat); a calculation reads it as empty; a repeat count naming it leaves the
+        list open. A choice filter naming it leaves its question out too (its list cannot be filtered), as
+        hcc::not_above/not_before drop their check. A list left with nothing to ask goes. Each is said in
+        `skipped`."""
+        questions = [q for s in self.sections for q in s["questions"]]
+        kept = {q["key"] for q in questions if q["type"] != "note"}
+        notes = {q["key"] for q in questions if q["type"] == "note"}
         kinds: dict[str, str] = {}
         for _, row in self.survey.rows:
             if row.get("name") and row["name"] in self.keys:
@@ -777,19 +780,38 @@ class _Reader:
                  kinds.get(k, "").startswith(("begin", "end"))}
         gone = absent - empty
         removed: set[int] = set()
+        filtered: dict[str, list[dict]] = {}
+        for q in questions:
+            if "filter_by" in q:
+                filtered.setdefault(q["filter_by"], []).append(q)
         queue = sorted(gone)
         while queue:  # a filter naming a question left out: that question goes too (and so on)
             name = queue.pop(0)
-            for section in self.sections:
-                for q in section["questions"]:
-                    if id(q) not in removed and q.get("filter_by") == name:
-                        removed.add(id(q))
-                        gone.add(q["key"])
-                        queue.append(q["key"])
-                        self.said(q, texts.XLSFORM_NAMES_SKIPPED.format(key=q["key"], other=name))
-        unknown = empty | gone
+            for q in filtered.get(name, ()):
+                if id(q) not in removed:
+                    removed.add(id(q))
+                    gone.add(q["key"])
+                    queue.append(q["key"])
+                    self.said(q, texts.XLSFORM_NAMES_SKIPPED.format(key=q["key"], other=name))
+        never: set[str] = set()
+        for q in questions:  # a condition naming a question left out: never asked (in form order, so that an
+            # ask_if, which never holds on a missing answer, follows a question never asked before it)
+            named = sorted({m.strip() for m in _REF.findall(q.get("relevant", ""))} & gone)
+            if "ask_if" in q and q["ask_if"]["key"] in gone | never:
+                named.insert(0, q["ask_if"]["key"])
+            if named and id(q) not in removed:
+                removed.add(id(q))
+                never.add(q["key"])
+                self.said(q, texts.XLSFORM_RELEVANT_SKIPPED.format(key=q["key"], other=named[0]))
+        empty |= never
         for section in self.sections:
             section["questions"] = [q for q in section["questions"] if id(q) not in removed]
+            if self.skip and "repeat" in section and \
+                    all(q["type"] in ("note", "calculate", "meta") for q in section["questions"]):
+                empty.update(q["key"] for q in section["questions"])  # a list with nothing to ask: no items
+                section["questions"] = []
+        unknown = empty | gone
+        for section in self.sections:
             repeat = section.get("repeat") or {}
             if "count" in repeat:  # naming a question left out: the number cannot be known, the list is open
                 named = sorted({m.strip() for m in _REF.findall(repeat["count"])} & gone)
@@ -808,23 +830,17 @@ class _Reader:
 
     def read_as_empty(self, q: dict, empty: set[str], gone: set[str]) -> None:
         """One question's expressions with the names of `empty` read as '' and those of `gone` handled as
-        drop_what_names_the_skipped says."""
+        drop_what_names_the_skipped says (its relevant names none of them)."""
         for column in ("not_above", "not_before"):
-            if q.get(column) in gone:
+            if q.get(column) in gone | empty:
                 del q[column]
-        if "ask_if" in q and q["ask_if"]["key"] in gone:
-            q["relevant"] = "false()"
-            self.said(q, texts.XLSFORM_RELEVANT_SKIPPED.format(key=q["key"], other=q.pop("ask_if")["key"]))
         for column in ("relevant", "constraint", "calculation"):
             value = q.get(column)
             if not value:
                 continue
             names = {m.strip() for m in _REF.findall(value)}
             named = sorted(names & gone)
-            if named and column == "relevant":
-                q["relevant"] = "false()"
-                self.said(q, texts.XLSFORM_RELEVANT_SKIPPED.format(key=q["key"], other=named[0]))
-            elif named and column == "constraint":
+            if named and column == "constraint":
                 del q["constraint"]
                 q.pop("constraint_message", None)
                 self.said(q, texts.XLSFORM_CONSTRAINT_SKIPPED.format(key=q["key"], other=named[0]))

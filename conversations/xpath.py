@@ -470,7 +470,7 @@ class Expression:
             items = args[0] if isinstance(args[0], (list, tuple)) else [args[0]]
             return math.fsum(_num(v) for v in items)
         if name == "count":
-            return len(args[0]) if isinstance(args[0], (list, tuple)) else int(args[0] is not None)
+            return len(args[0]) if isinstance(args[0], (list, tuple)) else int(_text(args[0]) != "")
         if name == "round":
             digits = _num(args[1]) if len(args) > 1 else 0.0
             return _round(_num(args[0]), 0 if math.isnan(digits) else int(digits))

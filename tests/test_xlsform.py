@@ -725,7 +725,7 @@ def test_read_xlsform__repeat_in_repeat__refused_or_left_out_and_listed(tmp_path
             "--skip-unsupported để bỏ qua)"] == skipped
 
 
-def test_load_form_file__skip_unsupported__left_out_and_what_reads_them_never_asked_and_listed(tmp_path):
+def test_load_form_file__skip_unsupported__left_out_with_what_their_condition_names_and_listed(tmp_path):
     path = workbook(tmp_path, [["type", "name", "label", "relevant"], ["text", "a", "A", ""],
                                ["geotrace", "duong", "Đường đi", ""], ["audio", "ghi_am", "Ghi âm", ""],
                                ["text", "mo_ta", "Mô tả đường", "${duong} != ''"],
@@ -733,7 +733,7 @@ def test_load_form_file__skip_unsupported__left_out_and_what_reads_them_never_as
                                ["text", "b", "B", ""]])
     skipped: list[str] = []
     form, raw = load_form_file(path, skip_unsupported=True, skipped=skipped)
-    assert ["a", "mo_ta", "b"] == [q.key for q in form.sections[0].questions]
+    assert ["a", "b"] == [q.key for q in form.sections[0].questions]
     assert ["trang tính survey, dòng 3, cột type: kiểu 'geotrace' " + NOT_IN_CHAT,
             "trang tính survey, dòng 4, cột type: kiểu 'audio' " + NOT_IN_CHAT,
             "trang tính survey, dòng 6, cột type: kiểu 'select_one_from_file xa.csv' " + NOT_IN_CHAT,
@@ -982,3 +982,35 @@ def test_load_form_file__skip_unsupported__note_saying_what_was_left_out__says_n
     form, raw = load_form_file(path, skip_unsupported=True, skipped=[])
     state, reply = run(form, "Sở Tư pháp")
     assert "Mã: . Đơn vị: Sở Tư pháp.\nĐịa chỉ" in reply.text
+
+
+def test_load_form_file__skip_unsupported__list_whose_questions_all_depend_on_what_was_left_out__never_asked(tmp_path):
+    path = workbook(tmp_path, [
+        ["type", "name", "label", "relevant", "calculation"], ["barcode", "ma", "Mã", "", ""],
+        ["text", "a", "A", "", ""], ["begin_repeat", "ds", "Cán bộ", "", ""],
+        ["text", "ten", "Tên", "${ma} != ''", ""], ["calculate", "dem", "", "", "1"], ["end_repeat", "", "", "", ""],
+        ["calculate", "so", "", "", "count(${dem}) + string-length(${ten})"], ["text", "b", "B", "", ""]])
+    skipped: list[str] = []
+    form, raw = load_form_file(path, skip_unsupported=True, skipped=skipped)
+    assert [("form", ["a"]), ("form_2", ["so", "b"])] == [(s.key, [q.key for q in s.questions]) for s in form.sections]
+    assert ("trang tính survey, dòng 5, cột name: câu 'ten' sẽ không được hỏi vì điều kiện hỏi (relevant) dùng câu "
+            "'ma' đã bị bỏ qua") == skipped[-1]
+    state, reply = run(form, "Trả lời A")
+    assert "B\n" in reply.text and "Cán bộ" not in reply.text
+    assert {"form.a": "Trả lời A", "form_2.so": 0} == state.answers
+
+
+def test_load_form_file__skip_unsupported__condition_naming_a_question_never_asked__reads_it_as_empty(tmp_path):
+    path = workbook(tmp_path, [
+        ["type", "name", "label", "relevant"], ["barcode", "ma", "Mã", ""], ["text", "a", "A", "${ma} = 'x'"],
+        ["text", "b", "B", "${a} = 'y'"], ["text", "c", "C", "string-length(${a}) = 0"], ["text", "d", "D", ""]])
+    skipped: list[str] = []
+    form, raw = load_form_file(path, skip_unsupported=True, skipped=skipped)
+    assert ["c", "d"] == [q.key for q in form.sections[0].questions]  # b's condition never holds on no answer
+    assert ["trang tính survey, dòng 3, cột name: câu 'a' sẽ không được hỏi vì điều kiện hỏi (relevant) dùng câu "
+            "'ma' đã bị bỏ qua",
+            "trang tính survey, dòng 4, cột name: câu 'b' sẽ không được hỏi vì điều kiện hỏi (relevant) dùng câu "
+            "'a' đã bị bỏ qua"] == skipped[1:]
+    state, reply = run(form, "Trả lời C")  # a was never asked: empty, as ODK reads a question not relevant
+    assert {"form.c": "Trả lời C"} == state.answers
+    assert "D\n" in reply.text
