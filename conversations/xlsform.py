@@ -779,6 +779,8 @@ class _Reader:
         empty = {k for k in absent if not self.skip or k in notes or kinds.get(k) in ("note", "") or
                  kinds.get(k, "").startswith(("begin", "end"))}
         gone = absent - empty
+        if not absent:  # every name is a question here: nothing to read around (the usual case, kept linear)
+            return
         removed: set[int] = set()
         filtered: dict[str, list[dict]] = {}
         for q in questions:
@@ -794,7 +796,7 @@ class _Reader:
                     queue.append(q["key"])
                     self.said(q, texts.XLSFORM_NAMES_SKIPPED.format(key=q["key"], other=name))
         never: set[str] = set()
-        for q in questions:  # a condition naming a question left out: never asked (in form order, so that an
+        for q in questions if gone else ():  # a condition naming a question left out: never asked (in form order, so that an
             # ask_if, which never holds on a missing answer, follows a question never asked before it)
             named = sorted({m.strip() for m in _REF.findall(q.get("relevant", ""))} & gone)
             if "ask_if" in q and q["ask_if"]["key"] in gone | never:
