@@ -80,6 +80,9 @@ TRUE_WORDS = {"yes", "true", "true()", "1"}
 FALSE_WORDS = {"no", "false", "false()", "0", ""}
 PATH_SEPARATOR = " › "
 _REF = re.compile(r"\$\{([^}]*)\}")
+# a question's columns that may read another's answer (`${x}`)
+_READING = ("relevant", "constraint", "calculation", "label", "prompt", "hint", "required_message",
+            "constraint_message")
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"'})
 Rows = list[tuple[int, list[str]]]
 
@@ -779,8 +782,15 @@ class _Reader:
         empty = {k for k in absent if not self.skip or k in notes or kinds.get(k) in ("note", "") or
                  kinds.get(k, "").startswith(("begin", "end"))}
         gone = absent - empty
-        if not absent:  # every name is a question here: nothing to read around (the usual case, kept linear)
-            return
+        said = "\n".join([*(q.get(c, "") for q in questions for c in _READING),
+                           *(str(s.get(c, "")) for s in self.sections for c in ("title", "intro")),
+                           *(s["repeat"].get("count", "") for s in self.sections if "repeat" in s)])
+        named = {m.strip() for m in _REF.findall(said)} | {q["ask_if"]["key"] for q in questions if "ask_if" in q}
+        named |= {q[c] for q in questions for c in ("filter_by", "not_above", "not_before") if c in q}
+        hollow = self.skip and any("repeat" in s and all(q["type"] in ("note", "calculate", "meta")
+                                                         for q in s["questions"]) for s in self.sections)
+        if not named & absent and not hollow:
+            return  # nothing reads a name that is no question here: the usual case, one scan
         removed: set[int] = set()
         filtered: dict[str, list[dict]] = {}
         for q in questions:

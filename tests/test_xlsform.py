@@ -1014,3 +1014,13 @@ def test_load_form_file__skip_unsupported__condition_naming_a_question_never_ask
     state, reply = run(form, "Trả lời C")  # a was never asked: empty, as ODK reads a question not relevant
     assert {"form.c": "Trả lời C"} == state.answers
     assert "D\n" in reply.text
+
+
+def test_load_form_file__skip_unsupported__list_left_with_only_a_calculation__goes_and_the_rest_loads(tmp_path):
+    path = workbook(tmp_path, [
+        ["type", "name", "label", "calculation"], ["text", "a", "A", ""], ["begin_repeat", "ds", "Mẫu", ""],
+        ["barcode", "ma", "Mã", ""], ["calculate", "c", "", "1"], ["end_repeat", "", "", ""]])
+    skipped: list[str] = []
+    form, raw = load_form_file(path, skip_unsupported=True, skipped=skipped)
+    assert [("form", ["a"])] == [(s.key, [q.key for q in s.questions]) for s in form.sections]
+    assert ["trang tính survey, dòng 4, cột type: kiểu 'barcode' " + NOT_IN_CHAT] == skipped
