@@ -1054,7 +1054,8 @@ FORM_KIND = "biểu mẫu là tệp .yaml, .yml, .xlsx hoặc .xls"
 # --- i24-fix ---
 # With --skip-unsupported, what reads a question left out (conversations/xlsform.py, drop_what_names_the_skipped).
 XLSFORM_RELEVANT_SKIPPED = "câu '{key}' sẽ không được hỏi vì điều kiện hỏi (relevant) dùng câu '{other}' đã bị bỏ qua"
-XLSFORM_CONSTRAINT_SKIPPED = "câu '{key}' không còn kiểm tra điều kiện (constraint) vì nó dùng câu '{other}' đã bị bỏ qua"
+XLSFORM_CONSTRAINT_SKIPPED = ("câu '{key}' không còn kiểm tra điều kiện (constraint) vì nó dùng câu '{other}' đã bị "
+                              "bỏ qua")
 XLSFORM_CALCULATION_SKIPPED = "câu '{key}' tính với câu '{other}' đã bị bỏ qua coi như để trống"
 XLSFORM_COUNT_SKIPPED = ("nhóm lặp '{key}' hỏi “thêm … nữa không?” thay cho số lượng (repeat_count) vì số lượng dùng "
                          "câu '{other}' đã bị bỏ qua")

@@ -41,8 +41,9 @@ question left out is read as never answered by what names it: a question whose `
 too (never asked: its condition cannot be known, and not asking only leaves an answer blank, never a wrong one),
 a `constraint` naming it is dropped (it could never hold), a calculation reads it as empty, as ODK reads an
 unanswered field, a repeat count naming it leaves the list open; each said in `skipped` (see
-drop_what_names_the_skipped). A note, a group's introduction or a group read as empty (pyxform allows naming them). `hidden` is a calculate that needs no calculation (its default, else empty); an
-unnamed group gets the key `group_row_N`. A form with nothing the chat would ask is refused.
+drop_what_names_the_skipped). A note, a group's introduction or a group read as empty (pyxform allows naming
+them). `hidden` is a calculate that needs no calculation (its default, else empty); an unnamed group gets the key
+`group_row_N`. A form with nothing the chat would ask is refused.
 
 Groups: a group inside a group is a section whose title is the path ("I. › 1. Nhân sự"); a repeat anywhere
 outside a repeat is a repeat section with the path title; a group inside a repeat adds its questions to the
@@ -806,8 +807,9 @@ class _Reader:
                     queue.append(q["key"])
                     self.said(q, texts.XLSFORM_NAMES_SKIPPED.format(key=q["key"], other=name))
         never: set[str] = set()
-        for q in questions if gone else ():  # a condition naming a question left out: never asked (in form order, so that an
-            # ask_if, which never holds on a missing answer, follows a question never asked before it)
+        # a condition naming a question left out: never asked (in form order, so that an ask_if, which never holds
+        # on a missing answer, follows a question never asked before it)
+        for q in questions if gone else ():
             named = sorted({m.strip() for m in _REF.findall(q.get("relevant", ""))} & gone)
             if "ask_if" in q and q["ask_if"]["key"] in gone | never:
                 named.insert(0, q["ask_if"]["key"])

@@ -3,8 +3,9 @@
 Supported: `or`, `and`, comparisons (= != < <= > >=), arithmetic (+ - * div mod, unary -), parentheses, string
 ('…' or "…") and number literals, `.` (the answer being checked), `${field}` (another answer: of the same section
 or repeat item first, else of any other section, earlier or later — bound when the form loads, see
-`Expression.bind`), and the functions in FUNCTIONS (ODK's where they differ from XPath: substr() 0-based, max()/min()
-and join() over a repeat's answers, once() the value itself, as a chat computes it when what it reads is answered). Anything else (paths, other functions) is refused when the form loads, never at answer time.
+`Expression.bind`), and the functions in FUNCTIONS (ODK's where they differ from XPath: substr() 0-based,
+max()/min() and join() over a repeat's answers, once() the value itself, as a chat computes it when what it reads
+is answered). Anything else (paths, other functions) is refused when the form loads, never at answer time.
 
 Chosen over a general XPath library (elementpath): an XLSForm expression reads answers, not an XML tree, so a
 library would need a document built from the answers at every step and `${x}` rewritten to variables; this
