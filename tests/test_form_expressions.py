@@ -710,3 +710,24 @@ def test_reference__a_name_not_in_the_form__refused_in_one_line(tmp_path):
 def test_functions__real_forms_use__evaluated_as_odk(source, expected):
     values = {"ten": "Nguyễn Lan", "n": 9, "ds": [4, 7, 2], "trong": None}
     assert expected == parse_expression(source).evaluate(values)
+
+
+def test_reference__a_calculation_naming_itself__reads_its_own_stored_value(tmp_path):
+    path = tmp_path / "f.yaml"
+    path.write_text("""\
+id: r
+title: R
+sections:
+  - key: s
+    title: S
+    questions:
+      - {key: a, label: A, prompt: "A?", type: integer}
+      - {key: lap, label: Lập lần đầu, type: calculate, calculation: "coalesce(${lap}, concat(today(), '/', ${a}))"}
+""", encoding="utf-8")
+    chat = Chat(load_form(path))
+    chat.send("/start")
+    chat.send("5")
+    assert "2027-03-02/5" == chat.answers["s.lap"]
+    for said in ("sửa", "1", "1", "7"):  # a changed: the calculation reads its own value first and keeps it
+        chat.send(said)
+    assert (7, "2027-03-02/5") == (chat.answers["s.a"], chat.answers["s.lap"])
