@@ -27,6 +27,10 @@ from conversations import texts  # noqa: E402
 from conversations.form import FormError  # noqa: E402
 
 PLACED = re.compile(r"trang tính [^,]+, dòng \d+")
+# a question kept that reads one left out: unchecked (its constraint), computed with it as empty (its
+# calculation), a list left open (its count) — see conversations/xlsform.py
+READ_AROUND = re.compile("|".join(re.escape(t.split("{key}")[1].split("{other}")[0]) for t in (
+    texts.XLSFORM_CONSTRAINT_SKIPPED, texts.XLSFORM_CALCULATION_SKIPPED, texts.XLSFORM_COUNT_SKIPPED)))
 
 
 def blocker(message: str) -> str:
@@ -63,7 +67,7 @@ def main(folder: Path, verbose: bool) -> None:
     files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".xlsx", ".xls") and p.is_file())
     outcome: dict[bool, Counter] = {False: Counter(), True: Counter()}
     blockers: dict[bool, Counter] = {False: Counter(), True: Counter()}
-    badly_said, crashes, left_out = [], [], Counter()
+    badly_said, crashes, left_out, read_around = [], [], Counter(), Counter()
     by_source: dict[str, Counter] = {}
     for path in files:
         source = path.relative_to(folder).parts[0] if len(path.relative_to(folder).parts) > 1 else "."
@@ -80,7 +84,8 @@ def main(folder: Path, verbose: bool) -> None:
             elif kind == "crash":
                 crashes.append(f"{path}: {message}")
             if skip:
-                left_out.update(blocker(line) for line in skipped)
+                for line in skipped:
+                    (read_around if READ_AROUND.search(line) else left_out)[blocker(line)] += 1
             if kind == "not_xlsform":
                 break
     forms = len(files) - outcome[False]["not_xlsform"]
@@ -101,6 +106,9 @@ def main(folder: Path, verbose: bool) -> None:
             print(f"  {count:>4}  {reason}")
     print("\nLeft out with --skip-unsupported (rows, by reason):")
     for reason, count in left_out.most_common(15):
+        print(f"  {count:>4}  {reason}")
+    print("\nKept with --skip-unsupported, reading a left-out question (rows, by how):")
+    for reason, count in read_around.most_common():
         print(f"  {count:>4}  {reason}")
     print(f"\nRefusals not one line naming sheet and row: {len(badly_said)}")
     for message in badly_said[:10]:

@@ -314,6 +314,7 @@ def _type_aliases() -> dict[str, str]:
     for alias, target in getattr(aliases, "_type_alias_map", {}).items():  # "imei", "add image prompt", …
         canonical[alias] = canonical.get(target, target)
     canonical["photo"] = "image"
+    canonical["hidden"] = "hidden"  # pyxform's definition is calculate's, but a hidden field needs no calculation
     canonical["phone number"] = "phone"  # digits only in ODK; our phone type checks a Vietnamese number
     return canonical
 

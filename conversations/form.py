@@ -3,7 +3,9 @@
 A form may also be authored as an XLSForm workbook: conversations/xlsform.py reads it into the same vocabulary
 (`load_form_file` takes either kind of file). `relevant`, `constraint`, `calculation` and a repeat's
 `count` are expressions of the XPath subset in conversations/xpath.py, parsed here once, when the form loads, and
-bound to where each `${name}` is read: the question's own section (or repeat item) first, else an earlier section.
+bound to where each `${name}` is read: the question's own section (or repeat item) first, else another section —
+earlier or later, as XLSForm allows (a question not answered yet reads as empty, as in ODK); a question's own name
+in its relevant or calculation reads its own answer. A name that is no question of the form is refused.
 
 Questions that are never asked: `note` (a text said in the chat before the next question, never stored),
 `calculate` (its `calculation` stored with the answers, recomputed as they change) and `meta` (what the bot
@@ -339,6 +341,18 @@ def parse_form(raw: Any, path: Path) -> Form:
             raise fail(where, "two choices have the same value")
         return tuple(out)
 
+    def later_labels(rq: Mapping) -> dict[str, str]:
+        """The choice labels of a question not read yet (its mistakes are reported when it is)."""
+        if rq.get("type") not in CHOICE_TYPES:
+            return {}
+        try:
+            out = {c.value: c.label for c in choices_of(rq.get("choices"), "")}
+        except FormError:
+            return {}
+        if rq.get("or_other") is True:
+            out[OTHER] = texts.OTHER_CHOICE
+        return out
+
     for name in lists:  # a mistake in a list is reported even before a question uses it
         choices_of(name, f"choice_lists.{name}")
     sections: list[Section] = []
@@ -347,6 +361,14 @@ def parse_form(raw: Any, path: Path) -> Form:
     raw_sections = raw.get("sections")
     if not isinstance(raw_sections, list) or not raw_sections:
         raise fail("sections", "must be a non-empty list")
+    # Every question of the form, first of a key: `${x}` may name a later question (XLSForm allows it; not yet
+    # answered, it reads as empty, as in ODK). Only what a reference needs: where it is, its type, its choices.
+    later_keys: dict[str, tuple[str, bool, Any]] = {}
+    for rs in raw_sections:
+        if isinstance(rs, dict) and isinstance(rs.get("key"), str) and isinstance(rs.get("questions"), list):
+            for rq in rs["questions"]:
+                if isinstance(rq, dict) and isinstance(rq.get("key"), str):
+                    later_keys.setdefault(rq["key"], (rs["key"], "repeat" in rs, rq))
     for si, rs in enumerate(raw_sections):
         swhere = f"sections[{si}]"
         if not isinstance(rs, dict):
@@ -448,22 +470,31 @@ def parse_form(raw: Any, path: Path) -> Form:
             )
         is_repeat = "repeat" in rs
         earlier: dict[str, Question] = {}  # built as the loop goes: the check is linear in the questions
+        own_section: dict[str, Question] = {}
+        for q in questions:
+            own_section.setdefault(q.key, q)
 
-        def bind(expr: Expression | None, name: str, qwhere: str, own: str | None = None) -> Expression | None:
-            """The expression with each ${…} found: this section's earlier questions, else an earlier section's."""
+        def bind(expr: Expression | None, name: str, qwhere: str, own: str | None = None,
+                 in_scope: Mapping[str, Question] | None = None) -> Expression | None:
+            """The expression with each ${…} found: a question of this section (or repeat item), else of another
+            section — earlier or later; a name that is no question of the form is refused. A note reads as empty."""
             if expr is None:
                 return None
+            scope_qs = own_section if in_scope is None else in_scope
             outer: dict[str, tuple[str, bool]] = {}
             labels: dict[str, dict[str, str]] = {}
             for ref in sorted(expr.fields - {own} if own else expr.fields):
-                target = earlier.get(ref)
+                target: Question | None = scope_qs.get(ref)
                 if target is None and ref in form_keys:
                     where_s, repeat_s, target = form_keys[ref]
                     outer[ref] = (where_s, repeat_s)
+                elif target is None and ref in later_keys:
+                    where_s, repeat_s, rq = later_keys[ref]
+                    outer[ref] = (where_s, repeat_s)
+                    labels[ref] = later_labels(rq)
+                    continue
                 if target is None:
-                    raise fail(f"{qwhere}.{name}", f"{ref!r} is not an earlier question of the form")
-                if target.type == "note":
-                    raise fail(f"{qwhere}.{name}", f"{ref!r} is a note: it has no value")
+                    raise fail(f"{qwhere}.{name}", f"{ref!r} is not a question of this form")
                 labels[ref] = {c.value: c.label for c in target.choices}
                 if target.or_other:
                     labels[ref][OTHER] = texts.OTHER_CHOICE
@@ -514,8 +545,8 @@ def parse_form(raw: Any, path: Path) -> Form:
                     count = parse_expression(rr["count"])
                 except XPathError as exc:
                     raise fail(f"{swhere}.repeat.count", str(exc)) from None
-                earlier = {}  # the count is read before any item exists: only earlier sections
-                count = bind(count, "count", f"{swhere}.repeat")
+                # the count is read before any item exists: other sections only
+                count = bind(count, "count", f"{swhere}.repeat", in_scope={})
             repeat = Repeat(lo, hi, text(rr, "item", f"{swhere}.repeat"), count)
             asked = [q for q in questions if q.asked]
             if not asked or asked[0].type == "photo":

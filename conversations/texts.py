@@ -1295,3 +1295,12 @@ WEB_ISSUING_PREVIEW = "Báo cáo tổng hợp sẽ in như sau"
 WEB_ISSUING_SAVED = "Đã lưu: {fields}."
 WEB_ISSUING_UNCHANGED = "Không có gì thay đổi."
 WEB_NO_DOCUMENT = "Đơn vị này chưa nhập báo cáo nên chưa có văn bản."
+
+# --- i24-fix ---
+# With --skip-unsupported, what reads a question left out (conversations/xlsform.py, drop_what_names_the_skipped).
+XLSFORM_RELEVANT_SKIPPED = "câu '{key}' sẽ không được hỏi vì điều kiện hỏi (relevant) dùng câu '{other}' đã bị bỏ qua"
+XLSFORM_CONSTRAINT_SKIPPED = ("câu '{key}' không còn kiểm tra điều kiện (constraint) vì nó dùng câu '{other}' đã bị "
+                              "bỏ qua")
+XLSFORM_CALCULATION_SKIPPED = "câu '{key}' tính với câu '{other}' đã bị bỏ qua coi như để trống"
+XLSFORM_COUNT_SKIPPED = ("nhóm lặp '{key}' hỏi “thêm … nữa không?” thay cho số lượng (repeat_count) vì số lượng dùng "
+                         "câu '{other}' đã bị bỏ qua")

@@ -36,7 +36,14 @@ deviceid, subscriberid, simserial, phonenumber, username, email, audit (a `meta`
 own name, phone, times, yes_no. Anything a chat cannot ask (geotrace, geoshape, audio, video, file, barcode,
 rank, select_one_from_file, select_one_external, hidden, background-audio, a repeat inside a repeat, …) is
 refused in one line naming sheet, row and column — or left out with `skip_unsupported`, one line each in
-`skipped`, together with the questions whose expressions name one left out.
+`skipped`; so is a calculation, relevant or constraint outside the evaluator (pulldata(), instance() lookups). A
+question left out is read as never answered by what names it: a question whose `relevant` names it is left out
+too (never asked: its condition cannot be known, and not asking only leaves an answer blank, never a wrong one),
+a `constraint` naming it is dropped (it could never hold), a calculation reads it as empty, as ODK reads an
+unanswered field, a repeat count naming it leaves the list open; each said in `skipped` (see
+drop_what_names_the_skipped). A note, a group's introduction or a group read as empty (pyxform allows naming
+them). `hidden` is a calculate that needs no calculation (its default, else empty); an unnamed group gets the key
+`group_row_N`. A form with nothing the chat would ask is refused.
 
 Groups: a group inside a group is a section whose title is the path ("I. › 1. Nhân sự"); a repeat anywhere
 outside a repeat is a repeat section with the path title; a group inside a repeat adds its questions to the
@@ -68,10 +75,15 @@ SIMPLE_TYPES = {"integer": "integer", "decimal": "decimal", "date": "date", "tim
                 "yes_no": "yes_no", "acknowledge": "yes_no", "trigger": "yes_no"}
 META_TYPES = ("start", "end", "today", "deviceid", "subscriberid", "simserial", "phonenumber", "username", "email",
               "audit", "start-geopoint")
+KNOWN_TYPES = {"select_one", "select_multiple", "text", "range", "calculate", "hidden", "note", *SIMPLE_TYPES,
+               *META_TYPES}
 TRUE_WORDS = {"yes", "true", "true()", "1"}
 FALSE_WORDS = {"no", "false", "false()", "0", ""}
 PATH_SEPARATOR = " › "
 _REF = re.compile(r"\$\{([^}]*)\}")
+# a question's columns that may read another's answer (`${x}`)
+_READING = ("relevant", "constraint", "calculation", "label", "prompt", "hint", "required_message",
+            "constraint_message")
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"'})
 Rows = list[tuple[int, list[str]]]
 
@@ -201,6 +213,20 @@ def _in_vietnamese(problem: str, said: Mapping[str, str]) -> str:
     return problem
 
 
+def _quoted(text: str) -> str:
+    """A default value as an expression: a number as it is, anything else quoted ('' when empty)."""
+    if re.fullmatch(r"-?\d+(\.\d+)?", text.strip()):
+        return text.strip()
+    return "'" + text + "'" if "'" not in text else '"' + text.replace('"', "") + '"'
+
+
+def _as_empty(expression: str, names: set[str]) -> str:
+    """`${name}` of these names read as the empty string '' (also where it is quoted whole: '${name}')."""
+    def empty(m: re.Match) -> str:
+        return "''" if _REF.fullmatch(m[0].strip("'\"")) and m[0].strip("'\"")[2:-1].strip() in names else m[0]
+    return re.sub(r"'\$\{[^}]*\}'|\"\$\{[^}]*\}\"|\$\{[^}]*\}", empty, expression)
+
+
 def _slug(title: str) -> str:
     return storage_key(title) or "form"
 
@@ -276,7 +302,8 @@ class _Reader:
         self.survey_rows()
         choice_lists = self.choice_lists()
         self.drop_what_names_the_skipped()
-        if not self.sections:
+        if not any(q["type"] not in ("note", "calculate", "meta") and q.get("relevant") != "false()"
+                   for s in self.sections for q in s["questions"]):  # nothing the chat would ever ask
             raise survey.fail(survey.header_row, "type", texts.XLSFORM_NO_QUESTIONS + (
                 texts.XLSFORM_ALL_SKIPPED.format(count=len(self.skipped)) if self.skipped else ""))
         raw: dict[str, Any] = {"id": form_id, "title": self.title}
@@ -470,8 +497,8 @@ class _Reader:
                  "relevant": _both(parent["relevant"] if parent else "", self.rewrite(row.get("relevant", ""), True))}
         if skipping:
             return frame
-        if not name:
-            raise survey.fail(n, "name", texts.XLSFORM_GROUP_NO_NAME)
+        if not name:  # pyxform refuses it; its name is only our section key, so one is made from the row
+            name = frame["name"] = f"group_row_{n}"
         if parent is not None and parent["word"] == "group" and parent["repeat_of"] is None:
             self.flush_intro(parent)
             parent["section"] = None  # the parent's later questions make a section of their own
@@ -589,6 +616,8 @@ class _Reader:
             if frame["word"] == "repeat" and not section["questions"] and "intro" not in section:
                 section["intro"] = label  # the list's introduction
                 return
+        if base not in KNOWN_TYPES:  # before the name: a stray row of an unknown type is that, not a nameless one
+            raise self.unsupported(survey, n, "type", texts.XLSFORM_TYPE.format(type=kind))
         if not name and base != "note":
             raise survey.fail(n, "name", texts.XLSFORM_NO_NAME)
         key = self.keys[name] if name else f"note_row_{n}"  # a note is never referred to
@@ -612,10 +641,12 @@ class _Reader:
             question["type"] = SIMPLE_TYPES[base]
         elif base in META_TYPES and len(parts) == 1:
             question.update(type="meta", meta=base)
-        elif base == "calculate" and len(parts) == 1:
-            if not row.get("calculation"):
+        elif base in ("calculate", "hidden") and len(parts) == 1:
+            # without a calculation, as pyxform: its default; a `hidden` field may have neither (it stays empty)
+            calculation = row.get("calculation") or (_quoted(row["default"]) if row.get("default") else "")
+            if not calculation and base == "calculate":
                 raise self.unsupported(survey, n, "calculation", texts.XLSFORM_NO_CALCULATION)
-            question.update(type="calculate", calculation=self.rewrite(row["calculation"]))
+            question.update(type="calculate", calculation=self.rewrite(calculation or "''"))
         elif base == "note" and len(parts) == 1:
             question["type"] = "note"
         else:
@@ -646,6 +677,8 @@ class _Reader:
                     question[column] = value
         relevant = _both(group_relevant, self.rewrite(row.get("relevant", ""), True))
         expressions = {"relevant": relevant}
+        if qtype == "calculate":
+            expressions["calculation"] = question["calculation"]
         if qtype not in ("meta", "calculate", "note"):
             expressions["constraint"] = _both(question.pop("constraint", ""), self.rewrite(row.get("constraint", ""), True))
         for column, value in expressions.items():
@@ -729,34 +762,116 @@ class _Reader:
         return list_name
 
     def drop_what_names_the_skipped(self) -> None:
-        """With skip_unsupported: a question whose expressions or filter name a question left out goes too (and
-        so on, through what names it)."""
-        if not self.skip:
-            return
-        known, kept = set(self.keys.values()), {q["key"] for s in self.sections for q in s["questions"]}
-        dependents: dict[str, list[dict]] = {}
-        for section in self.sections:
-            for q in section["questions"]:
-                names = {q[c] for c in ("filter_by", "not_above", "not_before") if c in q}
-                names |= {q["ask_if"]["key"]} if "ask_if" in q else set()
-                for column in ("relevant", "constraint", "calculation"):
-                    names |= {m.strip() for m in _REF.findall(q.get(column, ""))}
-                for name in sorted(names):
-                    dependents.setdefault(name, []).append(q)
-        queue = sorted(k for k in dependents if k in known and k not in kept)
+        """What an expression reads of a row that is not a question here. A note, a group's introduction or a
+        group reads as empty (pyxform allows reading a note; ODK gives it no value). With skip_unsupported, a
+        question left out is never answered, so it reads as empty too, except where that could ask wrongly:
+        a question whose `relevant` names it is never asked, so left out too (its condition cannot be known; not
+        asking only leaves an answer blank, where asking could ask wrongly) — and what names that one reads it as
+        empty, as ODK reads a question that is not relevant; a `constraint` naming it is dropped (it could never
+        hold, and would block the chat); a calculation reads it as empty; a repeat count naming it leaves the
+        list open. A choice filter naming it leaves its question out too (its list cannot be filtered), as
+        hcc::not_above/not_before drop their check. A list left with nothing to ask goes. Each is said in
+        `skipped`."""
+        questions = [q for s in self.sections for q in s["questions"]]
+        kept = {q["key"] for q in questions if q["type"] != "note"}
+        notes = {q["key"] for q in questions if q["type"] == "note"}
+        kinds: dict[str, str] = {}
+        for _, row in self.survey.rows:
+            if row.get("name") and row["name"] in self.keys:
+                kinds.setdefault(self.keys[row["name"]], row.get("type", "").strip().lower().split(" ")[0])
+        absent = {k for k in self.keys.values() if k not in kept}
+        empty = {k for k in absent if not self.skip or k in notes or kinds.get(k) in ("note", "") or
+                 kinds.get(k, "").startswith(("begin", "end"))}
+        gone = absent - empty
+        said = "\n".join([*(q.get(c, "") for q in questions for c in _READING),
+                           *(str(s.get(c, "")) for s in self.sections for c in ("title", "intro")),
+                           *(s["repeat"].get("count", "") for s in self.sections if "repeat" in s)])
+        named = {m.strip() for m in _REF.findall(said)} | {q["ask_if"]["key"] for q in questions if "ask_if" in q}
+        named |= {q[c] for q in questions for c in ("filter_by", "not_above", "not_before") if c in q}
+        hollow = self.skip and any("repeat" in s and all(q["type"] in ("note", "calculate", "meta")
+                                                         for q in s["questions"]) for s in self.sections)
+        if not named & absent and not hollow:
+            return  # nothing reads a name that is no question here: the usual case, one scan
         removed: set[int] = set()
-        while queue:
-            gone = queue.pop(0)
-            for q in dependents.get(gone, []):
-                if id(q) in removed:
-                    continue
+        filtered: dict[str, list[dict]] = {}
+        for q in questions:
+            if "filter_by" in q:
+                filtered.setdefault(q["filter_by"], []).append(q)
+        queue = sorted(gone)
+        while queue:  # a filter naming a question left out: that question goes too (and so on)
+            name = queue.pop(0)
+            for q in filtered.get(name, ()):
+                if id(q) not in removed:
+                    removed.add(id(q))
+                    gone.add(q["key"])
+                    queue.append(q["key"])
+                    self.said(q, texts.XLSFORM_NAMES_SKIPPED.format(key=q["key"], other=name))
+        never: set[str] = set()
+        # a condition naming a question left out: never asked (in form order, so that an ask_if, which never holds
+        # on a missing answer, follows a question never asked before it)
+        for q in questions if gone else ():
+            named = sorted({m.strip() for m in _REF.findall(q.get("relevant", ""))} & gone)
+            if "ask_if" in q and q["ask_if"]["key"] in gone | never:
+                named.insert(0, q["ask_if"]["key"])
+            if named and id(q) not in removed:
                 removed.add(id(q))
-                self.skipped.append(f"{self.survey.where(self.rows_of[id(q)][0], 'name')}: " +
-                                    texts.XLSFORM_NAMES_SKIPPED.format(key=q["key"], other=gone))
-                queue.append(q["key"])
+                never.add(q["key"])
+                self.said(q, texts.XLSFORM_RELEVANT_SKIPPED.format(key=q["key"], other=named[0]))
+        empty |= never
         for section in self.sections:
             section["questions"] = [q for q in section["questions"] if id(q) not in removed]
+            if self.skip and "repeat" in section and \
+                    all(q["type"] in ("note", "calculate", "meta") for q in section["questions"]):
+                empty.update(q["key"] for q in section["questions"])  # a list with nothing to ask: no items
+                section["questions"] = []
+        unknown = empty | gone
+        for section in self.sections:
+            repeat = section.get("repeat") or {}
+            if "count" in repeat:  # naming a question left out: the number cannot be known, the list is open
+                named = sorted({m.strip() for m in _REF.findall(repeat["count"])} & gone)
+                if named:
+                    del repeat["count"]
+                    self.said(section, texts.XLSFORM_COUNT_SKIPPED.format(key=section["key"], other=named[0]))
+                else:
+                    repeat["count"] = _as_empty(repeat["count"], empty)
+            for q in section["questions"]:
+                self.read_as_empty(q, empty, gone)
+            for part in [section, *section["questions"]]:  # `${x}` said in a text: nothing, when x has no answer
+                for column in ("title", "intro", "label", "prompt", "hint", "required_message", "constraint_message"):
+                    if "${" in part.get(column, ""):
+                        part[column] = _REF.sub(lambda m: "" if m[1].strip() in unknown else m[0], part[column])
         self.sections = [s for s in self.sections if s["questions"]]
+
+    def read_as_empty(self, q: dict, empty: set[str], gone: set[str]) -> None:
+        """One question's expressions with the names of `empty` read as '' and those of `gone` handled as
+        drop_what_names_the_skipped says (its relevant names none of them)."""
+        for column in ("not_above", "not_before"):
+            if q.get(column) in gone | empty:
+                del q[column]
+        for column in ("relevant", "constraint", "calculation"):
+            value = q.get(column)
+            if not value:
+                continue
+            names = {m.strip() for m in _REF.findall(value)}
+            named = sorted(names & gone)
+            if named and column == "constraint":
+                del q["constraint"]
+                q.pop("constraint_message", None)
+                self.said(q, texts.XLSFORM_CONSTRAINT_SKIPPED.format(key=q["key"], other=named[0]))
+            elif names & (empty | gone):
+                q[column] = _as_empty(value, empty | gone)
+                try:
+                    parse_expression(q[column])
+                except XPathError:  # jr:choice-name() of a question not here: no label to give
+                    if column == "constraint":
+                        del q[column]
+                    else:
+                        q[column] = "''" if column == "calculation" else "false()"
+                if named:
+                    self.said(q, texts.XLSFORM_CALCULATION_SKIPPED.format(key=q["key"], other=named[0]))
+
+    def said(self, q: dict, line: str) -> None:
+        self.skipped.append(f"{self.survey.where(self.rows_of[id(q)][0], 'name')}: {line}")
 
     # --- parse_form's errors, said as the sheet's row and column ---
 

@@ -2,8 +2,10 @@
 
 Supported: `or`, `and`, comparisons (= != < <= > >=), arithmetic (+ - * div mod, unary -), parentheses, string
 ('…' or "…") and number literals, `.` (the answer being checked), `${field}` (another answer: of the same section
-or repeat item first, else of any earlier section — bound when the form loads, see `Expression.bind`), and the
-functions in FUNCTIONS. Anything else (paths, other functions) is refused when the form loads, never at answer time.
+or repeat item first, else of any other section, earlier or later — bound when the form loads, see
+`Expression.bind`), and the functions in FUNCTIONS (ODK's where they differ from XPath: substr() 0-based,
+max()/min() and join() over a repeat's answers, once() the value itself, as a chat computes it when what it reads
+is answered). Anything else (paths, other functions) is refused when the form loads, never at answer time.
 
 Chosen over a general XPath library (elementpath): an XLSForm expression reads answers, not an XML tree, so a
 library would need a document built from the answers at every step and `${x}` rewritten to variables; this
@@ -32,8 +34,14 @@ FUNCTIONS: dict[str, tuple[int, int | None]] = {
     "true": (0, 0), "false": (0, 0), "if": (3, 3), "coalesce": (2, 2), "concat": (1, None), "sum": (1, 1),
     "count": (1, 1), "round": (1, 2), "int": (1, 1), "number": (1, 1), "string": (1, 1), "today": (0, 0),
     "selected-at": (2, 2), "jr:choice-name": (2, 2), "boolean": (1, 1), "floor": (1, 1), "ceiling": (1, 1),
-    "abs": (1, 1), "contains": (2, 2), "starts-with": (2, 2),
+    "abs": (1, 1), "contains": (2, 2), "starts-with": (2, 2), "ends-with": (2, 2), "normalize-space": (1, 1),
+    "substr": (2, 3), "substring-before": (2, 2), "substring-after": (2, 2), "translate": (3, 3), "sqrt": (1, 1),
+    "pow": (2, 2), "exp": (1, 1), "log": (1, 1), "log10": (1, 1), "max": (1, None), "min": (1, None),
+    "once": (1, 1), "join": (2, None), "pi": (0, 0), "sin": (1, 1), "cos": (1, 1), "tan": (1, 1), "asin": (1, 1),
+    "acos": (1, 1), "atan": (1, 1), "atan2": (2, 2),
 }
+_MATH = {"sqrt": math.sqrt, "exp": math.exp, "log": math.log, "log10": math.log10, "sin": math.sin, "cos": math.cos,
+         "tan": math.tan, "asin": math.asin, "acos": math.acos, "atan": math.atan}
 COMPARISONS = ("=", "!=", "<=", ">=", "<", ">")
 _TOKEN = re.compile(r"""\s*(?:
     (?P<field>\$\{(?P<fname>[^}]*)\})
@@ -463,7 +471,7 @@ class Expression:
             items = args[0] if isinstance(args[0], (list, tuple)) else [args[0]]
             return math.fsum(_num(v) for v in items)
         if name == "count":
-            return len(args[0]) if isinstance(args[0], (list, tuple)) else int(args[0] is not None)
+            return len(args[0]) if isinstance(args[0], (list, tuple)) else int(_text(args[0]) != "")
         if name == "round":
             digits = _num(args[1]) if len(args) > 1 else 0.0
             return _round(_num(args[0]), 0 if math.isnan(digits) else int(digits))
@@ -487,6 +495,48 @@ class Expression:
             return _text(args[0]).startswith(_text(args[1]))
         if name == "today":
             return lookup.today().isoformat()
+        if name == "once":  # ODK: computed once, kept after; a chat computes it when what it reads is answered
+            return args[0]
+        if name == "ends-with":
+            return _text(args[0]).endswith(_text(args[1]))
+        if name == "normalize-space":
+            return " ".join(_text(args[0]).split())
+        if name == "substr":  # ODK's: 0-based start, end excluded
+            text, start = _text(args[0]), _num(args[1])
+            end = _num(args[2]) if len(args) > 2 else float(len(text))
+            if math.isnan(start) or math.isnan(end):
+                return ""
+            return text[max(int(start), 0):max(int(end), 0)]
+        if name in ("substring-before", "substring-after"):
+            text, sep = _text(args[0]), _text(args[1])
+            if sep not in text:
+                return ""
+            before, _, after = text.partition(sep)
+            return before if name == "substring-before" else after
+        if name == "translate":
+            src, dst = _text(args[1]), _text(args[2])
+            table = {}
+            for i, ch in enumerate(src):
+                table.setdefault(ord(ch), dst[i] if i < len(dst) else None)
+            return _text(args[0]).translate(table)
+        if name in ("max", "min"):  # over numbers or a repeat's answers; NaN when one is empty or not a number
+            numbers = [_num(v) for a in args for v in (a if isinstance(a, (list, tuple)) else [a])]
+            if not numbers or any(math.isnan(n) for n in numbers):
+                return math.nan
+            return (max if name == "max" else min)(numbers)
+        if name == "join":  # ODK's: the values (a repeat's answers, a several-choice's) between a separator
+            values = [v for a in args[1:] for v in (a if isinstance(a, (list, tuple)) else [a])]
+            return _text(args[0]).join(_text(v) for v in values if _text(v) != "")
+        if name == "pi":
+            return math.pi
+        if name in _MATH or name in ("pow", "atan2"):
+            n = _num(args[0])
+            try:
+                if name in ("pow", "atan2"):
+                    return (math.pow if name == "pow" else math.atan2)(n, _num(args[1]))
+                return _MATH[name](n)
+            except (ValueError, OverflowError):  # sqrt(-1), log(0): no value, as NaN
+                return math.nan
         return name == "true"
 
 

@@ -14,7 +14,7 @@ from conversations import texts
 from conversations.answers import LOCAL_TZ, review_section, review_summary
 from conversations.engine import Location, Pick, ReportInfo, State, Text, render_plain, step
 from conversations.form import FormError, load_form
-from conversations.xpath import REGEX_TIMEOUT
+from conversations.xpath import REGEX_TIMEOUT, parse_expression
 from exports.data import ExportData, UnitReport
 from exports.workbook import build_workbook
 
@@ -347,7 +347,7 @@ sections:
 @pytest.mark.parametrize(("question", "error"), [
     ("{key: c, label: C, type: calculate}", "questions[1] (c).calculation: a calculate question needs a calculation"),
     ("{key: c, label: C, type: calculate, calculation: '${zz} + 1'}",
-     "questions[1] (c).calculation: 'zz' is not an earlier question of the form"),
+     "questions[1] (c).calculation: 'zz' is not a question of this form"),
     ("{key: c, label: C, type: meta}", "questions[1] (c).meta: a meta question needs its kind"),
     ("{key: c, label: C, prompt: 'C?', type: text, or_other: true}",
      "questions[1] (c).or_other: only a question of type choice or multi_choice has or_other"),
@@ -625,3 +625,109 @@ sections:
     chat2 = Chat(form)
     chat2.send("/start")
     assert "Mã số cán bộ?" in chat2.send("có")
+
+
+# --- i24-fix: references to any question of the form, the functions real XLSForms use ---
+
+FORWARD_YAML = """\
+id: f
+title: F
+sections:
+  - key: s
+    title: Người khai
+    questions:
+      - {key: ten, label: Tên, prompt: "Tên?", type: text}
+      - {key: lan_dau, label: Khai lần đầu, prompt: "Khai lần đầu?", type: yes_no, relevant: "${ma_cu} = ''"}
+      - {key: so, label: Số lần, prompt: "Số lần?", type: integer, relevant: "${so} = '' or ${so} > 0"}
+      - {key: goi, label: Gọi là, type: calculate, calculation: "concat(normalize-space(${ten}), ' / ', ${ma_cu})"}
+  - key: t
+    title: Hồ sơ
+    questions:
+      - {key: ma_cu, label: Mã cũ, prompt: "Mã cũ?", type: text, required: false}
+      - {key: dien_tich, label: Diện tích, prompt: "Diện tích?", type: decimal}
+      - {key: canh, label: Cạnh, type: calculate, calculation: "round(sqrt(${dien_tich}), 2)"}
+      - {key: tinh, label: Mã tỉnh, type: calculate, calculation: "substr(${ma_cu}, 0, 2)"}
+"""
+
+
+@pytest.fixture()
+def forward_form(tmp_path):
+    path = tmp_path / "forward.yaml"
+    path.write_text(FORWARD_YAML, encoding="utf-8")
+    return load_form(path)
+
+
+def test_reference__a_later_section_not_answered_yet__reads_as_empty_and_the_question_is_asked(forward_form):
+    chat = Chat(forward_form)
+    assert "Tên?" in chat.send("/start")
+    assert "Khai lần đầu?" in chat.send("  Nguyễn   Lan ")  # ma_cu (later) not answered: '' = '' holds
+    assert "Số lần?" in chat.send("có")
+    assert "Mã cũ?" in chat.send("3")  # its own name in its relevant: empty, then its answer
+    assert (True, 3, "Nguyễn Lan / ") == (chat.answers["s.lan_dau"], chat.answers["s.so"], chat.answers["s.goi"])
+
+
+def test_reference__the_later_answer_given__calculation_recomputed_and_condition_follows_it(forward_form):
+    chat = Chat(forward_form)
+    for said in ("/start", "Lan", "có", "3", "HN-0042", "16"):
+        chat.send(said)
+    answers = chat.answers
+    assert ("Lan / HN-0042", 4, "HN") == (answers["s.goi"], answers["t.canh"], answers["t.tinh"])
+    assert "s.lan_dau" not in answers  # its condition names ma_cu, now answered: the answer no longer applies
+    assert "- Gọi là: Lan / HN-0042" in chat.send("xem lại 1")
+
+
+def test_reference__a_name_not_in_the_form__refused_in_one_line(tmp_path):
+    path = tmp_path / "f.yaml"
+    path.write_text(FORWARD_YAML.replace("${ma_cu} = ''", "${ma_ko_co} = ''"), encoding="utf-8")
+    with pytest.raises(FormError) as caught:
+        load_form(path)
+    assert (f"{path}: sections[0] (s).questions[1] (lan_dau).relevant: 'ma_ko_co' is not a question of this form"
+            == str(caught.value))
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("normalize-space('  Sở   Tư pháp ')", "Sở Tư pháp"),
+    ("substr('HN-0042', 3)", "0042"),
+    ("substr('HN-0042', 0, 2)", "HN"),
+    ("substring-before('a-b-c', '-')", "a"),
+    ("substring-after('a-b-c', '-')", "b-c"),
+    ("translate('Sở y tế', 'ởy', 'OY')", "SO Y tế"),
+    ("ends-with(${ten}, 'Lan')", "true"),
+    ("sqrt(${n})", 3),
+    ("sqrt(-1)", None),
+    ("pow(2, 10)", 1024),
+    ("log10(1000)", 3),
+    ("round(exp(0) + log(1), 0)", 1),
+    ("max(${ds})", 7),
+    ("min(${ds}, 0)", 0),
+    ("max(${ds}, ${trong})", None),
+    ("once(concat(${ten}, '!'))", "Nguyễn Lan!"),
+    ("join(', ', ${ds})", "4, 7, 2"),
+    ("join('-', ${ten}, ${trong}, 'x')", "Nguyễn Lan-x"),
+    ("round(cos(pi()) + sin(0) + tan(0) + atan2(0, 1), 0)", -1),
+    ("round(asin(1) * 2, 4) = round(pi(), 4) and acos(1) = atan(0)", "true"),
+])
+def test_functions__real_forms_use__evaluated_as_odk(source, expected):
+    values = {"ten": "Nguyễn Lan", "n": 9, "ds": [4, 7, 2], "trong": None}
+    assert expected == parse_expression(source).evaluate(values)
+
+
+def test_reference__a_calculation_naming_itself__reads_its_own_stored_value(tmp_path):
+    path = tmp_path / "f.yaml"
+    path.write_text("""\
+id: r
+title: R
+sections:
+  - key: s
+    title: S
+    questions:
+      - {key: a, label: A, prompt: "A?", type: integer}
+      - {key: lap, label: Lập lần đầu, type: calculate, calculation: "coalesce(${lap}, concat(today(), '/', ${a}))"}
+""", encoding="utf-8")
+    chat = Chat(load_form(path))
+    chat.send("/start")
+    chat.send("5")
+    assert "2027-03-02/5" == chat.answers["s.lap"]
+    for said in ("sửa", "1", "1", "7"):  # a changed: the calculation reads its own value first and keeps it
+        chat.send(said)
+    assert (7, "2027-03-02/5") == (chat.answers["s.a"], chat.answers["s.lap"])

@@ -124,8 +124,8 @@ def form_doc(**question) -> dict:
          "sections[0] (s).questions[1] (b).relevant: a question has ask_if or relevant, not both"),
         ({"relevant": "uuid() > 1"}, "sections[0] (s).questions[1] (b).relevant: function uuid() is not "
                                      "supported (supported: " + ", ".join(f + "()" for f in FUNCTIONS) + ")"),
-        ({"relevant": "${z} > 0"}, "sections[0] (s).questions[1] (b).relevant: 'z' is not an earlier question "
-                                   "of the form"),
+        ({"relevant": "${z} > 0"}, "sections[0] (s).questions[1] (b).relevant: 'z' is not a question of this "
+                                   "form"),
         ({"calculation": "1"}, "sections[0] (s).questions[1] (b).calculation: only a question of type calculate "
                                "has a calculation"),
         ({"relevant": ". > 0"}, "sections[0] (s).questions[1] (b).relevant: '.' (this answer) has no meaning "
@@ -507,7 +507,7 @@ def test_hint__said_after_the_prompt():
         ([HEAD + ["hcc::not_above"], ["text", "a", "A", "yes", ""], ["integer", "b", "B", "yes", "a"]],
          AT.format(3, "hcc::not_above") + "chỉ so sánh hai câu hỏi số nguyên"),
         ([HEAD + ["relevant"], ["text", "a", "A", "yes", "${b} = 'x'"], ["text", "c", "C", "yes", ""]],
-         AT.format(2, "relevant") + "'b' không phải một câu hỏi ở trước trong biểu mẫu"),
+         AT.format(2, "relevant") + "'b' không phải tên một câu hỏi của biểu mẫu"),
         ([HEAD + ["hcc::compact"], ["begin_group", "g", "G", "", "a, z"], ["text", "a", "A", "yes", ""],
           ["text", "b", "B", "yes", ""], ["end_group", "", "", "", ""]],
          AT.format(2, "hcc::compact") + "phải liệt kê tên câu hỏi của phần này (có: a, b)"),
@@ -725,19 +725,24 @@ def test_read_xlsform__repeat_in_repeat__refused_or_left_out_and_listed(tmp_path
             "--skip-unsupported để bỏ qua)"] == skipped
 
 
-def test_load_form_file__skip_unsupported__left_out_with_what_names_them_and_listed(tmp_path):
+def test_load_form_file__skip_unsupported__left_out_with_what_their_condition_names_and_listed(tmp_path):
     path = workbook(tmp_path, [["type", "name", "label", "relevant"], ["text", "a", "A", ""],
                                ["geotrace", "duong", "Đường đi", ""], ["audio", "ghi_am", "Ghi âm", ""],
                                ["text", "mo_ta", "Mô tả đường", "${duong} != ''"],
-                               ["select_one_from_file xa.csv", "xa", "Xã", ""], ["barcode", "ma", "Mã", ""]])
+                               ["select_one_from_file xa.csv", "xa", "Xã", ""], ["barcode", "ma", "Mã", ""],
+                               ["text", "b", "B", ""]])
     skipped: list[str] = []
     form, raw = load_form_file(path, skip_unsupported=True, skipped=skipped)
-    assert ["a"] == [q.key for q in form.sections[0].questions]
+    assert ["a", "b"] == [q.key for q in form.sections[0].questions]
     assert ["trang tính survey, dòng 3, cột type: kiểu 'geotrace' " + NOT_IN_CHAT,
             "trang tính survey, dòng 4, cột type: kiểu 'audio' " + NOT_IN_CHAT,
             "trang tính survey, dòng 6, cột type: kiểu 'select_one_from_file xa.csv' " + NOT_IN_CHAT,
             "trang tính survey, dòng 7, cột type: kiểu 'barcode' " + NOT_IN_CHAT,
-            "trang tính survey, dòng 5, cột name: câu 'mo_ta' bỏ qua vì dùng câu 'duong' đã bị bỏ qua"] == skipped
+            "trang tính survey, dòng 5, cột name: câu 'mo_ta' sẽ không được hỏi vì điều kiện hỏi (relevant) dùng "
+            "câu 'duong' đã bị bỏ qua"] == skipped
+    state, reply = run(form, "Trả lời A")  # mo_ta's condition cannot be known: never asked, b comes next
+    assert "câu 2/2\nB\n" in reply.text
+    assert {"form.a": "Trả lời A"} == state.answers
 
 
 def test_read_xlsform__relevant_naming_another_section_or_itself__accepted(tmp_path):
@@ -904,3 +909,118 @@ def test_load_form_file__skip_unsupported__duplicate_choice_and_empty_filtered_l
             "trang tính survey, dòng 3, cột choice_filter: danh sách lựa chọn 'h' không có lựa chọn nào có giá trị ở "
             "cột nhom mà choice_filter dùng"] == skipped
     assert ["g"] == list(raw["choice_lists"])
+
+
+# --- i24-fix: what real forms do that was refused ---
+
+
+def test_read_xlsform__notes_read_hidden_field_and_nameless_group__loaded_and_asked(tmp_path):
+    path = workbook(tmp_path, [
+        ["type", "name", "label", "calculation"],
+        ["begin_group", "g", "Nhóm 1", ""], ["note", "gioi_thieu", "Giới thiệu nhóm", ""],
+        ["integer", "so", "Số cán bộ", ""], ["note", "nhac", "Nhắc: ${so} người", ""],
+        ["calculate", "tong", "", "${so} * 2 + string-length(${nhac}) + string-length(${gioi_thieu})"],
+        ["hidden", "an", "", ""], ["end_group", "", "", ""],
+        ["begin_group", "", "Nhóm không tên", ""], ["text", "ten", "Tên người lập", ""], ["end_group", "", "", ""]])
+    form, raw = load_form_file(path)
+    qs = questions_of(raw)
+    assert "${so} * 2 + string-length('') + string-length('')" == qs["tong"]["calculation"]
+    assert ("calculate", "''") == (qs["an"]["type"], qs["an"]["calculation"])
+    assert ["g", "group_row_9"] == [s["key"] for s in raw["sections"]]
+    state, reply = run(form, "4")
+    assert "Tên người lập" in reply.text
+    assert {"g.so": 4, "g.tong": 8} == state.answers  # the notes read as empty, the hidden field stays empty
+
+
+def test_load_form_file__skip_unsupported__calculation_and_constraint_naming_what_was_left_out(tmp_path):
+    path = workbook(tmp_path, [
+        ["type", "name", "label", "calculation", "constraint"],
+        ["calculate", "qua", "", "pulldata('fruits', 'name', 'name', 'mango')", ""],
+        ["barcode", "ma", "Mã vạch", "", ""],
+        ["party like it's 19999", "", "", "", ""],
+        ["text", "ten", "Tên", "", ". != ${ma}"],
+        ["calculate", "goi", "", "concat(${ten}, '/', ${qua}, '/', ${ma})", ""]])
+    skipped: list[str] = []
+    form, raw = load_form_file(path, skip_unsupported=True, skipped=skipped)
+    assert ["ten", "goi"] == [q.key for q in form.sections[0].questions]
+    assert ["trang tính survey, dòng 2, cột calculation: biểu thức chưa được hỗ trợ: hàm pulldata() chưa được hỗ "
+            "trợ (có: " + ", ".join(f + "()" for f in FUNCTIONS) + ")",
+            "trang tính survey, dòng 3, cột type: kiểu 'barcode' " + NOT_IN_CHAT,
+            "trang tính survey, dòng 4, cột type: kiểu 'party like it's 19999' " + NOT_IN_CHAT,
+            "trang tính survey, dòng 5, cột name: câu 'ten' không còn kiểm tra điều kiện (constraint) vì nó dùng câu "
+            "'ma' đã bị bỏ qua",
+            "trang tính survey, dòng 6, cột name: câu 'goi' tính với câu 'ma' đã bị bỏ qua coi như để trống"] == skipped
+    state, reply = run(form, "Lan")
+    assert {"form.ten": "Lan", "form.goi": "Lan//"} == state.answers
+
+
+def test_read_xlsform__nothing_to_ask__refused_in_one_line(tmp_path):
+    path = workbook(tmp_path, [["type", "name", "label", "calculation"], ["start", "bat_dau", "", ""],
+                               ["calculate", "c", "", "1 + 1"], ["note", "n", "Chỉ một ghi chú", ""]])
+    with pytest.raises(FormError) as caught:
+        read_xlsform(path)
+    assert f"{path}: trang tính survey, dòng 1, cột type: biểu mẫu không có câu hỏi nào" == str(caught.value)
+
+
+def test_load_form_file__skip_unsupported__repeat_count_naming_what_was_left_out__open_list(tmp_path):
+    path = workbook(tmp_path, [
+        ["type", "name", "label", "repeat_count"], ["barcode", "ma", "Mã vạch", ""], ["text", "a", "A", ""],
+        ["begin_repeat", "ds", "Cán bộ", "${ma}"], ["text", "ten", "Tên", ""], ["end_repeat", "", "", ""]])
+    skipped: list[str] = []
+    form, raw = load_form_file(path, skip_unsupported=True, skipped=skipped)
+    assert {"min": 0, "max": None, "item": "cán bộ"} == raw["sections"][1]["repeat"]
+    assert ("trang tính survey, dòng 4, cột name: nhóm lặp 'ds' hỏi “thêm … nữa không?” thay cho số lượng "
+            "(repeat_count) vì số lượng dùng câu 'ma' đã bị bỏ qua") == skipped[-1]
+    assert form.sections[1].repeat.open
+    state, reply = run(form, "Trả lời A")
+    assert "Có cán bộ nào không?" in reply.text
+
+
+def test_load_form_file__skip_unsupported__note_saying_what_was_left_out__says_nothing_there(tmp_path):
+    path = workbook(tmp_path, [["type", "name", "label"], ["barcode", "ma", "Mã"], ["text", "a", "Tên đơn vị"],
+                               ["note", "n", "Mã: ${ma}. Đơn vị: ${a}."], ["text", "b", "Địa chỉ"]])
+    form, raw = load_form_file(path, skip_unsupported=True, skipped=[])
+    state, reply = run(form, "Sở Tư pháp")
+    assert "Mã: . Đơn vị: Sở Tư pháp.\nĐịa chỉ" in reply.text
+
+
+def test_load_form_file__skip_unsupported__list_whose_questions_all_depend_on_what_was_left_out__never_asked(tmp_path):
+    path = workbook(tmp_path, [
+        ["type", "name", "label", "relevant", "calculation"], ["barcode", "ma", "Mã", "", ""],
+        ["text", "a", "A", "", ""], ["begin_repeat", "ds", "Cán bộ", "", ""],
+        ["text", "ten", "Tên", "${ma} != ''", ""], ["calculate", "dem", "", "", "1"], ["end_repeat", "", "", "", ""],
+        ["calculate", "so", "", "", "count(${dem}) + string-length(${ten})"], ["text", "b", "B", "", ""]])
+    skipped: list[str] = []
+    form, raw = load_form_file(path, skip_unsupported=True, skipped=skipped)
+    assert [("form", ["a"]), ("form_2", ["so", "b"])] == [(s.key, [q.key for q in s.questions]) for s in form.sections]
+    assert ("trang tính survey, dòng 5, cột name: câu 'ten' sẽ không được hỏi vì điều kiện hỏi (relevant) dùng câu "
+            "'ma' đã bị bỏ qua") == skipped[-1]
+    state, reply = run(form, "Trả lời A")
+    assert "B\n" in reply.text and "Cán bộ" not in reply.text
+    assert {"form.a": "Trả lời A", "form_2.so": 0} == state.answers
+
+
+def test_load_form_file__skip_unsupported__condition_naming_a_question_never_asked__reads_it_as_empty(tmp_path):
+    path = workbook(tmp_path, [
+        ["type", "name", "label", "relevant"], ["barcode", "ma", "Mã", ""], ["text", "a", "A", "${ma} = 'x'"],
+        ["text", "b", "B", "${a} = 'y'"], ["text", "c", "C", "string-length(${a}) = 0"], ["text", "d", "D", ""]])
+    skipped: list[str] = []
+    form, raw = load_form_file(path, skip_unsupported=True, skipped=skipped)
+    assert ["c", "d"] == [q.key for q in form.sections[0].questions]  # b's condition never holds on no answer
+    assert ["trang tính survey, dòng 3, cột name: câu 'a' sẽ không được hỏi vì điều kiện hỏi (relevant) dùng câu "
+            "'ma' đã bị bỏ qua",
+            "trang tính survey, dòng 4, cột name: câu 'b' sẽ không được hỏi vì điều kiện hỏi (relevant) dùng câu "
+            "'a' đã bị bỏ qua"] == skipped[1:]
+    state, reply = run(form, "Trả lời C")  # a was never asked: empty, as ODK reads a question not relevant
+    assert {"form.c": "Trả lời C"} == state.answers
+    assert "D\n" in reply.text
+
+
+def test_load_form_file__skip_unsupported__list_left_with_only_a_calculation__goes_and_the_rest_loads(tmp_path):
+    path = workbook(tmp_path, [
+        ["type", "name", "label", "calculation"], ["text", "a", "A", ""], ["begin_repeat", "ds", "Mẫu", ""],
+        ["barcode", "ma", "Mã", ""], ["calculate", "c", "", "1"], ["end_repeat", "", "", ""]])
+    skipped: list[str] = []
+    form, raw = load_form_file(path, skip_unsupported=True, skipped=skipped)
+    assert [("form", ["a"])] == [(s.key, [q.key for q in s.questions]) for s in form.sections]
+    assert ["trang tính survey, dòng 4, cột type: kiểu 'barcode' " + NOT_IN_CHAT] == skipped
