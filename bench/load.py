@@ -349,6 +349,7 @@ async def serve(args: argparse.Namespace) -> None:
     else:
         started = await serve_ours(args)
     cleanup = started
+    counts = STATEMENTS.copy()
     print("READY", flush=True)
     if profiler is not None:
         profiler.enable()
@@ -356,7 +357,26 @@ async def serve(args: argparse.Namespace) -> None:
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(args.cprofile)
+    if args.serve == "ours":  # what the database was asked between READY and the stop (read by the driver)
+        (Path(args.data) / "statements.json").write_text(json.dumps({k: STATEMENTS[k] - counts[k] for k in counts}))
     await cleanup()
+
+
+STATEMENTS = {"statements": 0, "commits": 0}  # counted in the bot process (see count_statements)
+
+
+def count_statements(engine) -> None:
+    """Count the SQL statements (BEGIN and COMMIT excluded) and the commits the bot's engine runs."""
+    from sqlalchemy import event
+
+    def on_statement(*_: Any) -> None:
+        STATEMENTS["statements"] += 1
+
+    def on_commit(*_: Any) -> None:
+        STATEMENTS["commits"] += 1
+
+    event.listen(engine.sync_engine, "before_cursor_execute", on_statement)
+    event.listen(engine.sync_engine, "commit", on_commit)
 
 
 async def serve_ours(args: argparse.Namespace):
@@ -377,6 +397,7 @@ async def serve_ours(args: argparse.Namespace):
                         public_url=None if telegram else f"http://127.0.0.1:{args.port}",
                         listen_host="127.0.0.1", listen_port=args.port)
     db = await open_database(args.database, schema=args.schema or None)
+    count_statements(db.engine)
     service = Service(db, load_form(settings.form_path), settings.photos_dir, export_dir=settings.data_dir / "exports")
     photos.warm_up()  # as bot/runner.py does
     links = DownloadLinks(load_or_create_key(settings.data_dir), settings.data_dir / "exports")
@@ -520,6 +541,9 @@ class Result:
     bot_log_kinds: list = field(default_factory=list)
     mean_batch: float = 0.0
     other_before: float = 0.0  # cores busy elsewhere just before the run (see --wait-quiet)
+    statements: float = float("nan")  # SQL statements per answer (BEGIN/COMMIT excluded), from READY to the stop
+    commits: float = float("nan")  # transactions committed per answer
+    load_before: str = ""  # the machine's load average (1, 5, 15 min) when the run started
 
 
 class Chat:
@@ -730,6 +754,7 @@ async def run_config(config: Config, actions: list[Action], jpegs: list[bytes], 
     load = Load(config, actions, args.think, seed=config.contacts)
     ours = config.bot == "ours"
     other_before = await wait_for_quiet(args.wait_quiet) if args.wait_quiet > 0 else 0.0
+    load_average = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     with tempfile.TemporaryDirectory(prefix="hcc-load-") as tmp:
         tmp_path = Path(tmp)
         schema = f"load_{secrets.token_hex(4)}" if config.database == "postgres" else None
@@ -776,6 +801,8 @@ async def run_config(config: Config, actions: list[Action], jpegs: list[bytes], 
             if problems and args.show_bot_log:
                 print(f"--- bot log ({config}) ---\n{text[-4000:]}", flush=True)
             submitted = (await submitted_reports(url, schema))[0] if ours else None
+            counted = json.loads((tmp_path / "statements.json").read_text()) if ours and answers and (
+                tmp_path / "statements.json").exists() else {}
         finally:
             if schema is not None:
                 await drop_schema(url, schema)
@@ -794,7 +821,9 @@ async def run_config(config: Config, actions: list[Action], jpegs: list[bytes], 
                   stalled=load.stalled, errors=errors, bot_log_problems=problems,
                   mean_batch=sum(batches) / len(batches) if batches else 0.0, other_before=other_before,
                   bot_log_kinds=kinds, p95_photo=1000 * percentile(load.photo_latencies, 0.95),
-                  p95_other=1000 * percentile(load.other_latencies, 0.95))
+                  p95_other=1000 * percentile(load.other_latencies, 0.95),
+                  statements=counted.get("statements", float("nan")) / (answers or 1),
+                  commits=counted.get("commits", float("nan")) / (answers or 1), load_before=load_average)
 
 
 # --- reporting ----------------------------------------------------------------------------------
@@ -856,7 +885,8 @@ def ms(value: float) -> str:
 def print_header() -> None:
     print(f"{'channel':8} {'bot':8} {'database':8} {'mode':9} {'N':>5} {'cap s':>5} {'secs':>5} {'answers':>7} "
           f"{'ans/s':>6} {'p50 ms':>6} {'p95 ms':>6} {'p99 ms':>6} {'done':>5} {'subm.':>5} {'RSS MB':>6} "
-          f"{'bot CPU':>7} {'ms/ans':>6} {'drv CPU':>7} {'pg CPU':>6} {'other':>5}  problems", flush=True)
+          f"{'bot CPU':>7} {'ms/ans':>6} {'SQL/ans':>7} {'tx/ans':>6} {'drv CPU':>7} {'pg CPU':>6} {'other':>5} "
+          f"{'load avg':>14}  problems", flush=True)
 
 
 def print_row(r: Result) -> None:
@@ -869,7 +899,9 @@ def print_row(r: Result) -> None:
     print(f"{c.channel:8} {c.bot:8} {c.database:8} {c.mode:9} {c.contacts:5} {c.cap:5.0f} {r.seconds:5.1f} "
           f"{r.answers:7} {r.rate:6.0f} {ms(r.p50):>6} {ms(r.p95):>6} {ms(r.p99):>6} {r.done:5} "
           f"{'-' if r.submitted is None else r.submitted:>5} {r.peak_rss_mb:6.0f} {r.bot_cpu:7.0%} {ms(r.bot_cpu_ms):>6} "
-          f"{r.driver_cpu:7.0%} {r.pg_cpu:6.0%} {r.other_cpu:5.0%}  {problems or ''}", flush=True)
+          f"{'-' if r.statements != r.statements else f'{r.statements:.1f}':>7} "
+          f"{'-' if r.commits != r.commits else f'{r.commits:.2f}':>6} "
+          f"{r.driver_cpu:7.0%} {r.pg_cpu:6.0%} {r.other_cpu:5.0%} {r.load_before:>14}  {problems or ''}", flush=True)
 
 
 def goals(results: list[Result]) -> list[str]:
@@ -893,6 +925,72 @@ def goals(results: list[Result]) -> list[str]:
                          f"{'met' if r.p95 <= GOAL_P95_MS else 'NOT met'});   texts and buttons {r.p95_other:.0f} ms, "
                          f"photos {r.p95_photo:.0f} ms")
     return lines
+
+
+# Own time of every function, summed by where its code lives: (label, path fragments or C-function names).
+PROFILE_PARTS = [
+    ("SQLAlchemy ORM (loads, flushes, identity map)", ("sqlalchemy/orm/",)),
+    ("SQLAlchemy Core (statements, cache keys, results)", ("sqlalchemy/",)),
+    ("database driver (sqlite3, asyncpg)", ("sqlite3.", "sqlite_inline", "asyncpg", "aiosqlite")),
+    ("greenlet and asyncio glue", ("greenlet", "asyncio/", "_asyncio", "select.epoll")),
+    ("aiohttp, sockets (HTTP in and out)", ("aiohttp/", "multidict", "yarl/", "_socket", "ssl")),
+    ("python-telegram-bot", ("telegram/",)),
+    ("JSON", ("json/", "_json")),
+    ("logging", ("logging/",)),
+    ("the engine (conversations/)", ("conversations/",)),
+    ("bot/ (service, channels, inbox)", ("/bot/",)),
+    ("storage/ (queries)", ("/storage/",)),
+]
+# Cumulative time of the steps of an answer: (label, file fragment, function name).
+PROFILE_STEPS = [
+    ("service.handle (the event's transaction)", "bot/service.py", "handle"),
+    ("  engine.step", "conversations/engine.py", "step"),
+    ("  inbox settle (done mark)", "storage/inbox.py", "settle"),
+    ("  commit (flush + COMMIT)", "storage/db.py", "transaction"),
+    ("service.takes_photos", "bot/service.py", "takes_photos"),
+    ("inbox accept (write before the 200)", "bot/inbox.py", "_write_accepted"),
+    ("inbox claim", "bot/inbox.py", "_claim"),
+    ("inbox done marks", "bot/inbox.py", "_flush_finished"),
+    ("send the replies (Zalo)", "bot/channels/zalo.py", "send_replies"),
+    ("send the replies (Telegram)", "bot/channels/telegram_send.py", "send_replies"),
+    ("Zalo webhook handler", "bot/channels/zalo.py", "webhook"),
+    ("Telegram getUpdates loop", "bot/channels/telegram.py", "poll_forever"),
+    ("sent-replies flush", "bot/service.py", "_flush_batch"),
+]
+
+
+def profile_breakdown(path: Path, answers: int) -> list[tuple[str, float, float]]:
+    """(label, ms per answer, share) by PROFILE_PARTS, then the steps' cumulative ms per answer (share nan)."""
+    import pstats
+
+    stats = pstats.Stats(str(path)).stats  # {(file, line, func): (cc, nc, tottime, cumtime, callers)}
+    total = sum(v[2] for v in stats.values())
+    parts = {label: 0.0 for label, _ in PROFILE_PARTS}
+    rest = 0.0
+    for (file, _, func), (_, _, own, _, _) in stats.items():
+        where = file if file != "~" else func
+        for label, fragments in PROFILE_PARTS:
+            if any(fragment in where for fragment in fragments):
+                parts[label] += own
+                break
+        else:
+            rest += own
+    rows = [(label, 1000 * own / answers, own / total) for label, own in parts.items()]
+    rows.append(("everything else (stdlib, Pillow hand-off, ...)", 1000 * rest / answers, rest / total))
+    rows.append(("total (under cProfile, which inflates it)", 1000 * total / answers, 1.0))
+    calls = sum(v[1] for v in stats.values())  # Python and C calls: a count that contention does not change
+    rows.append(("Python function calls per answer (a count, not ms)", calls / answers, float("nan")))
+    for label, fragment, name in PROFILE_STEPS:
+        cumulative = max((v[3] for (file, _, func), v in stats.items() if func == name and fragment in file),
+                         default=0.0)
+        rows.append((label, 1000 * cumulative / answers, float("nan")))
+    return rows
+
+
+def print_breakdown(path: Path, answers: int) -> None:
+    print(f"\n--- where the bot's CPU went: {path.name}, {answers} answers, ms per answer under cProfile ---")
+    for label, per_answer, share in profile_breakdown(path, answers):
+        print(f"  {label:55} {per_answer:7.2f} ms  {'' if share != share else f'{share:5.1%}'}")
 
 
 def print_profile(path: Path, limit: int = 30) -> None:
@@ -971,8 +1069,14 @@ async def bench(args: argparse.Namespace) -> int:
             {**asdict(r), "config": asdict(r.config)} for r in results]}, ensure_ascii=False, indent=1,
             default=str))
     if profile_dir is not None:
-        for path in sorted(profile_dir.glob("*.pstats")):
-            print_profile(path)
+        for r in results:
+            c = r.config
+            path = profile_dir / f"{c.channel}-{c.database}-{c.mode}-{c.contacts}.pstats"
+            if c.bot == "ours" and path.exists() and r.answers:
+                print_breakdown(path, r.answers)
+        if not args.breakdown_only:
+            for path in sorted(profile_dir.glob("*.pstats")):
+                print_profile(path)
     return 0
 
 
@@ -995,6 +1099,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--postgres", default=POSTGRES_URL, help="PostgreSQL URL; each run gets a fresh schema")
     parser.add_argument("--profile", action="store_true", help="cProfile the bot process of our runs")
     parser.add_argument("--profile-dir", default="/tmp/hcc-load-profiles")
+    parser.add_argument("--breakdown-only", action="store_true",
+                        help="with --profile: print only where the CPU went by part, not the top functions")
     parser.add_argument("--wait-quiet", type=float, default=None,
                         help="before each run, wait up to this many seconds for other work on the machine to stop")
     parser.add_argument("--bot-switch-interval", type=float, default=0.0,

@@ -138,15 +138,16 @@ class Missing:
 def missing(form: Form, answers: Mapping[str, Any]) -> list[Missing]:
     """Everything required that is not answered yet, in form order."""
     out: list[Missing] = []
+    by_scope = scopes(answers)  # one pass over the answers, not one per section and item
     for section in form.sections:
         if section.repeat is None:
-            values = scope(answers, section.key)
+            values = by_scope.get((section.key, None), {})
             out += [Missing(section, q) for q in section.questions
                     if q.required and is_relevant(q, values) and values.get(q.key) is None]
             continue
         numbers = item_numbers(answers, section.key)
         for stt, n in enumerate(numbers, 1):
-            values = scope(answers, section.key, n)
+            values = by_scope.get((section.key, n), {})
             name = values.get(section.questions[0].key)
             out += [Missing(section, q, n, stt, name) for q in section.questions
                     if q.required and is_relevant(q, values) and values.get(q.key) is None]
@@ -302,10 +303,11 @@ def completion(form: Form, answers: Mapping[str, Any]) -> int:
         else:
             absent += 1
     given = 0
+    by_scope = scopes(answers)
     for section in form.sections:
         numbers = item_numbers(answers, section.key) if section.repeat is not None else [None]
         for n in numbers:
-            values = scope(answers, section.key, n)
+            values = by_scope.get((section.key, n), {})
             given += sum(1 for q in section.questions
                          if q.required and is_relevant(q, values) and values.get(q.key) is not None)
     total = given + absent
