@@ -68,6 +68,7 @@ STALL_SECONDS = 60.0  # a reply that takes longer than this counts as lost; the 
 PHOTOS = 8  # distinct pre-made JPEGs, reused
 GOAL_RATIO = 0.5
 GOAL_P95_MS = 150.0
+GOAL_WORKERS = 1.7  # issue 27: two workers answer >= 1.7 x one worker's closed-loop rate
 
 
 # --- the script ---------------------------------------------------------------------------------
@@ -358,7 +359,7 @@ async def serve(args: argparse.Namespace) -> None:
         profiler.disable()
         profiler.dump_stats(args.cprofile)
     if args.serve == "ours":  # what the database was asked between READY and the stop (read by the driver)
-        (Path(args.data) / "statements.json").write_text(json.dumps({k: STATEMENTS[k] - counts[k] for k in counts}))
+        (Path(args.data) / f"statements-{os.getpid()}.json").write_text(json.dumps({k: STATEMENTS[k] - counts[k] for k in counts}))
     await cleanup()
 
 
@@ -409,7 +410,7 @@ async def serve_ours(args: argparse.Namespace):
     app = build_app(links)
     for channel in channels:
         channel.add_routes(app)
-    runner = await start_app(app, settings.listen_host, settings.listen_port)
+    runner = await start_app(app, settings.listen_host, settings.listen_port, reuse_port=args.reuse_port)
     for channel in channels:
         await channel.start()
 
@@ -514,6 +515,7 @@ class Config:
     mode: str  # closed | paced | realistic
     contacts: int
     cap: float
+    workers: int = 1  # bot processes behind one address (PostgreSQL, Zalo webhook)
 
 
 @dataclass
@@ -713,7 +715,8 @@ def percentile(values: list[float], share: float) -> float:
 
 
 async def start_bot(config: Config, *, url: str, schema: str | None, api: str, data: Path, port: int,
-                    log: Path, cprofile: Path | None, switch_interval: float = 0.0) -> asyncio.subprocess.Process:
+                    log: Path, cprofile: Path | None, switch_interval: float = 0.0,
+                    reuse_port: bool = False) -> asyncio.subprocess.Process:
     command = [sys.executable, str(Path(__file__).resolve()), "--serve", "echo" if config.bot != "ours" else "ours",
                "--channel", config.channel, "--database", url, "--schema", schema or "", "--api", api,
                "--data", str(data), "--port", str(port)]
@@ -723,6 +726,8 @@ async def start_bot(config: Config, *, url: str, schema: str | None, api: str, d
         command += ["--switch-interval", str(switch_interval)]
     if cprofile is not None:
         command += ["--cprofile", str(cprofile)]
+    if reuse_port:
+        command.append("--reuse-port")
     process = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE,
                                                    stderr=log.open("wb"), cwd=str(ROOT))
     try:
@@ -767,15 +772,21 @@ async def run_config(config: Config, actions: list[Action], jpegs: list[bytes], 
                 fake = FakeZaloAPI(zalo_files(jpegs), load.on_message)
             load.fake = fake
             await fake.start()
-            log = tmp_path / "bot.log"
+            logs = [tmp_path / f"bot-{n}.log" for n in range(config.workers)]
             cprofile = None
-            if profile_dir is not None and ours:
+            if profile_dir is not None and ours and config.workers == 1:
                 cprofile = profile_dir / (f"{config.channel}-{config.database}-{config.mode}-{config.contacts}"
                                           ".pstats")
-            process = await start_bot(config, url=url, schema=schema, api=fake.url, data=tmp_path, port=free_port(),
-                                      log=log, cprofile=cprofile, switch_interval=args.bot_switch_interval)
+            port = free_port()
+            processes = []
+            for log in logs:  # several workers: one address (SO_REUSEPORT), as `hcc-bot run --workers N`
+                processes.append(await start_bot(config, url=url, schema=schema, api=fake.url, data=tmp_path,
+                                                 port=port, log=log, cprofile=cprofile,
+                                                 switch_interval=args.bot_switch_interval,
+                                                 reuse_port=config.workers > 1))
             try:
-                bot_cpu, pg_cpu, driver_cpu = tree_cpu_seconds(process.pid), postgres_cpu_seconds(), time.process_time()
+                bot_cpu = sum(tree_cpu_seconds(p.pid) for p in processes)
+                pg_cpu, driver_cpu = postgres_cpu_seconds(), time.process_time()
                 busy = machine_busy_seconds()
                 started = time.perf_counter()
                 tasks = [asyncio.create_task(load.contact(n, codes)) for n in range(config.contacts)]
@@ -783,26 +794,28 @@ async def run_config(config: Config, actions: list[Action], jpegs: list[bytes], 
                 seconds = time.perf_counter() - started
                 load.closed = True
                 answers = load.answers
-                bot_cpu = tree_cpu_seconds(process.pid) - bot_cpu
+                bot_cpu = sum(tree_cpu_seconds(p.pid) for p in processes) - bot_cpu
                 pg_cpu = postgres_cpu_seconds() - pg_cpu
                 driver_cpu = time.process_time() - driver_cpu
                 busy = machine_busy_seconds() - busy
-                peak = peak_rss_mb(process.pid)
+                peak = max(peak_rss_mb(p.pid) for p in processes)
                 for task in pending:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
             finally:
-                await stop_bot(process)
+                await asyncio.gather(*(stop_bot(p) for p in processes))
                 await fake.stop()
-            text = log.read_text(errors="replace")
+            text = "\n".join(log.read_text(errors="replace") for log in logs)
             bad = [line for line in text.splitlines() if " ERROR " in line or line.startswith("Traceback")]
             problems = len(bad)
             kinds = sorted({line.split(" ERROR ", 1)[-1][:90] for line in bad})[:3]
             if problems and args.show_bot_log:
                 print(f"--- bot log ({config}) ---\n{text[-4000:]}", flush=True)
             submitted = (await submitted_reports(url, schema))[0] if ours else None
-            counted = json.loads((tmp_path / "statements.json").read_text()) if ours and answers and (
-                tmp_path / "statements.json").exists() else {}
+            counted: dict[str, float] = {}
+            for path in tmp_path.glob("statements-*.json") if ours and answers else []:
+                for name, value in json.loads(path.read_text()).items():
+                    counted[name] = counted.get(name, 0) + value
         finally:
             if schema is not None:
                 await drop_schema(url, schema)
@@ -896,7 +909,8 @@ def print_row(r: Result) -> None:
         problems["stalled contacts"] = r.stalled
     if r.bot_log_problems:
         problems["bot log errors"] = f"{r.bot_log_problems}: " + " | ".join(r.bot_log_kinds)
-    print(f"{c.channel:8} {c.bot:8} {c.database:8} {c.mode:9} {c.contacts:5} {c.cap:5.0f} {r.seconds:5.1f} "
+    bot = c.bot if c.workers == 1 else f"{c.bot}x{c.workers}"
+    print(f"{c.channel:8} {bot:8} {c.database:8} {c.mode:9} {c.contacts:5} {c.cap:5.0f} {r.seconds:5.1f} "
           f"{r.answers:7} {r.rate:6.0f} {ms(r.p50):>6} {ms(r.p95):>6} {ms(r.p99):>6} {r.done:5} "
           f"{'-' if r.submitted is None else r.submitted:>5} {r.peak_rss_mb:6.0f} {r.bot_cpu:7.0%} {ms(r.bot_cpu_ms):>6} "
           f"{'-' if r.statements != r.statements else f'{r.statements:.1f}':>7} "
@@ -918,6 +932,18 @@ def goals(results: list[Result]) -> list[str]:
                          f"{base.rate:.0f} answers/s = {ratio:.2f}   (goal >= {GOAL_RATIO}: "
                          f"{'met' if ratio >= GOAL_RATIO else 'NOT met'});   bot CPU per answer: echo "
                          f"{base.bot_cpu_ms:.1f} ms / ours {r.bot_cpu_ms:.1f} ms = {cpu_ratio:.2f}")
+    single = {(r.config.channel, r.config.database, r.config.mode, r.config.contacts): r for r in results
+              if r.config.bot == "ours" and r.config.workers == 1}
+    for r in results:
+        c = r.config
+        one = single.get((c.channel, c.database, c.mode, c.contacts))
+        if c.bot == "ours" and c.workers > 1 and c.mode == "closed" and one is not None and one.rate:
+            ratio = r.rate / one.rate
+            lines.append(f"{c.channel:8} {c.database:8} N={c.contacts:<5} closed loop, {c.workers} workers: {r.rate:.0f} / "
+                         f"one worker {one.rate:.0f} answers/s = {ratio:.2f}   (goal >= {GOAL_WORKERS}: "
+                         f"{'met' if ratio >= GOAL_WORKERS else 'NOT met'});   bot CPU per answer {r.bot_cpu_ms:.1f} / "
+                         f"{one.bot_cpu_ms:.1f} ms; contacts done {r.done}, reports submitted {r.submitted}, "
+                         f"stalled {r.stalled}, problems {len(r.errors) + r.bot_log_problems}")
     for r in results:
         c = r.config
         if c.bot == "ours" and c.mode in ("paced", "realistic") and c.contacts == 200 and c.database == "sqlite":
@@ -1021,8 +1047,11 @@ def configurations(args: argparse.Namespace) -> list[Config]:
         for database in args.databases:
             for n in args.sizes:
                 for mode in args.modes:
-                    configs.append(Config(channel, "ours", database, mode, n,
-                                          args.cap_closed if mode == "closed" else args.cap_paced))
+                    for workers in args.workers:
+                        if workers > 1 and (database != "postgres" or channel != "zalo"):
+                            continue  # several workers: PostgreSQL behind the Zalo webhook only
+                        configs.append(Config(channel, "ours", database, mode, n,
+                                              args.cap_closed if mode == "closed" else args.cap_paced, workers))
     return configs
 
 
@@ -1096,6 +1125,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--echo-sequential", action="store_true",
                         help="also the echo bot with PTB's default (updates one at a time)")
     parser.add_argument("--no-echo", action="store_true", help="skip the echo baselines")
+    parser.add_argument("--workers", default="1",
+                        help="bot processes per run, e.g. 1,2 (more than 1: PostgreSQL and Zalo's webhook only)")
     parser.add_argument("--postgres", default=POSTGRES_URL, help="PostgreSQL URL; each run gets a fresh schema")
     parser.add_argument("--profile", action="store_true", help="cProfile the bot process of our runs")
     parser.add_argument("--profile-dir", default="/tmp/hcc-load-profiles")
@@ -1118,12 +1149,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sequential", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--switch-interval", type=float, default=0.0, help=argparse.SUPPRESS)
     parser.add_argument("--cprofile", help=argparse.SUPPRESS)
+    parser.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
         return args
     args.channels = [c for c in args.channels.split(",") if c]
     args.databases = [d for d in args.databases.split(",") if d]
     args.modes = [m for m in args.modes.split(",") if m]
+    args.workers = [int(w) for w in args.workers.split(",") if w]
     default_sizes = "50" if args.quick else "50,200,1000"
     args.sizes = [int(n) for n in (args.sizes or default_sizes).split(",") if n]
     caps = (6.0, 8.0, 5.0) if args.quick else (20.0, 20.0, 8.0)

@@ -1,10 +1,13 @@
-"""`hcc-bot run`: every channel whose token is set, in one process, around one web server."""
+"""`hcc-bot run`: every channel whose token is set, in one process, around one web server (or N such processes)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
+import multiprocessing.connection
 import signal
+import sys
 from datetime import datetime
 from typing import Callable
 
@@ -14,7 +17,7 @@ from bot.console import SESSION_KEY_FILE, console_base_url, setup_console
 from bot.files import secure_data_dir
 from bot.service import Service, utc_now
 from bot.reminders.scheduler import run_scheduler, senders_for, stop_scheduler
-from bot.settings import Settings
+from bot.settings import ConfigError, Settings
 from bot.web import DownloadLinks, build_app, load_or_create_key, start_app
 from conversations import texts
 from conversations.form import load_form
@@ -42,8 +45,69 @@ def make_channels(settings: Settings, service: Service, on_fatal: Callable[[str]
     return channels
 
 
+def check_workers(settings: Settings, workers: int) -> None:
+    """Several workers need what lets them share the work: PostgreSQL (the inbox's chat claims; SQLite has one
+    writer) and webhooks (one address; a platform serves its updates to one poller). ConfigError otherwise."""
+    if workers < 1:
+        raise ConfigError(f"--workers: expected 1 or more, got {workers}")
+    if workers == 1:
+        return
+    if not settings.database_url.startswith("postgres"):
+        raise ConfigError(f"--workers {workers} needs PostgreSQL (HCC_DATABASE_URL=postgresql://...): "
+                          "SQLite has a single writer, so one process is all it can use")
+    if (settings.zalo_token or settings.telegram_token) and not settings.public_url:
+        raise ConfigError(f"--workers {workers} needs webhooks (HCC_PUBLIC_URL): Zalo and Telegram give their "
+                          "updates to one poller only")
+
+
+def _worker_main(settings: Settings) -> None:
+    """One of the `--workers` processes: `hcc-bot run` on the shared address."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        asyncio.run(run_bot(settings, reuse_port=True))
+    except FatalChannelError as exc:
+        print(texts.CLI_CONFIG_ERROR.format(problem=exc), file=sys.stderr, flush=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+def run_workers(settings: Settings, workers: int) -> int:
+    """`hcc-bot run --workers N`: N bot processes listening on HCC_LISTEN together (SO_REUSEPORT), each with its
+    own inbox worker claiming whole chats on the shared PostgreSQL, so both cores work and every chat stays in
+    order. A SIGTERM or SIGINT is passed on to every worker; when one worker ends, the others are stopped too.
+    The exit code is the first worker's that failed (0 when all stopped cleanly)."""
+    check_workers(settings, workers)
+    context = multiprocessing.get_context("spawn")  # no fork of a process that may hold sockets or threads
+    processes = [context.Process(target=_worker_main, args=(settings,), name=f"hcc-bot worker {n + 1}")
+                 for n in range(workers)]
+    stopping = False
+
+    def stop_all(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for process in processes:
+            if process.is_alive() and process.pid is not None:
+                process.terminate()  # SIGTERM: the worker finishes the work in flight (bot/inbox.py)
+
+    previous = {sig: signal.signal(sig, stop_all) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for process in processes:
+            process.start()
+        while any(p.is_alive() for p in processes):
+            multiprocessing.connection.wait([p.sentinel for p in processes if p.is_alive()])
+            if not stopping and any(not p.is_alive() for p in processes):
+                stop_all()  # one worker ended on its own (a refused token, a crash): stop the others
+        codes = [p.exitcode or 0 for p in processes]
+        return next((code for code in codes if code not in (0, -signal.SIGTERM)), 0)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None,
-                  clock: Callable[[], datetime] = utc_now, channel_factory=make_channels) -> None:
+                  clock: Callable[[], datetime] = utc_now, channel_factory=make_channels,
+                  reuse_port: bool = False) -> None:
     """Start the web server and the channels; run until `stop` is set, a signal arrives or a channel fails."""
     form = load_form(settings.form_path)
     secure_data_dir(settings.data_dir)  # 0700 / 0600, also for what an older version or a backup left
@@ -78,7 +142,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None,
                       secure_cookie=(settings.public_url or "").startswith("https://"))
         for channel in channels:
             channel.add_routes(app)
-        runner = await start_app(app, settings.listen_host, settings.listen_port)
+        runner = await start_app(app, settings.listen_host, settings.listen_port, reuse_port=reuse_port)
         for channel in channels:
             try:
                 await channel.start()

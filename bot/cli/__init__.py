@@ -17,7 +17,7 @@ from bot.forms import form_of
 from bot.cli.console import CommandError, add_console_parsers, console_command
 from bot.bootstrap import ensure_units_and_campaign
 from bot.files import secure_data_dir
-from bot.runner import FatalChannelError, run_bot
+from bot.runner import FatalChannelError, check_workers, run_bot, run_workers
 from bot.reminders.control import change_deadline, change_plan, plan_text, preview_text
 from bot.reminders.plan import PlanError, parse_deadline as parse_plan_deadline
 from bot.reminders.scheduler import queue_now
@@ -44,7 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="chat in the terminal as a contact of a sample unit (no token needed)")
     demo.add_argument("--unit", default=DEMO_UNIT, help=f"unit code (default {DEMO_UNIT})")
 
-    sub.add_parser("run", help="start every channel whose token is set")
+    run = sub.add_parser("run", help="start every channel whose token is set")
+    run.add_argument("--workers", type=int, default=1,
+                     help="bot processes sharing HCC_LISTEN (PostgreSQL and webhooks only; default 1)")
 
     units = sub.add_parser("units", help="import or list units").add_subparsers(dest="action", required=True)
     imp = units.add_parser("import", help="import or update units from a CSV file with columns code,name")
@@ -151,7 +153,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             if not settings.zalo_token and not settings.telegram_token:
                 print(texts.CLI_RUN_NO_CHANNEL, flush=True)  # the console alone still serves the department
             await db.dispose()
-            await run_bot(settings)
+            if args.workers == 1:  # several: started by main() once the database is migrated and seeded here
+                await run_bot(settings)
             return 0
         if args.command == "export":
             return await _export(args, db, form, now, settings.province)
@@ -425,7 +428,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = load_settings()
-        return asyncio.run(_run(args, settings))
+        several = args.command == "run" and args.workers != 1
+        if several:
+            check_workers(settings, args.workers)
+        code = asyncio.run(_run(args, settings))
+        return run_workers(settings, args.workers) if several and code == 0 else code
     except ConfigError as exc:
         print(texts.CLI_CONFIG_ERROR.format(problem=exc), file=sys.stderr)
     except FormError as exc:
