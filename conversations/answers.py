@@ -67,6 +67,17 @@ def scopes(answers: Mapping[str, Any]) -> dict[tuple[str, int | None], dict[str,
     return out
 
 
+def scope_items(by_scope: Mapping[tuple[str, int | None], Any]) -> dict[str, list[int]]:
+    """The item numbers of every repeat section, in display order, from `scopes` (as `item_numbers` for each)."""
+    out: dict[str, list[int]] = {}
+    for section, item in by_scope:
+        if item is not None:
+            out.setdefault(section, []).append(item)
+    for numbers in out.values():
+        numbers.sort()
+    return out
+
+
 def is_relevant(question: Question, values: Mapping[str, Any]) -> bool:
     """Whether the question is asked, given the other answers of its scope."""
     return question.is_asked(values)
@@ -139,13 +150,14 @@ def missing(form: Form, answers: Mapping[str, Any]) -> list[Missing]:
     """Everything required that is not answered yet, in form order."""
     out: list[Missing] = []
     by_scope = scopes(answers)  # one pass over the answers, not one per section and item
+    items = scope_items(by_scope)
     for section in form.sections:
         if section.repeat is None:
             values = by_scope.get((section.key, None), {})
             out += [Missing(section, q) for q in section.questions
                     if q.required and is_relevant(q, values) and values.get(q.key) is None]
             continue
-        numbers = item_numbers(answers, section.key)
+        numbers = items.get(section.key, [])
         for stt, n in enumerate(numbers, 1):
             values = by_scope.get((section.key, n), {})
             name = values.get(section.questions[0].key)
@@ -304,8 +316,9 @@ def completion(form: Form, answers: Mapping[str, Any]) -> int:
             absent += 1
     given = 0
     by_scope = scopes(answers)
+    items = scope_items(by_scope)
     for section in form.sections:
-        numbers = item_numbers(answers, section.key) if section.repeat is not None else [None]
+        numbers = items.get(section.key, []) if section.repeat is not None else [None]
         for n in numbers:
             values = by_scope.get((section.key, n), {})
             given += sum(1 for q in section.questions
