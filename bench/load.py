@@ -411,7 +411,8 @@ async def serve_ours(args: argparse.Namespace):
     app = build_app(links)
     for channel in channels:
         channel.add_routes(app)
-    runner = await start_app(app, settings.listen_host, settings.listen_port, reuse_port=args.reuse_port)
+    shared = {"reuse_port": True} if args.reuse_port else {}  # (so that the bench also runs older code)
+    runner = await start_app(app, settings.listen_host, settings.listen_port, **shared)
     for channel in channels:
         await channel.start()
 
