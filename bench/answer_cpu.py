@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+PROFILE_FILE = "/tmp/hcc-answer-cpu.pstats"
 sys.path.insert(0, str(ROOT))
 
 
@@ -84,10 +85,12 @@ async def run(contacts: int, profile: bool) -> None:
           f"(wall {1000 * wall / count:.2f} ms), {statements:.1f} SQL statements and {commits:.2f} commits per answer; "
           f"load average {load}" + ("   (under cProfile: CPU inflated)" if profiler else ""))
     if profiler is not None:
+        profiler.dump_stats(PROFILE_FILE)  # for pstats: callers, callees
         stats = pstats.Stats(profiler)
         calls = sum(v[1] for v in stats.stats.values())
         print(f"Python function calls per answer: {calls / count:.0f}")
         stats.sort_stats("tottime").print_stats(25)
+        print(f"(the whole profile: {PROFILE_FILE})")
 
 
 def main() -> int:
