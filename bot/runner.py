@@ -63,13 +63,18 @@ def check_workers(settings: Settings, workers: int) -> None:
 def _worker_main(settings: Settings) -> None:
     """One of the `--workers` processes: `hcc-bot run` on the shared address."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    code = 0
     try:
         asyncio.run(run_bot(settings, reuse_port=True))
     except FatalChannelError as exc:
         print(texts.CLI_CONFIG_ERROR.format(problem=exc), file=sys.stderr, flush=True)
-        sys.exit(2)
+        code = 2
     except KeyboardInterrupt:
-        sys.exit(130)
+        code = 130
+    # A multiprocessing child joins its own children before Python's exit handlers run, and the photo pool's
+    # process leaves only when told by one of those handlers: told here, or this process would wait forever.
+    photos.stop()
+    sys.exit(code)
 
 
 def run_workers(settings: Settings, workers: int) -> int:
@@ -94,8 +99,8 @@ def run_workers(settings: Settings, workers: int) -> int:
     try:
         for process in processes:
             process.start()
-        while any(p.is_alive() for p in processes):
-            multiprocessing.connection.wait([p.sentinel for p in processes if p.is_alive()])
+        while alive := [p for p in processes if p.is_alive()]:
+            multiprocessing.connection.wait([p.sentinel for p in alive], timeout=1.0)
             if not stopping and any(not p.is_alive() for p in processes):
                 stop_all()  # one worker ended on its own (a refused token, a crash): stop the others
         codes = [p.exitcode or 0 for p in processes]

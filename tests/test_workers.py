@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import socket
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import aiohttp
+import pytest
 from aiohttp import web
 
 from bot.runner import check_workers
@@ -15,6 +20,7 @@ from bot.settings import ConfigError, Settings
 from bot.web import start_app
 from conversations import texts
 from conversations.form import DEFAULT_FORM
+from tests.conftest import POSTGRES_URL_ENV
 
 
 def free_port() -> int:
@@ -83,3 +89,53 @@ async def test_start_app__reuse_port__two_servers_share_the_address_and_both_ans
         for runner in runners:
             await runner.cleanup()
         await asyncio.sleep(0)
+
+
+def listening_pids(port: int) -> set[int]:
+    """The processes holding a listening TCP socket on 127.0.0.1:port (from /proc: socket inodes)."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, state, inode = fields[1], fields[3], fields[9]
+        if state == "0A" and int(local.split(":")[1], 16) == port:  # 0A: LISTEN
+            inodes.add(f"socket:[{inode}]")
+    pids = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if any(os.readlink(fd) in inodes for fd in (entry / "fd").iterdir()):
+                    pids.add(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def test_run__two_workers_on_postgres__both_listen_on_one_address_and_stop_on_sigterm(tmp_path):
+    """`hcc-bot run --workers 2` (the console alone: no channel token, so no webhook needed): two processes
+    answer on HCC_LISTEN, and a SIGTERM to the command stops them all, exit code 0, nothing on stderr.
+    It migrates the test database's default schema (a URL cannot name a schema)."""
+    url = os.environ.get(POSTGRES_URL_ENV)
+    if not url:
+        pytest.skip(f"{POSTGRES_URL_ENV} is not set: PostgreSQL tests skipped")
+    port = free_port()
+    env = {"HCC_DATA_DIR": str(tmp_path / "data"), "HCC_LISTEN": f"127.0.0.1:{port}", "PATH": "/usr/bin:/bin",
+           "HCC_DATABASE_URL": url}
+    process = subprocess.Popen([sys.executable, "-m", "bot", "run", "--workers", "2"], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        pids: set[int] = set()
+        while time.monotonic() < deadline and len(pids) < 2:
+            time.sleep(0.5)  # polling a subprocess's start-up: no clock to inject
+            pids = listening_pids(port)
+        assert 2 == len(pids)
+        assert process.pid not in pids  # the command only watches its workers
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert 0 == process.returncode
+    assert "" == err
+    assert set() == listening_pids(port)
