@@ -27,6 +27,14 @@ N = 200 on SQLite; issue 11: realistic-mode p95 <= 150 ms at N = 200 on SQLite.
     python bench/load.py --quick          # a ~2 minute smoke run (N = 50, short caps)
     python bench/load.py --channels telegram --databases sqlite --sizes 200 --whole
     python bench/load.py --profile ...    # also profile the bot process (cProfile), top functions printed
+    python bench/load.py --channels zalo,telegram --databases sqlite --sizes 20 --modes closed --whole \
+        --profile --breakdown-only        # issue 27: CPU, SQL statements and Python calls per answer, by part
+    python bench/load.py --channels zalo --databases postgres --sizes 40 --modes closed --workers 1,2
+                                          # one bot process against two behind one port (SO_REUSEPORT)
+
+Besides rates and latencies each row has the bot's CPU per answer, SQL statements and commits per answer (counted
+in the bot process from READY to the stop: use --whole so that they cover whole reports) and the load average
+when the run started: on a machine shared with other work, CPU time and counts compare better than rates.
 
 The machine is part of every figure: the first line names it, and `python speed` times a fixed pure-Python
 loop so that runs on different machines can be compared. `other` is how many cores the rest of the machine
