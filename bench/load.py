@@ -27,6 +27,14 @@ N = 200 on SQLite; issue 11: realistic-mode p95 <= 150 ms at N = 200 on SQLite.
     python bench/load.py --quick          # a ~2 minute smoke run (N = 50, short caps)
     python bench/load.py --channels telegram --databases sqlite --sizes 200 --whole
     python bench/load.py --profile ...    # also profile the bot process (cProfile), top functions printed
+    python bench/load.py --channels zalo,telegram --databases sqlite --sizes 20 --modes closed --whole \
+        --profile --breakdown-only        # issue 27: CPU, SQL statements and Python calls per answer, by part
+    python bench/load.py --channels zalo --databases postgres --sizes 40 --modes closed --workers 1,2
+                                          # one bot process against two behind one port (SO_REUSEPORT)
+
+Besides rates and latencies each row has the bot's CPU per answer, SQL statements and commits per answer (counted
+in the bot process from READY to the stop: use --whole so that they cover whole reports) and the load average
+when the run started: on a machine shared with other work, CPU time and counts compare better than rates.
 
 The machine is part of every figure: the first line names it, and `python speed` times a fixed pure-Python
 loop so that runs on different machines can be compared. `other` is how many cores the rest of the machine
@@ -68,6 +76,7 @@ STALL_SECONDS = 60.0  # a reply that takes longer than this counts as lost; the 
 PHOTOS = 8  # distinct pre-made JPEGs, reused
 GOAL_RATIO = 0.5
 GOAL_P95_MS = 150.0
+GOAL_WORKERS = 1.7  # issue 27: two workers answer >= 1.7 x one worker's closed-loop rate
 
 
 # --- the script ---------------------------------------------------------------------------------
@@ -349,6 +358,7 @@ async def serve(args: argparse.Namespace) -> None:
     else:
         started = await serve_ours(args)
     cleanup = started
+    counts = STATEMENTS.copy()
     print("READY", flush=True)
     if profiler is not None:
         profiler.enable()
@@ -356,7 +366,27 @@ async def serve(args: argparse.Namespace) -> None:
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(args.cprofile)
+    if args.serve == "ours":  # what the database was asked between READY and the stop (read by the driver)
+        (Path(args.data) / f"statements-{os.getpid()}.json").write_text(json.dumps({k: STATEMENTS[k] - counts[k] for k in counts}))
     await cleanup()
+
+
+STATEMENTS = {"statements": 0, "commits": 0}  # counted in the bot process (see count_statements)
+
+
+def count_statements(engine) -> None:
+    """Count the SQL statements (BEGIN and COMMIT excluded) and the commits the bot's engine runs."""
+    from sqlalchemy import event
+
+    def on_statement(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if not statement.startswith("BEGIN"):  # the bot sends SQLite's BEGIN straight to the driver, unseen here
+            STATEMENTS["statements"] += 1
+
+    def on_commit(*_: Any) -> None:
+        STATEMENTS["commits"] += 1
+
+    event.listen(engine.sync_engine, "before_cursor_execute", on_statement)
+    event.listen(engine.sync_engine, "commit", on_commit)
 
 
 async def serve_ours(args: argparse.Namespace):
@@ -377,6 +407,7 @@ async def serve_ours(args: argparse.Namespace):
                         public_url=None if telegram else f"http://127.0.0.1:{args.port}",
                         listen_host="127.0.0.1", listen_port=args.port)
     db = await open_database(args.database, schema=args.schema or None)
+    count_statements(db.engine)
     service = Service(db, load_form(settings.form_path), settings.photos_dir, export_dir=settings.data_dir / "exports")
     photos.warm_up()  # as bot/runner.py does
     links = DownloadLinks(load_or_create_key(settings.data_dir), settings.data_dir / "exports")
@@ -388,7 +419,8 @@ async def serve_ours(args: argparse.Namespace):
     app = build_app(links)
     for channel in channels:
         channel.add_routes(app)
-    runner = await start_app(app, settings.listen_host, settings.listen_port)
+    shared = {"reuse_port": True} if args.reuse_port else {}  # (so that the bench also runs older code)
+    runner = await start_app(app, settings.listen_host, settings.listen_port, **shared)
     for channel in channels:
         await channel.start()
 
@@ -493,6 +525,7 @@ class Config:
     mode: str  # closed | paced | realistic
     contacts: int
     cap: float
+    workers: int = 1  # bot processes behind one address (PostgreSQL, Zalo webhook)
 
 
 @dataclass
@@ -520,6 +553,9 @@ class Result:
     bot_log_kinds: list = field(default_factory=list)
     mean_batch: float = 0.0
     other_before: float = 0.0  # cores busy elsewhere just before the run (see --wait-quiet)
+    statements: float = float("nan")  # SQL statements per answer (BEGIN/COMMIT excluded), from READY to the stop
+    commits: float = float("nan")  # transactions committed per answer
+    load_before: str = ""  # the machine's load average (1, 5, 15 min) when the run started
 
 
 class Chat:
@@ -689,7 +725,8 @@ def percentile(values: list[float], share: float) -> float:
 
 
 async def start_bot(config: Config, *, url: str, schema: str | None, api: str, data: Path, port: int,
-                    log: Path, cprofile: Path | None, switch_interval: float = 0.0) -> asyncio.subprocess.Process:
+                    log: Path, cprofile: Path | None, switch_interval: float = 0.0,
+                    reuse_port: bool = False) -> asyncio.subprocess.Process:
     command = [sys.executable, str(Path(__file__).resolve()), "--serve", "echo" if config.bot != "ours" else "ours",
                "--channel", config.channel, "--database", url, "--schema", schema or "", "--api", api,
                "--data", str(data), "--port", str(port)]
@@ -699,6 +736,8 @@ async def start_bot(config: Config, *, url: str, schema: str | None, api: str, d
         command += ["--switch-interval", str(switch_interval)]
     if cprofile is not None:
         command += ["--cprofile", str(cprofile)]
+    if reuse_port:
+        command.append("--reuse-port")
     process = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE,
                                                    stderr=log.open("wb"), cwd=str(ROOT))
     try:
@@ -730,6 +769,7 @@ async def run_config(config: Config, actions: list[Action], jpegs: list[bytes], 
     load = Load(config, actions, args.think, seed=config.contacts)
     ours = config.bot == "ours"
     other_before = await wait_for_quiet(args.wait_quiet) if args.wait_quiet > 0 else 0.0
+    load_average = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     with tempfile.TemporaryDirectory(prefix="hcc-load-") as tmp:
         tmp_path = Path(tmp)
         schema = f"load_{secrets.token_hex(4)}" if config.database == "postgres" else None
@@ -742,15 +782,21 @@ async def run_config(config: Config, actions: list[Action], jpegs: list[bytes], 
                 fake = FakeZaloAPI(zalo_files(jpegs), load.on_message)
             load.fake = fake
             await fake.start()
-            log = tmp_path / "bot.log"
+            logs = [tmp_path / f"bot-{n}.log" for n in range(config.workers)]
             cprofile = None
-            if profile_dir is not None and ours:
+            if profile_dir is not None and ours and config.workers == 1:
                 cprofile = profile_dir / (f"{config.channel}-{config.database}-{config.mode}-{config.contacts}"
                                           ".pstats")
-            process = await start_bot(config, url=url, schema=schema, api=fake.url, data=tmp_path, port=free_port(),
-                                      log=log, cprofile=cprofile, switch_interval=args.bot_switch_interval)
+            port = free_port()
+            processes = []
+            for log in logs:  # several workers: one address (SO_REUSEPORT), as `hcc-bot run --workers N`
+                processes.append(await start_bot(config, url=url, schema=schema, api=fake.url, data=tmp_path,
+                                                 port=port, log=log, cprofile=cprofile,
+                                                 switch_interval=args.bot_switch_interval,
+                                                 reuse_port=config.workers > 1))
             try:
-                bot_cpu, pg_cpu, driver_cpu = tree_cpu_seconds(process.pid), postgres_cpu_seconds(), time.process_time()
+                bot_cpu = sum(tree_cpu_seconds(p.pid) for p in processes)
+                pg_cpu, driver_cpu = postgres_cpu_seconds(), time.process_time()
                 busy = machine_busy_seconds()
                 started = time.perf_counter()
                 tasks = [asyncio.create_task(load.contact(n, codes)) for n in range(config.contacts)]
@@ -758,24 +804,28 @@ async def run_config(config: Config, actions: list[Action], jpegs: list[bytes], 
                 seconds = time.perf_counter() - started
                 load.closed = True
                 answers = load.answers
-                bot_cpu = tree_cpu_seconds(process.pid) - bot_cpu
+                bot_cpu = sum(tree_cpu_seconds(p.pid) for p in processes) - bot_cpu
                 pg_cpu = postgres_cpu_seconds() - pg_cpu
                 driver_cpu = time.process_time() - driver_cpu
                 busy = machine_busy_seconds() - busy
-                peak = peak_rss_mb(process.pid)
+                peak = max(peak_rss_mb(p.pid) for p in processes)
                 for task in pending:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
             finally:
-                await stop_bot(process)
+                await asyncio.gather(*(stop_bot(p) for p in processes))
                 await fake.stop()
-            text = log.read_text(errors="replace")
+            text = "\n".join(log.read_text(errors="replace") for log in logs)
             bad = [line for line in text.splitlines() if " ERROR " in line or line.startswith("Traceback")]
             problems = len(bad)
             kinds = sorted({line.split(" ERROR ", 1)[-1][:90] for line in bad})[:3]
             if problems and args.show_bot_log:
                 print(f"--- bot log ({config}) ---\n{text[-4000:]}", flush=True)
             submitted = (await submitted_reports(url, schema))[0] if ours else None
+            counted: dict[str, float] = {}
+            for path in tmp_path.glob("statements-*.json") if ours and answers else []:
+                for name, value in json.loads(path.read_text()).items():
+                    counted[name] = counted.get(name, 0) + value
         finally:
             if schema is not None:
                 await drop_schema(url, schema)
@@ -794,7 +844,9 @@ async def run_config(config: Config, actions: list[Action], jpegs: list[bytes], 
                   stalled=load.stalled, errors=errors, bot_log_problems=problems,
                   mean_batch=sum(batches) / len(batches) if batches else 0.0, other_before=other_before,
                   bot_log_kinds=kinds, p95_photo=1000 * percentile(load.photo_latencies, 0.95),
-                  p95_other=1000 * percentile(load.other_latencies, 0.95))
+                  p95_other=1000 * percentile(load.other_latencies, 0.95),
+                  statements=counted.get("statements", float("nan")) / (answers or 1),
+                  commits=counted.get("commits", float("nan")) / (answers or 1), load_before=load_average)
 
 
 # --- reporting ----------------------------------------------------------------------------------
@@ -856,7 +908,8 @@ def ms(value: float) -> str:
 def print_header() -> None:
     print(f"{'channel':8} {'bot':8} {'database':8} {'mode':9} {'N':>5} {'cap s':>5} {'secs':>5} {'answers':>7} "
           f"{'ans/s':>6} {'p50 ms':>6} {'p95 ms':>6} {'p99 ms':>6} {'done':>5} {'subm.':>5} {'RSS MB':>6} "
-          f"{'bot CPU':>7} {'ms/ans':>6} {'drv CPU':>7} {'pg CPU':>6} {'other':>5}  problems", flush=True)
+          f"{'bot CPU':>7} {'ms/ans':>6} {'SQL/ans':>7} {'tx/ans':>6} {'drv CPU':>7} {'pg CPU':>6} {'other':>5} "
+          f"{'load avg':>14}  problems", flush=True)
 
 
 def print_row(r: Result) -> None:
@@ -866,10 +919,13 @@ def print_row(r: Result) -> None:
         problems["stalled contacts"] = r.stalled
     if r.bot_log_problems:
         problems["bot log errors"] = f"{r.bot_log_problems}: " + " | ".join(r.bot_log_kinds)
-    print(f"{c.channel:8} {c.bot:8} {c.database:8} {c.mode:9} {c.contacts:5} {c.cap:5.0f} {r.seconds:5.1f} "
+    bot = c.bot if c.workers == 1 else f"{c.bot}x{c.workers}"
+    print(f"{c.channel:8} {bot:8} {c.database:8} {c.mode:9} {c.contacts:5} {c.cap:5.0f} {r.seconds:5.1f} "
           f"{r.answers:7} {r.rate:6.0f} {ms(r.p50):>6} {ms(r.p95):>6} {ms(r.p99):>6} {r.done:5} "
           f"{'-' if r.submitted is None else r.submitted:>5} {r.peak_rss_mb:6.0f} {r.bot_cpu:7.0%} {ms(r.bot_cpu_ms):>6} "
-          f"{r.driver_cpu:7.0%} {r.pg_cpu:6.0%} {r.other_cpu:5.0%}  {problems or ''}", flush=True)
+          f"{'-' if r.statements != r.statements else f'{r.statements:.1f}':>7} "
+          f"{'-' if r.commits != r.commits else f'{r.commits:.2f}':>6} "
+          f"{r.driver_cpu:7.0%} {r.pg_cpu:6.0%} {r.other_cpu:5.0%} {r.load_before:>14}  {problems or ''}", flush=True)
 
 
 def goals(results: list[Result]) -> list[str]:
@@ -886,6 +942,18 @@ def goals(results: list[Result]) -> list[str]:
                          f"{base.rate:.0f} answers/s = {ratio:.2f}   (goal >= {GOAL_RATIO}: "
                          f"{'met' if ratio >= GOAL_RATIO else 'NOT met'});   bot CPU per answer: echo "
                          f"{base.bot_cpu_ms:.1f} ms / ours {r.bot_cpu_ms:.1f} ms = {cpu_ratio:.2f}")
+    single = {(r.config.channel, r.config.database, r.config.mode, r.config.contacts): r for r in results
+              if r.config.bot == "ours" and r.config.workers == 1}
+    for r in results:
+        c = r.config
+        one = single.get((c.channel, c.database, c.mode, c.contacts))
+        if c.bot == "ours" and c.workers > 1 and c.mode == "closed" and one is not None and one.rate:
+            ratio = r.rate / one.rate
+            lines.append(f"{c.channel:8} {c.database:8} N={c.contacts:<5} closed loop, {c.workers} workers: {r.rate:.0f} / "
+                         f"one worker {one.rate:.0f} answers/s = {ratio:.2f}   (goal >= {GOAL_WORKERS}: "
+                         f"{'met' if ratio >= GOAL_WORKERS else 'NOT met'});   bot CPU per answer {r.bot_cpu_ms:.1f} / "
+                         f"{one.bot_cpu_ms:.1f} ms; contacts done {r.done}, reports submitted {r.submitted}, "
+                         f"stalled {r.stalled}, problems {len(r.errors) + r.bot_log_problems}")
     for r in results:
         c = r.config
         if c.bot == "ours" and c.mode in ("paced", "realistic") and c.contacts == 200 and c.database == "sqlite":
@@ -893,6 +961,72 @@ def goals(results: list[Result]) -> list[str]:
                          f"{'met' if r.p95 <= GOAL_P95_MS else 'NOT met'});   texts and buttons {r.p95_other:.0f} ms, "
                          f"photos {r.p95_photo:.0f} ms")
     return lines
+
+
+# Own time of every function, summed by where its code lives: (label, path fragments or C-function names).
+PROFILE_PARTS = [
+    ("SQLAlchemy ORM (loads, flushes, identity map)", ("sqlalchemy/orm/",)),
+    ("SQLAlchemy Core (statements, cache keys, results)", ("sqlalchemy/",)),
+    ("database driver (sqlite3, asyncpg)", ("sqlite3.", "sqlite_inline", "asyncpg", "aiosqlite")),
+    ("greenlet and asyncio glue", ("greenlet", "asyncio/", "_asyncio", "select.epoll")),
+    ("aiohttp, sockets (HTTP in and out)", ("aiohttp/", "multidict", "yarl/", "_socket", "ssl")),
+    ("python-telegram-bot", ("telegram/",)),
+    ("JSON", ("json/", "_json")),
+    ("logging", ("logging/",)),
+    ("the engine (conversations/)", ("conversations/",)),
+    ("bot/ (service, channels, inbox)", ("/bot/",)),
+    ("storage/ (queries)", ("/storage/",)),
+]
+# Cumulative time of the steps of an answer: (label, file fragment, function name).
+PROFILE_STEPS = [
+    ("service.handle (the event's transaction)", "bot/service.py", "handle"),
+    ("  engine.step", "conversations/engine.py", "step"),
+    ("  inbox settle (done mark)", "storage/inbox.py", "settle"),
+    ("  commit (flush + COMMIT)", "storage/db.py", "transaction"),
+    ("service.takes_photos", "bot/service.py", "takes_photos"),
+    ("inbox accept (write before the 200)", "bot/inbox.py", "_write_accepted"),
+    ("inbox claim", "bot/inbox.py", "_claim"),
+    ("inbox done marks", "bot/inbox.py", "_flush_finished"),
+    ("send the replies (Zalo)", "bot/channels/zalo.py", "send_replies"),
+    ("send the replies (Telegram)", "bot/channels/telegram_send.py", "send_replies"),
+    ("Zalo webhook handler", "bot/channels/zalo.py", "webhook"),
+    ("Telegram getUpdates loop", "bot/channels/telegram.py", "poll_forever"),
+    ("sent-replies flush", "bot/service.py", "_flush_batch"),
+]
+
+
+def profile_breakdown(path: Path, answers: int) -> list[tuple[str, float, float]]:
+    """(label, ms per answer, share) by PROFILE_PARTS, then the steps' cumulative ms per answer (share nan)."""
+    import pstats
+
+    stats = pstats.Stats(str(path)).stats  # {(file, line, func): (cc, nc, tottime, cumtime, callers)}
+    total = sum(v[2] for v in stats.values())
+    parts = {label: 0.0 for label, _ in PROFILE_PARTS}
+    rest = 0.0
+    for (file, _, func), (_, _, own, _, _) in stats.items():
+        where = file if file != "~" else func
+        for label, fragments in PROFILE_PARTS:
+            if any(fragment in where for fragment in fragments):
+                parts[label] += own
+                break
+        else:
+            rest += own
+    rows = [(label, 1000 * own / answers, own / total) for label, own in parts.items()]
+    rows.append(("everything else (stdlib, Pillow hand-off, ...)", 1000 * rest / answers, rest / total))
+    rows.append(("total (under cProfile, which inflates it)", 1000 * total / answers, 1.0))
+    calls = sum(v[1] for v in stats.values())  # Python and C calls: a count that contention does not change
+    rows.append(("Python function calls per answer (a count, not ms)", calls / answers, float("nan")))
+    for label, fragment, name in PROFILE_STEPS:
+        cumulative = max((v[3] for (file, _, func), v in stats.items() if func == name and fragment in file),
+                         default=0.0)
+        rows.append((label, 1000 * cumulative / answers, float("nan")))
+    return rows
+
+
+def print_breakdown(path: Path, answers: int) -> None:
+    print(f"\n--- where the bot's CPU went: {path.name}, {answers} answers, ms per answer under cProfile ---")
+    for label, per_answer, share in profile_breakdown(path, answers):
+        print(f"  {label:55} {per_answer:7.2f} ms  {'' if share != share else f'{share:5.1%}'}")
 
 
 def print_profile(path: Path, limit: int = 30) -> None:
@@ -923,8 +1057,11 @@ def configurations(args: argparse.Namespace) -> list[Config]:
         for database in args.databases:
             for n in args.sizes:
                 for mode in args.modes:
-                    configs.append(Config(channel, "ours", database, mode, n,
-                                          args.cap_closed if mode == "closed" else args.cap_paced))
+                    for workers in args.workers:
+                        if workers > 1 and (database != "postgres" or channel != "zalo"):
+                            continue  # several workers: PostgreSQL behind the Zalo webhook only
+                        configs.append(Config(channel, "ours", database, mode, n,
+                                              args.cap_closed if mode == "closed" else args.cap_paced, workers))
     return configs
 
 
@@ -971,8 +1108,14 @@ async def bench(args: argparse.Namespace) -> int:
             {**asdict(r), "config": asdict(r.config)} for r in results]}, ensure_ascii=False, indent=1,
             default=str))
     if profile_dir is not None:
-        for path in sorted(profile_dir.glob("*.pstats")):
-            print_profile(path)
+        for r in results:
+            c = r.config
+            path = profile_dir / f"{c.channel}-{c.database}-{c.mode}-{c.contacts}.pstats"
+            if c.bot == "ours" and path.exists() and r.answers:
+                print_breakdown(path, r.answers)
+        if not args.breakdown_only:
+            for path in sorted(profile_dir.glob("*.pstats")):
+                print_profile(path)
     return 0
 
 
@@ -992,9 +1135,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--echo-sequential", action="store_true",
                         help="also the echo bot with PTB's default (updates one at a time)")
     parser.add_argument("--no-echo", action="store_true", help="skip the echo baselines")
+    parser.add_argument("--workers", default="1",
+                        help="bot processes per run, e.g. 1,2 (more than 1: PostgreSQL and Zalo's webhook only)")
     parser.add_argument("--postgres", default=POSTGRES_URL, help="PostgreSQL URL; each run gets a fresh schema")
     parser.add_argument("--profile", action="store_true", help="cProfile the bot process of our runs")
     parser.add_argument("--profile-dir", default="/tmp/hcc-load-profiles")
+    parser.add_argument("--breakdown-only", action="store_true",
+                        help="with --profile: print only where the CPU went by part, not the top functions")
     parser.add_argument("--wait-quiet", type=float, default=None,
                         help="before each run, wait up to this many seconds for other work on the machine to stop")
     parser.add_argument("--bot-switch-interval", type=float, default=0.0,
@@ -1012,12 +1159,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sequential", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--switch-interval", type=float, default=0.0, help=argparse.SUPPRESS)
     parser.add_argument("--cprofile", help=argparse.SUPPRESS)
+    parser.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
         return args
     args.channels = [c for c in args.channels.split(",") if c]
     args.databases = [d for d in args.databases.split(",") if d]
     args.modes = [m for m in args.modes.split(",") if m]
+    args.workers = [int(w) for w in args.workers.split(",") if w]
     default_sizes = "50" if args.quick else "50,200,1000"
     args.sizes = [int(n) for n in (args.sizes or default_sizes).split(",") if n]
     caps = (6.0, 8.0, 5.0) if args.quick else (20.0, 20.0, 8.0)

@@ -51,7 +51,8 @@ async def pick_campaign(service, s, contact: Contact, inbound, event: engine.Eve
         if switch and campaigns:
             notes.append(texts.CAMPAIGN_ONLY_ONE.format(title=campaigns[0].title))
             event = event or engine.Resume()
-        contact.campaign_id = campaigns[0].id if campaigns else None
+        if contact.campaign_id != (campaigns[0].id if campaigns else None):  # a no-op set would cost a flush
+            contact.campaign_id = campaigns[0].id if campaigns else None
         return (campaigns[0] if campaigns else None), event, None
     chosen = next((c for c in campaigns if c.id == contact.campaign_id), None)
     if chosen is not None and not switch:

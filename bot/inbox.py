@@ -145,7 +145,7 @@ class InboxWorker:
             own = self.db.is_sqlite
             now = self.clock()
             try:
-                async with self.db.transaction(first=True) as s:  # someone waits for this commit's 200
+                async with self.db.core_transaction(first=True) as s:  # someone waits for this commit's 200
                     ids = [await inbox_q.accept(s, channel=self.channel, platform_id=platform_id, chat=chat,
                                                 payload=payload, at=self._first_seen.get(platform_id, now),
                                                 claimed_by=self.name if own else None,

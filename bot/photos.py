@@ -206,6 +206,14 @@ def _leave_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
+def stop() -> None:
+    """Let the photo processes go (a `--workers` process must: its exit waits for them before Python would)."""
+    global _pool
+    if _pool is not None:
+        _pool.shutdown(wait=True, cancel_futures=True)
+        _pool = None
+
+
 def warm_up() -> None:
     """Start the photo processes now (each takes a moment to import Pillow), not when the first photos arrive."""
     pool = _photo_pool()

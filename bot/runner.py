@@ -1,18 +1,22 @@
-"""`hcc-bot run`: every channel whose token is set, in one process, around one web server."""
+"""`hcc-bot run`: every channel whose token is set, in one process, around one web server (or N such processes)."""
 
 from __future__ import annotations
 
 import asyncio
 import errno
 import logging
+import multiprocessing
+import multiprocessing.connection
 import os
 import signal
+import sys
 from datetime import datetime
 from typing import Callable
 
 from bot import photos
 from bot.console import SESSION_KEY_FILE, console_base_url, setup_console
 from bot.doctor import AnotherRun, hold_run_lock
+from bot.logs import setup_logging
 from bot.service import Service, utc_now
 from bot.reminders.scheduler import run_scheduler, senders_for, stop_scheduler
 from bot.settings import ConfigError, Settings, load_settings_form, prepare_data_dir
@@ -43,8 +47,74 @@ def make_channels(settings: Settings, service: Service, on_fatal: Callable[[str]
     return channels
 
 
+def check_workers(settings: Settings, workers: int) -> None:
+    """Several workers need what lets them share the work: PostgreSQL (the inbox's chat claims; SQLite has one
+    writer) and webhooks (one address; a platform serves its updates to one poller). ConfigError otherwise."""
+    if workers < 1:
+        raise ConfigError(f"--workers: expected 1 or more, got {workers}")
+    if workers == 1:
+        return
+    if not settings.database_url.startswith("postgres"):
+        raise ConfigError(f"--workers {workers} needs PostgreSQL (HCC_DATABASE_URL=postgresql://...): "
+                          "SQLite has a single writer, so one process is all it can use")
+    if (settings.zalo_token or settings.telegram_token) and not settings.public_url:
+        raise ConfigError(f"--workers {workers} needs webhooks (HCC_PUBLIC_URL): Zalo and Telegram give their "
+                          "updates to one poller only")
+
+
+def _worker_main(settings: Settings) -> None:
+    """One of the `--workers` processes: `hcc-bot run` on the shared address."""
+    setup_logging(settings.log_level, settings.log_format)
+    code = 0
+    try:
+        asyncio.run(run_bot(settings, reuse_port=True))
+    except FatalChannelError as exc:
+        print(texts.CLI_CONFIG_ERROR.format(problem=exc), file=sys.stderr, flush=True)
+        code = 2
+    except KeyboardInterrupt:
+        code = 130
+    # A multiprocessing child joins its own children before Python's exit handlers run, and the photo pool's
+    # process leaves only when told by one of those handlers: told here, or this process would wait forever.
+    photos.stop()
+    sys.exit(code)
+
+
+def run_workers(settings: Settings, workers: int) -> int:
+    """`hcc-bot run --workers N`: N bot processes listening on HCC_LISTEN together (SO_REUSEPORT), each with its
+    own inbox worker claiming whole chats on the shared PostgreSQL, so both cores work and every chat stays in
+    order. A SIGTERM or SIGINT is passed on to every worker; when one worker ends, the others are stopped too.
+    The exit code is the first worker's that failed (0 when all stopped cleanly)."""
+    check_workers(settings, workers)
+    context = multiprocessing.get_context("spawn")  # no fork of a process that may hold sockets or threads
+    processes = [context.Process(target=_worker_main, args=(settings,), name=f"hcc-bot worker {n + 1}")
+                 for n in range(workers)]
+    stopping = False
+
+    def stop_all(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for process in processes:
+            if process.is_alive() and process.pid is not None:
+                process.terminate()  # SIGTERM: the worker finishes the work in flight (bot/inbox.py)
+
+    previous = {sig: signal.signal(sig, stop_all) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for process in processes:
+            process.start()
+        while alive := [p for p in processes if p.is_alive()]:
+            multiprocessing.connection.wait([p.sentinel for p in alive], timeout=1.0)
+            if not stopping and any(not p.is_alive() for p in processes):
+                stop_all()  # one worker ended on its own (a refused token, a crash): stop the others
+        codes = [p.exitcode or 0 for p in processes]
+        return next((code for code in codes if code not in (0, -signal.SIGTERM)), 0)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None,
-                  clock: Callable[[], datetime] = utc_now, channel_factory=make_channels) -> None:
+                  clock: Callable[[], datetime] = utc_now, channel_factory=make_channels,
+                  reuse_port: bool = False) -> None:
     """Start the web server and the channels; run until `stop` is set, a signal arrives or a channel fails."""
     form = load_settings_form(settings)
     prepare_data_dir(settings)  # 0700 / 0600, also for what an older version or a backup left
@@ -83,7 +153,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None,
                       secure_cookie=(settings.public_url or "").startswith("https://"))
         for channel in channels:
             channel.add_routes(app)
-        runner = await _listen(app, settings)
+        runner = await _listen(app, settings, reuse_port=reuse_port)
         for channel in channels:
             try:
                 await channel.start()
@@ -134,10 +204,10 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None,
                 pass
 
 
-async def _listen(app, settings: Settings):
+async def _listen(app, settings: Settings, *, reuse_port: bool = False):
     """Open HCC_LISTEN; a port in use, an address not on this machine or a refused port is one line naming it."""
     try:
-        return await start_app(app, settings.listen_host, settings.listen_port)
+        return await start_app(app, settings.listen_host, settings.listen_port, reuse_port=reuse_port)
     except OSError as exc:
         host, port = settings.listen_host, settings.listen_port
         if exc.errno == errno.EADDRINUSE:

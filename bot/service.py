@@ -279,7 +279,8 @@ class Service:
         contact = await q.get_or_create_contact(
             s, channel=inbound.channel, platform_user_id=inbound.user_id, chat_id=inbound.chat_id,
             display_name=name, now=now)
-        contact.blocked_at = None  # they wrote to us, so we can write to them
+        if contact.blocked_at is not None:  # they wrote to us, so we can write to them (a no-op set would flush)
+            contact.blocked_at = None
         repeat = await repeats.before_its_replies(self, s, contact, inbound, repeats.arrival(self, inbound, arrived))
         if repeat is not None:
             return repeat or None

@@ -127,9 +127,10 @@ def build_app(links: DownloadLinks | None = None) -> web.Application:
     return app
 
 
-async def start_app(app: web.Application, host: str, port: int) -> web.AppRunner:
-    """Serve the application; the caller cleans up the returned runner."""
+async def start_app(app: web.Application, host: str, port: int, *, reuse_port: bool = False) -> web.AppRunner:
+    """Serve the application; the caller cleans up the returned runner. `reuse_port`: several processes listen on
+    the same address (SO_REUSEPORT) and the kernel spreads the connections among them (`hcc-bot run --workers`)."""
     runner = web.AppRunner(app, access_log=None)  # access logs would show webhook paths and download links
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    await web.TCPSite(runner, host, port, reuse_port=reuse_port or None).start()
     return runner

@@ -108,6 +108,17 @@ def recompute(form: Form, answers: dict[str, Any], today: date | None = None,
     return changed
 
 
+def scope_items(by_scope: Mapping[tuple[str, int | None], Any]) -> dict[str, list[int]]:
+    """The item numbers of every repeat section, in display order, from `scopes` (as `item_numbers` for each)."""
+    out: dict[str, list[int]] = {}
+    for section, item in by_scope:
+        if item is not None:
+            out.setdefault(section, []).append(item)
+    for numbers in out.values():
+        numbers.sort()
+    return out
+
+
 def format_decimal(value: float) -> str:
     """A decimal number as Vietnamese write it: 12,5 (no trailing zeros; 3.0 is 3)."""
     shown = f"{value:.6f}".rstrip("0").rstrip(".")
@@ -204,16 +215,18 @@ def missing(form: Form, answers: Mapping[str, Any]) -> list[Missing]:
     """Everything required that is not answered yet, in form order."""
     out: list[Missing] = []
     lookup = AnswersLookup(answers)
+    by_scope = scopes(answers)  # one pass over the answers, not one per section and item
+    items = scope_items(by_scope)
     for section in form.sections:
         if section.repeat is None:
-            values = scope(answers, section.key)
+            values = by_scope.get((section.key, None), {})
             out += [Missing(section, q) for q in section.questions
                     if q.required and is_relevant(q, values, lookup) and values.get(q.key) is None]
             out += [Missing(section, q, other=True) for q in section.questions if _other_missing(q, values)]
             continue
-        numbers = item_numbers(answers, section.key)
+        numbers = items.get(section.key, [])
         for stt, n in enumerate(numbers, 1):
-            values = scope(answers, section.key, n)
+            values = by_scope.get((section.key, n), {})
             name = item_name(section, values)
             out += [Missing(section, q, n, stt, name) for q in section.questions
                     if q.required and is_relevant(q, values, lookup) and values.get(q.key) is None]
@@ -390,10 +403,12 @@ def completion(form: Form, answers: Mapping[str, Any]) -> int:
             absent += 1
     given = 0
     lookup = AnswersLookup(answers)
+    by_scope = scopes(answers)
+    items = scope_items(by_scope)
     for section in form.sections:
-        numbers = item_numbers(answers, section.key) if section.repeat is not None else [None]
+        numbers = items.get(section.key, []) if section.repeat is not None else [None]
         for n in numbers:
-            values = scope(answers, section.key, n)
+            values = by_scope.get((section.key, n), {})
             given += sum(1 for q in section.questions
                          if q.required and is_relevant(q, values, lookup) and values.get(q.key) is not None)
     total = given + absent

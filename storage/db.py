@@ -20,9 +20,9 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from storage.sqlite_inline import inline_creator
+from storage.sqlite_inline import InlineConnection, inline_creator
 
 MIGRATIONS_DIR = Path(__file__).resolve().with_name("migrations")
 FOLDER_MODE, FILE_MODE = 0o700, 0o600  # the SQLite file and the folder made for it (personal data)
@@ -201,6 +201,26 @@ class Database:
     async def transaction(self, *, first: bool = False) -> AsyncIterator[AsyncSession]:
         """Yield a session inside one transaction: commit on success, roll back on exception. On SQLite a `first`
         transaction goes before the writers already waiting (keep it short)."""
+        async with self._turn(first):
+            async with self.sessionmaker() as session, session.begin():
+                if self.is_sqlite:
+                    await session.connection(execution_options={_SQLITE_IMMEDIATE: True})
+                yield session
+
+    @contextlib.asynccontextmanager
+    async def core_transaction(self, *, first: bool = False) -> AsyncIterator[AsyncConnection]:
+        """`transaction` for Core statements only (text, insert, update): a connection, no ORM session to build,
+        flush and close. For the short transactions on every update's path (the inbox's write)."""
+        async with self._turn(first):
+            async with self.engine.connect() as conn:
+                if self.is_sqlite:
+                    await conn.execution_options(**{_SQLITE_IMMEDIATE: True})
+                async with conn.begin():
+                    yield conn
+
+    @contextlib.asynccontextmanager
+    async def _turn(self, first: bool) -> AsyncIterator[None]:
+        """Wait for a connection slot (PostgreSQL) or the single writer's turn (SQLite)."""
         if self.slots is not None:
             if not self.slots.locked():
                 await self.slots.acquire()  # free: no timer needed
@@ -213,10 +233,7 @@ class Database:
                     raise PoolTimeout(f"no database connection free within {QUEUE_TIMEOUT:.0f} s") from None
         try:
             async with self.write_lock.hold(first) if self.write_lock else contextlib.nullcontext():
-                async with self.sessionmaker() as session, session.begin():
-                    if self.is_sqlite:
-                        await session.connection(execution_options={_SQLITE_IMMEDIATE: True})
-                    yield session
+                yield
         finally:
             if self.slots is not None:
                 self.slots.release()
@@ -242,7 +259,11 @@ def _begin_sqlite(conn: Connection) -> None:
     # between, and busy_timeout makes it wait instead. Other sessions only read and BEGIN DEFERRED, so
     # in WAL mode they never wait for a writer.
     immediate = conn.get_execution_options().get(_SQLITE_IMMEDIATE, False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    driver = conn.connection.driver_connection
+    if isinstance(driver, InlineConnection):  # straight to sqlite3: a statement's whole path for a BEGIN cost more
+        driver.begin_now("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _upgrade(sync_conn: Connection) -> None:

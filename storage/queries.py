@@ -227,15 +227,22 @@ def asks_unit(campaign_id: int) -> sa.ColumnElement[bool]:
     return sa.or_(~sa.exists(listed), Unit.id.in_(listed))
 
 
+# The statements run for every message are built once, with bound parameters: building one costs more CPU than
+# running it (coercions, a cache key computed each time); a statement object built once keeps its cache key.
+_listed = sa.select(CampaignUnit.unit_id).where(CampaignUnit.campaign_id == Campaign.id)
+_unit_id = sa.bindparam("unit_id", type_=sa.Integer)
+_OPEN_CAMPAIGNS_FOR_UNIT = (
+    sa.select(Campaign)
+    .where(Campaign.closed_at.is_(None),
+           sa.exists(sa.select(Unit.id).where(Unit.id == _unit_id, Unit.active.is_(True))),  # none for an inactive one
+           sa.or_(~sa.exists(_listed), _unit_id.in_(_listed)))
+    .order_by(Campaign.id)
+)
+
+
 async def open_campaigns_for_unit(s: AsyncSession, unit_id: int) -> list[Campaign]:
     """The open campaigns that ask this unit, oldest first (none for a unit no longer active)."""
-    if not await s.scalar(sa.select(Unit.active).where(Unit.id == unit_id)):
-        return []
-    listed = sa.select(CampaignUnit.unit_id).where(CampaignUnit.campaign_id == Campaign.id)
-    query = (sa.select(Campaign).where(Campaign.closed_at.is_(None),
-                                       sa.or_(~sa.exists(listed), sa.literal(unit_id).in_(listed)))
-             .order_by(Campaign.id))
-    return list(await s.scalars(query))
+    return list(await s.scalars(_OPEN_CAMPAIGNS_FOR_UNIT, {"unit_id": unit_id}))
 
 
 async def extensions_passed(s: AsyncSession, campaign_id: int, *, after: datetime,
@@ -275,11 +282,14 @@ async def get_campaign(s: AsyncSession, campaign_id: int) -> Campaign | None:
 # --- contacts ----------------------------------------------------------------------------------
 
 
+_CONTACT = sa.select(Contact).where(Contact.channel == sa.bindparam("channel"),
+                                    Contact.platform_user_id == sa.bindparam("user"))
+_CONTACT_FRESH = _CONTACT.execution_options(populate_existing=True)
+
+
 async def get_contact(s: AsyncSession, channel: str, platform_user_id: str) -> Contact | None:
     """The contact of this platform user on this channel, or None."""
-    return await s.scalar(
-        sa.select(Contact).where(Contact.channel == channel, Contact.platform_user_id == platform_user_id)
-    )
+    return await s.scalar(_CONTACT, {"channel": channel, "user": platform_user_id})
 
 
 async def get_or_create_contact(
@@ -292,12 +302,8 @@ async def get_or_create_contact(
     now: datetime,
 ) -> Contact:
     """The contact for this platform user, created if new; refreshes chat_id, display_name, last_seen_at."""
-    query = (
-        sa.select(Contact)
-        .where(Contact.channel == channel, Contact.platform_user_id == platform_user_id)
-        .execution_options(populate_existing=True)
-    )
-    contact = await s.scalar(query)
+    params = {"channel": channel, "user": platform_user_id}
+    contact = await s.scalar(_CONTACT_FRESH, params)
     if contact is None:
         # ON CONFLICT DO NOTHING: two first messages of one person processed at once must not fail. Only tried
         # when the row is missing: SQLAlchemy cannot cache an ON CONFLICT statement, so it is compiled each time.
@@ -313,7 +319,7 @@ async def get_or_create_contact(
             )
             .on_conflict_do_nothing(index_elements=["channel", "platform_user_id"])
         )
-        contact = await s.scalar(query)
+        contact = await s.scalar(_CONTACT_FRESH, params)
         assert contact is not None
     if contact.chat_id != chat_id:
         contact.chat_id = chat_id
@@ -488,29 +494,35 @@ async def get_or_create_report(
     return report
 
 
+_LOCK_REPORT = (
+    sa.select(Report, Unit.name)
+    .join(Unit, Unit.id == Report.unit_id)
+    .where(Report.campaign_id == sa.bindparam("campaign_id"), Report.unit_id == sa.bindparam("unit_id"))
+    # FOR NO KEY UPDATE OF report: see get_or_create_report; the unit row is only read.
+    .with_for_update(of=Report, key_share=True)
+    .execution_options(populate_existing=True)
+)
+
+
 async def lock_report(s: AsyncSession, *, campaign_id: int, unit_id: int, now: datetime) -> tuple[Report, str]:
     """The unit's report, created if missing and row-locked (PostgreSQL), with the unit's name: one statement."""
-    query = (
-        sa.select(Report, Unit.name)
-        .join(Unit, Unit.id == Report.unit_id)
-        .where(Report.campaign_id == campaign_id, Report.unit_id == unit_id)
-        # FOR NO KEY UPDATE OF report: see get_or_create_report; the unit row is only read.
-        .with_for_update(of=Report, key_share=True)
-        .execution_options(populate_existing=True)
-    )
-    row = (await s.execute(query)).first()
+    params = {"campaign_id": campaign_id, "unit_id": unit_id}
+    row = (await s.execute(_LOCK_REPORT, params)).first()
     if row is None:
         await get_or_create_report(s, campaign_id=campaign_id, unit_id=unit_id, now=now)
-        row = (await s.execute(query)).first()
+        row = (await s.execute(_LOCK_REPORT, params)).first()
         assert row is not None
     return row[0], row[1]
 
 
+# Core: half the cost of an ORM-enabled select, on every message.
+_ANSWERS = sa.select(Answer.__table__.c.key, Answer.__table__.c.value).where(
+    Answer.__table__.c.report_id == sa.bindparam("report_id"))
+
+
 async def load_answers(s: AsyncSession, report_id: int) -> dict[str, Any]:
     """All answers of the report as {key: value}."""
-    table = Answer.__table__  # Core: half the cost of an ORM-enabled select, on every message
-    rows = await s.execute(sa.select(table.c.key, table.c.value).where(table.c.report_id == report_id))
-    return {key: value for key, value in rows}
+    return dict((await s.execute(_ANSWERS, {"report_id": report_id})).all())
 
 
 # The answer upsert as plain text, the same on SQLite and PostgreSQL: SQLAlchemy cannot cache an ON CONFLICT
@@ -541,8 +553,9 @@ async def save_answer_changes(
     at: datetime,
 ) -> int:
     """Write only what differs between before and after, audit each changed key, return how many changed."""
-    changed = sorted(
-        k for k in after if k not in before or _canonical_json(before[k]) != _canonical_json(after[k])
+    changed = sorted(  # the engine passes on the values it did not change: `is` settles most keys at once
+        k for k in after if k not in before or (
+            after[k] is not before[k] and _canonical_json(before[k]) != _canonical_json(after[k]))
     )
     deleted = sorted(k for k in before if k not in after)
     if changed:
@@ -615,25 +628,27 @@ async def find_conversation(s: AsyncSession, contact_id: int, campaign_id: int) 
                                                         Conversation.campaign_id == campaign_id))
 
 
+_CONVERSATION = sa.select(Conversation).where(Conversation.contact_id == sa.bindparam("contact_id"),
+                                              Conversation.campaign_id == sa.bindparam("campaign_id"))
+# FOR NO KEY UPDATE: a photo row inserted in this or another transaction takes a key-share lock on the report
+# through its foreign key; a plain FOR UPDATE would conflict with it and deadlock.
+_CONVERSATION_LOCKED = _CONVERSATION.with_for_update(key_share=True).execution_options(populate_existing=True)
+
+
 async def get_or_create_conversation(
     s: AsyncSession, *, contact_id: int, campaign_id: int, now: datetime, for_update: bool = False
 ) -> Conversation:
     """The conversation of this contact and campaign (cursor {} if new); for_update row-locks it."""
-    query = sa.select(Conversation).where(
-        Conversation.contact_id == contact_id, Conversation.campaign_id == campaign_id
-    )
-    if for_update:
-        # FOR NO KEY UPDATE: a photo row inserted in this or another transaction takes a key-share lock on the
-        # report through its foreign key; a plain FOR UPDATE would conflict with it and deadlock.
-        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
-    conversation = await s.scalar(query)
+    query = _CONVERSATION_LOCKED if for_update else _CONVERSATION
+    params = {"contact_id": contact_id, "campaign_id": campaign_id}
+    conversation = await s.scalar(query, params)
     if conversation is None:  # select first: the ON CONFLICT insert cannot be cached by SQLAlchemy
         await s.execute(
             _insert(s, Conversation)
             .values(contact_id=contact_id, campaign_id=campaign_id, cursor={}, updated_at=now)
             .on_conflict_do_nothing(index_elements=["contact_id", "campaign_id"])
         )
-        conversation = await s.scalar(query)
+        conversation = await s.scalar(query, params)
         assert conversation is not None
     return conversation
 
@@ -672,14 +687,18 @@ def _contact_of(channel: Any, user: Any) -> Any:
             .scalar_subquery())
 
 
+_LAST_MESSAGE = (
+    sa.select(Conversation.__table__.c.pending_at, Conversation.__table__.c.pending_replies)
+    .where(Conversation.__table__.c.contact_id == sa.bindparam("contact_id"),
+           Conversation.__table__.c.pending_key == sa.bindparam("key"))
+    .order_by(Conversation.__table__.c.pending_at.desc()).limit(1)
+)
+
+
 async def last_message(s: AsyncSession, contact_id: int, key: str) -> tuple[datetime | None, list[Any] | None] | None:
     """(when its replies were committed or, once sent, when they were sent; the replies if not yet sent) of a
     conversation of the contact whose last message had this fingerprint; None when none had."""
-    row = (await s.execute(
-        sa.select(Conversation.pending_at, Conversation.pending_replies)
-        .where(Conversation.contact_id == contact_id, Conversation.pending_key == key)
-        .order_by(Conversation.pending_at.desc()).limit(1)
-    )).first()
+    row = (await s.execute(_LAST_MESSAGE, {"contact_id": contact_id, "key": key})).first()
     return None if row is None else (row[0], row[1])
 
 

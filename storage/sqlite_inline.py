@@ -89,6 +89,10 @@ class InlineConnection:
     def isolation_level(self, value: str | None) -> None:
         self._conn.isolation_level = value
 
+    def begin_now(self, sql: str) -> None:
+        """BEGIN at once, straight on the sqlite3 connection (storage/db.py's begin listener)."""
+        self._conn.execute(sql)
+
     async def cursor(self) -> InlineCursor:
         return InlineCursor(self._conn.cursor())
 

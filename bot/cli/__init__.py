@@ -25,7 +25,7 @@ from bot.logs import setup_logging
 from bot.reminders.control import change_deadline, change_plan, plan_text, preview_text
 from bot.reminders.plan import PlanError, parse_deadline as parse_plan_deadline
 from bot.reminders.scheduler import queue_now
-from bot.runner import FatalChannelError, run_bot
+from bot.runner import FatalChannelError, check_workers, run_bot, run_workers
 from bot.service import Service, utc_now
 from bot.settings import (SETTINGS_HELP, ConfigError, Settings, load_settings, load_settings_form,
                           prepare_data_dir)
@@ -62,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
                                        "(không cần token; dữ liệu riêng trong HCC_DATA_DIR/demo)")
     demo.add_argument("--unit", default=DEMO_UNIT, help=f"mã đơn vị (mặc định {DEMO_UNIT})")
 
-    sub.add_parser("run", help="chạy bot: mọi kênh có token, trang theo dõi trên web, nhắc hạn")
+    run = sub.add_parser("run", help="chạy bot: mọi kênh có token, trang theo dõi trên web, nhắc hạn")
+    run.add_argument("--workers", type=int, default=1,
+                     help="số tiến trình bot dùng chung HCC_LISTEN (chỉ với PostgreSQL và webhook; mặc định 1)")
     add_units_parsers(sub)
     add_contacts_parsers(sub)
     add_campaign_parsers(sub)
@@ -144,7 +146,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             if not settings.zalo_token and not settings.telegram_token:
                 print(texts.CLI_RUN_NO_CHANNEL, flush=True)  # the console alone still serves the department
             await db.dispose()
-            await run_bot(settings)
+            if args.workers == 1:  # several: started by main() once the database is migrated and seeded here
+                await run_bot(settings)
             return 0
         if args.command == "export":
             return await _export(args, db, form, now, settings.province)
@@ -327,7 +330,11 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(ops_command(args))
         settings = load_settings()
         setup_logging(settings.log_level, settings.log_format)
-        return asyncio.run(_run(args, settings))
+        several = args.command == "run" and args.workers != 1
+        if several:
+            check_workers(settings, args.workers)
+        code = asyncio.run(_run(args, settings))
+        return run_workers(settings, args.workers) if several and code == 0 else code
     except ConfigError as exc:
         print(texts.CLI_CONFIG_ERROR.format(problem=exc), file=sys.stderr)
     except FormError as exc:
