@@ -22,6 +22,7 @@ from bot.reminders.scheduler import fire_notice
 from conversations import engine, texts
 from conversations.answers import format_datetime
 from conversations.parsers import clean_text
+from conversations.report_state import state_of  # noqa: F401  (the board, the console and the CLI read it here)
 from storage import queries as q
 from storage.models import AuditLog, Campaign, Contact, Report, ReportVersion, Unit
 
@@ -79,15 +80,6 @@ class Officer:
 def deadline_of(campaign: Campaign, report: Report | None) -> datetime:
     """The unit's own deadline: its extension, or the campaign's."""
     return report.deadline_at if report is not None and report.deadline_at is not None else campaign.deadline_at
-
-
-def state_of(report: Report | None) -> str:
-    """The board's state of a report: not_started, in_progress, submitted, submitted_late, returned, accepted."""
-    if report is None:
-        return engine.NOT_STARTED
-    if report.review in (engine.RETURNED, engine.ACCEPTED):
-        return report.review
-    return report.status
 
 
 async def campaign_unit(s, campaign: Campaign, unit_code: str) -> Unit:

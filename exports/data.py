@@ -15,6 +15,7 @@ from typing import Any, Iterator
 from conversations import texts
 from conversations.answers import Missing, is_relevant, item_numbers, missing, scope, split_key
 from conversations.form import Form, Question, Section
+from conversations.report_state import state_of  # the board's state of a report: the one rule
 from conversations.xpath import NO_LOOKUP, AnswersLookup, Lookup
 from exports.issuing import Issuing, issuing_of
 from storage import queries as q
@@ -141,7 +142,6 @@ async def load_export_data(db, form: Form, *, now: datetime, campaign_id: int | 
     over the campaign's own.
     """
     # The form's own photo questions (any section, any key), and ".photo" as the shipped form names them.
-    from bot.review import state_of  # the board's status of a report, the one rule (imported here: bot imports us)
 
     photo_keys = {(section.key, q.key) for section in form.sections for q in photo_questions(section)}
     async with db.transaction() as s:

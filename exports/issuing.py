@@ -178,13 +178,3 @@ def apply_issuing(campaign, values: dict[str, object]) -> dict[str, tuple[object
             changed[name] = (old, value)
     return changed
 
-
-async def edit_issuing(s, campaign, values: dict, by: str, now) -> list[str]:
-    """Change the campaign's issuing details (CLI and console); the columns changed, audited."""
-    from storage import queries as q
-
-    changed = apply_issuing(campaign, values)
-    if changed:
-        await q.add_audit(s, at=now, action="campaign_edit",
-                          new={"campaign": campaign.id, "by": by, **{k: v[1] for k, v in changed.items()}})
-    return list(changed)

@@ -14,7 +14,8 @@ from conversations import texts
 from conversations.answers import LOCAL_TZ, format_datetime
 from conversations.engine import SUBMITTED, SUBMITTED_LATE
 from conversations.form import Form, FormError
-from exports.issuing import FIELDS as ISSUING_FLAGS, IssuingError, apply_issuing, edit_issuing, issuing_of, \
+from bot.issuing import edit_issuing
+from exports.issuing import FIELDS as ISSUING_FLAGS, IssuingError, apply_issuing, issuing_of, \
     parse_issuing
 from storage import queries as q
 from storage.models import Campaign, Report, Unit

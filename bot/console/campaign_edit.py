@@ -9,7 +9,8 @@ from aiohttp import web
 
 from bot.console import auth
 from conversations import texts
-from exports.issuing import FIELDS, IssuingError, edit_issuing, issuing_of, parse_issuing
+from bot.issuing import edit_issuing
+from exports.issuing import FIELDS, IssuingError, issuing_of, parse_issuing
 from storage import queries as q
 
 PATH = "/console/dot/{id}/ban-hanh"
