@@ -51,15 +51,13 @@ def check_workers(settings: Settings, workers: int) -> None:
     """Several workers need what lets them share the work: PostgreSQL (the inbox's chat claims; SQLite has one
     writer) and webhooks (one address; a platform serves its updates to one poller). ConfigError otherwise."""
     if workers < 1:
-        raise ConfigError(f"--workers: expected 1 or more, got {workers}")
+        raise ConfigError(texts.SET_WORKERS_COUNT.format(workers=workers))
     if workers == 1:
         return
     if not settings.database_url.startswith("postgres"):
-        raise ConfigError(f"--workers {workers} needs PostgreSQL (HCC_DATABASE_URL=postgresql://...): "
-                          "SQLite has a single writer, so one process is all it can use")
+        raise ConfigError(texts.SET_WORKERS_SQLITE.format(workers=workers))
     if (settings.zalo_token or settings.telegram_token) and not settings.public_url:
-        raise ConfigError(f"--workers {workers} needs webhooks (HCC_PUBLIC_URL): Zalo and Telegram give their "
-                          "updates to one poller only")
+        raise ConfigError(texts.SET_WORKERS_POLLING.format(workers=workers))
 
 
 def _worker_main(settings: Settings) -> None:

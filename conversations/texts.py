@@ -1304,3 +1304,10 @@ XLSFORM_CONSTRAINT_SKIPPED = ("câu '{key}' không còn kiểm tra điều kiệ
 XLSFORM_CALCULATION_SKIPPED = "câu '{key}' tính với câu '{other}' đã bị bỏ qua coi như để trống"
 XLSFORM_COUNT_SKIPPED = ("nhóm lặp '{key}' hỏi “thêm … nữa không?” thay cho số lượng (repeat_count) vì số lượng dùng "
                          "câu '{other}' đã bị bỏ qua")
+
+# --- integration: hcc-bot run --workers ---
+SET_WORKERS_COUNT = "--workers: cần số từ 1 trở lên, đang là {workers}"
+SET_WORKERS_SQLITE = ("--workers {workers} cần PostgreSQL (HCC_DATABASE_URL=postgresql://…): SQLite chỉ có một "
+                      "tiến trình ghi, nên chỉ dùng được một tiến trình bot")
+SET_WORKERS_POLLING = ("--workers {workers} cần webhook (HCC_PUBLIC_URL): Zalo và Telegram chỉ giao tin cho một "
+                       "tiến trình hỏi tin")

@@ -41,7 +41,7 @@ def test_run__two_workers_on_sqlite__one_line_and_exit_code_2(tmp_path):
     assert 2 == result.returncode
     lines = result.stderr.strip().splitlines()
     assert 1 == len(lines)
-    assert lines[0].startswith(texts.CLI_CONFIG_ERROR.format(problem="--workers 2 needs PostgreSQL"))
+    assert lines[0].startswith(texts.CLI_CONFIG_ERROR.format(problem=texts.SET_WORKERS_SQLITE.format(workers=2)))
     assert not (tmp_path / "data" / "hcc.db").exists()  # refused before anything was opened
 
 
@@ -51,7 +51,7 @@ def test_workers__postgres_without_webhooks__refused_naming_the_setting(tmp_path
     try:
         check_workers(settings, 2)
     except ConfigError as exc:
-        assert str(exc).startswith("--workers 2 needs webhooks (HCC_PUBLIC_URL)")
+        assert texts.SET_WORKERS_POLLING.format(workers=2) == str(exc)
     else:
         raise AssertionError("polling with two workers was accepted")
 
