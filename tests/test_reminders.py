@@ -699,6 +699,10 @@ def test_cli__plan_deadline_and_preview__changed_and_printed(tmp_path, monkeypat
     for name in [k for k in os.environ if k.startswith("HCC_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("HCC_DATA_DIR", str(tmp_path / "data"))
+    # a real installation starts empty: the province's units and a campaign first
+    assert [0, 0] == [cli.main(["units", "import", "--sample", "--yes"]),
+                      cli.main(["campaign", "create", "--title", "Báo cáo", "--deadline", "31/03/2099 16:30"])]
+    capsys.readouterr()
     codes = [cli.main(["remind", "plan", "--slots", "-1 09:00, 15:00", "--quiet", "22:00-06:00"]),
              cli.main(["campaign", "deadline", "30/12/2099 16:30"]),
              cli.main(["remind", "--preview"]),

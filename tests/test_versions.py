@@ -140,10 +140,14 @@ def test_diff_versions__unknown_key__ignored(extra):
 
 
 def test_diff_versions__untitled_item_added__titled_by_its_ordinal():
-    """An item with only an unknown key does not exist; one without a name is named by its place."""
+    """An item with only an unknown key does not exist; one whose first question is not answered is named by its
+    first answer (the first question of an item may be optional), one with no answer at all by its place."""
     new = {**BASE, "plan[2].detail": "Rà soát 125 TTHC"}
     items = diff_versions(FORM, BASE, new)[0].items
-    assert [(ADDED, "nội dung kế hoạch thứ 1")] == [(i.kind, i.title) for i in items]
+    assert [(ADDED, "Rà soát 125 TTHC")] == [(i.kind, i.title) for i in items]
+    from conversations.answers import item_title
+    section = next(s for s in FORM.sections if s.key == "plan")
+    assert "nội dung kế hoạch thứ 1" == item_title(section, {}, 1)
 
 
 def test_diff_versions__sections__in_form_order():
