@@ -844,7 +844,7 @@ async def test_database_unreachable__cut_while_contacts_answer__save_failed_then
         through_proxy = await open_database(proxy.url(url), schema=schema)
         try:
             async with zalo_bot(through_proxy, platform, tmp_path, webhook=True):
-                runs = [asyncio.create_task(answer_report(platform, c, patience=15, resend=False))
+                runs = [asyncio.create_task(answer_report(platform, c, patience=45, resend=False))
                         for c in contacts]
                 await until(lambda: all(c.line >= 12 for c in contacts), timeout=60)
                 await proxy.cut("refuse")
