@@ -1,4 +1,5 @@
-"""Check a staff photo someone sent, crop it to a 3x4 badge JPEG, and store both under their SHA-256.
+"""Check a photo someone sent, make its JPEG (a 3x4 badge, or for any other photo question the picture at its own
+shape, bounded and upright), and store both under their SHA-256.
 
 Only these formats are even tried: JPEG (and MPO, the multi-picture JPEG some phones write), PNG, WEBP,
 GIF, BMP, TIFF. Every rejection carries a Vietnamese message from conversations.texts.
@@ -28,6 +29,7 @@ MAX_BYTES = 20 * 1024 * 1024  # Telegram's bot download cap; also ours
 MAX_PIXELS = 50_000_000  # refuse before decoding (decompression bombs)
 MIN_WIDTH, MIN_HEIGHT = 300, 400  # too small to print a badge
 OUT_WIDTH, OUT_HEIGHT = 354, 472  # 3x4 cm at 300 dpi
+IMAGE_MAX_SIDE = 2000  # a photo that is not a badge's: its longest side at most this, never enlarged
 
 # Pillow format -> extension of the stored original. Other formats (EPS, PSD, ICO...) are never tried.
 _EXTENSIONS = {
@@ -55,16 +57,17 @@ class _CropFacts:
     height: int
     crop_width: int
     crop_height: int
+    badge: bool
 
     @property
     def landscape(self) -> bool:
         """Wider than tall: the sides were cut away (a square loses little and is not counted)."""
-        return self.width > self.height
+        return self.badge and self.width > self.height
 
     @property
     def upscaled(self) -> bool:
         """The region kept is smaller than the badge: enlarged, so below 300 ppi when printed."""
-        return self.crop_width < OUT_WIDTH or self.crop_height < OUT_HEIGHT
+        return self.badge and (self.crop_width < OUT_WIDTH or self.crop_height < OUT_HEIGHT)
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,8 @@ class ProcessedPhoto(_CropFacts):
     height: int
     crop_width: int  # the centred 3:4 region of the original that became the badge, in original pixels
     crop_height: int
-    jpeg: bytes  # the OUT_WIDTH x OUT_HEIGHT badge JPEG (quality 90, 300 dpi, RGB, no EXIF)
+    jpeg: bytes  # the OUT_WIDTH x OUT_HEIGHT badge JPEG (quality 90, 300 dpi, RGB, no EXIF), or the bounded image
+    badge: bool = True
 
 
 @dataclass(frozen=True)
@@ -87,9 +91,10 @@ class StoredPhoto(_CropFacts):
     height: int
     crop_width: int
     crop_height: int
+    badge: bool = True
 
 
-def process_photo(data: bytes) -> ProcessedPhoto:
+def process_photo(data: bytes, badge: bool = True) -> ProcessedPhoto:
     """Validate the bytes and make the badge JPEG; the largest centred 3:4 crop must be at least 300x400.
 
     Because the crop is exactly 3:4, that rule is the same as "width >= 300 and height >= 400" once EXIF
@@ -116,7 +121,8 @@ def process_photo(data: bytes) -> ProcessedPhoto:
         original_ext = _EXTENSIONS[im.format]
         width, height = _oriented_size(im)
         # A big JPEG can be decoded at 1/2, 1/4 or 1/8 scale; keep at least twice the badge resolution.
-        scale = min(1.0, 2 * OUT_HEIGHT / max(1, min(width, height)))
+        scale = min(1.0, 2 * OUT_HEIGHT / max(1, min(width, height))) if badge else \
+            min(1.0, IMAGE_MAX_SIDE / max(1, width, height))
         if scale < 1.0:
             im.draft(None, (math.ceil(im.width * scale), math.ceil(im.height * scale)))
         try:
@@ -131,6 +137,12 @@ def process_photo(data: bytes) -> ProcessedPhoto:
         im = _to_rgb(im)
     except Exception:  # an exotic mode Pillow cannot convert
         raise PhotoRejected(texts.PHOTO_BROKEN) from None
+    if not badge:  # kept at its own shape: upright (EXIF applied above), bounded, never cropped nor enlarged
+        im.thumbnail((IMAGE_MAX_SIDE, IMAGE_MAX_SIDE), Image.Resampling.LANCZOS)
+        out = BytesIO()
+        im.save(out, "JPEG", quality=88, optimize=True)
+        return ProcessedPhoto(hashlib.sha256(data).hexdigest(), original_ext, width, height, width, height,
+                              out.getvalue(), badge=False)
     if width < MIN_WIDTH or height < MIN_HEIGHT:
         raise PhotoRejected(
             texts.PHOTO_TOO_SMALL.format(width=width, height=height, min_width=MIN_WIDTH, min_height=MIN_HEIGHT)
@@ -143,19 +155,19 @@ def process_photo(data: bytes) -> ProcessedPhoto:
                           out.getvalue())
 
 
-def store_photo(photos_dir: Path, data: bytes) -> StoredPhoto:
+def store_photo(photos_dir: Path, data: bytes, badge: bool = True) -> StoredPhoto:
     """Process the photo and write <sha[:2]>/<sha>.orig.<ext> and <sha[:2]>/<sha>.jpg atomically; idempotent.
 
     Folders are 0700 and files 0600.
     """
-    photo = process_photo(data)
+    photo = process_photo(data, badge)
     folder = private_folder(Path(photos_dir) / photo.sha256[:2])
     original_path = folder / f"{photo.sha256}.orig.{photo.original_ext}"
-    processed_path = folder / f"{photo.sha256}.jpg"
+    processed_path = folder / (f"{photo.sha256}.jpg" if badge else f"{photo.sha256}.image.jpg")
     _write_atomic(original_path, data)
     _write_atomic(processed_path, photo.jpeg)
     return StoredPhoto(photo.sha256, original_path, processed_path, photo.width, photo.height,
-                       photo.crop_width, photo.crop_height)
+                       photo.crop_width, photo.crop_height, badge)
 
 
 # Photos are processed in a separate process: Pillow's work holds the GIL long enough that a burst of photos in
@@ -192,15 +204,15 @@ def warm_up() -> None:
         pool.submit(time.sleep, 0.1)
 
 
-async def store_photo_off_loop(photos_dir: Path, data: bytes) -> StoredPhoto:
+async def store_photo_off_loop(photos_dir: Path, data: bytes, badge: bool = True) -> StoredPhoto:
     """store_photo in the photo process (PhotoRejected comes back as raised there)."""
     global _pool
     loop = asyncio.get_running_loop()
     try:
-        return await loop.run_in_executor(_photo_pool(), store_photo, Path(photos_dir), data)
+        return await loop.run_in_executor(_photo_pool(), store_photo, Path(photos_dir), data, badge)
     except BrokenProcessPool:  # the worker died (killed, out of memory): a new one for the next photo
         _pool = None
-        return await asyncio.to_thread(store_photo, photos_dir, data)
+        return await asyncio.to_thread(store_photo, photos_dir, data, badge)
 
 
 def _header_size(data: bytes) -> tuple[int | str, int | str]:

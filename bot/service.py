@@ -27,7 +27,7 @@ from typing import Callable
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from bot import admin, campaign_choice, invites
+from bot import admin, campaign_choice, invites, photo_kind
 from bot.export_jobs import ExportJobs
 from bot.forms import form_of
 from bot.photos import PhotoRejected, StoredPhoto, store_photo_off_loop
@@ -69,6 +69,7 @@ class Inbound:
     photo: bytes | None = None
     photo_error: str | None = None  # a photo the channel could not fetch (too big, timed out), in Vietnamese
     unsupported: str | None = None  # "sticker", "voice", ...
+    location: tuple[float, float] | None = None  # (latitude, longitude) of a shared location
     start: bool = False  # the person opened the chat with no text (or the demo started)
     sent_at: datetime | None = None  # when the person sent it, by the platform's clock (not for a press)
 
@@ -184,7 +185,8 @@ class Service:
         if inbound.photo is not None and await self.takes_photos(inbound.channel, inbound.user_id):
             try:
                 # Pillow work runs in another process; the files are content-addressed, so a retry is harmless.
-                stored = await store_photo_off_loop(self.photos_dir, inbound.photo)
+                badge = await photo_kind.badge_expected(self, inbound.channel, inbound.user_id)  # else: own shape
+                stored = await store_photo_off_loop(self.photos_dir, inbound.photo, badge)
             except PhotoRejected as exc:
                 refused = exc.message
         announcements: list[Announcement] = []
@@ -383,6 +385,8 @@ class Service:
             return engine.PhotoRefused(refused)
         if inbound.pick is not None:
             return engine.Pick(inbound.pick)
+        if inbound.location is not None:
+            return engine.Location(*inbound.location)
         if inbound.text is not None and inbound.text.strip():
             return engine.Text(inbound.text)
         if inbound.start:
@@ -401,7 +405,8 @@ class Service:
                           first_submitted_at=report.first_submitted_at, reopened=report.reopened,
                           changed_since_submit=changed_since_submit, review=report.review,
                           review_comment=report.review_comment, title=campaign.title)
-        state = State(answers=answers, report=info, cursor=conversation.cursor or {})
+        who = {"channel": contact.channel, "name": contact.display_name}  # for meta questions (no phone known)
+        state = State(answers=answers, report=info, cursor=conversation.cursor or {}, contact=who)
         form = self.form_for(campaign)
         new, replies = engine.step(form, state, event, now)
         changes = await q.save_answer_changes(s, report_id=report.id, contact_id=contact.id, before=answers,

@@ -15,8 +15,9 @@ from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
 from conversations import texts
-from conversations.form import Form, Question, Section
+from conversations.form import OTHER, Form, Question, Section
 from conversations.parsers import format_date, format_phone
+from conversations.xpath import NO_LOOKUP, AnswersLookup, Lookup
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DONE = "__done__"
@@ -67,9 +68,44 @@ def scopes(answers: Mapping[str, Any]) -> dict[tuple[str, int | None], dict[str,
     return out
 
 
-def is_relevant(question: Question, values: Mapping[str, Any]) -> bool:
-    """Whether the question is asked, given the other answers of its scope."""
-    return question.is_asked(values)
+def is_relevant(question: Question, values: Mapping[str, Any], lookup: Lookup = NO_LOOKUP) -> bool:
+    """Whether the question applies, given the other answers of its scope; `lookup` (an AnswersLookup of the
+    report's answers) reads what a `relevant` names in other sections."""
+    return question.is_asked(values, lookup)
+
+
+def recompute(form: Form, answers: dict[str, Any], today: date | None = None,
+              changed_keys: set[str] | None = None) -> bool:
+    """Store every `calculate` question's value with the answers (in form order, so a calculation may use an
+    earlier one), dropping those that are not relevant or have no value; True when something changed.
+    `changed_keys`: the question keys whose answers changed — only the calculations reading them are recomputed."""
+    wanted: set[str] | None = None
+    if changed_keys is not None:
+        wanted = set().union(*(form.readers.get(k, ()) for k in {*changed_keys, ""}))
+        if not wanted:
+            return False
+    changed = False
+    groups = scopes(answers)
+    for section in form.sections:
+        calcs = [q for q in section.questions if q.type == "calculate" and (wanted is None or q.key in wanted)]
+        if not calcs:
+            continue
+        items = [None] if section.repeat is None else item_numbers(answers, section.key)
+        for item in items:
+            values = dict(groups.get((section.key, item), {}))
+            for q in calcs:
+                lookup = AnswersLookup(answers, today)
+                value = q.calculation.evaluate(values, lookup=lookup) if is_relevant(q, values, lookup) else None
+                k = key(section.key, q.key, item)
+                if value is None:
+                    if k in answers:
+                        del answers[k]
+                        values.pop(q.key, None)
+                        changed = True
+                elif answers.get(k) != value:
+                    answers[k] = values[q.key] = value
+                    changed = True
+    return changed
 
 
 def format_decimal(value: float) -> str:
@@ -103,12 +139,30 @@ def format_value(question: Question, value: Any) -> str:
         return format_decimal(value)
     if question.type == "photo":
         return texts.VALUE_PHOTO
+    if question.type == "datetime" and isinstance(value, str) and "T" in value:
+        day, _, clock = value.partition("T")
+        return f"{format_date(date.fromisoformat(day))} {clock[:5]}"
+    if question.type == "geopoint" and isinstance(value, dict):
+        return f"{value.get('lat')}, {value.get('lon')}"
+    if isinstance(value, float) and not isinstance(value, bool):
+        return format_decimal(value)
     return str(value)
+
+
+def format_answer(question: Question, values: Mapping[str, Any]) -> str:
+    """The answer of `question` in its scope's `values`, with the text of "Khác (ghi rõ)" when chosen."""
+    value = values.get(question.key)
+    shown = format_value(question, value)
+    chosen = value if isinstance(value, list) else [value]
+    if question.or_other and OTHER in chosen and values.get(question.other_key):
+        other = f"{texts.OTHER_CHOICE}: {values[question.other_key]}"
+        shown = other if value == OTHER else shown.replace(texts.OTHER_CHOICE, other)
+    return shown
 
 
 def item_title(section: Section, values: Mapping[str, Any], stt: int) -> str:
     """How one item is named in menus and messages: its first answer, or its ordinal."""
-    first = values.get(section.questions[0].key)
+    first = values.get(section.lead.key)
     return str(first) if first else texts.ITEM_ORDINAL.format(item=section.repeat.item, n=stt)
 
 
@@ -121,12 +175,16 @@ class Missing:
     item: int | None = None
     stt: int | None = None
     item_name: str | None = None
+    other: bool = False  # the text of "Khác (ghi rõ)" is missing
+    fewest: int | None = None  # the items the repeat needs (its count, when an answer gives it)
 
     def describe(self) -> str:
         """One line for a person."""
         if self.question is None:
-            return texts.MISSING_ITEMS.format(section=self.section.title, min=self.section.repeat.min,
-                                              item=self.section.repeat.item)
+            fewest = self.section.repeat.min if self.fewest is None else self.fewest
+            return texts.MISSING_ITEMS.format(section=self.section.title, min=fewest, item=self.section.repeat.item)
+        if self.other:
+            return texts.MISSING_OTHER_TEXT.format(section=self.section.title, label=self.question.label)
         if self.item is None:
             if self.question.label == self.section.title:  # "Người điền báo cáo: Người điền báo cáo"
                 return self.section.title
@@ -138,35 +196,50 @@ class Missing:
 def missing(form: Form, answers: Mapping[str, Any]) -> list[Missing]:
     """Everything required that is not answered yet, in form order."""
     out: list[Missing] = []
+    lookup = AnswersLookup(answers)
     for section in form.sections:
         if section.repeat is None:
             values = scope(answers, section.key)
             out += [Missing(section, q) for q in section.questions
-                    if q.required and is_relevant(q, values) and values.get(q.key) is None]
+                    if q.required and is_relevant(q, values, lookup) and values.get(q.key) is None]
+            out += [Missing(section, q, other=True) for q in section.questions if _other_missing(q, values)]
             continue
         numbers = item_numbers(answers, section.key)
         for stt, n in enumerate(numbers, 1):
             values = scope(answers, section.key, n)
-            name = values.get(section.questions[0].key)
+            name = values.get(section.lead.key)
             out += [Missing(section, q, n, stt, name) for q in section.questions
-                    if q.required and is_relevant(q, values) and values.get(q.key) is None]
-        if len(numbers) < section.repeat.min:
-            out.append(Missing(section))
+                    if q.required and is_relevant(q, values, lookup) and values.get(q.key) is None]
+            out += [Missing(section, q, n, stt, name, other=True) for q in section.questions
+                    if _other_missing(q, values)]
+        fewest = section.repeat.bounds(lookup=lookup)[0]
+        if len(numbers) < fewest:
+            out.append(Missing(section, fewest=fewest))
     return out
+
+
+def _other_missing(question: Question, values: Mapping[str, Any]) -> bool:
+    """"Khác (ghi rõ)" chosen without its text (another contact changed the choice in between)."""
+    if not question.or_other:
+        return False
+    value = values.get(question.key)
+    return (value == OTHER or isinstance(value, list) and OTHER in value) and not values.get(question.other_key)
 
 
 def review_section(section: Section, answers: Mapping[str, Any]) -> str:
     """One section in full: every answer, item by item."""
     lines = [section.title]
+    lookup = AnswersLookup(answers)
+    shown = [q for q in section.questions if q.type not in ("note", "meta")]
     if section.repeat is None:
         values = scope(answers, section.key)
-        lines += [f"- {q.label}: {format_value(q, values[q.key])}" for q in section.questions
-                  if q.key in values and is_relevant(q, values)]
+        lines += [f"- {q.label}: {format_answer(q, values)}" for q in shown
+                  if q.key in values and is_relevant(q, values, lookup)]
     else:
         for stt, n in enumerate(item_numbers(answers, section.key), 1):
             values = scope(answers, section.key, n)
-            parts = [f"{q.label}: {format_value(q, values[q.key])}" for q in section.questions
-                     if q.key in values and is_relevant(q, values)]
+            parts = [f"{q.label}: {format_answer(q, values)}" for q in shown
+                     if q.key in values and is_relevant(q, values, lookup)]
             lines.append(f"{stt}. " + "; ".join(parts))
     if len(lines) == 1:
         closed = section.repeat is not None and answers.get(key(section.key, DONE))
@@ -205,15 +278,20 @@ def review_summary(form: Form, answers: Mapping[str, Any]) -> str:
     else:
         lines.append(texts.REVIEW_COMPLETE)
     rows = []
+    lookup = AnswersLookup(answers)
     for n, section in enumerate(form.sections, 1):
         if section.repeat is None:
             values = scope(answers, section.key)
-            asked = [q for q in section.questions if is_relevant(q, values)]
+            asked = [q for q in section.asked if is_relevant(q, values, lookup)]
             answered = sum(1 for q in asked if q.key in values)
             what = texts.REVIEW_ANSWERED.format(done=answered, total=len(asked))
+            calcs = [f"{q.label}: {format_value(q, values[q.key])}" for q in section.questions
+                     if q.type == "calculate" and q.key in values]
+            if calcs:
+                what += " · " + "; ".join(calcs)
         else:
             numbers = item_numbers(answers, section.key)
-            names = [str(scope(answers, section.key, i).get(section.questions[0].key) or "…") for i in numbers]
+            names = [str(scope(answers, section.key, i).get(section.lead.key) or "…") for i in numbers]
             closed = answers.get(key(section.key, DONE))
             what = (texts.REVIEW_ITEMS.format(count=len(numbers), item=section.repeat.item, names="; ".join(names))
                     if numbers else texts.REVIEW_NONE if closed else texts.REVIEW_EMPTY_SECTION)
@@ -298,15 +376,17 @@ def completion(form: Form, answers: Mapping[str, Any]) -> int:
     for gap in gaps:
         if gap.question is None:
             per_item = sum(1 for q in gap.section.questions if q.required and not q.conditional) or 1
-            absent += per_item * (gap.section.repeat.min - len(item_numbers(answers, gap.section.key)))
+            fewest = gap.section.repeat.bounds(lookup=AnswersLookup(answers))[0]
+            absent += per_item * (fewest - len(item_numbers(answers, gap.section.key)))
         else:
             absent += 1
     given = 0
+    lookup = AnswersLookup(answers)
     for section in form.sections:
         numbers = item_numbers(answers, section.key) if section.repeat is not None else [None]
         for n in numbers:
             values = scope(answers, section.key, n)
             given += sum(1 for q in section.questions
-                         if q.required and is_relevant(q, values) and values.get(q.key) is not None)
+                         if q.required and is_relevant(q, values, lookup) and values.get(q.key) is not None)
     total = given + absent
     return 100 if total == 0 else min(100, int(100 * given / total)) if absent else 100

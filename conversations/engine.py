@@ -15,15 +15,16 @@ from typing import Any, Mapping
 
 from conversations import texts
 from conversations.answers import (
-    DONE, LAST, LOCAL_TZ, format_datetime, format_value, is_relevant, item_numbers, item_title, key, missing,
-    find_section, review_section, review_summary, scope, scopes,
+    DONE, LAST, LOCAL_TZ, format_answer, format_datetime, format_value, is_relevant, item_numbers, item_title, key,
+    missing, find_section, recompute, review_section, review_summary, scope, scopes,
 )
-from conversations.form import Form, Question, Section
+from conversations.form import OTHER, Form, Question, Section
 from conversations.parsers import (
-    ParseError, clean_text, fold, format_date, format_options, parse_choice, parse_date, parse_integer,
-    looks_like_phone, parse_long_text, parse_name, parse_phone, parse_text, parse_times, parse_yes_no,
-    normalize_line_breaks, split_compact, split_trailing_phone,
+    ParseError, check_geopoint, clean_text, fold, format_date, format_options, parse_choice, parse_date,
+    parse_datetime, parse_geopoint, parse_integer, looks_like_phone, parse_long_text, parse_name, parse_phone,
+    parse_text, parse_time, parse_times, parse_yes_no, normalize_line_breaks, split_compact, split_trailing_phone,
 )
+from conversations.xpath import AnswersLookup
 
 # --- Events: what a person did --------------------------------------------------------------------
 
@@ -61,6 +62,14 @@ class PhotoRefused:
 
 
 @dataclass(frozen=True)
+class Location:
+    """A location shared from the phone (Telegram's location message)."""
+
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True)
 class Unsupported:
     """A sticker, voice note, file or anything else the bot cannot read."""
 
@@ -77,7 +86,7 @@ class Resume:
     """A message that is not an answer (the service said why): repeat where the person is, nothing stored."""
 
 
-Event = Text | Pick | Photo | PhotoRefused | Unsupported | Start | Resume
+Event = Text | Pick | Photo | PhotoRefused | Location | Unsupported | Start | Resume
 
 # --- Replies: channel-neutral -----------------------------------------------------------------------
 
@@ -148,6 +157,9 @@ class State:
     answers: Mapping[str, Any]
     report: ReportInfo
     cursor: Mapping[str, Any] = field(default_factory=dict)
+    # Who is writing, for the form's `meta` questions: {"channel": "telegram"|"zalo", "name": …, "phone": …}
+    # (the service knows the contact; the engine only copies these into the answers).
+    contact: Mapping[str, Any] = field(default_factory=dict)
 
 
 COMMANDS = {name: {fold(w) for w in words} for name, words in texts.COMMAND_WORDS.items()}
@@ -264,29 +276,42 @@ class Slot:
         return None if not d else Slot(d["s"], d.get("i"), d["q"], bool(d.get("new")))
 
 
+def first_question(section: Section, answers: Mapping[str, Any], lookup: AnswersLookup | None = None) -> Question:
+    """The question a new item of a repeat starts with: its first asked question that applies."""
+    lookup = lookup or AnswersLookup(answers)
+    return next((q for q in section.asked if is_relevant(q, {}, lookup)), section.lead)
+
+
+def below_most(section: Section, count: int, lookup: AnswersLookup) -> bool:
+    """Whether a repeat with `count` items may have one more."""
+    most = section.repeat.bounds(lookup=lookup)[1]
+    return most is None or count < most
+
+
 def all_slots(form: Form, answers: Mapping[str, Any]) -> list[Slot]:
     """Every question that is asked given the answers so far, with one 'new item' slot per open repeat."""
     out: list[Slot] = []
     groups = scopes(answers)  # one pass over the answers, not one per section and item
+    lookup = AnswersLookup(answers)
     for section in form.sections:
         if section.repeat is None:
             values = groups.get((section.key, None), {})
-            out += [Slot(section.key, None, q.key) for q in section.questions if is_relevant(q, values)]
+            out += [Slot(section.key, None, q.key) for q in section.asked if is_relevant(q, values, lookup)]
             continue
         numbers = sorted(n for s, n in groups if s == section.key and n is not None)
         for n in numbers:
             values = groups[(section.key, n)]
-            out += [Slot(section.key, n, q.key) for q in section.questions if is_relevant(q, values)]
+            out += [Slot(section.key, n, q.key) for q in section.asked if is_relevant(q, values, lookup)]
         closed = bool(answers.get(key(section.key, DONE)))
-        if len(numbers) < section.repeat.max and (len(numbers) < section.repeat.min or not closed):
-            out.append(Slot(section.key, None, section.questions[0].key, new=True))
+        fewest, most = section.repeat.bounds(lookup=lookup)
+        if (most is None or len(numbers) < most) and (len(numbers) < fewest or not closed):
+            out.append(Slot(section.key, None, first_question(section, answers, lookup).key, new=True))
     return out
 
 
 def _order(form: Form, slot: Slot) -> tuple[int, int, int]:
-    section = form.section(slot.section)
-    q_index = [q.key for q in section.questions].index(slot.question)
-    return form.sections.index(section), (10**9 if slot.new else slot.item or 0), q_index
+    s_index, q_index = form.positions[(slot.section, slot.question)]
+    return s_index, (10**9 if slot.new else slot.item or 0), q_index
 
 
 class _Turn:
@@ -302,6 +327,7 @@ class _Turn:
         seen = state.cursor.get("seen")
         self.previous_seen = datetime.fromisoformat(seen) if isinstance(seen, str) else None
         self.changed = False
+        self.contact = state.contact
 
     # -- answers ---------------------------------------------------------------------------------
 
@@ -319,15 +345,40 @@ class _Turn:
         if k in self.answers and self.answers[k] == value:
             return Slot(section.key, item, slot.question)  # the same answer again changes nothing
         self.answers[k] = value
-        self._prune(section, item)
+        self._prune(section, item, slot.question)
         self._touch()
         return Slot(section.key, item, slot.question)
 
-    def _prune(self, section: Section, item: int | None) -> None:
-        values = scope(self.answers, section.key, item)
+    def _prune(self, section: Section | None = None, item: int | None = None, question: str | None = None) -> None:
+        """Drop the answers that no longer apply (in every section when a `relevant` may name another section's
+        answer, else in the scope that changed), then recompute the calculations that read what changed."""
+        before = set(self.answers)
+        if section is not None and not self.form.reaches_across:
+            self._prune_scope(section, item, scope(self.answers, section.key, item))
+        else:
+            groups = scopes(self.answers)
+            for each in self.form.sections:
+                items = [None] if each.repeat is None else item_numbers(self.answers, each.key)
+                for n in items:
+                    self._prune_scope(each, n, dict(groups.get((each.key, n), {})))
+        if not self.form.calculations:
+            return
+        if question is None or section is None:  # an item deleted: everything may change
+            changed_keys = None
+        else:  # the answer given, and those pruned because of it
+            changed_keys = {question} | {k.rpartition(".")[2] for k in before - set(self.answers)}
+        if recompute(self.form, self.answers, self.now.astimezone(LOCAL_TZ).date(), changed_keys):
+            self.changed = True
+
+    def _prune_scope(self, section: Section, item: int | None, values: dict[str, Any]) -> None:
         for q in section.questions:
             k = key(section.key, q.key, item)
-            if k not in self.answers:
+            if q.or_other and q.other_key in values:
+                chosen = values.get(q.key)
+                if not (chosen == OTHER or isinstance(chosen, list) and OTHER in chosen):
+                    del self.answers[key(section.key, q.other_key, item)]
+                    values.pop(q.other_key)
+            if k not in self.answers or q.type in ("calculate", "meta"):
                 continue
             offered = {c.value for c in q.options(values)} if q.filter_by else set()
             chosen = values.get(q.key)
@@ -336,7 +387,7 @@ class _Turn:
             # A start date moved past the end date: the end date is asked again.
             stale_date = q.not_before and values.get(q.key) and values.get(q.not_before) and \
                 values[q.key] < values[q.not_before]
-            if not is_relevant(q, values) or stale_choice or stale_date:
+            if not is_relevant(q, values, AnswersLookup(self.answers)) or stale_choice or stale_date:
                 del self.answers[k]
                 values.pop(q.key, None)
 
@@ -344,10 +395,27 @@ class _Turn:
         prefix = f"{section.key}[{item}]."
         for k in [k for k in self.answers if k.startswith(prefix)]:
             del self.answers[k]
+        self._prune()
         self._touch()
+
+    def record_meta(self, *, submitting: bool = False) -> None:
+        """What the form's `meta` questions record: the first answer's time and date, the submission's time,
+        and the channel, name and phone of the contact who changed the report last."""
+        local = self.now.astimezone(LOCAL_TZ)
+        for section, q in self.form.metas:
+            k = key(section.key, q.key)
+            value = {"deviceid": self.contact.get("channel"), "username": self.contact.get("name"),
+                     "phonenumber": self.contact.get("phone")}.get(q.meta)
+            if q.meta in ("start", "today") and k not in self.answers:
+                value = local.isoformat(timespec="seconds") if q.meta == "start" else local.date().isoformat()
+            elif q.meta == "end" and submitting:
+                value = local.isoformat(timespec="seconds")
+            if value is not None and self.answers.get(k) != value:
+                self.answers[k] = value
 
     def _touch(self) -> None:
         self.changed = True
+        self.record_meta()
         if self.report.status == NOT_STARTED:
             self.report = dataclasses.replace(self.report, status=IN_PROGRESS)
         if self.report.is_submitted and not self.report.changed_since_submit:
@@ -378,7 +446,7 @@ class _Turn:
         slots = []
         for m in gaps:
             if m.question is None:
-                slots.append(Slot(m.section.key, None, m.section.questions[0].key, new=True))
+                slots.append(Slot(m.section.key, None, first_question(m.section, self.answers).key, new=True))
             else:
                 slots.append(Slot(m.section.key, m.item, m.question.key))
         if after is not None:
@@ -395,7 +463,7 @@ class _Turn:
         except KeyError:
             return False
         if slot.new:  # adding one more is fine even if another contact said the list was complete
-            return len(item_numbers(self.answers, section.key)) < section.repeat.max
+            return below_most(section, len(item_numbers(self.answers, section.key)), AnswersLookup(self.answers))
         return slot in all_slots(self.form, self.answers)
 
     def relocate(self) -> None:
@@ -440,6 +508,8 @@ class _Turn:
 
     def finish(self) -> Reply:
         """Nothing left to ask: say what is missing, or invite to submit."""
+        if self.cursor.get("stage") == "ask" and self.cursor.get("mode", "fill") == "fill":
+            self.notes += self.trailing_notes(self.form.sections[-1])  # arriving at the end: the form's last notes
         self.cursor = {"stage": "end"}
         gaps = missing(self.form, self.answers)
         if gaps:
@@ -458,25 +528,36 @@ class _Turn:
         """Ask one question: header, prompt, current value, hints and options in one message."""
         mode = self.cursor.get("mode", "fill")
         previous = self.slot()
+        adding = slot.new and self.cursor.get("adding") == slot.section
         self.cursor = {**{k: v for k, v in self.cursor.items() if k in ("mode", "resume")},
                        "stage": "ask", "slot": slot.to_json(), "mode": mode}
         section = self.form.section(slot.section)
         question = section.question(slot.question)
+        if slot.new and not adding and self.gated(section):
+            self.cursor["stage"] = "more"
+            return self.more_reply(header=header)
+        if adding:
+            self.cursor["adding"] = section.key  # "bỏ qua" now leaves an optional first answer empty
         values = scope(self.answers, section.key, slot.item)
         lines = []
+        said = self.notes_before(section, slot, values) if header and mode != "edit" else ([], [])
+        lines += said[0]
         if header:
             lines.append(self.header(section, slot))
             if mode == "fill" and self.entering(section, slot, previous):
                 lines.append(section.intro)
+        lines += said[1]
         lines.append(prompt_for(question, values))
         if question.hint:
             lines.append(question.hint)
+        if question.type == "geopoint":
+            lines.append(texts.GEOPOINT_HINT)
         if question.type == "multi_choice":  # no buttons: one press could only say one choice
-            numbered = "\n".join(f"{n} – {c.label}" for n, c in enumerate(question.options(values), 1))
+            numbered = "\n".join(f"{n} – {label}" for n, (_, label) in enumerate(self.choices(question, values), 1))
             lines.append(texts.MULTI_CHOICE_HINT.format(options=numbered))
         current = values.get(question.key) if not slot.new else None
         if not slot.new and question.key in values and current is not None:
-            lines.append(texts.CURRENT_VALUE.format(value=format_value(question, current)))
+            lines.append(texts.CURRENT_VALUE.format(value=format_answer(question, values)))
         elif not question.required:
             lines.append(texts.HINT_OPTIONAL)
         elif question.deferrable:
@@ -490,30 +571,139 @@ class _Turn:
     def header(self, section: Section, slot: Slot) -> str:
         """Where the person is: the section, the item (for lists) and the question's place in it."""
         values = scope(self.answers, section.key, slot.item) if not slot.new else {}
-        asked = [q.key for q in section.questions if is_relevant(q, values)]
+        lookup = AnswersLookup(self.answers)
+        asked = [q.key for q in section.asked if is_relevant(q, values, lookup)]
         place = texts.QUESTION_PLACE.format(n=asked.index(slot.question) + 1, total=len(asked)) \
             if len(asked) > 1 and slot.question in asked else ""
         if section.repeat is None:
             return f"【{section.title}】{place}"
         numbers = item_numbers(self.answers, section.key)
         stt = len(numbers) + 1 if slot.new else numbers.index(slot.item) + 1
-        limit = texts.HEADER_LIMIT.format(min=section.repeat.min, max=section.repeat.max) \
-            if section.repeat.max > 1 else ""
+        fewest, most = section.repeat.bounds(lookup=lookup)
+        if section.repeat.count is not None:
+            limit = texts.HEADER_COUNT.format(count=most, item=section.repeat.item)
+        elif most is None:
+            limit = ""
+        else:
+            limit = texts.HEADER_LIMIT.format(min=fewest, max=most) if most > 1 else ""
         title = f"【{section.title}{limit}】"
-        if section.repeat.max == 1:
+        if most == 1:
             return f"{title}{place}"
         return f"{title}\n{texts.ITEM_ORDINAL.format(item=section.repeat.item, n=stt).capitalize()}{place}"
 
     def entering(self, section: Section, slot: Slot, previous: Slot | None) -> bool:
         """Whether the person arrives at the very start of a section with an introduction."""
-        first = slot.question == section.questions[0].key and (
+        first = slot.question == section.lead.key and (
             section.repeat is None or (slot.new and not item_numbers(self.answers, section.key)))
         return bool(section.intro) and first and (previous is None or previous.section != section.key)
 
+    def gated(self, section: Section) -> bool:
+        """Whether a new item of this repeat is asked for with "Thêm … nữa không?" first: an open list, or one
+        whose first question may be left empty (skipping it could not mean "no more items" then)."""
+        repeat = section.repeat
+        if repeat.count is not None:
+            return False
+        first = first_question(section, self.answers)
+        if not repeat.open and first.required and not first.conditional:
+            return False
+        count = len(item_numbers(self.answers, section.key))
+        return count >= repeat.bounds(lookup=AnswersLookup(self.answers))[0]
+
+    def more_reply(self, *, header: bool = True) -> Reply:
+        """ "Thêm … nữa không?" (or "Có … nào không?" before the first item), with yes/no buttons."""
+        slot = self.slot()
+        section = self.form.section(slot.section)
+        count = len(item_numbers(self.answers, section.key))
+        lines = []
+        if header:
+            said = self.notes_before(section, slot, {}) if self.cursor.get("mode", "fill") != "edit" else ([], [])
+            lines += said[0]
+            lines.append(f"【{section.title}】")
+            if count == 0 and section.intro:
+                lines.append(section.intro)
+            lines += said[1]
+        lines.append((texts.ANY_ITEMS if count == 0 else texts.MORE_ITEMS).format(item=section.repeat.item))
+        return self.reply("\n".join(lines), options=(Option("yes", texts.YES), Option("no", texts.NO)))
+
+    def on_more(self, event: Event) -> Reply:
+        """The answer to "Thêm … nữa không?": yes asks the new item's first question, no closes the list."""
+        slot = self.slot()
+        section = self.form.section(slot.section)
+        try:
+            if isinstance(event, Pick):
+                if event.value not in ("yes", "no"):
+                    raise ParseError(texts.STALE_BUTTON)
+                more = event.value == "yes"
+            elif isinstance(event, Text):
+                more = parse_yes_no(event.text)
+            else:
+                raise ParseError(texts.YES_NO_INVALID)
+        except ParseError as exc:
+            self.notes.append(exc.message)
+            return self.more_reply(header=False)
+        if not more:
+            return self.close_repeat(section, slot)
+        self.cursor["adding"] = section.key
+        return self.ask(slot, header=False)
+
+    def notes_before(self, section: Section, slot: Slot, values: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+        """The notes that stand just before this question: ([those of the previous section's end], [those of
+        its own section]); said with it, once, when the chat arrives at it."""
+        lookup = AnswersLookup(self.answers)
+        own: list[str] = []
+        index = [q.key for q in section.questions].index(slot.question)
+        for q in reversed(section.questions[:index]):
+            if q.asked and is_relevant(q, values, lookup):
+                return [], own
+            if q.type == "note" and is_relevant(q, values, lookup):
+                own.insert(0, self.note_text(section, q, values))
+        where = self.form.sections.index(section)
+        if where == 0 or section.repeat is not None and item_numbers(self.answers, section.key) and slot.new:
+            return [], own
+        return self.trailing_notes(self.form.sections[where - 1]), own
+
+    def trailing_notes(self, section: Section) -> list[str]:
+        """The notes after the last asked question of a plain section (said with whatever comes next)."""
+        if section.repeat is not None:
+            return []
+        values = scope(self.answers, section.key)
+        lookup = AnswersLookup(self.answers)
+        out: list[str] = []
+        for q in reversed(section.questions):
+            if q.asked and is_relevant(q, values, lookup):
+                break
+            if q.type == "note" and is_relevant(q, values, lookup):
+                out.insert(0, self.note_text(section, q, values))
+        return out
+
+    _OUTPUT = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*\}")
+
+    def note_text(self, section: Section, note: Question, values: Mapping[str, Any]) -> str:
+        """A note's text, each `${name}` in it replaced by that answer (of its scope, else of a plain section)."""
+        def value_of(m: re.Match) -> str:
+            name = m[1]
+            for s in (section, *self.form.sections):
+                if s is not section and s.repeat is not None:
+                    continue
+                found = next((q for q in s.questions if q.key == name), None)
+                if found is not None:
+                    where = values if s is section else scope(self.answers, s.key)
+                    return format_answer(found, where) if where.get(name) is not None else "…"
+            return m[0]
+        return self._OUTPUT.sub(value_of, note.prompt)
+
     @staticmethod
-    def options_for(question: Question, values: Mapping[str, Any]) -> tuple[Option, ...]:
+    def choices(question: Question, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """(value, label) of the options offered, "Khác (ghi rõ)" last for an `or_other` question."""
+        out = [(c.value, c.label) for c in question.options(values)]
+        if question.or_other:
+            out.append((OTHER, texts.OTHER_CHOICE))
+        return out
+
+    @classmethod
+    def options_for(cls, question: Question, values: Mapping[str, Any]) -> tuple[Option, ...]:
         if question.type == "choice":
-            return tuple(Option(c.value, c.label) for c in question.options(values))
+            return tuple(Option(v, label) for v, label in cls.choices(question, values))
         if question.type == "yes_no":
             return (Option("yes", texts.YES), Option("no", texts.NO))
         return ()
@@ -530,11 +720,41 @@ class _Turn:
             return self.ask(self.slot())
         if stage == "warn":
             return self.warn_reply()
+        if stage == "other":
+            return self.other_reply()
+        if stage == "more":
+            return self.more_reply()
         if stage == "menu":
             return self.show_menu(self.cursor["menu"])
         if stage == "end":
             return self.finish()
         return self.advance(None)
+
+    def other_reply(self) -> Reply:
+        slot = self.slot()
+        question = self.form.section(slot.section).question(slot.question)
+        return self.reply(texts.OTHER_PROMPT.format(label=question.label))
+
+    def on_other(self, event: Event) -> Reply:
+        """The text of "Khác (ghi rõ)", asked right after the choice."""
+        if not isinstance(event, Text):
+            self.notes.append(texts.UNSUPPORTED_MESSAGE if isinstance(event, Unsupported) else texts.STALE_BUTTON
+                              if isinstance(event, Pick) else texts.PHOTO_NOT_EXPECTED)
+            return self.other_reply()
+        try:
+            value = parse_text(event.text)
+        except ParseError as exc:
+            self.notes.append(exc.message)
+            return self.other_reply()
+        slot = self.slot()
+        section = self.form.section(slot.section)
+        question = section.question(slot.question)
+        k = key(section.key, question.other_key, slot.item)
+        if self.answers.get(k) != value:
+            self.answers[k] = value
+            self._touch()
+        self.cursor = {**self.cursor, "stage": "ask"}
+        return self.after_store(section, slot)
 
     # -- answering -------------------------------------------------------------------------------
 
@@ -564,6 +784,10 @@ class _Turn:
         real = self.set_answer(slot, value)
         self.cursor = {**self.cursor, "stage": "ask", "slot": real.to_json()}
         self.cursor.pop("value", None)
+        question = section.question(real.question)
+        if question.or_other and (value == OTHER or isinstance(value, list) and OTHER in value):
+            self.cursor["stage"] = "other"
+            return self.other_reply()
         return self.after_store(section, real, photo=photo)
 
     def after_store(self, section: Section, real: Slot, *, photo: Photo | None = None) -> Reply:
@@ -577,7 +801,7 @@ class _Turn:
                 saved = texts.ITEM_SAVED_ONE if section.repeat.max == 1 else texts.ITEM_SAVED
                 self.notes.append(saved.format(
                     item=section.repeat.item, n=numbers.index(real.item) + 1,
-                    name=values.get(section.questions[0].key, "")))
+                    name=values.get(section.lead.key) or ""))
         if photo is not None and photo.needs_warning:
             self.notes.append(self.photo_warning(photo, section, real))
         nxt_reply = self.advance(real)
@@ -624,6 +848,10 @@ class _Turn:
             raise ParseError(event.message)
         if isinstance(event, Unsupported):
             raise ParseError(texts.UNSUPPORTED_MESSAGE)
+        if isinstance(event, Location):
+            if question.type != "geopoint":
+                raise ParseError(texts.LOCATION_NOT_EXPECTED)
+            return check_geopoint(event.lat, event.lon)
         if isinstance(event, Pick):
             offered = {o.value for o in self.options_for(question, values)}
             if event.value not in offered:
@@ -649,12 +877,18 @@ class _Turn:
         if kind == "decimal":
             return parse_decimal(raw)
         if kind == "multi_choice":
-            return parse_multi_choice(raw, [(c.value, c.label) for c in question.options(values)])
+            return parse_multi_choice(raw, self.choices(question, values))
         if kind == "yes_no":
             return parse_yes_no(raw)
+        if kind == "time":
+            return parse_time(raw)
+        if kind == "datetime":
+            return parse_datetime(raw, today=today)
+        if kind == "geopoint":
+            return parse_geopoint(raw)
         if kind == "choice":
             try:
-                return parse_choice(raw, [(c.value, c.label) for c in question.options(values)])
+                return parse_choice(raw, self.choices(question, values))
             except ParseError as exc:
                 if exc.message == texts.EMPTY_ANSWER:
                     raise
@@ -725,7 +959,7 @@ class _Turn:
         if real is None:  # every part failed: their errors, and the same question again
             return self.ask(slot, header=False)
         item_values = scope(self.answers, section.key, real.item)
-        gaps = [q for q in questions if (q.required or q.key in errors) and is_relevant(q, item_values)
+        gaps = [q for q in questions if (q.required or q.key in errors) and is_relevant(q, item_values, AnswersLookup(self.answers))
                 and q.key not in item_values]
         untold = [q for q in gaps if q.key not in errors]
         if untold:
@@ -838,7 +1072,7 @@ class _Turn:
             numbers = item_numbers(self.answers, section.key)
             options = [Option(f"i:{n}", item_title(section, scope(self.answers, section.key, n), stt))
                        for stt, n in enumerate(numbers, 1)]
-            if len(numbers) < section.repeat.max:
+            if below_most(section, len(numbers), AnswersLookup(self.answers)):
                 options.append(Option("add", texts.MENU_ADD.format(item=section.repeat.item)))
             return self.reply(texts.MENU_ITEMS.format(section=section.title),
                               options=(*options, Option("x", texts.MENU_DONE)))
@@ -848,8 +1082,9 @@ class _Turn:
             name = item_title(section, values, item_numbers(self.answers, section.key).index(item) + 1)
             return self.reply(texts.MENU_CONFIRM_DELETE.format(name=name, section=section.title),
                               options=(Option("yes", texts.DELETE_YES), Option("no", texts.DELETE_NO)))
-        options = [Option(f"f:{q.key}", f"{q.label}: {format_value(q, values[q.key]) if q.key in values else texts.VALUE_EMPTY}")
-                   for q in section.questions if is_relevant(q, values)]
+        lookup = AnswersLookup(self.answers)
+        options = [Option(f"f:{q.key}", f"{q.label}: {format_answer(q, values) if q.key in values else texts.VALUE_EMPTY}")
+                   for q in section.asked if is_relevant(q, values, lookup)]
         if section.repeat is not None:
             options.append(Option("del", texts.MENU_DELETE.format(item=section.repeat.item)))
         title = section.title if item is None else \
@@ -867,11 +1102,12 @@ class _Turn:
             return None
         section = self.form.section(menu["s"])
         if menu["level"] == "items":
-            names = [(f"i:{n}", str(scope(self.answers, section.key, n).get(section.questions[0].key, "")))
+            names = [(f"i:{n}", str(scope(self.answers, section.key, n).get(section.lead.key, "")))
                      for n in item_numbers(self.answers, section.key)]
         else:
             values = scope(self.answers, section.key, menu.get("i"))
-            names = [(f"f:{q.key}", q.label) for q in section.questions if is_relevant(q, values)]
+            lookup = AnswersLookup(self.answers)
+            names = [(f"f:{q.key}", q.label) for q in section.asked if is_relevant(q, values, lookup)]
         try:
             return parse_choice(raw, names)
         except ParseError:
@@ -911,14 +1147,14 @@ class _Turn:
         if level == "items":
             if value == "add":
                 self.answers.pop(key(section.key, DONE), None)
-                self.cursor = {"resume": self.cursor.get("resume"), "mode": "fill"}
-                return self.ask(Slot(section.key, None, section.questions[0].key, new=True))
+                self.cursor = {"resume": self.cursor.get("resume"), "mode": "fill", "adding": section.key}
+                return self.ask(Slot(section.key, None, first_question(section, self.answers).key, new=True))
             return self.show_menu({"level": "fields", "s": section.key, "i": int(value[2:])})
         if level == "delete":
             if value == "yes":
                 values = scope(self.answers, section.key, menu["i"])
                 self.delete_item(section, menu["i"])
-                self.notes.append(texts.ITEM_DELETED.format(name=values.get(section.questions[0].key, "")))
+                self.notes.append(texts.ITEM_DELETED.format(name=values.get(section.lead.key) or ""))
             return self.show_menu({"level": "items", "s": section.key})
         if value == "del":
             return self.show_menu({**menu, "level": "delete"})
@@ -936,7 +1172,7 @@ class _Turn:
         return self.ask(nxt) if nxt else self.finish()
 
     def enter_menu(self, arg: str) -> Reply:
-        if self.cursor.get("stage") == "ask":
+        if self.cursor.get("stage") in ("ask", "more"):
             resume = self.cursor.get("slot")
         else:
             resume = self.cursor.get("resume")
@@ -960,7 +1196,7 @@ class _Turn:
             return self.dispatch_answer(Text(raw))
         section = self.form.section(slot.section)
         question = section.question(slot.question)
-        if slot.new:
+        if slot.new and self.cursor.get("adding") != section.key:
             return self.close_repeat(section, slot)  # says so when the list needs more items
         if question.type in ("yes_no", "choice"):
             return self.dispatch_answer(Text(raw))
@@ -981,6 +1217,10 @@ class _Turn:
             return self.on_menu(event)
         if stage == "warn":
             return self.on_warning(event)
+        if stage == "other":
+            return self.on_other(event)
+        if stage == "more":
+            return self.on_more(event)
         if stage == "end":
             self.notes.append(texts.END_HINT)
             return self.finish()
@@ -1028,6 +1268,18 @@ class _Turn:
                     return self.show_menu({"level": "items", "s": menu["s"]} if menu["level"] == "fields"
                                           else {**menu, "level": "fields"})
                 return self.show_menu({"level": "sections"})
+        if stage == "more":  # "Thêm … nữa không?": "xong"/"bỏ qua" say no; "quay lại" goes to the last answer
+            slot = self.slot()
+            if name == "back":
+                return self.back(slot)
+            if name in ("done", "skip"):
+                return self.close_repeat(self.form.section(slot.section), slot)
+            return self.more_reply()
+        if stage == "other":  # the text of "Khác (ghi rõ)" is awaited: back to the choice, or the text again
+            if name == "back":
+                self.cursor = {**self.cursor, "stage": "ask"}
+                return self.ask(self.slot(), header=False)
+            return self.other_reply()
         if stage == "warn":
             if name == "back":
                 self.cursor = {**self.cursor, "stage": "ask"}
@@ -1050,7 +1302,7 @@ class _Turn:
         if name == "done":
             return self.done(section, question, slot)
         # skip
-        if slot.new:
+        if slot.new and self.cursor.get("adding") != section.key:
             return self.close_repeat(section, slot)
         current = key(section.key, question.key, slot.item)
         if current in self.answers and self.answers[current] is not None:
@@ -1082,12 +1334,13 @@ class _Turn:
             self.set_answer(s, None)
         if any(section.question(s.question).deferrable for s in rest):
             self.notes.append(texts.DEFERRED)
-        return self.close_repeat(section, Slot(section.key, None, section.questions[0].key, new=True))
+        return self.close_repeat(section, Slot(section.key, None, first_question(section, self.answers).key, new=True))
 
     def close_repeat(self, section: Section, slot: Slot) -> Reply:
         count = len(item_numbers(self.answers, section.key))
-        if count < section.repeat.min:
-            self.notes.append(texts.NEED_MIN_ITEMS.format(min=section.repeat.min, item=section.repeat.item))
+        fewest = section.repeat.bounds(lookup=AnswersLookup(self.answers))[0]
+        if count < fewest:
+            self.notes.append(texts.NEED_MIN_ITEMS.format(min=fewest, item=section.repeat.item))
             return self.ask(slot, header=False)
         self.answers[key(section.key, DONE)] = True
         self.changed = True
@@ -1114,6 +1367,7 @@ class _Turn:
             return self.reask()
         # Whether the unit met its deadline is settled by its first submission: a correction sent later (asked
         # for by the department, or its own) does not make an on-time report late.
+        self.record_meta(submitting=True)
         first = self.report.first_submitted_at or self.report.submitted_at or self.now
         late = first > self.report.deadline_at
         self.report = dataclasses.replace(self.report, status=SUBMITTED_LATE if late else SUBMITTED,
@@ -1146,7 +1400,7 @@ def step(form: Form, state: State, event: Event, now: datetime) -> tuple[State, 
         event = Text(normalize_line_breaks(event.text))
     reply = _dispatch(turn, event)
     cursor = {**turn.cursor, "seen": now.isoformat()} if turn.cursor else turn.cursor
-    new_state = State(answers=turn.answers, report=turn.report, cursor=cursor)
+    new_state = State(answers=turn.answers, report=turn.report, cursor=cursor, contact=state.contact)
     return new_state, [reply]
 
 
@@ -1163,7 +1417,7 @@ def _dispatch(turn: _Turn, event: Event) -> Reply:
         if nxt is None:
             return turn.finish()
         return turn.ask(nxt)
-    if stage in ("ask", "warn") and not turn.slot_is_current():
+    if stage in ("ask", "warn", "other", "more") and not turn.slot_is_current():
         # Another contact of the unit deleted this item or changed an answer it depended on (or the form
         # changed): the event is not stored under a question that no longer applies.
         turn.relocate()
@@ -1188,6 +1442,10 @@ def _dispatch(turn: _Turn, event: Event) -> Reply:
         return turn.on_menu(event)
     if stage == "warn":
         return turn.on_warning(event)
+    if stage == "other":
+        return turn.on_other(event)
+    if stage == "more":
+        return turn.on_more(event)
     if stage == "end":
         if isinstance(event, (Photo, PhotoRefused, Unsupported)):
             turn.notes.append(texts.UNSUPPORTED_MESSAGE if isinstance(event, Unsupported) else texts.PHOTO_NOT_EXPECTED)

@@ -1,12 +1,19 @@
 """The report form as data: dataclasses, and a loader that validates the YAML file when it loads.
 
 A form may also be authored as an XLSForm workbook: conversations/xlsform.py reads it into the same vocabulary
-(`load_form_file` takes either kind of file). `relevant` and `constraint` are expressions of the XPath subset in
-conversations/xpath.py, parsed here once, when the form loads.
+(`load_form_file` takes either kind of file). `relevant`, `constraint`, `calculation` and a repeat's
+`count` are expressions of the XPath subset in conversations/xpath.py, parsed here once, when the form loads, and
+bound to where each `${name}` is read: the question's own section (or repeat item) first, else an earlier section.
+
+Questions that are never asked: `note` (a text said in the chat before the next question, never stored),
+`calculate` (its `calculation` stored with the answers, recomputed as they change) and `meta` (what the bot
+records itself: `meta: start|end|today|deviceid|username|phonenumber`, see META_KINDS).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,10 +21,16 @@ from typing import Any, Mapping
 
 import yaml
 
-from conversations.xpath import Expression, XPathError, parse_expression
+from conversations.xpath import NO_LOOKUP, Expression, Lookup, XPathError, parse_expression
 
 QUESTION_TYPES = ("text", "name", "long_text", "phone", "times", "integer", "decimal", "date", "choice",
-                  "multi_choice", "yes_no", "photo")
+                  "multi_choice", "yes_no", "photo", "note", "calculate", "meta", "time", "datetime", "geopoint")
+NOT_ASKED = ("note", "calculate", "meta")  # never asked in the chat, never a required answer
+# meta kinds the bot records (start: the first answer, end: the submission, today: the date of the first answer,
+# deviceid: the channel, username/phonenumber: the contact's); other XLSForm kinds are accepted and store nothing.
+META_KINDS = ("start", "end", "today", "deviceid", "username", "phonenumber")
+OTHER = "other"  # the value of the "Khác (ghi rõ)" option of an `or_other` question
+OTHER_SUFFIX = "_other"  # its text is stored under `<key>_other`, as XLSForm does
 CHOICE_TYPES = ("choice", "multi_choice")
 CONDITION_OPS = ("equals", "not_equals", "gt")
 # The fields each part of the file may have: a misspelt one ("requird") would otherwise be ignored silently.
@@ -25,9 +38,10 @@ FORM_FIELDS = ("id", "title", "version", "choice_lists", "sections")
 SECTION_FIELDS = ("key", "title", "intro", "repeat", "compact", "questions")
 QUESTION_FIELDS = ("key", "label", "prompt", "type", "required", "ask_if", "choices", "filter_by", "not_above",
                    "not_before", "deferrable", "personal", "hint", "required_message", "constraint",
-                   "constraint_message", "relevant", "badge")
-REPEAT_FIELDS = ("min", "max", "item")
+                   "constraint_message", "relevant", "badge", "calculation", "meta", "or_other")
+REPEAT_FIELDS = ("min", "max", "item", "count")
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+BADGE_SECTIONS = ("main_staff", "backup_staff")  # badge photos of a form that marks none (the shipped form's)
 FORMS_DIR = Path(__file__).parent / "forms"
 DEFAULT_FORM = FORMS_DIR / "report.yaml"
 
@@ -79,12 +93,26 @@ class Question:
     constraint_message: str | None = None
     relevant: Expression | None = None  # an alternative to ask_if (XLSForm's `relevant`)
     badge: bool = False  # a photo printed on the staff badges
+    calculation: Expression | None = None  # type calculate: the value stored with the answers
+    meta: str | None = None  # type meta: what the bot records (META_KINDS; another kind records nothing)
+    or_other: bool = False  # choice / multi_choice: a last option "Khác (ghi rõ)" that asks for the text
 
-    def is_asked(self, values: Mapping[str, Any]) -> bool:
-        """Whether the question is asked, given the other answers of its scope (ask_if or relevant)."""
+    def is_asked(self, values: Mapping[str, Any], lookup: Lookup = NO_LOOKUP) -> bool:
+        """Whether the question applies, given the other answers of its scope (ask_if or relevant); `lookup`
+        reads the answers of other sections a `relevant` names."""
         if self.relevant is not None:
-            return self.relevant.holds(values)
+            return self.relevant.holds(values, lookup=lookup)
         return self.ask_if is None or self.ask_if.holds(values)
+
+    @property
+    def asked(self) -> bool:
+        """Whether the chat asks it (a note, a calculation or metadata never is)."""
+        return self.type not in NOT_ASKED
+
+    @property
+    def other_key(self) -> str:
+        """Where the text of "Khác (ghi rõ)" is stored (an `or_other` question)."""
+        return self.key + OTHER_SUFFIX
 
     @property
     def conditional(self) -> bool:
@@ -101,8 +129,28 @@ class Question:
 @dataclass(frozen=True)
 class Repeat:
     min: int
-    max: int
+    max: int | None  # None: open, "Thêm … nữa không?" after each item
     item: str
+    count: Expression | None = None  # the number of items, from earlier answers (min and max both)
+
+    def bounds(self, values: Mapping[str, Any] | None = None, lookup: Lookup = NO_LOOKUP) -> tuple[int, int | None]:
+        """(fewest, most) items, `count` evaluated on the answers (`lookup`); most None: no limit."""
+        if self.count is None:
+            return self.min, self.max
+        n = self.count.evaluate(values or {}, lookup=lookup)
+        try:
+            n = max(0, min(int(float(n)), MAX_COUNT))
+        except (TypeError, ValueError):
+            n = 0
+        return n, n
+
+    @property
+    def open(self) -> bool:
+        """No count nor maximum: after each item the chat asks whether there is another."""
+        return self.count is None and self.max is None
+
+
+MAX_COUNT = 200  # a repeat count from an answer is capped: a typo of 10000 must not ask 10000 items
 
 
 @dataclass(frozen=True)
@@ -121,6 +169,16 @@ class Section:
                 return q
         raise KeyError(key)
 
+    @property
+    def lead(self) -> Question:
+        """The first question the chat asks (an item of a repeat is named by its answer)."""
+        return next((q for q in self.questions if q.asked), self.questions[0])
+
+    @property
+    def asked(self) -> tuple[Question, ...]:
+        """The questions the chat asks, in order."""
+        return tuple(q for q in self.questions if q.asked)
+
 
 @dataclass(frozen=True)
 class Form:
@@ -136,6 +194,68 @@ class Form:
             if s.key == key:
                 return s
         raise KeyError(key)
+
+    @functools.cached_property
+    def calculations(self) -> bool:
+        """Whether any question is a calculation (else nothing is recomputed)."""
+        return any(q.type == "calculate" for s in self.sections for q in s.questions)
+
+    @functools.cached_property
+    def positions(self) -> dict[tuple[str, str], tuple[int, int]]:
+        """(section index, question index) of every question, by (section key, question key)."""
+        return {(s.key, q.key): (si, qi) for si, s in enumerate(self.sections) for qi, q in enumerate(s.questions)}
+
+    @functools.cached_property
+    def readers(self) -> dict[str, frozenset[str]]:
+        """The calculations to recompute when an answer changes: by question key, every calculation that reads it,
+        directly or through another calculation (or through its `relevant`)."""
+        direct: dict[str, set[str]] = {}
+        for s in self.sections:
+            for q in s.questions:
+                if q.type == "calculate":
+                    names = q.calculation.fields | (q.relevant.fields if q.relevant else frozenset())
+                    for name in names or {""}:  # "": reads no answer (a constant, today()): recomputed always
+                        direct.setdefault(name, set()).add(q.key)
+        out: dict[str, frozenset[str]] = {}
+        for name in direct:
+            seen: set[str] = set()
+            todo = [name]
+            while todo:
+                for reader in direct.get(todo.pop(), ()):
+                    if reader not in seen:
+                        seen.add(reader)
+                        todo.append(reader)
+            out[name] = frozenset(seen)
+        return out
+
+    @functools.cached_property
+    def metas(self) -> tuple[tuple[Section, Question], ...]:
+        """The meta questions of plain sections (a meta in a repeat records nothing)."""
+        return tuple((s, q) for s in self.sections if s.repeat is None for q in s.questions if q.type == "meta")
+
+    @functools.cached_property
+    def reaches_across(self) -> bool:
+        """Whether an answer's relevance may depend on another section's answers (a `relevant` naming one)."""
+        return any(q.relevant is not None and q.relevant.outer for s in self.sections for q in s.questions)
+
+    def badge_questions(self) -> list[tuple[Section, Question]]:
+        """The photo questions whose photos are printed on badges (cropped to 3x4): those marked `badge: true`;
+        when the form marks none, the first photo of the template's main and backup staff (before that field
+        existed, the shipped form's main and backup staff got badges)."""
+        marked = [(s, q) for s in self.sections for q in s.questions if q.type == "photo" and q.badge]
+        if marked:
+            return marked
+        return [(s, q) for s in self.sections if s.key in BADGE_SECTIONS and s.repeat is not None
+                for q in [q for q in s.questions if q.type == "photo"][:1]]
+
+    def is_badge(self, section_key: str, question_key: str) -> bool:
+        """False for a photo question that is not a badge's (its photos keep their own shape); True otherwise."""
+        try:
+            question = self.section(section_key).question(question_key)
+        except KeyError:
+            return True
+        return question.type != "photo" or any(s.key == section_key and q.key == question_key
+                                                for s, q in self.badge_questions())
 
 
 def load_form(path: Path | str = DEFAULT_FORM) -> Form:
@@ -214,6 +334,7 @@ def parse_form(raw: Any, path: Path) -> Form:
     for name in lists:  # a mistake in a list is reported even before a question uses it
         choices_of(name, f"choice_lists.{name}")
     sections: list[Section] = []
+    form_keys: dict[str, tuple[str, bool, Question]] = {}  # every question of earlier sections, first of a key
     raw_sections = raw.get("sections")
     if not isinstance(raw_sections, list) or not raw_sections:
         raise fail("sections", "must be a non-empty list")
@@ -238,27 +359,37 @@ def parse_form(raw: Any, path: Path) -> Form:
             qtype = rq.get("type")
             if qtype not in QUESTION_TYPES:
                 raise fail(f"{qwhere}.type", f"unknown type {qtype!r} (expected one of: {', '.join(QUESTION_TYPES)})")
-            for flag in ("required", "deferrable", "personal", "badge"):
+            for flag in ("required", "deferrable", "personal", "badge", "or_other"):
                 if not isinstance(rq.get(flag, False), bool):
                     raise fail(f"{qwhere}.{flag}", "must be true or false")
-            required = rq.get("required", True)
+            required = rq.get("required", True) and qtype not in NOT_ASKED
             if "filter_by" in rq and qtype not in CHOICE_TYPES:
                 raise fail(f"{qwhere}.filter_by", "only a question of type choice or multi_choice can be filtered")
+            if rq.get("or_other") and qtype not in CHOICE_TYPES:
+                raise fail(f"{qwhere}.or_other", "only a question of type choice or multi_choice has or_other")
             if rq.get("badge") and qtype != "photo":
                 raise fail(f"{qwhere}.badge", "only a photo question can be a badge photo")
             if "ask_if" in rq and "relevant" in rq:
                 raise fail(f"{qwhere}.relevant", "a question has ask_if or relevant, not both")
             if "constraint_message" in rq and "constraint" not in rq:
                 raise fail(f"{qwhere}.constraint_message", "there is no constraint")
+            if (qtype == "calculate") != ("calculation" in rq):
+                raise fail(f"{qwhere}.calculation", "a calculate question needs a calculation" if qtype == "calculate"
+                           else "only a question of type calculate has a calculation")
+            if (qtype == "meta") != ("meta" in rq):
+                raise fail(f"{qwhere}.meta", "a meta question needs its kind (meta: start, end, today, deviceid, "
+                           "username, phonenumber)" if qtype == "meta" else "only a question of type meta has meta")
+            meta_kind = text(rq, "meta", qwhere, optional=True) if qtype == "meta" else None
             expressions: dict[str, Expression] = {}
-            for name in ("constraint", "relevant"):
+            for name in ("constraint", "relevant", "calculation"):
                 if name in rq:
                     try:
                         expressions[name] = parse_expression(rq[name])
                     except XPathError as exc:
                         raise fail(f"{qwhere}.{name}", str(exc)) from None
-            if "relevant" in expressions and expressions["relevant"].uses_dot:
-                raise fail(f"{qwhere}.relevant", "'.' (this answer) has no meaning in relevant")
+            for name in ("relevant", "calculation"):
+                if name in expressions and expressions[name].uses_dot:
+                    raise fail(f"{qwhere}.{name}", f"'.' (this answer) has no meaning in {name}")
             condition = None
             if "ask_if" in rq:
                 cond = rq["ask_if"]
@@ -269,13 +400,16 @@ def parse_form(raw: Any, path: Path) -> Form:
             choices: tuple[Choice, ...] = ()
             if qtype in CHOICE_TYPES:
                 choices = choices_of(rq.get("choices"), f"{qwhere}.choices")
+                if rq.get("or_other") and any(c.value == OTHER for c in choices):
+                    raise fail(f"{qwhere}.or_other", f"the choices already have the value {OTHER!r}")
             elif "choices" in rq:
                 raise fail(f"{qwhere}.choices", "only a question of type choice or multi_choice has choices")
+            label = text(rq, "label", qwhere)
             questions.append(
                 Question(
                     key=qkey,
-                    label=text(rq, "label", qwhere),
-                    prompt=text(rq, "prompt", qwhere),
+                    label=label,
+                    prompt=text(rq, "prompt", qwhere, optional=qtype in NOT_ASKED) or label,
                     type=qtype,
                     required=required,
                     ask_if=condition,
@@ -291,22 +425,46 @@ def parse_form(raw: Any, path: Path) -> Form:
                     constraint_message=text(rq, "constraint_message", qwhere, optional=True),
                     relevant=expressions.get("relevant"),
                     badge=bool(rq.get("badge", False)),
+                    calculation=expressions.get("calculation"),
+                    meta=meta_kind,
+                    or_other=bool(rq.get("or_other", False)),
                 )
             )
-        keys = [q.key for q in questions]
-        dupes = sorted({k for k in keys if keys.count(k) > 1})
-        if dupes:
-            raise fail(f"{swhere}.questions", f"duplicate key {dupes[0]!r}")
+        is_repeat = "repeat" in rs
+        earlier: dict[str, Question] = {}  # built as the loop goes: the check is linear in the questions
+
+        def bind(expr: Expression | None, name: str, qwhere: str, own: str | None = None) -> Expression | None:
+            """The expression with each ${…} found: this section's earlier questions, else an earlier section's."""
+            if expr is None:
+                return None
+            outer: dict[str, tuple[str, bool]] = {}
+            labels: dict[str, dict[str, str]] = {}
+            for ref in sorted(expr.fields - {own} if own else expr.fields):
+                target = earlier.get(ref)
+                if target is None and ref in form_keys:
+                    where_s, repeat_s, target = form_keys[ref]
+                    outer[ref] = (where_s, repeat_s)
+                if target is None:
+                    raise fail(f"{qwhere}.{name}", f"{ref!r} is not an earlier question of the form")
+                if target.type == "note":
+                    raise fail(f"{qwhere}.{name}", f"{ref!r} is a note: it has no value")
+                labels[ref] = {c.value: c.label for c in target.choices}
+            return expr.bind(own=own, outer=outer, choices=labels)
+
         for qi, q in enumerate(questions):
             qwhere = f"{swhere}.questions[{qi}] ({q.key})"
-            earlier = {e.key: e for e in questions[:qi]}
+            if q.key in earlier:
+                raise fail(f"{swhere}.questions", f"duplicate key {q.key!r}")
             refs = [("ask_if.key", q.ask_if.key if q.ask_if else None), ("filter_by", q.filter_by),
                     ("not_above", q.not_above), ("not_before", q.not_before)]
-            for name, expr in (("relevant", q.relevant), ("constraint", q.constraint)):
-                refs += [(name, ref) for ref in sorted(expr.fields)] if expr else []
             for name, ref in refs:
                 if ref is not None and ref not in earlier:
                     raise fail(f"{qwhere}.{name}", f"{ref!r} is not an earlier question of this section")
+            bound = {"relevant": bind(q.relevant, "relevant", qwhere),
+                     "constraint": bind(q.constraint, "constraint", qwhere, own=q.key),
+                     "calculation": bind(q.calculation, "calculation", qwhere)}
+            if any(bound[n] is not getattr(q, n) for n in bound):
+                q = questions[qi] = dataclasses.replace(q, **bound)
             if q.not_above and (q.type != "integer" or earlier[q.not_above].type != "integer"):
                 raise fail(f"{qwhere}.not_above", "compares two integer questions")
             if q.not_before and (q.type != "date" or earlier[q.not_before].type != "date"):
@@ -318,19 +476,35 @@ def parse_form(raw: Any, path: Path) -> Form:
                         raise fail(f"{qwhere}.choices", f"choice {c.value!r} has when={c.when!r}, not a choice of {q.filter_by!r}")
             if q.deferrable and (not q.required or q.type != "photo"):
                 raise fail(f"{qwhere}.deferrable", "only a required photo question can be deferred")
+            earlier[q.key] = q
+        keys = [q.key for q in questions]
         repeat = None
-        if "repeat" in rs:
+        if is_repeat:
             rr = rs["repeat"]
             if not isinstance(rr, dict):
-                raise fail(f"{swhere}.repeat", "must be {min: N, max: N, item: word}")
+                raise fail(f"{swhere}.repeat", "must be {min: N, max: N, item: word} (max: null or absent: open, "
+                           "count: expression: from an answer)")
             known_fields(rr, REPEAT_FIELDS, f"{swhere}.repeat")
             lo, hi = rr.get("min", 0), rr.get("max")
-            if not isinstance(lo, int) or not isinstance(hi, int) or lo < 0 or hi < 1 or lo > hi:
-                raise fail(f"{swhere}.repeat", f"min/max must be whole numbers with 0 <= min <= max, max >= 1 (got {lo!r}, {hi!r})")
-            repeat = Repeat(lo, hi, text(rr, "item", f"{swhere}.repeat"))
-            first = questions[0]
-            if not first.required or first.conditional or first.type == "photo":
-                raise fail(f"{swhere}.questions[0]", "the first question of a repeat must be required, unconditional and not a photo")
+            if not isinstance(lo, int) or isinstance(lo, bool) or not (hi is None or isinstance(hi, int)) \
+                    or isinstance(hi, bool) or lo < 0 or (hi is not None and (hi < 1 or lo > hi)):
+                raise fail(f"{swhere}.repeat", f"min/max must be whole numbers with 0 <= min <= max, max >= 1 "
+                           f"(or max: null, open) (got {lo!r}, {hi!r})")
+            count = None
+            if "count" in rr:
+                try:
+                    count = parse_expression(rr["count"])
+                except XPathError as exc:
+                    raise fail(f"{swhere}.repeat.count", str(exc)) from None
+                earlier = {}  # the count is read before any item exists: only earlier sections
+                count = bind(count, "count", f"{swhere}.repeat")
+            repeat = Repeat(lo, hi, text(rr, "item", f"{swhere}.repeat"), count)
+            asked = [q for q in questions if q.asked]
+            if not asked or asked[0].type == "photo":
+                raise fail(f"{swhere}.questions[{questions.index(asked[0]) if asked else 0}]",
+                           "the first question a repeat asks must not be a photo (it names the item)")
+        for q in questions:
+            form_keys.setdefault(q.key, (skey, is_repeat, q))
         compact = rs.get("compact") or []
         if not isinstance(compact, list) or any(k not in keys for k in compact):
             raise fail(f"{swhere}.compact", f"must list question keys of this section (known: {', '.join(keys)})")

@@ -228,6 +228,58 @@ def parse_date(raw: str, *, today: datetime.date, example: datetime.date | None 
         raise ParseError(texts.DATE_NOT_EXIST.format(raw=text, example=shown)) from None
 
 
+_CLOCK = re.compile(r"([0-9]{1,2}) ?(?:[:hg.]|giờ) ?([0-9]{1,2})?(?: ?(?:phút|p))?|([0-9]{1,2}) ?(?:h|g|giờ)")
+
+
+def parse_time(raw: str) -> str:
+    """A time of day, 24-hour: "14:30", "8:30", "8h30", "8h", "8 giờ 30" -> "HH:MM"."""
+    text = _require(raw).lower()
+    match = _CLOCK.fullmatch(text)
+    if not match:
+        raise ParseError(texts.TIME_INVALID)
+    hour = int(match[1] or match[3])
+    minute = int(match[2] or 0)
+    if hour > 23 or minute > 59:
+        raise ParseError(texts.TIME_INVALID)
+    return f"{hour:02d}:{minute:02d}"
+
+
+def parse_datetime(raw: str, *, today: datetime.date) -> str:
+    """A date and a time, "28/03/2017 14:30" (either order, "lúc" allowed) -> "YYYY-MM-DDTHH:MM"."""
+    text = " ".join(_require(raw).lower().replace(",", " ").replace("lúc", " ").replace("ngày", " ").split())
+    for date_part, time_part in ((text.rpartition(" ")[0], text.rpartition(" ")[2]),
+                                 (text.partition(" ")[2], text.partition(" ")[0])):
+        if not date_part or not _DATE.fullmatch(date_part):
+            continue
+        try:
+            day = parse_date(date_part, today=today)
+            clock = parse_time(time_part)
+        except ParseError:
+            break
+        return f"{day.isoformat()}T{clock}"
+    raise ParseError(texts.DATETIME_INVALID)
+
+
+_COORDS = re.compile(r"(-?[0-9]{1,3}(?:\.[0-9]+)?)\s*[,;\s]\s*(-?[0-9]{1,3}(?:\.[0-9]+)?)")
+_MAP_LINK = re.compile(r"(?:@|[?&](?:q|query|ll|center)=(?:loc:)?)(-?[0-9]{1,3}\.[0-9]+),\s*(-?[0-9]{1,3}\.[0-9]+)")
+
+
+def check_geopoint(lat: float, lon: float) -> dict:
+    """A location as stored: {"lat": …, "lon": …}, refused when out of range."""
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ParseError(texts.GEOPOINT_OUT_OF_RANGE)
+    return {"lat": round(lat, 6), "lon": round(lon, 6)}
+
+
+def parse_geopoint(raw: str) -> dict:
+    """Typed coordinates ("10.95, 106.82", "10.95 106.82") or a Google Maps link holding them."""
+    text = _require(raw)
+    match = _COORDS.fullmatch(text.strip()) or _MAP_LINK.search(text)
+    if not match:
+        raise ParseError(texts.GEOPOINT_INVALID)
+    return check_geopoint(float(match[1]), float(match[2]))
+
+
 def format_date(d: datetime.date) -> str:
     """Show a date as dd/mm/yyyy."""
     return f"{d.day:02d}/{d.month:02d}/{d.year:04d}"

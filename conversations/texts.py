@@ -948,3 +948,19 @@ CLI_REVIEW_VERSION = "bản {n}, nộp lúc {at}"
 CLI_REVIEW_NOTHING_YET = "chưa có"
 CLI_REVIEW_NOW = "Mã trạng thái hiện tại: {token} (hcc-bot review show {code} để xem)"
 WEB_DELIVERY = {**WEB_DELIVERY, "seen": "đã nhắn cho bot"}  # no reminder yet, but the contact wrote to the bot
+# --- i24-engine ---
+OTHER_CHOICE = "Khác (ghi rõ)"
+OTHER_PROMPT = "Bạn chọn “Khác”: vui lòng ghi rõ ({label})."
+MISSING_OTHER_TEXT = "{section}: {label} – chưa ghi rõ “Khác”"
+TIME_INVALID = "Chưa đọc được giờ. Vui lòng gửi giờ theo dạng 24 giờ, ví dụ: 08:30 hoặc 14:00 (cũng có thể gõ 8h30)."
+DATETIME_INVALID = ("Chưa đọc được ngày giờ. Vui lòng gửi theo dạng ngày/tháng/năm giờ:phút, "
+                    "ví dụ: 28/03/2017 14:30.")
+GEOPOINT_INVALID = ("Chưa đọc được vị trí. Trên Telegram, bấm 📎 rồi chọn “Vị trí” để gửi vị trí; hoặc gõ vĩ độ, "
+                    "kinh độ, ví dụ: 10.95, 106.82 (hoặc dán đường dẫn Google Maps).")
+GEOPOINT_OUT_OF_RANGE = ("Tọa độ không hợp lệ: vĩ độ phải từ −90 đến 90, kinh độ từ −180 đến 180. "
+                         "Ví dụ: 10.95, 106.82.")
+GEOPOINT_HINT = "Gửi vị trí (Telegram: 📎 → Vị trí) hoặc gõ tọa độ, ví dụ: 10.95, 106.82."
+LOCATION_NOT_EXPECTED = "Câu hỏi này không cần vị trí."
+MORE_ITEMS = "Thêm {item} nữa không?"
+ANY_ITEMS = "Có {item} nào không?"
+HEADER_COUNT = " ({count} {item})"

@@ -1,33 +1,47 @@
-"""A small evaluator for the XPath subset XLSForm uses in `relevant` and `constraint`.
+"""An evaluator for the XPath 1.0 subset XLSForm uses in `relevant`, `constraint` and `calculation`.
 
-Supported: comparisons (= != < <= > >=), `and`, `or`, `not(...)`, parentheses, string ('…' or "…") and number
-literals, `.` (the answer being checked), `${field}` (another answer of the same section or repeat item),
-and the functions string-length(x), regex(x, 'pattern'), selected(${f}, 'v'), count-selected(x), true(), false().
-Anything else (arithmetic, other functions, paths) is refused when the form loads, never at answer time.
+Supported: `or`, `and`, comparisons (= != < <= > >=), arithmetic (+ - * div mod, unary -), parentheses, string
+('…' or "…") and number literals, `.` (the answer being checked), `${field}` (another answer: of the same section
+or repeat item first, else of any earlier section — bound when the form loads, see `Expression.bind`), and the
+functions in FUNCTIONS. Anything else (paths, other functions) is refused when the form loads, never at answer time.
+
+Chosen over a general XPath library (elementpath): an XLSForm expression reads answers, not an XML tree, so a
+library would need a document built from the answers at every step and `${x}` rewritten to variables; this
+parser runs once per expression at load and evaluation is a walk of a small tuple tree (microseconds).
 
 Values are read as XLSForm does: an unanswered field is the empty string, a yes/no answer is 'yes' or 'no', a
 several-choice answer is its values separated by spaces (so `selected()` works on it), a date is 'YYYY-MM-DD'.
 A comparison is numeric when one side is a number and the other reads as one, else it compares the strings.
+Arithmetic on an empty or non-numeric value gives NaN, which a calculation stores as no value.
 """
 
 from __future__ import annotations
 
+import math
 import re
-
-import regex  # mrab-regex: Python's re syntax, with a time limit per search
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Mapping
 
+import regex  # mrab-regex: Python's re syntax, with a time limit per search
+
 REGEX_TIMEOUT = 0.2  # seconds one regex() may take on an answer
-FUNCTIONS = {"not": 1, "string-length": 1, "regex": 2, "selected": 2, "count-selected": 1, "true": 0, "false": 0}
+# name: (fewest, most) arguments; None: any number
+FUNCTIONS: dict[str, tuple[int, int | None]] = {
+    "not": (1, 1), "string-length": (1, 1), "regex": (2, 2), "selected": (2, 2), "count-selected": (1, 1),
+    "true": (0, 0), "false": (0, 0), "if": (3, 3), "coalesce": (2, 2), "concat": (1, None), "sum": (1, 1),
+    "count": (1, 1), "round": (1, 2), "int": (1, 1), "number": (1, 1), "string": (1, 1), "today": (0, 0),
+    "selected-at": (2, 2), "jr:choice-name": (2, 2), "boolean": (1, 1), "floor": (1, 1), "ceiling": (1, 1),
+    "abs": (1, 1), "contains": (2, 2), "starts-with": (2, 2),
+}
 COMPARISONS = ("=", "!=", "<=", ">=", "<", ">")
 _TOKEN = re.compile(r"""\s*(?:
     (?P<field>\$\{(?P<fname>[^}]*)\})
-  | (?P<number>\d+(?:\.\d+)?)
+  | (?P<number>\d+(?:\.\d+)?|\.\d+)
   | (?P<string>'[^']*'|"[^"]*")
-  | (?P<op>!=|<=|>=|=|<|>)
+  | (?P<op>!=|<=|>=|=|<|>|\+|-|\*)
   | (?P<punct>[(),])
-  | (?P<name>[A-Za-z_][A-Za-z0-9_:\-]*)
+  | (?P<name>[A-Za-z_][A-Za-z0-9_:\-]*[A-Za-z0-9_]|[A-Za-z_])
   | (?P<dot>\.(?![\w.]))
   | (?P<bad>\S)
 )""", re.VERBOSE)
@@ -102,21 +116,45 @@ class _Parser:
         return node
 
     def and_expr(self) -> tuple:
-        node = self.comparison()
+        node = self.equality()
         while self.peek() == ("name", "and"):
             self.take()
-            node = ("and", node, self.comparison())
+            node = ("and", node, self.equality())
         return node
 
-    def comparison(self) -> tuple:
-        node = self.primary()
-        tok = self.peek()
-        if tok is not None and tok[0] == "op":
-            self.take()
-            node = ("cmp", tok[1], node, self.primary())
-            if self.peek() is not None and self.peek()[0] == "op":
+    def equality(self) -> tuple:
+        node = self.relational()
+        if self.peek() in (("op", "="), ("op", "!=")):
+            node = ("cmp", self.take()[1], node, self.relational())
+            if self.peek() is not None and self.peek()[0] == "op" and self.peek()[1] in COMPARISONS:
                 raise XPathError(f"chained comparison in {self.source!r}: use and")
         return node
+
+    def relational(self) -> tuple:
+        node = self.additive()
+        if self.peek() in (("op", "<"), ("op", "<="), ("op", ">"), ("op", ">=")):
+            node = ("cmp", self.take()[1], node, self.additive())
+            if self.peek() in (("op", "<"), ("op", "<="), ("op", ">"), ("op", ">=")):
+                raise XPathError(f"chained comparison in {self.source!r}: use and")
+        return node
+
+    def additive(self) -> tuple:
+        node = self.multiplicative()
+        while self.peek() in (("op", "+"), ("op", "-")):
+            node = ("arith", self.take()[1], node, self.multiplicative())
+        return node
+
+    def multiplicative(self) -> tuple:
+        node = self.unary()
+        while self.peek() in (("op", "*"), ("name", "div"), ("name", "mod")):
+            node = ("arith", self.take()[1], node, self.unary())
+        return node
+
+    def unary(self) -> tuple:
+        if self.peek() == ("op", "-"):
+            self.take()
+            return ("neg", self.unary())
+        return self.primary()
 
     def primary(self) -> tuple:
         kind, value = self.take()
@@ -125,6 +163,8 @@ class _Parser:
         if kind == "dot":
             return ("dot",)
         if kind == "field":
+            if not value:
+                raise XPathError(f"empty ${{}} in {self.source!r}")
             return ("field", value)
         if kind == "(":
             node = self.or_expr()
@@ -142,8 +182,10 @@ class _Parser:
                     self.take()
                     args.append(self.or_expr())
             self.expect(")")
-            if len(args) != FUNCTIONS[value]:
-                raise XPathError(f"{value}() takes {FUNCTIONS[value]} argument(s), got {len(args)}")
+            lo, hi = FUNCTIONS[value]
+            if len(args) < lo or (hi is not None and len(args) > hi):
+                wanted = str(lo) if lo == hi else f"{lo} to {hi}" if hi is not None else f"at least {lo}"
+                raise XPathError(f"{value}() takes {wanted} argument(s), got {len(args)}")
             if value == "regex":
                 if args[1][0] != "lit" or not isinstance(args[1][1], str):
                     raise XPathError("regex() needs a quoted pattern as its second argument")
@@ -151,29 +193,50 @@ class _Parser:
                     regex.compile(args[1][1])
                 except regex.error as exc:
                     raise XPathError(f"regex() pattern {args[1][1]!r} is not valid ({exc})") from None
+            if value == "jr:choice-name":
+                ref = args[1]
+                name = ref[1] if ref[0] == "field" else None
+                if ref[0] == "lit" and isinstance(ref[1], str):
+                    m = re.fullmatch(r"\s*\$\{([^}]+)\}\s*", ref[1])
+                    name = m[1].strip() if m else None
+                if name is None:
+                    raise XPathError("jr:choice-name() needs '${question}' as its second argument")
+                return ("call", value, (args[0], ("choices", name)))
             return ("call", value, tuple(args))
         raise XPathError(f"unexpected {value!r} in {self.source!r}")
 
 
-def _fields(node: tuple) -> set[str]:
-    if node[0] == "field":
-        return {node[1]}
-    found: set[str] = set()
+def _walk(node: tuple):
+    yield node
     for part in node[1:]:
-        if isinstance(part, tuple):
-            if part and isinstance(part[0], str):
-                found |= _fields(part)
+        if isinstance(part, tuple) and part:
+            if isinstance(part[0], str):
+                yield from _walk(part)
             else:
                 for arg in part:
-                    found |= _fields(arg)
-    return found
+                    yield from _walk(arg)
+
+
+def _fields(node: tuple) -> set[str]:
+    return {n[1] for n in _walk(node) if n[0] in ("field", "choices")}
 
 
 def _uses_dot(node: tuple) -> bool:
-    if node[0] == "dot":
-        return True
-    return any(isinstance(p, tuple) and (_uses_dot(p) if p and isinstance(p[0], str) else any(_uses_dot(a) for a in p))
-               for p in node[1:])
+    return any(n[0] == "dot" for n in _walk(node))
+
+
+def _replace_field(node: tuple, name: str, by: tuple) -> tuple:
+    if node[0] == "field" and node[1] == name:
+        return by
+    out = [node[0]]
+    for part in node[1:]:
+        if isinstance(part, tuple) and part and isinstance(part[0], str):
+            out.append(_replace_field(part, name, by))
+        elif isinstance(part, tuple) and part and isinstance(part[0], tuple):
+            out.append(tuple(_replace_field(a, name, by) for a in part))
+        else:
+            out.append(part)
+    return tuple(out)
 
 
 def _text(value: Any) -> str:
@@ -183,8 +246,13 @@ def _text(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, (list, tuple)):
         return " ".join(_text(v) for v in value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, dict):  # a geopoint: "lat lon" as ODK writes it
+        return " ".join(_text(value.get(k)) for k in ("lat", "lon"))
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return ""
+        if value.is_integer():
+            return str(int(value))
     return str(value)
 
 
@@ -199,9 +267,19 @@ def _number(value: Any) -> float | None:
         return None
 
 
+def _num(value: Any) -> float:
+    """XPath's number(): NaN for what does not read as one (and for an empty answer)."""
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    n = _number(value) if not isinstance(value, (list, tuple)) else _number(value[0]) if value else None
+    return math.nan if n is None else n
+
+
 def _truth(value: Any) -> bool:
     if isinstance(value, bool):
         return value
+    if isinstance(value, float) and math.isnan(value):
+        return False
     if isinstance(value, (int, float)):
         return value != 0
     if isinstance(value, (list, tuple)):
@@ -214,41 +292,149 @@ def _compare(op: str, left: Any, right: Any) -> bool:
               (isinstance(right, (int, float)) and not isinstance(right, bool))
     if numeric:
         a, b = _number(left), _number(right)
-        if a is None or b is None:  # an empty or non-numeric answer: only "!=" holds
+        if a is None or b is None or math.isnan(a) or math.isnan(b):  # empty or not a number: only "!=" holds
             return op == "!="
     else:
         a, b = _text(left), _text(right)
     return {"=": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
 
 
+def _arith(op: str, left: Any, right: Any) -> float:
+    a, b = _num(left), _num(right)
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b
+    if op == "*":
+        return a * b
+    if op == "div":
+        return math.nan if b == 0 else a / b
+    return math.nan if b == 0 else math.fmod(a, b)
+
+
+def _round(x: float, digits: int = 0) -> float:
+    """Half away from zero, as ODK's round(x, n)."""
+    if math.isnan(x) or math.isinf(x):
+        return x
+    scale = 10 ** digits
+    return math.copysign(math.floor(abs(x) * scale + 0.5) / scale, x)
+
+
+def plain(value: Any) -> Any:
+    """A computed value as stored with the answers: numbers whole when they are, NaN and '' as None."""
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return None
+        return int(value) if value.is_integer() and abs(value) < 2**53 else value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value == "" or value == []:
+        return None
+    return value
+
+
+class Lookup:
+    """Where `${name}` is read when it is not a question of the expression's own scope: answers of other
+    sections (a repeat's question gives the list of its items' answers), the choice labels, today's date."""
+
+    def outer(self, section: str, question: str, repeat: bool) -> Any:
+        return None
+
+    def today(self) -> date:
+        from datetime import datetime
+        from zoneinfo import ZoneInfo
+        return datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+
+
+class AnswersLookup(Lookup):
+    """`Lookup` over a report's flat answers (`section.question`, `section[n].question`)."""
+
+    def __init__(self, answers: Mapping[str, Any], today: date | None = None):
+        self.answers = answers
+        self._today = today
+        self._lists: dict[tuple[str, str], list] = {}
+
+    def outer(self, section: str, question: str, repeat: bool) -> Any:
+        if not repeat:
+            return self.answers.get(f"{section}.{question}")
+        found = self._lists.get((section, question))
+        if found is None:
+            prefix, suffix = f"{section}[", f"].{question}"
+            pairs = sorted((int(k[len(prefix):-len(suffix)]), v) for k, v in self.answers.items()
+                           if k.startswith(prefix) and k.endswith(suffix) and k[len(prefix):-len(suffix)].isdigit())
+            found = self._lists[(section, question)] = [v for _, v in pairs]
+        return found
+
+    def today(self) -> date:
+        return self._today or super().today()
+
+
+NO_LOOKUP = Lookup()
+
+
 @dataclass(frozen=True)
 class Expression:
-    """One parsed expression; equal when their source text is equal."""
+    """One parsed expression; equal when their source text is equal.
+
+    `outer` names the `${…}` that are not questions of the expression's own scope: name -> (section key, whether
+    that section is a repeat); `choices` the choice labels of the questions jr:choice-name() reads. Both are set
+    by `bind` when the form loads.
+    """
 
     source: str
     tree: tuple = field(compare=False, repr=False, default=())
     fields: frozenset[str] = field(compare=False, repr=False, default=frozenset())
     uses_dot: bool = field(compare=False, repr=False, default=False)
+    outer: Mapping[str, tuple[str, bool]] = field(compare=False, repr=False, default_factory=dict)
+    choices: Mapping[str, Mapping[str, str]] = field(compare=False, repr=False, default_factory=dict)
 
-    def holds(self, values: Mapping[str, Any], value: Any = None) -> bool:
+    def bind(self, *, own: str | None = None, outer: Mapping[str, tuple[str, bool]] | None = None,
+             choices: Mapping[str, Mapping[str, str]] | None = None) -> Expression:
+        """This expression with `${own}` read as `.` (a question naming itself in its constraint), and where
+        the other names are read."""
+        tree = _replace_field(self.tree, own, ("dot",)) if own and own in self.fields else self.tree
+        return Expression(self.source, tree, frozenset(_fields(tree)), _uses_dot(tree), dict(outer or {}),
+                          dict(choices or {}))
+
+    def holds(self, values: Mapping[str, Any], value: Any = None, lookup: Lookup = NO_LOOKUP) -> bool:
         """Whether the expression is true for the answers of one scope; `.` is `value`."""
-        return _truth(self._eval(self.tree, values, value))
+        return _truth(self._eval(self.tree, values, value, lookup))
 
-    def _eval(self, node: tuple, values: Mapping[str, Any], value: Any) -> Any:
+    def evaluate(self, values: Mapping[str, Any], value: Any = None, lookup: Lookup = NO_LOOKUP) -> Any:
+        """The expression's value, as stored with the answers (see `plain`)."""
+        return plain(self._eval(self.tree, values, value, lookup))
+
+    def _eval(self, node: tuple, values: Mapping[str, Any], value: Any, lookup: Lookup) -> Any:
         kind = node[0]
         if kind == "lit":
             return node[1]
         if kind == "dot":
             return value
         if kind == "field":
-            return values.get(node[1])
+            name = node[1]
+            where = self.outer.get(name)
+            if where is None:
+                return values.get(name)
+            return lookup.outer(where[0], name, where[1])
+        ev = self._eval
         if kind == "or":
-            return _truth(self._eval(node[1], values, value)) or _truth(self._eval(node[2], values, value))
+            return _truth(ev(node[1], values, value, lookup)) or _truth(ev(node[2], values, value, lookup))
         if kind == "and":
-            return _truth(self._eval(node[1], values, value)) and _truth(self._eval(node[2], values, value))
+            return _truth(ev(node[1], values, value, lookup)) and _truth(ev(node[2], values, value, lookup))
         if kind == "cmp":
-            return _compare(node[1], self._eval(node[2], values, value), self._eval(node[3], values, value))
-        name, args = node[1], [self._eval(a, values, value) for a in node[2]]
+            return _compare(node[1], ev(node[2], values, value, lookup), ev(node[3], values, value, lookup))
+        if kind == "arith":
+            return _arith(node[1], ev(node[2], values, value, lookup), ev(node[3], values, value, lookup))
+        if kind == "neg":
+            return -_num(ev(node[1], values, value, lookup))
+        name = node[1]
+        if name == "if":
+            chosen = node[2][1] if _truth(ev(node[2][0], values, value, lookup)) else node[2][2]
+            return ev(chosen, values, value, lookup)
+        if name == "jr:choice-name":
+            labels = self.choices.get(node[2][1][1], {})
+            return labels.get(_text(ev(node[2][0], values, value, lookup)), "")
+        args = [ev(a, values, value, lookup) for a in node[2]]
         if name == "not":
             return not _truth(args[0])
         if name == "string-length":
@@ -265,12 +451,49 @@ class Expression:
             return _text(args[1]) in [_text(c) for c in chosen]
         if name == "count-selected":
             return len(args[0]) if isinstance(args[0], (list, tuple)) else len(_text(args[0]).split())
+        if name == "selected-at":
+            chosen = args[0] if isinstance(args[0], (list, tuple)) else _text(args[0]).split()
+            n = _num(args[1])
+            return _text(chosen[int(n)]) if not math.isnan(n) and 0 <= int(n) < len(chosen) else ""
+        if name == "coalesce":
+            return args[0] if _text(args[0]) != "" else args[1]
+        if name == "concat":
+            return "".join(_text(a) for a in args)
+        if name == "sum":
+            items = args[0] if isinstance(args[0], (list, tuple)) else [args[0]]
+            return math.fsum(_num(v) for v in items)
+        if name == "count":
+            return len(args[0]) if isinstance(args[0], (list, tuple)) else int(args[0] is not None)
+        if name == "round":
+            digits = _num(args[1]) if len(args) > 1 else 0.0
+            return _round(_num(args[0]), 0 if math.isnan(digits) else int(digits))
+        if name == "int":
+            n = _num(args[0])
+            return n if math.isnan(n) or math.isinf(n) else float(math.trunc(n))
+        if name == "number":
+            return _num(args[0])
+        if name == "string":
+            return _text(args[0])
+        if name == "boolean":
+            return _truth(args[0])
+        if name in ("floor", "ceiling", "abs"):
+            n = _num(args[0])
+            if math.isnan(n) or math.isinf(n):
+                return n
+            return float({"floor": math.floor, "ceiling": math.ceil, "abs": abs}[name](n))
+        if name == "contains":
+            return _text(args[1]) in _text(args[0])
+        if name == "starts-with":
+            return _text(args[0]).startswith(_text(args[1]))
+        if name == "today":
+            return lookup.today().isoformat()
         return name == "true"
 
 
 def parse_expression(source: str) -> Expression:
     """Parse an expression once (at form load); XPathError says what is wrong in one line."""
-    if not isinstance(source, str):
+    if isinstance(source, bool) or not isinstance(source, (str, int, float)):
         raise XPathError("must be an expression in quotes")
+    source = str(source)
     tree = _Parser(source).parse()
     return Expression(source.strip(), tree, frozenset(_fields(tree)), _uses_dot(tree))

@@ -15,6 +15,7 @@ from typing import Any, Iterator
 from conversations import texts
 from conversations.answers import Missing, is_relevant, item_numbers, missing, scope, split_key
 from conversations.form import Form, Question, Section
+from conversations.xpath import NO_LOOKUP, AnswersLookup, Lookup
 from storage import queries as q
 
 STAFF_SECTIONS = ("leader", "main_staff", "backup_staff", "postal_staff")
@@ -24,9 +25,6 @@ SUBMITTED = ("submitted", "submitted_late")
 # layout built from its own sections and questions.
 TEMPLATE_FORM_ID = "hcc_report_2017"
 TEMPLATE_SECTIONS = ("main_staff", "procedures", "plan")
-# The photos that are printed on badges when no question of the form says `badge: true` (before that field
-# existed, the shipped form's main and backup staff got badges).
-BADGE_SECTIONS = ("main_staff", "backup_staff")
 
 
 @dataclass(frozen=True)
@@ -56,11 +54,12 @@ class Item:
     section: Section
     stt: int
     values: dict[str, Any]
+    lookup: Lookup = NO_LOOKUP  # the report's answers, for a `relevant` naming another section
 
     def questions(self) -> Iterator[tuple[Question, Any]]:
         """The questions asked for this item, with their answers (None when not answered)."""
         for question in self.section.questions:
-            if is_relevant(question, self.values):
+            if is_relevant(question, self.values, self.lookup):
                 yield question, self.values.get(question.key)
 
 
@@ -95,11 +94,7 @@ def photo_questions(section: Section) -> list[Question]:
 def badge_questions(form: Form) -> list[tuple[Section, Question]]:
     """The photo questions whose photos are printed on badges: those marked `badge: true`; when the form marks
     none (or Question has no such field yet), the photos of the template's main and backup staff."""
-    marked = [(s, q) for s in form.sections for q in photo_questions(s) if getattr(q, "badge", False) is True]
-    if marked:
-        return marked
-    return [(s, q) for s in form.sections if s.key in BADGE_SECTIONS and s.repeat is not None
-            for q in photo_questions(s)[:1]]
+    return form.badge_questions()  # the rule lives with the form: the chat's photo pipeline asks it too
 
 
 def status_label(data: ExportData, unit: UnitReport) -> str:
@@ -113,14 +108,16 @@ def status_label(data: ExportData, unit: UnitReport) -> str:
 def items(form: Form, answers: dict[str, Any], section_key: str) -> list[Item]:
     """The items of one repeat section, in order."""
     section = form.section(section_key)
-    return [Item(section, stt, scope(answers, section_key, n))
+    lookup = AnswersLookup(answers)
+    return [Item(section, stt, scope(answers, section_key, n), lookup)
             for stt, n in enumerate(item_numbers(answers, section_key), 1)]
 
 
 def section_values(form: Form, answers: dict[str, Any], section_key: str) -> list[tuple[Question, Any]]:
     """The questions of a plain section with their answers (None when not answered or not asked)."""
     values = scope(answers, section_key)
-    return [(question, values.get(question.key) if is_relevant(question, values) else None)
+    lookup = AnswersLookup(answers)
+    return [(question, values.get(question.key) if is_relevant(question, values, lookup) else None)
             for question in form.section(section_key).questions]
 
 

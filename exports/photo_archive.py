@@ -10,7 +10,9 @@ is no photo yet, so Sở Nội vụ sees who is still missing one (also when the
 logged, and the export goes on). The "Tệp ảnh" column is the path inside the archive
 (`STP/STP_CHINH_1_Le-Thi-Mai.jpg`); text cells that Excel would run as a formula start with an apostrophe.
 Unit folders are created only for units with a photo. When an item has several photo questions, each file
-name also carries its question's key (`STP_HOCVIEN_1_ANH-THE_Le-Thi-Mai.jpg`).
+name also carries its question's key (`STP_HOCVIEN_1_ANH-THE_Le-Thi-Mai.jpg`). A photo question that is not a
+badge's (Form.badge_questions) has its own folder named after its key (`ANH-TRU-SO/STP/…jpg`), and its pictures
+are copied at their own size and shape, never cut to 3x4.
 """
 
 from __future__ import annotations
@@ -171,16 +173,18 @@ def build_photo_archive(data: ExportData, folder: Path, *, progress: Progress | 
                 relative = ""
                 if person.photo is not None:
                     name = _unique(person.file_name(), used)
-                    target = folder / unit.code / name
-                    target.parent.mkdir(exist_ok=True)
+                    badge = person.question is None or data.form.is_badge(person.section.key, person.question.key)
+                    place = unit.code if badge else f"{_ascii(person.question.key.replace('_', '-')).upper()}/{unit.code}"
+                    target = folder / place / name
+                    target.parent.mkdir(parents=True, exist_ok=True)
                     try:
-                        write_badge_jpeg(person.photo, target)
+                        write_badge_jpeg(person.photo, target) if badge else shutil.copyfile(person.photo, target)
                     except OSError as exc:  # a damaged stored file: listed without a photo, the export goes on
                         log.warning("unit %s: photo %s not archived: %s", unit.code, person.photo, exc)
                         target.unlink(missing_ok=True)
                     else:
                         written.append(target)
-                        relative = f"{unit.code}/{name}"
+                        relative = f"{place}/{name}"
                 rows.writerow([relative, unit.code] + [_inert(v) for v in (
                     unit.name, person.role_label)] + [person.stt] + [_inert(v) for v in (
                     person.name, person.position, person.phone)])

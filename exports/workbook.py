@@ -53,7 +53,9 @@ from openpyxl.worksheet.page import PageMargins
 from PIL import Image as PILImage
 
 from conversations import texts
-from conversations.answers import LOCAL_TZ, format_datetime, format_value, is_relevant, missing_parts, scope
+from conversations.answers import (
+    LOCAL_TZ, format_answer, format_datetime, format_value, is_relevant, missing_parts, scope,
+)
 from conversations.form import Form, Question, Section
 from exports.data import (SUBMITTED, STAFF_SECTIONS, ExportData, UnitReport, has_section, is_template_form, items,
                           section_values, status_label)
@@ -298,7 +300,7 @@ class _SectionTable:
         self.section = section
         chosen = list(section.questions if questions is None else questions)
         # Photo questions last, as the archive's file names, out of the print area (like I. Nhân sự's).
-        self.questions = [q for q in chosen if q.type != "photo"]
+        self.questions = [q for q in chosen if q.type not in ("photo", "note")]  # a note has no value
         self.photos = [q for q in chosen if q.type == "photo"]
         self.totals = totals
         self.submitted_end: int | None = None  # the last row of a submitted unit, once the drafts begin
@@ -320,8 +322,8 @@ class _SectionTable:
             for item in items(self.form, unit.answers, self.section.key):
                 answered = {q.key: v for q, v in item.questions()}
                 self.table.add([unit.code, unit.name, status, item.stt,
-                                *(_cell_value(q, answered.get(q.key), said_none=q.key in answered and q.key in item.values)
-                                  for q in self.questions),
+                                *(_cell_value(q, answered.get(q.key), said_none=q.key in answered and q.key in item.values,
+                                              values=item.values) for q in self.questions),
                                 *(self._photo_file(unit, q, item.stt, item.values) for q in self.photos)])
             return
         wanted = {q.key for q in self.questions} | {q.key for q in self.photos}
@@ -330,8 +332,8 @@ class _SectionTable:
             return
         given = scope(unit.answers, self.section.key)
         self.table.add([unit.code, unit.name, status,
-                        *(_cell_value(q, v, said_none=q.key in given and is_relevant(q, given))
-                          for q, v in values if q.type != "photo"),
+                        *(_cell_value(q, v, said_none=q.key in given and is_relevant(q, given), values=given)
+                          for q, v in values if q.type not in ("photo", "note")),
                         *(self._photo_file(unit, q, 1, given) for q in self.photos)])
 
     def _photo_file(self, unit: UnitReport, question: Question, stt: int, values: dict[str, Any]) -> str | None:
@@ -689,7 +691,7 @@ def _readable(photo: Path) -> bool:
     return True
 
 
-def _cell_value(question: Question, value: Any, *, said_none: bool = False) -> Any:
+def _cell_value(question: Question, value: Any, *, said_none: bool = False, values: dict | None = None) -> Any:
     """An answer as a cell holds it: counts as numbers, dates as dates, the rest as the text a person reads.
 
     An optional question the person answered with "không có" (stored as None) reads "không có"; one never
@@ -697,8 +699,11 @@ def _cell_value(question: Question, value: Any, *, said_none: bool = False) -> A
     """
     if value is None:
         return texts.VALUE_SKIPPED if said_none and question.type != "photo" else None
-    if question.type in ("integer", "decimal") and isinstance(value, (int, float)) and not isinstance(value, bool):
+    if question.type in ("integer", "decimal", "calculate") and isinstance(value, (int, float)) \
+            and not isinstance(value, bool):
         return value  # a number Excel can add up (shown with the reader's decimal separator)
+    if question.or_other and values is not None:
+        return format_answer(question, values)  # "Khác (ghi rõ): <the text>"
     if question.type == "date" and isinstance(value, str):
         try:
             return date.fromisoformat(value)

@@ -188,7 +188,8 @@ def test_workbook__plain_section_with_count_and_note(export):
 def test_photo_archive__every_photo_question_in_a_folder_per_unit_named_as_in_the_workbook(export):
     archive = export.folder / "anh-3x4"
     files = sorted(str(p.relative_to(archive)) for p in archive.rglob("*.jpg"))
-    assert ["STP/STP_TRAINEES_1_Nguyen-Van-An.jpg", "STP/STP_TRAINEES_2_Tran-Thi-Bich-Ngoc.jpg"] == files
+    # Not a badge photo (no `badge: true`): a folder of its question, then one per unit.
+    assert ["PHOTO/STP/STP_TRAINEES_1_Nguyen-Van-An.jpg", "PHOTO/STP/STP_TRAINEES_2_Tran-Thi-Bich-Ngoc.jpg"] == files
     index = (archive / "danh-sach-anh.csv").read_text(encoding="utf-8-sig").splitlines()
     assert 1 + 4 == len(index)  # everyone with a photo question, the 2 without a photo too
 
@@ -348,7 +349,7 @@ async def test_load_export_data__photo_question_with_any_key__its_photo_loaded(s
     assert (form, {photo.id: Path(stored.processed_path)}) == (data.form, data.units[0].photos)
     folder = tmp_path / "anh"
     build_photo_archive(data, folder)
-    assert ["STP_TRAINEES_1_Nguyen-Van-An.jpg"] == [p.name for p in (folder / "STP").iterdir()]
+    assert ["STP_TRAINEES_1_Nguyen-Van-An.jpg"] == [p.name for p in (folder / "ANH-THE" / "STP").iterdir()]
 
 
 ODD_FORM_YAML = """\
@@ -388,9 +389,10 @@ def test_build_export__odd_form__every_deliverable_made_photos_of_every_question
     data = ExportData(form=form, campaign_title="Khảo sát", doc_ref=None, deadline_at=DEADLINE, generated_at=NOW,
                       units=[UnitReport("STP", "Sở Tư pháp", "submitted", answers, NOW, NOW, False, photos)])
     result = build_export(data, tmp_path / "out", campaign_id=1)
-    archived = sorted(p.name for p in (result.folder / "anh-3x4" / "STP").iterdir())
-    assert ["STP_DEVICES_1_BACK_May-quet.jpg", "STP_DEVICES_1_FRONT_May-quet.jpg",
-            "STP_REPORTER_1_Mai-Van-Sau.jpg"] == archived
+    archive = result.folder / "anh-3x4"  # no badge photo: a folder per photo question, then per unit
+    archived = sorted(str(p.relative_to(archive)) for p in archive.rglob("*.jpg"))
+    assert ["BACK/STP/STP_DEVICES_1_BACK_May-quet.jpg", "FRONT/STP/STP_DEVICES_1_FRONT_May-quet.jpg",
+            "OFFICE-PHOTO/STP/STP_REPORTER_1_Mai-Van-Sau.jpg"] == archived
     wb = load_workbook(result.workbook)
     assert [texts.SHEET_STATUS, "Người điền phiếu", "Thiết bị", "Giờ làm việc"] == wb.sheetnames
     header, rows = table_rows(wb["Thiết bị"])

@@ -510,3 +510,59 @@ def test_parse_times__not_times__refused_with_an_example(raw):
 ])
 def test_split_trailing_phone__text__name_and_phone_or_none(raw, expected):
     assert expected == split_trailing_phone(raw)
+
+
+# --- time, datetime, geopoint (issue 24) ---------------------------------------------------------------------
+
+from conversations.parsers import parse_datetime, parse_geopoint, parse_time  # noqa: E402
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("14:30", "14:30"), ("8:30", "08:30"), ("8h30", "08:30"), ("8h", "08:00"), ("8 giờ 30", "08:30"),
+    ("08.15", "08:15"), ("20g", "20:00"), ("0:00", "00:00"), ("23:59", "23:59"),
+])
+def test_parse_time__as_people_write_it__hh_mm_24h(raw, expected):
+    assert expected == parse_time(raw)
+
+
+@pytest.mark.parametrize("raw", ["24:00", "8:60", "sáng", "8:30 sáng mai", "1230"])
+def test_parse_time__not_a_time__message_with_an_example(raw):
+    with pytest.raises(ParseError) as caught:
+        parse_time(raw)
+    assert texts.TIME_INVALID == caught.value.message and "08:30" in caught.value.message
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("28/03/2017 14:30", "2017-03-28T14:30"), ("14:30 28/03/2017", "2017-03-28T14:30"),
+    ("28/3 8h", "2017-03-28T08:00"), ("lúc 9h30 ngày 01/04/2017", "2017-04-01T09:30"),
+])
+def test_parse_datetime__date_and_time_either_order__iso_minutes(raw, expected):
+    assert expected == parse_datetime(raw, today=datetime.date(2017, 3, 1))
+
+
+@pytest.mark.parametrize("raw", ["28/03/2017", "14:30", "31/02/2017 8h", "28/03/2017 25:00", "mai"])
+def test_parse_datetime__incomplete_or_impossible__message_with_an_example(raw):
+    with pytest.raises(ParseError) as caught:
+        parse_datetime(raw, today=datetime.date(2017, 3, 1))
+    assert texts.DATETIME_INVALID == caught.value.message and "28/03/2017 14:30" in caught.value.message
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("10.95, 106.82", {"lat": 10.95, "lon": 106.82}),
+    ("10.95 106.82", {"lat": 10.95, "lon": 106.82}),
+    ("-33.8688, 151.2093", {"lat": -33.8688, "lon": 151.2093}),
+    ("https://www.google.com/maps/@10.9468,106.8242,17z", {"lat": 10.9468, "lon": 106.8242}),
+    ("https://maps.google.com/?q=10.9468,106.8242", {"lat": 10.9468, "lon": 106.8242}),
+])
+def test_parse_geopoint__coordinates_or_map_link__lat_lon(raw, expected):
+    assert expected == parse_geopoint(raw)
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    ("91, 106", texts.GEOPOINT_OUT_OF_RANGE), ("10, 181", texts.GEOPOINT_OUT_OF_RANGE),
+    ("gần chợ Biên Hòa", texts.GEOPOINT_INVALID), ("https://maps.app.goo.gl/abc", texts.GEOPOINT_INVALID),
+])
+def test_parse_geopoint__out_of_range_or_unreadable__says_what_to_send(raw, message):
+    with pytest.raises(ParseError) as caught:
+        parse_geopoint(raw)
+    assert message == caught.value.message

@@ -17,7 +17,7 @@ from conversations.engine import (
 from conversations.form import FORMS_DIR, FormError, load_form, parse_form
 from conversations.forms.make_report_xlsx import report_sheets, training_sheets
 from bot.form_files import load_form_file, read_sheets, read_xlsform, write_xlsx
-from conversations.xpath import XPathError, parse_expression
+from conversations.xpath import FUNCTIONS, XPathError, parse_expression
 
 NOW = datetime(2017, 3, 28, 9, 0, tzinfo=LOCAL_TZ)
 DEADLINE = datetime(2017, 3, 28, 16, 30, tzinfo=LOCAL_TZ)
@@ -88,9 +88,9 @@ def test_expression__holds__xlsform_meaning(source, values, value, expected):
     [
         ("", "empty expression"),
         ("${a} >", "'${a} >' ends too early"),
-        ("${a} + 1", "unexpected '+' in '${a} + 1'"),
-        ("today() > ${a}", "function today() is not supported (supported: not(), string-length(), regex(), "
-                           "selected(), count-selected(), true(), false())"),
+        ("${a} | 1", "unexpected '|' in '${a} | 1'"),
+        ("uuid() > ${a}", "function uuid() is not supported (supported: "
+                          + ", ".join(f + "()" for f in FUNCTIONS) + ")"),
         ("regex(., '[')", "regex() pattern '[' is not valid (unterminated character set at position 1)"),
         ("string-length(., 2)", "string-length() takes 1 argument(s), got 2"),
         ("1 < 2 < 3", "chained comparison in '1 < 2 < 3': use and"),
@@ -121,13 +121,12 @@ def form_doc(**question) -> dict:
     [
         ({"relevant": "${a} > 0", "ask_if": {"key": "a", "gt": 0}},
          "sections[0] (s).questions[1] (b).relevant: a question has ask_if or relevant, not both"),
-        ({"relevant": "today() > 1"}, "sections[0] (s).questions[1] (b).relevant: function today() is not "
-                                      "supported (supported: not(), string-length(), regex(), selected(), "
-                                      "count-selected(), true(), false())"),
+        ({"relevant": "uuid() > 1"}, "sections[0] (s).questions[1] (b).relevant: function uuid() is not "
+                                     "supported (supported: " + ", ".join(f + "()" for f in FUNCTIONS) + ")"),
         ({"relevant": "${z} > 0"}, "sections[0] (s).questions[1] (b).relevant: 'z' is not an earlier question "
-                                   "of this section"),
-        ({"constraint": "${b} > 0"}, "sections[0] (s).questions[1] (b).constraint: 'b' is not an earlier "
-                                     "question of this section"),
+                                   "of the form"),
+        ({"calculation": "1"}, "sections[0] (s).questions[1] (b).calculation: only a question of type calculate "
+                               "has a calculation"),
         ({"relevant": ". > 0"}, "sections[0] (s).questions[1] (b).relevant: '.' (this answer) has no meaning "
                                 "in relevant"),
         ({"constraint_message": "x"}, "sections[0] (s).questions[1] (b).constraint_message: there is no constraint"),
@@ -295,11 +294,11 @@ BROKEN = [
     ([HEAD, ["text", "Ho_Ten", "A", "yes"]],
      "sheet survey, row 2: name 'Ho_Ten' is not a valid key (lowercase letters, digits, _; at most 40)"),
     ([HEAD, ["text", "a", "A", "maybe"]], "sheet survey, row 2: required 'maybe' is not yes or no"),
-    ([HEAD + ["relevant"], ["integer", "a", "A", "yes", ""], ["text", "b", "B", "yes", "today() > ${a}"]],
-     "sheet survey, row 3: relevant: function today() is not supported (supported: not(), string-length(), "
-     "regex(), selected(), count-selected(), true(), false())"),
+    ([HEAD + ["relevant"], ["integer", "a", "A", "yes", ""], ["text", "b", "B", "yes", "uuid() > ${a}"]],
+     "sheet survey, row 3: relevant: function uuid() is not supported (supported: "
+     + ", ".join(f + "()" for f in FUNCTIONS) + ")"),
     ([HEAD + ["constraint"], ["integer", "a", "A", "yes", ". +"]],
-     "sheet survey, row 2: constraint: unexpected '+' in '. +'"),
+     "sheet survey, row 2: constraint: '. +' ends too early"),
     ([HEAD + ["default"], ["integer", "a", "A", "yes", "3"]], "sheet survey, row 2: column 'default' is not supported"),
     ([HEAD + ["appearance"], ["text", "a", "A", "yes", "w3"]],
      "sheet survey, row 2: appearance 'w3' is not supported on text (supported: multiline, numbers)"),
@@ -500,7 +499,7 @@ def test_hint__said_after_the_prompt():
         ([HEAD + ["hcc::not_above"], ["text", "a", "A", "yes", ""], ["integer", "b", "B", "yes", "a"]],
          "sheet survey, row 3: hcc::not_above: compares two integer questions"),
         ([HEAD + ["relevant"], ["text", "a", "A", "yes", "${b} = 'x'"], ["text", "b", "B", "yes", ""]],
-         "sheet survey, row 2: relevant: 'b' is not an earlier question of this section"),
+         "sheet survey, row 2: relevant: 'b' is not an earlier question of the form"),
         ([HEAD + ["hcc::compact"], ["begin_group", "g", "G", "", "a, z"], ["text", "a", "A", "yes", ""],
           ["text", "b", "B", "yes", ""], ["end_group", "", "", "", ""]],
          "sheet survey, row 2: hcc::compact: must list question keys of this section (known: a, b)"),

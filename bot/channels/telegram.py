@@ -368,6 +368,8 @@ class TelegramChannel(TelegramSending):
         if message.photo:
             largest = max(message.photo, key=lambda p: p.width * p.height)
             return await self.download(largest.file_id, largest.file_size)
+        if message.location is not None:  # a shared location (a venue's too): the answer to a geopoint question
+            return {"location": (message.location.latitude, message.location.longitude)}
         for kind in UNSUPPORTED_KINDS:
             if getattr(message, kind, None):
                 return {"unsupported": kind}
