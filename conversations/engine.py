@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Mapping
 
-from conversations import texts
+from conversations import fields, texts
 from conversations.answers import (
     DONE, LAST, LOCAL_TZ, format_answer, format_datetime, format_value, is_relevant, item_numbers, item_title, key,
     missing, find_section, recompute, review_section, review_summary, scope, scopes,
@@ -24,6 +24,7 @@ from conversations.parsers import (
     parse_datetime, parse_geopoint, parse_integer, looks_like_phone, parse_long_text, parse_name, parse_phone,
     parse_text, parse_time, parse_times, parse_yes_no, normalize_line_breaks, split_compact, split_trailing_phone,
 )
+from conversations.fields import date_example, parse_decimal, parse_multi_choice  # noqa: F401 (re-exported)
 from conversations.xpath import AnswersLookup
 
 # --- Events: what a person did --------------------------------------------------------------------
@@ -204,58 +205,12 @@ ABSENCE = timedelta(hours=2)
 _EXAMPLE_DATE = re.compile(r"\b\d{2}/\d{2}/\d{4}\b")
 
 
-def date_example(question: Question, values: Mapping[str, Any]) -> date | None:
-    """A date this question would accept, for its prompt and errors: after the start for an end date."""
-    if question.type != "date" or not question.not_before or not values.get(question.not_before):
-        return None
-    start = date.fromisoformat(values[question.not_before])
-    month_end = (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-    return month_end if (month_end - start).days >= 7 else start + timedelta(days=14)
-
-
 def prompt_for(question: Question, values: Mapping[str, Any]) -> str:
     """The question's prompt, its example date replaced by one that fits the answers so far."""
     example = date_example(question, values)
     if example is None:
         return question.prompt
     return _EXAMPLE_DATE.sub(format_date(example), question.prompt)
-
-
-# --- Answers of the types parsers.py does not read: decimals and several choices -----------------------
-
-_DECIMAL = re.compile(r"[0-9]{1,12}(?:[.,][0-9]{1,6})?")
-
-
-def parse_decimal(raw: str, *, maximum: float = 1_000_000_000) -> float:
-    """A non-negative number with `,` or `.` as the decimal separator ("12,5", "12.5", "3"), as a float."""
-    text = clean_text(raw, multiline=False).replace(" ", "")
-    if not text:
-        raise ParseError(texts.EMPTY_ANSWER)
-    if re.fullmatch(r"[-−–].*", text):
-        raise ParseError(texts.DECIMAL_NEGATIVE)
-    if not _DECIMAL.fullmatch(text):
-        raise ParseError(texts.DECIMAL_INVALID)
-    value = float(text.replace(",", "."))
-    if value > maximum:
-        raise ParseError(texts.DECIMAL_INVALID)
-    return value
-
-
-def parse_multi_choice(raw: str, options: list[tuple[str, str]]) -> list[str]:
-    """Several choices typed as numbers ("1, 3", "1 3") or labels ("Nam; Nữ"): their values, in list order."""
-    text = clean_text(raw, multiline=True)
-    if not text.strip():
-        raise ParseError(texts.EMPTY_ANSWER)
-    parts = [p.strip() for p in re.split(r"[,;\n]+|\s+và\s+", text) if p.strip()]
-    if len(parts) == 1 and re.fullmatch(r"[0-9]+(?:\s+[0-9]+)+", parts[0]):
-        parts = parts[0].split()
-    chosen: set[str] = set()
-    for part in parts:
-        try:
-            chosen.add(parse_choice(part, options))
-        except ParseError:
-            raise ParseError(texts.MULTI_CHOICE_INVALID.format(raw=part[:40], count=len(options))) from None
-    return [value for value, _ in options if value in chosen]
 
 
 # --- Slots: the questions in the order they are asked ------------------------------------------------
@@ -694,11 +649,7 @@ class _Turn:
 
     @staticmethod
     def choices(question: Question, values: Mapping[str, Any]) -> list[tuple[str, str]]:
-        """(value, label) of the options offered, "Khác (ghi rõ)" last for an `or_other` question."""
-        out = [(c.value, c.label) for c in question.options(values)]
-        if question.or_other:
-            out.append((OTHER, texts.OTHER_CHOICE))
-        return out
+        return fields.choices(question, values)
 
     @classmethod
     def options_for(cls, question: Question, values: Mapping[str, Any]) -> tuple[Option, ...]:
@@ -833,13 +784,10 @@ class _Turn:
 
     def parse(self, question: Question, values: Mapping[str, Any], event: Event) -> Any:
         """The answer read off the event, refused (ParseError) when the question's constraint does not hold."""
-        value = self.read(question, values, event)
-        if question.constraint is not None and value is not None and not question.constraint.holds(values, value):
-            raise ParseError(question.constraint_message or texts.CONSTRAINT_FAILED.format(
-                value=format_value(question, value)[:60], label=question.label))
-        return value
+        return fields.check_constraint(question, values, self.read(question, values, event))
 
     def read(self, question: Question, values: Mapping[str, Any], event: Event) -> Any:
+        """The event turned into a value by the one field check the web page calls too (conversations/fields.py)."""
         if isinstance(event, Photo):
             if question.type != "photo":
                 raise ParseError(texts.PHOTO_NOT_EXPECTED)
@@ -853,54 +801,8 @@ class _Turn:
                 raise ParseError(texts.LOCATION_NOT_EXPECTED)
             return check_geopoint(event.lat, event.lon)
         if isinstance(event, Pick):
-            offered = {o.value for o in self.options_for(question, values)}
-            if event.value not in offered:
-                raise ParseError(texts.STALE_BUTTON)
-            return event.value if question.type == "choice" else event.value == "yes"
-        raw = event.text
-        today = self.now.astimezone(LOCAL_TZ).date()
-        kind = question.type
-        if kind == "photo":
-            raise ParseError(texts.PHOTO_EXPECTED)
-        if kind == "text":
-            return parse_text(raw)
-        if kind == "name":
-            return parse_name(raw)
-        if kind == "times":
-            return parse_times(raw)
-        if kind == "long_text":
-            return parse_long_text(raw)
-        if kind == "phone":
-            return parse_phone(raw)
-        if kind == "integer":
-            return parse_integer(raw)
-        if kind == "decimal":
-            return parse_decimal(raw)
-        if kind == "multi_choice":
-            return parse_multi_choice(raw, self.choices(question, values))
-        if kind == "yes_no":
-            return parse_yes_no(raw)
-        if kind == "time":
-            return parse_time(raw)
-        if kind == "datetime":
-            return parse_datetime(raw, today=today)
-        if kind == "geopoint":
-            return parse_geopoint(raw)
-        if kind == "choice":
-            try:
-                return parse_choice(raw, self.choices(question, values))
-            except ParseError as exc:
-                if exc.message == texts.EMPTY_ANSWER:
-                    raise
-                # The question and its options come right after: no need to list them twice.
-                raise ParseError(texts.CHOICE_NOT_IN_LIST.format(raw=clean_text(raw, multiline=False)[:40])) from None
-        example = date_example(question, values)
-        value = parse_date(raw, today=today, example=example)
-        if question.not_before and values.get(question.not_before):
-            start = date.fromisoformat(values[question.not_before])
-            if value < start:
-                raise ParseError(texts.DATE_BEFORE.format(start=format_date(start), example=format_date(example)))
-        return value.isoformat()
+            return fields.read_pick(question, values, event.value)
+        return fields.read_text(question, values, event.text, self.now.astimezone(LOCAL_TZ).date())
 
     def try_compact(self, section: Section, slot: Slot, raw: str) -> Reply | None:
         """Several answers of one item in one message; None when the message is a single answer.

@@ -964,3 +964,8 @@ LOCATION_NOT_EXPECTED = "Câu hỏi này không cần vị trí."
 MORE_ITEMS = "Thêm {item} nữa không?"
 ANY_ITEMS = "Có {item} nào không?"
 HEADER_COUNT = " ({count} {item})"
+
+# --- i26-webform ---
+WEB_NO_SUCH_FIELD = "Biểu mẫu này không có ô này. Vui lòng tải lại trang."
+WEB_ITEM_GONE = "Mục này đã bị xoá (có thể bởi người khác của đơn vị). Vui lòng tải lại trang."
+WEB_NOT_ASKED = "Câu này không cần trả lời với các câu trả lời hiện tại. Vui lòng tải lại trang."
