@@ -20,11 +20,10 @@ from conversations.answers import (
 )
 from conversations.form import OTHER, Form, Question, Section
 from conversations.parsers import (
-    ParseError, check_geopoint, clean_text, fold, format_date, format_options, parse_choice, parse_date,
-    parse_datetime, parse_geopoint, parse_integer, looks_like_phone, parse_long_text, parse_name, parse_phone,
-    parse_text, parse_time, parse_times, parse_yes_no, normalize_line_breaks, split_compact, split_trailing_phone,
+    ParseError, check_geopoint, fold, format_date, format_options, looks_like_phone, normalize_line_breaks,
+    parse_choice, parse_text, parse_yes_no, split_compact, split_trailing_phone, clean_text,
 )
-from conversations.fields import date_example, parse_decimal, parse_multi_choice  # noqa: F401 (re-exported)
+from conversations.fields import date_example
 from conversations.xpath import AnswersLookup
 
 # --- Events: what a person did --------------------------------------------------------------------
@@ -1281,6 +1280,16 @@ class _Turn:
         self.notes.append(text.format(at=format_datetime(self.now), deadline=format_datetime(self.report.deadline_at)))
         return self.reply()
 
+    def back_from_web(self) -> Reply:
+        """The first message after answers were saved on the web page: nothing is taken as an answer to a
+        question the person has not seen; the chat goes on from the first question still missing."""
+        self.notes.append(texts.WEB_BACK_IN_CHAT)
+        if is_locked(self.report, self.now):
+            return self.read_only()
+        self.cursor = {"mode": "fill"}
+        nxt = self.next_missing(None) or self.next_absent(None)
+        return self.ask(nxt) if nxt else self.finish()
+
     def recently_seen(self) -> bool:
         """Whether the person's previous message came less than ABSENCE ago."""
         seen = self.previous_seen
@@ -1319,6 +1328,8 @@ def _dispatch(turn: _Turn, event: Event) -> Reply:
         if nxt is None:
             return turn.finish()
         return turn.ask(nxt)
+    if turn.cursor.pop("web", None) and stage != "end" and not (isinstance(event, Text) and parse_command(event.text)):
+        return turn.back_from_web()
     if stage in ("ask", "warn", "other", "more") and not turn.slot_is_current():
         # Another contact of the unit deleted this item or changed an answer it depended on (or the form
         # changed): the event is not stored under a question that no longer applies.
@@ -1357,3 +1368,153 @@ def _dispatch(turn: _Turn, event: Event) -> Reply:
             turn.notes.append(texts.END_HINT)
         return turn.finish()
     return turn.answer(event)
+
+
+# --- The web page: another channel on the same state (design.md, "The web form is another channel") --------
+
+
+@dataclass(frozen=True)
+class WebSave:
+    """Fields saved on the page: (field path, raw value) pairs, each checked by conversations/fields.py."""
+
+    fields: tuple[tuple[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class WebPhoto:
+    """A photo chosen on the page for one field: the stored photo, or why the photo pipeline refused it."""
+
+    path: str
+    photo: Photo | PhotoRefused
+
+
+@dataclass(frozen=True)
+class WebDeleteItem:
+    section: str
+    item: int
+
+
+@dataclass(frozen=True)
+class WebSubmit:
+    pass
+
+
+WebEvent = WebSave | WebPhoto | WebDeleteItem | WebSubmit
+
+
+@dataclass
+class WebResult:
+    """What the page shows after a web event: an error or a note next to each field, where new items went."""
+
+    errors: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)  # kept, with a warning (a count above another, a photo)
+    saved: dict[str, str] = field(default_factory=dict)  # path sent -> the answer's real path (a new item's number)
+    message: str = ""  # the report-wide outcome (read-only, submitted, cannot submit)
+    submitted: bool = False
+
+
+def web_step(form: Form, state: State, event: WebEvent, now: datetime) -> tuple[State, WebResult]:
+    """Apply one web event to the same state the chat uses. A refused field stores nothing; after any change the
+    chat, when the person returns to it, goes on from the first question still missing (never taking their next
+    message as the answer to a question they have not seen)."""
+    turn = _Turn(form, state, now)
+    result = WebResult()
+    if is_locked(turn.report, now):
+        turn.read_only()
+        result.message = turn.reply().text
+        return state, result
+    today = now.astimezone(LOCAL_TZ).date()
+    if isinstance(event, WebSave):
+        new_items: dict[str, int] = {}
+        for path, raw in event.fields:
+            _web_field(turn, path, raw, today, new_items, result)
+    elif isinstance(event, WebPhoto):
+        _web_photo(turn, event, today, result)
+    elif isinstance(event, WebDeleteItem):
+        try:
+            section = form.section(event.section)
+        except KeyError:
+            section = None
+        if section is None or section.repeat is None or event.item not in item_numbers(turn.answers, section.key):
+            result.message = texts.WEB_ITEM_GONE
+        else:
+            turn.delete_item(section, event.item)
+    elif isinstance(event, WebSubmit):
+        before = turn.report.submitted_at
+        turn.submit()
+        result.submitted = turn.report.submitted_at != before
+        result.message = "\n\n".join(turn.notes)
+        turn.notes = []
+    cursor = dict(turn.cursor)
+    if turn.changed and cursor.get("stage") not in (None, "end"):
+        cursor["web"] = True
+    return State(answers=turn.answers, report=turn.report, cursor=cursor, contact=state.contact), result
+
+
+def _web_field(turn: _Turn, path: str, raw: Any, today: date, new_items: dict[str, int], result: WebResult) -> None:
+    try:
+        place, value = fields.check_field(turn.form, turn.answers, path, raw, today)
+    except ParseError as exc:
+        result.errors[path] = exc.message
+        return
+    section, question = place.section, place.question
+    item = place.item
+    if item == fields.NEW_ITEM:
+        item = new_items.get(section.key)
+        if item is None and value is None:
+            return  # an empty field of an item not created yet
+    if item is None and section.repeat is not None:  # the first value of a new item creates it
+        most = section.repeat.bounds(lookup=AnswersLookup(turn.answers))[1]
+        if most is not None and len(item_numbers(turn.answers, section.key)) >= most:
+            result.errors[path] = texts.WEB_TOO_MANY_ITEMS.format(max=most, item=section.repeat.item)
+            return
+        real = turn.set_answer(Slot(section.key, None, question.key, new=True), value)
+        new_items[section.key] = real.item
+        result.saved[path] = fields.field_path(section.key, real.item, question.key)
+        return
+    k = fields.answer_key(place, item)
+    if value is None and turn.answers.get(k) is None:
+        return  # emptied and empty: nothing to do
+    if place.other:
+        if turn.answers.get(k) != value:
+            turn.answers[k] = value
+            turn._touch()
+    else:
+        turn.set_answer(Slot(section.key, item, question.key), value)
+        values = scope(turn.answers, section.key, item)
+        limit = values.get(question.not_above) if question.not_above else None
+        if isinstance(limit, int) and isinstance(value, (int, float)) and value > limit:
+            result.notes[path] = texts.WEB_ABOVE.format(
+                label=question.label, value=value, other=section.question(question.not_above).label, limit=limit)
+    result.saved[path] = fields.field_path(section.key, item, k.rpartition(".")[2])
+
+
+def _web_photo(turn: _Turn, event: WebPhoto, today: date, result: WebResult) -> None:
+    path = event.path
+    try:
+        place = fields.resolve(turn.form, turn.answers, path)
+        if place.question.type != "photo" or place.other:
+            raise ParseError(texts.PHOTO_NOT_EXPECTED)
+        item = None if place.item == fields.NEW_ITEM else place.item
+        values = scope(turn.answers, place.section.key, item) if item is not None or place.section.repeat is None \
+            else {}
+        if not is_relevant(place.question, values, AnswersLookup(turn.answers)):
+            raise ParseError(texts.WEB_NOT_ASKED)
+        if isinstance(event.photo, PhotoRefused):
+            raise ParseError(event.photo.message)
+        if place.item == fields.NEW_ITEM:
+            raise ParseError(texts.WEB_PHOTO_NEW_ITEM)
+        value = fields.check_constraint(place.question, values, event.photo.photo_id)
+    except ParseError as exc:
+        result.errors[path] = exc.message
+        return
+    turn.set_answer(Slot(place.section.key, item, place.question.key), value)
+    result.saved[path] = path
+    photo = event.photo
+    lines = []
+    if photo.cropped:
+        lines.append(texts.PHOTO_WARN_LANDSCAPE)
+    if photo.small is not None:
+        lines.append(texts.PHOTO_WARN_SMALL.format(width=photo.small[0], height=photo.small[1]))
+    if lines:
+        result.notes[path] = "\n".join(lines)
