@@ -31,6 +31,7 @@ from bot import admin, campaign_choice, engine_io, invites, photo_kind
 from bot.export_jobs import ExportJobs
 from bot.forms import form_of
 from bot.photos import PhotoRejected, StoredPhoto, store_photo_off_loop
+from bot.webform import access as web_access
 from conversations import engine, texts
 from conversations.engine import Reply, decode_replies, encode_replies
 from conversations.form import Form
@@ -43,6 +44,7 @@ from storage.models import Campaign, Contact, Conversation, Invite, Report
 log = logging.getLogger(__name__)
 
 DOCUMENT_WORDS = {fold(w) for w in texts.UNIT_DOCUMENT_WORDS}
+WEB_WORDS = {fold(w).removeprefix("/") for w in texts.WEB_CHAT_WORDS}  # "điền trên web": a link to the page
 CHANGE_YES = {fold(w) for w in texts.CHANGE_YES_WORDS}
 CHANGE_NO = {fold(w) for w in texts.CHANGE_NO_WORDS}
 SENT_FLUSH_DELAY = 1.0  # seconds between a reply going out and recording it when the person is silent
@@ -317,7 +319,9 @@ class Service:
             replies, notes = offered, []
         else:
             event = offered or event or await self._event(s, inbound, stored, refused, contact, report, now)
-            if isinstance(event, engine.Text) and fold(event.text).removeprefix("/") in DOCUMENT_WORDS:
+            if isinstance(event, engine.Text) and fold(event.text).removeprefix("/") in WEB_WORDS:
+                replies = [await web_access.link_reply(self, s, contact, campaign, now)]
+            elif isinstance(event, engine.Text) and fold(event.text).removeprefix("/") in DOCUMENT_WORDS:
                 unit = await q.get_unit(s, contact.unit_id)
                 self.jobs.spawn(self.jobs.unit_document(inbound.channel, inbound.chat_id, inbound.user_id,
                                                         unit.code, campaign_id=campaign.id))

@@ -633,18 +633,7 @@ class _Turn:
     _OUTPUT = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*\}")
 
     def note_text(self, section: Section, note: Question, values: Mapping[str, Any]) -> str:
-        """A note's text, each `${name}` in it replaced by that answer (of its scope, else of a plain section)."""
-        def value_of(m: re.Match) -> str:
-            name = m[1]
-            for s in (section, *self.form.sections):
-                if s is not section and s.repeat is not None:
-                    continue
-                found = next((q for q in s.questions if q.key == name), None)
-                if found is not None:
-                    where = values if s is section else scope(self.answers, s.key)
-                    return format_answer(found, where) if where.get(name) is not None else "…"
-            return m[0]
-        return self._OUTPUT.sub(value_of, note.prompt)
+        return note_text(self.form, self.answers, section, note, values)
 
     @staticmethod
     def choices(question: Question, values: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -1301,6 +1290,26 @@ class _Turn:
         else:
             self.notes.append(texts.READ_ONLY.format(deadline=format_datetime(self.report.deadline_at)))
         return self.reply()
+
+
+_OUTPUT = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*\}")
+
+
+def note_text(form: Form, answers: Mapping[str, Any], section: Section, note: Question,
+              values: Mapping[str, Any]) -> str:
+    """A note's text, each `${name}` in it replaced by that answer (of its scope, else of a plain section); the chat
+    says it, the page shows it."""
+    def value_of(m: re.Match) -> str:
+        name = m[1]
+        for s in (section, *form.sections):
+            if s is not section and s.repeat is not None:
+                continue
+            found = next((q for q in s.questions if q.key == name), None)
+            if found is not None:
+                where = values if s is section else scope(answers, s.key)
+                return format_answer(found, where) if where.get(name) is not None else "…"
+        return m[0]
+    return _OUTPUT.sub(value_of, note.prompt)
 
 
 def step(form: Form, state: State, event: Event, now: datetime) -> tuple[State, list[Reply]]:

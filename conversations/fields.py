@@ -157,6 +157,12 @@ def field_path(section: str, item: int | str | None, question: str) -> str:
     return f"{section}.{question}" if item is None else f"{section}[{item}].{question}"
 
 
+def path_parts(path: str) -> tuple[str, str | None, str] | None:
+    """(section, item as written or None, question) of a well-formed field path, else None."""
+    m = _PATH.fullmatch(path or "")
+    return None if m is None else (m["s"], m["i"], m["q"])
+
+
 def resolve(form: Form, answers: Mapping[str, Any], path: str) -> Field:
     """The field a path names, or ParseError(WEB_NO_SUCH_FIELD) when this form has no such (asked) field."""
     m = _PATH.fullmatch(path or "")
@@ -190,16 +196,15 @@ def check_field(form: Form, answers: Mapping[str, Any], path: str, raw: str | li
     field = resolve(form, answers, path)
     item = None if field.item == NEW_ITEM else field.item
     values = scope(answers, field.section.key, item) if field.item != NEW_ITEM else {}
-    if not is_relevant(field.question, values, AnswersLookup(answers)):
-        raise ParseError(texts.WEB_NOT_ASKED)
     question = field.question
-    if question.type == "photo":
-        raise ParseError(texts.PHOTO_EXPECTED)
     if isinstance(raw, list) and question.type != "multi_choice":
         raw = raw[0] if raw else ""
-    empty = not raw if isinstance(raw, list) else not raw.strip()
-    if empty:
-        return field, None
+    if not raw if isinstance(raw, list) else not raw.strip():
+        return field, None  # emptied (a hidden field of a section's form is posted empty too)
+    if not is_relevant(question, values, AnswersLookup(answers)):
+        raise ParseError(texts.WEB_NOT_ASKED)
+    if question.type == "photo":
+        raise ParseError(texts.PHOTO_EXPECTED)
     if field.other:
         chosen = values.get(question.key)
         if not (chosen == OTHER or isinstance(chosen, list) and OTHER in chosen):
