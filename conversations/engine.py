@@ -1337,8 +1337,10 @@ def _dispatch(turn: _Turn, event: Event) -> Reply:
         if nxt is None:
             return turn.finish()
         return turn.ask(nxt)
-    if turn.cursor.pop("web", None) and stage != "end" and not (isinstance(event, Text) and parse_command(event.text)):
-        return turn.back_from_web()
+    if turn.cursor.pop("web", None) and stage != "end":
+        command = parse_command(event.text) if isinstance(event, Text) else None
+        if command is None or command[0] == "start":  # a greeting too; "xem lại", "nộp"… work as usual
+            return turn.back_from_web()
     if stage in ("ask", "warn", "other", "more") and not turn.slot_is_current():
         # Another contact of the unit deleted this item or changed an answer it depended on (or the form
         # changed): the event is not stored under a question that no longer applies.
@@ -1429,8 +1431,7 @@ def web_step(form: Form, state: State, event: WebEvent, now: datetime) -> tuple[
     turn = _Turn(form, state, now)
     result = WebResult()
     if is_locked(turn.report, now):
-        turn.read_only()
-        result.message = turn.reply().text
+        result.message = turn.read_only().text
         return state, result
     today = now.astimezone(LOCAL_TZ).date()
     if isinstance(event, WebSave):
@@ -1450,10 +1451,15 @@ def web_step(form: Form, state: State, event: WebEvent, now: datetime) -> tuple[
             turn.delete_item(section, event.item)
     elif isinstance(event, WebSubmit):
         before = turn.report.submitted_at
-        turn.submit()
+        if not missing(form, turn.answers) and not is_locked(turn.report, now):
+            # Left empty on a page that showed it: said "none", as "bỏ qua" says it in the chat.
+            for slot in all_slots(form, turn.answers):
+                k = key(slot.section, slot.question, slot.item)
+                if not slot.new and k not in turn.answers:
+                    turn.answers[k] = None
+                    turn.changed = True
+        result.message = turn.submit().text
         result.submitted = turn.report.submitted_at != before
-        result.message = "\n\n".join(turn.notes)
-        turn.notes = []
     cursor = dict(turn.cursor)
     if turn.changed and cursor.get("stage") not in (None, "end"):
         cursor["web"] = True

@@ -54,6 +54,13 @@ class Running:
         await asyncio.sleep(0.1)
         return "\n".join(self.zalo.texts_to(user)[before:])
 
+    async def wait(self, condition, timeout: float = 20) -> None:
+        for _ in range(int(timeout * 20)):
+            if condition():
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError("timed out")
+
     async def link(self, user: str) -> str:
         reply = await self.say(user, "điền trên web")
         found = LINK.search(reply)

@@ -110,9 +110,16 @@ def build(form: Form, answers: Mapping[str, Any], report: ReportInfo, now: datet
             "submitted_at": format_datetime(report.submitted_at) if report.submitted_at else None}
 
 
-def live(form: Form, answers: Mapping[str, Any]) -> dict:
-    """After a save, what the script updates without a reload: hidden fields, calculations, what is missing."""
+def live(form: Form, answers: Mapping[str, Any], saved: Mapping[str, str] = {}) -> dict:
+    """After a save, what the script updates without a reload: hidden fields, calculations, what is missing; and
+    whether the page must be reloaded (a choice whose answer filters another question's options was saved)."""
     lookup = AnswersLookup(answers)
+    reload = False
+    for path in saved.values():
+        parts = fields.path_parts(path)
+        if parts:
+            section = next((s for s in form.sections if s.key == parts[0]), None)
+            reload = reload or section is not None and any(q.filter_by == parts[2] for q in section.questions)
     hidden, calc = [], {}
     for section in form.sections:
         items = [None] if section.repeat is None else item_numbers(answers, section.key)
@@ -125,4 +132,5 @@ def live(form: Form, answers: Mapping[str, Any]) -> dict:
                 if q.type == "calculate":
                     value = values.get(q.key)
                     calc[path] = "" if value is None else format_value(q, value)
-    return {"hidden": hidden, "calc": calc, "missing": [m.describe() for m in missing(form, answers)]}
+    return {"hidden": hidden, "calc": calc, "missing": [m.describe() for m in missing(form, answers)],
+            "reload": reload}

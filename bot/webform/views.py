@@ -66,7 +66,7 @@ class WebForm:
                 await q.add_audit(s, at=now, action="web_form_open", contact_id=link.contact_id)
         if link is None:
             return self.gone(texts.WEB_LINK_GONE)
-        response = web.HTTPSeeOther("/web/bao-cao")
+        response = web.Response(status=303, headers={"Location": "/web/bao-cao"})
         await self.sessions.start(request, response, link)
         return response
 
@@ -120,7 +120,7 @@ class WebForm:
         if _wants_json(request):
             return web.json_response({"errors": result.errors, "notes": result.notes, "saved": result.saved,
                                       "message": result.message, "submitted": result.submitted,
-                                      **page.live(loaded.form, loaded.state.answers)},
+                                      **page.live(loaded.form, loaded.state.answers, result.saved)},
                                      status=422 if result.errors else 200,
                                      dumps=lambda v: json.dumps(v, ensure_ascii=False))
         if result.errors or result.message:

@@ -95,6 +95,11 @@
           var note = (res.notes || {})[sent];
           show(box, note ? SAVED + ". " + note : SAVED, note ? "warn" : "ok");
           live(res);
+          if (res.reload) {  // another question's options depend on this answer: the page as the server sees it
+            var item = el.closest("fieldset.item"), part = el.closest("section.part");
+            location.replace(location.pathname + "#" + (part ? part.id : ""));
+            location.reload();
+          }
         })
         .catch(function () { show(box, FAILED, "error"); });
     });
