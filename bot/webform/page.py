@@ -94,8 +94,9 @@ def build(form: Form, answers: Mapping[str, Any], report: ReportInfo, now: datet
             fewest, most = section.repeat.bounds(lookup=lookup)
             can_add = most is None or len(numbers) < most
             blank = can_add and (adding == section.key or len(numbers) < max(fewest, 1) and not numbers)
-            if blank or any(fields.path_parts(p)[1] == fields.NEW_ITEM for p in typed
-                            if fields.path_parts(p) and fields.path_parts(p)[0] == section.key):
+            typed_new = any(parts[0] == section.key and parts[1] == fields.NEW_ITEM
+                            for parts in map(fields.path_parts, typed) if parts)
+            if blank or can_add and typed_new:
                 title = texts.ITEM_ORDINAL.format(item=section.repeat.item, n=len(numbers) + 1).capitalize()
                 entry["items"].append({"n": fields.NEW_ITEM, "title": title, "new": True,
                                        "fields": _scope_fields(form, answers, section, fields.NEW_ITEM, {}, lookup,

@@ -82,7 +82,7 @@ async def run(service, person: Person, now: datetime, *, saves: list[tuple[str, 
                 state, more = engine.web_step(form, state, event, now)
                 _merge(result, more)
             for path, photo in stored:
-                real = _new_item_path(path, result)
+                real = new_item_path(path, result)
                 if isinstance(photo, str):
                     event = engine.WebPhoto(real, engine.PhotoRefused(photo))
                 else:
@@ -99,6 +99,8 @@ async def run(service, person: Person, now: datetime, *, saves: list[tuple[str, 
             if submit:
                 state, more = engine.web_step(form, state, engine.WebSubmit(), now)
                 _merge(result, more)
+            # An error of a field of the item this request created is shown on that item.
+            result.errors = {new_item_path(path, result): error for path, error in result.errors.items()}
             if state is not first:
                 await engine_io.store_state(s, form, contact, report, conversation, first, state, now, via="web")
             channel, chat_id, user_id = contact.channel, contact.chat_id, contact.platform_user_id
@@ -123,7 +125,7 @@ async def _tell_chat(service, channel: str, chat_id: str, user_id: str, text: st
         log.exception("confirming a web submission in the chat failed")
 
 
-def _new_item_path(path: str, result: WebResult) -> str:
+def new_item_path(path: str, result: WebResult) -> str:
     """A photo of an item created by the same request: its path with the new item's number."""
     parts = fields.path_parts(path)
     if parts is None or parts[1] != fields.NEW_ITEM:

@@ -93,7 +93,8 @@ class WebForm:
         saves = [(path, value) for path, value in values.items() if fields.path_parts(path)]
         photos = [(path, data) for path, data in files if fields.path_parts(path)]
         loaded = await save.run(self.service, request[PERSON], self.now(), saves=saves, photos=photos)
-        return await self._answer(request, loaded, typed=dict(saves))
+        typed = {save.new_item_path(path, loaded.result): value for path, value in saves}
+        return await self._answer(request, loaded, typed=typed)
 
     async def delete_item(self, request: web.Request) -> web.Response:
         body = await self._body(request)
