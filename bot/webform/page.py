@@ -17,6 +17,10 @@ TEXT_KINDS = {"text": "text", "name": "text", "times": "text", "geopoint": "text
               "date": "date", "time": "time", "datetime": "datetime-local"}
 
 
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _input_value(question: Question, value: Any) -> str:
     if value is None:
         return ""
@@ -88,7 +92,7 @@ def build(form: Form, answers: Mapping[str, Any], report: ReportInfo, now: datet
             numbers = item_numbers(answers, section.key)
             for stt, item in enumerate(numbers, 1):
                 values = scope(answers, section.key, item)
-                entry["items"].append({"n": item, "title": item_title(section, values, stt).capitalize(),
+                entry["items"].append({"n": item, "title": _first_upper(item_title(section, values, stt)),
                                        "fields": _scope_fields(form, answers, section, item, values, lookup, typed,
                                                                errors, notes)})
             fewest, most = section.repeat.bounds(lookup=lookup)
@@ -97,7 +101,7 @@ def build(form: Form, answers: Mapping[str, Any], report: ReportInfo, now: datet
             typed_new = any(parts[0] == section.key and parts[1] == fields.NEW_ITEM
                             for parts in map(fields.path_parts, typed) if parts)
             if blank or can_add and typed_new:
-                title = texts.ITEM_ORDINAL.format(item=section.repeat.item, n=len(numbers) + 1).capitalize()
+                title = _first_upper(texts.ITEM_ORDINAL.format(item=section.repeat.item, n=len(numbers) + 1))
                 entry["items"].append({"n": fields.NEW_ITEM, "title": title, "new": True,
                                        "fields": _scope_fields(form, answers, section, fields.NEW_ITEM, {}, lookup,
                                                                typed, errors, notes)})
