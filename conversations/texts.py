@@ -1005,6 +1005,10 @@ WEB_LINK_REPLY = ("Trang điền báo cáo của đơn vị (dùng được 24 g
                   "web”):\n{url}\n\nCác câu trả lời trên trang và trong chat là một: điền ở đâu cũng được.")
 WEB_LINK_NO_URL = "Trang điền báo cáo trên web chưa được bật. Vui lòng tiếp tục trả lời trong chat."
 WEB_HINT_LINE = "Muốn điền cả báo cáo trên một trang web? Gửi “điền trên web”."
+WEB_ANSWERED_VIA = "Đã trả lời qua"
+WEB_VIA_CHAT = "trong chat"
+WEB_VIA_PAGE = "trên trang web"
+WEB_ANSWER_COUNT = "{count} lần lưu câu trả lời, lần cuối {at}"
 # The welcome and every reminder say the page exists (one line each, kept with this block for merging).
 WELCOME = WELCOME + "\n" + WEB_HINT_LINE
 REMINDER = REMINDER + "\n" + WEB_HINT_LINE

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from bot.console.auth import create_login
 from conversations import texts
 from tests.export_samples import portrait
+from tests.test_console import text_of
 from tests.test_console_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.test_webform import stored_answers
-from tests.webform_support import running_bot
+from tests.webform_support import client, running_bot
 
 SCREENSHOTS = Path(os.environ.get("HCC_SCREENSHOTS") or Path(__file__).resolve().parents[1] / "screenshots") / "webform"
 
@@ -134,6 +137,18 @@ async def test_webform_browser__page_then_chat_then_page__submitted_and_confirme
         assert [] == violations
         await chromium.close()
         answers = await stored_answers(bot, "STP")
+        # The console's unit page says which answers came through which channel.
+        db = await bot.db()
+        async with db.transaction() as s:
+            login = await create_login(s, officer="Cán bộ Sở", contact_id=None, base_url=bot.base, now=bot.clock[0])
+        await db.dispose()
+        async with client() as officer:
+            async with officer.post(login.url, allow_redirects=False) as response:
+                assert 303 == response.status
+            async with officer.get(f"{bot.base}/console/don-vi/STP") as response:
+                shown = text_of(await response.text())
+        assert re.search(r"Người dùng lan \(Zalo\) – trên trang web: \d+ lần lưu câu trả lời", shown), shown
+        assert re.search(r"Người dùng lan \(Zalo\) – trong chat: 14 lần lưu câu trả lời", shown), shown
     assert ("Lê Thị Mai", "nu", "7", "2026-12-15", False, 125) == (
         answers["main_staff[1].name"], answers["main_staff[1].gender"], answers["main_staff[1].shirt_size"],
         answers["plan[1].end"], answers["pickup.agree"], answers["procedures.tthc_total"])
