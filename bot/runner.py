@@ -79,7 +79,8 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None,
         setup_console(app, service, session_key=load_or_create_key(settings.data_dir, SESSION_KEY_FILE),
                       secure_cookie=(settings.public_url or "").startswith("https://"))
         setup_webform(app, service, session_key=load_or_create_key(settings.data_dir, WEBFORM_KEY_FILE),
-                      secure_cookie=(settings.public_url or "").startswith("https://"))
+                      secure_cookie=(settings.public_url or "").startswith("https://"),
+                      telegram_token=settings.telegram_token)
         for channel in channels:
             channel.add_routes(app)
         runner = await start_app(app, settings.listen_host, settings.listen_port)

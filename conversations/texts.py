@@ -1009,6 +1009,8 @@ WEB_ANSWERED_VIA = "Đã trả lời qua"
 WEB_VIA_CHAT = "trong chat"
 WEB_VIA_PAGE = "trên trang web"
 WEB_ANSWER_COUNT = "{count} lần lưu câu trả lời, lần cuối {at}"
+WEB_TELEGRAM_OPENING = "Đang mở trang điền báo cáo…"
+WEB_APP_BUTTON = "Mở trang điền báo cáo"
 # The welcome and every reminder say the page exists (one line each, kept with this block for merging).
 WELCOME = WELCOME + "\n" + WEB_HINT_LINE
 REMINDER = REMINDER + "\n" + WEB_HINT_LINE

@@ -19,6 +19,7 @@ from bot.settings import Settings
 from conversations.form import DEFAULT_FORM, load_form
 from storage import queries as q
 from storage.db import open_database
+from tests.fake_telegram import FakeTelegram
 from tests.fake_zalo import FakeZalo
 from tests.test_console import free_port
 
@@ -72,13 +73,14 @@ class Running:
 
 
 @contextlib.asynccontextmanager
-async def running_bot(tmp_path: Path, units: tuple[str, ...] = ("STP",)):
+async def running_bot(tmp_path: Path, units: tuple[str, ...] = ("STP",), telegram: FakeTelegram | None = None):
     zalo = await FakeZalo().start()
     db_url = f"sqlite:///{tmp_path / 'hcc.db'}"
     port = free_port()
     clock = [utc_now()]
     settings = Settings(database_url=db_url, data_dir=tmp_path, form_path=DEFAULT_FORM, zalo_token=zalo.token,
-                        zalo_api_url=zalo.url, listen_host="127.0.0.1", listen_port=port)
+                        zalo_api_url=zalo.url, listen_host="127.0.0.1", listen_port=port,
+                        **({"telegram_token": telegram.token, "telegram_api_url": telegram.url} if telegram else {}))
     db = await open_database(db_url)
     now = clock[0]
     await ensure_units_and_campaign(db, load_form(DEFAULT_FORM), now)

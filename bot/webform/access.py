@@ -26,7 +26,7 @@ from aiohttp_session import Session
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
 from conversations import texts
-from conversations.engine import Reply
+from conversations.engine import Option, Reply
 from storage import queries as q
 from storage.models import Campaign, Contact, WebFormLink
 
@@ -67,7 +67,10 @@ async def link_reply(service, s, contact: Contact, campaign: Campaign, now: date
     if not service.console_url:
         return Reply(texts.WEB_LINK_NO_URL)
     url = await create_link(s, contact, campaign, base_url=service.console_url, now=now)
-    return Reply(texts.WEB_LINK_REPLY.format(url=url))
+    app = service.console_url.rstrip("/") + "/web/telegram" if service.console_url.startswith("https://") else None
+    # On Telegram, a Web App button too (HTTPS only): the page then knows the contact from Telegram's signed data.
+    options = (Option(app, texts.WEB_APP_BUTTON),) if contact.channel == "telegram" and app else ()
+    return Reply(texts.WEB_LINK_REPLY.format(url=url), options)
 
 
 async def find_link(s, token: str) -> WebFormLink | None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.webform import access
+from bot.webform.telegram_app import APP_PATH, TelegramApp
 from bot.webform.views import PERSON, WebForm
 from conversations import texts
 
@@ -24,15 +25,17 @@ SECURITY_HEADERS = {
 }
 
 
-def setup_webform(app: web.Application, service, *, session_key: bytes, secure_cookie: bool) -> WebForm:
-    """Mount the page under /web on `app`."""
+def setup_webform(app: web.Application, service, *, session_key: bytes, secure_cookie: bool,
+                  telegram_token: str | None = None) -> WebForm:
+    """Mount the page under /web on `app` (and Telegram's Web App entry when the bot has a Telegram token)."""
     sessions = access.Sessions(session_key, secure=secure_cookie)
     view = WebForm(service, sessions, service.clock)
+    telegram = TelegramApp(view, telegram_token)
 
     @web.middleware
     async def guard(request: web.Request, handler):
         path = request.path
-        if not path.startswith("/web/") or path.startswith((access.OPEN_PATH, "/web/static/")):
+        if not path.startswith("/web/") or path.startswith((access.OPEN_PATH, "/web/static/", APP_PATH)):
             return await handler(request)
         person = await sessions.person(request, service.db)
         if person is None:
@@ -57,5 +60,7 @@ def setup_webform(app: web.Application, service, *, session_key: bytes, secure_c
     r.add_post("/web/xoa", view.delete_item)
     r.add_post("/web/nop", view.submit)
     r.add_get("/web/anh/{photo_id}", view.photo)
+    r.add_get(APP_PATH, telegram.page)
+    r.add_post(APP_PATH, telegram.sign_in)
     r.add_static("/web/static/", HERE / "static")
     return view
