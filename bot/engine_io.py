@@ -17,17 +17,25 @@ async def report_state(s, contact: Contact, campaign: Campaign, report: Report, 
                        conversation: Conversation) -> State:
     """The engine's state of this contact's conversation on the (locked) report: the chat's and the page's."""
     answers = await q.load_answers(s, report.id)
+    info = await report_info(s, campaign, report, unit_name, answers)
+    who = {"channel": contact.channel, "name": contact.display_name}  # for meta questions (no phone known)
+    return State(answers=answers, report=info, cursor=conversation.cursor or {}, contact=who)
+
+
+async def report_info(s, campaign: Campaign, report: Report | None, unit_name: str,
+                      answers: dict) -> ReportInfo:
+    """The facts about the report the engine reads (a report not created yet: not started)."""
+    if report is None:
+        return ReportInfo(unit_name=unit_name, deadline_at=campaign.deadline_at, title=campaign.title)
     changed_since_submit = False
     if report.status in (engine.SUBMITTED, engine.SUBMITTED_LATE):
         versions = await q.list_report_versions(s, report.id)
         changed_since_submit = bool(versions) and versions[-1].answers != answers
-    info = ReportInfo(unit_name=unit_name, deadline_at=report.deadline_at or campaign.deadline_at,
+    return ReportInfo(unit_name=unit_name, deadline_at=report.deadline_at or campaign.deadline_at,
                       status=report.status, submitted_at=report.submitted_at,
                       first_submitted_at=report.first_submitted_at, reopened=report.reopened,
                       changed_since_submit=changed_since_submit, review=report.review,
                       review_comment=report.review_comment, title=campaign.title)
-    who = {"channel": contact.channel, "name": contact.display_name}  # for meta questions (no phone known)
-    return State(answers=answers, report=info, cursor=conversation.cursor or {}, contact=who)
 
 
 async def store_state(s, form: Form, contact: Contact, report: Report,

@@ -4,6 +4,7 @@ the person does there becomes engine events on the same state, in one transactio
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from aiohttp import web
@@ -14,6 +15,7 @@ from bot.webform.views import PERSON, WebForm
 from conversations import texts
 
 HERE = Path(__file__).parent
+STARTED = web.RequestKey("webform_started", float)
 SESSION_KEY_FILE = "webform.key"
 # As the console's: our own script, styles and images only, no framing, forms posted to ourselves, no Referer.
 SECURITY_HEADERS = {
@@ -34,6 +36,7 @@ def setup_webform(app: web.Application, service, *, session_key: bytes, secure_c
 
     @web.middleware
     async def guard(request: web.Request, handler):
+        request[STARTED] = time.perf_counter()
         path = request.path
         if not path.startswith("/web/") or path.startswith((access.OPEN_PATH, "/web/static/", APP_PATH)):
             return await handler(request)
@@ -49,6 +52,9 @@ def setup_webform(app: web.Application, service, *, session_key: bytes, secure_c
     async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
         if request.path.startswith("/web/"):
             response.headers.update(SECURITY_HEADERS)
+            started = request.get(STARTED)
+            if started is not None:  # the server's own time, for bench/webform_save.py and browsers' dev tools
+                response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
 
     app.middlewares.append(guard)
     app.on_response_prepare.append(security_headers)

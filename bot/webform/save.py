@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot import engine_io
@@ -18,7 +19,7 @@ from conversations.engine import State, WebResult
 from conversations.form import Form
 from storage import queries as q
 from storage.db import DatabaseUnavailable
-from storage.models import Campaign, Contact
+from storage.models import Campaign, Contact, Report
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,8 @@ async def run(service, person: Person, now: datetime, *, saves: list[tuple[str, 
               submit: bool = False) -> Loaded:
     """Apply what the page sent (any of: field values, photos, an item to delete, the submission) as web events in
     one transaction; or, with nothing sent, just load the state to show."""
+    if not (saves or photos or delete or submit):
+        return await _view(service, person)
     async with service.db.sessionmaker() as s:
         campaign = await q.get_campaign(s, person.campaign_id)
     form = service.form_for(campaign)
@@ -123,6 +126,22 @@ async def _tell_chat(service, channel: str, chat_id: str, user_id: str, text: st
         await deliverer.deliver_files(chat_id, user_id, text, [])
     except Exception:  # the report is submitted either way; the page said so
         log.exception("confirming a web submission in the chat failed")
+
+
+async def _view(service, person: Person) -> Loaded:
+    """The state to show, read without a write (a page load takes no lock and creates nothing)."""
+    try:
+        async with service.db.sessionmaker() as s:
+            campaign = await q.get_campaign(s, person.campaign_id)
+            report = await s.scalar(sa.select(Report).where(Report.campaign_id == campaign.id,
+                                                            Report.unit_id == person.unit_id))
+            unit = await q.get_unit(s, person.unit_id)
+            answers = await q.load_answers(s, report.id) if report is not None else {}
+            info = await engine_io.report_info(s, campaign, report, unit.name, answers)
+    except (OperationalError, DBAPIError, DatabaseUnavailable, OSError, ConnectionError) as exc:
+        log.error("cannot load a web form: %s", type(exc).__name__)
+        return Loaded(None, None, None, "", WebResult(message=texts.SAVE_FAILED), failed=True)
+    return Loaded(service.form_for(campaign), campaign, State(answers=answers, report=info), unit.name)
 
 
 def new_item_path(path: str, result: WebResult) -> str:
