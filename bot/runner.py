@@ -21,6 +21,8 @@ from bot.service import Service, utc_now
 from bot.reminders.scheduler import run_scheduler, senders_for, stop_scheduler
 from bot.settings import ConfigError, Settings, load_settings_form, prepare_data_dir
 from bot.web import DownloadLinks, build_app, load_or_create_key, start_app
+from bot.webform.routes import SESSION_KEY_FILE as WEBFORM_KEY_FILE
+from bot.webform.routes import setup_webform
 from conversations import texts
 from storage import queries as q
 from storage.db import open_database
@@ -149,6 +151,9 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None,
         service.console_url = console_base_url(settings)
         setup_console(app, service, session_key=load_or_create_key(settings.data_dir, SESSION_KEY_FILE),
                       secure_cookie=(settings.public_url or "").startswith("https://"))
+        setup_webform(app, service, session_key=load_or_create_key(settings.data_dir, WEBFORM_KEY_FILE),
+                      secure_cookie=(settings.public_url or "").startswith("https://"),
+                      telegram_token=settings.telegram_token)
         for channel in channels:
             channel.add_routes(app)
         runner = await _listen(app, settings, reuse_port=reuse_port)

@@ -27,14 +27,13 @@ from typing import Callable
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from bot import admin, campaign_choice, invites, photo_kind, repeats
+from bot import admin, campaign_choice, engine_io, invites, photo_kind, repeats
 from bot.export_jobs import ExportJobs
 from bot.forms import form_of
 from bot.photos import PhotoRejected, StoredPhoto, store_photo_off_loop
-from bot.reminders.messages import missing_summary
+from bot.webform import access as web_access
 from conversations import engine, texts
-from conversations.answers import completion
-from conversations.engine import Reply, ReportInfo, State, decode_replies, encode_replies
+from conversations.engine import Reply, decode_replies, encode_replies
 from conversations.form import Form
 from conversations.parsers import clean_text, fold
 from storage import inbox as inbox_q
@@ -45,6 +44,7 @@ from storage.models import Campaign, Contact, Conversation, Invite, Report
 log = logging.getLogger(__name__)
 
 DOCUMENT_WORDS = {fold(w) for w in texts.UNIT_DOCUMENT_WORDS}
+WEB_WORDS = {fold(w).removeprefix("/") for w in texts.WEB_CHAT_WORDS}  # "điền trên web": a link to the page
 CHANGE_YES = {fold(w) for w in texts.CHANGE_YES_WORDS}
 CHANGE_NO = {fold(w) for w in texts.CHANGE_NO_WORDS}
 SENT_FLUSH_DELAY = 1.0  # seconds between a reply going out and recording it when the person is silent
@@ -343,7 +343,9 @@ class Service:
             replies, notes = offered, []
         else:
             event = offered or event or await self._event(s, inbound, stored, refused, contact, report, now)
-            if isinstance(event, engine.Text) and fold(event.text).removeprefix("/") in DOCUMENT_WORDS:
+            if isinstance(event, engine.Text) and fold(event.text).removeprefix("/") in WEB_WORDS:
+                replies = [await web_access.link_reply(self, s, contact, campaign, now)]
+            elif isinstance(event, engine.Text) and fold(event.text).removeprefix("/") in DOCUMENT_WORDS:
                 unit = await q.get_unit(s, contact.unit_id)
                 self.jobs.spawn(self.jobs.unit_document(inbound.channel, inbound.chat_id, inbound.user_id,
                                                         unit.code, campaign_id=campaign.id))
@@ -385,40 +387,10 @@ class Service:
 
     async def _run_engine(self, s, contact: Contact, campaign: Campaign, report: Report, unit_name: str,
                           conversation: Conversation, event: engine.Event, now: datetime) -> list[Reply]:
-        answers = await q.load_answers(s, report.id)
-        changed_since_submit = False
-        if report.status in (engine.SUBMITTED, engine.SUBMITTED_LATE):
-            versions = await q.list_report_versions(s, report.id)
-            changed_since_submit = bool(versions) and versions[-1].answers != answers
-        info = ReportInfo(unit_name=unit_name, deadline_at=report.deadline_at or campaign.deadline_at,
-                          status=report.status, submitted_at=report.submitted_at,
-                          first_submitted_at=report.first_submitted_at, reopened=report.reopened,
-                          changed_since_submit=changed_since_submit, review=report.review,
-                          review_comment=report.review_comment, title=campaign.title)
-        who = {"channel": contact.channel, "name": contact.display_name}  # for meta questions (no phone known)
-        state = State(answers=answers, report=info, cursor=conversation.cursor or {}, contact=who)
         form = self.form_for(campaign)
+        state = await engine_io.report_state(s, contact, campaign, report, unit_name, conversation)
         new, replies = engine.step(form, state, event, now)
-        changes = await q.save_answer_changes(s, report_id=report.id, contact_id=contact.id, before=answers,
-                                              after=new.answers, at=now)
-        if changes or new.report.submitted_at != report.submitted_at:
-            report.last_activity_at = now  # a submission is activity too ("xuất mới" must include it)
-        if changes or new.report.status != report.status or new.report.submitted_at != report.submitted_at:
-            report.updated_at = now  # not for a message that changed nothing (a question again, a review)
-        if changes or report.progress is None:  # what the board shows, kept with the answers
-            report.progress = completion(form, new.answers)
-            report.missing_short = missing_summary(form, new.answers, limit=2)[:300] or None
-        if new.report.status != report.status:
-            report.status = new.report.status
-        if new.report.review != report.review:  # submitted again after a return: the department reviews anew
-            report.review, report.review_comment = new.report.review, new.report.review_comment
-        if new.report.submitted_at != report.submitted_at:
-            report.submitted_at = new.report.submitted_at
-            report.first_submitted_at = new.report.first_submitted_at
-            await q.add_report_version(s, report_id=report.id, answers=new.answers, contact_id=contact.id, at=now,
-                                       late=new.report.status == engine.SUBMITTED_LATE)
-            await q.add_audit(s, at=now, action="submit", contact_id=contact.id, report_id=report.id)
-        await q.save_cursor(s, conversation, dict(new.cursor), now=now)
+        await engine_io.store_state(s, form, contact, report, conversation, state, new, now)
         return replies
 
     async def _try_invite(self, s, contact: Contact, inbound: Inbound, code: str | None, now: datetime,

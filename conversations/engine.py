@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Mapping
 
-from conversations import texts
+from conversations import fields, texts
 from conversations.answers import (
     DONE, LAST, LOCAL_TZ, format_answer, format_datetime, format_value, is_relevant, item_name, item_numbers,
     item_title, key,
@@ -21,10 +21,10 @@ from conversations.answers import (
 )
 from conversations.form import OTHER, Form, Question, Section
 from conversations.parsers import (
-    ParseError, check_geopoint, clean_text, fold, format_date, format_options, parse_choice, parse_date,
-    parse_datetime, parse_geopoint, parse_integer, looks_like_phone, parse_long_text, parse_name, parse_phone,
-    parse_text, parse_time, parse_times, parse_yes_no, normalize_line_breaks, split_compact, split_trailing_phone,
+    ParseError, check_geopoint, fold, format_date, format_options, looks_like_phone, normalize_line_breaks,
+    parse_choice, parse_text, parse_yes_no, split_compact, split_trailing_phone, clean_text,
 )
+from conversations.fields import date_example
 from conversations.xpath import AnswersLookup
 
 # --- Events: what a person did --------------------------------------------------------------------
@@ -206,58 +206,12 @@ ABSENCE = timedelta(hours=2)
 _EXAMPLE_DATE = re.compile(r"\b\d{2}/\d{2}/\d{4}\b")
 
 
-def date_example(question: Question, values: Mapping[str, Any]) -> date | None:
-    """A date this question would accept, for its prompt and errors: after the start for an end date."""
-    if question.type != "date" or not question.not_before or not values.get(question.not_before):
-        return None
-    start = date.fromisoformat(values[question.not_before])
-    month_end = (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-    return month_end if (month_end - start).days >= 7 else start + timedelta(days=14)
-
-
 def prompt_for(question: Question, values: Mapping[str, Any]) -> str:
     """The question's prompt, its example date replaced by one that fits the answers so far."""
     example = date_example(question, values)
     if example is None:
         return question.prompt
     return _EXAMPLE_DATE.sub(format_date(example), question.prompt)
-
-
-# --- Answers of the types parsers.py does not read: decimals and several choices -----------------------
-
-_DECIMAL = re.compile(r"[0-9]{1,12}(?:[.,][0-9]{1,6})?")
-
-
-def parse_decimal(raw: str, *, maximum: float = 1_000_000_000) -> float:
-    """A non-negative number with `,` or `.` as the decimal separator ("12,5", "12.5", "3"), as a float."""
-    text = clean_text(raw, multiline=False).replace(" ", "")
-    if not text:
-        raise ParseError(texts.EMPTY_ANSWER)
-    if re.fullmatch(r"[-−–].*", text):
-        raise ParseError(texts.DECIMAL_NEGATIVE)
-    if not _DECIMAL.fullmatch(text):
-        raise ParseError(texts.DECIMAL_INVALID)
-    value = float(text.replace(",", "."))
-    if value > maximum:
-        raise ParseError(texts.DECIMAL_INVALID)
-    return value
-
-
-def parse_multi_choice(raw: str, options: list[tuple[str, str]]) -> list[str]:
-    """Several choices typed as numbers ("1, 3", "1 3") or labels ("Nam; Nữ"): their values, in list order."""
-    text = clean_text(raw, multiline=True)
-    if not text.strip():
-        raise ParseError(texts.EMPTY_ANSWER)
-    parts = [p.strip() for p in re.split(r"[,;\n]+|\s+và\s+", text) if p.strip()]
-    if len(parts) == 1 and re.fullmatch(r"[0-9]+(?:\s+[0-9]+)+", parts[0]):
-        parts = parts[0].split()
-    chosen: set[str] = set()
-    for part in parts:
-        try:
-            chosen.add(parse_choice(part, options))
-        except ParseError:
-            raise ParseError(texts.MULTI_CHOICE_INVALID.format(raw=part[:40], count=len(options))) from None
-    return [value for value, _ in options if value in chosen]
 
 
 # --- Slots: the questions in the order they are asked ------------------------------------------------
@@ -681,26 +635,11 @@ class _Turn:
     _OUTPUT = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*\}")
 
     def note_text(self, section: Section, note: Question, values: Mapping[str, Any]) -> str:
-        """A note's text, each `${name}` in it replaced by that answer (of its scope, else of a plain section)."""
-        def value_of(m: re.Match) -> str:
-            name = m[1]
-            for s in (section, *self.form.sections):
-                if s is not section and s.repeat is not None:
-                    continue
-                found = next((q for q in s.questions if q.key == name), None)
-                if found is not None:
-                    where = values if s is section else scope(self.answers, s.key)
-                    return format_answer(found, where) if where.get(name) is not None else "…"
-            return m[0]
-        return self._OUTPUT.sub(value_of, note.prompt)
+        return note_text(self.form, self.answers, section, note, values)
 
     @staticmethod
     def choices(question: Question, values: Mapping[str, Any]) -> list[tuple[str, str]]:
-        """(value, label) of the options offered, "Khác (ghi rõ)" last for an `or_other` question."""
-        out = [(c.value, c.label) for c in question.options(values)]
-        if question.or_other:
-            out.append((OTHER, texts.OTHER_CHOICE))
-        return out
+        return fields.choices(question, values)
 
     @classmethod
     def options_for(cls, question: Question, values: Mapping[str, Any]) -> tuple[Option, ...]:
@@ -835,13 +774,10 @@ class _Turn:
 
     def parse(self, question: Question, values: Mapping[str, Any], event: Event) -> Any:
         """The answer read off the event, refused (ParseError) when the question's constraint does not hold."""
-        value = self.read(question, values, event)
-        if question.constraint is not None and value is not None and not question.constraint.holds(values, value):
-            raise ParseError(question.constraint_message or texts.CONSTRAINT_FAILED.format(
-                value=format_value(question, value)[:60], label=question.label))
-        return value
+        return fields.check_constraint(question, values, self.read(question, values, event))
 
     def read(self, question: Question, values: Mapping[str, Any], event: Event) -> Any:
+        """The event turned into a value by the one field check the web page calls too (conversations/fields.py)."""
         if isinstance(event, Photo):
             if question.type != "photo":
                 raise ParseError(texts.PHOTO_NOT_EXPECTED)
@@ -855,56 +791,8 @@ class _Turn:
                 raise ParseError(texts.LOCATION_NOT_EXPECTED)
             return check_geopoint(event.lat, event.lon)
         if isinstance(event, Pick):
-            offered = {o.value for o in self.options_for(question, values)}
-            if event.value not in offered:
-                raise ParseError(texts.STALE_BUTTON)
-            return event.value if question.type == "choice" else event.value == "yes"
-        raw = event.text
-        today = self.now.astimezone(LOCAL_TZ).date()
-        kind = question.type
-        if kind == "photo":
-            raise ParseError(texts.PHOTO_EXPECTED)
-        if kind == "text":
-            return parse_text(raw)
-        if kind == "name":
-            return parse_name(raw)
-        if kind == "times":
-            return parse_times(raw)
-        if kind == "long_text":
-            return parse_long_text(raw)
-        if kind == "phone":
-            return parse_phone(raw)
-        if kind == "integer":
-            return parse_integer(raw)
-        if kind == "decimal":
-            return parse_decimal(raw)
-        if kind == "multi_choice":
-            return parse_multi_choice(raw, self.choices(question, values))
-        if kind == "yes_no":
-            return parse_yes_no(raw)
-        if kind == "time":
-            return parse_time(raw)
-        if kind == "datetime":
-            return parse_datetime(raw, today=today)
-        if kind == "geopoint":
-            return parse_geopoint(raw)
-        if question.or_other and fold(raw).rstrip(" .") in {fold(w) for w in texts.OTHER_WORDS}:
-            return OTHER if kind == "choice" else [OTHER]
-        if kind == "choice":
-            try:
-                return parse_choice(raw, self.choices(question, values))
-            except ParseError as exc:
-                if exc.message == texts.EMPTY_ANSWER:
-                    raise
-                # The question and its options come right after: no need to list them twice.
-                raise ParseError(texts.CHOICE_NOT_IN_LIST.format(raw=clean_text(raw, multiline=False)[:40])) from None
-        example = date_example(question, values)
-        value = parse_date(raw, today=today, example=example)
-        if question.not_before and values.get(question.not_before):
-            start = date.fromisoformat(values[question.not_before])
-            if value < start:
-                raise ParseError(texts.DATE_BEFORE.format(start=format_date(start), example=format_date(example)))
-        return value.isoformat()
+            return fields.read_pick(question, values, event.value)
+        return fields.read_text(question, values, event.text, self.now.astimezone(LOCAL_TZ).date())
 
     def try_compact(self, section: Section, slot: Slot, raw: str) -> Reply | None:
         """Several answers of one item in one message; None when the message is a single answer.
@@ -1383,6 +1271,16 @@ class _Turn:
         self.notes.append(text.format(at=format_datetime(self.now), deadline=format_datetime(self.report.deadline_at)))
         return self.reply()
 
+    def back_from_web(self) -> Reply:
+        """The first message after answers were saved on the web page: nothing is taken as an answer to a
+        question the person has not seen; the chat goes on from the first question still missing."""
+        self.notes.append(texts.WEB_BACK_IN_CHAT)
+        if is_locked(self.report, self.now):
+            return self.read_only()
+        self.cursor = {"mode": "fill"}
+        nxt = self.next_missing(None) or self.next_absent(None)
+        return self.ask(nxt) if nxt else self.finish()
+
     def recently_seen(self) -> bool:
         """Whether the person's previous message came less than ABSENCE ago."""
         seen = self.previous_seen
@@ -1394,6 +1292,26 @@ class _Turn:
         else:
             self.notes.append(texts.READ_ONLY.format(deadline=format_datetime(self.report.deadline_at)))
         return self.reply()
+
+
+_OUTPUT = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*\}")
+
+
+def note_text(form: Form, answers: Mapping[str, Any], section: Section, note: Question,
+              values: Mapping[str, Any]) -> str:
+    """A note's text, each `${name}` in it replaced by that answer (of its scope, else of a plain section); the chat
+    says it, the page shows it."""
+    def value_of(m: re.Match) -> str:
+        name = m[1]
+        for s in (section, *form.sections):
+            if s is not section and s.repeat is not None:
+                continue
+            found = next((q for q in s.questions if q.key == name), None)
+            if found is not None:
+                where = values if s is section else scope(answers, s.key)
+                return format_answer(found, where) if where.get(name) is not None else "…"
+        return m[0]
+    return _OUTPUT.sub(value_of, note.prompt)
 
 
 def step(form: Form, state: State, event: Event, now: datetime) -> tuple[State, list[Reply]]:
@@ -1428,6 +1346,10 @@ def _dispatch(turn: _Turn, event: Event) -> Reply:
         turn.cursor = {"mode": "fill"}
         nxt = turn.next_absent(None)
         return turn.ask(nxt) if nxt is not None else turn.finish()
+    if turn.cursor.pop("web", None) and stage != "end":
+        command = parse_command(event.text) if isinstance(event, Text) else None
+        if command is None or command[0] == "start":  # a greeting too; "xem lại", "nộp"… work as usual
+            return turn.back_from_web()
     if stage in ("ask", "warn", "other", "more") and not turn.slot_is_current():
         # Another contact of the unit deleted this item or changed an answer it depended on (or the form
         # changed): the event is not stored under a question that no longer applies.
@@ -1466,3 +1388,157 @@ def _dispatch(turn: _Turn, event: Event) -> Reply:
             turn.notes.append(texts.END_HINT)
         return turn.finish()
     return turn.answer(event)
+
+
+# --- The web page: another channel on the same state (design.md, "The web form is another channel") --------
+
+
+@dataclass(frozen=True)
+class WebSave:
+    """Fields saved on the page: (field path, raw value) pairs, each checked by conversations/fields.py."""
+
+    fields: tuple[tuple[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class WebPhoto:
+    """A photo chosen on the page for one field: the stored photo, or why the photo pipeline refused it."""
+
+    path: str
+    photo: Photo | PhotoRefused
+
+
+@dataclass(frozen=True)
+class WebDeleteItem:
+    section: str
+    item: int
+
+
+@dataclass(frozen=True)
+class WebSubmit:
+    pass
+
+
+WebEvent = WebSave | WebPhoto | WebDeleteItem | WebSubmit
+
+
+@dataclass
+class WebResult:
+    """What the page shows after a web event: an error or a note next to each field, where new items went."""
+
+    errors: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)  # kept, with a warning (a count above another, a photo)
+    saved: dict[str, str] = field(default_factory=dict)  # path sent -> the answer's real path (a new item's number)
+    message: str = ""  # the report-wide outcome (read-only, submitted, cannot submit)
+    submitted: bool = False
+
+
+def web_step(form: Form, state: State, event: WebEvent, now: datetime) -> tuple[State, WebResult]:
+    """Apply one web event to the same state the chat uses. A refused field stores nothing; after any change the
+    chat, when the person returns to it, goes on from the first question still missing (never taking their next
+    message as the answer to a question they have not seen)."""
+    turn = _Turn(form, state, now)
+    result = WebResult()
+    if is_locked(turn.report, now):
+        result.message = turn.read_only().text
+        return state, result
+    today = now.astimezone(LOCAL_TZ).date()
+    if isinstance(event, WebSave):
+        new_items: dict[str, int] = {}
+        for path, raw in event.fields:
+            _web_field(turn, path, raw, today, new_items, result)
+    elif isinstance(event, WebPhoto):
+        _web_photo(turn, event, today, result)
+    elif isinstance(event, WebDeleteItem):
+        try:
+            section = form.section(event.section)
+        except KeyError:
+            section = None
+        if section is None or section.repeat is None or event.item not in item_numbers(turn.answers, section.key):
+            result.message = texts.WEB_ITEM_GONE
+        else:
+            turn.delete_item(section, event.item)
+    elif isinstance(event, WebSubmit):
+        before = turn.report.submitted_at
+        if not missing(form, turn.answers) and not is_locked(turn.report, now):
+            # Left empty on a page that showed it: said "none", as "bỏ qua" says it in the chat.
+            for slot in all_slots(form, turn.answers):
+                k = key(slot.section, slot.question, slot.item)
+                if not slot.new and k not in turn.answers:
+                    turn.answers[k] = None
+                    turn.changed = True
+        result.message = turn.submit().text
+        result.submitted = turn.report.submitted_at != before
+    cursor = dict(turn.cursor)
+    if turn.changed and cursor.get("stage") not in (None, "end"):
+        cursor["web"] = True
+    return State(answers=turn.answers, report=turn.report, cursor=cursor, contact=state.contact), result
+
+
+def _web_field(turn: _Turn, path: str, raw: Any, today: date, new_items: dict[str, int], result: WebResult) -> None:
+    try:
+        place, value = fields.check_field(turn.form, turn.answers, path, raw, today)
+    except ParseError as exc:
+        result.errors[path] = exc.message
+        return
+    section, question = place.section, place.question
+    item = place.item
+    if item == fields.NEW_ITEM:
+        item = new_items.get(section.key)
+        if item is None and value is None:
+            return  # an empty field of an item not created yet
+    if item is None and section.repeat is not None:  # the first value of a new item creates it
+        most = section.repeat.bounds(lookup=AnswersLookup(turn.answers))[1]
+        if most is not None and len(item_numbers(turn.answers, section.key)) >= most:
+            result.errors[path] = texts.WEB_TOO_MANY_ITEMS.format(max=most, item=section.repeat.item)
+            return
+        real = turn.set_answer(Slot(section.key, None, question.key, new=True), value)
+        new_items[section.key] = real.item
+        result.saved[path] = fields.field_path(section.key, real.item, question.key)
+        return
+    k = fields.answer_key(place, item)
+    if value is None and turn.answers.get(k) is None:
+        return  # emptied and empty: nothing to do
+    if place.other:
+        if turn.answers.get(k) != value:
+            turn.answers[k] = value
+            turn._touch()
+    else:
+        turn.set_answer(Slot(section.key, item, question.key), value)
+        values = scope(turn.answers, section.key, item)
+        limit = values.get(question.not_above) if question.not_above else None
+        if isinstance(limit, int) and isinstance(value, (int, float)) and value > limit:
+            result.notes[path] = texts.WEB_ABOVE.format(
+                label=question.label, value=value, other=section.question(question.not_above).label, limit=limit)
+    result.saved[path] = fields.field_path(section.key, item, k.rpartition(".")[2])
+
+
+def _web_photo(turn: _Turn, event: WebPhoto, today: date, result: WebResult) -> None:
+    path = event.path
+    try:
+        place = fields.resolve(turn.form, turn.answers, path)
+        if place.question.type != "photo" or place.other:
+            raise ParseError(texts.PHOTO_NOT_EXPECTED)
+        item = None if place.item == fields.NEW_ITEM else place.item
+        values = scope(turn.answers, place.section.key, item) if item is not None or place.section.repeat is None \
+            else {}
+        if not is_relevant(place.question, values, AnswersLookup(turn.answers)):
+            raise ParseError(texts.WEB_NOT_ASKED)
+        if isinstance(event.photo, PhotoRefused):
+            raise ParseError(event.photo.message)
+        if place.item == fields.NEW_ITEM:
+            raise ParseError(texts.WEB_PHOTO_NEW_ITEM)
+        value = fields.check_constraint(place.question, values, event.photo.photo_id)
+    except ParseError as exc:
+        result.errors[path] = exc.message
+        return
+    turn.set_answer(Slot(place.section.key, item, place.question.key), value)
+    result.saved[path] = path
+    photo = event.photo
+    lines = []
+    if photo.cropped:
+        lines.append(texts.PHOTO_WARN_LANDSCAPE)
+    if photo.small is not None:
+        lines.append(texts.PHOTO_WARN_SMALL.format(width=photo.small[0], height=photo.small[1]))
+    if lines:
+        result.notes[path] = "\n".join(lines)

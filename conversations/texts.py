@@ -951,6 +951,9 @@ CLI_REVIEW_NOW = "Mã trạng thái hiện tại: {token} (hcc-bot review show {
 # --- i24-engine ---
 OTHER_CHOICE = "Khác (ghi rõ)"
 OTHER_WORDS = ("khác", "khác (ghi rõ)", "lựa chọn khác", "other")  # typed for "Khác (ghi rõ)"
+WEB_DELIVERY = {**WEB_DELIVERY, "seen": "đã nhắn cho bot"}  # no reminder yet, but the contact wrote to the bot
+# --- i24-engine ---
+OTHER_CHOICE = "Khác (ghi rõ)"
 OTHER_PROMPT = "Bạn chọn “Khác”: vui lòng ghi rõ ({label})."
 MISSING_OTHER_TEXT = "{section}: {label} – chưa ghi rõ “Khác”"
 TIME_INVALID = "Chưa đọc được giờ. Vui lòng gửi giờ theo dạng 24 giờ, ví dụ: 08:30 hoặc 14:00 (cũng có thể gõ 8h30)."
@@ -1311,3 +1314,53 @@ SET_WORKERS_SQLITE = ("--workers {workers} cần PostgreSQL (HCC_DATABASE_URL=po
                       "tiến trình ghi, nên chỉ dùng được một tiến trình bot")
 SET_WORKERS_POLLING = ("--workers {workers} cần webhook (HCC_PUBLIC_URL): Zalo và Telegram chỉ giao tin cho một "
                        "tiến trình hỏi tin")
+
+# --- i26-webform ---
+WEB_NO_SUCH_FIELD = "Biểu mẫu này không có ô này. Vui lòng tải lại trang."
+WEB_ITEM_GONE = "Mục này đã bị xoá (có thể bởi người khác của đơn vị). Vui lòng tải lại trang."
+WEB_NOT_ASKED = "Câu này không cần trả lời với các câu trả lời hiện tại. Vui lòng tải lại trang."
+WEB_TOO_MANY_ITEMS = "Danh sách đã đủ {max} {item}: không thêm được nữa."
+WEB_ABOVE = "Đã lưu, nhưng {label} ({value}) lớn hơn {other} ({limit}). Vui lòng kiểm tra lại."
+WEB_PHOTO_NEW_ITEM = "Vui lòng điền họ tên trước, rồi chọn ảnh."
+WEB_BACK_IN_CHAT = "Các câu trả lời trên trang web đã được lưu. Tiếp tục từ câu còn thiếu:"
+WEB_LINK_GONE = ("Liên kết này đã hết hạn hoặc đã được dùng. Gửi “điền trên web” trong khung chat với bot để nhận "
+                 "liên kết mới.")
+WEB_FORM_SIGNED_OUT = ("Phiên điền báo cáo trên web đã kết thúc. Gửi “điền trên web” trong khung chat với bot để "
+                       "nhận liên kết mới.")
+WEB_PAGE_TITLE = "Điền báo cáo"
+WEB_OPEN_HEADING = "Mở trang điền báo cáo"
+WEB_OPEN_TEXT = "Bấm nút dưới đây để mở trang điền báo cáo của đơn vị. Liên kết chỉ dùng được một lần."
+WEB_OPEN_BUTTON = "Mở báo cáo"
+WEB_UNIT = "Đơn vị"
+WEB_DEADLINE = "Hạn nộp"
+WEB_MISSING = "Còn thiếu"
+WEB_NOTHING_MISSING = "Đã điền đủ. Bấm “Nộp báo cáo” ở cuối trang."
+WEB_SAVE = "Lưu"
+WEB_SAVED = "Đã lưu"
+WEB_SAVING = "Đang lưu…"
+WEB_ADD = "Thêm {item}"
+WEB_DELETE = "Xoá"
+WEB_SUBMIT = "Nộp báo cáo"
+WEB_REQUIRED = "bắt buộc"
+WEB_OPTIONAL = "không bắt buộc"
+WEB_READ_ONLY = "Báo cáo chỉ xem được, không sửa được nữa."
+WEB_SUBMITTED_AT = "Đã nộp lúc {at}."
+WEB_PHOTO_HAVE = "Đã có ảnh."
+WEB_PHOTO_CHOOSE = "Chụp hoặc chọn ảnh"
+WEB_CALC = "Tự tính"
+WEB_NO_SCRIPT = "Điền xong một phần thì bấm “Lưu” của phần đó."
+WEB_SAVE_FAILED_NET = "Chưa lưu được (mất kết nối?). Sửa lại ô này để thử lưu lại."
+WEB_CHAT_WORDS = ("điền trên web", "/web", "trang web", "điền web", "điền trên trang web")
+WEB_LINK_REPLY = ("Trang điền báo cáo của đơn vị (dùng được 24 giờ, một lần; cần liên kết mới thì gửi lại “điền trên "
+                  "web”):\n{url}\n\nCác câu trả lời trên trang và trong chat là một: điền ở đâu cũng được.")
+WEB_LINK_NO_URL = "Trang điền báo cáo trên web chưa được bật. Vui lòng tiếp tục trả lời trong chat."
+WEB_HINT_LINE = "Muốn điền cả báo cáo trên một trang web? Gửi “điền trên web”."
+WEB_ANSWERED_VIA = "Đã trả lời qua"
+WEB_VIA_CHAT = "trong chat"
+WEB_VIA_PAGE = "trên trang web"
+WEB_ANSWER_COUNT = "{count} lần lưu câu trả lời, lần cuối {at}"
+WEB_TELEGRAM_OPENING = "Đang mở trang điền báo cáo…"
+WEB_APP_BUTTON = "Mở trang điền báo cáo"
+# The welcome and every reminder say the page exists (one line each, kept with this block for merging).
+WELCOME = WELCOME + "\n" + WEB_HINT_LINE
+REMINDER = REMINDER + "\n" + WEB_HINT_LINE

@@ -266,6 +266,7 @@ class AuditLog(Base):
     key: Mapped[str | None] = mapped_column(sa.String(200))
     old: Mapped[Any | None] = mapped_column(sa.JSON)
     new: Mapped[Any | None] = mapped_column(sa.JSON)
+    via: Mapped[str | None] = mapped_column(sa.String(8))  # an answer's channel: "web" (the page); NULL: the chat
 
 
 class WebLogin(Base):
@@ -281,6 +282,24 @@ class WebLogin(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]  # signed out: the session it opened ends at its next request
+
+
+class WebFormLink(Base):
+    """A personal link to the report's web page (bot/webform/): one contact, one campaign, 24 h; only the SHA-256 of
+    its token is kept. Opening it (the button on its page) starts a session that lives while the row is not revoked,
+    the contact is still the unit's and the campaign is open."""
+
+    __tablename__ = "web_form_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contact.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"))
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    opened_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
 
 
 # --- Reminders ---------------------------------------------------------------------------------

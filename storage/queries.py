@@ -551,8 +551,10 @@ async def save_answer_changes(
     before: Mapping[str, Any],
     after: Mapping[str, Any],
     at: datetime,
+    via: str | None = None,
 ) -> int:
-    """Write only what differs between before and after, audit each changed key, return how many changed."""
+    """Write only what differs between before and after, audit each changed key (with the channel `via`, "web" for
+    the page), return how many changed."""
     changed = sorted(  # the engine passes on the values it did not change: `is` settles most keys at once
         k for k in after if k not in before or (
             after[k] is not before[k] and _canonical_json(before[k]) != _canonical_json(after[k]))
@@ -568,9 +570,9 @@ async def save_answer_changes(
     if deleted:
         await s.execute(sa.delete(Answer).where(Answer.report_id == report_id, Answer.key.in_(deleted)))
     audit = [{"at": at, "contact_id": contact_id, "report_id": report_id, "action": "set", "key": k,
-              "old": before.get(k), "new": after[k]} for k in changed]
+              "old": before.get(k), "new": after[k], "via": via} for k in changed]
     audit += [{"at": at, "contact_id": contact_id, "report_id": report_id, "action": "delete", "key": k,
-               "old": before[k], "new": None} for k in deleted]
+               "old": before[k], "new": None, "via": via} for k in deleted]
     if audit:
         await s.execute(_INSERT_AUDIT, audit)
     return len(changed) + len(deleted)

@@ -296,7 +296,8 @@ async def test_run_due__unit_reminder_at_1400__exact_text_with_time_left_and_mis
         "Hạn nộp: 16:30 ngày 28/03/2017 (còn 2 giờ 30 phút).\n"
         "Còn thiếu: ảnh của 2 nhân sự chính; mục III chưa có nội dung.\n"
         "Bạn chỉ cần trả lời tin nhắn này để tiếp tục, hoặc gõ “bổ sung” để nhập lần lượt các phần còn thiếu; "
-        "xong thì gõ “nộp”."
+        "xong thì gõ “nộp”.\n"
+        "Muốn điền cả báo cáo trên một trang web? Gửi “điền trên web”."
     )
     assert [expected] == outbox.to("cat-z")
     assert outbox.to("stp-z")[0].startswith("NHẮC HẠN NỘP BÁO CÁO – Sở Tư pháp\nHạn nộp: 16:30 ngày 28/03/2017 "

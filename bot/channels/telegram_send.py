@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.warnings import PTBDeprecationWarning
 
@@ -33,9 +33,12 @@ def keyboard(options: tuple[Option, ...]) -> InlineKeyboardMarkup | None:
     if not options:
         return None
     for option in options:
-        if not 0 < len(option.value.encode()) <= CALLBACK_DATA_LIMIT:
+        if not option.value.startswith("https://") and not 0 < len(option.value.encode()) <= CALLBACK_DATA_LIMIT:
             raise ValueError(f"option value {option.value!r} does not fit Telegram's callback data (1-64 bytes)")
-    return InlineKeyboardMarkup([[InlineKeyboardButton(o.label, callback_data=o.value)] for o in options])
+    # An HTTPS address is a Web App button (the report's page, bot/webform/telegram_app.py); the rest call back.
+    return InlineKeyboardMarkup([[InlineKeyboardButton(o.label, web_app=WebAppInfo(o.value))
+                                  if o.value.startswith("https://")
+                                  else InlineKeyboardButton(o.label, callback_data=o.value)] for o in options])
 
 
 def reply_text(reply: Reply) -> str:

@@ -243,6 +243,12 @@ class Console:
             history = list(await s.scalars(sa.select(AuditLog).where(
                 AuditLog.report_id == report.id, AuditLog.action.in_(REVIEW_ACTIONS)).order_by(AuditLog.id))) \
                 if report else []
+            answered = (await s.execute(  # who answered through which channel (chat, or the web page: via="web")
+                sa.select(Contact.display_name, Contact.channel, AuditLog.via, sa.func.count(), sa.func.max(AuditLog.at))
+                .outerjoin(Contact, Contact.id == AuditLog.contact_id)
+                .where(AuditLog.report_id == report.id, AuditLog.action.in_(("set", "delete")))
+                .group_by(Contact.display_name, Contact.channel, AuditLog.via).order_by(sa.func.max(AuditLog.at))
+            )).all() if report else []
             form = self.service.form_for(campaign)
             board = await load_board(s, campaign, form, now, unit_id=unit.id)
             seen = await seen_of(s, report)
@@ -256,7 +262,8 @@ class Console:
             "sections": report_sections(form, shown), "shown_label": label,
             "versions": version_rows(versions, submitters, returned), "diff": diff,
             "draft_differs": bool(versions) and versions[-1].answers != draft,
-            "contacts": contacts, "history": history, "now": now, "reporter": _reporter(form, shown),
+            "contacts": contacts, "history": history, "answered": answered, "now": now,
+            "reporter": _reporter(form, shown),
             "seen": str(seen), "kept_comment": comment, **({"flash": ["err", stale]} if stale else {}),
             "faceless": await faceless_names(self, campaign, unit.code)},
             status=status)

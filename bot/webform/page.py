@@ -1,0 +1,141 @@
+"""What the page shows, built from the form and the answers: sections, items, fields, notes, calculations, gaps."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Mapping
+
+from conversations import fields, texts
+from conversations.answers import (
+    format_datetime, format_value, is_relevant, item_numbers, item_title, missing, scope,
+)
+from conversations.engine import ReportInfo, is_locked, note_text
+from conversations.form import Form, Question, Section
+from conversations.xpath import AnswersLookup
+
+TEXT_KINDS = {"text": "text", "name": "text", "times": "text", "geopoint": "text", "phone": "tel",
+              "date": "date", "time": "time", "datetime": "datetime-local"}
+
+
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _input_value(question: Question, value: Any) -> str:
+    if value is None:
+        return ""
+    if question.type in ("date", "time", "datetime", "text", "name", "long_text", "times"):
+        return str(value)
+    return format_value(question, value)
+
+
+def _field(form: Form, answers: Mapping[str, Any], section: Section, item: int | str | None, question: Question,
+           values: Mapping[str, Any], lookup: AnswersLookup, typed: Mapping[str, Any],
+           errors: Mapping[str, str], notes: Mapping[str, str]) -> dict | None:
+    path = fields.field_path(section.key, item, question.key)
+    shown = is_relevant(question, values, lookup)
+    if question.type == "note":
+        return {"kind": "note", "path": path, "text": note_text(form, answers, section, question, values),
+                "hidden": not shown}
+    if question.type == "calculate":
+        value = values.get(question.key)
+        return {"kind": "calc", "path": path, "label": question.label, "hidden": not shown,
+                "text": "" if value is None else format_value(question, value)}
+    if not question.asked:
+        return None
+    value = values.get(question.key)
+    out = {"kind": question.type, "path": path, "id": "f-" + path.replace("[", "-").replace("]", "").replace(".", "-"),
+           "label": question.label, "hint": question.hint, "required": question.required, "hidden": not shown,
+           "error": errors.get(path), "note": notes.get(path), "value": _input_value(question, value),
+           "has_value": value is not None}
+    if path in typed:  # a refused value is shown back as typed, with its error
+        out["value"] = typed[path] if isinstance(typed[path], str) else ""
+    if question.type in ("choice", "multi_choice", "yes_no"):
+        chosen = value if isinstance(value, list) else [] if value is None else \
+            ["yes" if value is True else "no" if value is False else value]
+        options = fields.choices(question, values) if question.type != "yes_no" else \
+            [("yes", texts.YES), ("no", texts.NO)]
+        out["options"] = [{"value": v, "label": label, "checked": v in chosen, "id": f"{out['id']}-{n}"}
+                          for n, (v, label) in enumerate(options)]
+        if question.or_other:
+            other = fields.field_path(section.key, item, question.other_key)
+            out["other"] = {"path": other, "id": out["id"] + "-other", "value": values.get(question.other_key) or "",
+                            "error": errors.get(other)}
+    elif question.type in ("integer", "decimal"):
+        out["input"], out["inputmode"] = "text", "numeric" if question.type == "integer" else "decimal"
+    elif question.type != "photo" and question.type != "long_text":
+        out["input"] = TEXT_KINDS.get(question.type, "text")
+    if question.type == "photo" and isinstance(value, int):
+        out["photo_id"] = value
+    return out
+
+
+def _scope_fields(form, answers, section, item, values, lookup, typed, errors, notes) -> list[dict]:
+    built = (_field(form, answers, section, item, q, values, lookup, typed, errors, notes) for q in section.questions)
+    return [f for f in built if f is not None]
+
+
+def build(form: Form, answers: Mapping[str, Any], report: ReportInfo, now: datetime, *, adding: str | None = None,
+          typed: Mapping[str, Any] | None = None, errors: Mapping[str, str] | None = None,
+          notes: Mapping[str, str] | None = None) -> dict:
+    """The template's context for the whole report."""
+    typed, errors, notes = typed or {}, errors or {}, notes or {}
+    lookup = AnswersLookup(answers)
+    sections = []
+    for n, section in enumerate(form.sections, 1):
+        entry: dict[str, Any] = {"key": section.key, "n": n, "title": section.title, "intro": section.intro,
+                                 "repeat": section.repeat is not None, "items": []}
+        if section.repeat is None:
+            entry["fields"] = _scope_fields(form, answers, section, None, scope(answers, section.key), lookup,
+                                            typed, errors, notes)
+        else:
+            numbers = item_numbers(answers, section.key)
+            for stt, item in enumerate(numbers, 1):
+                values = scope(answers, section.key, item)
+                entry["items"].append({"n": item, "title": _first_upper(item_title(section, values, stt)),
+                                       "fields": _scope_fields(form, answers, section, item, values, lookup, typed,
+                                                               errors, notes)})
+            fewest, most = section.repeat.bounds(lookup=lookup)
+            can_add = most is None or len(numbers) < most
+            blank = can_add and (adding == section.key or len(numbers) < max(fewest, 1) and not numbers)
+            typed_new = any(parts[0] == section.key and parts[1] == fields.NEW_ITEM
+                            for parts in map(fields.path_parts, typed) if parts)
+            if blank or can_add and typed_new:
+                title = _first_upper(texts.ITEM_ORDINAL.format(item=section.repeat.item, n=len(numbers) + 1))
+                entry["items"].append({"n": fields.NEW_ITEM, "title": title, "new": True,
+                                       "fields": _scope_fields(form, answers, section, fields.NEW_ITEM, {}, lookup,
+                                                               typed, errors, notes)})
+            entry["can_add"] = can_add and not blank
+            entry["item_word"] = section.repeat.item
+        sections.append(entry)
+    gaps = [m.describe() for m in missing(form, answers)]
+    return {"sections": sections, "missing": gaps, "unit": report.unit_name, "title": report.title or form.title,
+            "deadline": format_datetime(report.deadline_at), "locked": is_locked(report, now),
+            "submitted": report.is_submitted and not report.changed_since_submit,
+            "submitted_at": format_datetime(report.submitted_at) if report.submitted_at else None}
+
+
+def live(form: Form, answers: Mapping[str, Any], saved: Mapping[str, str] = {}) -> dict:
+    """After a save, what the script updates without a reload: hidden fields, calculations, what is missing; and
+    whether the page must be reloaded (a choice whose answer filters another question's options was saved)."""
+    lookup = AnswersLookup(answers)
+    reload = False
+    for path in saved.values():
+        parts = fields.path_parts(path)
+        if parts:
+            section = next((s for s in form.sections if s.key == parts[0]), None)
+            reload = reload or section is not None and any(q.filter_by == parts[2] for q in section.questions)
+    hidden, calc = [], {}
+    for section in form.sections:
+        items = [None] if section.repeat is None else item_numbers(answers, section.key)
+        for item in items:
+            values = scope(answers, section.key, item)
+            for q in section.questions:
+                path = fields.field_path(section.key, item, q.key)
+                if not is_relevant(q, values, lookup):
+                    hidden.append(path)
+                if q.type == "calculate":
+                    value = values.get(q.key)
+                    calc[path] = "" if value is None else format_value(q, value)
+    return {"hidden": hidden, "calc": calc, "missing": [m.describe() for m in missing(form, answers)],
+            "reload": reload}
