@@ -94,8 +94,9 @@ async def run(service, person: Person, now: datetime, *, saves: list[tuple[str, 
                                             processed_path=str(photo.processed_path), width=photo.width,
                                             height=photo.height, at=now)
                     small = (photo.crop_width, photo.crop_height) if photo.upscaled else None
-                    event = engine.WebPhoto(real, engine.Photo(row.id, cropped=photo.landscape and photo.faces != 1, small=small,
-                                                             no_face=photo.faces not in (1, -1)))
+                    shot = engine.Photo(row.id, cropped=photo.landscape and photo.faces != 1, small=small,
+                                        no_face=photo.faces not in (1, -1))  # as the chat's (bot/service.py)
+                    event = engine.WebPhoto(real, shot)
                 state, more = engine.web_step(form, state, event, now)
                 if real != path and path in more.errors:
                     more.errors[real] = more.errors[path]
