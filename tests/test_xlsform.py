@@ -12,9 +12,8 @@ import yaml
 
 from conversations import texts
 from conversations.answers import LOCAL_TZ, format_value, is_relevant, scope
-from conversations.engine import (
-    IN_PROGRESS, ReportInfo, Start, State, Text, parse_decimal, parse_multi_choice, step,
-)
+from conversations.engine import IN_PROGRESS, ReportInfo, Start, State, Text, step
+from conversations.fields import parse_decimal, parse_multi_choice
 from conversations.form import FORMS_DIR, FormError, load_form, parse_form
 from conversations.forms.make_report_xlsx import report_sheets, training_sheets
 from bot.form_files import load_form_file, read_sheets, read_xlsform, write_xlsx
