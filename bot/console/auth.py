@@ -36,7 +36,8 @@ CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
 
 
-def _hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """What is stored of a link's token (the token itself never is)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -50,7 +51,7 @@ async def create_login(s, *, officer: str, contact_id: int | None, base_url: str
     """A new one-time sign-in link for an officer (in the caller's transaction)."""
     token = secrets.token_urlsafe(32)
     expires = now + LOGIN_TTL
-    s.add(WebLogin(token_hash=_hash(token), contact_id=contact_id, officer=officer[:200], created_at=now,
+    s.add(WebLogin(token_hash=token_hash(token), contact_id=contact_id, officer=officer[:200], created_at=now,
                    expires_at=expires))
     await q.add_audit(s, at=now, action="web_login_link", contact_id=contact_id, new={"officer": officer[:200]})
     return SignInLink(f"{base_url.rstrip('/')}{LOGIN_PATH}{token}", expires)
@@ -59,13 +60,13 @@ async def create_login(s, *, officer: str, contact_id: int | None, base_url: str
 async def find_login(s, token: str) -> WebLogin | None:
     if not token or len(token) > 100:
         return None
-    return await s.scalar(sa.select(WebLogin).where(WebLogin.token_hash == _hash(token)))
+    return await s.scalar(sa.select(WebLogin).where(WebLogin.token_hash == token_hash(token)))
 
 
 async def redeem_login(s, token: str, now: datetime) -> WebLogin | None:
     """Use the link: the login row if it was unused and not expired (then it is used), else None."""
     result = await s.execute(sa.update(WebLogin)
-                             .where(WebLogin.token_hash == _hash(token), WebLogin.used_at.is_(None),
+                             .where(WebLogin.token_hash == token_hash(token), WebLogin.used_at.is_(None),
                                     WebLogin.expires_at > now)
                              .values(used_at=now).returning(WebLogin.id))
     login_id = result.scalar_one_or_none()

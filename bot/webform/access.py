@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import time
@@ -27,6 +26,7 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
 from conversations import texts
 from conversations.engine import Option, Reply
+from bot.console.auth import CSRF_FIELD, CSRF_HEADER, token_hash  # noqa: F401  (one token rule for both pages)
 from storage import queries as q
 from storage.models import Campaign, Contact, WebFormLink
 
@@ -34,12 +34,6 @@ LINK_TTL = timedelta(hours=24)
 SESSION_SECONDS = 24 * 3600
 OPEN_PATH = "/web/mo/"
 COOKIE = "hcc_web"
-CSRF_FIELD = "csrf"
-CSRF_HEADER = "X-CSRF-Token"
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -56,7 +50,7 @@ class Person:
 async def create_link(s, contact: Contact, campaign: Campaign, *, base_url: str, now: datetime) -> str:
     """A new personal link to the page (in the caller's transaction); its full URL."""
     token = secrets.token_urlsafe(32)
-    s.add(WebFormLink(token_hash=_hash(token), contact_id=contact.id, campaign_id=campaign.id,
+    s.add(WebFormLink(token_hash=token_hash(token), contact_id=contact.id, campaign_id=campaign.id,
                       unit_id=contact.unit_id, created_at=now, expires_at=now + LINK_TTL))
     await q.add_audit(s, at=now, action="web_form_link", contact_id=contact.id)
     return f"{base_url.rstrip('/')}{OPEN_PATH}{token}"
@@ -76,7 +70,7 @@ async def link_reply(service, s, contact: Contact, campaign: Campaign, now: date
 async def find_link(s, token: str) -> WebFormLink | None:
     if not token or len(token) > 100:
         return None
-    return await s.scalar(sa.select(WebFormLink).where(WebFormLink.token_hash == _hash(token)))
+    return await s.scalar(sa.select(WebFormLink).where(WebFormLink.token_hash == token_hash(token)))
 
 
 def usable(link: WebFormLink | None, now: datetime) -> bool:
@@ -86,7 +80,7 @@ def usable(link: WebFormLink | None, now: datetime) -> bool:
 async def redeem(s, token: str, now: datetime) -> WebFormLink | None:
     """Open the link: its row if it was unopened, unrevoked and unexpired (then it is opened), else None."""
     result = await s.execute(sa.update(WebFormLink)
-                             .where(WebFormLink.token_hash == _hash(token), WebFormLink.opened_at.is_(None),
+                             .where(WebFormLink.token_hash == token_hash(token), WebFormLink.opened_at.is_(None),
                                     WebFormLink.revoked_at.is_(None), WebFormLink.expires_at > now)
                              .values(opened_at=now).returning(WebFormLink.id))
     link_id = result.scalar_one_or_none()

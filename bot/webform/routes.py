@@ -9,6 +9,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from bot.console import SECURITY_HEADERS  # the same headers as the console's pages
 from bot.webform import access
 from bot.webform.telegram_app import APP_PATH, TelegramApp
 from bot.webform.views import PERSON, WebForm
@@ -18,13 +19,6 @@ HERE = Path(__file__).parent
 STARTED = web.RequestKey("webform_started", float)
 SESSION_KEY_FILE = "webform.key"
 # As the console's: our own script, styles and images only, no framing, forms posted to ourselves, no Referer.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-                               "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-}
 
 
 def setup_webform(app: web.Application, service, *, session_key: bytes, secure_cookie: bool,
