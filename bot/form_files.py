@@ -37,7 +37,7 @@ MAX_TOTAL_MB = 60  # every part together (a workbook of many sheets)
 MAX_ROWS = 20_000  # rows of one sheet (a choices sheet of every commune of the country fits)
 MAX_COLUMNS = 500  # columns of one row
 _MB = 1024 * 1024
-FORM_SHEETS = ("survey", "choices", "settings")  # the sheets read; any other is left alone
+FORM_SHEETS = ("survey", "choices", "settings", "external_choices")  # the sheets read; any other is left alone
 # What a damaged or foreign file can raise inside openpyxl: each becomes one line naming the file.
 _UNREADABLE = (OSError, zipfile.BadZipFile, zlib.error, KeyError, ValueError, TypeError, IndexError, EOFError,
                NotImplementedError, RuntimeError, AttributeError)
@@ -228,7 +228,7 @@ def _read_calamine(path: Path, first_only: bool = False) -> Sheets:
         sheets: Sheets = {}
         for name in book.sheet_names[:1] if first_only else book.sheet_names:
             if not first_only and name.strip().lower() not in FORM_SHEETS:
-                continue  # a sheet of notes, external choices, entities: never laid out
+                continue  # a sheet of notes, entities, osm: never laid out
             ws = book.get_sheet_by_name(name)
             if ws.total_height > MAX_ROWS or ws.total_width > MAX_COLUMNS:  # an .xls is not scanned beforehand
                 raise FormError(f"{path}: " + texts.FORM_LIMIT_ROWS.format(
@@ -368,7 +368,8 @@ def normalise_sheets(sheets: Sheets) -> Sheets:
     conversations/xlsform.py reads. Cells other than headers and survey types are left as they are."""
     from pyxform import aliases
 
-    tables = {"survey": aliases.survey_header, "choices": aliases.list_header, "settings": aliases.settings_header}
+    tables = {"survey": aliases.survey_header, "choices": aliases.list_header, "settings": aliases.settings_header,
+              "external_choices": aliases.list_header}
     types = _type_aliases()
     out: Sheets = {}
     for name, rows in sheets.items():

@@ -39,12 +39,16 @@ def arrival(service: Service, inbound: Inbound, received: datetime | None) -> da
     earlier when the platform held it back: Telegram delivers a chat's later updates only once an earlier one is
     taken, so a repeat typed during an outage comes after the first's replies. Its sent_at, moved onto our clock
     by the smallest lag seen on the channel (arrival - sent_at), says when it would have come; never later than
-    it came: a platform clock only ever moves a message earlier, towards "a repeat"."""
+    it came: a platform clock only ever moves a message earlier, towards "a repeat". A platform's time rounded
+    down (Telegram's `date` is whole seconds) may put the message up to a step later than it was sent, and the
+    smallest lag a step too high: the step is taken off, so that the rounding too errs towards "a repeat" (a new
+    answer typed within a second of the reply it answers is rarer than a re-send crossing the reply, and costs
+    only a second send; a re-send taken for the next answer shifts the report)."""
     if received is None or inbound.sent_at is None:
         return received or inbound.sent_at
     lags = service._lags.setdefault(inbound.channel, collections.deque(maxlen=200))
     lags.append(received - inbound.sent_at)
-    return min(received, inbound.sent_at + min(lags))
+    return min(received, inbound.sent_at + min(lags) - inbound.sent_at_step)
 
 
 async def before_its_replies(service: Service, s, contact: Contact, inbound: Inbound,

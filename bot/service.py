@@ -74,6 +74,7 @@ class Inbound:
     location: tuple[float, float] | None = None  # (latitude, longitude) of a shared location
     start: bool = False  # the person opened the chat with no text (or the demo started)
     sent_at: datetime | None = None  # when the person sent it, by the platform's clock (not for a press)
+    sent_at_step: timedelta = timedelta(0)  # sent_at is rounded down to this (Telegram's `date`: whole seconds)
 
     @cached_property
     def key(self) -> str | None:

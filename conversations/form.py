@@ -62,7 +62,7 @@ class FormError(ValueError):
 class Choice:
     value: str
     label: str
-    when: str | None = None
+    when: str | tuple[str, ...] | None = None  # offered when the filter's answer is this (each, for several)
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class Question:
     required: bool = True
     ask_if: Condition | None = None
     choices: tuple[Choice, ...] = ()
-    filter_by: str | None = None
+    filter_by: str | tuple[str, ...] | None = None  # an earlier question (or several) whose answers filter
     not_above: str | None = None
     not_before: str | None = None
     deferrable: bool = False
@@ -126,12 +126,23 @@ class Question:
     def conditional(self) -> bool:
         return self.ask_if is not None or self.relevant is not None
 
+    @property
+    def filter_keys(self) -> tuple[str, ...]:
+        """The questions whose answers filter the choices (none, one, or several: a cascade's)."""
+        if self.filter_by is None:
+            return ()
+        return (self.filter_by,) if isinstance(self.filter_by, str) else self.filter_by
+
     def options(self, scope: Mapping[str, Any]) -> tuple[Choice, ...]:
-        """The choices offered, filtered by another answer of the same scope when `filter_by` is set."""
+        """The choices offered, filtered by other answers of the same scope when `filter_by` is set: a choice whose
+        `when` is the filter's answer (one value per question, for several)."""
         if self.filter_by is None:
             return self.choices
-        chosen = scope.get(self.filter_by)
-        return tuple(c for c in self.choices if c.when == chosen)
+        if isinstance(self.filter_by, str):
+            chosen = scope.get(self.filter_by)
+            return tuple(c for c in self.choices if c.when == chosen)
+        wanted = tuple(scope.get(k) for k in self.filter_by)
+        return tuple(c for c in self.choices if c.when == wanted)
 
 
 @dataclass(frozen=True)
@@ -335,11 +346,26 @@ def parse_form(raw: Any, path: Path) -> Form:
             when = item.get("when")
             if len(str(item["value"]).encode()) > 60:  # a button's data on Telegram is at most 64 bytes
                 raise fail(f"{where}[{n}].value", "longer than 60 bytes: use a short code and put the words in label")
-            out.append(Choice(str(item["value"]), str(item["label"]), None if when is None else str(when)))
-        values = [c.value for c in out]
+            if isinstance(when, list):  # filtered by several questions: a value for each
+                if not when or not all(isinstance(w, (str, int)) for w in when):
+                    raise fail(f"{where}[{n}].when", "must be a value, or a list of values (one per filter)")
+                when = tuple(str(w) for w in when)
+            out.append(Choice(str(item["value"]), str(item["label"]),
+                              None if when is None else when if isinstance(when, tuple) else str(when)))
+        # One value per choice; a filtered list may repeat one under another filter (a county name in two states).
+        values = [(c.value, c.when) for c in out]
         if len(set(values)) != len(values):
             raise fail(where, "two choices have the same value")
         return tuple(out)
+
+    def filter_of(rq: Mapping, where: str) -> str | tuple[str, ...] | None:
+        """filter_by: a question's key, or a list of them (a cascade: the county of the state chosen)."""
+        value = rq.get("filter_by")
+        if value is None or isinstance(value, str):
+            return value
+        if not isinstance(value, list) or not value or not all(isinstance(k, str) for k in value):
+            raise fail(f"{where}.filter_by", "must be a question's key, or a list of keys")
+        return value[0] if len(value) == 1 else tuple(value)
 
     def later_labels(rq: Mapping) -> dict[str, str]:
         """The choice labels of a question not read yet (its mistakes are reported when it is)."""
@@ -452,7 +478,7 @@ def parse_form(raw: Any, path: Path) -> Form:
                     required=required,
                     ask_if=condition,
                     choices=choices,
-                    filter_by=rq.get("filter_by"),
+                    filter_by=filter_of(rq, qwhere),
                     not_above=rq.get("not_above"),
                     not_before=rq.get("not_before"),
                     deferrable=bool(rq.get("deferrable", False)),
@@ -504,7 +530,7 @@ def parse_form(raw: Any, path: Path) -> Form:
             qwhere = f"{swhere}.questions[{qi}] ({q.key})"
             if q.key in earlier:
                 raise fail(f"{swhere}.questions", f"duplicate key {q.key!r}")
-            refs = [("ask_if.key", q.ask_if.key if q.ask_if else None), ("filter_by", q.filter_by),
+            refs = [("ask_if.key", q.ask_if.key if q.ask_if else None), *(("filter_by", k) for k in q.filter_keys),
                     ("not_above", q.not_above), ("not_before", q.not_before)]
             for name, ref in refs:
                 if ref is not None and ref not in earlier:
@@ -519,10 +545,16 @@ def parse_form(raw: Any, path: Path) -> Form:
             if q.not_before and (q.type != "date" or earlier[q.not_before].type != "date"):
                 raise fail(f"{qwhere}.not_before", "compares two date questions")
             if q.filter_by:
-                offered = {c.value for c in earlier[q.filter_by].choices}
+                keys = q.filter_keys
                 for c in q.choices:
-                    if c.when not in offered:
-                        raise fail(f"{qwhere}.choices", f"choice {c.value!r} has when={c.when!r}, not a choice of {q.filter_by!r}")
+                    whens = c.when if isinstance(c.when, tuple) else (c.when,)
+                    if len(whens) != len(keys):
+                        raise fail(f"{qwhere}.choices", f"choice {c.value!r} needs {len(keys)} values in when, one "
+                                                        f"for each of {', '.join(keys)}")
+                    for key, when in zip(keys, whens):
+                        if when not in {o.value for o in earlier[key].choices}:
+                            raise fail(f"{qwhere}.choices",
+                                       f"choice {c.value!r} has when={when!r}, not a choice of {key!r}")
             if q.deferrable and (not q.required or q.type != "photo"):
                 raise fail(f"{qwhere}.deferrable", "only a required photo question can be deferred")
             earlier[q.key] = q

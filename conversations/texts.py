@@ -1009,12 +1009,16 @@ XLSFORM_EXPRESSION = "biểu thức chưa được hỗ trợ: {problem}"
 XLSFORM_YES_NO = "'{value}' không phải yes hoặc no"
 XLSFORM_GROUP_ONLY = "cột này chỉ dùng ở dòng begin_group hoặc begin_repeat"
 XLSFORM_LIST_MISSING = "danh sách lựa chọn '{list}' không có trong trang tính choices"
-XLSFORM_FILTER = "choice_filter '{value}' chưa được hỗ trợ (dùng dạng cot = ${{cau_hoi}})"
+XLSFORM_EXTERNAL_MISSING = "danh sách lựa chọn '{list}' không có trong trang tính external_choices"
+XLSFORM_FILTER = ("choice_filter '{value}' chưa được hỗ trợ (dùng dạng cot = ${{cau_hoi}}, có thể nối nhiều điều kiện "
+                  "bằng and)")
 XLSFORM_FILTER_COLUMN = "choice_filter dùng '{column}', không phải một cột lọc của trang tính choices"
 XLSFORM_FILTER_TWO = "danh sách '{list}' đã được lọc theo cột '{column}' ở dòng {row}"
 XLSFORM_NAMES_SKIPPED = "câu '{key}' bỏ qua vì dùng câu '{other}' đã bị bỏ qua"
 XLSFORM_ALL_SKIPPED = " (đã bỏ qua {count} dòng không hỏi được)"
 XLSFORM_FILTER_EMPTY = "choice_filter '{value}' không giữ lại lựa chọn nào"
+XLSFORM_FILTER_NEVER = ("{count} lựa chọn của danh sách '{list}' không bao giờ được đưa ra: giá trị lọc của chúng "
+                        "không phải một lựa chọn của câu hỏi mà choice_filter dùng")
 XLSFORM_LIST_EMPTY = "danh sách lựa chọn '{list}' không có lựa chọn nào có giá trị ở cột {column} mà choice_filter dùng"
 # parse_form's problems (conversations/form.py, in English for YAML authors) as an XLSForm's author reads them.
 XLSFORM_FORM_PROBLEMS = {

@@ -17,6 +17,8 @@ Sheets
   survey    one row per question; groups and repeats nest (see below). Questions outside any group: each run of
             them becomes a section titled with the form's title, keyed `form` (then `form_2`, …).
   choices   list_name, name, label (any language column); any further column may be named by a choice_filter
+            (`col = ${question}`, several joined by `and`: a cascade; a name may repeat under another filter)
+  external_choices  the same, for select_one_external
   settings  optional: title (else the file's name), id_string (else made from the title), version; every other
             standard column (default_language, instance_name, style, allow_choice_duplicates, …) is accepted
 
@@ -29,12 +31,13 @@ ASCII letters, digits, _; at most 40; a clash gets _2, _3): `Q1.Age` → `q1_age
 expression is rewritten to the key, so references keep working.
 
 Types: text (appearance multiline: long_text; numbers: phone), integer, decimal, date, time, datetime,
-geopoint, image (a photo), select_one/select_multiple LIST [or_other] (`or_other: true`), range (a number within
+geopoint, image (a photo), select_one/select_multiple LIST [or_other] (`or_other: true`), select_one_external LIST
+(its list on the workbook's external_choices sheet, as pyxform reads it), range (a number within
 its start/end), acknowledge/trigger (yes_no), note (a `note` question said with the next one; first in a group
 and unconditional: the section's intro), calculate (`calculation`), the metadata types start, end, today,
 deviceid, subscriberid, simserial, phonenumber, username, email, audit (a `meta` question, never asked), and our
 own name, phone, times, yes_no. Anything a chat cannot ask (geotrace, geoshape, audio, video, file, barcode,
-rank, select_one_from_file, select_one_external, hidden, background-audio, a repeat inside a repeat, …) is
+rank, select_one_from_file, hidden, background-audio, a repeat inside a repeat, …) is
 refused in one line naming sheet, row and column — or left out with `skip_unsupported`, one line each in
 `skipped`; so is a calculation, relevant or constraint outside the evaluator (pulldata(), instance() lookups). A
 question left out is read as never answered by what names it: a question whose `relevant` names it is left out
@@ -75,8 +78,8 @@ SIMPLE_TYPES = {"integer": "integer", "decimal": "decimal", "date": "date", "tim
                 "yes_no": "yes_no", "acknowledge": "yes_no", "trigger": "yes_no"}
 META_TYPES = ("start", "end", "today", "deviceid", "subscriberid", "simserial", "phonenumber", "username", "email",
               "audit", "start-geopoint")
-KNOWN_TYPES = {"select_one", "select_multiple", "text", "range", "calculate", "hidden", "note", *SIMPLE_TYPES,
-               *META_TYPES}
+KNOWN_TYPES = {"select_one", "select_multiple", "select_one_external", "text", "range", "calculate", "hidden", "note",
+               *SIMPLE_TYPES, *META_TYPES}
 TRUE_WORDS = {"yes", "true", "true()", "1"}
 FALSE_WORDS = {"no", "false", "false()", "0", ""}
 PATH_SEPARATOR = " › "
@@ -86,6 +89,14 @@ _READING = ("relevant", "constraint", "calculation", "label", "prompt", "hint", 
             "constraint_message")
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"'})
 Rows = list[tuple[int, list[str]]]
+
+
+EXTERNAL = " (external_choices)"  # the name of a list read from the external_choices sheet: its own
+
+
+def _keys_of(filter_by: str | list[str] | None) -> list[str]:
+    """The questions a raw filter_by names."""
+    return [] if not filter_by else [filter_by] if isinstance(filter_by, str) else list(filter_by)
 
 
 class _Sheet:
@@ -257,6 +268,8 @@ class _Reader:
         self.path, self.skip, self.skipped = path, skip, skipped
         self.survey = _Sheet(path, "survey", found["survey"])
         self.choices = _Sheet(path, "choices", found.get("choices", []))
+        # select_one_external's lists: in ODK a CSV made from this sheet; here read from the workbook itself
+        self.external = _Sheet(path, "external_choices", found.get("external_choices", []))
         for sheet, auto in ((self.survey, "$autoname"), (self.choices, "$autovalue")):  # KoboToolbox's own names
             for _, row in sheet.rows:
                 if not row.get("name") and row.get(auto):
@@ -291,14 +304,19 @@ class _Reader:
                 used = next((n for n, row in survey.rows if row.get(column)), None)
                 if used is not None:
                     raise survey.fail(used, column, texts.XLSFORM_UNKNOWN_HCC)
-        self.lists = self._choice_rows()
+        self.list_sheets: dict[str, _Sheet] = {}  # a list not of the choices sheet: its sheet
+        self.lists = self._choice_rows(self.choices)
+        for name, rows in self._choice_rows(self.external).items():
+            self.lists[name + EXTERNAL] = rows
+            self.list_sheets[name + EXTERNAL] = self.external
         survey.rows = self.expand_loops(survey.rows)
         self.keys = self._keys()
         self.sections: list[dict] = []
         self.rows_of: dict[int, tuple[int, dict]] = {}  # id() of a section or question dict: (row, its row)
         self.used_lists: dict[str, int] = {}
         self.types_of: dict[int, dict[str, str]] = {}  # id() of a section: its questions' keys and types
-        self.filters: dict[str, tuple[str, int]] = {}
+        self.filters: dict[str, tuple[tuple[str, ...], int]] = {}  # list name: (its filter columns, first row)
+        self.filter_fields: dict[str, tuple[str, ...]] = {}  # list name: the questions its filter columns match
         self.survey_rows()
         choice_lists = self.choice_lists()
         self.drop_what_names_the_skipped()
@@ -391,8 +409,7 @@ class _Reader:
 
     # --- choices ---
 
-    def _choice_rows(self) -> dict[str, list[tuple[int, dict[str, str]]]]:
-        sheet = self.choices
+    def _choice_rows(self, sheet: _Sheet) -> dict[str, list[tuple[int, dict[str, str]]]]:
         lists: dict[str, list[tuple[int, dict[str, str]]]] = {}
         if not sheet.rows:
             return lists
@@ -406,10 +423,11 @@ class _Reader:
         return lists
 
     def choice_lists(self) -> dict[str, list[dict]]:
-        sheet, out = self.choices, {}
+        out = {}
         allow_duplicates = _flag(self.settings.rows[0][1] if self.settings.rows else {}, "allow_choice_duplicates")
         for list_name in self.used_lists:
-            column = self.filters.get(list_name, (None, 0))[0]
+            sheet = self.list_sheets.get(list_name, self.choices)
+            columns = self.filters.get(list_name, ((), 0))[0]
             entries, seen = [], set()
             for n, row in self.lists[list_name]:
                 value = row.get("name", "")
@@ -417,22 +435,26 @@ class _Reader:
                     raise sheet.fail(n, "name", texts.XLSFORM_CHOICE_NO_NAME.format(list=list_name))
                 if len(value.encode()) > 60:  # a button's data on Telegram is at most 64 bytes
                     raise sheet.fail(n, "name", texts.XLSFORM_CHOICE_TOO_LONG.format(value=value[:30]))
-                if value in seen:
+                if columns and not all(row.get(c) for c in columns):
+                    continue  # offered after no answer, so never (as in ODK)
+                when = [row[c] for c in columns]
+                # a cascade's list may name a choice again under another filter (a county name in two states)
+                if (value, *when) in seen:
                     if not allow_duplicates:  # refused; with skip_unsupported the first one is kept
                         self.unsupported(sheet, n, "name", texts.XLSFORM_CHOICE_DUPLICATE.format(value=value,
                                                                                                list=list_name))
                     continue
-                seen.add(value)
+                seen.add((value, *when))
                 entry = {"value": value, "label": _in_language(row, "label", self.language) or value}
-                if column is not None:
-                    if not row.get(column):
-                        continue  # offered after no answer, so never (as in ODK)
-                    entry["when"] = row[column]
+                if when:
+                    entry["when"] = when[0] if len(when) == 1 else when
                 entries.append(entry)
+            if self.skip and columns:
+                entries = self.offerable(list_name, entries, out)
             if entries:
                 out[list_name] = entries
                 continue
-            problem = texts.XLSFORM_LIST_EMPTY.format(list=list_name, column=column)
+            problem = texts.XLSFORM_LIST_EMPTY.format(list=list_name, column=", ".join(columns))
             self.unsupported(self.survey, self.used_lists[list_name], "choice_filter", problem)
             for section in self.sections:  # with skip_unsupported: the questions of a list with nothing to offer
                 for q in [q for q in section["questions"] if q.get("choices") == list_name]:
@@ -441,6 +463,24 @@ class _Reader:
                     section["questions"].remove(q)
         self.sections = [s for s in self.sections if s["questions"]]
         return out
+
+    def offerable(self, list_name: str, entries: list[dict], out: dict[str, list[dict]]) -> list[dict]:
+        """With skip_unsupported, a filtered list's choices that can be offered: those whose filter value is a
+        choice of the question it names (ODK shows the others never; parse_form refuses them). One line says
+        how many were left out."""
+        fields = self.filter_fields[list_name]
+        questions = {q["key"]: q for section in self.sections for q in section["questions"]}
+        kept = entries
+        for i, field in enumerate(fields):
+            source = out.get(questions.get(field, {}).get("choices", ""))
+            if source is None:
+                continue  # not a list of this form read yet: parse_form judges
+            values = {c["value"] for c in source}
+            kept = [e for e in kept if (e["when"] if len(fields) == 1 else e["when"][i]) in values]
+        if len(kept) < len(entries):
+            self.skipped.append(f"{self.survey.where(self.filters[list_name][1], 'choice_filter')}: "
+                                + texts.XLSFORM_FILTER_NEVER.format(count=len(entries) - len(kept), list=list_name))
+        return kept
 
     # --- survey ---
 
@@ -624,14 +664,18 @@ class _Reader:
         question: dict[str, Any] = {"key": key}
         appearance = row.get("appearance", "").strip().lower()
         list_name = None
-        if base in ("select_one", "select_multiple") and len(parts) >= 2:
+        if base in ("select_one", "select_multiple", "select_one_external") and len(parts) >= 2:
             list_name = parts[1]
-            if parts[2:] not in ([], ["or_other"]):
+            if parts[2:] not in ([], ["or_other"]) or base == "select_one_external" and parts[2:]:
                 raise self.unsupported(survey, n, "type", texts.XLSFORM_TYPE.format(type=kind))
-            question["type"] = "choice" if base == "select_one" else "multi_choice"
+            if base == "select_one_external":  # its list is on the external_choices sheet
+                if list_name + EXTERNAL not in self.lists:
+                    raise self.unsupported(survey, n, "type", texts.XLSFORM_EXTERNAL_MISSING.format(list=list_name))
+                list_name += EXTERNAL
+            question["type"] = "multi_choice" if base == "select_multiple" else "choice"
             if parts[2:] == ["or_other"]:
                 question["or_other"] = True
-        elif base in ("select_one", "select_multiple"):
+        elif base in ("select_one", "select_multiple", "select_one_external"):
             raise survey.fail(n, "type", texts.XLSFORM_NO_LIST.format(type=kind))
         elif base == "text" and len(parts) == 1:
             question["type"] = {"multiline": "long_text", "numbers": "phone"}.get(appearance, "text")
@@ -728,37 +772,50 @@ class _Reader:
         return {"type": "integer" if whole else "decimal", "constraint": f". >= {low} and . <= {high}"}
 
     def choice_filter(self, n: int, value: str, list_name: str, question: dict) -> str:
-        """The list the question offers: filtered by an earlier answer (`COLUMN = ${field}`, either way round:
-        our filter_by), by a fixed value (`COLUMN = 'v'`: the list narrowed once, here), or not at all (true())."""
+        """The list the question offers: filtered by earlier answers (`COLUMN = ${field}`, either way round, or
+        several joined by `and`, as a cascade's `state = ${state} and county = ${county}`: our filter_by), by fixed
+        values (`COLUMN = 'v'`: the list narrowed once, here), or not at all (true())."""
         survey = self.survey
+        sheet = self.list_sheets.get(list_name, self.choices)
         value = self.rewrite(value)
-        if value == "true()":
+        if value.strip() == "true()":
             return list_name
-        m = re.fullmatch(r"\s*([A-Za-z_][\w\-]*)\s*=\s*\$\{([^}]+)\}\s*", value) or re.fullmatch(
-            r"\s*\$\{([^}]+)\}\s*=\s*([A-Za-z_][\w\-]*)\s*", value)
-        fixed = re.fullmatch(r"\s*([A-Za-z_][\w\-]*)\s*=\s*(?:'([^']*)'|\"([^\"]*)\"|([\w\-]+))\s*", value)
-        if m is not None and value.lstrip().startswith("$"):
-            column, field = m[2].lower(), m[1].strip()
-        elif m is not None:
-            column, field = m[1].lower(), m[2].strip()
-        elif fixed is not None and fixed[1].lower() in self.choices.columns:
-            column, wanted = fixed[1].lower(), next(v for v in fixed.groups()[1:] if v is not None)
-            narrowed = f"{list_name}__{column}_{storage_key(wanted) or 'x'}"
-            self.lists[narrowed] = [(r, c) for r, c in self.lists[list_name] if c.get(column) == wanted]
+        pairs: list[tuple[str, str]] = []  # (column, field)
+        fixed: list[tuple[str, str]] = []  # (column, value)
+        for part in re.split(r"\s+and\s+", value.strip()):
+            m = re.fullmatch(r"\s*\(?\s*([A-Za-z_][\w\-]*)\s*=\s*\$\{([^}]+)\}\s*\)?\s*", part)
+            m_rev = re.fullmatch(r"\s*\(?\s*\$\{([^}]+)\}\s*=\s*([A-Za-z_][\w\-]*)\s*\)?\s*", part)
+            m_fixed = re.fullmatch(r"\s*([A-Za-z_][\w\-]*)\s*=\s*(?:'([^']*)'|\"([^\"]*)\"|([\w\-]+))\s*", part)
+            if m is not None:
+                pairs.append((m[1].lower(), m[2].strip()))
+            elif m_rev is not None:
+                pairs.append((m_rev[2].lower(), m_rev[1].strip()))
+            elif m_fixed is not None and m_fixed[1].lower() in sheet.columns:
+                fixed.append((m_fixed[1].lower(), next(v for v in m_fixed.groups()[1:] if v is not None)))
+            else:
+                raise self.unsupported(survey, n, "choice_filter", texts.XLSFORM_FILTER.format(value=value))
+        if fixed:
+            narrowed = "__".join([list_name, *(f"{c}_{storage_key(v) or 'x'}" for c, v in fixed)])
+            self.lists[narrowed] = [(r, c) for r, c in self.lists[list_name] if all(c.get(k) == v for k, v in fixed)]
+            if list_name in self.list_sheets:
+                self.list_sheets[narrowed] = sheet
             if not self.lists[narrowed]:
                 raise survey.fail(n, "choice_filter", texts.XLSFORM_FILTER_EMPTY.format(value=value))
-            return narrowed
-        else:
-            raise self.unsupported(survey, n, "choice_filter", texts.XLSFORM_FILTER.format(value=value))
-        if field not in self.keys.values():
-            raise self.unsupported(survey, n, "choice_filter", texts.XLSFORM_FILTER.format(value=value))
-        if column not in self.choices.columns or column in ("list_name", "name", "label"):
-            raise survey.fail(n, "choice_filter", texts.XLSFORM_FILTER_COLUMN.format(column=column))
-        if self.filters.get(list_name, (column, n))[0] != column:
+            list_name = narrowed
+        if not pairs:
+            return list_name
+        for column, field in pairs:
+            if field not in self.keys.values():
+                raise self.unsupported(survey, n, "choice_filter", texts.XLSFORM_FILTER.format(value=value))
+            if column not in sheet.columns or column in ("list_name", "name", "label"):
+                raise survey.fail(n, "choice_filter", texts.XLSFORM_FILTER_COLUMN.format(column=column))
+        columns = tuple(c for c, _ in pairs)
+        if self.filters.get(list_name, (columns, n))[0] != columns:
             raise survey.fail(n, "choice_filter", texts.XLSFORM_FILTER_TWO.format(
-                list=list_name, column=self.filters[list_name][0], row=self.filters[list_name][1]))
-        self.filters[list_name] = (column, n)
-        question["filter_by"] = field
+                list=list_name, column=", ".join(self.filters[list_name][0]), row=self.filters[list_name][1]))
+        self.filters[list_name] = (columns, n)
+        self.filter_fields[list_name] = tuple(f for _, f in pairs)
+        question["filter_by"] = pairs[0][1] if len(pairs) == 1 else [f for _, f in pairs]
         return list_name
 
     def drop_what_names_the_skipped(self) -> None:
@@ -787,7 +844,8 @@ class _Reader:
                            *(str(s.get(c, "")) for s in self.sections for c in ("title", "intro")),
                            *(s["repeat"].get("count", "") for s in self.sections if "repeat" in s)])
         named = {m.strip() for m in _REF.findall(said)} | {q["ask_if"]["key"] for q in questions if "ask_if" in q}
-        named |= {q[c] for q in questions for c in ("filter_by", "not_above", "not_before") if c in q}
+        named |= {q[c] for q in questions for c in ("not_above", "not_before") if c in q}
+        named |= {k for q in questions if "filter_by" in q for k in _keys_of(q["filter_by"])}
         hollow = self.skip and any("repeat" in s and all(q["type"] in ("note", "calculate", "meta")
                                                          for q in s["questions"]) for s in self.sections)
         if not named & absent and not hollow:
@@ -795,8 +853,8 @@ class _Reader:
         removed: set[int] = set()
         filtered: dict[str, list[dict]] = {}
         for q in questions:
-            if "filter_by" in q:
-                filtered.setdefault(q["filter_by"], []).append(q)
+            for k in _keys_of(q.get("filter_by")):
+                filtered.setdefault(k, []).append(q)
         queue = sorted(gone)
         while queue:  # a filter naming a question left out: that question goes too (and so on)
             name = queue.pop(0)

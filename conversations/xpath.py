@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any, Mapping
 
 import regex  # mrab-regex: Python's re syntax, with a time limit per search
@@ -38,7 +38,7 @@ FUNCTIONS: dict[str, tuple[int, int | None]] = {
     "substr": (2, 3), "substring-before": (2, 2), "substring-after": (2, 2), "translate": (3, 3), "sqrt": (1, 1),
     "pow": (2, 2), "exp": (1, 1), "log": (1, 1), "log10": (1, 1), "max": (1, None), "min": (1, None),
     "once": (1, 1), "join": (2, None), "pi": (0, 0), "sin": (1, 1), "cos": (1, 1), "tan": (1, 1), "asin": (1, 1),
-    "acos": (1, 1), "atan": (1, 1), "atan2": (2, 2),
+    "acos": (1, 1), "atan": (1, 1), "atan2": (2, 2), "format-date": (2, 2), "format-date-time": (2, 2),
 }
 _MATH = {"sqrt": math.sqrt, "exp": math.exp, "log": math.log, "log10": math.log10, "sin": math.sin, "cos": math.cos,
          "tan": math.tan, "asin": math.asin, "acos": math.acos, "atan": math.atan}
@@ -320,6 +320,26 @@ def _arith(op: str, left: Any, right: Any) -> float:
     return math.nan if b == 0 else math.fmod(a, b)
 
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _format_date(value: Any, pattern: str) -> str:
+    """ODK's format-date() and format-date-time(): a date or date-time (ISO text, or days since 1970-01-01) written
+    with %Y %y %m %n %b %d %e %a %H %h %M %S %3; '' when the value is no date."""
+    number = _number(value) if not isinstance(value, str) or re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", value) else None
+    try:
+        moment = (datetime(1970, 1, 1) + timedelta(days=number) if number is not None
+                  else datetime.fromisoformat(_text(value).strip().replace("Z", "+00:00")))
+    except (ValueError, OverflowError):
+        return ""
+    parts = {"Y": f"{moment.year:04d}", "y": f"{moment.year % 100:02d}", "m": f"{moment.month:02d}",
+             "n": str(moment.month), "b": _MONTHS[moment.month - 1], "d": f"{moment.day:02d}", "e": str(moment.day),
+             "a": _DAYS[moment.weekday()], "H": f"{moment.hour:02d}", "h": str(moment.hour),
+             "M": f"{moment.minute:02d}", "S": f"{moment.second:02d}", "3": f"{moment.microsecond // 1000:03d}"}
+    return re.sub(r"%(.)", lambda m: parts.get(m[1], m[1]), pattern)
+
+
 def _round(x: float, digits: int = 0) -> float:
     """Half away from zero, as ODK's round(x, n)."""
     if math.isnan(x) or math.isinf(x):
@@ -527,6 +547,8 @@ class Expression:
         if name == "join":  # ODK's: the values (a repeat's answers, a several-choice's) between a separator
             values = [v for a in args[1:] for v in (a if isinstance(a, (list, tuple)) else [a])]
             return _text(args[0]).join(_text(v) for v in values if _text(v) != "")
+        if name in ("format-date", "format-date-time"):
+            return _format_date(args[0], _text(args[1]))
         if name == "pi":
             return math.pi
         if name in _MATH or name in ("pow", "atan2"):

@@ -421,7 +421,7 @@ class _ShirtOrder:
     def of(cls, form: Form) -> _ShirtOrder | None:
         sections = [form.section(key) for key in STAFF_SECTIONS if has_section(form, key)]
         pairs = [(section.question(q.filter_by), q) for section in sections for q in section.questions
-                 if q.type == "choice" and q.filter_by]
+                 if q.type == "choice" and isinstance(q.filter_by, str)]
         if not pairs:
             return None
         gender, size = pairs[0]

@@ -706,9 +706,16 @@ def test_reference__a_name_not_in_the_form__refused_in_one_line(tmp_path):
     ("join('-', ${ten}, ${trong}, 'x')", "Nguyễn Lan-x"),
     ("round(cos(pi()) + sin(0) + tan(0) + atan2(0, 1), 0)", -1),
     ("round(asin(1) * 2, 4) = round(pi(), 4) and acos(1) = atan(0)", "true"),
+    ("format-date(${ngay}, '%d/%m/%Y')", "02/03/2027"),
+    ("format-date(${ngay}, '%e %b %y, %a')", "2 Mar 27, Tue"),
+    ("format-date-time(${luc}, '%Y-%m-%d %H:%M:%S.%3')", "2027-03-02 07:05:09.250"),
+    ("format-date-time(${luc}, '%h giờ %n/%e')", "7 giờ 3/2"),
+    ("format-date(${ten}, '%d/%m/%Y')", None),
+    ("format-date(${trong}, '%Y')", None),
 ])
 def test_functions__real_forms_use__evaluated_as_odk(source, expected):
-    values = {"ten": "Nguyễn Lan", "n": 9, "ds": [4, 7, 2], "trong": None}
+    values = {"ten": "Nguyễn Lan", "n": 9, "ds": [4, 7, 2], "trong": None, "ngay": "2027-03-02",
+              "luc": "2027-03-02T07:05:09.250+07:00"}
     assert expected == parse_expression(source).evaluate(values)
 
 

@@ -17,6 +17,7 @@ from bot.bootstrap import ensure_units_and_campaign
 from bot.service import Inbound, Service
 from conversations import texts
 from conversations.form import load_form
+from storage import inbox as inbox_q
 from storage import queries as q
 from storage.db import Database, open_database
 
@@ -237,6 +238,49 @@ async def test_service_repeat__same_line_sent_before_the_first_reply_reached_the
     # Typed once more after the reply came: a real answer, the first main staff of that name.
     clock.now = NOW + timedelta(seconds=40)
     later = await say(service, "u1", LEADER, sent_at=NOW + timedelta(seconds=35))
+    answers = await answers_of(db, "STP")
+    assert later is not None and later != first
+    assert (["Trần Văn Hùng"], ["Trần Văn Hùng"]) == (staff_names(answers, "leader"), staff_names(answers, "main_staff"))
+
+
+async def arrive(service: Service, clock: Clock, user: str, text: str, *, sent: float, received: float,
+                 replied: float | None = None) -> str | None:
+    """A Telegram-like message through the inbox: the person sends it at `sent` seconds after NOW (the platform's
+    `date` is that, rounded down to the second), it reaches the inbox at `received` and is handled then; its
+    replies reach the person at `replied` (when given). The bot's reply text, or None when nothing is sent."""
+    event_id = f"e{next(_ids)}"
+    async with service.db.transaction() as s:
+        await inbox_q.accept(s, channel="test", platform_id=event_id, chat=user, payload={},
+                             at=NOW + timedelta(seconds=received))
+    clock.now = NOW + timedelta(seconds=received)
+    inbound = Inbound(channel="test", user_id=user, chat_id=user, event_id=event_id, text=text,
+                      sent_at=NOW + timedelta(seconds=int(sent)), sent_at_step=timedelta(seconds=1))
+    replies = await service.handle(inbound, queued=True)
+    if replies is not None and replied is not None:
+        clock.now = NOW + timedelta(seconds=replied)
+        service.sent(inbound)
+    return None if replies is None else "\n".join(r.text for r in replies)
+
+
+async def test_service_repeat__resent_a_moment_before_the_reply_on_whole_second_dates__still_one_answer(db, tmp_path):
+    """Issue 22, the rare shift CI once saw: Telegram dates messages in whole seconds. The person got no reply to
+    the leader for a while and sends it again at 30.05 s; the reply, slow, goes out at 30.10 s; the platform holds
+    the re-send and hands it over at 30.40 s. Its `date` says 30 s, and every earlier message of the channel was
+    sent late in its second (the smallest lag seen is 0.6 s too high): read as 30.62 s, after the reply, the re-send
+    was taken for the first main staff. It is one answer; typed again 3 s after the reply, it is a new one."""
+    await setup(db)
+    code = await invite(db, "STP")
+    clock = Clock(NOW)
+    service = make_service(db, tmp_path, clock)
+    await arrive(service, clock, "u1", code, sent=1.7, received=1.72, replied=1.75)
+    await arrive(service, clock, "u1", "Nguyễn Thị Lan, 0912 345 678", sent=5.6, received=5.62, replied=5.65)
+    first = await arrive(service, clock, "u1", LEADER, sent=20.0, received=30.0, replied=30.1)
+    again = await arrive(service, clock, "u1", LEADER, sent=30.05, received=30.4, replied=30.45)
+    answers = await answers_of(db, "STP")
+    assert "Có thể gửi cả họ tên, chức vụ, số di động trong một tin" in first  # the first main staff asked
+    assert again is None  # the person has the reply already: nothing more
+    assert (["Trần Văn Hùng"], []) == (staff_names(answers, "leader"), staff_names(answers, "main_staff"))
+    later = await arrive(service, clock, "u1", LEADER, sent=33.1, received=33.12, replied=33.15)
     answers = await answers_of(db, "STP")
     assert later is not None and later != first
     assert (["Trần Văn Hùng"], ["Trần Văn Hùng"]) == (staff_names(answers, "leader"), staff_names(answers, "main_staff"))

@@ -19,6 +19,7 @@ import logging
 import mimetypes
 import time
 from collections import OrderedDict
+from datetime import timedelta
 from typing import Any, Awaitable, Callable
 
 from aiohttp import web
@@ -53,6 +54,7 @@ DOWNLOAD_ATTEMPTS = 3
 ALBUMS_REMEMBERED = 1000
 STOP_GRACE = 10.0  # seconds the chats' pending work may take at shutdown
 POLL_TIMEOUT = 10  # seconds a getUpdates call waits for updates
+DATE_STEP = timedelta(seconds=1)  # a message's `date` is Unix time in whole seconds
 # Loggers that show URLs with the token: httpx's request log (INFO) and PTB's bot set-up (DEBUG).
 TOKEN_LOGGERS = ("httpx", "telegram.Bot", "telegram.ext.ExtBot")
 # A GIF arrives with both `animation` and `document`: the kinds are checked before documents.
@@ -103,7 +105,7 @@ def to_inbound(update: Update, **content: Any) -> Inbound:
     message = update.message  # a press has no time of its own
     return Inbound(channel=CHANNEL, user_id=str(user.id), chat_id=str(chat.id), event_id=str(update.update_id),
                    display_name=user.full_name or None, sent_at=message.date if message is not None else None,
-                   **content)
+                   sent_at_step=DATE_STEP, **content)
 
 
 def button_label(message: Message, data: str) -> str | None:

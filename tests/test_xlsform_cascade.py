@@ -1,0 +1,138 @@
+"""Cascading selects as XLSForm authors write them (issue 24): a choice_filter of several conditions joined by
+`and`, a list that names a choice again under another filter, and select_one_external, whose list is on the
+workbook's external_choices sheet. The workbook below is the shape of the cascading-select example of the XLSForm
+documentation and of ODK's xlsform-offline test (state → county → city, a county name in two states)."""
+
+from __future__ import annotations
+
+import openpyxl
+import pytest
+
+from bot.form_files import load_form_file
+from conversations import texts
+from conversations.form import FormError
+from tests.test_form_expressions import Chat
+
+SURVEY = [["type", "name", "label::English (en)", "label::Tiếng Việt (vi)", "choice_filter"],
+          ["select_one states", "state", "State", "Bang", ""],
+          ["select_one counties", "county", "County", "Hạt", "state=${state}"],
+          ["select_one cities", "city", "City", "Thành phố", "state=${state} and county=${county}"],
+          ["text", "note", "Anything else?", "Ghi chú thêm?", ""]]
+CHOICES = [["list_name", "name", "label::English (en)", "label::Tiếng Việt (vi)", "state", "county"],
+           ["states", "texas", "Texas", "Texas", "", ""],
+           ["states", "washington", "Washington", "Washington", "", ""],
+           ["counties", "king", "King", "Hạt King", "washington", ""],
+           ["counties", "pierce", "Pierce", "Hạt Pierce", "washington", ""],
+           ["counties", "king", "King", "Hạt King", "texas", ""],
+           ["counties", "cameron", "Cameron", "Hạt Cameron", "texas", ""],
+           ["cities", "dumont", "Dumont", "Dumont", "texas", "king"],
+           ["cities", "finney", "Finney", "Finney", "texas", "king"],
+           ["cities", "brownsville", "Brownsville", "Brownsville", "texas", "cameron"],
+           ["cities", "seattle", "Seattle", "Seattle", "washington", "king"],
+           ["cities", "tacoma", "Tacoma", "Tacoma", "washington", "pierce"]]
+SETTINGS = [["form_title", "form_id", "allow_choice_duplicates"], ["Cascading select test", "cascading", "yes"]]
+
+
+def book(tmp_path, sheets: dict[str, list[list[str]]]):
+    path = tmp_path / "cascade.xlsx"
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    for name, rows in sheets.items():
+        sheet = workbook.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    workbook.save(path)
+    return path
+
+
+@pytest.fixture()
+def cascade(tmp_path):
+    return load_form_file(book(tmp_path, {"survey": SURVEY, "choices": CHOICES, "settings": SETTINGS}))[0]
+
+
+def test_cascade__two_conditions__the_cities_of_the_county_of_that_state_offered(cascade):
+    chat = Chat(cascade)
+    assert "Bang\n" in chat.send("/start")
+    counties = chat.send("Texas")
+    assert "Hạt King" in counties and "Hạt Cameron" in counties and "Pierce" not in counties
+    cities = chat.send("Hạt King")  # King of Texas, not the King of Washington
+    assert "Dumont" in cities and "Finney" in cities and "Seattle" not in cities and "Brownsville" not in cities
+    assert "Ghi chú thêm?" in chat.send("2")
+    assert ("texas", "king", "finney") == tuple(chat.answers[f"{s}"] for s in (
+        f"{cascade.sections[0].key}.state", f"{cascade.sections[0].key}.county", f"{cascade.sections[0].key}.city"))
+
+
+def test_cascade__a_city_of_another_county__refused_and_nothing_stored(cascade):
+    chat = Chat(cascade)
+    chat.send("/start")
+    chat.send("Washington")
+    chat.send("Hạt Pierce")
+    before = dict(chat.answers)
+    said = chat.send("Seattle")  # a city of King county, Washington: not offered after Pierce
+    assert "Tacoma" in said and before == chat.answers
+
+
+def test_cascade__the_state_changed__county_and_city_dropped_and_asked_again(cascade):
+    """Pierce is no county of Texas: it goes, and the city with it (a county named in both states would stay, as
+    in ODK: the same value is still offered)."""
+    chat = Chat(cascade)
+    section = cascade.sections[0].key
+    for said in ("/start", "Washington", "Hạt Pierce", "Tacoma", "không"):
+        chat.send(said)
+    assert "washington" == chat.answers[f"{section}.state"] and f"{section}.city" in chat.answers
+    assert "1 – Bang: Washington" in chat.send("sửa 1")
+    chat.send("1")
+    asked = chat.send("Texas")
+    assert "texas" == chat.answers[f"{section}.state"]
+    assert f"{section}.county" not in chat.answers and f"{section}.city" not in chat.answers
+    assert "Hạt\n" in asked and "Hạt Cameron" in asked and "Pierce" not in asked
+
+
+def test_select_one_external__list_from_the_external_choices_sheet__asked_in_the_chat(tmp_path):
+    survey = [["type", "name", "label", "choice_filter"], ["select_one states", "state", "Bang", ""],
+              ["select_one_external counties", "county", "Hạt", "state=${state}"],
+              ["select_one_external cities", "city", "Thành phố", "state=${state} and county=${county}"]]
+    choices = [["list_name", "name", "label"], ["states", "texas", "Texas"], ["states", "washington", "Washington"]]
+    external = [["list_name", "name", "label", "state", "county"],
+                ["counties", "king", "King", "washington", ""], ["counties", "pierce", "Pierce", "washington", ""],
+                ["counties", "king", "King", "texas", ""], ["counties", "cameron", "Cameron", "texas", ""],
+                ["cities", "dumont", "Dumont", "texas", "king"], ["cities", "tacoma", "Tacoma", "washington", "pierce"]]
+    form = load_form_file(book(tmp_path, {"survey": survey, "choices": choices, "external_choices": external,
+                                          "settings": SETTINGS}))[0]
+    chat = Chat(form)
+    chat.send("/start")
+    assert "Pierce" in chat.send("Washington")
+    assert "Tacoma" in chat.send("Pierce")
+    chat.send("Tacoma")
+    section = form.sections[0].key
+    assert ("washington", "pierce", "tacoma") == tuple(chat.answers[f"{section}.{k}"] for k in ("state", "county", "city"))
+
+
+def test_select_one_external__no_such_list__one_line_naming_the_row(tmp_path):
+    survey = [["type", "name", "label"], ["select_one_external counties", "county", "Hạt"]]
+    path = book(tmp_path, {"survey": survey, "external_choices": [["list_name", "name", "label"], ["x", "a", "A"]]})
+    with pytest.raises(FormError) as caught:
+        load_form_file(path)
+    assert str(caught.value) == (f"{path}: trang tính survey, dòng 2, cột type: "
+                                 + texts.XLSFORM_EXTERNAL_MISSING.format(list="counties"))
+
+
+def test_cascade__filter_values_that_are_no_choice__refused_or_left_out_with_a_line(tmp_path):
+    """pyxform's case-insensitivity test: the external list is filtered by 'yes', which the question it names
+    never answers. As it is: refused, naming the row; with --skip-unsupported: those choices are left out (ODK
+    would never show them) and the question with nothing left to offer goes, each said."""
+    survey = [["type", "name", "label", "choice_filter"], ["select_one c1", "q1", "Are you good?", ""],
+              ["select_one_external c1", "q2", "Where are you?", "yes_no=${q1}"], ["text", "q3", "More?", ""]]
+    choices = [["list_name", "name", "label"], ["c1", "n1-c", "l1-c"], ["c1", "n2-c", "l2-c"]]
+    external = [["list_name", "name", "label", "yes_no"], ["c1", "n1-e", "l1-e", "yes"], ["c1", "n2-e", "l2-e", "yes"]]
+    path = book(tmp_path, {"survey": survey, "choices": choices, "external_choices": external})
+    with pytest.raises(FormError) as caught:
+        load_form_file(path)
+    assert "trang tính survey, dòng 3" in str(caught.value) and "'yes'" in str(caught.value)
+    skipped: list[str] = []
+    form, _ = load_form_file(path, skip_unsupported=True, skipped=skipped)
+    assert ["q1", "q3"] == [q.key for q in form.sections[0].questions]
+    assert [f"trang tính survey, dòng 3, cột choice_filter: "
+            + texts.XLSFORM_FILTER_NEVER.format(count=2, list="c1 (external_choices)"),
+            "trang tính survey, dòng 3, cột choice_filter: "
+            + texts.XLSFORM_LIST_EMPTY.format(list="c1 (external_choices)", column="yes_no")] == skipped
