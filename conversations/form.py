@@ -524,7 +524,10 @@ def parse_form(raw: Any, path: Path) -> Form:
                 labels[ref] = {c.value: c.label for c in target.choices}
                 if target.or_other:
                     labels[ref][OTHER] = texts.OTHER_CHOICE
-            return expr.bind(own=own, outer=outer, choices=labels)
+            try:
+                return expr.bind(own=own, outer=outer, choices=labels)
+            except XPathError as exc:
+                raise fail(f"{qwhere}.{name}", str(exc)) from None
 
         for qi, q in enumerate(questions):
             qwhere = f"{swhere}.questions[{qi}] ({q.key})"

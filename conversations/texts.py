@@ -1014,6 +1014,7 @@ XLSFORM_FILTER = ("choice_filter '{value}' chưa được hỗ trợ (dùng dạ
                   "bằng and)")
 XLSFORM_FILTER_COLUMN = "choice_filter dùng '{column}', không phải một cột lọc của trang tính choices"
 XLSFORM_FILTER_TWO = "danh sách '{list}' đã được lọc theo cột '{column}' ở dòng {row}"
+XLSFORM_NAME_UNKNOWN = "'{name}' không phải tên một câu hỏi của biểu mẫu: coi như một câu đã bị bỏ qua"
 XLSFORM_NAMES_SKIPPED = "câu '{key}' bỏ qua vì dùng câu '{other}' đã bị bỏ qua"
 XLSFORM_ALL_SKIPPED = " (đã bỏ qua {count} dòng không hỏi được)"
 XLSFORM_FILTER_EMPTY = "choice_filter '{value}' không giữ lại lựa chọn nào"
@@ -1053,6 +1054,8 @@ XLSFORM_EXPRESSION_PROBLEMS = {
     r"function (.*)\(\) is not supported \(supported: (.*)\)": "hàm {0}() chưa được hỗ trợ (có: {1})",
     r"(.*)\(\) takes (\d+) argument\(s\), got (\d+)": "hàm {0}() cần {1} đối số, có {2}",
     r"empty expression": "biểu thức trống",
+    r"indexed-repeat\(\) reads a question of a list from outside that list": "indexed-repeat() chỉ đọc một câu hỏi "
+                                                                          "của nhóm lặp từ bên ngoài nhóm lặp đó",
 }
 FORM_UNREADABLE = "không đọc được bảng tính này (mở bằng Excel hoặc LibreOffice rồi lưu lại dạng .xlsx)"
 FORM_CANNOT_READ = "không đọc được tệp ({reason})"

@@ -99,6 +99,12 @@ def _keys_of(filter_by: str | list[str] | None) -> list[str]:
     return [] if not filter_by else [filter_by] if isinstance(filter_by, str) else list(filter_by)
 
 
+def _names_in(q: dict) -> set[str]:
+    """The names a raw question reads (its expressions and texts, its condition, its filter)."""
+    return ({m.strip() for c in _READING for m in _REF.findall(q.get(c, ""))}
+            | {q.get("ask_if", {}).get("key"), *_keys_of(q.get("filter_by"))})
+
+
 class _Sheet:
     """One sheet as rows of {column: text}, with the column names lowercased."""
 
@@ -848,6 +854,16 @@ class _Reader:
         named |= {k for q in questions if "filter_by" in q for k in _keys_of(q["filter_by"])}
         hollow = self.skip and any("repeat" in s and all(q["type"] in ("note", "calculate", "meta")
                                                          for q in s["questions"]) for s in self.sections)
+        # With skip_unsupported, a name that is no row of the form at all (a fragment meant to be included in
+        # another form, a row deleted): read as a question left out, said once where it is first named.
+        strangers = sorted(named - set(self.keys.values())) if self.skip else []
+        for name in strangers:
+            first = next((q for q in questions if name in _names_in(q)), None)
+            line = texts.XLSFORM_NAME_UNKNOWN.format(name=name)
+            self.skipped.append(f"{self.survey.where(self.rows_of[id(first)][0], 'name')}: {line}" if first is not None
+                                else f"{self.survey.where(None)}: {line}")
+        absent |= set(strangers)
+        gone |= set(strangers)
         if not named & absent and not hollow:
             return  # nothing reads a name that is no question here: the usual case, one scan
         removed: set[int] = set()

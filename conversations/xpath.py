@@ -39,6 +39,7 @@ FUNCTIONS: dict[str, tuple[int, int | None]] = {
     "pow": (2, 2), "exp": (1, 1), "log": (1, 1), "log10": (1, 1), "max": (1, None), "min": (1, None),
     "once": (1, 1), "join": (2, None), "pi": (0, 0), "sin": (1, 1), "cos": (1, 1), "tan": (1, 1), "asin": (1, 1),
     "acos": (1, 1), "atan": (1, 1), "atan2": (2, 2), "format-date": (2, 2), "format-date-time": (2, 2),
+    "indexed-repeat": (3, 3),
 }
 _MATH = {"sqrt": math.sqrt, "exp": math.exp, "log": math.log, "log10": math.log10, "sin": math.sin, "cos": math.cos,
          "tan": math.tan, "asin": math.asin, "acos": math.acos, "atan": math.atan}
@@ -368,6 +369,10 @@ class Lookup:
     def outer(self, section: str, question: str, repeat: bool) -> Any:
         return None
 
+    def item_value(self, section: str, question: str, position: int) -> Any:
+        """The answer to `question` of the position-th item (1 = the first) of a repeat section."""
+        return None
+
     def today(self) -> date:
         from datetime import datetime
         from zoneinfo import ZoneInfo
@@ -381,6 +386,7 @@ class AnswersLookup(Lookup):
         self.answers = answers
         self._today = today
         self._lists: dict[tuple[str, str], list] = {}
+        self._items: dict[str, list[int]] = {}  # a repeat section's item numbers, in order
 
     def outer(self, section: str, question: str, repeat: bool) -> Any:
         if not repeat:
@@ -392,6 +398,16 @@ class AnswersLookup(Lookup):
                            if k.startswith(prefix) and k.endswith(suffix) and k[len(prefix):-len(suffix)].isdigit())
             found = self._lists[(section, question)] = [v for _, v in pairs]
         return found
+
+    def item_value(self, section: str, question: str, position: int) -> Any:
+        numbers = self._items.get(section)
+        if numbers is None:
+            prefix = f"{section}["
+            numbers = self._items[section] = sorted({int(n) for k in self.answers if k.startswith(prefix)
+                                                     for n in [k[len(prefix):].partition("]")[0]] if n.isdigit()})
+        if not 1 <= position <= len(numbers):
+            return None
+        return self.answers.get(f"{section}[{numbers[position - 1]}].{question}")
 
     def today(self) -> date:
         return self._today or super().today()
@@ -421,6 +437,10 @@ class Expression:
         """This expression with `${own}` read as `.` (a question naming itself in its constraint), and where
         the other names are read."""
         tree = _replace_field(self.tree, own, ("dot",)) if own and own in self.fields else self.tree
+        for call in (n for n in _walk(tree) if n[0] == "call" and n[1] == "indexed-repeat"):
+            target = call[2][0]
+            if target[0] == "field" and not (outer or {}).get(target[1], ("", False))[1]:
+                raise XPathError("indexed-repeat() reads a question of a list from outside that list")
         return Expression(self.source, tree, frozenset(_fields(tree)), _uses_dot(tree), dict(outer or {}),
                           dict(choices or {}))
 
@@ -547,6 +567,12 @@ class Expression:
         if name == "join":  # ODK's: the values (a repeat's answers, a several-choice's) between a separator
             values = [v for a in args[1:] for v in (a if isinstance(a, (list, tuple)) else [a])]
             return _text(args[0]).join(_text(v) for v in values if _text(v) != "")
+        if name == "indexed-repeat":  # ODK's: the answer of the n-th item of a list (bind() checked the first)
+            target, n = node[2][0], _num(args[2])
+            if target[0] != "field" or math.isnan(n):
+                return ""  # a name read as empty (a question left out), or no position
+            section = self.outer[target[1]][0]
+            return lookup.item_value(section, target[1], int(n))
         if name in ("format-date", "format-date-time"):
             return _format_date(args[0], _text(args[1]))
         if name == "pi":
