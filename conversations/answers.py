@@ -70,7 +70,12 @@ def scopes(answers: Mapping[str, Any]) -> dict[tuple[str, int | None], dict[str,
 
 def is_relevant(question: Question, values: Mapping[str, Any], lookup: Lookup = NO_LOOKUP) -> bool:
     """Whether the question applies, given the other answers of its scope; `lookup` (an AnswersLookup of the
-    report's answers) reads what a `relevant` names in other sections."""
+    report's answers) reads what a `relevant` names in other sections. A filtered choice whose filter is answered
+    and leaves nothing to choose (a county with no city in the list) does not apply: the chat would ask it with no
+    option and, were it required, hold the person there."""
+    if question.filter_by is not None and all(values.get(k) is not None for k in question.filter_keys) \
+            and not question.options(values):
+        return False
     return question.is_asked(values, lookup)
 
 

@@ -136,3 +136,33 @@ def test_cascade__filter_values_that_are_no_choice__refused_or_left_out_with_a_l
             + texts.XLSFORM_FILTER_NEVER.format(count=2, list="c1 (external_choices)"),
             "trang tính survey, dòng 3, cột choice_filter: "
             + texts.XLSFORM_LIST_EMPTY.format(list="c1 (external_choices)", column="yes_no")] == skipped
+
+
+def test_web_page__either_answer_of_a_cascade_saved__the_page_reloads_with_the_cities_it_leaves(cascade):
+    """On the report's web page a saved answer that filters another question's choices reloads the page (its
+    options are drawn by the server): the county filters the cities as much as the state does."""
+    from bot.webform.page import live
+    from conversations import fields
+
+    section = cascade.sections[0].key
+    answers = {f"{section}.state": "texas", f"{section}.county": "king"}
+    assert live(cascade, answers, {"county": fields.field_path(section, None, "county")})["reload"]
+    assert live(cascade, answers, {"state": fields.field_path(section, None, "state")})["reload"]
+    assert not live(cascade, answers, {"note": fields.field_path(section, None, "note")})["reload"]
+
+
+def test_cascade__a_county_with_no_city_in_the_list__the_city_not_asked_even_required(tmp_path):
+    survey = [row[:] for row in SURVEY]
+    survey[0] = [*survey[0], "required"]
+    survey[1:] = [[*row, "yes"] for row in survey[1:]]
+    choices = [*CHOICES, ["counties", "loving", "Loving", "Hạt Loving", "texas", ""]]
+    form = load_form_file(book(tmp_path, {"survey": survey, "choices": choices, "settings": SETTINGS}))[0]
+    chat = Chat(form)
+    chat.send("/start")
+    chat.send("Texas")
+    said = chat.send("Hạt Loving")  # no city of Loving county in the list: nothing to choose, so not asked
+    assert "Ghi chú thêm?" in said and "Thành phố" not in said
+    chat.send("Không có gì thêm")
+    review = chat.send("xem lại")
+    assert "Báo cáo đã đủ thông tin bắt buộc." in review and "CÒN THIẾU" not in review
+    assert f"{form.sections[0].key}.city" not in chat.answers
