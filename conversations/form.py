@@ -349,7 +349,7 @@ def parse_form(raw: Any, path: Path) -> Form:
             if isinstance(when, list):  # filtered by several questions: a value for each
                 if not when or not all(isinstance(w, (str, int)) for w in when):
                     raise fail(f"{where}[{n}].when", "must be a value, or a list of values (one per filter)")
-                when = tuple(str(w) for w in when)
+                when = tuple(str(w) for w in when) if len(when) > 1 else str(when[0])  # one filter: its value
             out.append(Choice(str(item["value"]), str(item["label"]),
                               None if when is None else when if isinstance(when, tuple) else str(when)))
         # One value per choice; a filtered list may repeat one under another filter (a county name in two states).
@@ -465,6 +465,8 @@ def parse_form(raw: Any, path: Path) -> Form:
                 choices = choices_of(rq.get("choices"), f"{qwhere}.choices")
                 if rq.get("or_other") and any(c.value == OTHER for c in choices):
                     raise fail(f"{qwhere}.or_other", f"the choices already have the value {OTHER!r}")
+                if "filter_by" not in rq and len({c.value for c in choices}) != len(choices):
+                    raise fail(f"{qwhere}.choices", "two choices have the same value")  # only a filter tells them apart
             elif "choices" in rq:
                 raise fail(f"{qwhere}.choices", "only a question of type choice or multi_choice has choices")
             # XLSForm's calculate and metadata rows usually have no label: their key names them then.

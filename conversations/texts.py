@@ -1012,7 +1012,7 @@ XLSFORM_LIST_MISSING = "danh sách lựa chọn '{list}' không có trong trang 
 XLSFORM_EXTERNAL_MISSING = "danh sách lựa chọn '{list}' không có trong trang tính external_choices"
 XLSFORM_FILTER = ("choice_filter '{value}' chưa được hỗ trợ (dùng dạng cot = ${{cau_hoi}}, có thể nối nhiều điều kiện "
                   "bằng and)")
-XLSFORM_FILTER_COLUMN = "choice_filter dùng '{column}', không phải một cột lọc của trang tính choices"
+XLSFORM_FILTER_COLUMN = "choice_filter dùng '{column}', không phải một cột lọc của trang tính {sheet}"
 XLSFORM_FILTER_TWO = "danh sách '{list}' đã được lọc theo cột '{column}' ở dòng {row}"
 XLSFORM_NAME_UNKNOWN = "'{name}' không phải tên một câu hỏi của biểu mẫu: coi như một câu đã bị bỏ qua"
 XLSFORM_NAMES_SKIPPED = "câu '{key}' bỏ qua vì dùng câu '{other}' đã bị bỏ qua"

@@ -92,6 +92,7 @@ Rows = list[tuple[int, list[str]]]
 
 
 EXTERNAL = " (external_choices)"  # the name of a list read from the external_choices sheet: its own
+WHOLE = " (whole)"  # a filtered list as a question without a filter offers it: each value once
 
 
 def _keys_of(filter_by: str | list[str] | None) -> list[str]:
@@ -323,6 +324,7 @@ class _Reader:
         self.types_of: dict[int, dict[str, str]] = {}  # id() of a section: its questions' keys and types
         self.filters: dict[str, tuple[tuple[str, ...], int]] = {}  # list name: (its filter columns, first row)
         self.filter_fields: dict[str, tuple[str, ...]] = {}  # list name: the questions its filter columns match
+        self.unfiltered: dict[str, list[tuple[int, dict]]] = {}  # list name: (row, question) offering it all
         self.survey_rows()
         choice_lists = self.choice_lists()
         self.drop_what_names_the_skipped()
@@ -457,6 +459,8 @@ class _Reader:
                 entries.append(entry)
             if self.skip and columns:
                 entries = self.offerable(list_name, entries, out)
+            if entries and columns and list_name in self.unfiltered:
+                self.offer_all(list_name, entries, out, allow_duplicates)
             if entries:
                 out[list_name] = entries
                 continue
@@ -469,6 +473,23 @@ class _Reader:
                     section["questions"].remove(q)
         self.sections = [s for s in self.sections if s["questions"]]
         return out
+
+    def offer_all(self, list_name: str, entries: list[dict], out: dict[str, list[dict]], allow: bool) -> None:
+        """A filtered list that a question also offers whole: that question gets it once per value (a county
+        named in two states is one choice there), or, without allow_choice_duplicates, is refused as pyxform does."""
+        whole, seen = [], set()
+        for entry in entries:
+            if entry["value"] in seen:
+                if not allow:
+                    row, _ = self.unfiltered[list_name][0]
+                    self.unsupported(self.survey, row, "type", texts.XLSFORM_CHOICE_DUPLICATE.format(
+                        value=entry["value"], list=list_name))
+                continue
+            seen.add(entry["value"])
+            whole.append({k: v for k, v in entry.items() if k != "when"})
+        out[list_name + WHOLE] = whole
+        for _, question in self.unfiltered[list_name]:
+            question["choices"] = list_name + WHOLE
 
     def offerable(self, list_name: str, entries: list[dict], out: dict[str, list[dict]]) -> list[dict]:
         """With skip_unsupported, a filtered list's choices that can be offered: those whose filter value is a
@@ -762,6 +783,8 @@ class _Reader:
                 list_name = self.choice_filter(n, value, list_name, question)
             question["choices"] = list_name
             self.used_lists.setdefault(list_name, n)
+            if "filter_by" not in question:
+                self.unfiltered.setdefault(list_name, []).append((n, question))
         section = self.target(stack, n)
         earlier = self.types_of.setdefault(id(section), {})  # grows with the section: linear
         if "relevant" in question and (ask_if := _as_ask_if(question["relevant"], earlier)) is not None:
@@ -788,7 +811,8 @@ class _Reader:
             return list_name
         pairs: list[tuple[str, str]] = []  # (column, field)
         fixed: list[tuple[str, str]] = []  # (column, value)
-        for part in re.split(r"\s+and\s+", value.strip()):
+        # `and` joins conditions where it stands outside quotes ('rock and roll' is one value)
+        for part in re.split(r"\s+and\s+(?=(?:[^'\"]*(?:'[^']*'|\"[^\"]*\"))*[^'\"]*$)", value.strip()):
             m = re.fullmatch(r"\s*\(?\s*([A-Za-z_][\w\-]*)\s*=\s*\$\{([^}]+)\}\s*\)?\s*", part)
             m_rev = re.fullmatch(r"\s*\(?\s*\$\{([^}]+)\}\s*=\s*([A-Za-z_][\w\-]*)\s*\)?\s*", part)
             m_fixed = re.fullmatch(r"\s*([A-Za-z_][\w\-]*)\s*=\s*(?:'([^']*)'|\"([^\"]*)\"|([\w\-]+))\s*", part)
@@ -810,11 +834,13 @@ class _Reader:
             list_name = narrowed
         if not pairs:
             return list_name
+        pairs.sort()  # the same columns whatever order a question names them in
         for column, field in pairs:
             if field not in self.keys.values():
                 raise self.unsupported(survey, n, "choice_filter", texts.XLSFORM_FILTER.format(value=value))
             if column not in sheet.columns or column in ("list_name", "name", "label"):
-                raise survey.fail(n, "choice_filter", texts.XLSFORM_FILTER_COLUMN.format(column=column))
+                raise survey.fail(n, "choice_filter", texts.XLSFORM_FILTER_COLUMN.format(column=column,
+                                                                                          sheet=sheet.name))
         columns = tuple(c for c, _ in pairs)
         if self.filters.get(list_name, (columns, n))[0] != columns:
             raise survey.fail(n, "choice_filter", texts.XLSFORM_FILTER_TWO.format(

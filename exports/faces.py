@@ -41,59 +41,24 @@ def find_faces(image: Image.Image, *, min_share: float = MIN_FACE_SHARE,
                step: float = 1.08) -> list[tuple[int, int, int, int]]:
     """The faces of a picture as (left, top, width, height) in its pixels, largest first; faces much smaller
     than the largest (people far behind) are left out. Faces under `min_share` of the shorter side are not looked
-    for; `step` is the scale between two searches (larger: faster, coarser).
-
-    Issue 27: the search is most of a badge photo's CPU. It runs in two passes: a coarse one over the picture at
-    COARSE_SIDE in steps of COARSE_STEP finds where the faces are (a badge's face is large), then each face is
-    measured again at DETECT_SIDE, in fine steps, only in a window around it and only at sizes near it: the box
-    is within a few pixels of what one fine search of the whole picture gives, for two thirds of its CPU (82
-    instead of 127 ms a picture on the test pictures, bench/face_search.py)."""
-    grey, scale = _grey(image, COARSE_SIDE)
-    least = max(24, round(min(grey.shape) * max(min_share, COARSE_SHARE)))
-    found = _classifier().detectMultiScale(grey, scaleFactor=max(step, COARSE_STEP), minNeighbors=6,
-                                           minSize=(least, least))
-    boxes = [(x / scale, y / scale, w / scale, h / scale) for x, y, w, h in (found if len(found) else [])]
-    if not boxes:
-        return []
-    fine, fine_scale = _grey(image, DETECT_SIDE)
-    boxes = sorted((_measure(fine, fine_scale, box, step) for box in boxes), key=lambda b: -b[2] * b[3])
-    largest = boxes[0][2]
-    return [b for b in boxes if b[2] >= largest * SAME_PERSON_SHARE]
-
-
-COARSE_SIDE = 1000  # px: where faces are is found at this size at most
-COARSE_SHARE = 0.06  # of the shorter side: the smallest face looked for in the coarse pass
-COARSE_STEP = 1.10
-WINDOW = 0.6  # of a face's size: the margin around it where it is measured again
-
-
-def _grey(image: Image.Image, side: int):
-    """The picture in equalised grey at `side` px at most (as numpy), and its scale."""
+    for; `step` is the scale between two searches (larger: faster, coarser)."""
     import cv2
     import numpy
 
-    scale = min(1.0, side / max(image.size))
+    scale = min(1.0, DETECT_SIDE / max(image.size))
     small = image.convert("L")
     if scale < 1.0:
         small = small.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
                              Image.Resampling.BILINEAR)
-    return cv2.equalizeHist(numpy.asarray(small)), scale
-
-
-def _measure(grey, scale: float, box: tuple[float, float, float, float], step: float) -> tuple[int, int, int, int]:
-    """A face found by the coarse pass measured again in the fine picture, around where it was; the coarse box
-    when the fine search there finds nothing."""
-    x, y, w, h = (v * scale for v in box)
-    margin = w * WINDOW
-    left, top = max(0, int(x - margin)), max(0, int(y - margin))
-    right, bottom = min(grey.shape[1], int(x + w + margin)), min(grey.shape[0], int(y + h + margin))
-    found = _classifier().detectMultiScale(grey[top:bottom, left:right], scaleFactor=step, minNeighbors=6,
-                                           minSize=(round(w * 0.75), round(w * 0.75)),
-                                           maxSize=(round(w * 1.35), round(w * 1.35)))
-    if len(found):
-        fx, fy, fw, fh = max(found, key=lambda f: f[2] * f[3])
-        x, y, w, h = fx + left, fy + top, fw, fh
-    return round(x / scale), round(y / scale), round(w / scale), round(h / scale)
+    grey = cv2.equalizeHist(numpy.asarray(small))
+    least = max(24, round(min(small.size) * min_share))
+    found = _classifier().detectMultiScale(grey, scaleFactor=step, minNeighbors=6, minSize=(least, least))
+    boxes = sorted(((round(x / scale), round(y / scale), round(w / scale), round(h / scale))
+                    for x, y, w, h in (found if len(found) else [])), key=lambda b: -b[2] * b[3])
+    if not boxes:
+        return []
+    largest = boxes[0][2]
+    return [b for b in boxes if b[2] >= largest * SAME_PERSON_SHARE]
 
 
 BADGE_FACE_SHARE = 0.25  # a framed badge's face is a third of its width or more: smaller ones are not looked for

@@ -10,7 +10,7 @@ import pytest
 
 from bot.form_files import load_form_file
 from conversations import texts
-from conversations.form import FormError
+from conversations.form import FormError, load_form
 from tests.test_form_expressions import Chat
 
 SURVEY = [["type", "name", "label::English (en)", "label::Tiếng Việt (vi)", "choice_filter"],
@@ -166,3 +166,73 @@ def test_cascade__a_county_with_no_city_in_the_list__the_city_not_asked_even_req
     review = chat.send("xem lại")
     assert "Báo cáo đã đủ thông tin bắt buộc." in review and "CÒN THIẾU" not in review
     assert f"{form.sections[0].key}.city" not in chat.answers
+
+
+def test_cascade__conditions_named_in_another_order__the_same_filter(tmp_path):
+    survey = [*SURVEY, ["select_one cities", "city_2", "City again", "Thành phố khác", "county=${county} and state=${state}"]]
+    form = load_form_file(book(tmp_path, {"survey": survey, "choices": CHOICES, "settings": SETTINGS}))[0]
+    section = form.sections[0]
+    assert section.question("city").filter_by == section.question("city_2").filter_by == ("county", "state")
+
+
+def test_choice_filter__and_inside_a_quoted_value__one_condition(tmp_path):
+    survey = [["type", "name", "label", "choice_filter"], ["select_one g", "a", "A", "kind = 'rock and roll'"]]
+    choices = [["list_name", "name", "label", "kind"], ["g", "x", "X", "rock and roll"], ["g", "y", "Y", "jazz"]]
+    form = load_form_file(book(tmp_path, {"survey": survey, "choices": choices}))[0]
+    assert ["x"] == [c.value for c in form.sections[0].questions[0].choices]
+
+
+def test_cascade__the_list_also_offered_whole__each_county_once_or_refused_without_duplicates_allowed(tmp_path):
+    survey = [*SURVEY, ["select_one counties", "any_county", "Any county", "Hạt bất kỳ", ""]]
+    form = load_form_file(book(tmp_path, {"survey": survey, "choices": CHOICES, "settings": SETTINGS}))[0]
+    whole = form.sections[0].question("any_county")
+    assert ["king", "pierce", "cameron"] == [c.value for c in whole.options({})]
+    strict = [SETTINGS[0][:2], SETTINGS[1][:2]]  # no allow_choice_duplicates: pyxform refuses the list
+    path = book(tmp_path, {"survey": survey, "choices": CHOICES, "settings": strict})
+    with pytest.raises(FormError) as caught:
+        load_form_file(path)
+    assert str(caught.value).startswith(f"{path}: trang tính survey, dòng 6, cột type: giá trị 'king' lặp lại")
+
+
+YAML_CASCADE = """\
+id: c
+title: C
+choice_lists:
+  states: [{value: tx, label: Texas}, {value: wa, label: Washington}]
+sections:
+  - key: s
+    title: S
+    questions:
+      - {key: state, label: Bang, prompt: "Bang?", type: choice, choices: states}
+      - key: county
+        label: Hạt
+        prompt: "Hạt?"
+        type: choice
+        filter_by: [state]
+        choices: [{value: king, label: King, when: [wa]}, {value: king, label: King, when: [tx]},
+                  {value: cameron, label: Cameron, when: [tx]}]
+      - key: city
+        label: Thành phố
+        prompt: "Thành phố?"
+        type: choice
+        filter_by: [state, county]
+        choices: [{value: dumont, label: Dumont, when: [tx, king]}, {value: seattle, label: Seattle, when: [wa, king]}]
+"""
+
+
+def test_yaml_cascade__filter_by_a_list__offered_as_the_xlsform_one(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(YAML_CASCADE, encoding="utf-8")
+    chat = Chat(load_form(path))
+    chat.send("/start")
+    assert "Cameron" in chat.send("Texas")
+    cities = chat.send("King")
+    assert "Dumont" in cities and "Seattle" not in cities
+
+
+def test_yaml__a_value_twice_without_a_filter__refused(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(YAML_CASCADE.replace("        filter_by: [state]\n", ""), encoding="utf-8")
+    with pytest.raises(FormError) as caught:
+        load_form(path)
+    assert str(caught.value) == f"{path}: sections[0] (s).questions[1] (county).choices: two choices have the same value"
