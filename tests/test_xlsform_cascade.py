@@ -105,7 +105,8 @@ def test_select_one_external__list_from_the_external_choices_sheet__asked_in_the
     assert "Tacoma" in chat.send("Pierce")
     chat.send("Tacoma")
     section = form.sections[0].key
-    assert ("washington", "pierce", "tacoma") == tuple(chat.answers[f"{section}.{k}"] for k in ("state", "county", "city"))
+    stored = tuple(chat.answers[f"{section}.{k}"] for k in ("state", "county", "city"))
+    assert ("washington", "pierce", "tacoma") == stored
 
 
 def test_select_one_external__no_such_list__one_line_naming_the_row(tmp_path):
@@ -169,7 +170,8 @@ def test_cascade__a_county_with_no_city_in_the_list__the_city_not_asked_even_req
 
 
 def test_cascade__conditions_named_in_another_order__the_same_filter(tmp_path):
-    survey = [*SURVEY, ["select_one cities", "city_2", "City again", "Thành phố khác", "county=${county} and state=${state}"]]
+    survey = [*SURVEY, ["select_one cities", "city_2", "City again", "Thành phố khác",
+                        "county=${county} and state=${state}"]]
     form = load_form_file(book(tmp_path, {"survey": survey, "choices": CHOICES, "settings": SETTINGS}))[0]
     section = form.sections[0]
     assert section.question("city").filter_by == section.question("city_2").filter_by == ("county", "state")
@@ -235,4 +237,5 @@ def test_yaml__a_value_twice_without_a_filter__refused(tmp_path):
     path.write_text(YAML_CASCADE.replace("        filter_by: [state]\n", ""), encoding="utf-8")
     with pytest.raises(FormError) as caught:
         load_form(path)
-    assert str(caught.value) == f"{path}: sections[0] (s).questions[1] (county).choices: two choices have the same value"
+    assert str(caught.value) == (f"{path}: sections[0] (s).questions[1] (county).choices: two choices have the "
+                                 "same value")
