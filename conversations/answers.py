@@ -73,7 +73,7 @@ def is_relevant(question: Question, values: Mapping[str, Any], lookup: Lookup = 
     report's answers) reads what a `relevant` names in other sections. A filtered choice whose filter is answered
     and leaves nothing to choose (a county with no city in the list) does not apply: the chat would ask it with no
     option and, were it required, hold the person there."""
-    if question.filter_by is not None and all(values.get(k) is not None for k in question.filter_keys) \
+    if question.option_keys and all(values.get(k) is not None for k in question.option_keys) \
             and not question.options(values):
         return False
     return question.is_asked(values, lookup)

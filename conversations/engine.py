@@ -336,9 +336,9 @@ class _Turn:
                     values.pop(q.other_key)
             if k not in self.answers or q.type in ("calculate", "meta"):
                 continue
-            offered = {c.value for c in q.options(values)} if q.filter_by else set()
+            offered = {c.value for c in q.options(values)} if q.option_keys else set()
             chosen = values.get(q.key)
-            stale_choice = q.filter_by and chosen is not None and \
+            stale_choice = q.option_keys and chosen is not None and \
                 any(v not in offered for v in (chosen if isinstance(chosen, list) else [chosen]))
             # A start date moved past the end date: the end date is asked again.
             stale_date = q.not_before and values.get(q.key) and values.get(q.not_before) and \

@@ -40,8 +40,8 @@ CONDITION_OPS = ("equals", "not_equals", "gt")
 # The fields each part of the file may have: a misspelt one ("requird") would otherwise be ignored silently.
 FORM_FIELDS = ("id", "title", "version", "choice_lists", "sections")
 SECTION_FIELDS = ("key", "title", "intro", "repeat", "compact", "questions")
-QUESTION_FIELDS = ("key", "label", "prompt", "type", "required", "ask_if", "choices", "filter_by", "not_above",
-                   "not_before", "deferrable", "personal", "hint", "required_message", "constraint",
+QUESTION_FIELDS = ("key", "label", "prompt", "type", "required", "ask_if", "choices", "filter_by", "choice_filter",
+                   "not_above", "not_before", "deferrable", "personal", "hint", "required_message", "constraint",
                    "constraint_message", "relevant", "badge", "calculation", "meta", "or_other")
 REPEAT_FIELDS = ("min", "max", "item", "count")
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -63,6 +63,11 @@ class Choice:
     value: str
     label: str
     when: str | tuple[str, ...] | None = None  # offered when the filter's answer is this (each, for several)
+    columns: tuple[tuple[str, str], ...] = ()  # its other columns, for a choice_filter expression that reads them
+
+    def row(self) -> dict[str, str]:
+        """The choice as a choice_filter reads it: `name`, `label` and its other columns."""
+        return {**dict(self.columns), "name": self.value, "label": self.label}
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,7 @@ class Question:
     calculation: Expression | None = None  # type calculate: the value stored with the answers
     meta: str | None = None  # type meta: what the bot records (META_KINDS; another kind records nothing)
     or_other: bool = False  # choice / multi_choice: a last option "Khác (ghi rõ)" that asks for the text
+    choice_filter: Expression | None = None  # XLSForm's, any other shape: which choices are offered (see options)
 
     def is_asked(self, values: Mapping[str, Any], lookup: Lookup = NO_LOOKUP) -> bool:
         """Whether the question applies, given the other answers of its scope (ask_if or relevant); `lookup`
@@ -133,16 +139,25 @@ class Question:
             return ()
         return (self.filter_by,) if isinstance(self.filter_by, str) else self.filter_by
 
+    @property
+    def option_keys(self) -> tuple[str, ...]:
+        """Every question whose answer changes the choices offered (filter_by's, and those a choice_filter reads)."""
+        return self.filter_keys + tuple(sorted(self.choice_filter.fields)) if self.choice_filter else self.filter_keys
+
     def options(self, scope: Mapping[str, Any]) -> tuple[Choice, ...]:
         """The choices offered, filtered by other answers of the same scope when `filter_by` is set: a choice whose
-        `when` is the filter's answer (one value per question, for several)."""
-        if self.filter_by is None:
-            return self.choices
+        `when` is the filter's answer (one value per question, for several); and with a choice_filter, those for
+        which it holds (`selected(${fruits}, name)`, `${age} >= min_age`: its bare names are the choice's columns)."""
+        offered = self.choices
         if isinstance(self.filter_by, str):
             chosen = scope.get(self.filter_by)
-            return tuple(c for c in self.choices if c.when == chosen)
-        wanted = tuple(scope.get(k) for k in self.filter_by)
-        return tuple(c for c in self.choices if c.when == wanted)
+            offered = tuple(c for c in offered if c.when == chosen)
+        elif self.filter_by is not None:
+            wanted = tuple(scope.get(k) for k in self.filter_by)
+            offered = tuple(c for c in offered if c.when == wanted)
+        if self.choice_filter is not None:
+            offered = tuple(c for c in offered if self.choice_filter.holds(scope, value=c.row()))
+        return offered
 
 
 @dataclass(frozen=True)
@@ -350,8 +365,12 @@ def parse_form(raw: Any, path: Path) -> Form:
                 if not when or not all(isinstance(w, (str, int)) for w in when):
                     raise fail(f"{where}[{n}].when", "must be a value, or a list of values (one per filter)")
                 when = tuple(str(w) for w in when) if len(when) > 1 else str(when[0])  # one filter: its value
+            columns = item.get("columns") or {}
+            if not isinstance(columns, dict):
+                raise fail(f"{where}[{n}].columns", "must be a mapping of column name to value")
             out.append(Choice(str(item["value"]), str(item["label"]),
-                              None if when is None else when if isinstance(when, tuple) else str(when)))
+                              None if when is None else when if isinstance(when, tuple) else str(when),
+                              tuple(sorted((str(k).lower(), str(v)) for k, v in columns.items()))))
         # One value per choice; a filtered list may repeat one under another filter (a county name in two states).
         values = [(c.value, c.when) for c in out]
         if len(set(values)) != len(values):
@@ -450,6 +469,13 @@ def parse_form(raw: Any, path: Path) -> Form:
                         expressions[name] = parse_expression(rq[name])
                     except XPathError as exc:
                         raise fail(f"{qwhere}.{name}", str(exc)) from None
+            if "choice_filter" in rq:
+                if qtype not in CHOICE_TYPES:
+                    raise fail(f"{qwhere}.choice_filter", "only a question of type choice or multi_choice is filtered")
+                try:
+                    expressions["choice_filter"] = parse_expression(rq["choice_filter"], columns=True)
+                except XPathError as exc:
+                    raise fail(f"{qwhere}.choice_filter", str(exc)) from None
             for name in ("relevant", "calculation"):
                 if name in expressions and expressions[name].uses_dot:
                     raise fail(f"{qwhere}.{name}", f"'.' (this answer) has no meaning in {name}")
@@ -494,6 +520,7 @@ def parse_form(raw: Any, path: Path) -> Form:
                     calculation=expressions.get("calculation"),
                     meta=meta_kind,
                     or_other=bool(rq.get("or_other", False)),
+                    choice_filter=expressions.get("choice_filter"),
                 )
             )
         is_repeat = "repeat" in rs
@@ -536,11 +563,13 @@ def parse_form(raw: Any, path: Path) -> Form:
             if q.key in earlier:
                 raise fail(f"{swhere}.questions", f"duplicate key {q.key!r}")
             refs = [("ask_if.key", q.ask_if.key if q.ask_if else None), *(("filter_by", k) for k in q.filter_keys),
+                    *(("choice_filter", k) for k in sorted(q.choice_filter.fields if q.choice_filter else ())),
                     ("not_above", q.not_above), ("not_before", q.not_before)]
             for name, ref in refs:
                 if ref is not None and ref not in earlier:
                     raise fail(f"{qwhere}.{name}", f"{ref!r} is not an earlier question of this section")
-            bound = {"relevant": bind(q.relevant, "relevant", qwhere),
+            bound = {"choice_filter": bind(q.choice_filter, "choice_filter", qwhere),
+                     "relevant": bind(q.relevant, "relevant", qwhere),
                      "constraint": bind(q.constraint, "constraint", qwhere, own=q.key),
                      "calculation": bind(q.calculation, "calculation", qwhere)}
             if any(bound[n] is not getattr(q, n) for n in bound):

@@ -1017,6 +1017,7 @@ XLSFORM_FILTER_TWO = "danh sách '{list}' đã được lọc theo cột '{colum
 XLSFORM_NAME_UNKNOWN = "'{name}' không phải tên một câu hỏi của biểu mẫu: coi như một câu đã bị bỏ qua"
 XLSFORM_NAMES_SKIPPED = "câu '{key}' bỏ qua vì dùng câu '{other}' đã bị bỏ qua"
 XLSFORM_ALL_SKIPPED = " (đã bỏ qua {count} dòng không hỏi được)"
+XLSFORM_FILTER_OUTSIDE = "choice_filter dùng câu '{key}', không phải một câu hỏi ở trước trong cùng phần"
 XLSFORM_FILTER_EMPTY = "choice_filter '{value}' không giữ lại lựa chọn nào"
 XLSFORM_FILTER_NEVER = ("{count} lựa chọn của danh sách '{list}' không bao giờ được đưa ra: giá trị lọc của chúng "
                         "không phải một lựa chọn của câu hỏi mà choice_filter dùng")

@@ -69,7 +69,7 @@ from typing import Any, Mapping
 
 from conversations import texts
 from conversations.form import Form, FormError, parse_form
-from conversations.xpath import XPathError, parse_expression
+from conversations.xpath import XPathError, column_names, parse_expression
 
 HCC_QUESTION = ("hcc::prompt", "hcc::personal", "hcc::deferrable", "hcc::badge", "hcc::not_above", "hcc::not_before")
 HCC_GROUP = ("hcc::compact", "hcc::min", "hcc::max", "hcc::item")
@@ -325,6 +325,7 @@ class _Reader:
         self.filters: dict[str, tuple[tuple[str, ...], int]] = {}  # list name: (its filter columns, first row)
         self.filter_fields: dict[str, tuple[str, ...]] = {}  # list name: the questions its filter columns match
         self.unfiltered: dict[str, list[tuple[int, dict]]] = {}  # list name: (row, question) offering it all
+        self.read_columns: dict[str, set[str]] = {}  # list name: the columns its choice_filter expressions read
         self.survey_rows()
         choice_lists = self.choice_lists()
         self.drop_what_names_the_skipped()
@@ -456,6 +457,8 @@ class _Reader:
                 entry = {"value": value, "label": _in_language(row, "label", self.language) or value}
                 if when:
                     entry["when"] = when[0] if len(when) == 1 else when
+                if list_name in self.read_columns:
+                    entry["columns"] = {c: row.get(c, "") for c in sorted(self.read_columns[list_name])}
                 entries.append(entry)
             if self.skip and columns:
                 entries = self.offerable(list_name, entries, out)
@@ -783,10 +786,14 @@ class _Reader:
                 list_name = self.choice_filter(n, value, list_name, question)
             question["choices"] = list_name
             self.used_lists.setdefault(list_name, n)
-            if "filter_by" not in question:
+            if "filter_by" not in question and "choice_filter" not in question:
                 self.unfiltered.setdefault(list_name, []).append((n, question))
         section = self.target(stack, n)
         earlier = self.types_of.setdefault(id(section), {})  # grows with the section: linear
+        if "choice_filter" in question:  # its answers are read in the question's own scope (Question.options)
+            outside = sorted(parse_expression(question["choice_filter"], columns=True).fields - set(earlier))
+            if outside:
+                raise self.unsupported(survey, n, "choice_filter", texts.XLSFORM_FILTER_OUTSIDE.format(key=outside[0]))
         if "relevant" in question and (ask_if := _as_ask_if(question["relevant"], earlier)) is not None:
             question["ask_if"] = ask_if
             del question["relevant"]
@@ -823,7 +830,7 @@ class _Reader:
             elif m_fixed is not None and m_fixed[1].lower() in sheet.columns:
                 fixed.append((m_fixed[1].lower(), next(v for v in m_fixed.groups()[1:] if v is not None)))
             else:
-                raise self.unsupported(survey, n, "choice_filter", texts.XLSFORM_FILTER.format(value=value))
+                return self.general_filter(n, value, list_name, question)
         if fixed:
             narrowed = "__".join([list_name, *(f"{c}_{storage_key(v) or 'x'}" for c, v in fixed)])
             self.lists[narrowed] = [(r, c) for r, c in self.lists[list_name] if all(c.get(k) == v for k, v in fixed)]
@@ -848,6 +855,23 @@ class _Reader:
         self.filters[list_name] = (columns, n)
         self.filter_fields[list_name] = tuple(f for _, f in pairs)
         question["filter_by"] = pairs[0][1] if len(pairs) == 1 else [f for _, f in pairs]
+        return list_name
+
+    def general_filter(self, n: int, value: str, list_name: str, question: dict) -> str:
+        """Any other choice_filter (`selected(${fruits}, name)`, `${size} >= min_size`, `label::English != ''`): an
+        expression of earlier answers of the section and the choice's columns (its bare names), checked for each
+        choice when the question is asked (Question.options). The list's choices carry the columns it reads."""
+        sheet = self.list_sheets.get(list_name, self.choices)
+        try:
+            read = column_names(parse_expression(value, columns=True))
+        except XPathError:
+            raise self.unsupported(self.survey, n, "choice_filter", texts.XLSFORM_FILTER.format(value=value)) from None
+        for column in sorted(read - {"name", "label"}):
+            if column not in sheet.columns:
+                raise self.survey.fail(n, "choice_filter", texts.XLSFORM_FILTER_COLUMN.format(column=column,
+                                                                                               sheet=sheet.name))
+        question["choice_filter"] = value
+        self.read_columns.setdefault(list_name, set()).update(read - {"name", "label"})
         return list_name
 
     def drop_what_names_the_skipped(self) -> None:

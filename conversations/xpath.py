@@ -89,10 +89,11 @@ def _tokens(source: str) -> list[tuple[str, Any]]:
 
 
 class _Parser:
-    def __init__(self, source: str):
+    def __init__(self, source: str, columns: bool = False):
         self.source = source
         self.tokens = _tokens(source)
         self.pos = 0
+        self.columns = columns  # a choice_filter: a bare name is a column of the choice (name, label, state…)
 
     def peek(self) -> tuple[str, Any] | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -179,6 +180,8 @@ class _Parser:
             node = self.or_expr()
             self.expect(")")
             return node
+        if kind == "name" and self.columns and self.peek() != ("(", "(") and value not in ("and", "or", "div", "mod"):
+            return ("col", value.lower())
         if kind == "name" and self.peek() == ("(", "("):
             if value not in FUNCTIONS:
                 raise XPathError(f"function {value}() is not supported (supported: "
@@ -458,6 +461,8 @@ class Expression:
             return node[1]
         if kind == "dot":
             return value
+        if kind == "col":  # a choice_filter's column: `value` is the choice's row (see Choice.row)
+            return value.get(node[1], "") if isinstance(value, Mapping) else ""
         if kind == "field":
             name = node[1]
             where = self.outer.get(name)
@@ -588,10 +593,16 @@ class Expression:
         return name == "true"
 
 
-def parse_expression(source: str) -> Expression:
-    """Parse an expression once (at form load); XPathError says what is wrong in one line."""
+def column_names(expression: Expression) -> frozenset[str]:
+    """The choice columns a choice_filter expression reads (its bare names)."""
+    return frozenset(n[1] for n in _walk(expression.tree) if n[0] == "col")
+
+
+def parse_expression(source: str, *, columns: bool = False) -> Expression:
+    """Parse an expression once (at form load); XPathError says what is wrong in one line. `columns`: a
+    choice_filter, where a bare name is a column of the choice being filtered (`name`, `label`, any other)."""
     if isinstance(source, bool) or not isinstance(source, (str, int, float)):
         raise XPathError("must be an expression in quotes")
     source = str(source)
-    tree = _Parser(source).parse()
+    tree = _Parser(source, columns).parse()
     return Expression(source.strip(), tree, frozenset(_fields(tree)), _uses_dot(tree))

@@ -302,8 +302,11 @@ BROKEN = [
     ([HEAD, ["select_one", "a", "A", "yes"]],
      AT.format(2, "type") + "kiểu 'select_one' cần tên danh sách lựa chọn, ví dụ select_one gioi_tinh"),
     ([HEAD + ["choice_filter"], ["select_one g", "a", "A", "yes", ""], ["select_one g", "b", "B", "yes", "a > 2"]],
-     AT.format(3, "choice_filter") + "choice_filter 'a > 2' chưa được hỗ trợ (dùng dạng cot = ${cau_hoi}, có thể nối "
-                                     "nhiều điều kiện bằng and)"),
+     AT.format(3, "choice_filter") + "choice_filter dùng 'a', không phải một cột lọc của trang tính choices"),
+    ([HEAD + ["choice_filter"], ["select_one g", "a", "A", "yes", ""],
+      ["select_one g", "b", "B", "yes", "instance('g')/root/item"]],
+     AT.format(3, "choice_filter") + "choice_filter 'instance('g')/root/item' chưa được hỗ trợ (dùng dạng cot = "
+                                     "${cau_hoi}, có thể nối nhiều điều kiện bằng and)"),
     ([HEAD + ["hcc::colour"], ["text", "a", "A", "yes", "red"]],
      AT.format(2, "hcc::colour") + "cột mở rộng này không có (các cột hcc:: có: prompt, personal, deferrable, badge, "
      "not_above, not_before, compact, min, max, item)"),

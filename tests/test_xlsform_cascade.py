@@ -239,3 +239,58 @@ def test_yaml__a_value_twice_without_a_filter__refused(tmp_path):
         load_form(path)
     assert str(caught.value) == (f"{path}: sections[0] (s).questions[1] (county).choices: two choices have the "
                                  "same value")
+
+
+# --- any other choice_filter: an expression of earlier answers and the choice's columns ---
+
+FRUITS = [["type", "name", "label", "choice_filter"],
+          ["select_multiple fruit", "thich", "Những loại quả bạn thích?", ""],
+          ["select_one fruit", "nhat", "Thích nhất?", "selected(${thich}, name)"],
+          ["integer", "so_nguoi", "Đoàn bao nhiêu người?", ""],
+          ["select_one room", "phong", "Phòng họp?", "${so_nguoi} <= suc_chua and ${so_nguoi} >= toi_thieu"]]
+FRUIT_CHOICES = [["list_name", "name", "label", "suc_chua", "toi_thieu"],
+                 ["fruit", "xoai", "Xoài", "", ""], ["fruit", "chuoi", "Chuối", "", ""], ["fruit", "mit", "Mít", "", ""],
+                 ["room", "nho", "Phòng nhỏ", "6", "1"], ["room", "vua", "Phòng vừa", "20", "4"],
+                 ["room", "lon", "Hội trường", "200", "15"]]
+
+
+@pytest.fixture()
+def fruits(tmp_path):
+    return load_form_file(book(tmp_path, {"survey": FRUITS, "choices": FRUIT_CHOICES}))[0]
+
+
+def test_choice_filter__selected_earlier__only_those_offered_and_a_change_drops_the_choice(fruits):
+    chat = Chat(fruits)
+    chat.send("/start")
+    asked = chat.send("1, 3")
+    assert "Xoài" in asked and "Mít" in asked and "Chuối" not in asked
+    assert "Chuối" in chat.send("Chuối")  # not offered: asked again, with the two it offers
+    chat.send("Mít")
+    section = fruits.sections[0].key
+    assert "mit" == chat.answers[f"{section}.nhat"]
+    chat.send("sửa 1")
+    chat.send("1")
+    chat.send("1, 2")  # Mít no longer liked: the favourite goes and is asked again
+    assert f"{section}.nhat" not in chat.answers
+
+
+def test_choice_filter__numbers_of_the_choice_compared_with_an_answer(fruits):
+    chat = Chat(fruits)
+    for said in ("/start", "1", "Xoài"):
+        chat.send(said)
+    rooms = chat.send("12")
+    assert "Phòng vừa" in rooms and "Phòng nhỏ" not in rooms and "Hội trường" not in rooms
+
+
+def test_choice_filter__an_answer_of_another_section__refused_or_left_out(tmp_path):
+    survey = [["type", "name", "label", "choice_filter"], ["integer", "so_nguoi", "Số người?", ""],
+              ["begin_group", "g", "Đặt phòng", ""], ["select_one room", "phong", "Phòng?", "${so_nguoi} <= suc_chua"],
+              ["text", "ghi_chu", "Ghi chú?", ""], ["end_group", "", "", ""]]
+    path = book(tmp_path, {"survey": survey, "choices": FRUIT_CHOICES})
+    with pytest.raises(FormError) as caught:
+        load_form_file(path)
+    line = "trang tính survey, dòng 4, cột choice_filter: " + texts.XLSFORM_FILTER_OUTSIDE.format(key="so_nguoi")
+    assert f"{path}: {line}" == str(caught.value)
+    skipped: list[str] = []
+    form, _ = load_form_file(path, skip_unsupported=True, skipped=skipped)
+    assert [line] == skipped and ["ghi_chu"] == [q.key for q in form.sections[1].questions]

@@ -124,7 +124,7 @@ def live(form: Form, answers: Mapping[str, Any], saved: Mapping[str, str] = {}) 
         parts = fields.path_parts(path)
         if parts:
             section = next((s for s in form.sections if s.key == parts[0]), None)
-            reload = reload or section is not None and any(parts[2] in q.filter_keys for q in section.questions)
+            reload = reload or section is not None and any(parts[2] in q.option_keys for q in section.questions)
     hidden, calc = [], {}
     for section in form.sections:
         items = [None] if section.repeat is None else item_numbers(answers, section.key)
