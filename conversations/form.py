@@ -150,14 +150,21 @@ class Question:
         which it holds (`selected(${fruits}, name)`, `${age} >= min_age`: its bare names are the choice's columns)."""
         offered = self.choices
         if isinstance(self.filter_by, str):
-            chosen = scope.get(self.filter_by)
+            chosen = _filter_value(scope.get(self.filter_by))
             offered = tuple(c for c in offered if c.when == chosen)
         elif self.filter_by is not None:
-            wanted = tuple(scope.get(k) for k in self.filter_by)
+            wanted = tuple(_filter_value(scope.get(k)) for k in self.filter_by)
             offered = tuple(c for c in offered if c.when == wanted)
         if self.choice_filter is not None:
             offered = tuple(c for c in offered if self.choice_filter.holds(scope, value=c.row()))
         return offered
+
+
+def _filter_value(answer: Any) -> Any:
+    """An answer as a choice's `when` spells it: a choice's value as it is, a number as typed in a sheet (3, 2.5)."""
+    if isinstance(answer, bool) or not isinstance(answer, (int, float)):
+        return answer
+    return str(int(answer)) if float(answer).is_integer() else str(answer)
 
 
 @dataclass(frozen=True)
@@ -585,8 +592,8 @@ def parse_form(raw: Any, path: Path) -> Form:
                     if len(whens) != len(keys):
                         raise fail(f"{qwhere}.choices", f"choice {c.value!r} needs {len(keys)} values in when, one "
                                                         f"for each of {', '.join(keys)}")
-                    for key, when in zip(keys, whens):
-                        if when not in {o.value for o in earlier[key].choices}:
+                    for key, when in zip(keys, whens):  # a typed answer (a code, a number) is not checked here
+                        if earlier[key].choices and when not in {o.value for o in earlier[key].choices}:
                             raise fail(f"{qwhere}.choices",
                                        f"choice {c.value!r} has when={when!r}, not a choice of {key!r}")
             if q.deferrable and (not q.required or q.type != "photo"):

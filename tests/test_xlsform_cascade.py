@@ -294,3 +294,14 @@ def test_choice_filter__an_answer_of_another_section__refused_or_left_out(tmp_pa
     skipped: list[str] = []
     form, _ = load_form_file(path, skip_unsupported=True, skipped=skipped)
     assert [line] == skipped and ["ghi_chu"] == [q.key for q in form.sections[1].questions]
+
+
+def test_cascade__filtered_by_a_typed_number__the_choices_of_that_number(tmp_path):
+    survey = [["type", "name", "label", "choice_filter"], ["integer", "tang", "Tầng mấy?", ""],
+              ["select_one phong", "phong", "Phòng nào?", "tang = ${tang}"]]
+    choices = [["list_name", "name", "label", "tang"], ["phong", "p101", "Phòng 101", "1"],
+               ["phong", "p102", "Phòng 102", "1"], ["phong", "p201", "Phòng 201", "2"]]
+    chat = Chat(load_form_file(book(tmp_path, {"survey": survey, "choices": choices}))[0])
+    chat.send("/start")
+    rooms = chat.send("2")
+    assert "Phòng 201" in rooms and "Phòng 101" not in rooms
