@@ -326,6 +326,7 @@ class _Reader:
         self.filter_fields: dict[str, tuple[str, ...]] = {}  # list name: the questions its filter columns match
         self.unfiltered: dict[str, list[tuple[int, dict]]] = {}  # list name: (row, question) offering it all
         self.read_columns: dict[str, set[str]] = {}  # list name: the columns its choice_filter expressions read
+        self.narrowed: dict[str, tuple[str, tuple]] = {}  # a list narrowed by fixed values: (its list, the values)
         self.survey_rows()
         choice_lists = self.choice_lists()
         self.drop_what_names_the_skipped()
@@ -832,7 +833,11 @@ class _Reader:
             else:
                 return self.general_filter(n, value, list_name, question)
         if fixed:
-            narrowed = "__".join([list_name, *(f"{c}_{storage_key(v) or 'x'}" for c, v in fixed)])
+            narrowed = base = "__".join([list_name, *(f"{c}_{storage_key(v) or 'x'}" for c, v in fixed)])
+            again = 1
+            while self.narrowed.setdefault(narrowed, (list_name, tuple(fixed))) != (list_name, tuple(fixed)):
+                again += 1  # 'Hà Nội' and 'Ha Noi' spell the same key: not the same list
+                narrowed = f"{base}_{again}"
             self.lists[narrowed] = [(r, c) for r, c in self.lists[list_name] if all(c.get(k) == v for k, v in fixed)]
             if list_name in self.list_sheets:
                 self.list_sheets[narrowed] = sheet

@@ -305,3 +305,11 @@ def test_cascade__filtered_by_a_typed_number__the_choices_of_that_number(tmp_pat
     chat.send("/start")
     rooms = chat.send("2")
     assert "Phòng 201" in rooms and "Phòng 101" not in rooms
+
+
+def test_choice_filter__fixed_values_spelt_alike__each_its_own_list(tmp_path):
+    survey = [["type", "name", "label", "choice_filter"], ["select_one xa", "a", "A", "tinh = 'Hà Nội'"],
+              ["select_one xa", "b", "B", "tinh = 'Ha Noi'"]]
+    choices = [["list_name", "name", "label", "tinh"], ["xa", "x1", "Xã 1", "Hà Nội"], ["xa", "x2", "Xã 2", "Ha Noi"]]
+    questions = load_form_file(book(tmp_path, {"survey": survey, "choices": choices}))[0].sections[0].questions
+    assert [["x1"], ["x2"]] == [[c.value for c in q.choices] for q in questions]
