@@ -183,3 +183,34 @@ async def test_webform_browser__without_script__a_section_saved_by_its_button(tm
         answers = await stored_answers(bot, "STP")
     assert ("Trần Văn Hùng", "Phó Giám đốc Sở", "+84913456789") == (
         answers["leader[1].name"], answers["leader[1].position"], answers["leader[1].phone"])
+
+
+async def test_webform_browser__a_cascade__each_answer_redraws_the_next_choices(tmp_path):
+    """The XLSForm documentation's cascade (state → county → city, a county named in two states) on the page:
+    each choice saved redraws the choices that follow from it."""
+    from playwright.async_api import async_playwright, expect
+
+    from tests.test_xlsform_cascade import CHOICES, SETTINGS, SURVEY, book
+
+    form = book(tmp_path, {"survey": SURVEY, "choices": CHOICES, "settings": SETTINGS})
+    async with running_bot(tmp_path, form_path=form) as bot, async_playwright() as p:
+        await bot.say("lan", bot.codes["STP"])
+        link = await bot.link("lan")
+        chromium = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = await chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                             has_touch=True, locale="vi-VN")
+        page = await context.new_page()
+        await page.goto(link)
+        await page.get_by_role("button", name=texts.WEB_OPEN_BUTTON).click()
+        await page.get_by_label("Texas", exact=True).check()  # the counties of Texas follow: the page reloads
+        await expect(page.get_by_label("Hạt Cameron", exact=True)).to_be_visible()
+        await expect(page.get_by_label("Hạt Pierce", exact=True)).to_have_count(0)
+        await page.get_by_label("Hạt King", exact=True).check()  # King of Texas: its cities, not Seattle
+        await expect(page.get_by_label("Finney", exact=True)).to_be_visible()
+        await expect(page.get_by_label("Seattle", exact=True)).to_have_count(0)
+        await page.get_by_label("Finney", exact=True).check()
+        await expect(page.get_by_label("Finney", exact=True)).to_be_checked()
+        await page.screenshot(path=str(SCREENSHOTS / "cascade.png"), full_page=True)
+        await chromium.close()
+        answers = await stored_answers(bot, "STP")
+        assert ("texas", "king", "finney") == (answers["form.state"], answers["form.county"], answers["form.city"])

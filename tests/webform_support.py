@@ -12,11 +12,12 @@ from pathlib import Path
 import aiohttp
 
 from bot.bootstrap import ensure_units_and_campaign
+from bot.form_files import load_form_file
 from bot.reminders.control import change_plan
 from bot.runner import run_bot
 from bot.service import utc_now
 from bot.settings import Settings
-from conversations.form import DEFAULT_FORM, load_form
+from conversations.form import DEFAULT_FORM
 from storage import queries as q
 from storage.db import open_database
 from tests.fake_telegram import FakeTelegram
@@ -73,17 +74,18 @@ class Running:
 
 
 @contextlib.asynccontextmanager
-async def running_bot(tmp_path: Path, units: tuple[str, ...] = ("STP",), telegram: FakeTelegram | None = None):
+async def running_bot(tmp_path: Path, units: tuple[str, ...] = ("STP",), telegram: FakeTelegram | None = None,
+                      form_path: Path = DEFAULT_FORM):
     zalo = await FakeZalo().start()
     db_url = f"sqlite:///{tmp_path / 'hcc.db'}"
     port = free_port()
     clock = [utc_now()]
-    settings = Settings(database_url=db_url, data_dir=tmp_path, form_path=DEFAULT_FORM, zalo_token=zalo.token,
+    settings = Settings(database_url=db_url, data_dir=tmp_path, form_path=form_path, zalo_token=zalo.token,
                         zalo_api_url=zalo.url, listen_host="127.0.0.1", listen_port=port,
                         **({"telegram_token": telegram.token, "telegram_api_url": telegram.url} if telegram else {}))
     db = await open_database(db_url)
     now = clock[0]
-    await ensure_units_and_campaign(db, load_form(DEFAULT_FORM), now)
+    await ensure_units_and_campaign(db, load_form_file(form_path)[0], now)
     codes = {}
     async with db.transaction() as s:
         campaign = await q.current_campaign(s)
