@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from conversations import texts
 from conversations.form import OTHER, Form, Question, Section
 from conversations.parsers import format_date, format_phone
-from conversations.xpath import NO_LOOKUP, AnswersLookup, Lookup
+from conversations.xpath import NO_LOOKUP, AnswersLookup, Lookup, item_numbers
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DONE = "__done__"
@@ -36,13 +36,6 @@ def split_key(k: str) -> tuple[str, int | None, str]:
     if not m:
         raise ValueError(f"not an answer key: {k!r}")
     return m["s"], (int(m["i"]) if m["i"] is not None else None), m["q"]
-
-
-def item_numbers(answers: Mapping[str, Any], section: str) -> list[int]:
-    """The item numbers of a repeat section, in display order."""
-    prefix = section + "["
-    found = {int(k[len(prefix):k.index("]")]) for k in answers if k.startswith(prefix)}
-    return sorted(found)
 
 
 def scope(answers: Mapping[str, Any], section: str, item: int | None = None) -> dict[str, Any]:

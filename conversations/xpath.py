@@ -382,6 +382,13 @@ class Lookup:
         return datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
 
 
+def item_numbers(answers: Mapping[str, Any], section: str) -> list[int]:
+    """The item numbers of a repeat section, in display order (also imported from conversations.answers)."""
+    prefix = section + "["
+    found = {int(k[len(prefix):k.index("]")]) for k in answers if k.startswith(prefix)}
+    return sorted(found)
+
+
 class AnswersLookup(Lookup):
     """`Lookup` over a report's flat answers (`section.question`, `section[n].question`)."""
 
@@ -405,9 +412,7 @@ class AnswersLookup(Lookup):
     def item_value(self, section: str, question: str, position: int) -> Any:
         numbers = self._items.get(section)
         if numbers is None:
-            prefix = f"{section}["
-            numbers = self._items[section] = sorted({int(n) for k in self.answers if k.startswith(prefix)
-                                                     for n in [k[len(prefix):].partition("]")[0]] if n.isdigit()})
+            numbers = self._items[section] = item_numbers(self.answers, section)
         if not 1 <= position <= len(numbers):
             return None
         return self.answers.get(f"{section}[{numbers[position - 1]}].{question}")

@@ -38,6 +38,14 @@ def jpeg(width: int, height: int, path: Path) -> Path:
     return path
 
 
+async def phone(p):
+    """Debian's Chromium as a phone's browser (390 px, touch, Vietnamese): (browser, context, its first page)."""
+    chromium = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    context = await chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                         locale="vi-VN")
+    return chromium, context, await context.new_page()
+
+
 async def test_webform_browser__page_then_chat_then_page__submitted_and_confirmed_in_the_chat(tmp_path):
     from playwright.async_api import async_playwright, expect
 
@@ -48,10 +56,7 @@ async def test_webform_browser__page_then_chat_then_page__submitted_and_confirme
     async with running_bot(tmp_path) as bot, async_playwright() as p:
         await bot.say("lan", bot.codes["STP"])
         link = await bot.link("lan")
-        chromium = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = await chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                             has_touch=True, locale="vi-VN")
-        page = await context.new_page()
+        chromium, context, page = await phone(p)
         violations: list[str] = []
         page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
 
@@ -196,10 +201,7 @@ async def test_webform_browser__a_cascade__each_answer_redraws_the_next_choices(
     async with running_bot(tmp_path, form_path=form) as bot, async_playwright() as p:
         await bot.say("lan", bot.codes["STP"])
         link = await bot.link("lan")
-        chromium = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = await chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                             has_touch=True, locale="vi-VN")
-        page = await context.new_page()
+        chromium, context, page = await phone(p)
         await page.goto(link)
         await page.get_by_role("button", name=texts.WEB_OPEN_BUTTON).click()
         await page.get_by_label("Texas", exact=True).check()  # the counties of Texas follow: the page reloads
