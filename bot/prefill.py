@@ -41,7 +41,8 @@ class Offer:
 
 async def find_offers(s, form: Form, default_form: Form, campaign: Campaign, unit_id: int) -> list[Offer]:
     """The repeats of `form` the unit's last submission in another campaign can fill (form order)."""
-    repeats = [sec for sec in form.sections if sec.repeat is not None]
+    # a list inside a list is not offered: its items belong to items of this report's parent list
+    repeats = [sec for sec in form.sections if sec.repeat is not None and sec.questions[0].item_of is None]
     if not repeats:
         return []
     row = (await s.execute(

@@ -133,6 +133,8 @@ def format_value(question: Question, value: Any) -> str:
     """An answer as a person reads it."""
     if value is None:
         return texts.VALUE_SKIPPED
+    if question.item_of is not None:  # the parent item it belongs to, named as it was when last saved
+        return str(value.get("name", "")) if isinstance(value, Mapping) else str(value)
     if question.type == "phone":
         return format_phone(value)
     if question.type == "date":
@@ -172,14 +174,55 @@ def format_answer(question: Question, values: Mapping[str, Any]) -> str:
 
 
 def item_name(section: Section, values: Mapping[str, Any]) -> Any:
-    """What names an item: the answer of its first asked question that has one (None: nothing yet)."""
-    return next((values[q.key] for q in section.asked if values.get(q.key) is not None), None)
+    """What names an item: the answer of its first asked question that has one (None: nothing yet); in a list
+    inside a list, not the parent item it belongs to."""
+    return next((values[q.key] for q in section.asked if values.get(q.key) is not None and q.item_of is None), None)
 
 
 def item_title(section: Section, values: Mapping[str, Any], stt: int) -> str:
     """How one item is named in menus and messages: its first answer, or its ordinal."""
     first = item_name(section, values)
     return str(first) if first else texts.ITEM_ORDINAL.format(item=section.repeat.item, n=stt)
+
+
+def linked_items(section: Section, answers: Mapping[str, Any]) -> list[tuple[int, str]]:
+    """(item number, how the item is named) of each item of the repeat section `section`, in order: the choices
+    of a list inside it (see form.Question.item_of)."""
+    out = []
+    for stt, n in enumerate(item_numbers(answers, section.key), 1):
+        values = scope(answers, section.key, n)
+        first = next((q for q in section.asked if values.get(q.key) is not None and q.item_of is None), None)
+        shown = format_value(first, values[first.key]) if first is not None and first.type != "photo" else ""
+        out.append((n, shown or texts.ITEM_ORDINAL.format(item=section.repeat.item, n=stt)))
+    return out
+
+
+def link_value(parent: Section, answers: Mapping[str, Any], item: int) -> dict[str, Any] | None:
+    """What a list inside a list stores for its parent item `item` (None: no such item)."""
+    name = dict(linked_items(parent, answers)).get(item)
+    return None if name is None else {"item": item, "name": name}
+
+
+def refresh_links(form: Form, answers: dict[str, Any]) -> bool:
+    """Keep each list inside a list with its parent: an item whose parent item was deleted is deleted with it, and
+    the parent's name stored with an item follows the parent's answers. True when something changed."""
+    changed = False
+    for child, parent in form.links:
+        names = dict(linked_items(parent, answers))
+        link = child.questions[0].key
+        for n in item_numbers(answers, child.key):
+            k = key(child.key, link, n)
+            value = answers.get(k)
+            item = value.get("item") if isinstance(value, Mapping) else None
+            if item is not None and item not in names:
+                prefix = f"{child.key}[{n}]."
+                for gone in [g for g in answers if g.startswith(prefix)]:
+                    del answers[gone]
+                changed = True
+            elif item is not None and value.get("name") != names[item]:
+                answers[k] = {"item": item, "name": names[item]}
+                changed = True
+    return changed
 
 
 @dataclass(frozen=True)

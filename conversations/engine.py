@@ -17,7 +17,7 @@ from conversations import fields, texts
 from conversations.answers import (
     DONE, LAST, LOCAL_TZ, format_answer, format_datetime, format_value, is_relevant, item_name, item_numbers,
     item_title, key,
-    missing, find_section, recompute, review_section, review_summary, scope, scopes,
+    missing, find_section, recompute, refresh_links, review_section, review_summary, scope, scopes,
 )
 from conversations.form import OTHER, Form, Question, Section
 from conversations.parsers import (
@@ -260,6 +260,9 @@ def all_slots(form: Form, answers: Mapping[str, Any]) -> list[Slot]:
             out += [Slot(section.key, n, q.key) for q in section.asked if is_relevant(q, values, lookup)]
         closed = bool(answers.get(key(section.key, DONE)))
         fewest, most = section.repeat.bounds(lookup=lookup)
+        parent = section.questions[0].item_of
+        if parent is not None and not any(s == parent and n is not None for s, n in groups):
+            continue  # a list inside a list: nothing to add to before its parent list has an item
         if (most is None or len(numbers) < most) and (len(numbers) < fewest or not closed):
             out.append(Slot(section.key, None, first_question(section, answers, lookup).key, new=True))
     return out
@@ -317,6 +320,8 @@ class _Turn:
                 items = [None] if each.repeat is None else item_numbers(self.answers, each.key)
                 for n in items:
                     self._prune_scope(each, n, dict(groups.get((each.key, n), {})))
+        if self.form.links and refresh_links(self.form, self.answers):
+            self.changed = True
         if not self.form.calculations:
             return
         if question is None or section is None:  # an item deleted: everything may change
@@ -637,14 +642,12 @@ class _Turn:
     def note_text(self, section: Section, note: Question, values: Mapping[str, Any]) -> str:
         return note_text(self.form, self.answers, section, note, values)
 
-    @staticmethod
-    def choices(question: Question, values: Mapping[str, Any]) -> list[tuple[str, str]]:
-        return fields.choices(question, values)
+    def choices(self, question: Question, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+        return fields.choices(question, values, self.form, self.answers)
 
-    @classmethod
-    def options_for(cls, question: Question, values: Mapping[str, Any]) -> tuple[Option, ...]:
+    def options_for(self, question: Question, values: Mapping[str, Any]) -> tuple[Option, ...]:
         if question.type == "choice":
-            return tuple(Option(v, label) for v, label in cls.choices(question, values))
+            return tuple(Option(v, label) for v, label in self.choices(question, values))
         if question.type == "yes_no":
             return (Option("yes", texts.YES), Option("no", texts.NO))
         return ()
@@ -791,8 +794,9 @@ class _Turn:
                 raise ParseError(texts.LOCATION_NOT_EXPECTED)
             return check_geopoint(event.lat, event.lon)
         if isinstance(event, Pick):
-            return fields.read_pick(question, values, event.value)
-        return fields.read_text(question, values, event.text, self.now.astimezone(LOCAL_TZ).date())
+            return fields.read_pick(question, values, event.value, self.form, self.answers)
+        return fields.read_text(question, values, event.text, self.now.astimezone(LOCAL_TZ).date(), self.form,
+                                self.answers)
 
     def try_compact(self, section: Section, slot: Slot, raw: str) -> Reply | None:
         """Several answers of one item in one message; None when the message is a single answer.
@@ -1301,14 +1305,21 @@ def note_text(form: Form, answers: Mapping[str, Any], section: Section, note: Qu
               values: Mapping[str, Any]) -> str:
     """A note's text, each `${name}` in it replaced by that answer (of its scope, else of a plain section); the chat
     says it, the page shows it."""
+    parent = section.questions[0].item_of
+    link = values.get(section.questions[0].key) if parent else None
+    parent_item = link.get("item") if isinstance(link, dict) else None
+
     def value_of(m: re.Match) -> str:
         name = m[1]
         for s in (section, *form.sections):
-            if s is not section and s.repeat is not None:
+            linked = s.key == parent  # the parent list: the item this one belongs to ("…" before it is chosen)
+            if s is not section and s.repeat is not None and not linked:
                 continue
             found = next((q for q in s.questions if q.key == name), None)
             if found is not None:
-                where = values if s is section else scope(answers, s.key)
+                if linked and parent_item is None:
+                    return "…"
+                where = values if s is section else scope(answers, s.key, parent_item if linked else None)
                 return format_answer(found, where) if where.get(name) is not None else "…"
         return m[0]
     return _OUTPUT.sub(value_of, note.prompt)

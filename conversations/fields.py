@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any, Mapping
 
 from conversations import texts
-from conversations.answers import format_value, is_relevant, item_numbers, key, scope
+from conversations.answers import format_value, is_relevant, item_numbers, key, linked_items, scope
 from conversations.form import OTHER, Form, Question, Section
 from conversations.parsers import (
     ParseError, clean_text, fold, format_date, parse_choice, parse_date, parse_datetime, parse_geopoint, parse_integer,
@@ -72,25 +72,41 @@ def parse_multi_choice(raw: str, options: list[tuple[str, str]]) -> list[str]:
     return [value for value, _ in options if value in chosen]
 
 
-def choices(question: Question, values: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(value, label) of the options offered, "Khác (ghi rõ)" last for an `or_other` question."""
+def choices(question: Question, values: Mapping[str, Any], form: Form | None = None,
+            answers: Mapping[str, Any] | None = None) -> list[tuple[str, str]]:
+    """(value, label) of the options offered, "Khác (ghi rõ)" last for an `or_other` question; for the first
+    question of a list inside a list (`item_of`), the parent list's items, read off the report's `answers`."""
+    if question.item_of is not None:
+        if form is None or answers is None:
+            return []
+        return [(str(n), name) for n, name in linked_items(form.section(question.item_of), answers)]
     out = [(c.value, c.label) for c in question.options(values)]
     if question.or_other:
         out.append((OTHER, texts.OTHER_CHOICE))
     return out
 
 
-def offered(question: Question, values: Mapping[str, Any]) -> list[str]:
+def offered(question: Question, values: Mapping[str, Any], form: Form | None = None,
+            answers: Mapping[str, Any] | None = None) -> list[str]:
     """The values a button (chat) or a radio/checkbox (page) may carry for this question."""
     if question.type in ("choice", "multi_choice"):
-        return [v for v, _ in choices(question, values)]
+        return [v for v, _ in choices(question, values, form, answers)]
     if question.type == "yes_no":
         return ["yes", "no"]
     return []
 
 
-def read_text(question: Question, values: Mapping[str, Any], raw: str, today: date) -> Any:
-    """A typed answer to `question` read by its type's parser (photo questions take no text)."""
+def _linked(question: Question, value: str, form: Form | None, answers: Mapping[str, Any] | None) -> Any:
+    """A chosen option as it is stored: for a list inside a list, the parent item and its name."""
+    if question.item_of is None:
+        return value
+    return {"item": int(value), "name": dict(choices(question, {}, form, answers))[value]}
+
+
+def read_text(question: Question, values: Mapping[str, Any], raw: str, today: date, form: Form | None = None,
+              answers: Mapping[str, Any] | None = None) -> Any:
+    """A typed answer to `question` read by its type's parser (photo questions take no text); `form` and
+    `answers` give the options of a list inside a list."""
     kind = question.type
     simple = {"text": parse_text, "name": parse_name, "times": parse_times, "long_text": parse_long_text,
               "phone": parse_phone, "integer": parse_integer, "decimal": parse_decimal, "yes_no": parse_yes_no,
@@ -107,7 +123,7 @@ def read_text(question: Question, values: Mapping[str, Any], raw: str, today: da
         return parse_multi_choice(raw, choices(question, values))
     if kind == "choice":
         try:
-            return parse_choice(raw, choices(question, values))
+            return _linked(question, parse_choice(raw, choices(question, values, form, answers)), form, answers)
         except ParseError as exc:
             if exc.message == texts.EMPTY_ANSWER:
                 raise
@@ -122,11 +138,12 @@ def read_text(question: Question, values: Mapping[str, Any], raw: str, today: da
     return value.isoformat()
 
 
-def read_pick(question: Question, values: Mapping[str, Any], value: str) -> Any:
+def read_pick(question: Question, values: Mapping[str, Any], value: str, form: Form | None = None,
+              answers: Mapping[str, Any] | None = None) -> Any:
     """A pressed button's value (or a radio button's): refused when this question does not offer it now."""
-    if question.type == "multi_choice" or value not in offered(question, values):  # the chat has no such button
+    if question.type == "multi_choice" or value not in offered(question, values, form, answers):  # no such button
         raise ParseError(texts.STALE_BUTTON)
-    return value if question.type in ("choice", "multi_choice") else value == "yes"
+    return _linked(question, value, form, answers) if question.type == "choice" else value == "yes"
 
 
 def check_constraint(question: Question, values: Mapping[str, Any], value: Any) -> Any:
@@ -219,9 +236,9 @@ def check_field(form: Form, answers: Mapping[str, Any], path: str, raw: str | li
             raise ParseError(texts.STALE_BUTTON)
         value: Any = [v for v in allowed if v in picked]
     elif question.type in ("choice", "yes_no"):
-        value = read_pick(question, values, raw)
+        value = read_pick(question, values, raw, form, answers)
     else:
-        value = read_text(question, values, _from_widget(question, raw), today)
+        value = read_text(question, values, _from_widget(question, raw), today, form, answers)
     return field, check_constraint(question, values, value)
 
 

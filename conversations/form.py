@@ -10,6 +10,12 @@ in its relevant or calculation reads its own answer. A name that is no question 
 Questions that are never asked: `note` (a text said in the chat before the next question, never stored),
 `calculate` (its `calculation` stored with the answers, recomputed as they change) and `meta` (what the bot
 records itself: `meta: start|end|today|deviceid|username|phonenumber`, see META_KINDS).
+
+A list inside a list (XLSForm's repeat in a repeat: people of a unit, each with their trainings) is a repeat
+section of its own after its parent's, whose first question is `item_of: <the parent section>`: a choice among
+the parent's items, stored as {"item": n, "name": "…"} (the name kept up to date with the parent's item, and
+the item deleted with its parent: see answers.refresh_links). A `${name}` of the parent's questions read in
+it is the linked item's answer.
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ FORM_FIELDS = ("id", "title", "version", "choice_lists", "sections")
 SECTION_FIELDS = ("key", "title", "intro", "repeat", "compact", "questions")
 QUESTION_FIELDS = ("key", "label", "prompt", "type", "required", "ask_if", "choices", "filter_by", "choice_filter",
                    "not_above", "not_before", "deferrable", "personal", "hint", "required_message", "constraint",
-                   "constraint_message", "relevant", "badge", "calculation", "meta", "or_other")
+                   "constraint_message", "relevant", "badge", "calculation", "meta", "or_other", "item_of")
 REPEAT_FIELDS = ("min", "max", "item", "count")
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 BADGE_SECTIONS = ("main_staff", "backup_staff")  # badge photos of a form that marks none (the shipped form's)
@@ -110,6 +116,7 @@ class Question:
     meta: str | None = None  # type meta: what the bot records (META_KINDS; another kind records nothing)
     or_other: bool = False  # choice / multi_choice: a last option "Khác (ghi rõ)" that asks for the text
     choice_filter: Expression | None = None  # XLSForm's, any other shape: which choices are offered (see options)
+    item_of: str | None = None  # a choice among the items of this (earlier) repeat section: the parent's item
 
     def is_asked(self, values: Mapping[str, Any], lookup: Lookup = NO_LOOKUP) -> bool:
         """Whether the question applies, given the other answers of its scope (ask_if or relevant); `lookup`
@@ -240,6 +247,11 @@ class Form:
     def calculations(self) -> bool:
         """Whether any question is a calculation (else nothing is recomputed)."""
         return any(q.type == "calculate" for s in self.sections for q in s.questions)
+
+    @functools.cached_property
+    def links(self) -> tuple[tuple[Section, Section], ...]:
+        """(list inside a list, its parent list) for every section whose first question is an `item_of`."""
+        return tuple((s, self.section(s.questions[0].item_of)) for s in self.sections if s.questions[0].item_of)
 
     @functools.cached_property
     def positions(self) -> dict[tuple[str, str], tuple[int, int]]:
@@ -436,6 +448,8 @@ def parse_form(raw: Any, path: Path) -> Form:
         if question_count > MAX_QUESTIONS:
             raise fail(f"{swhere}.questions", texts.FORM_LIMIT_QUESTIONS.format(
                 limit=f"{MAX_QUESTIONS:,}".replace(",", ".")))
+        link = raw_qs[0] if isinstance(raw_qs[0], dict) and "item_of" in raw_qs[0] else None
+        link_parent = link["item_of"] if link is not None else None
         for qi, rq in enumerate(raw_qs):
             qwhere = f"{swhere}.questions[{qi}]"
             if not isinstance(rq, dict):
@@ -494,7 +508,15 @@ def parse_form(raw: Any, path: Path) -> Form:
                     raise fail(f"{qwhere}.ask_if", f"must be {{key: K, <op>: V}} with one op of {', '.join(CONDITION_OPS)}")
                 condition = Condition(str(cond["key"]), ops[0], cond[ops[0]])
             choices: tuple[Choice, ...] = ()
-            if qtype in CHOICE_TYPES:
+            if "item_of" in rq:
+                parent = next((s for s in sections if s.key == rq["item_of"]), None)
+                if qi != 0 or "repeat" not in rs or qtype != "choice" or parent is None or parent.repeat is None:
+                    raise fail(f"{qwhere}.item_of", "item_of names an earlier repeat section, on the first question "
+                               "(type choice) of a repeat section")
+                if {"choices", "filter_by", "choice_filter", "ask_if", "relevant", "or_other"} & set(rq) \
+                        or not required:
+                    raise fail(f"{qwhere}.item_of", "an item_of question is required, unconditional, without choices")
+            elif qtype in CHOICE_TYPES:
                 choices = choices_of(rq.get("choices"), f"{qwhere}.choices")
                 if rq.get("or_other") and any(c.value == OTHER for c in choices):
                     raise fail(f"{qwhere}.or_other", f"the choices already have the value {OTHER!r}")
@@ -528,6 +550,7 @@ def parse_form(raw: Any, path: Path) -> Form:
                     meta=meta_kind,
                     or_other=bool(rq.get("or_other", False)),
                     choice_filter=expressions.get("choice_filter"),
+                    item_of=rq.get("item_of"),
                 )
             )
         is_repeat = "repeat" in rs
@@ -549,7 +572,8 @@ def parse_form(raw: Any, path: Path) -> Form:
                 target: Question | None = scope_qs.get(ref)
                 if target is None and ref in form_keys:
                     where_s, repeat_s, target = form_keys[ref]
-                    outer[ref] = (where_s, repeat_s)
+                    # the parent's question read in an item of a list inside its list: the linked item's
+                    outer[ref] = (where_s, link["key"] if where_s == link_parent else repeat_s)
                 elif target is None and ref in later_keys:
                     where_s, repeat_s, rq = later_keys[ref]
                     outer[ref] = (where_s, repeat_s)

@@ -996,7 +996,9 @@ XLSFORM_END_MISMATCH = "'{type}' đóng begin_{word} ở dòng {row}: hãy đón
 XLSFORM_NO_END = "begin_{word} '{name}' chưa có end_{word}"
 XLSFORM_GROUP_NO_NAME = "nhóm chưa có tên (cột name)"
 XLSFORM_LOOP = "begin loop (lặp theo danh sách lựa chọn) không hỏi được trong trò chuyện; hãy dùng begin_repeat"
-XLSFORM_NESTED_REPEAT = "nhóm lặp lồng trong nhóm lặp ở dòng {row} chưa được hỗ trợ (dùng --skip-unsupported để bỏ qua)"
+# A list inside a list (a repeat in a repeat): each item of the inner list says which item of the outer one it
+# belongs to, chosen first. {item}: the inner list's item word, {parent}: the outer list's.
+ITEM_OF_PROMPT = "{item} này thuộc {parent} nào? Chọn một trong danh sách đã nhập (bấm nút hoặc gõ số thứ tự)."
 XLSFORM_REPEAT_ONLY = "cột này chỉ dùng ở dòng begin_repeat"
 XLSFORM_WHOLE_NUMBER = "'{value}' phải là một số nguyên"
 XLSFORM_COUNT_OR_MIN_MAX = "dùng repeat_count hoặc hcc::min/hcc::max, không dùng cả hai"

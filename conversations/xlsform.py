@@ -37,7 +37,7 @@ its start/end), acknowledge/trigger (yes_no), note (a `note` question said with 
 and unconditional: the section's intro), calculate (`calculation`), the metadata types start, end, today,
 deviceid, subscriberid, simserial, phonenumber, username, email, audit (a `meta` question, never asked), and our
 own name, phone, times, yes_no. Anything a chat cannot ask (geotrace, geoshape, audio, video, file, barcode,
-rank, select_one_from_file, hidden, background-audio, a repeat inside a repeat, …) is
+rank, select_one_from_file, hidden, background-audio, …) is
 refused in one line naming sheet, row and column — or left out with `skip_unsupported`, one line each in
 `skipped`; so is a calculation, relevant or constraint outside the evaluator (pulldata(), instance() lookups). A
 question left out is read as never answered by what names it: a question whose `relevant` names it is left out
@@ -50,7 +50,11 @@ them). `hidden` is a calculate that needs no calculation (its default, else empt
 
 Groups: a group inside a group is a section whose title is the path ("I. › 1. Nhân sự"); a repeat anywhere
 outside a repeat is a repeat section with the path title; a group inside a repeat adds its questions to the
-repeat's item, its label said as a note first. A group's `relevant` is added to each of its questions'.
+repeat's item, its label said as a note first. A group's `relevant` is added to each of its questions'. A
+repeat inside a repeat (people, each with their trainings) is a list of its own after its parent's list, each
+item first choosing which of the parent's items it belongs to (form.Question.item_of); its repeat_count counts one
+parent item's, which a list of its own cannot check: it is an open list ("Thêm … nữa không?"). A repeat that
+holds nothing but a repeat is no parent: the inner list stands alone.
 Repeats: repeat_count a whole number (min = max), an expression (`count`), or none (`min: 0`, `max: null`:
 open); hcc::min/hcc::max/hcc::item as before.
 
@@ -93,6 +97,10 @@ Rows = list[tuple[int, list[str]]]
 
 EXTERNAL = " (external_choices)"  # the name of a list read from the external_choices sheet: its own
 WHOLE = " (whole)"  # a filtered list as a question without a filter offers it: each value once
+
+
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _keys_of(filter_by: str | list[str] | None) -> list[str]:
@@ -577,13 +585,13 @@ class _Reader:
         try:
             if word == "loop":
                 raise self.unsupported(survey, n, "type", texts.XLSFORM_LOOP)
-            if word == "repeat" and repeat_of is not None:
-                raise self.unsupported(survey, n, "type", texts.XLSFORM_NESTED_REPEAT.format(row=repeat_of["row"]))
         except _Skip:
             frame["skip"] = True
             return frame
         if word == "repeat":
             frame["section"] = self.new_section(frame, n, row)
+            if repeat_of is not None:
+                self.link(frame["section"], repeat_of["section"], n)
         elif repeat_of is not None and label:  # a group inside a repeat: its label said first, as a note
             self.add(repeat_of["section"], n, {"key": self.keys.get(name, name), "label": label, "prompt": label,
                                               "type": "note", "required": False,
@@ -612,6 +620,20 @@ class _Reader:
         self.rows_of[id(section)] = (n, section)
         return section
 
+    def link(self, section: dict, parent: dict, n: int) -> None:
+        """A repeat inside a repeat: a list of its own after its parent's, each item first saying which of the
+        parent's items it belongs to (form.Question.item_of). It is an open list: a repeat_count or hcc::min/max
+        counts the items of one parent item, which a list of its own cannot check."""
+        taken = set(self.keys.values())
+        base = f"{parent['key'][:35]}_item"
+        key = next(k for k in (base, *(f"{base[:37]}_{i}" for i in range(2, 100))) if k not in taken)
+        word = parent["repeat"]["item"]
+        section["repeat"] = {"min": 0, "max": None, "item": section["repeat"]["item"]}
+        self.add(section, n, {"key": key, "label": word[:1].upper() + word[1:], "type": "choice",
+                              "item_of": parent["key"],
+                              "prompt": texts.ITEM_OF_PROMPT.format(item=_first_upper(section["repeat"]["item"]),
+                                                                    parent=word)})
+
     def repeat(self, n: int, row: Mapping[str, str], frame: dict) -> dict:
         survey = self.survey
         count, lo, hi = row.get("repeat_count", ""), row.get("hcc::min", ""), row.get("hcc::max", "")
@@ -633,8 +655,12 @@ class _Reader:
             return
         self.flush_intro(frame)
         section = frame["section"]
-        if frame["word"] == "repeat" and section is not None and not section["questions"]:
+        if frame["word"] == "repeat" and section is not None and \
+                all(q.get("item_of") for q in section["questions"]):  # nothing, or only which parent item
             self.sections.remove(section)  # an empty repeat (or one whose questions were all left out)
+            for inner in self.sections:  # a repeat that only held a repeat: the inner list stands on its own
+                if inner["questions"] and inner["questions"][0].get("item_of") == section["key"]:
+                    del inner["questions"][0]
         parent = stack[-1] if stack else None
         if parent is not None and parent["word"] == "group" and parent["repeat_of"] is None:
             parent["section"] = None

@@ -376,6 +376,10 @@ class Lookup:
         """The answer to `question` of the position-th item (1 = the first) of a repeat section."""
         return None
 
+    def linked(self, section: str, question: str, link: Any) -> Any:
+        """The answer to `question` of the item of `section` that a list inside its list links to ({"item": n})."""
+        return None
+
     def today(self) -> date:
         from datetime import datetime
         from zoneinfo import ZoneInfo
@@ -417,6 +421,10 @@ class AnswersLookup(Lookup):
             return None
         return self.answers.get(f"{section}[{numbers[position - 1]}].{question}")
 
+    def linked(self, section: str, question: str, link: Any) -> Any:
+        item = link.get("item") if isinstance(link, Mapping) else None
+        return None if item is None else self.answers.get(f"{section}[{item}].{question}")
+
     def today(self) -> date:
         return self._today or super().today()
 
@@ -429,7 +437,7 @@ class Expression:
     """One parsed expression; equal when their source text is equal.
 
     `outer` names the `${…}` that are not questions of the expression's own scope: name -> (section key, whether
-    that section is a repeat); `choices` the choice labels of the questions jr:choice-name() reads. Both are set
+    that section is a repeat, or the key of the link question when it is the parent list of the expression's); `choices` the choice labels of the questions jr:choice-name() reads. Both are set
     by `bind` when the form loads.
     """
 
@@ -437,7 +445,7 @@ class Expression:
     tree: tuple = field(compare=False, repr=False, default=())
     fields: frozenset[str] = field(compare=False, repr=False, default=frozenset())
     uses_dot: bool = field(compare=False, repr=False, default=False)
-    outer: Mapping[str, tuple[str, bool]] = field(compare=False, repr=False, default_factory=dict)
+    outer: Mapping[str, tuple[str, bool | str]] = field(compare=False, repr=False, default_factory=dict)
     choices: Mapping[str, Mapping[str, str]] = field(compare=False, repr=False, default_factory=dict)
 
     def bind(self, *, own: str | None = None, outer: Mapping[str, tuple[str, bool]] | None = None,
@@ -473,6 +481,8 @@ class Expression:
             where = self.outer.get(name)
             if where is None:
                 return values.get(name)
+            if isinstance(where[1], str):  # the parent item's answer, through this item's link question
+                return lookup.linked(where[0], name, values.get(where[1]))
             return lookup.outer(where[0], name, where[1])
         ev = self._eval
         if kind == "or":

@@ -27,6 +27,7 @@ from conversations import texts
 from conversations.answers import DONE, format_value, is_relevant, scope
 from conversations.answers import key as answer_key
 from conversations.form import Form, Question, Section
+from conversations.xpath import AnswersLookup
 from exports.data import UnitReport, items
 from exports.docx_parts import (add_paragraph, add_row, add_spanning_row, clean, fix_widths, grid_table, number,
                                 section_title, set_orientation, set_text_size, write_cell)
@@ -68,7 +69,7 @@ def shown(unit: UnitReport, section: Section, question: Question, values: dict[s
     Not answered yet: `blank`; "không có" typed for an optional one: VALUE_SKIPPED; a photo: "có ảnh" (or its
     file name in the photo archive with `file_names`), "chưa có ảnh" when there is none.
     """
-    if not is_relevant(question, values):
+    if not is_relevant(question, values, AnswersLookup(unit.answers)):  # a condition may read another section
         return None
     if question.key not in values:
         return texts.DOC_PHOTO_MISSING if question.type == "photo" else blank
@@ -81,6 +82,12 @@ def shown(unit: UnitReport, section: Section, question: Question, values: dict[s
     if value is None:
         return texts.VALUE_SKIPPED
     return clean(format_value(question, value))
+
+
+def listed(section: Section) -> list[Question]:
+    """The questions a list's table has a column for: all but its notes (a note has no answer; what it says of
+    one item reads that item's answers, and is said in the chat and shown on the page)."""
+    return [q for q in section.questions if q.type != "note"]
 
 
 def widths_for(questions: Sequence[Question], room: float) -> list[Length]:
@@ -149,21 +156,21 @@ def _list_table(doc: DocxDocument, section: Section, lead: list[str],
     """A table for a repeat section's items: the lead columns, then a column per question (True) or one column
     of "label: value" lines (False)."""
     room = CONTENT - sum(w.cm for w in lead_widths)
-    if fits_columns(section.questions, room):
-        widths = [*lead_widths, *widths_for(section.questions, room)]
-        return grid_table(doc, [*lead, *(clean(q.label) for q in section.questions)], widths), widths, True
+    if fits_columns(listed(section), room):
+        widths = [*lead_widths, *widths_for(listed(section), room)]
+        return grid_table(doc, [*lead, *(clean(q.label) for q in listed(section))], widths), widths, True
     widths = [*lead_widths, Cm(room)]
     return grid_table(doc, [*lead, texts.DOC_GENERIC_COL_DETAILS], widths), widths, False
 
 
 def _write_item(cells, unit: UnitReport, section: Section, values: dict[str, Any], stt: int, columns: bool) -> None:
     if columns:
-        for cell, question in zip(cells, section.questions):
+        for cell, question in zip(cells, listed(section)):
             text = shown(unit, section, question, values, stt)
             write_cell(cell, text or "", center=question.type in ("integer", "date", "yes_no", "photo"))
         return
     lines = []
-    for question in section.questions:
+    for question in listed(section):
         text = shown(unit, section, question, values, stt)
         if text:
             lines.append(f"{clean(question.label)}: {text}")
@@ -215,7 +222,7 @@ def _report_repeat_summary(doc: DocxDocument, form: Form, section: Section, unit
     finish(table, widths)
 
     def annex(numeral: str) -> None:
-        landscape = not fits_columns(section.questions, CONTENT - STT_WIDTH)
+        landscape = not fits_columns(listed(section), CONTENT - STT_WIDTH)
         if landscape:  # a wide list: a landscape section, a column per question, headers wrapped
             set_orientation(doc, landscape=True)
         annex_heading(numeral, clean(section.title).upper())
@@ -284,8 +291,8 @@ def _report_repeat(doc: DocxDocument, form: Form, section: Section, units: list[
                    width: float = CONTENT, force_columns: bool = False) -> None:
     """The items of every unit, under a row with the unit's name (as the template's plan table)."""
     if force_columns:  # a repeat is a table whatever its width: a column per question, however narrow
-        widths = [Cm(STT_WIDTH), *widths_for(section.questions, width - STT_WIDTH)]
-        table = grid_table(doc, [texts.COL_STT, *(clean(q.label) for q in section.questions)], widths)
+        widths = [Cm(STT_WIDTH), *widths_for(listed(section), width - STT_WIDTH)]
+        table = grid_table(doc, [texts.COL_STT, *(clean(q.label) for q in listed(section))], widths)
         columns = True
     else:
         table, widths, columns = _list_table(doc, section, [texts.COL_STT], [Cm(STT_WIDTH)])

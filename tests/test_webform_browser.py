@@ -216,3 +216,42 @@ async def test_webform_browser__a_cascade__each_answer_redraws_the_next_choices(
         await chromium.close()
         answers = await stored_answers(bot, "STP")
         assert ("texas", "king", "finney") == (answers["form.state"], answers["form.county"], answers["form.city"])
+
+
+async def test_webform_browser__a_list_inside_a_list__each_training_chooses_its_person(tmp_path):
+    """Staff entered in the chat; on the page each training of the list inside the staff list chooses its person
+    among them (radio buttons), and a question that reads the person's answers shows once a leader is chosen."""
+    from playwright.async_api import async_playwright, expect
+
+    from tests.test_xlsform_cascade import book
+    from tests.test_xlsform_nested import CHOICES, SURVEY
+
+    form = book(tmp_path, {"survey": SURVEY, "choices": CHOICES})
+    async with running_bot(tmp_path, form_path=form) as bot, async_playwright() as p:
+        await bot.say("lan", bot.codes["STP"])
+        for line in ("Sở Tư pháp", "có", "Nguyễn Văn An", "1", "có", "Trần Thị Bình", "2", "không"):
+            reply = await bot.say("lan", line)
+        assert "Có khóa đào tạo nào không?" in reply
+        link = await bot.link("lan")
+        chromium, context, page = await phone(p)
+        await page.goto(link)
+        await page.get_by_role("button", name=texts.WEB_OPEN_BUTTON).click()
+        training = page.locator('fieldset[data-section="khoa_hoc"]')
+        await expect(training.get_by_label("Trần Thị Bình", exact=True)).to_be_visible()
+        certificate = page.locator('[data-path^="khoa_hoc["][data-path$=".chung_chi"]')
+        await expect(training).to_contain_text("Khóa đào tạo của ….")  # whose: not chosen yet
+        await training.get_by_label("Nguyễn Văn An", exact=True).check()  # the item is made; the page reloads
+        await expect(page.locator("#f-khoa_hoc-1-ten_khoa")).to_be_visible()
+        await expect(training).to_contain_text("Khóa đào tạo của Nguyễn Văn An.")
+        await expect(certificate).to_be_visible()  # An is a leader
+        await page.locator("#f-khoa_hoc-1-ten_khoa").fill("Bồi dưỡng quản lý nhà nước")
+        await page.locator("#f-khoa_hoc-1-ten_khoa").blur()
+        await expect(page.locator("#st-f-khoa_hoc-1-ten_khoa")).to_have_text(texts.WEB_SAVED)
+        await training.get_by_label("Trần Thị Bình", exact=True).check()  # Bình is no leader: no certificate
+        await expect(training).to_contain_text("Khóa đào tạo của Trần Thị Bình.")
+        await expect(certificate).to_be_hidden()
+        await page.screenshot(path=str(SCREENSHOTS / "nested.png"), full_page=True)
+        await chromium.close()
+        answers = await stored_answers(bot, "STP")
+        assert ({"item": 2, "name": "Trần Thị Bình"}, "Bồi dưỡng quản lý nhà nước") == (
+            answers["khoa_hoc[1].can_bo_item"], answers["khoa_hoc[1].ten_khoa"])

@@ -284,9 +284,6 @@ BROKEN = [
      AT.format(2, "type") + "begin_group 'g' chưa có end_group"),
     ([HEAD, ["text", "a", "A", "yes"], ["end_group", "", "", ""]],
      AT.format(3, "type") + "'end_group' không có begin_group tương ứng ở trên"),
-    ([HEAD + ["repeat_count"], ["begin_repeat", "r", "R", "", 2], ["begin_repeat", "q", "Q", "", 2]],
-     AT.format(3, "type") + "nhóm lặp lồng trong nhóm lặp ở dòng 2 chưa được hỗ trợ (dùng --skip-unsupported để "
-                            "bỏ qua)"),
     ([HEAD + ["repeat_count"], ["begin_repeat", "r", "R", "", 2], ["text", "a", "A", "yes", ""],
       ["end_group", "", "", "", ""]],
      AT.format(4, "type") + "'end_group' đóng begin_repeat ở dòng 2: hãy đóng đúng nhóm mở sau cùng"),
@@ -712,20 +709,19 @@ def test_read_xlsform__groups_nested__sections_titled_with_their_path(tmp_path):
     assert {"min": 0, "max": None, "item": "2. Danh sách"} == raw["sections"][4]["repeat"]
 
 
-def test_read_xlsform__repeat_in_repeat__refused_or_left_out_and_listed(tmp_path):
-    survey = [["type", "name", "label"], ["begin_repeat", "nguoi", "Người"], ["text", "ten", "Tên"],
-              ["begin_repeat", "khoa", "Khóa học"], ["text", "khoa_ten", "Tên khóa"], ["end_repeat", "", ""],
-              ["end_repeat", "", ""]]
-    path = workbook(tmp_path, survey)
-    with pytest.raises(FormError) as caught:
-        read_xlsform(path)
-    assert (f"{path}: trang tính survey, dòng 4, cột type: nhóm lặp lồng trong nhóm lặp ở dòng 2 chưa được hỗ trợ "
-            f"(dùng --skip-unsupported để bỏ qua)") == str(caught.value)
-    skipped: list[str] = []
-    raw = read_xlsform(path, skip_unsupported=True, skipped=skipped)
-    assert [["ten"]] == [[q["key"] for q in s["questions"]] for s in raw["sections"]]
-    assert ["trang tính survey, dòng 4, cột type: nhóm lặp lồng trong nhóm lặp ở dòng 2 chưa được hỗ trợ (dùng "
-            "--skip-unsupported để bỏ qua)"] == skipped
+def test_read_xlsform__repeat_in_repeat__a_list_of_its_own_each_item_choosing_its_parent(tmp_path):
+    survey = [["type", "name", "label", "repeat_count"], ["begin_repeat", "nguoi", "Người", ""],
+              ["text", "ten", "Tên", ""], ["integer", "so_khoa", "Số khóa", ""],
+              ["begin_repeat", "khoa", "Khóa học", "${so_khoa}"], ["text", "khoa_ten", "Tên khóa", ""],
+              ["end_repeat", "", "", ""], ["text", "ghi_chu", "Ghi chú", ""], ["end_repeat", "", "", ""]]
+    raw = read_xlsform(workbook(tmp_path, survey))
+    assert [("nguoi", ["ten", "so_khoa", "ghi_chu"]), ("khoa", ["nguoi_item", "khoa_ten"])] == \
+        [(s["key"], [q["key"] for q in s["questions"]]) for s in raw["sections"]]
+    link = raw["sections"][1]["questions"][0]
+    assert ("choice", "nguoi", "Người") == (link["type"], link["item_of"], link["label"])
+    assert "Khóa học này thuộc người nào?" in link["prompt"]
+    # the count of one person's trainings cannot be checked on a list of its own: an open list
+    assert {"min": 0, "max": None, "item": "khóa học"} == raw["sections"][1]["repeat"]
 
 
 def test_load_form_file__skip_unsupported__left_out_with_what_their_condition_names_and_listed(tmp_path):

@@ -52,8 +52,9 @@ def _field(form: Form, answers: Mapping[str, Any], section: Section, item: int |
         out["value"] = typed[path] if isinstance(typed[path], str) else ""
     if question.type in ("choice", "multi_choice", "yes_no"):
         chosen = value if isinstance(value, list) else [] if value is None else \
-            ["yes" if value is True else "no" if value is False else value]
-        options = fields.choices(question, values) if question.type != "yes_no" else \
+            [str(value.get("item")) if isinstance(value, dict) else  # a list inside a list: its parent item
+             "yes" if value is True else "no" if value is False else value]
+        options = fields.choices(question, values, form, answers) if question.type != "yes_no" else \
             [("yes", texts.YES), ("no", texts.NO)]
         out["options"] = [{"value": v, "label": label, "checked": v in chosen, "id": f"{out['id']}-{n}"}
                           for n, (v, label) in enumerate(options)]
@@ -96,7 +97,8 @@ def build(form: Form, answers: Mapping[str, Any], report: ReportInfo, now: datet
                                        "fields": _scope_fields(form, answers, section, item, values, lookup, typed,
                                                                errors, notes)})
             fewest, most = section.repeat.bounds(lookup=lookup)
-            can_add = most is None or len(numbers) < most
+            parent = section.questions[0].item_of  # a list inside a list: items to add once its parent has one
+            can_add = (most is None or len(numbers) < most) and (parent is None or bool(item_numbers(answers, parent)))
             blank = can_add and (adding == section.key or len(numbers) < max(fewest, 1) and not numbers)
             typed_new = any(parts[0] == section.key and parts[1] == fields.NEW_ITEM
                             for parts in map(fields.path_parts, typed) if parts)
@@ -125,6 +127,10 @@ def live(form: Form, answers: Mapping[str, Any], saved: Mapping[str, str] = {}) 
         if parts:
             section = next((s for s in form.sections if s.key == parts[0]), None)
             reload = reload or section is not None and any(parts[2] in q.option_keys for q in section.questions)
+            # a parent list's item named or added: the choices of the list inside it change; an item of the list
+            # inside it given its parent item: its notes read that item's answers
+            reload = reload or any(parent.key == parts[0] or child.key == parts[0] and
+                                   parts[2] == child.questions[0].key for child, parent in form.links)
     hidden, calc = [], {}
     for section in form.sections:
         items = [None] if section.repeat is None else item_numbers(answers, section.key)
