@@ -92,7 +92,7 @@ def recompute(form: Form, answers: dict[str, Any], today: date | None = None,
         for item in items:
             values = dict(groups.get((section.key, item), {}))
             for q in calcs:
-                lookup = AnswersLookup(answers, today)
+                lookup = AnswersLookup(answers, today, None if item is None else (section.key, item))
                 value = q.calculation.evaluate(values, lookup=lookup) if is_relevant(q, values, lookup) else None
                 k = key(section.key, q.key, item)
                 if value is None:
@@ -176,7 +176,9 @@ def format_answer(question: Question, values: Mapping[str, Any]) -> str:
 def item_name(section: Section, values: Mapping[str, Any]) -> Any:
     """What names an item: the answer of its first asked question that has one (None: nothing yet); in a list
     inside a list, not the parent item it belongs to."""
-    return next((values[q.key] for q in section.asked if values.get(q.key) is not None and q.item_of is None), None)
+    found = next((values[q.key] for q in section.asked if values.get(q.key) is not None and q.item_of is None), None)
+    link = values.get(section.questions[0].key) if found is None and section.questions[0].item_of else None
+    return link.get("name") if isinstance(link, Mapping) else found  # else the parent item it belongs to
 
 
 def item_title(section: Section, values: Mapping[str, Any], stt: int) -> str:
@@ -187,31 +189,43 @@ def item_title(section: Section, values: Mapping[str, Any], stt: int) -> str:
 
 def linked_items(section: Section, answers: Mapping[str, Any]) -> list[tuple[int, str]]:
     """(item number, how the item is named) of each item of the repeat section `section`, in order: the choices
-    of a list inside it (see form.Question.item_of)."""
+    of a list inside it (see form.Question.item_of). One pass over the answers, however many items."""
+    prefix = section.key + "["
+    items: dict[int, dict[str, Any]] = {}
+    for k, v in answers.items():
+        if k.startswith(prefix):
+            number, _, question = k[len(prefix):].partition("].")
+            if number.isdigit() and question:
+                items.setdefault(int(number), {})[question] = v
     out = []
-    for stt, n in enumerate(item_numbers(answers, section.key), 1):
-        values = scope(answers, section.key, n)
+    for stt, n in enumerate(sorted(items), 1):
+        values = items[n]
         first = next((q for q in section.asked if values.get(q.key) is not None and q.item_of is None), None)
         shown = format_value(first, values[first.key]) if first is not None and first.type != "photo" else ""
         out.append((n, shown or texts.ITEM_ORDINAL.format(item=section.repeat.item, n=stt)))
     return out
 
 
-def link_value(parent: Section, answers: Mapping[str, Any], item: int) -> dict[str, Any] | None:
-    """What a list inside a list stores for its parent item `item` (None: no such item)."""
-    name = dict(linked_items(parent, answers)).get(item)
-    return None if name is None else {"item": item, "name": name}
+def offered_items(form: Form, answers: Mapping[str, Any], question: Question) -> list[tuple[int, str]]:
+    """The parent items a list inside a list offers to its items (`question` is its item_of question): all of
+    them, or those for which its `relevant` (the inner list's condition, read in each parent item) holds."""
+    found = linked_items(form.section(question.item_of), answers)
+    if question.relevant is None:
+        return found
+    lookup = AnswersLookup(answers)
+    return [(n, name) for n, name in found if question.relevant.holds({question.key: {"item": n}}, lookup=lookup)]
 
 
 def refresh_links(form: Form, answers: dict[str, Any]) -> bool:
-    """Keep each list inside a list with its parent: an item whose parent item was deleted is deleted with it, and
-    the parent's name stored with an item follows the parent's answers. True when something changed."""
+    """Keep each list inside a list with its parent: an item whose parent item was deleted (or no longer offers
+    it: the inner list's condition) is deleted with it, and the parent's name stored with an item follows the
+    parent's answers. True when something changed."""
     changed = False
-    for child, parent in form.links:
-        names = dict(linked_items(parent, answers))
-        link = child.questions[0].key
+    for child, _ in form.links:
+        link = child.questions[0]
+        names = dict(offered_items(form, answers, link))
         for n in item_numbers(answers, child.key):
-            k = key(child.key, link, n)
+            k = key(child.key, link.key, n)
             value = answers.get(k)
             item = value.get("item") if isinstance(value, Mapping) else None
             if item is not None and item not in names:

@@ -260,9 +260,8 @@ def all_slots(form: Form, answers: Mapping[str, Any]) -> list[Slot]:
             out += [Slot(section.key, n, q.key) for q in section.asked if is_relevant(q, values, lookup)]
         closed = bool(answers.get(key(section.key, DONE)))
         fewest, most = section.repeat.bounds(lookup=lookup)
-        parent = section.questions[0].item_of
-        if parent is not None and not any(s == parent and n is not None for s, n in groups):
-            continue  # a list inside a list: nothing to add to before its parent list has an item
+        if section.questions[0].item_of and not fields.choices(section.questions[0], {}, form, answers):
+            continue  # a list inside a list: nothing to add to before its parent list has an item it offers
         if (most is None or len(numbers) < most) and (len(numbers) < fewest or not closed):
             out.append(Slot(section.key, None, first_question(section, answers, lookup).key, new=True))
     return out
@@ -273,12 +272,48 @@ def _order(form: Form, slot: Slot) -> tuple[int, int, int]:
     return s_index, (10**9 if slot.new else slot.item or 0), q_index
 
 
+class _Answers(dict):
+    """The answers a turn works on: a dict that counts its changes, so that what is read off it (the slots, what
+    is missing) is computed again only after a change, not at every look within one step."""
+
+    version = 0
+
+    def __setitem__(self, k, v):
+        self.version += 1
+        super().__setitem__(k, v)
+
+    def __delitem__(self, k):
+        self.version += 1
+        super().__delitem__(k)
+
+    def pop(self, *args):
+        self.version += 1
+        return super().pop(*args)
+
+    def update(self, *args, **kwargs):
+        self.version += 1
+        super().update(*args, **kwargs)
+
+    def setdefault(self, *args):
+        self.version += 1
+        return super().setdefault(*args)
+
+    def popitem(self):
+        self.version += 1
+        return super().popitem()
+
+    def clear(self):
+        self.version += 1
+        super().clear()
+
+
 class _Turn:
     """One step's working copy of the state, and the reply being built."""
 
     def __init__(self, form: Form, state: State, now: datetime):
         self.form = form
-        self.answers: dict[str, Any] = dict(state.answers)
+        self.answers: _Answers = _Answers(state.answers)
+        self._read: dict[str, tuple[int, Any]] = {}  # what was read off the answers, at which version
         self.report = state.report
         self.cursor: dict[str, Any] = dict(state.cursor)
         self.now = now
@@ -385,6 +420,20 @@ class _Turn:
 
     # -- navigation ------------------------------------------------------------------------------
 
+    def slots(self) -> list[Slot]:
+        """all_slots of the answers as they are now (computed again only after they changed)."""
+        return self._cached("slots", all_slots)
+
+    def gaps(self) -> list:
+        """missing() of the answers as they are now (computed again only after they changed)."""
+        return self._cached("gaps", missing)
+
+    def _cached(self, name: str, compute) -> Any:
+        found = self._read.get(name)
+        if found is None or found[0] != self.answers.version:
+            found = self._read[name] = (self.answers.version, compute(self.form, self.answers))
+        return list(found[1])
+
     def slot(self) -> Slot | None:
         return Slot.from_json(self.cursor.get("slot"))
 
@@ -393,7 +442,7 @@ class _Turn:
 
     def next_absent(self, after: Slot | None) -> Slot | None:
         """The first unanswered slot after `after`, wrapping round to the start."""
-        slots = [s for s in all_slots(self.form, self.answers) if self.absent(s)]
+        slots = [s for s in self.slots() if self.absent(s)]
         if after is not None:
             mark = _order(self.form, after)
             later = [s for s in slots if _order(self.form, s) > mark]
@@ -403,7 +452,7 @@ class _Turn:
 
     def next_missing(self, after: Slot | None) -> Slot | None:
         """The first required slot still without a value, after `after` (no wrapping)."""
-        gaps = missing(self.form, self.answers)
+        gaps = self.gaps()
         slots = []
         for m in gaps:
             if m.question is None:
@@ -425,7 +474,7 @@ class _Turn:
             return False
         if slot.new:  # adding one more is fine even if another contact said the list was complete
             return below_most(section, len(item_numbers(self.answers, section.key)), AnswersLookup(self.answers))
-        return slot in all_slots(self.form, self.answers)
+        return slot in self.slots()
 
     def relocate(self) -> None:
         """Move the cursor to the next question to ask after one that no longer applies."""
@@ -451,7 +500,7 @@ class _Turn:
 
     def edit_pending(self, after: Slot) -> list[Slot]:
         """In the edit mode: the item's questions still unanswered, asked before going back to its fields menu."""
-        return [s for s in all_slots(self.form, self.answers)
+        return [s for s in self.slots()
                 if s.section == after.section and s.item == after.item and not s.new and self.absent(s)]
 
     def following(self, after: Slot | None) -> Slot | None:
@@ -460,7 +509,7 @@ class _Turn:
 
     def back_target(self, at: Slot | None) -> Slot | None:
         """The question “quay lại” asks from `at` (None: from the end) outside the edit mode; None: nothing before."""
-        slots = all_slots(self.form, self.answers)
+        slots = self.slots()
         if at is None:
             return slots[-1] if slots else None
         mark = _order(self.form, at)
@@ -472,7 +521,7 @@ class _Turn:
         if self.cursor.get("stage") == "ask" and self.cursor.get("mode", "fill") == "fill":
             self.notes += self.trailing_notes(self.form.sections[-1])  # arriving at the end: the form's last notes
         self.cursor = {"stage": "end"}
-        gaps = missing(self.form, self.answers)
+        gaps = self.gaps()
         if gaps:
             self.notes.append(texts.END_MISSING.format(items="\n".join(f"- {m.describe()}" for m in gaps)))
         elif self.report.is_submitted and not self.report.changed_since_submit:
@@ -494,6 +543,10 @@ class _Turn:
                        "stage": "ask", "slot": slot.to_json(), "mode": mode}
         section = self.form.section(slot.section)
         question = section.question(slot.question)
+        if slot.new and question.item_of and not self.choices(question, {}):  # its parent list was emptied
+            parent = self.form.section(question.item_of)
+            self.notes.append(texts.ITEM_OF_NONE.format(item=section.repeat.item, parent=parent.repeat.item))
+            return self.close_repeat(section, slot)
         if slot.new and not adding and self.gated(section):
             self.cursor["stage"] = "more"
             return self.more_reply(header=header)
@@ -526,8 +579,10 @@ class _Turn:
         count = len(item_numbers(self.answers, section.key)) if slot.new else 0
         if slot.new and count >= section.repeat.bounds(lookup=AnswersLookup(self.answers))[0]:
             lines.append((texts.HINT_NO_ITEMS if count == 0 else texts.HINT_DONE).format(item=section.repeat.item))
-        return self.reply("\n".join(lines), options=self.options_for(question, values),
-                          expects_photo=question.type == "photo")
+        options = self.options_for(question, values)
+        if question.item_of:  # the list as shown: a number typed is read against it (see answer)
+            self.cursor["offered"] = [o.value for o in options]
+        return self.reply("\n".join(lines), options=options, expects_photo=question.type == "photo")
 
     def header(self, section: Section, slot: Slot) -> str:
         """Where the person is: the section, the item (for lists) and the question's place in it."""
@@ -707,6 +762,10 @@ class _Turn:
         section = self.form.section(slot.section)
         question = section.question(slot.question)
         values = scope(self.answers, section.key, slot.item) if not slot.new else {}
+        if question.item_of and isinstance(event, Text) and event.text.strip().isdigit() and \
+                self.cursor.get("offered") != [v for v, _ in self.choices(question, values)]:
+            self.notes.append(texts.ITEM_OF_CHANGED)  # another contact changed the list since it was shown
+            return self.ask(slot, header=False)
         if isinstance(event, Text) and section.compact and question.key == section.compact[0]:
             compact = self.try_compact(section, slot, event.text)
             if compact is not None:
@@ -736,7 +795,7 @@ class _Turn:
 
     def after_store(self, section: Section, real: Slot, *, photo: Photo | None = None) -> Reply:
         if section.repeat is not None and self.cursor.get("mode", "fill") == "fill":
-            item_slots = [s for s in all_slots(self.form, self.answers)
+            item_slots = [s for s in self.slots()
                           if s.section == section.key and s.item == real.item]
             last = item_slots[-1].question == real.question if item_slots else False
             if last:
@@ -777,7 +836,7 @@ class _Turn:
 
     def parse(self, question: Question, values: Mapping[str, Any], event: Event) -> Any:
         """The answer read off the event, refused (ParseError) when the question's constraint does not hold."""
-        return fields.check_constraint(question, values, self.read(question, values, event))
+        return fields.check_constraint(question, values, self.read(question, values, event), self.answers)
 
     def read(self, question: Question, values: Mapping[str, Any], event: Event) -> Any:
         """The event turned into a value by the one field check the web page calls too (conversations/fields.py)."""
@@ -1063,7 +1122,7 @@ class _Turn:
         if resume is not None and not resume.new and not self.absent(resume):
             return self.advance(resume)
         nxt = self.next_absent(None if resume is None else resume)
-        if resume is not None and self.absent(resume) and resume in all_slots(self.form, self.answers):
+        if resume is not None and self.absent(resume) and resume in self.slots():
             nxt = resume
         return self.ask(nxt) if nxt else self.finish()
 
@@ -1092,7 +1151,7 @@ class _Turn:
             return self.dispatch_answer(Text(raw))
         section = self.form.section(slot.section)
         question = section.question(slot.question)
-        if slot.new and self.cursor.get("adding") != section.key:
+        if slot.new and (self.cursor.get("adding") != section.key or question.item_of):
             return self.close_repeat(section, slot)  # says so when the list needs more items
         if question.type in ("yes_no", "choice"):
             return self.dispatch_answer(Text(raw))
@@ -1221,7 +1280,7 @@ class _Turn:
                 self.notes.append(texts.DONE_NO_LIST)
                 return self.ask(slot, header=False)
             return self.command("skip", "")
-        rest = [s for s in all_slots(self.form, self.answers)
+        rest = [s for s in self.slots()
                 if s.section == section.key and s.item == slot.item and self.absent(s)]
         if any(section.question(s.question).required and not section.question(s.question).deferrable for s in rest):
             self.notes.append(texts.DONE_NOT_HERE.format(item=section.repeat.item))
@@ -1254,7 +1313,7 @@ class _Turn:
     def submit(self) -> Reply:
         if is_locked(self.report, self.now):
             return self.read_only()
-        gaps = missing(self.form, self.answers)
+        gaps = self.gaps()
         if gaps:
             self.notes.append(texts.CANNOT_SUBMIT.format(items="\n".join(f"- {m.describe()}" for m in gaps)))
             return self.reask()
@@ -1305,21 +1364,24 @@ def note_text(form: Form, answers: Mapping[str, Any], section: Section, note: Qu
               values: Mapping[str, Any]) -> str:
     """A note's text, each `${name}` in it replaced by that answer (of its scope, else of a plain section); the chat
     says it, the page shows it."""
-    parent = section.questions[0].item_of
-    link = values.get(section.questions[0].key) if parent else None
-    parent_item = link.get("item") if isinstance(link, dict) else None
+    above: dict[str, int | None] = {}  # the lists this item's list is inside: the item it belongs to in each
+    inner, link = section, values.get(section.questions[0].key)
+    while inner.questions[0].item_of and inner.questions[0].item_of not in above:
+        item = link.get("item") if isinstance(link, dict) else None
+        above[inner.questions[0].item_of] = item
+        inner = form.section(inner.questions[0].item_of)
+        link = answers.get(key(inner.key, inner.questions[0].key, item)) if item is not None else None
 
     def value_of(m: re.Match) -> str:
         name = m[1]
         for s in (section, *form.sections):
-            linked = s.key == parent  # the parent list: the item this one belongs to ("…" before it is chosen)
-            if s is not section and s.repeat is not None and not linked:
+            if s is not section and s.repeat is not None and s.key not in above:
                 continue
             found = next((q for q in s.questions if q.key == name), None)
             if found is not None:
-                if linked and parent_item is None:
-                    return "…"
-                where = values if s is section else scope(answers, s.key, parent_item if linked else None)
+                if s is not section and s.key in above and above[s.key] is None:
+                    return "…"  # the item it belongs to is not chosen yet
+                where = values if s is section else scope(answers, s.key, above.get(s.key))
                 return format_answer(found, where) if where.get(name) is not None else "…"
         return m[0]
     return _OUTPUT.sub(value_of, note.prompt)
@@ -1539,7 +1601,7 @@ def _web_photo(turn: _Turn, event: WebPhoto, today: date, result: WebResult) -> 
             raise ParseError(event.photo.message)
         if place.item == fields.NEW_ITEM:
             raise ParseError(texts.WEB_PHOTO_NEW_ITEM)
-        value = fields.check_constraint(place.question, values, event.photo.photo_id)
+        value = fields.check_constraint(place.question, values, event.photo.photo_id, turn.answers)
     except ParseError as exc:
         result.errors[path] = exc.message
         return

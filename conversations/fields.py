@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any, Mapping
 
 from conversations import texts
-from conversations.answers import format_value, is_relevant, item_numbers, key, linked_items, scope
+from conversations.answers import format_value, is_relevant, item_numbers, key, offered_items, scope
 from conversations.form import OTHER, Form, Question, Section
 from conversations.parsers import (
     ParseError, clean_text, fold, format_date, parse_choice, parse_date, parse_datetime, parse_geopoint, parse_integer,
@@ -79,7 +79,7 @@ def choices(question: Question, values: Mapping[str, Any], form: Form | None = N
     if question.item_of is not None:
         if form is None or answers is None:
             return []
-        return [(str(n), name) for n, name in linked_items(form.section(question.item_of), answers)]
+        return [(str(n), name) for n, name in offered_items(form, answers, question)]
     out = [(c.value, c.label) for c in question.options(values)]
     if question.or_other:
         out.append((OTHER, texts.OTHER_CHOICE))
@@ -146,9 +146,13 @@ def read_pick(question: Question, values: Mapping[str, Any], value: str, form: F
     return _linked(question, value, form, answers) if question.type == "choice" else value == "yes"
 
 
-def check_constraint(question: Question, values: Mapping[str, Any], value: Any) -> Any:
-    """The value, when the question's constraint holds for it; else the form's message (ParseError)."""
-    if question.constraint is not None and value is not None and not question.constraint.holds(values, value):
+def check_constraint(question: Question, values: Mapping[str, Any], value: Any,
+                     answers: Mapping[str, Any] | None = None) -> Any:
+    """The value, when the question's constraint holds for it; else the form's message (ParseError). `answers`:
+    the report's, for a constraint that reads another section (or the parent item of a list inside a list)."""
+    lookup = AnswersLookup(answers) if answers is not None else AnswersLookup({})
+    if question.constraint is not None and value is not None and \
+            not question.constraint.holds(values, value, lookup):
         raise ParseError(question.constraint_message or texts.CONSTRAINT_FAILED.format(
             value=format_value(question, value)[:60], label=question.label))
     return value
@@ -239,7 +243,7 @@ def check_field(form: Form, answers: Mapping[str, Any], path: str, raw: str | li
         value = read_pick(question, values, raw, form, answers)
     else:
         value = read_text(question, values, _from_widget(question, raw), today, form, answers)
-    return field, check_constraint(question, values, value)
+    return field, check_constraint(question, values, value, answers)
 
 
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")

@@ -121,6 +121,8 @@ class Question:
     def is_asked(self, values: Mapping[str, Any], lookup: Lookup = NO_LOOKUP) -> bool:
         """Whether the question applies, given the other answers of its scope (ask_if or relevant); `lookup`
         reads the answers of other sections a `relevant` names."""
+        if self.item_of is not None:  # always asked first; its relevant says which parent items are offered
+            return True
         if self.relevant is not None:
             return self.relevant.holds(values, lookup=lookup)
         return self.ask_if is None or self.ask_if.holds(values)
@@ -261,12 +263,17 @@ class Form:
     @functools.cached_property
     def readers(self) -> dict[str, frozenset[str]]:
         """The calculations to recompute when an answer changes: by question key, every calculation that reads it,
-        directly or through another calculation (or through its `relevant`)."""
+        directly or through another calculation (or through its `relevant`); one that reads a question of a list
+        it is inside, or of a list inside its own, reads the links between them too."""
         direct: dict[str, set[str]] = {}
         for s in self.sections:
             for q in s.questions:
                 if q.type == "calculate":
                     names = q.calculation.fields | (q.relevant.fields if q.relevant else frozenset())
+                    for expr in (q.calculation, q.relevant):
+                        for _, how in (expr.outer.values() if expr is not None else ()):
+                            if isinstance(how, tuple):
+                                names |= {k for k, _ in how[1]} if how[0] == "up" else {how[1]}
                     for name in names or {""}:  # "": reads no answer (a constant, today()): recomputed always
                         direct.setdefault(name, set()).add(q.key)
         out: dict[str, frozenset[str]] = {}
@@ -433,6 +440,11 @@ def parse_form(raw: Any, path: Path) -> Form:
             for rq in rs["questions"]:
                 if isinstance(rq, dict) and isinstance(rq.get("key"), str):
                     later_keys.setdefault(rq["key"], (rs["key"], "repeat" in rs, rq))
+    children: dict[str, tuple[str, str]] = {}  # a list inside a list: its link question's key and its parent
+    for rs in raw_sections:
+        first = rs.get("questions") if isinstance(rs, dict) else None
+        if isinstance(first, list) and first and isinstance(first[0], dict) and "item_of" in first[0]:
+            children[rs.get("key")] = (first[0].get("key"), first[0]["item_of"])
     for si, rs in enumerate(raw_sections):
         swhere = f"sections[{si}]"
         if not isinstance(rs, dict):
@@ -449,7 +461,15 @@ def parse_form(raw: Any, path: Path) -> Form:
             raise fail(f"{swhere}.questions", texts.FORM_LIMIT_QUESTIONS.format(
                 limit=f"{MAX_QUESTIONS:,}".replace(",", ".")))
         link = raw_qs[0] if isinstance(raw_qs[0], dict) and "item_of" in raw_qs[0] else None
-        link_parent = link["item_of"] if link is not None else None
+        # a list inside a list: the links up to each list it is inside, (link key, list) from the nearest
+        up: list[tuple[str, str]] = []
+        while link is not None and isinstance(link.get("key"), str):
+            above = link.get("item_of")
+            up.append((link["key"], above))
+            parent = next((s for s in sections if s.key == above), None)
+            link = None if parent is None or not parent.questions[0].item_of else \
+                {"key": parent.questions[0].key, "item_of": parent.questions[0].item_of}
+        ancestors = {sec: tuple(up[:i + 1]) for i, (_, sec) in enumerate(up)}
         for qi, rq in enumerate(raw_qs):
             qwhere = f"{swhere}.questions[{qi}]"
             if not isinstance(rq, dict):
@@ -513,9 +533,11 @@ def parse_form(raw: Any, path: Path) -> Form:
                 if qi != 0 or "repeat" not in rs or qtype != "choice" or parent is None or parent.repeat is None:
                     raise fail(f"{qwhere}.item_of", "item_of names an earlier repeat section, on the first question "
                                "(type choice) of a repeat section")
-                if {"choices", "filter_by", "choice_filter", "ask_if", "relevant", "or_other"} & set(rq) \
-                        or not required:
-                    raise fail(f"{qwhere}.item_of", "an item_of question is required, unconditional, without choices")
+                naming = next((q for q in parent.asked if not q.item_of), None)  # what the stored name copies
+                rq = {**rq, "personal": bool(rq.get("personal")) or bool(naming and naming.personal)}
+                if {"choices", "filter_by", "choice_filter", "ask_if", "or_other"} & set(rq) or not required:
+                    raise fail(f"{qwhere}.item_of", "an item_of question is required, without choices (its relevant "
+                               "says which of the parent's items are offered)")
             elif qtype in CHOICE_TYPES:
                 choices = choices_of(rq.get("choices"), f"{qwhere}.choices")
                 if rq.get("or_other") and any(c.value == OTHER for c in choices):
@@ -572,11 +594,13 @@ def parse_form(raw: Any, path: Path) -> Form:
                 target: Question | None = scope_qs.get(ref)
                 if target is None and ref in form_keys:
                     where_s, repeat_s, target = form_keys[ref]
-                    # the parent's question read in an item of a list inside its list: the linked item's
-                    outer[ref] = (where_s, link["key"] if where_s == link_parent else repeat_s)
+                    # a question of a list this one is inside, read in one of its items: the linked item's
+                    outer[ref] = (where_s, ("up", ancestors[where_s]) if where_s in ancestors else repeat_s)
                 elif target is None and ref in later_keys:
                     where_s, repeat_s, rq = later_keys[ref]
-                    outer[ref] = (where_s, repeat_s)
+                    # a question of a list inside this one: in an item, the answers of the items linked to it
+                    down = children.get(where_s)
+                    outer[ref] = (where_s, ("down", down[0], skey) if down and down[1] == skey else repeat_s)
                     labels[ref] = later_labels(rq)
                     continue
                 if target is None:
@@ -645,6 +669,9 @@ def parse_form(raw: Any, path: Path) -> Form:
                 # the count is read before any item exists: other sections only
                 count = bind(count, "count", f"{swhere}.repeat", in_scope={})
             repeat = Repeat(lo, hi, text(rr, "item", f"{swhere}.repeat"), count)
+            if questions and questions[0].item_of and (lo > 0 or count is not None):
+                raise fail(f"{swhere}.repeat", "a list inside a list (item_of) is an open list: min 0, no count "
+                           "(the items of one parent item are not counted)")
             asked = [q for q in questions if q.asked]
             if not asked or asked[0].type == "photo":
                 raise fail(f"{swhere}.questions[{questions.index(asked[0]) if asked else 0}]",

@@ -999,6 +999,10 @@ XLSFORM_LOOP = "begin loop (lặp theo danh sách lựa chọn) không hỏi đ�
 # A list inside a list (a repeat in a repeat): each item of the inner list says which item of the outer one it
 # belongs to, chosen first. {item}: the inner list's item word, {parent}: the outer list's.
 ITEM_OF_PROMPT = "{item} này thuộc {parent} nào? Chọn một trong danh sách đã nhập (bấm nút hoặc gõ số thứ tự)."
+ITEM_OF_CHANGED = "Danh sách vừa được thay đổi (có thể bởi người khác của đơn vị). Vui lòng chọn lại theo danh sách dưới đây."
+ITEM_OF_NONE = "Danh sách {parent} chưa có mục nào để nhập {item}: mình chuyển sang phần tiếp theo."
+XLSFORM_INNER_COUNT = ("nhóm lặp nằm trong nhóm lặp khác được hỏi như một danh sách mở (“Thêm … nữa không?”): "
+                       "số mục của từng mục cha không được kiểm tra")
 XLSFORM_REPEAT_ONLY = "cột này chỉ dùng ở dòng begin_repeat"
 XLSFORM_WHOLE_NUMBER = "'{value}' phải là một số nguyên"
 XLSFORM_COUNT_OR_MIN_MAX = "dùng repeat_count hoặc hcc::min/hcc::max, không dùng cả hai"

@@ -15,6 +15,7 @@ from typing import Any, Mapping
 
 from conversations.answers import format_value, is_relevant, item_numbers, item_title, split_key
 from conversations.form import Form, Question, Section
+from conversations.xpath import AnswersLookup
 
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
 
@@ -76,10 +77,11 @@ def _visible(form: Form, answers: Mapping[str, Any]) -> dict[tuple[str, int | No
         if qkey not in {q.key for q in section.questions}:  # markers (__done__, __last__) and unknown questions
             continue
         found.setdefault((skey, item), {})[qkey] = v
+    lookup = AnswersLookup(answers)  # a condition may read another section, or the item a list's item belongs to
     for (skey, _), values in found.items():
         section = sections[skey]
         for q in section.questions:
-            if q.key in values and not is_relevant(q, values):
+            if q.key in values and not is_relevant(q, values, lookup):
                 del values[q.key]
     return {scope_key: values for scope_key, values in found.items() if values}
 

@@ -574,6 +574,8 @@ class _Reader:
                  "part": 0, "repeat_of": repeat_of, "intro": None,
                  "path": [*(parent["path"] if parent else []), *([label] if label else [])],
                  "relevant": _both(parent["relevant"] if parent else "", self.rewrite(row.get("relevant", ""), True))}
+        if word == "repeat" and repeat_of is not None and not label and name:
+            frame["path"].append(name)  # an unlabelled list inside a list: not titled as its parent
         if skipping:
             return frame
         if not name:  # pyxform refuses it; its name is only our section key, so one is made from the row
@@ -591,7 +593,7 @@ class _Reader:
         if word == "repeat":
             frame["section"] = self.new_section(frame, n, row)
             if repeat_of is not None:
-                self.link(frame["section"], repeat_of["section"], n)
+                self.link(frame["section"], repeat_of["section"], n, frame["relevant"], row)
         elif repeat_of is not None and label:  # a group inside a repeat: its label said first, as a note
             self.add(repeat_of["section"], n, {"key": self.keys.get(name, name), "label": label, "prompt": label,
                                               "type": "note", "required": False,
@@ -620,19 +622,24 @@ class _Reader:
         self.rows_of[id(section)] = (n, section)
         return section
 
-    def link(self, section: dict, parent: dict, n: int) -> None:
+    def link(self, section: dict, parent: dict, n: int, relevant: str, row: Mapping[str, str]) -> None:
         """A repeat inside a repeat: a list of its own after its parent's, each item first saying which of the
-        parent's items it belongs to (form.Question.item_of). It is an open list: a repeat_count or hcc::min/max
-        counts the items of one parent item, which a list of its own cannot check."""
-        taken = set(self.keys.values())
+        parent's items it belongs to (form.Question.item_of); the repeat's `relevant` (and its groups') says which
+        parent items have one. It is an open list: a repeat_count or hcc::min/max counts the items of one parent
+        item, which a list of its own cannot check (said in `skipped`)."""
+        taken = {*self.keys.values(), *(q["key"] for s in self.sections for q in s["questions"])}
         base = f"{parent['key'][:35]}_item"
         key = next(k for k in (base, *(f"{base[:37]}_{i}" for i in range(2, 100))) if k not in taken)
         word = parent["repeat"]["item"]
+        if any(row.get(c) for c in ("repeat_count", "hcc::min", "hcc::max")):
+            column = next(c for c in ("repeat_count", "hcc::min", "hcc::max") if row.get(c))
+            self.skipped.append(f"{self.survey.where(n, column)}: " + texts.XLSFORM_INNER_COUNT)
         section["repeat"] = {"min": 0, "max": None, "item": section["repeat"]["item"]}
-        self.add(section, n, {"key": key, "label": word[:1].upper() + word[1:], "type": "choice",
-                              "item_of": parent["key"],
-                              "prompt": texts.ITEM_OF_PROMPT.format(item=_first_upper(section["repeat"]["item"]),
-                                                                    parent=word)})
+        question = {"key": key, "label": word[:1].upper() + word[1:], "type": "choice", "item_of": parent["key"],
+                    "prompt": texts.ITEM_OF_PROMPT.format(item=_first_upper(section["repeat"]["item"]), parent=word)}
+        if relevant:
+            question["relevant"] = relevant
+        self.add(section, n, question)
 
     def repeat(self, n: int, row: Mapping[str, str], frame: dict) -> dict:
         survey = self.survey
@@ -656,11 +663,18 @@ class _Reader:
         self.flush_intro(frame)
         section = frame["section"]
         if frame["word"] == "repeat" and section is not None and \
-                all(q.get("item_of") for q in section["questions"]):  # nothing, or only which parent item
+                all(q.get("item_of") or q["type"] == "note" for q in section["questions"]):  # nothing to ask
             self.sections.remove(section)  # an empty repeat (or one whose questions were all left out)
-            for inner in self.sections:  # a repeat that only held a repeat: the inner list stands on its own
+            above = next((q for q in section["questions"] if q.get("item_of")), None)
+            for inner in self.sections:  # a repeat that only held a repeat: no parent of the inner list
                 if inner["questions"] and inner["questions"][0].get("item_of") == section["key"]:
-                    del inner["questions"][0]
+                    if above is None:  # the inner list stands on its own
+                        del inner["questions"][0]
+                    else:  # its items belong to the items of the list around the one removed
+                        word = next(s for s in self.sections if s["key"] == above["item_of"])["repeat"]["item"]
+                        inner["questions"][0].update(
+                            item_of=above["item_of"], label=_first_upper(word),
+                            prompt=texts.ITEM_OF_PROMPT.format(item=_first_upper(inner["repeat"]["item"]), parent=word))
         parent = stack[-1] if stack else None
         if parent is not None and parent["word"] == "group" and parent["repeat_of"] is None:
             parent["section"] = None

@@ -376,9 +376,15 @@ class Lookup:
         """The answer to `question` of the position-th item (1 = the first) of a repeat section."""
         return None
 
-    def linked(self, section: str, question: str, link: Any) -> Any:
-        """The answer to `question` of the item of `section` that a list inside its list links to ({"item": n})."""
+    def linked(self, section: str, question: str, values: Mapping[str, Any], steps: tuple) -> Any:
+        """In an item of a list inside a list, the answer to `question` of the item of `section` (a list it is
+        inside) it belongs to: `steps` are the (link question, list) pairs from this item's up to `section`."""
         return None
+
+    def children(self, section: str, question: str, link: str, parent: str) -> Any:
+        """In an item of `parent`, the answers to `question` of the items of `section` (a list inside `parent`'s,
+        linked by its question `link`) that belong to it; outside an item, those of all its items."""
+        return self.outer(section, question, True)
 
     def today(self) -> date:
         from datetime import datetime
@@ -393,12 +399,17 @@ def item_numbers(answers: Mapping[str, Any], section: str) -> list[int]:
     return sorted(found)
 
 
+_ABSENT = object()
+
+
 class AnswersLookup(Lookup):
     """`Lookup` over a report's flat answers (`section.question`, `section[n].question`)."""
 
-    def __init__(self, answers: Mapping[str, Any], today: date | None = None):
+    def __init__(self, answers: Mapping[str, Any], today: date | None = None,
+                 item: tuple[str, int] | None = None):
         self.answers = answers
         self._today = today
+        self.item = item  # (section, item number) whose expression is evaluated, when the caller knows it
         self._lists: dict[tuple[str, str], list] = {}
         self._items: dict[str, list[int]] = {}  # a repeat section's item numbers, in order
 
@@ -421,9 +432,25 @@ class AnswersLookup(Lookup):
             return None
         return self.answers.get(f"{section}[{numbers[position - 1]}].{question}")
 
-    def linked(self, section: str, question: str, link: Any) -> Any:
+    def linked(self, section: str, question: str, values: Mapping[str, Any], steps: tuple) -> Any:
+        link = values.get(steps[0][0])
         item = link.get("item") if isinstance(link, Mapping) else None
+        for (_, below), (key, _) in zip(steps, steps[1:]):  # up through each list in between
+            if item is None:
+                return None
+            link = self.answers.get(f"{below}[{item}].{key}")
+            item = link.get("item") if isinstance(link, Mapping) else None
         return None if item is None else self.answers.get(f"{section}[{item}].{question}")
+
+    def children(self, section: str, question: str, link: str, parent: str) -> Any:
+        if self.item is None or self.item[0] != parent:
+            return self.outer(section, question, True)
+        prefix, suffix = f"{section}[", f"].{link}"
+        mine = sorted(int(k[len(prefix):-len(suffix)]) for k, v in self.answers.items()
+                      if k.startswith(prefix) and k.endswith(suffix) and k[len(prefix):-len(suffix)].isdigit()
+                      and isinstance(v, Mapping) and v.get("item") == self.item[1])
+        found = (self.answers.get(f"{section}[{n}].{question}", _ABSENT) for n in mine)
+        return [v for v in found if v is not _ABSENT]
 
     def today(self) -> date:
         return self._today or super().today()
@@ -437,7 +464,8 @@ class Expression:
     """One parsed expression; equal when their source text is equal.
 
     `outer` names the `${…}` that are not questions of the expression's own scope: name -> (section key, whether
-    that section is a repeat, or the key of the link question when it is the parent list of the expression's); `choices` the choice labels of the questions jr:choice-name() reads. Both are set
+    that section is a repeat, or ("up", links) for a list the expression's list is inside, ("down", link, parent)
+    for a list inside the expression's list); `choices` the choice labels of the questions jr:choice-name() reads. Both are set
     by `bind` when the form loads.
     """
 
@@ -445,7 +473,7 @@ class Expression:
     tree: tuple = field(compare=False, repr=False, default=())
     fields: frozenset[str] = field(compare=False, repr=False, default=frozenset())
     uses_dot: bool = field(compare=False, repr=False, default=False)
-    outer: Mapping[str, tuple[str, bool | str]] = field(compare=False, repr=False, default_factory=dict)
+    outer: Mapping[str, tuple[str, bool | tuple]] = field(compare=False, repr=False, default_factory=dict)
     choices: Mapping[str, Mapping[str, str]] = field(compare=False, repr=False, default_factory=dict)
 
     def bind(self, *, own: str | None = None, outer: Mapping[str, tuple[str, bool]] | None = None,
@@ -481,9 +509,11 @@ class Expression:
             where = self.outer.get(name)
             if where is None:
                 return values.get(name)
-            if isinstance(where[1], str):  # the parent item's answer, through this item's link question
-                return lookup.linked(where[0], name, values.get(where[1]))
-            return lookup.outer(where[0], name, where[1])
+            how = where[1]
+            if isinstance(how, tuple):  # a list inside a list: up to the item it belongs to, or down to its own
+                return lookup.linked(where[0], name, values, how[1]) if how[0] == "up" else \
+                    lookup.children(where[0], name, how[1], how[2])
+            return lookup.outer(where[0], name, how)
         ev = self._eval
         if kind == "or":
             return _truth(ev(node[1], values, value, lookup)) or _truth(ev(node[2], values, value, lookup))

@@ -29,6 +29,7 @@ from conversations import texts
 from conversations.answers import DONE, LOCAL_TZ, format_value, is_relevant, scope
 from conversations.answers import key as answer_key
 from conversations.form import Form, Question, Section
+from conversations.xpath import AnswersLookup
 from exports.docx_parts import (add_paragraph, add_row, add_text, clean, fix_widths, grid_table, heading_columns,
                                  new_document, section_title, signature_block, write_cell)
 from exports.data import (STAFF_SECTIONS, SUBMITTED, ExportData, Item, UnitReport, has_section, is_template_form, items,
@@ -352,7 +353,7 @@ def _generic_section(doc: DocxDocument, form: Form, section: Section, answers: d
         values = scope(answers, section.key)
         for question in section.questions:
             skipped = question.key in values and values[question.key] is None
-            if question.type == "photo" or skipped or not is_relevant(question, values):
+            if question.type == "photo" or skipped or not is_relevant(question, values, AnswersLookup(answers)):
                 continue
             shown = _shown(question, values.get(question.key)) or texts.DOC_NOT_ENTERED
             add_paragraph(doc, f"- {question.label}: {shown}", indent=True)

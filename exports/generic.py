@@ -242,19 +242,19 @@ def unit_name(unit: UnitReport) -> str:
 
 def _report_plain(doc: DocxDocument, section: Section, units: list[UnitReport]) -> None:
     room = CONTENT - STT_WIDTH - UNIT_WIDTH
-    if fits_columns(section.questions, room):
-        widths = [Cm(STT_WIDTH), Cm(UNIT_WIDTH), *widths_for(section.questions, room)]
-        headers = [texts.COL_STT, texts.COL_UNIT, *(clean(q.label) for q in section.questions)]
+    if fits_columns(listed(section), room):
+        widths = [Cm(STT_WIDTH), Cm(UNIT_WIDTH), *widths_for(listed(section), room)]
+        headers = [texts.COL_STT, texts.COL_UNIT, *(clean(q.label) for q in listed(section))]
         table = grid_table(doc, headers, widths)
-        counts = [q.type == "integer" for q in section.questions]
-        totals = [0] * len(section.questions)
+        counts = [q.type == "integer" for q in listed(section)]
+        totals = [0] * len(listed(section))
         for n, unit in enumerate(units, 1):
             values = scope(unit.answers, section.key)
             cells = add_row(table)
             write_cell(cells[0], str(n), center=True)
             write_cell(cells[1], unit_name(unit))
             _write_item(cells[2:], unit, section, values, 1, True)
-            for i, question in enumerate(section.questions):
+            for i, question in enumerate(listed(section)):
                 value = values.get(question.key)
                 if counts[i] and isinstance(value, int) and not isinstance(value, bool) \
                         and is_relevant(question, values):

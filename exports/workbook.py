@@ -57,6 +57,7 @@ from conversations.answers import (
     LOCAL_TZ, format_answer, format_datetime, format_value, is_relevant, missing_parts, scope,
 )
 from conversations.form import Form, Question, Section
+from conversations.xpath import AnswersLookup
 from exports.data import (SUBMITTED, STAFF_SECTIONS, ExportData, UnitReport, has_section, is_template_form, items,
                           section_values, status_label)
 # The photo archive owns the naming rule; re-exported so the file names in "Tệp ảnh" are the archive's files.
@@ -332,8 +333,9 @@ class _SectionTable:
         if all(v is None for _, v in values):
             return
         given = scope(unit.answers, self.section.key)
+        lookup = AnswersLookup(unit.answers)
         self.table.add([unit.code, unit.name, status,
-                        *(_cell_value(q, v, said_none=q.key in given and is_relevant(q, given), values=given)
+                        *(_cell_value(q, v, said_none=q.key in given and is_relevant(q, given, lookup), values=given)
                           for q, v in values if q.type not in ("photo", "note")),
                         *(self._photo_file(unit, q, 1, given) for q in self.photos)])
 
@@ -391,8 +393,9 @@ class _PartnersTable:
 
     def add_unit(self, unit: UnitReport, status: str) -> None:
         given = scope(unit.answers, self.section.key)
+        lookup = AnswersLookup(unit.answers)
         for question in self.questions:
-            if not is_relevant(question, given) or question.key not in given:
+            if not is_relevant(question, given, lookup) or question.key not in given:
                 continue
             count = self.counts.get(question.ask_if.key) if question.ask_if else None
             self.table.add([unit.code, unit.name, status, count.label if count else question.label,

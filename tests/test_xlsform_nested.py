@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from bot.form_files import load_form_file
 from conversations import texts
 from conversations.answers import review_section
-from conversations.engine import Pick, WebDeleteItem, WebSave, web_step
+from conversations.engine import Pick, State, WebDeleteItem, WebSave, web_step
 from exports.build import build_export
 from exports.data import ExportData, UnitReport
 from tests.export_samples import DEADLINE, NOW
@@ -114,6 +114,14 @@ def web(form, chat: Chat, event) -> Chat:
     assert not result.errors, result.errors
     chat.state = state
     return chat
+
+
+def colleague(form, chat: Chat, event) -> None:
+    """A change another contact of the unit makes on the page: the answers change, this contact's place stays."""
+    state, result = web_step(form, chat.state, event, datetime(2026, 12, 7, 9, 0).astimezone())
+    assert not result.errors, result.errors
+    chat.state = State(answers=state.answers, report=state.report, cursor=chat.state.cursor,
+                       contact=chat.state.contact)
 
 
 def test_person_renamed_on_the_page__the_training_follows__deleted__the_training_goes_and_the_total_too(staff_form):
@@ -228,3 +236,209 @@ def test_chat_edit__a_training_moved_to_another_person__what_only_a_leader_answe
     assert "1 – Cán bộ: Trần Thị Bình" in said and "Số chứng chỉ?" not in said
     assert {"item": 2, "name": "Trần Thị Bình"} == chat.answers[f"{trainings.key}[1].{trainings.questions[0].key}"]
     assert f"{trainings.key}[1].chung_chi" not in chat.answers
+
+
+# --- Three levels, conditions and calculations across the levels (a review's findings) ---------------------------
+
+THREE = [["type", "name", "label", "relevant", "constraint", "calculation", "repeat_count"],
+         ["begin_repeat", "cb", "Cán bộ", "", "", "", ""],
+         ["text", "ten", "Tên?", "", "", "", ""],
+         ["integer", "tuoi", "Tuổi?", "", "", "", ""],
+         ["calculate", "so_khoa", "Số khóa", "", "", "count(${tk})", ""],
+         ["begin_repeat", "kh", "Khóa học", "", "", "", "${so_khoa_du_kien}"],
+         ["text", "tk", "Tên khóa?", "", "", "", ""],
+         ["integer", "ngay", "Số ngày?", "", ". < ${tuoi}", "", ""],
+         ["calculate", "tuoi_cb", "Tuổi cán bộ", "", "", "${tuoi}", ""],
+         ["begin_repeat", "bh", "Buổi học", "", "", "", ""],
+         ["text", "bten", "Buổi?", "", "", "", ""],
+         ["note", "nt", "Buổi của ${ten}, khóa ${tk}.", "", "", "", ""],
+         ["text", "x", "Chỉ hỏi người trên 30?", "${tuoi} > 30", "", "", ""],
+         ["end_repeat", "", "", "", "", "", ""],
+         ["end_repeat", "", "", "", "", "", ""],
+         ["end_repeat", "", "", "", "", "", ""],
+         ["integer", "so_khoa_du_kien", "Số khóa dự kiến?", "", "", "", ""],
+         ["text", "gc", "Ghi chú?", "", "", "", ""]]
+
+
+@pytest.fixture()
+def three(tmp_path):
+    skipped: list[str] = []
+    form = load_form_file(book(tmp_path, {"survey": THREE}), skip_unsupported=True, skipped=skipped)[0]
+    return form, skipped
+
+
+def people_and_courses(form) -> Chat:
+    chat = Chat(form)
+    for said in ("/start", "có", "An", "40", "có", "Bình", "20", "không",  # staff
+                 "có", "1", "K-An", "12", "có", "2", "K-Bình", "5", "không"):  # courses
+        chat.send(said)
+    return chat
+
+
+def test_three_levels__the_inner_count_an_open_list_and_said(three):
+    form, skipped = three
+    assert [("cb", None), ("kh", "cb"), ("bh", "kh")] == [(s.key, s.questions[0].item_of) for s in form.sections[:3]]
+    assert ["trang tính survey, dòng 6, cột repeat_count: " + texts.XLSFORM_INNER_COUNT] == skipped
+
+
+def test_three_levels__a_constraint_and_a_calculation_read_the_person(three):
+    form, _ = three
+    chat = Chat(form)
+    for said in ("/start", "có", "An", "40", "có", "Bình", "20", "không", "có", "2", "K-Bình"):
+        chat.send(said)
+    before = dict(chat.answers)
+    said = chat.send("25")  # more days than Bình's age (20): the constraint reads the person
+    assert texts.CONSTRAINT_FAILED.format(value="25", label="Số ngày?") in said and before == chat.answers
+    chat.send("5")
+    assert 20 == chat.answers["kh[1].tuoi_cb"]
+    chat.send("không")
+    web(form, chat, WebSave((("kh[1].cb_item", "1"),)))  # the course moved to An: the calculation follows
+    assert 40 == chat.answers["kh[1].tuoi_cb"]
+
+
+def test_three_levels__a_session_reads_its_course_and_the_course_s_person(three):
+    form, _ = three
+    chat = people_and_courses(form)
+    assert "Tên khóa?" not in chat.send("có")  # a session: which course first
+    said = chat.send("1")  # K-An
+    assert "Buổi?" in said
+    said = chat.send("B1")
+    assert "Buổi của An, khóa K-An." in said and "Chỉ hỏi người trên 30?" in said  # An is 40: asked
+    chat.send("có")
+    chat.send("có")
+    chat.send("2")  # K-Bình
+    assert "Chỉ hỏi người trên 30?" not in chat.send("B2")  # Bình is 20
+    assert ("có", None) == (chat.answers["bh[1].x"], chat.answers.get("bh[2].x"))
+
+
+def test_three_levels__each_person_counts_their_own_courses_and_a_deleted_person_takes_them_all(three):
+    form, _ = three
+    chat = people_and_courses(form)
+    chat.send("có")
+    chat.send("1")
+    chat.send("B1")
+    assert (1, 1) == (chat.answers["cb[1].so_khoa"], chat.answers["cb[2].so_khoa"])
+    web(form, chat, WebDeleteItem("cb", 1))
+    assert not any(k.startswith(("cb[1].", "kh[1].", "bh[1].")) for k in chat.answers)  # An, K-An, B1
+    assert "K-Bình" == chat.answers["kh[2].tk"]
+
+
+def test_inner_repeat_with_a_condition__only_the_people_it_holds_for_offered(tmp_path):
+    survey = [["type", "name", "label", "relevant"], ["begin_repeat", "cb", "Cán bộ", ""],
+              ["text", "ten", "Tên?", ""], ["integer", "tuoi", "Tuổi?", ""],
+              ["begin_repeat", "kh", "Khóa học", "${tuoi} > 30"], ["text", "tk", "Tên khóa?", ""],
+              ["end_repeat", "", "", ""], ["end_repeat", "", "", ""], ["text", "gc", "Ghi chú?", ""]]
+    form = load_form_file(book(tmp_path, {"survey": survey}))[0]
+    chat = Chat(form)
+    for said in ("/start", "có", "An", "20", "có", "Bình", "45"):
+        chat.send(said)
+    chat.send("không")
+    said = chat.send("có")
+    assert "Bình" in said and "An" not in said.replace("Bình", "")
+    chat = Chat(form)
+    for said in ("/start", "có", "An", "20"):
+        chat.send(said)
+    assert "Ghi chú?" in chat.send("không")  # nobody over 30: no course asked
+
+
+def test_a_number_typed_after_another_contact_changed_the_list__asked_again_never_the_wrong_person(staff_form):
+    chat = two_people(staff_form)
+    chat.send("không")
+    assert "1 – Nguyễn Văn An, 2 – Trần Thị Bình" in chat.send("có")
+    colleague(staff_form, chat, WebDeleteItem(staff_form.sections[1].key, 1))  # deletes An meanwhile
+    before = dict(chat.answers)
+    said = chat.send("1")  # meant An: not taken as Bình, now first
+    assert texts.ITEM_OF_CHANGED in said and "1 – Trần Thị Bình" in said and before == chat.answers
+    chat.send("1")
+    assert "Trần Thị Bình" == chat.answers[f"khoa_hoc[1].{staff_form.sections[2].questions[0].key}"]["name"]
+
+
+def test_khong_co_at_the_first_training__the_list_closed(staff_form):
+    chat = two_people(staff_form)
+    chat.send("không")
+    chat.send("có")
+    assert "Ghi chú?" in chat.send("không có")
+
+
+def test_the_staff_list_emptied_by_a_colleague__the_chat_moves_on(staff_form):
+    chat = two_people(staff_form)
+    for said in ("không", "có", "1", "K", "5", "CC"):
+        chat.send(said)
+    for n in (1, 2):
+        colleague(staff_form, chat, WebDeleteItem(staff_form.sections[1].key, n))
+    said = chat.send("có")  # one more training, but nobody is left to have it
+    assert texts.ITEM_OF_NONE.format(item="khóa đào tạo", parent="cán bộ") in said and "Ghi chú?" in said
+
+
+def test_purge__the_name_kept_with_a_training_is_personal_when_the_person_s_name_is(tmp_path):
+    from bot.purge import personal_keys
+
+    survey = [["type", "name", "label", "hcc::personal"], ["begin_repeat", "cb", "Cán bộ", ""],
+              ["text", "ten", "Tên?", "yes"], ["begin_repeat", "kh", "Khóa học", ""], ["text", "tk", "Tên khóa?", ""],
+              ["end_repeat", "", "", ""], ["end_repeat", "", "", ""]]
+    form = load_form_file(book(tmp_path, {"survey": survey}))[0]
+    answers = {"cb[1].ten": "An", "kh[1].cb_item": {"item": 1, "name": "An"}, "kh[1].tk": "K"}
+    assert ["cb[1].ten", "kh[1].cb_item"] == sorted(personal_keys(form, answers))
+
+
+def test_console__the_certificate_read_through_the_person_shown_and_no_note_column(staff_form):
+    from bot.console.report_view import report_sections
+
+    chat = two_people(staff_form)
+    for said in ("không", "có", "1", "Bồi dưỡng", "10", "CC-1", "không"):
+        chat.send(said)
+    view = report_sections(staff_form, chat.answers)[2]
+    assert ["Cán bộ", "Tên khóa?", "Số ngày học?", "Số chứng chỉ?"] == view.columns
+    assert ["Nguyễn Văn An", "Bồi dưỡng", "10", "CC-1"] == [c.text for c in view.rows[0]]
+
+
+def test_yaml__a_list_inside_a_list_with_a_minimum__refused_in_one_line(tmp_path):
+    from conversations.form import FormError, load_form
+
+    path = tmp_path / "f.yaml"
+    path.write_text("""id: f
+title: F
+sections:
+  - key: cb
+    title: Cán bộ
+    repeat: {min: 0, item: cán bộ}
+    questions: [{key: ten, label: Tên, prompt: "Tên?", type: text}]
+  - key: kh
+    title: Khóa học
+    repeat: {min: 1, item: khóa học}
+    questions: [{key: ai, label: Cán bộ, prompt: "Của ai?", type: choice, item_of: cb},
+                {key: tk, label: Tên khóa, prompt: "Tên khóa?", type: text}]
+""", encoding="utf-8")
+    with pytest.raises(FormError) as caught:
+        load_form(path)
+    assert str(caught.value).startswith(f"{path}: sections[1] (kh).repeat: a list inside a list (item_of) is an open")
+
+
+def test_a_repeat_holding_only_a_repeat_inside_a_repeat__the_innermost_belongs_to_the_outermost(tmp_path):
+    survey = [["type", "name", "label"], ["begin_repeat", "a", "A"], ["text", "at", "A tên?"],
+              ["begin_repeat", "b", "B"], ["begin_group", "g", "Nhóm G"], ["begin_repeat", "c", "C"],
+              ["text", "ct", "C tên?"], ["end_repeat", "", ""], ["end_group", "", ""], ["end_repeat", "", ""],
+              ["end_repeat", "", ""]]
+    form = load_form_file(book(tmp_path, {"survey": survey}))[0]
+    assert [("a", None), ("c", "a")] == [(s.key, s.questions[0].item_of) for s in form.sections]
+
+
+def test_consolidated_report__a_note_in_a_plain_section__no_column_and_the_answers_under_their_headers(tmp_path):
+    from docx import Document
+
+    from tests.test_export_generic import table_texts
+
+    survey = [["type", "name", "label"], ["integer", "nam", "Số nam?"], ["note", "n1", "Tiếp theo là số nữ."],
+              ["integer", "nu", "Số nữ?"], ["text", "gc", "Ghi chú?"]]
+    form = load_form_file(book(tmp_path, {"survey": survey}))[0]
+    chat = Chat(form)
+    for said in ("/start", "4", "6", "abc"):
+        chat.send(said)
+    units = [UnitReport("STP", "Sở Tư pháp", "submitted", dict(chat.answers), NOW, NOW)]
+    data = ExportData(form=form, campaign_title="T", doc_ref="số 1", deadline_at=DEADLINE, generated_at=NOW,
+                      units=units, province="Đồng Nai")
+    export = build_export(data, tmp_path / "out", campaign_id=1)
+    table = next(table_texts(t) for t in Document(str(export.report)).tables
+                 if any("Số nam?" in cell for cell in table_texts(t)[0]))
+    assert [["STT", "Đơn vị", "Số nam?", "Số nữ?", "Ghi chú?"], ["1", "Sở Tư pháp", "4", "6", "abc"],
+            ["", "Tổng cộng", "4", "6", ""]] == table

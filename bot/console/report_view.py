@@ -9,6 +9,7 @@ from typing import Any, Mapping
 from conversations import texts
 from conversations.answers import format_value, is_relevant, item_numbers, scope
 from conversations.form import Form, Question
+from conversations.xpath import AnswersLookup
 
 
 @dataclass(frozen=True)
@@ -35,18 +36,20 @@ def _cell(question: Question, value: Any) -> Cell:
 def report_sections(form: Form, answers: Mapping[str, Any]) -> list[SectionView]:
     """Every section of the form with what the report holds; what is not answered shows as empty."""
     out = []
+    lookup = AnswersLookup(answers)  # a condition may read another section, or the item a list's item belongs to
     for section in form.sections:
         view = SectionView(section.title, repeat=section.repeat is not None)
         if section.repeat is None:
             values = scope(answers, section.key)
             view.fields = [(q.label, _cell(q, values[q.key]) if q.key in values else Cell(""))
-                           for q in section.questions if is_relevant(q, values)]
+                           for q in section.questions if is_relevant(q, values, lookup)]
         else:
-            view.columns = [q.label for q in section.questions]
+            shown = [q for q in section.questions if q.type != "note"]  # a note has no answer: no column
+            view.columns = [q.label for q in shown]
             for n in item_numbers(answers, section.key):
                 values = scope(answers, section.key, n)
-                view.rows.append([_cell(q, values[q.key]) if q.key in values and is_relevant(q, values) else Cell("")
-                                  for q in section.questions])
+                view.rows.append([_cell(q, values[q.key]) if q.key in values and is_relevant(q, values, lookup)
+                                  else Cell("") for q in shown])
         out.append(view)
     return out
 

@@ -31,7 +31,7 @@ def _input_value(question: Question, value: Any) -> str:
 
 def _field(form: Form, answers: Mapping[str, Any], section: Section, item: int | str | None, question: Question,
            values: Mapping[str, Any], lookup: AnswersLookup, typed: Mapping[str, Any],
-           errors: Mapping[str, str], notes: Mapping[str, str]) -> dict | None:
+           errors: Mapping[str, str], notes: Mapping[str, str], linked: dict[str, list]) -> dict | None:
     path = fields.field_path(section.key, item, question.key)
     shown = is_relevant(question, values, lookup)
     if question.type == "note":
@@ -54,8 +54,14 @@ def _field(form: Form, answers: Mapping[str, Any], section: Section, item: int |
         chosen = value if isinstance(value, list) else [] if value is None else \
             [str(value.get("item")) if isinstance(value, dict) else  # a list inside a list: its parent item
              "yes" if value is True else "no" if value is False else value]
-        options = fields.choices(question, values, form, answers) if question.type != "yes_no" else \
-            [("yes", texts.YES), ("no", texts.NO)]
+        if question.item_of:  # the parent's items: the same for every item of the list, read once a page
+            if question.key not in linked:
+                linked[question.key] = fields.choices(question, values, form, answers)
+            options = linked[question.key]
+        elif question.type != "yes_no":
+            options = fields.choices(question, values, form, answers)
+        else:
+            options = [("yes", texts.YES), ("no", texts.NO)]
         out["options"] = [{"value": v, "label": label, "checked": v in chosen, "id": f"{out['id']}-{n}"}
                           for n, (v, label) in enumerate(options)]
         if question.or_other:
@@ -71,8 +77,9 @@ def _field(form: Form, answers: Mapping[str, Any], section: Section, item: int |
     return out
 
 
-def _scope_fields(form, answers, section, item, values, lookup, typed, errors, notes) -> list[dict]:
-    built = (_field(form, answers, section, item, q, values, lookup, typed, errors, notes) for q in section.questions)
+def _scope_fields(form, answers, section, item, values, lookup, typed, errors, notes, linked) -> list[dict]:
+    built = (_field(form, answers, section, item, q, values, lookup, typed, errors, notes, linked)
+             for q in section.questions)
     return [f for f in built if f is not None]
 
 
@@ -82,23 +89,25 @@ def build(form: Form, answers: Mapping[str, Any], report: ReportInfo, now: datet
     """The template's context for the whole report."""
     typed, errors, notes = typed or {}, errors or {}, notes or {}
     lookup = AnswersLookup(answers)
+    linked: dict[str, list] = {}  # the options of each list inside a list, read once
     sections = []
     for n, section in enumerate(form.sections, 1):
         entry: dict[str, Any] = {"key": section.key, "n": n, "title": section.title, "intro": section.intro,
                                  "repeat": section.repeat is not None, "items": []}
         if section.repeat is None:
             entry["fields"] = _scope_fields(form, answers, section, None, scope(answers, section.key), lookup,
-                                            typed, errors, notes)
+                                            typed, errors, notes, linked)
         else:
             numbers = item_numbers(answers, section.key)
             for stt, item in enumerate(numbers, 1):
                 values = scope(answers, section.key, item)
                 entry["items"].append({"n": item, "title": _first_upper(item_title(section, values, stt)),
                                        "fields": _scope_fields(form, answers, section, item, values, lookup, typed,
-                                                               errors, notes)})
+                                                               errors, notes, linked)})
             fewest, most = section.repeat.bounds(lookup=lookup)
-            parent = section.questions[0].item_of  # a list inside a list: items to add once its parent has one
-            can_add = (most is None or len(numbers) < most) and (parent is None or bool(item_numbers(answers, parent)))
+            link = section.questions[0]  # a list inside a list: items to add once its parent has one it offers
+            can_add = (most is None or len(numbers) < most) and \
+                (link.item_of is None or bool(fields.choices(link, {}, form, answers)))
             blank = can_add and (adding == section.key or len(numbers) < max(fewest, 1) and not numbers)
             typed_new = any(parts[0] == section.key and parts[1] == fields.NEW_ITEM
                             for parts in map(fields.path_parts, typed) if parts)
@@ -106,7 +115,7 @@ def build(form: Form, answers: Mapping[str, Any], report: ReportInfo, now: datet
                 title = _first_upper(texts.ITEM_ORDINAL.format(item=section.repeat.item, n=len(numbers) + 1))
                 entry["items"].append({"n": fields.NEW_ITEM, "title": title, "new": True,
                                        "fields": _scope_fields(form, answers, section, fields.NEW_ITEM, {}, lookup,
-                                                               typed, errors, notes)})
+                                                               typed, errors, notes, linked)})
             entry["can_add"] = can_add and not blank
             entry["item_word"] = section.repeat.item
         sections.append(entry)
