@@ -6,7 +6,7 @@ from datetime import datetime
 
 from bot.reminders.messages import missing_summary
 from conversations import engine
-from conversations.answers import completion
+from conversations.answers import completion, missing
 from conversations.engine import ReportInfo, State
 from conversations.form import Form
 from storage import queries as q
@@ -50,8 +50,9 @@ async def store_state(s, form: Form, contact: Contact, report: Report,
     if changes or new.report.status != report.status or new.report.submitted_at != report.submitted_at:
         report.updated_at = now  # not for a message that changed nothing (a question again, a review)
     if changes or report.progress is None:  # what the board shows, kept with the answers
-        report.progress = completion(form, new.answers)
-        report.missing_short = missing_summary(form, new.answers, limit=2)[:300] or None
+        gaps = missing(form, new.answers)  # once for both
+        report.progress = completion(form, new.answers, gaps)
+        report.missing_short = missing_summary(form, new.answers, limit=2, gaps=gaps)[:300] or None
     if new.report.status != report.status:
         report.status = new.report.status
     if new.report.review != report.review:  # submitted again after a return: the department reviews anew

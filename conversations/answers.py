@@ -411,9 +411,10 @@ def _lower_first(label: str) -> str:
     return label[:1].lower() + label[1:]
 
 
-def missing_parts(form: Form, answers: Mapping[str, Any]) -> list[str]:
-    """What `missing()` finds, summed up per section: "ảnh của 2 nhân sự chính", "mục III chưa có nội dung"."""
-    gaps = missing(form, answers)
+def missing_parts(form: Form, answers: Mapping[str, Any], gaps: list[Missing] | None = None) -> list[str]:
+    """What `missing()` finds (`gaps`, when the caller has it already), summed up per section: "ảnh của 2 nhân sự
+    chính", "mục III chưa có nội dung"."""
+    gaps = missing(form, answers) if gaps is None else gaps
     refs = section_refs(form)
     parts: list[str] = []
     for section in form.sections:
@@ -445,9 +446,10 @@ def missing_parts(form: Form, answers: Mapping[str, Any]) -> list[str]:
     return parts
 
 
-def completion(form: Form, answers: Mapping[str, Any]) -> int:
-    """Percent of the required answers given (a repeat short of its minimum counts its missing items' fields)."""
-    gaps = missing(form, answers)
+def completion(form: Form, answers: Mapping[str, Any], gaps: list[Missing] | None = None) -> int:
+    """Percent of the required answers given (a repeat short of its minimum counts its missing items' fields);
+    `gaps`: what `missing()` found, when the caller has it already."""
+    gaps = missing(form, answers) if gaps is None else gaps
     absent = 0
     for gap in gaps:
         if gap.question is None:

@@ -1035,7 +1035,15 @@ class _Turn:
         values = scope(self.answers, section.key, item)
         if level == "delete":
             name = item_title(section, values, item_numbers(self.answers, section.key).index(item) + 1)
-            return self.reply(texts.MENU_CONFIRM_DELETE.format(name=name, section=section.title),
+            question = texts.MENU_CONFIRM_DELETE.format(name=name, section=section.title)
+            for child, parent in self.form.links:  # the items of lists inside this one go with it: said
+                link = child.questions[0].key
+                mine = [n for n in item_numbers(self.answers, child.key)
+                        if (self.answers.get(key(child.key, link, n)) or {}).get("item") == item]
+                if parent.key == section.key and mine:
+                    question += " " + texts.MENU_DELETE_WITH.format(count=len(mine), item=child.repeat.item,
+                                                                             name=name)
+            return self.reply(question,
                               options=(Option("yes", texts.DELETE_YES), Option("no", texts.DELETE_NO)))
         lookup = AnswersLookup(self.answers)
         options = [Option(f"f:{q.key}", f"{q.label}: {format_answer(q, values) if q.key in values else texts.VALUE_EMPTY}")

@@ -148,7 +148,7 @@ class Question:
             return ()
         return (self.filter_by,) if isinstance(self.filter_by, str) else self.filter_by
 
-    @property
+    @functools.cached_property  # read for every question at every step (is_relevant): worked out once
     def option_keys(self) -> tuple[str, ...]:
         """Every question whose answer changes the choices offered (filter_by's, and those a choice_filter reads)."""
         return self.filter_keys + tuple(sorted(self.choice_filter.fields)) if self.choice_filter else self.filter_keys
@@ -224,7 +224,7 @@ class Section:
         """The first question the chat asks (an item of a repeat is named by its answer)."""
         return next((q for q in self.questions if q.asked), self.questions[0])
 
-    @property
+    @functools.cached_property  # read at every step for every section: worked out once
     def asked(self) -> tuple[Question, ...]:
         """The questions the chat asks, in order."""
         return tuple(q for q in self.questions if q.asked)

@@ -442,3 +442,17 @@ def test_consolidated_report__a_note_in_a_plain_section__no_column_and_the_answe
                  if any("Số nam?" in cell for cell in table_texts(t)[0]))
     assert [["STT", "Đơn vị", "Số nam?", "Số nữ?", "Ghi chú?"], ["1", "Sở Tư pháp", "4", "6", "abc"],
             ["", "Tổng cộng", "4", "6", ""]] == table
+
+
+def test_chat_delete_a_person__the_confirmation_says_their_trainings_go_too(staff_form):
+    chat = two_people(staff_form)
+    for said in ("không", "có", "1", "Bồi dưỡng", "10", "CC-1", "có", "1", "Tin học", "3", "CC-2", "không", "không"):
+        chat.send(said)
+    chat.send("sửa")
+    chat.send("2")  # the staff
+    assert "3 – Xóa cán bộ này" in chat.send("1")  # Nguyễn Văn An
+    said = chat.send("3")
+    assert texts.MENU_CONFIRM_DELETE.format(name="Nguyễn Văn An", section="Cán bộ") in said
+    assert "2 khóa đào tạo của “Nguyễn Văn An” cũng sẽ bị xóa theo." in said
+    chat.send("Xóa")
+    assert not any(k.startswith("khoa_hoc[") for k in chat.answers)

@@ -38,9 +38,11 @@ def time_left(deadline: datetime, now: datetime) -> str:
     return (texts.TIME_LEFT if seconds > 0 else texts.TIME_PAST).format(duration=" ".join(words))
 
 
-def missing_summary(form: Form, answers: Mapping[str, Any], limit: int = MISSING_PARTS_SHOWN) -> str:
-    """The missing parts joined for one line, the first `limit` of them and how many more."""
-    parts = missing_parts(form, answers)
+def missing_summary(form: Form, answers: Mapping[str, Any], limit: int = MISSING_PARTS_SHOWN,
+                    gaps: list | None = None) -> str:
+    """The missing parts joined for one line, the first `limit` of them and how many more (`gaps`: what
+    `missing()` found, when the caller has it already)."""
+    parts = missing_parts(form, answers, gaps)
     if len(parts) > limit:
         parts = parts[:limit] + [texts.MISSING_AND_MORE.format(n=len(parts) - limit)]
     return texts.MISSING_PART_SEPARATOR.join(parts)
