@@ -546,6 +546,8 @@ class _Turn:
         if slot.new and question.item_of and not self.choices(question, {}):  # its parent list was emptied
             parent = self.form.section(question.item_of)
             self.notes.append(texts.ITEM_OF_NONE.format(item=section.repeat.item, parent=parent.repeat.item))
+            if mode == "edit":
+                return self.show_menu({"level": "items", "s": section.key})
             return self.close_repeat(section, slot)
         if slot.new and not adding and self.gated(section):
             self.cursor["stage"] = "more"
@@ -1027,7 +1029,9 @@ class _Turn:
             numbers = item_numbers(self.answers, section.key)
             options = [Option(f"i:{n}", item_title(section, scope(self.answers, section.key, n), stt))
                        for stt, n in enumerate(numbers, 1)]
-            if below_most(section, len(numbers), AnswersLookup(self.answers)):
+            link = section.questions[0]  # a list inside a list: an item to add needs a parent item offered
+            if below_most(section, len(numbers), AnswersLookup(self.answers)) and \
+                    (not link.item_of or self.choices(link, {})):
                 options.append(Option("add", texts.MENU_ADD.format(item=section.repeat.item)))
             return self.reply(texts.MENU_ITEMS.format(section=section.title),
                               options=(*options, Option("x", texts.MENU_DONE)))

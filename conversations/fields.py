@@ -20,7 +20,7 @@ from conversations.parsers import (
     ParseError, clean_text, fold, format_date, parse_choice, parse_date, parse_datetime, parse_geopoint, parse_integer,
     parse_long_text, parse_name, parse_phone, parse_text, parse_time, parse_times, parse_yes_no,
 )
-from conversations.xpath import AnswersLookup
+from conversations.xpath import NO_LOOKUP, AnswersLookup
 
 NEW_ITEM = "new"  # the item part of a field path of an item not created yet: "main_staff[new].name"
 _PATH = re.compile(r"(?P<s>[A-Za-z_][A-Za-z0-9_]{0,80})(?:\[(?P<i>[0-9]{1,6}|new)\])?\.(?P<q>[A-Za-z_][A-Za-z0-9_]{0,80})")
@@ -150,7 +150,7 @@ def check_constraint(question: Question, values: Mapping[str, Any], value: Any,
                      answers: Mapping[str, Any] | None = None) -> Any:
     """The value, when the question's constraint holds for it; else the form's message (ParseError). `answers`:
     the report's, for a constraint that reads another section (or the parent item of a list inside a list)."""
-    lookup = AnswersLookup(answers) if answers is not None else AnswersLookup({})
+    lookup = AnswersLookup(answers) if answers is not None else NO_LOOKUP
     if question.constraint is not None and value is not None and \
             not question.constraint.holds(values, value, lookup):
         raise ParseError(question.constraint_message or texts.CONSTRAINT_FAILED.format(

@@ -443,8 +443,9 @@ def parse_form(raw: Any, path: Path) -> Form:
     children: dict[str, tuple[str, str]] = {}  # a list inside a list: its link question's key and its parent
     for rs in raw_sections:
         first = rs.get("questions") if isinstance(rs, dict) else None
-        if isinstance(first, list) and first and isinstance(first[0], dict) and "item_of" in first[0]:
-            children[rs.get("key")] = (first[0].get("key"), first[0]["item_of"])
+        if isinstance(first, list) and first and isinstance(first[0], dict) and isinstance(rs.get("key"), str) \
+                and isinstance(first[0].get("item_of"), str):
+            children[rs["key"]] = (first[0].get("key"), first[0]["item_of"])
     for si, rs in enumerate(raw_sections):
         swhere = f"sections[{si}]"
         if not isinstance(rs, dict):
@@ -463,7 +464,7 @@ def parse_form(raw: Any, path: Path) -> Form:
         link = raw_qs[0] if isinstance(raw_qs[0], dict) and "item_of" in raw_qs[0] else None
         # a list inside a list: the links up to each list it is inside, (link key, list) from the nearest
         up: list[tuple[str, str]] = []
-        while link is not None and isinstance(link.get("key"), str):
+        while link is not None and isinstance(link.get("key"), str) and isinstance(link.get("item_of"), str):
             above = link.get("item_of")
             up.append((link["key"], above))
             parent = next((s for s in sections if s.key == above), None)
@@ -529,7 +530,8 @@ def parse_form(raw: Any, path: Path) -> Form:
                 condition = Condition(str(cond["key"]), ops[0], cond[ops[0]])
             choices: tuple[Choice, ...] = ()
             if "item_of" in rq:
-                parent = next((s for s in sections if s.key == rq["item_of"]), None)
+                parent = next((s for s in sections if s.key == rq["item_of"]), None) \
+                    if isinstance(rq["item_of"], str) else None
                 if qi != 0 or "repeat" not in rs or qtype != "choice" or parent is None or parent.repeat is None:
                     raise fail(f"{qwhere}.item_of", "item_of names an earlier repeat section, on the first question "
                                "(type choice) of a repeat section")

@@ -1001,7 +1001,7 @@ XLSFORM_LOOP = "begin loop (lặp theo danh sách lựa chọn) không hỏi đ�
 # belongs to, chosen first. {item}: the inner list's item word, {parent}: the outer list's.
 ITEM_OF_PROMPT = "{item} này thuộc {parent} nào? Chọn một trong danh sách đã nhập (bấm nút hoặc gõ số thứ tự)."
 ITEM_OF_CHANGED = "Danh sách vừa được thay đổi (có thể bởi người khác của đơn vị). Vui lòng chọn lại theo danh sách dưới đây."
-ITEM_OF_NONE = "Danh sách {parent} chưa có mục nào để nhập {item}: mình chuyển sang phần tiếp theo."
+ITEM_OF_NONE = "Danh sách {parent} chưa có mục nào để gắn {item} vào, nên chưa nhập được {item}."
 XLSFORM_INNER_COUNT = ("nhóm lặp nằm trong nhóm lặp khác được hỏi như một danh sách mở (“Thêm … nữa không?”): "
                        "số mục của từng mục cha không được kiểm tra")
 XLSFORM_REPEAT_ONLY = "cột này chỉ dùng ở dòng begin_repeat"

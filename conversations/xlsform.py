@@ -54,7 +54,8 @@ repeat's item, its label said as a note first. A group's `relevant` is added to 
 repeat inside a repeat (people, each with their trainings) is a list of its own after its parent's list, each
 item first choosing which of the parent's items it belongs to (form.Question.item_of); its repeat_count counts one
 parent item's, which a list of its own cannot check: it is an open list ("Thêm … nữa không?"). A repeat that
-holds nothing but a repeat is no parent: the inner list stands alone.
+holds nothing but a repeat (and notes) is no parent: the inner list belongs to the list around it, or stands
+alone.
 Repeats: repeat_count a whole number (min = max), an expression (`count`), or none (`min: 0`, `max: null`:
 open); hcc::min/hcc::max/hcc::item as before.
 
@@ -635,7 +636,7 @@ class _Reader:
             column = next(c for c in ("repeat_count", "hcc::min", "hcc::max") if row.get(c))
             self.skipped.append(f"{self.survey.where(n, column)}: " + texts.XLSFORM_INNER_COUNT)
         section["repeat"] = {"min": 0, "max": None, "item": section["repeat"]["item"]}
-        question = {"key": key, "label": word[:1].upper() + word[1:], "type": "choice", "item_of": parent["key"],
+        question = {"key": key, "label": _first_upper(word), "type": "choice", "item_of": parent["key"],
                     "prompt": texts.ITEM_OF_PROMPT.format(item=_first_upper(section["repeat"]["item"]), parent=word)}
         if relevant:
             question["relevant"] = relevant

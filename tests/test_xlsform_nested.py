@@ -456,3 +456,27 @@ def test_chat_delete_a_person__the_confirmation_says_their_trainings_go_too(staf
     assert "2 khóa đào tạo của “Nguyễn Văn An” cũng sẽ bị xóa theo." in said
     chat.send("Xóa")
     assert not any(k.startswith("khoa_hoc[") for k in chat.answers)
+
+
+@pytest.mark.parametrize("item_of", ["[cb, kh]", "{a: 1}", "3", "khong_co", "kh"])
+def test_yaml__item_of_not_an_earlier_list__refused_in_one_line(tmp_path, item_of):
+    from conversations.form import FormError, load_form
+
+    path = tmp_path / "f.yaml"
+    path.write_text(f"""id: f
+title: F
+sections:
+  - key: cb
+    title: Cán bộ
+    repeat: {{min: 0, item: cán bộ}}
+    questions: [{{key: ten, label: Tên, prompt: "Tên?", type: text}}]
+  - key: kh
+    title: Khóa học
+    repeat: {{min: 0, item: khóa học}}
+    questions: [{{key: ai, label: Cán bộ, prompt: "Của ai?", type: choice, item_of: {item_of}}},
+                {{key: tk, label: Tên khóa, prompt: "Tên khóa?", type: text}}]
+""", encoding="utf-8")
+    with pytest.raises(FormError) as caught:
+        load_form(path)
+    assert str(caught.value) == (f"{path}: sections[1] (kh).questions[0] (ai).item_of: item_of names an earlier "
+                                 "repeat section, on the first question (type choice) of a repeat section")
