@@ -190,13 +190,7 @@ def item_title(section: Section, values: Mapping[str, Any], stt: int) -> str:
 def linked_items(section: Section, answers: Mapping[str, Any]) -> list[tuple[int, str]]:
     """(item number, how the item is named) of each item of the repeat section `section`, in order: the choices
     of a list inside it (see form.Question.item_of). One pass over the answers, however many items."""
-    prefix = section.key + "["
-    items: dict[int, dict[str, Any]] = {}
-    for k, v in answers.items():
-        if k.startswith(prefix):
-            number, _, question = k[len(prefix):].partition("].")
-            if number.isdigit() and question:
-                items.setdefault(int(number), {})[question] = v
+    items = {n: values for (s, n), values in scopes(answers).items() if s == section.key and n is not None}
     out = []
     for stt, n in enumerate(sorted(items), 1):
         values = items[n]

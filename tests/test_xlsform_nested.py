@@ -172,14 +172,19 @@ def test_empty_staff_list__the_page_offers_no_training_to_add(staff_form):
     assert ([], False) == (trainings["items"], trainings["can_add"])
 
 
-def test_workbook__a_sheet_of_trainings_with_the_person_of_each(staff_form, tmp_path):
-    chat = two_people(staff_form)
+def filled_and_exported(form, tmp_path):
+    """Two people (An a leader), a training each (Bình's first), the report ended; then the campaign's export."""
+    chat = two_people(form)
     for said in ("không", "có", "2", "Kỹ năng số", "5", "có", "1", "Bồi dưỡng", "10", "CC-1", "không", "không"):
         chat.send(said)
     units = [UnitReport("STP", "Sở Tư pháp", "submitted", dict(chat.answers), NOW, NOW)]
-    data = ExportData(form=staff_form, campaign_title="Báo cáo cán bộ và đào tạo", doc_ref="số 1/SNV",
+    data = ExportData(form=form, campaign_title="Báo cáo cán bộ và đào tạo", doc_ref="số 1/SNV",
                       deadline_at=DEADLINE, generated_at=NOW, units=units, province="Đồng Nai")
-    export = build_export(data, tmp_path / "out", campaign_id=1)
+    return build_export(data, tmp_path / "out", campaign_id=1)
+
+
+def test_workbook__a_sheet_of_trainings_with_the_person_of_each(staff_form, tmp_path):
+    export = filled_and_exported(staff_form, tmp_path)
     sheet = load_workbook(export.workbook)[staff_form.sections[2].title[:31]]
     top = next(row[0].row for row in sheet.iter_rows() if row[0].value == texts.COL_UNIT_CODE)
     header = [c.value for c in sheet[top]]
@@ -199,7 +204,6 @@ def test_corpus_shape__a_repeat_holding_only_a_repeat__the_inner_list_stands_alo
                                             for s in form.sections]
 
 
-
 def test_unit_document__the_trainings_table__the_person_column_and_no_note_column(staff_form, tmp_path):
     """The unit's document lists the trainings with their person; the note of each training ("Khóa đào tạo của
     ${ho_ten}.") is no column, and the certificate, asked because the person is a leader, is printed."""
@@ -207,13 +211,7 @@ def test_unit_document__the_trainings_table__the_person_column_and_no_note_colum
 
     from tests.test_export_generic import table_texts
 
-    chat = two_people(staff_form)
-    for said in ("không", "có", "2", "Kỹ năng số", "5", "có", "1", "Bồi dưỡng", "10", "CC-1", "không", "không"):
-        chat.send(said)
-    units = [UnitReport("STP", "Sở Tư pháp", "submitted", dict(chat.answers), NOW, NOW)]
-    data = ExportData(form=staff_form, campaign_title="Báo cáo cán bộ và đào tạo", doc_ref="số 1/SNV",
-                      deadline_at=DEADLINE, generated_at=NOW, units=units, province="Đồng Nai")
-    export = build_export(data, tmp_path / "out", campaign_id=1)
+    export = filled_and_exported(staff_form, tmp_path)
     tables = [table_texts(t) for t in Document(str(export.documents[0])).tables]
     trainings = next(t for t in tables if t[0][:2] == [texts.COL_STT, "Cán bộ"])
     assert [["STT", "Cán bộ", "Tên khóa?", "Số ngày học?", "Số chứng chỉ?"],
