@@ -523,7 +523,6 @@ DOC_PLAN_HEADERS = ["STT", "Nội dung thực hiện", "Chi tiết", "Thời gia
 DOC_PICKUP_TITLE = "Lịch thu gom – giao nhận hồ sơ của bưu điện (2 lần/ngày: 10:00 và 15:00):"
 DOC_REPORTER = "Người điền báo cáo: {name} – {phone}"
 # The administrative heading (unit left, national motto right), the place and date line, the signature block.
-DOC_PLACE_DATE = "…………, ngày {day:02d} tháng {month:02d} năm {year}"
 DOC_SIGNER = "THỦ TRƯỞNG ĐƠN VỊ"
 DOC_SIGN_NOTE = "(Ký, ghi rõ họ tên và đóng dấu)"
 DOC_RECIPIENTS = "Nơi nhận:"
@@ -536,7 +535,7 @@ REPORT_FILE = "bao-cao-tong-hop.docx"
 REPORT_AUTHORITY = "UBND TỈNH {province}"
 REPORT_AUTHORITY_NO_PROVINCE = "ỦY BAN NHÂN DÂN TỈNH"
 REPORT_DEPARTMENT = "SỞ NỘI VỤ"
-REPORT_PLACE_DATE = "{place}, ngày {day:02d} tháng {month:02d} năm {year}"
+REPORT_PLACE_DATE = "{place}, ngày {day} tháng {month} năm {year}"
 REPORT_TITLE = "BÁO CÁO TỔNG HỢP"
 REPORT_RECIPIENT = "Kính gửi: Ủy ban nhân dân tỉnh{province}."
 REPORT_INTRO_REF = ("Thực hiện văn bản {doc_ref}, Sở Nội vụ tổng hợp báo cáo các đơn vị gửi về đến {generated} "
@@ -1284,7 +1283,7 @@ REPORT_REPEAT_ANNEX_SUMMARY = "Danh sách {section} ({items} mục của {units}
 RETURNED_MARK = "đang bổ sung theo yêu cầu của Sở Nội vụ"
 RETURNED_NOTE = "Trả lại để bổ sung: {comment}"
 DOC_DRAFT = "DỰ THẢO – chưa nộp"
-DOC_PLACE_DATE_OF = "{place}, ngày {day:02d} tháng {month:02d} năm {year}"
+DOC_PLACE_DATE_OF = "{place}, ngày {day} tháng {month} năm {year}"
 FACE_MISSING = "Ảnh chưa thấy rõ khuôn mặt"
 FACE_SEVERAL = "Ảnh có nhiều khuôn mặt"
 CLI_CAMPAIGN_EDITED = "Đã cập nhật đợt báo cáo #{id}: {fields}."
@@ -1292,7 +1291,6 @@ CLI_CAMPAIGN_EDIT_NOTHING = "Chưa có gì để đổi: hãy thêm ít nhất m
 CLI_CAMPAIGN_ISSUING = ("Ban hành: {number}; {signer}; người ký: {name}; cơ quan chủ quản: {parent}; "
                         "nơi nhận: {recipients}")
 PHOTO_ASIDE_NOT_SUBMITTED = "chua-nop-bao-cao"  # photo archive subfolders: why these photos are not on badges
-PHOTO_ASIDE_NOT_ON_BADGE = "khong-in-the"
 PHOTO_WARN_NO_FACE = (
     "Ảnh chưa thấy rõ khuôn mặt: mình không tìm được đúng một khuôn mặt trong ảnh nên thẻ có thể in ra không thấy "
     "mặt. Bạn nên gửi lại ảnh chân dung chụp thẳng, rõ mặt, chỉ một người."

@@ -26,12 +26,12 @@ from docx.shared import Cm, Length, Pt
 from docx.table import Table, _Cell
 
 from conversations import texts
-from conversations.answers import DONE, LOCAL_TZ, format_value, is_relevant, scope
+from conversations.answers import DONE, LOCAL_TZ, is_relevant, scope
 from conversations.answers import key as answer_key
 from conversations.form import Form, Question, Section
 from conversations.xpath import AnswersLookup
 from exports.docx_parts import (add_paragraph, add_row, add_text, clean, fix_widths, grid_table, heading_columns,
-                                 new_document, section_title, signature_block, write_cell)
+                                 new_document, place_date, printed, section_title, signature_block, write_cell)
 from exports.data import (STAFF_SECTIONS, SUBMITTED, ExportData, Item, UnitReport, has_section, is_template_form, items,
                           section_values)
 from exports.generic import unit_sections
@@ -145,8 +145,7 @@ def _unit_and_date(doc: DocxDocument, data: ExportData, unit: UnitReport) -> Non
     parent = clean(data.issuing.parent(province))
     heading_columns(doc, [(parent, False), (clean(unit.name).upper(), True)])
     day = (unit.submitted_at or data.generated_at).astimezone(LOCAL_TZ)
-    place = add_paragraph(doc, texts.DOC_PLACE_DATE_OF.format(place=province or "…………", day=day.day,
-                                                              month=day.month, year=day.year), italic=True,
+    place = add_paragraph(doc, place_date(texts.DOC_PLACE_DATE_OF, province or "…………", day), italic=True,
                           align=WD_ALIGN_PARAGRAPH.RIGHT, before=6, after=12)
     place.paragraph_format.keep_with_next = True
     if unit.status not in SUBMITTED:  # what is entered so far, not the unit's word yet
@@ -386,7 +385,7 @@ def _shown(question: Question, value: Any) -> str:
     """An answer as printed: empty when not given (the template's blank cell), photos left to the badges."""
     if value is None or question.type == "photo":
         return ""
-    return clean(format_value(question, value))
+    return clean(printed(question, value))
 
 
 def _shown_key(values: dict[Question, Any], key: str) -> str:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 from copy import deepcopy
-from typing import Sequence
+from datetime import date
+from typing import Any, Sequence
 from weakref import WeakKeyDictionary
 
 from docx import Document
@@ -23,6 +24,8 @@ from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from conversations import texts
+from conversations.answers import format_decimal, format_value
+from conversations.form import Question
 
 FONT = "Times New Roman"
 FONT_SIZE = Pt(13)
@@ -304,6 +307,29 @@ def keep_rows_whole(tr) -> None:
 def number(value: int) -> str:
     """An integer with Vietnamese thousands separators: 1034 -> "1.034"."""
     return f"{value:,}".replace(",", ".")
+
+
+def place_date(template: str, place: str, day: date) -> str:
+    """The place and date line as Nghị định 30/2020/NĐ-CP writes it: a zero before a day under 10 and before
+    months 1 and 2 only ("ngày 05 tháng 3 năm 2017", "ngày 28 tháng 02 năm 2017")."""
+    month = f"{day.month:02d}" if day.month <= 2 else str(day.month)
+    return template.format(place=place, day=f"{day.day:02d}", month=month, year=day.year)
+
+
+_YEAR = re.compile(r"^(năm|year)\b|(^|_)(nam|year)(_|$)", re.IGNORECASE)
+
+
+def printed(question: Question, value: Any) -> str:
+    """An answer as a document prints it: counts and amounts with Vietnamese thousands separators (1.034;
+    12.345,5), the rest as the chat shows it. A year ("Năm sinh", `nam_sinh`, `birth_year`) is never grouped."""
+    if question.type in ("integer", "decimal", "calculate") and isinstance(value, (int, float)) \
+            and not isinstance(value, bool) and not (_YEAR.search(question.label) or _YEAR.search(question.key)):
+        if isinstance(value, int) or value == int(value) and abs(value) < 1e15:
+            return number(int(value))
+        whole, _, fraction = format_decimal(value).partition(",")
+        sign = "-" if whole.startswith("-") else ""
+        return f"{sign}{number(int(whole.lstrip('-')))}" + (f",{fraction}" if fraction else "")
+    return format_value(question, value)
 
 
 def issuer_heading(doc: DocxDocument, issuer: Sequence[tuple[str, bool]], number_line: str | None,

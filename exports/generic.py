@@ -24,13 +24,13 @@ from docx.shared import Cm, Length, Pt
 from docx.table import Table
 
 from conversations import texts
-from conversations.answers import DONE, format_value, is_relevant, scope
+from conversations.answers import DONE, is_relevant, scope
 from conversations.answers import key as answer_key
 from conversations.form import Form, Question, Section
 from conversations.xpath import AnswersLookup
 from exports.data import UnitReport, items
 from exports.docx_parts import (add_paragraph, add_row, add_spanning_row, clean, fix_widths, grid_table, number,
-                                section_title, set_orientation, set_text_size, write_cell)
+                                printed, section_title, set_orientation, set_text_size, write_cell)
 from exports.photo_archive import person_of
 
 CONTENT = 16.0  # cm: A4 (21 cm) less the 3 cm left and 2 cm right margins
@@ -81,7 +81,7 @@ def shown(unit: UnitReport, section: Section, question: Question, values: dict[s
         return person.file_name() if file_names else texts.DOC_PHOTO_GIVEN
     if value is None:
         return texts.VALUE_SKIPPED
-    return clean(format_value(question, value))
+    return clean(printed(question, value))
 
 
 def listed(section: Section) -> list[Question]:

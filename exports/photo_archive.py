@@ -158,19 +158,6 @@ def _people(data: ExportData, unit: UnitReport, section: Section, questions: lis
 TRIM_EVERY = 100  # units between two returns of freed memory to the OS (see exports/memory.py)
 
 
-def aside_folder(data: ExportData, person: Person) -> str | None:
-    """Where a photo goes: None, the archive's top (the people of the badge sheet: badge photos of units that
-    submitted; every photo of theirs when the form prints no badges); else the subfolder named for why it is not
-    on the badge sheet."""
-    if person.unit.status not in SUBMITTED:
-        return texts.PHOTO_ASIDE_NOT_SUBMITTED
-    badge = {(section.key, question.key) for section, question in badge_questions(data.form)}
-    question = person.question or photo_question(person.section)
-    if badge and (question is None or (person.section.key, question.key) not in badge):  # (no badges: all kept)
-        return texts.PHOTO_ASIDE_NOT_ON_BADGE
-    return None
-
-
 def build_photo_archive(data: ExportData, folder: Path, *, progress: Progress | None = None) -> list[Path]:
     """Write `<folder>/<unit code>/<photo file>.jpg` for the people of the badge sheet, the others' photos in a
     subfolder named for why (`<folder>/<why>/<unit code>/…`), and `<folder>/danh-sach-anh.csv` listing everyone
@@ -193,9 +180,8 @@ def build_photo_archive(data: ExportData, folder: Path, *, progress: Progress | 
                     badge = person.question is None or data.form.is_badge(person.section.key, person.question.key)
                     place = unit.code if badge else f"{_ascii(person.question.key.replace('_', '-')).upper()}/{unit.code}"
                     # a photo that is no badge's is in the folder of its question: that names why it is not on the
-                    # badge sheet; a unit that has not submitted keeps any photo apart
-                    aside = aside_folder(data, person) if badge else (
-                        texts.PHOTO_ASIDE_NOT_SUBMITTED if unit.status not in SUBMITTED else None)
+                    # badge sheet; a unit that has not submitted keeps every photo apart
+                    aside = texts.PHOTO_ASIDE_NOT_SUBMITTED if unit.status not in SUBMITTED else None
                     inside = f"{aside}/{place}" if aside else place
                     target = folder / inside / name
                     target.parent.mkdir(parents=True, exist_ok=True)

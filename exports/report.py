@@ -30,8 +30,8 @@ from exports.data import (SUBMITTED, STAFF_SECTIONS, ExportData, UnitReport, has
 from exports.generic import report_sections
 from exports.document import PLAN_WIDTHS, write_plan_item
 from exports.docx_parts import (add_paragraph, add_row, add_spanning_row, add_text, clean, fix_widths, grid_table,
-                                issuer_heading, new_document, number, number as number_of, section_title, set_text_size, signer_block,
-                                write_cell)
+                                issuer_heading, new_document, number, number as number_of, place_date, printed, section_title,
+                                set_text_size, signer_block, write_cell)
 from exports.issuing import ISSUER, trich_yeu
 from exports.private_files import FILE_MODE
 
@@ -94,8 +94,7 @@ def _heading(doc: DocxDocument, data: ExportData) -> None:
     issuing = data.issuing
     day = data.generated_at.astimezone(LOCAL_TZ)
     issuer_heading(doc, [(clean(issuing.parent(province)), False), (ISSUER, True)], clean(issuing.number_line()),
-                   texts.REPORT_PLACE_DATE.format(place=province or "…………", day=day.day, month=day.month,
-                                                  year=day.year))
+                   place_date(texts.REPORT_PLACE_DATE, province or "…………", day))
     add_paragraph(doc, texts.ISSUING_DOC_TYPE, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
     add_paragraph(doc, clean(trich_yeu(data.campaign_title)), bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
     add_paragraph(doc, "―――――", align=WD_ALIGN_PARAGRAPH.CENTER, after=12)
@@ -153,7 +152,7 @@ def _staff(doc: DocxDocument, form: Form, units: list[UnitReport]) -> None:
         if leader:
             people = []
             for item in items(form, unit.answers, "leader"):
-                values = {q.key: format_value(q, v) for q, v in item.questions() if v is not None}
+                values = {q.key: printed(q, v) for q, v in item.questions() if v is not None}
                 people.append(" – ".join(clean(values[k]) for k in ("name", "position", "phone") if k in values))
             write_cell(cells[col], "\n".join(people))
             col += 1
@@ -270,7 +269,7 @@ def _issues(doc: DocxDocument, form: Form, units: list[UnitReport]) -> None:
     for unit in units:
         lines = []
         for question, value in section_values(form, unit.answers, "issues"):
-            text = clean(format_value(question, value)).strip() if value is not None else ""
+            text = clean(printed(question, value)).strip() if value is not None else ""
             if text:
                 lines += text.split("\n") if question.key == "text" else [f"{question.label}: {text}"]
         if not lines:

@@ -700,3 +700,18 @@ def test_build_badges__long_unit_and_name__no_line_with_a_lone_word(data, tmp_pa
     lines = [line.strip() for line in page_texts(path)[0].splitlines() if line.strip()]
     assert (1, True, True) == (photos_placed(path), len(lines) >= 7, all(" " in line for line in lines))
     assert ["TRUNG TÂM HÀNH CHÍNH", "CÔNG TỈNH ĐỒNG NAI"] == lines[:2]
+
+
+def test_build_photo_archive__draft_unit_with_a_photo__kept_apart_in_a_folder_named_for_why(data, tmp_path):
+    """The archive's top holds the people of the badge sheet; a draft's photo is archived apart, and listed."""
+    stp = data.units[0]
+    draft = replace(stp, code="CTHUE", name="Cục Thuế tỉnh", status="in_progress")
+    written = build_photo_archive(replace(data, units=[stp, draft]), tmp_path / "anh")
+    names = [p.relative_to(tmp_path / "anh").as_posix() for p in written]
+    aside = [f"{texts.PHOTO_ASIDE_NOT_SUBMITTED}/CTHUE/{name.split('/', 1)[1].replace('STP_', 'CTHUE_')}"
+             for name in STP_FILES]
+    assert [INDEX_NAME, *STP_FILES, *aside] == names
+    rows = list(csv.reader((tmp_path / "anh" / INDEX_NAME).read_text(encoding="utf-8-sig").splitlines()))
+    assert [aside[0], "CTHUE", "Cục Thuế tỉnh", texts.STATE_LABELS["in_progress"]] == rows[6][:4]
+    badges_only = [n for n in names if n.startswith("STP/")]
+    assert len(badges_only) == len(STP_FILES)  # the badge sheet's five people at the top, no one else

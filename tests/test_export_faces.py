@@ -9,7 +9,6 @@ import dataclasses
 import io
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 from PIL import Image, ImageOps
@@ -58,8 +57,11 @@ def test_process_photo__no_face__centre_crop_as_before_and_said():
 
 
 def test_process_photo__two_people__not_guessed_centre_crop_kept():
-    badge, faces = badge_of(jpeg_of(on_canvas(3000, 1400, (400, 200), size=1000, people=2)))
+    picture = on_canvas(3000, 1400, (400, 200), size=1000, people=2)
+    badge, faces = badge_of(jpeg_of(picture))
+    expected = ImageOps.fit(picture, (OUT_WIDTH, OUT_HEIGHT), method=Image.Resampling.LANCZOS)
     assert 2 == faces
+    assert max(abs(a - b) for a, b in zip(badge.resize((10, 10)).tobytes(), expected.resize((10, 10)).tobytes())) < 12
 
 
 @pytest.mark.skipif(PDFTOPPM is None, reason="pdftoppm (poppler-utils) is not installed")

@@ -289,6 +289,27 @@ def test_report__no_unit_submitted__summary_only(data, tmp_path):
     assert texts.REPORT_NO_SUBMISSION in [p.text for p in doc.paragraphs]
 
 
+def test_documents__counts_and_amounts__vietnamese_thousands_separators_years_left_as_written(data, tmp_path):
+    path = tmp_path / "needs.yaml"
+    path.write_text(FORM_YAML + """\
+      - {key: budget, label: Kinh phí dự kiến (nghìn đồng), prompt: "Kinh phí?", type: decimal}
+      - {key: founded, label: Năm thành lập, prompt: "Năm thành lập?", type: integer}
+""", encoding="utf-8")
+    form = load_form(path)
+    big = {"needs.rooms": 1034, "needs.budget": 1234567.5, "needs.founded": 2017}
+    units = [dataclasses.replace(u, answers={**u.answers, **big}) if u.code in ("STP", "SYT") else u
+             for u in data.units]
+    wide = dataclasses.replace(data, form=form, units=units)
+    unit_doc = build_unit_document(wide, units[0], tmp_path / "unit.docx")
+    needs = table_texts(body_tables(Document(str(unit_doc)))[2])
+    assert [["Số phòng nghỉ cần bố trí", "1.034"], ["Kinh phí dự kiến (nghìn đồng)", "1.234.567,5"],
+            ["Năm thành lập", "2017"]] == [row for row in needs if row[0] != "Ghi chú"][1:]
+    report = table_texts(Document(str(build_report(wide, tmp_path / "r.docx"))).tables[3])
+    assert [["1", "Sở Tư pháp", "1.034", "1.234.567,5", "2017"], ["2", "Sở Y tế", "1.034", "1.234.567,5", "2017"]] \
+        == [[c for i, c in enumerate(row) if i != 3] for row in report[1:3]]
+    assert ["", texts.TOTAL_ROW, "2.068"] == report[3][:3]
+
+
 def test_documents__many_questions__one_details_column_instead_of_narrow_ones(data, tmp_path):
     section = data.form.section("trainees")
     extra = [dataclasses.replace(section.questions[1], key=f"q{n}", label=f"Câu hỏi thêm số {n}") for n in range(5)]
@@ -319,7 +340,7 @@ def test_documents__libreoffice__a4_pages_with_the_answers_legible(export, tmp_p
         printed = pages(pdf)
         text = "".join("".join(page.text.split()) for page in printed)
         assert wanted == [w for w in wanted if "".join(w.split()) in text]
-        assert min(page.smallest for page in printed if page.sizes) >= 9  # table text at 11 pt, nothing shrunk
+        assert min(page.smallest for page in printed if page.sizes) >= 11  # nothing shrunk below 11 pt
         pngs = to_png(pdf, out / f"generic-{source.stem}", dpi=70)
         from PIL import Image
         with Image.open(pngs[0]) as image:  # A4 portrait: 210 x 297 mm
