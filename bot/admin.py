@@ -33,6 +33,12 @@ async def answer(s, form: Form, jobs: ExportJobs, campaign: Campaign | None, inb
     if words in ADMIN_COMMANDS["web_login"]:
         return await web_login_text(s, inbound, now, jobs.service.console_url)
     if campaign is not None and words in ADMIN_COMMANDS["status"]:
+        marks = await _seen_marks(s, campaign, inbound, now)
+        if marks is not None:  # every unit's state is on the list: what the officer acts on from now
+            conversation, seen = marks
+            await q.save_cursor(s, conversation, {**(conversation.cursor or {}),
+                                                  SEEN_KEY: {ALL_UNITS: await review.decided_up_to(s, campaign)}},
+                                now=now)
         return await status_text(s, form, campaign, now)
     if campaign is not None and words in ADMIN_COMMANDS["export"] | ADMIN_COMMANDS["export_new"]:
         jobs.spawn(jobs.export(inbound.channel, inbound.chat_id, inbound.user_id,
@@ -62,8 +68,26 @@ def parse_review_command(text: str) -> tuple[str, str, str] | None:
     return None
 
 
+SEEN_KEY = "seen"  # in an officer's conversation cursor: {unit code or ALL_UNITS: the last decision shown}
+ALL_UNITS = "*"
+
+
+async def _seen_marks(s, campaign: Campaign, inbound, now: datetime):
+    """(the officer's conversation for the campaign, {unit code: last decision shown}); None for no contact."""
+    contact = await q.get_contact(s, inbound.channel, inbound.user_id)
+    if contact is None:
+        return None
+    conversation = await q.get_or_create_conversation(s, contact_id=contact.id, campaign_id=campaign.id, now=now)
+    return conversation, dict((conversation.cursor or {}).get(SEEN_KEY) or {})
+
+
 async def review_command(s, service, campaign: Campaign, inbound, now: datetime) -> str | None:
-    """An admin's review in the chat, answered by bot/review.py as in the console; None when it is not one."""
+    """An admin's review in the chat, answered by bot/review.py as in the console; None when it is not one.
+
+    It acts on what the bot showed this officer: the states of their last "tình hình", or what it told them of
+    this unit since. If anyone else decided on the report after that (a colleague, the unit's new submission),
+    nothing changes: the reply says what happened and the state now, and the same command sent again acts on it.
+    """
     parsed = parse_review_command(clean_text(inbound.text or "", multiline=True))
     if parsed is None:
         return None
@@ -71,19 +95,47 @@ async def review_command(s, service, campaign: Campaign, inbound, now: datetime)
     contact = await q.get_contact(s, inbound.channel, inbound.user_id)
     officer = Officer((contact.display_name if contact else None) or texts.CONTACT_NO_NAME,
                       contact.id if contact else None)
+    marks = await _seen_marks(s, campaign, inbound, now)
+    key = code.strip().upper()
+    shown = None if marks is None else max((v for k, v in marks[1].items() if k in (key, ALL_UNITS)), default=None)
+    expect = review.SeenUpTo(shown or 0)
     try:
         if action == "accept":
-            return await review.accept(s, campaign, code, officer, now)
-        if action == "reopen":
-            return await review.reopen(s, campaign, code, officer, now)
-        if action == "return":
-            reply = await review.return_report(s, campaign, code, rest, officer, now)
+            reply = await review.accept(s, campaign, code, officer, now, expect=expect)
+        elif action == "reopen":
+            reply = await review.reopen(s, campaign, code, officer, now, expect=expect)
+        elif action == "return":
+            reply = await review.return_report(s, campaign, code, rest, officer, now, expect=expect)
             service.wake_reminders.set()
-            return reply
-        deadline = None if fold(rest) in ("khong", "bo") else parse_deadline(rest, texts.WEB_DEADLINE_INVALID)
-        return await review.extend_deadline(s, campaign, code, deadline, officer, now)
+        else:
+            deadline = None if fold(rest) in ("khong", "bo") else parse_deadline(rest, texts.WEB_DEADLINE_INVALID)
+            reply = await review.extend_deadline(s, campaign, code, deadline, officer, now, expect=expect)
+    except review.Stale as exc:
+        command = " ".join(clean_text(inbound.text or "", multiline=False).split())
+        if shown is None:  # nothing of this unit shown to them yet: say its state, act when they send it again
+            reply = texts.REVIEW_CHAT_CONFIRM.format(unit=await _unit_name(s, campaign, key), state=exc.state,
+                                                     changes=exc.changes, command=command[:200])
+        else:
+            reply = f"{exc} {texts.REVIEW_CHAT_AGAIN.format(command=command[:200])}"
+        await _shown(s, marks, key, exc.current.event, now)
+        return reply
     except (review.ReviewError, PlanError) as exc:
         return str(exc)
+    await _shown(s, marks, key, await review.decided_up_to(s, campaign), now)
+    return reply
+
+
+async def _unit_name(s, campaign: Campaign, code: str) -> str:
+    return (await review.campaign_unit(s, campaign, code)).name
+
+
+async def _shown(s, marks, code: str, event: int, now: datetime) -> None:
+    """Remember that the officer has now been told the unit's report up to decision `event`."""
+    if marks is None:
+        return
+    conversation, seen = marks
+    seen[code] = max(event, seen.get(code, 0))
+    await q.save_cursor(s, conversation, {**(conversation.cursor or {}), SEEN_KEY: seen}, now=now)
 
 
 async def web_login_text(s, inbound, now: datetime, console_url: str | None) -> str:

@@ -4,8 +4,10 @@ The web console, the CLI and the chat's admin commands call these; each runs in 
 writes the audit log with the officer's name. Each takes what the officer saw (`expect`, a `Seen` token: the
 report's last submitted version and last audit entry): the report row is locked, the token compared, and when
 the report changed since (a colleague's decision, the unit's new submission) nothing changes and `Stale` says
-what happened, by whom and when. Without a token (the chat, the CLI without --expect) an action only goes from
-the state it is meant for: a return never overwrites an acceptance. A return queues its comment to every contact of the unit on the
+what happened, by whom and when. The chat's commands carry `SeenUpTo`: the decisions the officer was shown
+(their "tình hình", their last action on the unit); anyone else's since makes the action stale. The CLI without
+a token needs --force, and then an action only goes from the state it is meant for: a return never overwrites an
+acceptance. A return queues its comment to every contact of the unit on the
 durable reminder path (a NOTICE slot): it goes out with the next scheduler pass, survives a restart, and the
 board shows whether it reached them.
 """
@@ -41,11 +43,12 @@ class UnitNotInCampaign(ReviewError):
 
 
 class Stale(ReviewError):
-    """The report changed since the officer saw it; nothing was done. `current` is the token to act on now."""
+    """The report changed since the officer saw it; nothing was done. `current` is the token to act on now,
+    `changes` who did what and when since."""
 
-    def __init__(self, message: str, current: "Seen"):
+    def __init__(self, message: str, current: "Seen", changes: str = "", state: str = ""):
         super().__init__(message)
-        self.current = current
+        self.current, self.changes, self.state = current, changes, state
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,15 @@ class Seen:
         if match is None:
             raise ReviewError(texts.REVIEW_EXPECT_INVALID.format(value=(text or "").strip()[:40]))
         return cls(int(match[1]), int(match[2]))
+
+
+@dataclass(frozen=True)
+class SeenUpTo:
+    """What an officer in the chat saw: the report's decisions up to audit entry `event` (the reply to their
+    "tình hình", or to their last action on this unit). Their own later actions are known to them; anyone else's
+    (a colleague's decision, the unit's new submission) makes the action stale."""
+
+    event: int
 
 
 @dataclass(frozen=True)
@@ -101,8 +113,17 @@ async def seen_of(s, report: Report | None) -> Seen:
     return Seen(version or 0, event or 0)
 
 
-async def _report(s, campaign: Campaign, unit_code: str, now: datetime, expect: Seen | str | None,
-                  action: str) -> tuple[Unit, Report, Seen]:
+Expect = Seen | SeenUpTo | str | None
+
+
+async def decided_up_to(s, campaign: Campaign) -> int:
+    """The last decision of any report of the campaign (an audit entry id): what a status list shows."""
+    return await s.scalar(sa.select(sa.func.max(AuditLog.id)).join(Report, Report.id == AuditLog.report_id)
+                          .where(Report.campaign_id == campaign.id, AuditLog.action.in_(DECISIONS))) or 0
+
+
+async def _report(s, campaign: Campaign, unit_code: str, now: datetime, expect: Expect, action: str,
+                  officer: Officer) -> tuple[Unit, Report, Seen]:
     """The unit's report, row-locked, after checking that it is still what the officer saw."""
     if campaign.closed_at is not None:
         raise ReviewError(texts.REVIEW_CAMPAIGN_CLOSED.format(title=campaign.title))
@@ -111,18 +132,32 @@ async def _report(s, campaign: Campaign, unit_code: str, now: datetime, expect: 
         expect = Seen.parse(expect)
     report, _ = await q.lock_report(s, campaign_id=campaign.id, unit_id=unit.id, now=now)
     current = await seen_of(s, report)
-    if expect is not None and expect != current:
-        raise Stale(texts.REVIEW_STALE.format(action=texts.REVIEW_ACTION_NAMES[action], unit=unit.name, changes=await changes_since(s, report, expect),
-                                              state=texts.STATE_LABELS[state_of(report)]), current)
+    if isinstance(expect, SeenUpTo):
+        changes = await changes_since(s, report, Seen(0, expect.event),
+                                      others_than=officer.contact_id if officer.contact_id is not None else -1)
+        stale = changes is not None
+    else:
+        stale = expect is not None and expect != current
+        changes = await changes_since(s, report, expect) if stale else None
+    if stale:
+        state = texts.STATE_LABELS[state_of(report)]
+        raise Stale(texts.REVIEW_STALE.format(action=texts.REVIEW_ACTION_NAMES[action], unit=unit.name,
+                                              changes=changes or texts.REVIEW_CHANGE_UNKNOWN, state=state),
+                    current, changes or texts.REVIEW_CHANGE_UNKNOWN, state)
     return unit, report, current
 
 
-async def changes_since(s, report: Report, seen: Seen, *, limit: int = 3) -> str:
-    """What happened to the report after `seen`, from the audit log: who did what, when (the last few)."""
-    rows = list(await s.execute(
-        sa.select(AuditLog, Contact.display_name).outerjoin(Contact, Contact.id == AuditLog.contact_id)
-        .where(AuditLog.report_id == report.id, AuditLog.id > seen.event, AuditLog.action.in_(DECISIONS))
-        .order_by(AuditLog.id)))
+async def changes_since(s, report: Report, seen: Seen, *, limit: int = 3, others_than: int | None = None) -> str | None:
+    """What happened to the report after `seen`, from the audit log: who did what, when (the last few);
+    with `others_than`, only what other people than that contact did, and None when nobody did anything."""
+    query = (sa.select(AuditLog, Contact.display_name).outerjoin(Contact, Contact.id == AuditLog.contact_id)
+             .where(AuditLog.report_id == report.id, AuditLog.id > seen.event, AuditLog.action.in_(DECISIONS))
+             .order_by(AuditLog.id))
+    if others_than is not None:
+        query = query.where(sa.or_(AuditLog.contact_id.is_(None), AuditLog.contact_id != others_than))
+    rows = list(await s.execute(query))
+    if others_than is not None and not rows:
+        return None
     lines = []
     for entry, contact_name in rows[-limit:]:
         who = (entry.new or {}).get("officer") if isinstance(entry.new, dict) else None
@@ -138,9 +173,9 @@ async def _audit(s, officer: Officer, action: str, report: Report, now: datetime
 
 
 async def accept(s, campaign: Campaign, unit_code: str, officer: Officer, now: datetime, *,
-                 expect: Seen | str | None = None) -> str:
+                 expect: Expect = None) -> str:
     """Accept the unit's submitted report: it is locked for the unit until an officer reopens it."""
-    unit, report, _ = await _report(s, campaign, unit_code, now, expect, "accept")
+    unit, report, _ = await _report(s, campaign, unit_code, now, expect, "accept", officer)
     if report.review == engine.ACCEPTED:
         raise ReviewError(texts.REVIEW_ALREADY_ACCEPTED.format(unit=unit.name))
     if report.status not in (engine.SUBMITTED, engine.SUBMITTED_LATE):
@@ -154,7 +189,7 @@ async def accept(s, campaign: Campaign, unit_code: str, officer: Officer, now: d
 
 
 async def return_report(s, campaign: Campaign, unit_code: str, comment: str, officer: Officer,
-                        now: datetime, *, expect: Seen | str | None = None) -> str:
+                        now: datetime, *, expect: Expect = None) -> str:
     """Send the report back for correction with a comment: editable again (even after the deadline), not done
     for the reminders until it is submitted again, and the comment queued to every contact of the unit."""
     comment = clean_text(comment or "", multiline=True).strip()
@@ -162,7 +197,7 @@ async def return_report(s, campaign: Campaign, unit_code: str, comment: str, off
         raise ReviewError(texts.REVIEW_COMMENT_REQUIRED)
     if len(comment) > COMMENT_MAX:
         raise ReviewError(texts.REVIEW_COMMENT_TOO_LONG.format(max=COMMENT_MAX, length=len(comment)))
-    unit, report, _ = await _report(s, campaign, unit_code, now, expect, "return")
+    unit, report, _ = await _report(s, campaign, unit_code, now, expect, "return", officer)
     if report.status not in (engine.SUBMITTED, engine.SUBMITTED_LATE):
         raise ReviewError(texts.REVIEW_NOT_SUBMITTED.format(unit=unit.name))
     if report.review == engine.ACCEPTED and expect is None:  # only an officer who saw the acceptance overrides it
@@ -185,9 +220,9 @@ async def return_report(s, campaign: Campaign, unit_code: str, comment: str, off
 
 
 async def reopen(s, campaign: Campaign, unit_code: str, officer: Officer, now: datetime, *,
-                 expect: Seen | str | None = None) -> str:
+                 expect: Expect = None) -> str:
     """Undo an acceptance: the unit can edit and submit again, even after the deadline."""
-    unit, report, _ = await _report(s, campaign, unit_code, now, expect, "reopen")
+    unit, report, _ = await _report(s, campaign, unit_code, now, expect, "reopen", officer)
     if report.review != engine.ACCEPTED:
         raise ReviewError(texts.REVIEW_NOT_ACCEPTED.format(unit=unit.name))
     report.review, report.reviewed_at, report.reviewed_by = None, now, officer.name
@@ -198,9 +233,9 @@ async def reopen(s, campaign: Campaign, unit_code: str, officer: Officer, now: d
 
 
 async def extend_deadline(s, campaign: Campaign, unit_code: str, deadline: datetime | None, officer: Officer,
-                          now: datetime, *, expect: Seen | str | None = None) -> str:
+                          now: datetime, *, expect: Expect = None) -> str:
     """Give one unit its own deadline (None: back to the campaign's). Its late state and reminders follow."""
-    unit, report, _ = await _report(s, campaign, unit_code, now, expect, "extend")
+    unit, report, _ = await _report(s, campaign, unit_code, now, expect, "extend", officer)
     if deadline is not None and deadline <= now:
         raise ReviewError(texts.EXTEND_PAST.format(now=format_datetime(now)))
     old = report.deadline_at

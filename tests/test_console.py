@@ -499,6 +499,7 @@ async def test_chat_review__admin_returns_and_accepts_in_the_chat__same_states_a
     assert texts.REVIEW_NOT_SUBMITTED.format(unit="Công an tỉnh") == await say(console.service, "an", "duyệt CAT")
     assert texts.REVIEW_COMMENT_REQUIRED == await say(console.service, "an", "trả lại STP")
     assert (await report_of(console.db, "STP")).review is None
+    assert "Sở Tư pháp" in await say(console.service, "an", "tình hình")  # the states the officer acts on
     reply = await say(console.service, "an", "Trả lại STP: Bổ sung số điện thoại của lãnh đạo.")
     assert texts.REVIEW_RETURNED.format(unit="Sở Tư pháp", contacts=1) == reply
     report = await report_of(console.db, "STP")
@@ -506,7 +507,14 @@ async def test_chat_review__admin_returns_and_accepts_in_the_chat__same_states_a
         (report.review, report.review_comment, report.reviewed_by)
     assert texts.RETURNED_REMINDER.format(comment="Bổ sung số điện thoại của lãnh đạo.") in \
         await say(console.service, "lan", "chào bạn")
+    console.clock.now += timedelta(seconds=30)
     assert (await say(console.service, "lan", "nộp")).startswith("Đã nộp báo cáo lúc 09:00 ngày 27/03/2017")
+    # The unit submitted again after the officer's return: the bot says so before anything is accepted.
+    stale = await say(console.service, "an", "duyệt stp")
+    assert stale.startswith("Chưa duyệt, không có gì thay đổi: báo cáo của Sở Tư pháp đã thay đổi sau khi bạn xem")
+    assert "Nguyễn Thị Lan nộp báo cáo lúc 09:00 ngày 27/03/2017" in stale and stale.endswith(
+        texts.REVIEW_CHAT_AGAIN.format(command="duyệt stp"))
+    assert (await report_of(console.db, "STP")).review is None
     assert texts.REVIEW_ACCEPTED.format(unit="Sở Tư pháp") == await say(console.service, "an", "duyệt stp")
     assert texts.EXTENDED.format(unit="Công an tỉnh", deadline="16:30 ngày 30/03/2017") == \
         await say(console.service, "an", "gia hạn CAT 30/03/2017 16:30")
@@ -566,11 +574,13 @@ async def test_review__returned_twice_and_reopened_after_the_deadline__still_on_
     await submit_full_report(console, "lan")
     console.clock.now = DEADLINE + timedelta(hours=1)
     for n in range(2):
+        await say(console.service, "an", "tình hình")  # the officer sees the new submission, then returns it
         reply = await say(console.service, "an", f"trả lại STP: Lần {n + 1}: bổ sung số điện thoại.")
         assert texts.REVIEW_RETURNED.format(unit="Sở Tư pháp", contacts=1) == reply
         console.clock.now += timedelta(hours=1)
         assert (await say(console.service, "lan", "nộp")).startswith("Đã nộp báo cáo lúc")
         assert "submitted" == (await report_of(console.db, "STP")).status
+    await say(console.service, "an", "tình hình")
     assert texts.REVIEW_ACCEPTED.format(unit="Sở Tư pháp") == await say(console.service, "an", "duyệt STP")
     assert texts.REVIEW_REOPENED.format(unit="Sở Tư pháp") == await say(console.service, "an", "mở lại STP")
     console.clock.now += timedelta(hours=1)

@@ -70,6 +70,7 @@ async def test_console__line_breaks_in_an_answer_and_a_comment__kept_on_the_page
         version = await s.scalar(sa.select(ReportVersion))
         key = next(k for k, v in version.answers.items() if str(v).startswith("Chưa có trụ sở tạm"))
         version.answers = {**version.answers, key: "Chưa có trụ sở tạm.\nĐề nghị cấp 60 triệu đồng mua 2 máy scan."}
+    await say(console.service, "an", "tình hình")
     await say(console.service, "an", "trả lại STP: Bổ sung ảnh 3x4.\nGhi rõ số điện thoại.")
     async with browser() as session:
         await sign_in(session, console)

@@ -19,8 +19,9 @@ from bot.cli import build_parser
 from bot.cli.console import CommandError, console_command
 from bot.review import Officer, Seen, accept
 from conversations import texts
+from conversations.answers import LOCAL_TZ
 from storage import queries as q
-from storage.models import AuditLog, ReminderSend
+from storage.models import AuditLog, ReminderSend, Report, Unit
 from tests.test_console import (NOW, bind, browser, console, fields_of, report_of, say, sign_in,  # noqa: F401
                                 submit_full_report, text_of)
 
@@ -120,6 +121,7 @@ async def test_console__unit_resubmits_while_the_page_is_open__accept_refused_na
     await bind(console, "an", None, "Nguyễn Văn An")
     await bind(console, "lan", "STP", "Nguyễn Thị Lan")
     await submit_full_report(console, "lan")
+    await say(console.service, "an", "tình hình")
     assert texts.REVIEW_RETURNED.format(unit="Sở Tư pháp", contacts=1) == \
         await say(console.service, "an", "trả lại STP: Bổ sung số điện thoại.")
     async with browser() as session:
@@ -182,9 +184,15 @@ async def test_cli__token_from_review_show_then_a_colleague_accepts__return_refu
     assert "Chưa trả lại, không có gì thay đổi" in message and "Nguyễn Văn An duyệt lúc 09:03 ngày 27/03/2017" in message
     new_token = message.split("Mã trạng thái hiện tại: ")[1].split(" ")[0]
     assert new_token != token
-    # Without --expect a return does not overwrite an acceptance either.
+    # Without --expect nothing is done: the state and its token are named.
     with pytest.raises(CommandError) as refused:
         await console_command(cli("review", "return", "STP", "--comment", "Bổ sung ảnh."), db, settings,
+                              console.clock())
+    assert texts.CLI_REVIEW_EXPECT_NEEDED.format(unit="Sở Tư pháp", state="đã duyệt", token=new_token,
+                                                 code="STP") == str(refused.value)
+    # With --force a return does not overwrite an acceptance either.
+    with pytest.raises(CommandError) as refused:
+        await console_command(cli("review", "return", "STP", "--comment", "Bổ sung ảnh.", "--force"), db, settings,
                               console.clock())
     assert texts.REVIEW_RETURN_ACCEPTED.format(unit="Sở Tư pháp", officer="Nguyễn Văn An",
                                                at="09:03 ngày 27/03/2017", code="STP") == str(refused.value)
@@ -222,18 +230,47 @@ async def test_cli__two_operators_at_once_with_the_same_token__exactly_one_succe
     assert 1 == len(await review_actions(console.db))
 
 
-async def test_chat__admin_returns_an_accepted_report__refused_naming_who_accepted(console):
+async def test_chat__officer_returns_after_a_colleague_accepted__told_who_and_when_then_acts_on_the_state_now(console):
     await bind(console, "an", None, "Nguyễn Văn An")
     await bind(console, "binh", None, "Lê Văn Bình")
     await bind(console, "lan", "STP", "Nguyễn Thị Lan")
     await submit_full_report(console, "lan")
+    for officer in ("binh", "an"):  # both read the list: Sở Tư pháp submitted
+        assert "Sở Tư pháp" in await say(console.service, officer, "tình hình")
     assert texts.REVIEW_ACCEPTED.format(unit="Sở Tư pháp") == await say(console.service, "an", "duyệt STP")
     reply = await say(console.service, "binh", "trả lại STP: Bổ sung ảnh.")
-    assert texts.REVIEW_RETURN_ACCEPTED.format(unit="Sở Tư pháp", officer="Nguyễn Văn An",
-                                               at="09:00 ngày 27/03/2017", code="STP") == reply
+    assert reply.startswith("Chưa trả lại, không có gì thay đổi: báo cáo của Sở Tư pháp đã thay đổi sau khi bạn xem")
+    assert "Nguyễn Văn An duyệt lúc 09:00 ngày 27/03/2017" in reply and "Trạng thái hiện tại: đã duyệt" in reply
+    assert reply.endswith(texts.REVIEW_CHAT_AGAIN.format(command="trả lại STP: Bổ sung ảnh."))
     assert "accepted" == (await report_of(console.db, "STP")).review
     assert 0 == await notices_queued(console.db)
-    # As the reply says: reopen, then return.
-    assert texts.REVIEW_REOPENED.format(unit="Sở Tư pháp") == await say(console.service, "binh", "mở lại STP")
+    # Told of the acceptance, the officer sends it again: it acts on the state they now know.
     assert texts.REVIEW_RETURNED.format(unit="Sở Tư pháp", contacts=1) == \
         await say(console.service, "binh", "trả lại STP: Bổ sung ảnh.")
+    assert ("returned", "Lê Văn Bình") == ((r := await report_of(console.db, "STP")).review, r.reviewed_by)
+
+
+async def test_chat__officer_who_was_shown_nothing__told_the_state_first__a_colleagues_extension_never_overwritten(
+        console):
+    await bind(console, "an", None, "Nguyễn Văn An")
+    await bind(console, "binh", None, "Lê Văn Bình")
+    await bind(console, "lan", "STP", "Nguyễn Thị Lan")
+    await submit_full_report(console, "lan")
+    # Nothing of Sở Tư pháp shown to this officer in the chat yet: the bot says its state and does nothing.
+    reply = await say(console.service, "an", "duyệt STP")
+    assert texts.REVIEW_CHAT_CONFIRM.format(unit="Sở Tư pháp", state="đã nộp",
+                                            changes="Nguyễn Thị Lan nộp báo cáo lúc 09:00 ngày 27/03/2017",
+                                            command="duyệt STP") == reply
+    assert (await report_of(console.db, "STP")).review is None
+    assert texts.REVIEW_ACCEPTED.format(unit="Sở Tư pháp") == await say(console.service, "an", "duyệt STP")
+    # Two officers extend one unit: the second is told of the first's extension instead of overwriting it.
+    for officer in ("an", "binh"):
+        assert "Công an tỉnh" in await say(console.service, officer, "tình hình")
+    assert texts.EXTENDED.format(unit="Công an tỉnh", deadline="16:30 ngày 30/03/2017") == \
+        await say(console.service, "an", "gia hạn CAT 30/03/2017 16:30")
+    reply = await say(console.service, "binh", "gia hạn CAT 29/03/2017 16:30")
+    assert reply.startswith("Chưa gia hạn, không có gì thay đổi") and "Nguyễn Văn An đổi hạn riêng lúc" in reply
+    async with console.db.transaction() as s:
+        unit = await s.scalar(sa.select(Unit).where(Unit.code == "CAT"))
+        report = await s.scalar(sa.select(Report).where(Report.unit_id == unit.id))
+    assert "30/03/2017 16:30" == report.deadline_at.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")

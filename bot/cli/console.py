@@ -2,8 +2,9 @@
 
 `review show UNIT` prints the report's state and its token ("2.17"); an action given `--expect TOKEN` does
 nothing when the report changed since (a colleague's decision, the unit's new submission) and says what
-happened, as the console does for a page opened earlier. Without --expect an action goes only from the state
-it is meant for (a return never overwrites an acceptance).
+happened, as the console does for a page opened earlier. Without --expect an action is refused, naming the
+current state and token; with --force instead it goes only from the state it is meant for (a return never
+overwrites an acceptance).
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ def add_console_parsers(sub) -> None:
         action.add_argument("--name", default=texts.CLI_WEB_OFFICER, help="tên cán bộ ghi vào nhật ký")
         action.add_argument("--expect", metavar="MÃ",
                             help="mã mà `review show` in ra: từ chối nếu báo cáo đã thay đổi từ đó")
+        action.add_argument("--force", action="store_true",
+                            help="không có --expect: thực hiện trên trạng thái hiện tại (một lần trả lại không "
+                                 "bao giờ ghi đè một lần duyệt)")
         if name == "return":
             action.add_argument("--comment", required=True, help="đơn vị cần bổ sung hoặc sửa gì")
         if name == "extend":
@@ -82,6 +86,13 @@ async def _review(args: argparse.Namespace, db, now: datetime) -> int:
             if args.action == "show":
                 return await _show(s, campaign, args)
             expect = args.expect
+            if not expect and not args.force:  # an action carries what the operator saw, as the console's do
+                unit = await review.campaign_unit(s, campaign, args.unit)
+                report = await s.scalar(sa.select(Report).where(Report.campaign_id == campaign.id,
+                                                                Report.unit_id == unit.id))
+                raise CommandError(texts.CLI_REVIEW_EXPECT_NEEDED.format(
+                    unit=unit.name, state=texts.STATE_LABELS[review.state_of(report)],
+                    token=await review.seen_of(s, report), code=unit.code))
             if args.action == "accept":
                 message = await review.accept(s, campaign, args.unit, officer, now, expect=expect)
             elif args.action == "return":
