@@ -14,7 +14,7 @@ from bot.review import Officer
 from storage import queries as q
 from bot.export_jobs import ExportJobs
 from bot.reminders.control import change_deadline, change_plan, plan_text, preview_text
-from bot.reminders.plan import PlanError, parse_deadline, parse_quiet, parse_slots
+from bot.reminders.plan import PlanError, example_deadline, future_deadline, parse_deadline, parse_quiet, parse_slots
 from bot.reminders.scheduler import queue_now
 from conversations import engine, texts
 from conversations.answers import format_datetime
@@ -50,7 +50,7 @@ async def answer(s, form: Form, jobs: ExportJobs, campaign: Campaign | None, inb
     if reply is not None:
         return reply
     reply = await reminder_command(s, form, campaign, inbound.text or "", now)
-    return reply if reply is not None else texts.ADMIN_HELP
+    return reply if reply is not None else texts.ADMIN_HELP.format(example=example_deadline(now))
 
 
 _REVIEW_WORDS = sorted(((w, name) for name, words in texts.REVIEW_COMMAND_WORDS.items() for w in words),
@@ -206,7 +206,7 @@ async def reminder_command(s, form: Form, campaign: Campaign, text: str, now: da
             await change_plan(s, campaign, now, quiet=arg)
             return texts.PLAN_CHANGED + "\n\n" + await plan_text(s, campaign, now)
         if name == "deadline" and arg:
-            changed = await change_deadline(s, campaign, parse_deadline(arg), now)
+            changed = await change_deadline(s, campaign, future_deadline(parse_deadline(arg), now), now)
             return changed + "\n\n" + await plan_text(s, campaign, now)
         if name in ("plan", "quiet", "deadline"):
             return await plan_text(s, campaign, now)

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from bot.bootstrap import ensure_units_and_campaign
 from bot.cli.campaign import close_campaign
 from bot.forms import form_hash, form_of, read_form_file
+from bot.reminders.plan import example_deadline
 from bot.reminders.scheduler import queue_now, run_due
 from bot.fanout import SendResult
 from bot.service import Inbound, Service
@@ -553,3 +554,22 @@ async def test_picker_reply__process_died_before_sending__the_redelivered_update
     restarted = Service(db, FORM, tmp_path / "photos", Clock(NOW + timedelta(minutes=1)))
     again = "\n".join(r.text for r in await restarted.handle(switch))
     assert "Bạn có 2 báo cáo cần nộp:" in first and first == again
+
+
+async def test_chat_deadline__a_date_already_passed__refused_with_a_future_example_nothing_changed(db, tmp_path):
+    first, second = await two_campaigns(db, tmp_path)
+    service = Service(db, FORM, tmp_path / "photos", Clock(NOW))
+    async with db.transaction() as s:
+        code = (await q.create_invite(s, unit_id=None, role="admin", expires_at=NOW + timedelta(days=7), max_uses=1,
+                                      now=NOW)).code
+    await say(service, "an", code)
+    await say(service, "an", f"đổi báo cáo {second}")
+    example = example_deadline(NOW)  # a week after the bot's today: "03/04/2017 16:30"
+    assert "03/04/2017 16:30" == example
+    reply = await say(service, "an", "hạn nộp 10/04/2016 16:30")  # the year mistyped
+    assert texts.DEADLINE_PAST.format(deadline="16:30 ngày 10/04/2016", example=example) == reply
+    async with db.transaction() as s:
+        campaign = await q.get_campaign(s, second)
+    assert TRAINING_DEADLINE == campaign.deadline_at.replace(tzinfo=timezone.utc)
+    help_text = await say(service, "an", "trợ giúp")
+    assert f"“hạn nộp {example}”" in help_text and f"“gia hạn STP {example}”" in help_text

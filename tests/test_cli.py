@@ -12,6 +12,7 @@ import openpyxl
 import pytest
 from PIL import Image
 
+from bot.reminders.plan import example_deadline
 from conversations import texts
 
 FULL_REPORT = """\
@@ -158,7 +159,7 @@ def test_campaign__deadline_already_passed__refused_unless_forced(tmp_path):
 def test_campaign__bad_deadline__says_the_expected_format(tmp_path):
     result = hcc(["campaign", "create", "--title", "X", "--deadline", "mai"], tmp_path)
     assert 2 == result.returncode
-    assert texts.CLI_DEADLINE_INVALID.format(value="mai") == result.stderr.strip()
+    assert texts.CLI_DEADLINE_INVALID.format(value="mai", example=example_deadline()) == result.stderr.strip()
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 
 from conversations import texts
-from conversations.answers import LOCAL_TZ
+from conversations.answers import LOCAL_TZ, format_datetime
 from conversations.parsers import fold
 
 
@@ -177,4 +177,19 @@ def parse_deadline(raw: str, message: str = texts.DEADLINE_INVALID) -> datetime:
             return datetime.strptime(" ".join(raw.split()), pattern).replace(tzinfo=LOCAL_TZ)
         except ValueError:
             continue
-    raise PlanError(message.format(value=raw.strip()))
+    raise PlanError(message.format(value=raw.strip(), example=example_deadline()))
+
+
+def example_deadline(now: datetime | None = None) -> str:
+    """The deadline the messages give as an example: a week from today at 16:30 (never one already passed)."""
+    day = (now or datetime.now(timezone.utc)).astimezone(LOCAL_TZ) + timedelta(days=7)
+    return f"{day:%d/%m/%Y} 16:30"
+
+
+def future_deadline(deadline: datetime, now: datetime, *, force: bool = False,
+                    message: str = texts.DEADLINE_PAST) -> datetime:
+    """The deadline, unless it has already passed and that was not asked for (a mistyped year would move it
+    years back and lock every unit out at once)."""
+    if deadline <= now and not force:
+        raise PlanError(message.format(deadline=format_datetime(deadline), example=example_deadline(now)))
+    return deadline
