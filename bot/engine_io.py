@@ -62,5 +62,5 @@ async def store_state(s, form: Form, contact: Contact, report: Report,
         report.first_submitted_at = new.report.first_submitted_at
         await q.add_report_version(s, report_id=report.id, answers=new.answers, contact_id=contact.id, at=now,
                                    late=new.report.status == engine.SUBMITTED_LATE)
-        await q.add_audit(s, at=now, action="submit", contact_id=contact.id, report_id=report.id)
+        await q.add_audit(s, at=now, action="submit", contact_id=contact.id, report_id=report.id, via=via)
     await q.save_cursor(s, conversation, dict(new.cursor), now=now)

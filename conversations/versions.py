@@ -10,10 +10,10 @@ number in the key: `main_staff[3]` in both versions is the same person, whatever
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from conversations.answers import format_value, is_relevant, item_numbers, item_title, split_key
+from conversations.answers import format_value, is_relevant, item_numbers, item_title, key, split_key
 from conversations.form import Form, Question, Section
 from conversations.xpath import AnswersLookup
 
@@ -38,6 +38,7 @@ class FieldChange:
     old: str | None
     new: str | None
     photo: bool = False  # old/new are photo ids
+    key: str = field(default="", compare=False)  # the storage key (`section[3].question`): who changed it, when
 
 
 @dataclass(frozen=True)
@@ -97,18 +98,21 @@ def _same(a: Any, b: Any) -> bool:
     return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
-def _field_changes(section: Section, old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[FieldChange, ...]:
-    """The changed answers of one scope, in question order."""
+def _field_changes(section: Section, old: Mapping[str, Any], new: Mapping[str, Any],
+                   item: int | None = None) -> tuple[FieldChange, ...]:
+    """The changed answers of one scope (`item` of a repeat section), in question order."""
     out = []
     for q in section.questions:
         if q.key not in old and q.key not in new:
             continue
+        k = key(section.key, q.key, item)
         if q.key not in old:
-            out.append(FieldChange(ADDED, q.label, None, _shown(q, new[q.key]), _is_photo(q, new)))
+            out.append(FieldChange(ADDED, q.label, None, _shown(q, new[q.key]), _is_photo(q, new), k))
         elif q.key not in new:
-            out.append(FieldChange(REMOVED, q.label, _shown(q, old[q.key]), None, _is_photo(q, old)))
+            out.append(FieldChange(REMOVED, q.label, _shown(q, old[q.key]), None, _is_photo(q, old), k))
         elif not _same(old[q.key], new[q.key]):
-            out.append(FieldChange(CHANGED, q.label, _shown(q, old[q.key]), _shown(q, new[q.key]), _is_photo(q, new)))
+            out.append(FieldChange(CHANGED, q.label, _shown(q, old[q.key]), _shown(q, new[q.key]), _is_photo(q, new),
+                                   k))
     return tuple(out)
 
 
@@ -124,11 +128,11 @@ def _item_changes(section: Section, old_answers: Mapping[str, Any], new_answers:
     for n in numbers:
         before, after = old.get((section.key, n)), new.get((section.key, n))
         if before is None:
-            out.append(ItemChange(ADDED, item_title(section, after, new_stt[n]), _field_changes(section, {}, after)))
+            out.append(ItemChange(ADDED, item_title(section, after, new_stt[n]), _field_changes(section, {}, after, n)))
         elif after is None:
             out.append(ItemChange(REMOVED, item_title(section, before, old_stt[n]),
-                                  _field_changes(section, before, {})))
-        elif fields := _field_changes(section, before, after):
+                                  _field_changes(section, before, {}, n)))
+        elif fields := _field_changes(section, before, after, n):
             out.append(ItemChange(CHANGED, item_title(section, after, new_stt[n]), fields))
     return tuple(out)
 

@@ -23,7 +23,7 @@ from yarl import URL
 
 from bot.board import STATES, load_board, select_rows
 from bot.bootstrap import setup_steps
-from bot.console import auth
+from bot.console import answer_history, auth
 from bot.console.campaign_edit import faceless_names
 from bot.console.report_view import report_sections, version_rows
 from bot.reminders.messages import time_left
@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 EXPORT_FOLDER = re.compile(r"^tong-hop_[0-9]+_[0-9]{8}-[0-9]{6}(?:-[0-9]+)?$")
 EXPORTS_SHOWN = 5
 PAGE_SIZE = 500  # board rows per page: a province's units fit one page; 3,000 communes take six
+HISTORY_PARAM = "lich-su"
 REVIEW_ACTIONS = ("review_accept", "review_return", "review_reopen", "deadline_unit")
 
 
@@ -243,6 +244,7 @@ class Console:
             history = list(await s.scalars(sa.select(AuditLog).where(
                 AuditLog.report_id == report.id, AuditLog.action.in_(REVIEW_ACTIONS)).order_by(AuditLog.id))) \
                 if report else []
+            rows = await answer_history.load_rows(s, report.id) if report else []
             answered = (await s.execute(  # who answered through which channel (chat, or the web page: via="web")
                 sa.select(Contact.display_name, Contact.channel, AuditLog.via, sa.func.count(), sa.func.max(AuditLog.at))
                 .outerjoin(Contact, Contact.id == AuditLog.contact_id)
@@ -254,15 +256,21 @@ class Console:
             seen = await seen_of(s, report)
         row = board.rows[0] if board.rows else None
         shown, label = self._shown_version(request, versions, draft)
-        diff = self._diff(request, versions, form)
+        diff = self._diff(request, versions, form, rows)
+        changes = answer_history.build(form, rows, {v.submitted_at: v.version for v in versions})
+        limit = _history_limit(request)
         returned = {h.new.get("version") for h in history if h.action == "review_return" and h.new}
         return await self._page(request, "unit.html", {
             "campaign": campaign, "unit": unit, "report": report, "row": row, "state": state_of(report),
             "deadline": deadline_of(campaign, report), "campaign_deadline": campaign.deadline_at,
             "sections": report_sections(form, shown), "shown_label": label,
-            "versions": version_rows(versions, submitters, returned), "diff": diff,
+            "versions": version_rows(versions, submitters, returned,
+                                     {r.at for r in rows if r.action == "submit" and r.via == "web"}), "diff": diff,
             "draft_differs": bool(versions) and versions[-1].answers != draft,
             "contacts": contacts, "history": history, "answered": answered, "now": now,
+            "changes": changes[:limit], "changes_total": len(changes),
+            "changes_more": _with_query(request, **{HISTORY_PARAM: limit + answer_history.PAGE}) + "#answer-history"
+            if len(changes) > limit else None, "fmt_time": answer_history.format_time,
             "reporter": _reporter(form, shown),
             "seen": str(seen), "kept_comment": comment, **({"flash": ["err", stale]} if stale else {}),
             "faceless": await faceless_names(self, campaign, unit.code)},
@@ -276,7 +284,8 @@ class Console:
         return chosen.answers, texts.WEB_SHOWING_VERSION.format(n=chosen.version,
                                                                   at=format_datetime(chosen.submitted_at))
 
-    def _diff(self, request: web.Request, versions: list[ReportVersion], form) -> dict | None:
+    def _diff(self, request: web.Request, versions: list[ReportVersion], form,
+              rows: list[answer_history.Row]) -> dict | None:
         if len(versions) < 2:
             return None
         by_number = {str(v.version): v for v in versions}
@@ -286,7 +295,8 @@ class Console:
         if old is None or old.version == new.version:
             return None
         changes = diff_versions(form, old.answers, new.answers)
-        return {"old": old, "new": new, "changes": changes, "count": changed_count(changes)}
+        via = answer_history.last_change_by_key(rows, old.submitted_at, new.submitted_at)  # the channel of each change
+        return {"old": old, "new": new, "changes": changes, "count": changed_count(changes), "via": via}
 
     async def _review(self, request: web.Request, action) -> web.Response:
         """A review action from the unit's page, with the page's token (`seen`): on a report changed since, nothing
@@ -447,6 +457,18 @@ def _sort_link(params: dict[str, Any], column: str) -> str:
     if params["state"]:
         query["state"] = params["state"]
     return "?" + urlencode(query)
+
+
+def _history_limit(request: web.Request) -> int:
+    """How many lines of the answers' history to show (?lich-su=100 after "xem thêm")."""
+    wanted = request.query.get(HISTORY_PARAM, "")
+    return min(int(wanted), 100_000) if re.fullmatch(r"[0-9]{1,6}", wanted) and int(wanted) > 0 \
+        else answer_history.PAGE
+
+
+def _with_query(request: web.Request, **changed: Any) -> str:
+    """This page's address with some query parameters changed (the others kept: the version shown, the diff)."""
+    return str(request.rel_url.with_query({**request.rel_url.query, **changed}))
 
 
 def _fmt(value: datetime | None) -> str:
