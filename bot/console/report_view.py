@@ -63,7 +63,8 @@ class VersionRow:
     returned: bool  # the department returned this version for correction
 
 
-def version_rows(versions, submitters: Mapping[int, Any], returned: set, on_page: set = frozenset()) -> list[VersionRow]:
+def version_rows(versions, submitters: Mapping[int, Any], returned: set,
+                 on_page: set = frozenset()) -> list[VersionRow]:
     """The versions, newest first, with who submitted each (name and channel: the web page for the versions
     submitted at the times in `on_page`, else the contact's chat)."""
     rows = []

@@ -246,7 +246,8 @@ class Console:
                 if report else []
             rows = await answer_history.load_rows(s, report.id) if report else []
             answered = (await s.execute(  # who answered through which channel (chat, or the web page: via="web")
-                sa.select(Contact.display_name, Contact.channel, AuditLog.via, sa.func.count(), sa.func.max(AuditLog.at))
+                sa.select(Contact.display_name, Contact.channel, AuditLog.via, sa.func.count(),
+                          sa.func.max(AuditLog.at))
                 .outerjoin(Contact, Contact.id == AuditLog.contact_id)
                 .where(AuditLog.report_id == report.id, AuditLog.action.in_(("set", "delete")))
                 .group_by(Contact.display_name, Contact.channel, AuditLog.via).order_by(sa.func.max(AuditLog.at))
