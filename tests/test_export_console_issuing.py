@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from conversations import texts
 from storage import queries as q
-from storage.models import AuditLog
+from storage.models import Answer, AuditLog
 from tests.test_console import bind, browser, console, csrf_of, say, sign_in, text_of  # noqa: F401 (fixture)
 
 URL = "/console/dot/{id}/ban-hanh"
@@ -85,6 +85,29 @@ async def test_unit_document__draft_says_so__never_started_has_none(console):
     lines = [p.text for p in docx.Document(io.BytesIO(body)).paragraphs]
     assert texts.DOC_DRAFT in lines[:3]
     assert (404, texts.WEB_NO_DOCUMENT) == missing
+
+
+async def test_unit_document__returned_then_edited_in_the_chat__still_the_version_last_submitted(console):
+    """The page and its .docx show what the unit submitted, not the draft it is correcting."""
+    from tests.test_console import submit_full_report
+    submitted = "Chưa có trụ sở tạm cho bộ phận một cửa; đề nghị bố trí kinh phí mua máy scan."
+    await bind(console, "an", None, "Nguyễn Văn An")
+    await bind(console, "lan", "STP", "Nguyễn Thị Lan")
+    await submit_full_report(console, "lan")
+    await say(console.service, "an", "tình hình")
+    await say(console.service, "an", "trả lại STP: Bổ sung kiến nghị.")
+    async with console.db.transaction() as s:  # the unit's draft answer changes, not yet submitted
+        answer = next(a for a in await s.scalars(sa.select(Answer)) if a.value == submitted)
+        answer.value = "Bản nháp đang sửa."
+    async with browser() as session:
+        await sign_in(session, console)
+        async with session.get(console.base + "/console/don-vi/STP") as page:
+            html = await page.text()
+        async with session.get(console.base + "/console/don-vi/STP/bao-cao.docx") as document:
+            lines = [p.text for p in docx.Document(io.BytesIO(await document.read())).paragraphs]
+    text = "\n".join(lines)
+    assert submitted in html and submitted in text
+    assert "Bản nháp đang sửa." not in text and texts.DOC_DRAFT not in lines[:3]
 
 
 async def test_unit_page__photo_without_a_face__contact_told_and_the_person_listed(console):

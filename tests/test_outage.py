@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import sqlite3
 import time
@@ -56,7 +57,7 @@ THINK = (0.3, 0.7)  # seconds between a reply and the next line
 OUTAGE = 7.0  # seconds the database is away (the issue's: 20; kept short to stay under a minute)
 CUT_AT_LINE = 5  # the outage starts once every contact has reached this line
 ANSWERED_WITHIN = 3.0  # seconds after the database returns by which every acknowledged update is answered
-RUNS = 1  # raise to repeat the scenario in one test run (each run is a fresh schema or file)
+RUNS = int(os.environ.get("HCC_OUTAGE_RUNS") or 1)  # each run a fresh schema or file, its own seed (CI: 2)
 # The platforms' clocks (the `date` of a message) are off from the bot's: the bot must not compare them with its own.
 TELEGRAM_CLOCK_AHEAD = timedelta(seconds=30)
 ZALO_CLOCK_AHEAD = timedelta(seconds=-30)
