@@ -251,7 +251,9 @@ async def status_text(s, form: Form, campaign: Campaign, now: datetime) -> str:
                 detail = texts.STATUS_LAST_ACTIVITY.format(at=format_datetime(r.last_activity_at))
             if r.extended:
                 detail += texts.STATUS_EXTENDED.format(deadline=format_datetime(r.deadline_at))
-            if not r.contacts:
+            if not r.active:
+                detail += f" – {texts.UNIT_INACTIVE_MARK}"
+            elif not r.contacts:
                 detail += texts.STATUS_NO_CONTACT
             elif any(c.delivery == "blocked" for c in r.contacts):
                 detail += texts.STATUS_BLOCKED

@@ -56,6 +56,7 @@ class BoardRow:
     late: bool  # submitted after its deadline, or not done and the deadline passed
     # (contact row, its last delivery row) pairs: turned into lines only for the rows a page shows
     contact_rows: tuple[tuple[Any, Any], ...] = field(default=(), compare=False, repr=False)
+    active: bool = True  # False: a deactivated unit, shown for the report it began (q.shows_unit)
 
     @cached_property
     def contacts(self) -> tuple[ContactLine, ...]:
@@ -84,14 +85,14 @@ class Board:
 
 
 async def load_board(s, campaign: Campaign, form: Form, now: datetime, *, unit_id: int | None = None) -> Board:
-    """Every active unit of the campaign (or one) with its state, progress, contacts and their last delivery.
+    """Every unit the campaign shows (q.shows_unit), or one, with its state, progress, contacts and last delivery.
 
     Plain column rows, not ORM objects: at 3,000 units, building objects cost ten times the queries."""
-    query = (sa.select(Unit.id, Unit.code, Unit.name, Report.id.label("report_id"), Report.status, Report.review,
-                       Report.progress, Report.missing_short, Report.submitted_at, Report.first_submitted_at,
-                       Report.last_activity_at, Report.deadline_at)
+    query = (sa.select(Unit.id, Unit.code, Unit.name, Unit.active, Report.id.label("report_id"), Report.status,
+                       Report.review, Report.progress, Report.missing_short, Report.submitted_at,
+                       Report.first_submitted_at, Report.last_activity_at, Report.deadline_at)
              .outerjoin(Report, sa.and_(Report.unit_id == Unit.id, Report.campaign_id == campaign.id))
-             .where(Unit.active, q.asks_unit(campaign.id)).order_by(Unit.id))
+             .where(q.shows_unit(campaign.id)).order_by(Unit.id))
     contact_query = (sa.select(Contact.id, Contact.unit_id, Contact.display_name, Contact.channel, Contact.blocked_at,
                                Contact.last_seen_at)
                      .where(Contact.role == "unit", Contact.unit_id.is_not(None)).order_by(Contact.id))
@@ -131,7 +132,7 @@ async def load_board(s, campaign: Campaign, form: Form, now: datetime, *, unit_i
         late = u.first_submitted_at > deadline if u.first_submitted_at is not None else now > deadline
         pairs = tuple((c, deliveries.get(c.id)) for c in contacts.get(u.id, ()))
         rows.append(BoardRow(u.id, u.code, u.name, state, progress, missing, u.last_activity_at, u.submitted_at,
-                             deadline, u.deadline_at is not None, late, pairs))
+                             deadline, u.deadline_at is not None, late, pairs, bool(u.active)))
     counts = {state: 0 for state in STATES}
     for row in rows:
         counts[row.state] += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from bot.unit_files import read_sample_units
+from bot.reminders.plan import example_deadline
 from conversations import texts
 from conversations.answers import LOCAL_TZ
 from conversations.form import Form
@@ -43,4 +44,4 @@ async def setup_steps(s) -> list[str] | None:
         return None
     count = len(await q.list_units(s))
     return [texts.SETUP_STEP_UNITS_DONE.format(count=count) if count else texts.SETUP_STEP_UNITS,
-            texts.SETUP_STEP_CAMPAIGN, texts.SETUP_STEP_INVITE]
+            texts.SETUP_STEP_CAMPAIGN.format(example=example_deadline()), texts.SETUP_STEP_INVITE]

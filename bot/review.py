@@ -95,9 +95,10 @@ def deadline_of(campaign: Campaign, report: Report | None) -> datetime:
 
 
 async def campaign_unit(s, campaign: Campaign, unit_code: str) -> Unit:
-    """The active unit with this code that the campaign asks; else UnitNotInCampaign."""
+    """The unit with this code that the campaign shows (q.shows_unit: asked, and active or with a report begun
+    there); else UnitNotInCampaign."""
     code = (unit_code or "").strip().upper()
-    unit = await s.scalar(sa.select(Unit).where(Unit.code == code, Unit.active, q.asks_unit(campaign.id)))
+    unit = await s.scalar(sa.select(Unit).where(Unit.code == code, q.shows_unit(campaign.id)))
     if unit is None:
         raise UnitNotInCampaign(texts.REVIEW_NO_UNIT.format(code=(unit_code or "").strip()[:32]))
     return unit

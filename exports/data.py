@@ -44,6 +44,7 @@ class UnitReport:
     review: str | None = None  # "returned" (for correction) | "accepted", by the department
     deadline_at: datetime | None = None  # the unit's own deadline (an extension), if it has one
     review_comment: str | None = None  # the department's comment when it returned the report
+    active: bool = True  # False: a deactivated unit, exported for the report it began (q.shows_unit)
 
     @property
     def returned(self) -> bool:
@@ -107,13 +108,15 @@ def badge_questions(form: Form) -> list[tuple[Section, Question]]:
 
 
 def status_label(data: ExportData, unit: UnitReport) -> str:
-    """A unit's status as the exports show it: "đang nhập", and ", quá hạn" once the deadline has passed."""
+    """A unit's status as the exports show it: "đang nhập", and ", quá hạn" once the deadline has passed;
+    ", đơn vị đã ngừng hoạt động" for a deactivated unit."""
     if unit.returned:
-        return texts.RETURNED_MARK
-    label = texts.STATE_LABELS.get(unit.review or unit.status, unit.status)
-    if unit.status not in SUBMITTED and data.generated_at > (unit.deadline_at or data.deadline_at):
-        label = f"{label}, {texts.STATUS_OVERDUE}"
-    return label
+        label = texts.RETURNED_MARK
+    else:
+        label = texts.STATE_LABELS.get(unit.review or unit.status, unit.status)
+        if unit.status not in SUBMITTED and data.generated_at > (unit.deadline_at or data.deadline_at):
+            label = f"{label}, {texts.STATUS_OVERDUE}"
+    return label if unit.active else f"{label}, {texts.UNIT_INACTIVE_MARK}"
 
 
 def items(form: Form, answers: dict[str, Any], section_key: str) -> list[Item]:
@@ -154,7 +157,7 @@ async def load_export_data(db, form: Form, *, now: datetime, campaign_id: int | 
             if wanted is not None and unit.code.upper() not in wanted:
                 continue
             if report is None:
-                units.append(UnitReport(unit.code, unit.name, "not_started", {}))
+                units.append(UnitReport(unit.code, unit.name, "not_started", {}, active=unit.active))
                 continue
             current = await q.load_answers(s, report.id)
             answers, changed, status = current, False, report.status
@@ -174,7 +177,7 @@ async def load_export_data(db, form: Form, *, now: datetime, campaign_id: int | 
                         photos[value] = Path(photo.processed_path)
             units.append(UnitReport(unit.code, unit.name, status, answers, report.submitted_at,
                                     report.last_activity_at, changed, photos, report.review, report.deadline_at,
-                                    report.review_comment))
+                                    report.review_comment, active=unit.active))
     return ExportData(form=form, campaign_title=campaign.title, doc_ref=campaign.doc_ref,
                       deadline_at=campaign.deadline_at, generated_at=now, units=units,
                       province=province or campaign.province, issuing=issuing_of(campaign))

@@ -227,6 +227,18 @@ def asks_unit(campaign_id: int) -> sa.ColumnElement[bool]:
     return sa.or_(~sa.exists(listed), Unit.id.in_(listed))
 
 
+def shows_unit(campaign_id: int) -> sa.ColumnElement[bool]:
+    """SQL on Unit: the unit is one of the campaign's, in its status, board, export and reminder digests.
+
+    The campaign asks it, and it is active or has begun its report there (any status beyond not started): a
+    deactivated unit keeps, in every campaign open or closed, the report it began, marked inactive where shown;
+    without one it drops out (no "not started" line, no reminder). The one rule: callers use it, never Unit.active."""
+    report = sa.orm.aliased(Report)  # callers join Report themselves: an alias is never correlated away
+    begun = sa.exists(sa.select(report.id).where(report.campaign_id == campaign_id, report.unit_id == Unit.id,
+                                                 report.status != "not_started"))
+    return sa.and_(asks_unit(campaign_id), sa.or_(Unit.active.is_(True), begun))
+
+
 # The statements run for every message are built once, with bound parameters: building one costs more CPU than
 # running it (coercions, a cache key computed each time); a statement object built once keeps its cache key.
 _listed = sa.select(CampaignUnit.unit_id).where(CampaignUnit.campaign_id == Campaign.id)
@@ -431,6 +443,11 @@ async def bind_contact(s: AsyncSession, contact: Contact, invite: Invite, *, now
     contact.invite_locked_until = None
     if previous is not None:
         await _restart_conversations(s, contact.id)
+        if (previous["role"], previous["unit"]) != (invite.role, invite.unit_id):
+            from storage.models import WebFormLink  # moved: the report page's links and sessions end
+
+            await s.execute(sa.update(WebFormLink).where(WebFormLink.contact_id == contact.id,
+                                                         WebFormLink.revoked_at.is_(None)).values(revoked_at=now))
     await add_audit(s, at=now, action="bind", contact_id=contact.id, old=previous,
                     new={"invite": invite.id, "role": invite.role})
 
@@ -440,6 +457,10 @@ async def unbind_contact(s: AsyncSession, contact: Contact, *, now: datetime, re
     old = _binding(contact)
     contact.role = contact.unit_id = contact.invite_id = contact.bound_at = contact.pending_invite_id = None
     await _restart_conversations(s, contact.id)
+    from storage.models import WebFormLink  # the report page's links and sessions end with the binding
+
+    await s.execute(sa.update(WebFormLink).where(WebFormLink.contact_id == contact.id,
+                                                 WebFormLink.revoked_at.is_(None)).values(revoked_at=now))
     await add_audit(s, at=now, action="unbind", contact_id=contact.id, old=old, new={"reason": reason})
 
 
@@ -611,11 +632,11 @@ async def list_report_versions(s: AsyncSession, report_id: int) -> list[ReportVe
 
 
 async def reports_by_unit(s: AsyncSession, campaign_id: int) -> list[tuple[Unit, Report | None]]:
-    """Every active unit (by id) with its report for the campaign, or None if it has none yet."""
+    """Every unit the campaign shows (`shows_unit`, by id) with its report there, or None if it has none yet."""
     query = (
         sa.select(Unit, Report)
         .outerjoin(Report, sa.and_(Report.unit_id == Unit.id, Report.campaign_id == campaign_id))
-        .where(Unit.active, asks_unit(campaign_id))
+        .where(shows_unit(campaign_id))
         .order_by(Unit.id)
     )
     return [(unit, report) for unit, report in await s.execute(query)]
@@ -769,10 +790,11 @@ async def add_audit(
     key: str | None = None,
     old: Any = None,
     new: Any = None,
+    via: str | None = None,
 ) -> None:
-    """Add an audit log row."""
+    """Add an audit log row (`via`: "web" for the page, None for the chat)."""
     s.add(
-        AuditLog(at=at, contact_id=contact_id, report_id=report_id, action=action, key=key, old=old, new=new)
+        AuditLog(at=at, contact_id=contact_id, report_id=report_id, action=action, key=key, old=old, new=new, via=via)
     )
 
 

@@ -17,6 +17,7 @@ import pytest
 from bot.console import setup_console
 from bot.service import Inbound, Service
 from bot.web import build_app, start_app
+from bot.reminders.plan import example_deadline
 from conversations import texts
 from conversations.form import load_form
 from storage import queries as q
@@ -43,18 +44,18 @@ def test_fresh_installation__any_command__no_phantom_units_or_campaign_and_statu
     status = hcc(["status"], tmp_path)
     assert 0 == status.returncode, status.stderr
     assert [texts.SETUP_TITLE + ".", texts.SETUP_NEXT, f"  1. {texts.SETUP_STEP_UNITS}",
-            f"  2. {texts.SETUP_STEP_CAMPAIGN}", f"  3. {texts.SETUP_STEP_INVITE}"] == status.stdout.splitlines()
+            f"  2. {texts.SETUP_STEP_CAMPAIGN.format(example=example_deadline())}", f"  3. {texts.SETUP_STEP_INVITE}"] == status.stdout.splitlines()
     assert texts.UNITS_NONE == one_line(hcc(["invite", "STP"], tmp_path))
     login = hcc(["web-login", "--json"], tmp_path)
     assert 0 == login.returncode and "/console/" in json.loads(login.stdout)["url"]
-    assert texts.CLI_CAMPAIGN_NONE == one_line(hcc(["remind", "--preview"], tmp_path))
-    assert texts.CLI_CAMPAIGN_NONE == one_line(hcc(["export", "--out", "out"], tmp_path))
+    assert texts.CLI_CAMPAIGN_NONE.format(example=example_deadline()) == one_line(hcc(["remind", "--preview"], tmp_path))
+    assert texts.CLI_CAMPAIGN_NONE.format(example=example_deadline()) == one_line(hcc(["export", "--out", "out"], tmp_path))
     assert [] == json.loads(hcc(["units", "list", "--json"], tmp_path).stdout)
     assert [] == json.loads(hcc(["campaign", "list", "--json"], tmp_path).stdout)
 
     assert 0 == hcc(["units", "import", "--sample", "--yes"], tmp_path).returncode
     steps = json.loads(hcc(["status", "--json"], tmp_path).stdout)["next_steps"]
-    assert [texts.SETUP_STEP_UNITS_DONE.format(count=25), texts.SETUP_STEP_CAMPAIGN, texts.SETUP_STEP_INVITE] == steps
+    assert [texts.SETUP_STEP_UNITS_DONE.format(count=25), texts.SETUP_STEP_CAMPAIGN.format(example=example_deadline()), texts.SETUP_STEP_INVITE] == steps
     created = hcc(["campaign", "create", "--title", "Báo cáo thành lập Trung tâm HCC", "--deadline",
                    "31/03/2099 16:30"], tmp_path)
     assert 0 == created.returncode, created.stderr
@@ -111,7 +112,7 @@ async def test_console__no_campaign_yet__the_board_lists_what_to_do_next(sqlite_
                 shown = text_of(await page.text())
             async with session.get(f"{console.base}/console/don-vi/STP") as page:  # a campaign page: the next steps
                 assert (200, f"{console.base}/console/") == (page.status, str(page.url))
-        assert f"{texts.SETUP_TITLE} {texts.SETUP_NEXT} {texts.SETUP_STEP_UNITS} {texts.SETUP_STEP_CAMPAIGN} " \
+        assert f"{texts.SETUP_TITLE} {texts.SETUP_NEXT} {texts.SETUP_STEP_UNITS} {texts.SETUP_STEP_CAMPAIGN.format(example=example_deadline())} " \
                f"{texts.SETUP_STEP_INVITE}" in shown
     finally:
         await runner.cleanup()
@@ -144,6 +145,13 @@ def test_start__address_not_on_this_machine__one_line_naming_hcc_listen(tmp_path
     ({"HCC_LOG_LEVEL": "verbose"}, texts.SET_LOG_LEVEL.format(value="verbose")),
     ({"HCC_DATA_DIR": "/proc/hcc-bot/data"}, texts.SET_DATA_DIR_UNUSABLE.format(path="/proc/hcc-bot/data")),
     ({"HCC_LOG_FORMAT": "xml"}, texts.SET_LOG_FORMAT.format(value="xml")),
+    # Scheme and host only: Caddy takes the same value as its site address, where "/" would match "/" alone.
+    ({"HCC_PUBLIC_URL": "https://bot.sonoivu.gov.vn/"},
+     texts.SET_PUBLIC_URL_PATH.format(value="https://bot.sonoivu.gov.vn/", fixed="https://bot.sonoivu.gov.vn")),
+    ({"HCC_PUBLIC_URL": "https://sonoivu.gov.vn:8443/bot"},
+     texts.SET_PUBLIC_URL_PATH.format(value="https://sonoivu.gov.vn:8443/bot", fixed="https://sonoivu.gov.vn:8443")),
+    ({"HCC_FONT": "/usr/share/fonts/khong-co.ttf"},
+     texts.SET_FONT_NOT_FILE.format(name="HCC_FONT", path="/usr/share/fonts/khong-co.ttf")),
 ])
 def test_start__wrong_setting__one_vietnamese_line_naming_it(tmp_path, env, expected):
     assert texts.CLI_CONFIG_ERROR.format(problem=expected) == one_line(hcc(["status"], tmp_path, env=env))
@@ -268,3 +276,29 @@ def test_missing_subcommand__names_it_and_lists_the_choices_in_vietnamese(tmp_pa
         one_line(hcc(["units"], tmp_path))
     assert "hcc-bot units: lỗi: LỆNH: lựa chọn không hợp lệ: 'x' (chọn một trong 'import', 'list', 'deactivate', " \
            "'activate') (xem: hcc-bot units --help)" == one_line(hcc(["units", "x"], tmp_path))
+
+
+# --- the badge fonts, from .env as every other setting --------------------------------------------
+
+
+def test_fonts__set_in_dot_env__checked_at_start_and_used_by_the_badges(tmp_path):
+    from tests.test_export_badges import SHIPPED_FONTS, ascii_font
+
+    ascii_font(tmp_path / "ascii.ttf")
+    (tmp_path / ".env").write_text("HCC_FONT_BOLD=ascii.ttf\n", encoding="utf-8")
+    line = one_line(hcc(["status"], tmp_path))
+    before, after = texts.SET_FONT_NOT_VIETNAMESE.split("{lacking}")
+    assert line.startswith(texts.CLI_CONFIG_ERROR.format(problem=before.format(name="HCC_FONT_BOLD", path="ascii.ttf")))
+    assert line.endswith(after) and "ệ" in line  # the letters it lacks, named
+
+    chosen = tmp_path / "chu-dam.ttf"
+    chosen.write_bytes((SHIPPED_FONTS / "DejaVuSans-Bold.ttf").read_bytes())
+    (tmp_path / ".env").write_text(f"HCC_FONT_BOLD={chosen}\n", encoding="utf-8")
+    started = hcc(["status"], tmp_path)
+    assert (0, "") == (started.returncode, started.stderr)
+    # What the badges are set in, in a process that read its settings as `hcc-bot run` and `export` do.
+    program = ("from bot.settings import load_settings\nfrom exports.fonts import find_font\n"
+               "load_settings()\nprint(find_font(), find_font(bold=True))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HCC_")}
+    done = subprocess.run([sys.executable, "-c", program], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert f"{SHIPPED_FONTS / 'DejaVuSans.ttf'} {chosen}" == done.stdout.strip(), done.stderr

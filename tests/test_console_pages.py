@@ -178,3 +178,25 @@ async def test_console__remind_from_a_filtered_board__back_on_the_same_filter_ne
             async with session.post(console.base + "/console/nhac", data={"csrf": token, "unit": "STP", "back": back},
                                     allow_redirects=False) as r:
                 assert (303, expected) == (r.status, r.headers["Location"])
+
+
+async def test_console__unit_deactivated_after_submitting__its_page_still_opens__one_never_begun_is_gone(console):
+    from storage.models import Unit
+    await bind(console, "an", None, "Nguyễn Văn An")
+    await bind(console, "lan", "STP", "Nguyễn Thị Lan")
+    await submit_full_report(console, "lan")
+    async with console.db.transaction() as s:
+        for code in ("STP", "CTHUE"):
+            await q.set_unit_active(s, await s.scalar(sa.select(Unit).where(Unit.code == code)), False)
+    async with browser() as session:
+        await sign_in(session, console)
+        async with session.get(console.base + "/console/don-vi/STP") as page:
+            shown = (page.status, "Nguyễn Thị Lan" in await page.text())
+        async with session.get(console.base + "/console/don-vi/CTHUE") as page:
+            gone = page.status
+        async with session.get(console.base + "/console") as page:
+            board = text_of(await page.text())
+    assert ((200, True), 404) == (shown, gone)
+    assert f"Sở Tư pháp ({texts.UNIT_INACTIVE_MARK})" in board and "Cục Thuế tỉnh" not in board
+    assert f"Sở Tư pháp – nộp lúc 09:00 ngày 27/03/2017 – {texts.UNIT_INACTIVE_MARK}" in \
+        await say(console.service, "an", "tình hình")

@@ -23,7 +23,7 @@ from bot.cli.units import add_units_parsers, units_command
 from bot.forms import form_of
 from bot.logs import setup_logging
 from bot.reminders.control import change_deadline, change_plan, plan_text, preview_text
-from bot.reminders.plan import PlanError, parse_deadline as parse_plan_deadline
+from bot.reminders.plan import PlanError, example_deadline, future_deadline, parse_deadline as parse_plan_deadline
 from bot.reminders.scheduler import queue_now
 from bot.runner import FatalChannelError, check_workers, run_bot, run_workers
 from bot.service import Service, utc_now
@@ -109,7 +109,7 @@ def parse_deadline(value: str) -> datetime:
     try:
         return datetime.strptime(value.strip(), "%d/%m/%Y %H:%M").replace(tzinfo=LOCAL_TZ)
     except ValueError:
-        raise CommandError(texts.CLI_DEADLINE_INVALID.format(value=value)) from None
+        raise CommandError(texts.CLI_DEADLINE_INVALID.format(value=value, example=example_deadline())) from None
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -199,9 +199,10 @@ async def _admin_command(args: argparse.Namespace, db: Database, form, now: date
 
 def _future(deadline: datetime, args, now: datetime) -> datetime:
     """A deadline already passed is refused unless --force (a mistyped year would move it years back)."""
-    if deadline <= now and not args.force:
-        raise CommandError(texts.CLI_DEADLINE_PAST.format(deadline=format_datetime(deadline)))
-    return deadline
+    try:
+        return future_deadline(deadline, now, force=args.force, message=texts.CLI_DEADLINE_PAST)
+    except PlanError as exc:
+        raise CommandError(str(exc)) from None
 
 
 async def _status(s, args, form: Form, now: datetime) -> int:
@@ -215,10 +216,12 @@ async def _status(s, args, form: Form, now: datetime) -> int:
         return 0
     campaign = await _campaign_of(s, args)
     rows = await status_rows(s, form_of(campaign, form), campaign, now)
+    # A deactivated unit is on the board for the report it began (q.shows_unit): marked, never left out.
+    inactive = {u.code for u in await q.list_units(s, active_only=False) if not u.active}
     if args.json:
         _print_json({"campaign": {"id": campaign.id, "title": campaign.title,
                                   "deadline_at": _iso(campaign.deadline_at)},
-                     "units": [{**r, "submitted_at": _iso(r["submitted_at"]),
+                     "units": [{**r, "active": r["code"] not in inactive, "submitted_at": _iso(r["submitted_at"]),
                                 "last_activity_at": _iso(r["last_activity_at"]),
                                 "deadline_at": _iso(r["deadline_at"])}
                                for r in rows]})
@@ -229,7 +232,8 @@ async def _status(s, args, form: Form, now: datetime) -> int:
     for r in rows:
         when = r["submitted_at"] or r["last_activity_at"]
         print(f"{r['code']:<10} {texts.STATE_LABELS[r['state']]:<14} "
-              f"{format_datetime(when) if when else '':<22} {r['name']}")
+              f"{format_datetime(when) if when else '':<22} {r['name']}"
+              + (f" – {texts.UNIT_INACTIVE_MARK}" if r["code"] in inactive else ""))
     return 0
 
 
@@ -238,7 +242,7 @@ async def _campaign_of(s, args):
     wanted = getattr(args, "campaign", None)
     campaign = await (q.get_campaign(s, wanted) if wanted else q.current_campaign(s))
     if campaign is None:
-        raise CommandError(texts.CLI_CAMPAIGN_UNKNOWN.format(id=wanted) if wanted else texts.CLI_CAMPAIGN_NONE)
+        raise CommandError(texts.CLI_CAMPAIGN_UNKNOWN.format(id=wanted) if wanted else texts.CLI_CAMPAIGN_NONE.format(example=example_deadline()))
     return campaign
 
 

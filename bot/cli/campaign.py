@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from bot.form_files import load_form_file
 from bot.forms import form_hash, form_of, read_form_file
+from bot.reminders.plan import example_deadline
 from conversations import texts
 from conversations.answers import LOCAL_TZ, format_datetime
 from conversations.engine import SUBMITTED, SUBMITTED_LATE
@@ -118,11 +119,11 @@ async def summary(s, campaign: Campaign, default_form: Form) -> dict:
     """What `list` and `show` print for a campaign."""
     form = form_of(campaign, default_form)
     units = (await s.execute(sa.select(sa.func.count()).select_from(Unit)
-                             .where(Unit.active, q.asks_unit(campaign.id)))).scalar_one()
+                             .where(q.shows_unit(campaign.id)))).scalar_one()
     submitted = (await s.execute(
         sa.select(sa.func.count()).select_from(Report).join(Unit, Unit.id == Report.unit_id)
-        .where(Report.campaign_id == campaign.id, Report.status.in_((SUBMITTED, SUBMITTED_LATE)), Unit.active,
-               q.asks_unit(campaign.id)))).scalar_one()
+        .where(Report.campaign_id == campaign.id, Report.status.in_((SUBMITTED, SUBMITTED_LATE)),
+               q.shows_unit(campaign.id)))).scalar_one()
     listed = await q.campaign_unit_ids(s, campaign.id)
     codes = [u.code for u in await q.list_units(s, active_only=False) if u.id in set(listed)] if listed else None
     issuing = issuing_of(campaign)
@@ -168,7 +169,7 @@ async def campaign_command(s, args, default_form: Form, default_form_path: Path,
             print(json.dumps(rows, ensure_ascii=False, indent=2))
             return
         if not rows:
-            raise CampaignCommandError(texts.CLI_CAMPAIGN_NONE)
+            raise CampaignCommandError(texts.CLI_CAMPAIGN_NONE.format(example=example_deadline()))
         for r in rows:
             state = texts.CLI_CAMPAIGN_OPEN_STATE if r["state"] == "open" else texts.CLI_CAMPAIGN_CLOSED_SHORT
             print(texts.CLI_CAMPAIGN_LINE.format(id=r["id"], title=r["title"], state=state,
@@ -178,7 +179,7 @@ async def campaign_command(s, args, default_form: Form, default_form_path: Path,
     campaign = await (q.get_campaign(s, args.id) if args.id is not None else q.current_campaign(s))
     if campaign is None:
         raise CampaignCommandError(texts.CLI_CAMPAIGN_UNKNOWN.format(id=args.id) if args.id is not None
-                                   else texts.CLI_CAMPAIGN_NONE)
+                                   else texts.CLI_CAMPAIGN_NONE.format(example=example_deadline()))
     if args.action == "edit":
         values = _issuing(args)
         if not values:

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from bot import review
 from bot.console import console_base_url
 from bot.console.auth import create_login
-from bot.reminders.plan import PlanError, parse_deadline
+from bot.reminders.plan import PlanError, example_deadline, parse_deadline
 from bot.review import Officer
 from conversations import texts
 from conversations.answers import LOCAL_TZ, format_datetime
@@ -82,7 +82,7 @@ async def _review(args: argparse.Namespace, db, now: datetime) -> int:
         async with db.transaction() as s:
             campaign = await q.current_campaign(s)
             if campaign is None:
-                raise CommandError(texts.CLI_CAMPAIGN_NONE)
+                raise CommandError(texts.CLI_CAMPAIGN_NONE.format(example=example_deadline()))
             if args.action == "show":
                 return await _show(s, campaign, args)
             expect = args.expect

@@ -23,8 +23,8 @@ from storage.models import Campaign
 async def preview_text(s, form: Form, campaign: Campaign, now: datetime, *, confirm: str) -> str:
     """Who "send now" would remind, who cannot be reminded, and the message one unit would get."""
     states = await unit_states(s, campaign)
-    targets = [u for u in states if not u.submitted and u.contacts]
-    no_contact = [u for u in states if not u.submitted and not u.contacts]
+    targets = [u for u in states if u.waiting and u.contacts]
+    no_contact = [u for u in states if u.waiting and not u.contacts]
     if not targets:
         lines = [texts.REMIND_NOBODY]
     else:

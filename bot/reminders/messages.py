@@ -93,6 +93,11 @@ class UnitState:
     def submitted(self) -> bool:
         return self.status in SUBMITTED_STATES
 
+    @property
+    def waiting(self) -> bool:
+        """Still to be reminded: not submitted and active (a deactivated unit keeps its report, not the reminders)."""
+        return self.unit.active and not self.submitted
+
 
 @dataclass(frozen=True)
 class Unreached:
@@ -134,7 +139,7 @@ def digest_text(campaign: Campaign, states: list[UnitState], now: datetime, *, r
              texts.DIGEST_REMINDED.format(contacts=reminded_contacts, units=reminded_units)]
     if not_started:
         lines += ["", texts.DIGEST_NOT_STARTED.format(count=len(not_started)), *unit_lines(not_started)]
-    no_contact = [u for u in states if not u.submitted and not u.contacts]
+    no_contact = [u for u in states if u.waiting and not u.contacts]
     return "\n".join(lines + _followups(no_contact, unreached))
 
 
@@ -148,8 +153,9 @@ def late_text(campaign: Campaign, states: list[UnitState], unreached: list[Unrea
     if late:
         lines += ["", texts.LATE_UNITS.format(count=len(late))]
         lines += [texts.LATE_LINE.format(code=u.unit.code, name=u.unit.name,
-                                         status=texts.STATUS_LABELS[u.status] + ("" if u.contacts else
-                                                                                 f", {texts.NO_CONTACT}"))
+                                         status=texts.STATUS_LABELS[u.status] + (
+                                             "" if u.contacts else f", {texts.NO_CONTACT}") + (
+                                             "" if u.unit.active else f", {texts.UNIT_INACTIVE_MARK}"))
                   for u in late]
     elif not extended:
         lines.append(texts.LATE_NONE)

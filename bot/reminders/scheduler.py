@@ -76,7 +76,7 @@ async def save_plan(s, campaign_id: int, plan: Plan, now: datetime) -> None:
 
 
 async def unit_states(s, campaign: Campaign) -> list[UnitState]:
-    """Every active unit with its status and bound contacts, by unit id."""
+    """Every unit the campaign shows (q.shows_unit) with its status and bound contacts, by unit id."""
     by_unit: dict[int, list[Contact]] = defaultdict(list)
     for contact in await q.list_contacts(s, role="unit"):
         if contact.unit_id is not None:
@@ -110,7 +110,7 @@ async def fire_slot(s, campaign: Campaign, at: datetime, kind: str, now: datetim
     if slot_id is None:
         return None
     await q.expire_reminder_sends(s, campaign_id=campaign.id, before_slot_id=slot_id, now=now, unit_ids=unit_ids)
-    targets = [u for u in await unit_states(s, campaign) if not u.submitted and u.contacts
+    targets = [u for u in await unit_states(s, campaign) if u.waiting and u.contacts
                and (unit_ids is None or u.unit.id in unit_ids)]
     rows = [{"slot_id": slot_id, "campaign_id": campaign.id, "unit_id": u.unit.id, "contact_id": c.id,
              "channel": c.channel, "kind": "unit"} for u in targets for c in u.contacts]
@@ -138,7 +138,8 @@ async def fire_extension_overdue(s, campaign: Campaign, plan: Plan, now: datetim
                                                deadline_at=deadline, now=now, worker=worker)
         if slot_id is None:
             continue  # told already
-        targets = [u for u in await unit_states(s, campaign) if u.unit.id in set(unit_ids) and u.contacts]
+        targets = [u for u in await unit_states(s, campaign)
+                   if u.unit.id in set(unit_ids) and u.waiting and u.contacts]
         rows = [{"slot_id": slot_id, "campaign_id": campaign.id, "unit_id": u.unit.id, "contact_id": c.id,
                  "channel": c.channel, "kind": "unit"} for u in targets for c in u.contacts]
         await q.add_reminder_sends(s, rows, now=now)
@@ -153,7 +154,7 @@ async def queue_now(s, campaign: Campaign, now: datetime, *, worker: str | None 
     plan = await load_plan(s, campaign.id)
     if in_quiet_hours(now, plan):
         raise PlanError(texts.REMIND_QUIET.format(start=f"{plan.quiet_start:%H:%M}", end=f"{plan.quiet_end:%H:%M}"))
-    if not any(not u.submitted and u.contacts and (unit_ids is None or u.unit.id in unit_ids)
+    if not any(u.waiting and u.contacts and (unit_ids is None or u.unit.id in unit_ids)
                for u in await unit_states(s, campaign)):
         raise PlanError(texts.REMIND_NOBODY if unit_ids is None else texts.REMIND_UNIT_NOBODY)
     fired = await fire_slot(s, campaign, now, MANUAL, now, worker, unit_ids)
@@ -247,7 +248,8 @@ async def _render(s, form: Form, rows: list[ReminderSend], now: datetime) -> lis
             continue
         report = reports.get((row.campaign_id, row.unit_id))
         status = report.status if report else NOT_STARTED
-        if contact is None or contact.role != "unit" or contact.unit_id != row.unit_id or status in SUBMITTED_STATES:
+        if contact is None or contact.role != "unit" or contact.unit_id != row.unit_id or status in SUBMITTED_STATES \
+                or not units[row.unit_id].active:  # deactivated since it was queued
             out.append((None, contact))
             continue
         deadline = report.deadline_at if report and report.deadline_at else campaign.deadline_at
