@@ -19,8 +19,6 @@ from urllib.parse import quote
 
 from sqlalchemy.engine import make_url
 
-from bot.console import SESSION_KEY_FILE
-from bot.web import KEY_FILE
 from conversations import texts
 from exports.private_files import FILE_MODE, FOLDER_MODE
 
@@ -31,7 +29,7 @@ SUMS = "SHA256SUMS"  # the same checksums, for `sha256sum -c`
 SQLITE_MEMBER = "database/hcc.db"
 PG_MEMBER = "database/postgresql.dump"  # pg_dump's custom format, for pg_restore
 EXPORTS_INDEX = "exports-index.json"
-KEYS = (KEY_FILE, SESSION_KEY_FILE)  # the download links' key and the console sessions' key
+KEYS = "*.key"  # every key in the data folder: download links, console and web form sessions, and any later one
 IGNORED_IN_EMPTY = {"lost+found"}  # a fresh volume's own folder
 
 
@@ -185,9 +183,9 @@ async def backup(settings, out: Path, now: datetime, version: str) -> BackupResu
                        f"--file={staging / PG_MEMBER}", f"--dbname={address}"], env, "pg_dump")
         members: list[tuple[str, Path]] = [(SQLITE_MEMBER if kind == "sqlite" else PG_MEMBER,
                                             staging / (SQLITE_MEMBER if kind == "sqlite" else PG_MEMBER))]
-        for key in KEYS:
-            if (data_dir / key).is_file():
-                members.append((f"data/{key}", data_dir / key))
+        for key in sorted(data_dir.glob(KEYS)):
+            if key.is_file() and not key.is_symlink():
+                members.append((f"data/{key.name}", key))
         photos = 0
         photos_dir = data_dir / "photos"
         if photos_dir.is_dir():

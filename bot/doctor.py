@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import fcntl
+import json
 import os
 import shutil
 import ssl
@@ -219,7 +220,7 @@ async def check_channel(session, name: str, root: str, token: str, public_url: s
     else:
         return checks + [Check(f"{name}_webhook", False, texts.DOCTOR_WEBHOOK_UNKNOWN.format(channel=label,
                                                                                            status=status),
-                               texts.DOCTOR_WEBHOOK_FIX)]
+                               texts.DOCTOR_WEBHOOK_UNKNOWN_FIX)]
     if actual != expected:
         shown = actual or texts.DOCTOR_WEBHOOK_NONE
         return checks + [Check(f"{name}_webhook", False, texts.DOCTOR_WEBHOOK_WRONG.format(
@@ -239,16 +240,26 @@ async def check_public(session, public_url: str, ssl_context) -> Check:
     url = f"{public_url}/healthz"
     try:
         async with session.get(url, ssl=ssl_context, allow_redirects=False) as response:
-            body = await response.json(content_type=None) if response.status == 200 else None
+            status, text = response.status, await response.text(errors="replace")
     except aiohttp.ClientSSLError as exc:
         return Check("public_url", False, texts.DOCTOR_PUBLIC_TLS.format(url=url, problem=type(exc).__name__),
                      texts.DOCTOR_PUBLIC_TLS_FIX)
     except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError) as exc:
         return Check("public_url", False, texts.DOCTOR_PUBLIC_DOWN.format(url=url, problem=type(exc).__name__),
                      texts.DOCTOR_PUBLIC_DOWN_FIX)
-    if not (isinstance(body, dict) and body.get("ok") is True):
-        return Check("public_url", False, texts.DOCTOR_PUBLIC_NOT_BOT.format(url=url, status=response.status),
-                     texts.DOCTOR_PUBLIC_DOWN_FIX)
+    try:  # another site's page (a proxy's default page, an empty answer) is not the bot, not a network fault
+        body = json.loads(text) if text else None
+    except ValueError:
+        body = None
+    if not (isinstance(body, dict) and isinstance(body.get("channels"), dict)):  # not bot/web.py's healthz
+        return Check("public_url", False, texts.DOCTOR_PUBLIC_NOT_BOT.format(url=url, status=status),
+                     texts.DOCTOR_PUBLIC_NOT_BOT_FIX)
+    if body.get("ok") is not True or status != 200:
+        parts = [texts.CHANNEL_LABELS.get(name, str(name)) for name, ready in body["channels"].items() if not ready]
+        parts += [texts.DOCTOR_PUBLIC_PART_DATABASE] if body.get("database") is False else []
+        return Check("public_url", False, texts.DOCTOR_PUBLIC_NOT_READY.format(url=url, status=status,
+                                                                              parts=", ".join(parts) or "?"),
+                     texts.DOCTOR_PUBLIC_NOT_READY_FIX)
     return Check("public_url", True, texts.DOCTOR_PUBLIC_OK.format(url=url))
 
 

@@ -26,15 +26,20 @@ SETTINGS_HELP = {
     "HCC_ZALO_API_URL": "địa chỉ Zalo Bot API; mặc định https://bot-api.zaloplatforms.com",
     "HCC_TELEGRAM_TOKEN": "token bot Telegram (bật kênh Telegram)",
     "HCC_TELEGRAM_API_URL": "địa chỉ Telegram Bot API; mặc định https://api.telegram.org",
-    "HCC_PUBLIC_URL": "địa chỉ HTTPS công khai của bot (webhook, liên kết tải); để trống: hỏi tin (polling); "
-                      "http chỉ với 127.0.0.1/localhost",
+    "HCC_PUBLIC_URL": "địa chỉ HTTPS công khai của bot (webhook, liên kết tải), chỉ giao thức và tên miền; "
+                      "để trống: hỏi tin (polling); http chỉ với 127.0.0.1/localhost",
     "HCC_LISTEN": "máy:cổng của máy chủ web của bot; mặc định 127.0.0.1:8080",
     "HCC_PROVINCE": "tên tỉnh trên thẻ, bảng tên, báo cáo (ví dụ Đồng Nai); mặc định: của đợt báo cáo",
     "HCC_ZALO_PHOTO_HOSTS": "các máy chủ ảnh Zalo được tải (https, cả tên miền con), cách nhau bằng dấu phẩy; "
                             "mặc định: " + ",".join(ZALO_PHOTO_HOSTS),
     "HCC_LOG_LEVEL": "DEBUG, INFO, WARNING hoặc ERROR; mặc định INFO (khởi động, dừng, kênh, webhook, bản xuất)",
     "HCC_LOG_FORMAT": "text, hoặc json: mỗi dòng một đối tượng JSON; mặc định text",
+    "HCC_FONT": "tệp phông chữ .ttf (đủ chữ tiếng Việt) in thẻ và bảng tên; mặc định DejaVu Sans kèm theo",
+    "HCC_FONT_BOLD": "tệp phông chữ đậm .ttf cho thẻ và bảng tên; mặc định: HCC_FONT nếu có, không thì DejaVu Sans Bold",
 }
+# Read by exports/fonts.py from the process environment: a value from .env is put there at load (see
+# load_settings), so the exports (and every process `run --workers` starts) see what the operator set.
+FONT_SETTINGS = ("HCC_FONT", "HCC_FONT_BOLD")
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")  # http is accepted only there: a trial on this machine
 
 
@@ -58,6 +63,8 @@ class Settings:
     province: str | None = None  # HCC_PROVINCE: overrides the campaign's province in the exports
     log_level: str = "INFO"
     log_format: str = "text"
+    font: Path | None = None  # HCC_FONT: badges and name tags (exports/fonts.py)
+    font_bold: Path | None = None  # HCC_FONT_BOLD
 
     @property
     def photos_dir(self) -> Path:
@@ -126,6 +133,11 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
     log_format = (get("HCC_LOG_FORMAT") or "text").lower()
     if log_format not in ("text", "json"):
         raise ConfigError(texts.SET_LOG_FORMAT.format(value=get("HCC_LOG_FORMAT")))
+    fonts = {name: _check_font(name, get(name)) for name in FONT_SETTINGS}
+    if environ is None:  # this process's own settings: the exports read the fonts from its environment
+        for name, path in fonts.items():
+            if path is not None and name not in os.environ:
+                os.environ[name] = str(path.resolve())
     return Settings(
         database_url=url,
         data_dir=data_dir,
@@ -134,13 +146,15 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         zalo_api_url=(get("HCC_ZALO_API_URL") or Settings.zalo_api_url).rstrip("/"),
         telegram_token=get("HCC_TELEGRAM_TOKEN"),
         telegram_api_url=(get("HCC_TELEGRAM_API_URL") or Settings.telegram_api_url).rstrip("/"),
-        public_url=public_url.rstrip("/") if public_url else None,
+        public_url=public_url,
         listen_host=host.strip("[]"),
         listen_port=int(port),
         zalo_photo_hosts=hosts or ZALO_PHOTO_HOSTS,
         province=" ".join((get("HCC_PROVINCE") or "").split()) or None,
         log_level=log_level,
         log_format=log_format,
+        font=fonts["HCC_FONT"],
+        font_bold=fonts["HCC_FONT_BOLD"],
     )
 
 
@@ -156,12 +170,32 @@ def _check_sqlite_folder(url: str, data_dir: Path) -> None:
 
 
 def _check_public_url(value: str) -> None:
-    """https only: Telegram and Zalo deliver webhooks to HTTPS addresses; http for a trial on this machine."""
-    match = re.fullmatch(r"(https?)://([^\s/:]+|\[[0-9a-fA-F:]+\])(:[0-9]{1,5})?(/\S*)?", value)
+    """https only: Telegram and Zalo deliver webhooks to HTTPS addresses; http for a trial on this machine.
+
+    Scheme and host only: the bot's pages and webhooks are at the host's root, and deploy/Caddyfile takes the
+    same value as its site address, where even a trailing "/" would match the path "/" alone."""
+    match = re.fullmatch(r"(https?)://([^\s/:?#]+|\[[0-9a-fA-F:]+\])(:[0-9]{1,5})?([/?#]\S*)?", value)
     if not match:
         raise ConfigError(texts.SET_PUBLIC_URL_FORM.format(value=value))
     if match.group(1) == "http" and match.group(2).lower() not in LOCAL_HOSTS:
         raise ConfigError(texts.SET_PUBLIC_URL_HTTPS.format(value=value))
+    if match.group(4):
+        raise ConfigError(texts.SET_PUBLIC_URL_PATH.format(value=value, fixed=value[:match.start(4)]))
+
+
+def _check_font(name: str, value: str | None) -> Path | None:
+    """A font the operator set: a file with every Vietnamese letter, checked now rather than at the first export."""
+    if not value:
+        return None
+    from exports.fonts import VIETNAMESE_SAMPLE, covered_characters
+
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise ConfigError(texts.SET_FONT_NOT_FILE.format(name=name, path=path))
+    lacking = "".join(sorted(set(VIETNAMESE_SAMPLE) - covered_characters(path) - {" "}))
+    if lacking:
+        raise ConfigError(texts.SET_FONT_NOT_VIETNAMESE.format(name=name, path=path, lacking=lacking[:20]))
+    return path
 
 
 def load_settings_form(settings: Settings) -> Form:

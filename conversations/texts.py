@@ -317,9 +317,9 @@ ADMIN_HELP = (
     "- “nhắc”: xem trước ai sẽ nhận tin nhắc; “nhắc ngay”: gửi nhắc ngay cho các đơn vị chưa nộp\n"
     "- “lịch nhắc”: xem lịch nhắc; “lịch nhắc -1 08:00, 08:00, 14:30, 16:00”: đổi lịch\n"
     "- “giờ yên lặng 21:00-07:00”: đổi khoảng giờ không gửi tin nhắc\n"
-    "- “hạn nộp 28/03/2017 16:30”: đổi hạn nộp (lịch nhắc còn lại tính theo hạn mới)\n"
+    "- “hạn nộp {example}”: đổi hạn nộp (lịch nhắc còn lại tính theo hạn mới)\n"
     "- “duyệt STP”, “trả lại STP: nội dung cần bổ sung”, “mở lại STP”: xem xét báo cáo của một đơn vị\n"
-    "- “gia hạn STP 30/03/2017 16:30”: hạn riêng cho một đơn vị (“gia hạn STP không”: bỏ)\n"
+    "- “gia hạn STP {example}”: hạn riêng cho một đơn vị (“gia hạn STP không”: bỏ)\n"
     "- “đổi báo cáo”: xem các đợt báo cáo; “đổi báo cáo 2”: các lệnh trên áp dụng cho đợt #2\n"
     "- “trợ giúp”: xem lại hướng dẫn này"
 )
@@ -386,12 +386,12 @@ CLI_CONTACT_REMOVED = (
     "Lần tới người này nhắn, bot sẽ hỏi mã mời."
 )
 CLI_CAMPAIGN_CREATED = "Đã tạo đợt báo cáo #{id}: {title}, hạn nộp {deadline}."
-CLI_CAMPAIGN_NONE = "Chưa có đợt báo cáo nào. Tạo mới: hcc-bot campaign create --title \"...\" --deadline \"31/03/2027 16:30\""
+CLI_CAMPAIGN_NONE = "Chưa có đợt báo cáo nào. Tạo mới: hcc-bot campaign create --title \"...\" --deadline \"{example}\""
 CLI_DEADLINE_PAST = (
     "Hạn nộp {deadline} đã qua: các đơn vị sẽ chỉ xem được báo cáo ngay từ đầu. "
     "Kiểm tra lại năm; nếu đúng là như vậy, thêm --force."
 )
-CLI_DEADLINE_INVALID = "Hạn nộp “{value}” chưa đúng: cần dạng \"dd/mm/yyyy HH:MM\", ví dụ \"31/03/2027 16:30\"."
+CLI_DEADLINE_INVALID = "Hạn nộp “{value}” chưa đúng: cần dạng \"dd/mm/yyyy HH:MM\", ví dụ \"{example}\"."
 CLI_REOPENED = "Đã mở lại báo cáo của {unit}: đơn vị có thể sửa và nộp lại sau hạn."
 CLI_CLOSED = "Đã khóa lại báo cáo của {unit}."
 CLI_CONFIG_ERROR = "Lỗi cấu hình: {problem}"
@@ -714,8 +714,12 @@ PLAN_INVALID = (
     "cho những ngày trước ngày hạn, ví dụ: -1 08:00, 08:00, 14:30, 16:00."
 )
 QUIET_INVALID = "Giờ yên lặng “{value}” chưa đúng: cần dạng HH:MM-HH:MM, ví dụ 21:00-07:00 (hoặc “không”)."
+# {example} in the deadline texts: a date a week ahead at 16:30 (bot/reminders/plan.py example_deadline), so
+# that an example copied as it is is never refused as past.
+DEADLINE_PAST = ("Hạn nộp {deadline} đã qua: các đơn vị sẽ chỉ xem được báo cáo ngay từ đầu, không nộp được nữa. "
+                 "Kiểm tra lại ngày và năm rồi gửi lại, ví dụ: hạn nộp {example}.")
 DEADLINE_CHANGED = "Đã đổi hạn nộp từ {old} thành {new}; lịch nhắc còn lại tính theo hạn mới."
-DEADLINE_INVALID = "Hạn nộp “{value}” chưa đúng: cần dạng ngày/tháng/năm giờ:phút, ví dụ: hạn nộp 28/03/2017 16:30."
+DEADLINE_INVALID = "Hạn nộp “{value}” chưa đúng: cần dạng ngày/tháng/năm giờ:phút, ví dụ: hạn nộp {example}."
 
 REMIND_COMMAND_WORDS = {
     "preview": ["nhắc", "nhắc hạn", "xem nhắc", "remind"],
@@ -854,7 +858,7 @@ WEB_EXTEND_LABEL = "Gia hạn riêng cho đơn vị đến:"
 WEB_EXTEND_PLACEHOLDER = "dd/mm/yyyy hh:mm"
 WEB_EXTEND = "Gia hạn"
 WEB_EXTEND_CLEAR = "Bỏ gia hạn"
-WEB_DEADLINE_INVALID = "Không đọc được hạn “{value}”. Vui lòng nhập ngày và giờ, ví dụ 30/03/2017 16:30."
+WEB_DEADLINE_INVALID = "Không đọc được hạn “{value}”. Vui lòng nhập ngày và giờ, ví dụ {example}."
 WEB_DOWNLOAD_DOCX = "Tải báo cáo của đơn vị (.docx)"
 WEB_DIFF_TITLE = "Thay đổi từ bản {old} đến bản {new} ({count} thay đổi)"
 WEB_DIFF_NONE = "Hai bản giống nhau."
@@ -918,6 +922,12 @@ REVIEW_STALE = (
     "Chưa {action}, không có gì thay đổi: báo cáo của {unit} đã thay đổi sau khi bạn xem – {changes}. "
     "Trạng thái hiện tại: {state}. Vui lòng xem lại rồi thao tác trên trạng thái này nếu vẫn cần."
 )
+# The chat acts on what it showed the officer ("tình hình", or its last reply about the unit).
+REVIEW_CHAT_CONFIRM = (
+    "Chưa thực hiện, không có gì thay đổi. Báo cáo của {unit} hiện: {state} ({changes}). "
+    "Nếu vẫn cần, gửi lại “{command}” để thực hiện trên trạng thái này."
+)
+REVIEW_CHAT_AGAIN = "Nếu vẫn cần, gửi lại “{command}”."
 REVIEW_ACTION_NAMES = {"accept": "duyệt", "return": "trả lại", "reopen": "mở lại", "extend": "gia hạn"}
 REVIEW_CHANGE_LINE = "{who} {what} lúc {at}"
 REVIEW_CHANGE_ACTIONS = {
@@ -948,6 +958,10 @@ CLI_REVIEW_NO_VERSION = "chưa có"
 CLI_REVIEW_VERSION = "bản {n}, nộp lúc {at}"
 CLI_REVIEW_NOTHING_YET = "chưa có"
 CLI_REVIEW_NOW = "Mã trạng thái hiện tại: {token} (hcc-bot review show {code} để xem)"
+CLI_REVIEW_EXPECT_NEEDED = (
+    "Chưa thực hiện: thiếu --expect. Báo cáo của {unit} hiện: {state}, mã trạng thái {token} (hcc-bot review show {code} "
+    "để xem). Chạy lại với --expect {token} để thực hiện trên trạng thái này, hoặc --force."
+)
 # --- i24-engine ---
 OTHER_CHOICE = "Khác (ghi rõ)"
 OTHER_WORDS = ("khác", "khác (ghi rõ)", "lựa chọn khác", "other")  # typed for "Khác (ghi rõ)"
@@ -1118,6 +1132,8 @@ UNITS_ALREADY_INACTIVE = "{unit} ({code}) đã ngừng hoạt động từ trư�
 UNITS_ALREADY_ACTIVE = "{unit} ({code}) đang hoạt động."
 UNITS_STATE_ACTIVE = "hoạt động"
 UNITS_STATE_INACTIVE = "ngừng"
+# A deactivated unit still shown in a campaign for the report it began (status, exports, the late list).
+UNIT_INACTIVE_MARK = "đơn vị đã ngừng hoạt động"
 UNITS_NONE = "Chưa có đơn vị nào. Nhập danh sách: hcc-bot units import DANH_SACH.xlsx (hoặc --sample để dùng 25 đơn vị mẫu)."
 UNITS_LIST_FOOTER = "{active} đơn vị hoạt động, {inactive} ngừng hoạt động."
 UNITS_INACTIVE_INVITE = "{unit} ({code}) đang ngừng hoạt động. Cho hoạt động trở lại trước: hcc-bot units activate {code}"
@@ -1126,7 +1142,7 @@ SETUP_TITLE = "Chưa có đợt báo cáo nào"
 SETUP_NEXT = "Các bước tiếp theo:"
 SETUP_STEP_UNITS = "Nhập danh sách đơn vị của tỉnh: hcc-bot units import DANH_SACH.xlsx (cột mã, tên đơn vị, nhóm, email)"
 SETUP_STEP_UNITS_DONE = "Danh sách đơn vị: đã có {count} đơn vị (hcc-bot units list)."
-SETUP_STEP_CAMPAIGN = "Tạo đợt báo cáo: hcc-bot campaign create --title \"Báo cáo thành lập Trung tâm HCC\" --deadline \"31/03/2027 16:30\""
+SETUP_STEP_CAMPAIGN = "Tạo đợt báo cáo: hcc-bot campaign create --title \"Báo cáo thành lập Trung tâm HCC\" --deadline \"{example}\""
 SETUP_STEP_INVITE = "Cấp mã mời cho từng đơn vị: hcc-bot invite MÃ_ĐƠN_VỊ"
 ADMIN_NO_CAMPAIGN = ("Chưa có đợt báo cáo nào. Tạo đợt mới trên máy chủ: hcc-bot campaign create --title \"...\" "
                      "--deadline \"dd/mm/yyyy HH:MM\". Gõ “đăng nhập web” để mở trang theo dõi.")
@@ -1139,6 +1155,8 @@ SET_FORM_UNREADABLE = "HCC_FORM: {problem}"
 SET_PUBLIC_URL_FORM = "HCC_PUBLIC_URL: cần địa chỉ dạng https://bot.sonoivu.gov.vn, đang là “{value}”"
 SET_PUBLIC_URL_HTTPS = ("HCC_PUBLIC_URL: Telegram và Zalo chỉ gửi webhook tới địa chỉ https://; đang là “{value}” "
                         "(http chỉ dùng được với 127.0.0.1 hoặc localhost để thử)")
+SET_PUBLIC_URL_PATH = ("HCC_PUBLIC_URL: chỉ ghi giao thức và tên miền, không có đường dẫn hay dấu / ở cuối "
+                       "(bot trả lời ở gốc tên miền); đang là “{value}”, cần “{fixed}”")
 SET_LISTEN_FORM = "HCC_LISTEN: cần dạng máy:cổng, ví dụ 127.0.0.1:8080, đang là “{value}”"
 SET_LISTEN_IN_USE = "HCC_LISTEN: cổng {port} trên {host} đang có chương trình khác dùng; chọn cổng khác hoặc dừng chương trình đó"
 SET_LISTEN_NOT_HERE = "HCC_LISTEN: địa chỉ {host} không thuộc máy này; dùng 127.0.0.1, 0.0.0.0 hoặc một địa chỉ của máy"
@@ -1147,6 +1165,8 @@ SET_API_URL = "{name}: cần địa chỉ http(s), đang là “{value}”"
 SET_PHOTO_HOSTS = "HCC_ZALO_PHOTO_HOSTS: cần tên máy như zdn.vn, đang có “{value}”"
 SET_LOG_LEVEL = "HCC_LOG_LEVEL: cần một trong DEBUG, INFO, WARNING, ERROR, đang là “{value}”"
 SET_LOG_FORMAT = "HCC_LOG_FORMAT: cần text hoặc json, đang là “{value}”"
+SET_FONT_NOT_FILE = "{name}: {path} không phải tệp; cần đường dẫn tệp phông chữ .ttf có đủ chữ tiếng Việt"
+SET_FONT_NOT_VIETNAMESE = "{name}: phông chữ {path} thiếu chữ tiếng Việt ({lacking}); chọn phông khác, ví dụ DejaVu Sans"
 SET_ENV_LINE = "{path}, dòng {line}: cần dạng TÊN=giá trị"
 # argparse's own messages, in Vietnamese.
 ARG_USAGE = "Cách dùng: "
@@ -1230,6 +1250,7 @@ DOCTOR_WEBHOOK_NONE = "không có (polling)"
 DOCTOR_WEBHOOK_WRONG = "{channel}: nền tảng ghi nhận webhook {actual}, cần {expected}"
 DOCTOR_WEBHOOK_UNKNOWN = "{channel}: không đọc được webhook từ nền tảng (HTTP {status})"
 DOCTOR_WEBHOOK_FIX = "khởi động lại hcc-bot run sau khi sửa HCC_PUBLIC_URL: bot tự đăng ký lại webhook"
+DOCTOR_WEBHOOK_UNKNOWN_FIX = "nền tảng đang lỗi: chạy lại hcc-bot doctor sau ít phút"
 DOCTOR_WEBHOOK_ERROR = "{channel}: nền tảng vừa không gửi được tới webhook: {error}"
 DOCTOR_WEBHOOK_ERROR_FIX = "kiểm tra reverse proxy (Caddy/nginx), chứng chỉ và tường lửa cổng 443"
 DOCTOR_NO_CHANNEL = "Chưa bật kênh nào (không có HCC_TELEGRAM_TOKEN, HCC_ZALO_BOT_TOKEN)"
@@ -1240,6 +1261,11 @@ DOCTOR_PUBLIC_TLS_FIX = "kiểm tra chứng chỉ của reverse proxy (Caddy t�
 DOCTOR_PUBLIC_DOWN = "Không tới được {url} từ bên ngoài ({problem})"
 DOCTOR_PUBLIC_DOWN_FIX = "kiểm tra DNS của tên miền, tường lửa cổng 443, reverse proxy và hcc-bot run đang chạy"
 DOCTOR_PUBLIC_NOT_BOT = "{url} trả lời HTTP {status}, không phải hcc-bot"
+DOCTOR_PUBLIC_NOT_BOT_FIX = ("reverse proxy chưa chuyển tới bot: kiểm tra tên miền trong trang nginx hoặc Caddyfile, "
+                             "địa chỉ chuyển tiếp (bằng HCC_LISTEN) và hcc-bot run đang chạy")
+DOCTOR_PUBLIC_NOT_READY = "hcc-bot trả lời qua {url} nhưng chưa sẵn sàng (HTTP {status}): {parts}"
+DOCTOR_PUBLIC_NOT_READY_FIX = "xem nhật ký của bot: journalctl -u hcc-bot"
+DOCTOR_PUBLIC_PART_DATABASE = "cơ sở dữ liệu"
 DOCTOR_CLOCK_OK = "Đồng hồ: {now} (giờ Việt Nam), lệch {seconds} giây so với nền tảng."
 DOCTOR_CLOCK_UNCHECKED = "Đồng hồ: {now} (giờ Việt Nam); không có kênh để so giờ."
 DOCTOR_CLOCK_SKEW = "Đồng hồ máy lệch {seconds} giây so với nền tảng (máy đang là {now}): nhắc hạn sẽ sai giờ"
@@ -1362,7 +1388,25 @@ WEB_PHOTO_HAVE = "Đã có ảnh."
 WEB_PHOTO_CHOOSE = "Chụp hoặc chọn ảnh"
 WEB_CALC = "Tự tính"
 WEB_NO_SCRIPT = "Điền xong một phần thì bấm “Lưu” của phần đó."
-WEB_SAVE_FAILED_NET = "Chưa lưu được (mất kết nối?). Sửa lại ô này để thử lưu lại."
+WEB_SAVE_FAILED_NET = ("Chưa lưu được (mất kết nối?). Câu trả lời vẫn được giữ trên máy này và sẽ tự gửi lại khi có "
+                       "mạng.")
+WEB_PHOTO_FAILED_NET = "Chưa gửi được ảnh (mất kết nối?). Khi có mạng, vui lòng chọn lại ảnh."
+WEB_SAVE_TOO_LARGE = ("Máy chủ không nhận vì nội dung gửi lên quá lớn. Với ảnh, vui lòng chọn ảnh nhỏ hơn hoặc chụp "
+                      "lại với độ phân giải thấp hơn.")
+WEB_SAVE_SERVER_ERROR = ("Máy chủ đang gặp sự cố (mã {status}), chưa lưu được. Câu trả lời vẫn được giữ trên máy này "
+                         "và sẽ tự gửi lại; nếu vẫn không được, vui lòng thử lại sau ít phút.")
+WEB_SAVE_HTTP_ERROR = "Chưa lưu được (mã {status}). Vui lòng tải lại trang rồi thử lại."
+WEB_ERROR_SUMMARY = "Có {count} ô chưa lưu được. Vui lòng sửa các ô dưới đây:"
+WEB_CANNOT_SUBMIT = ("Chưa nộp được: báo cáo còn thiếu {count} mục dưới đây. Bấm vào từng mục để đến ô cần điền, "
+                     "điền xong rồi bấm “Nộp báo cáo” lần nữa.")
+WEB_SUBMITTED = ("Đã nộp báo cáo lúc {at}. Cảm ơn bạn! Sở Nội vụ đã nhận được.\nBạn vẫn có thể sửa trên trang này "
+                 "và bấm “Nộp báo cáo” lần nữa trước {deadline}.")
+WEB_LOCKED = ("Đã quá hạn nộp ({deadline}): báo cáo chỉ còn xem được trên trang này. Nếu cần sửa hoặc nộp, vui lòng "
+              "liên hệ Sở Nội vụ để được mở lại.")
+WEB_RETURNED_NOTE = ("Sở Nội vụ đã trả lại báo cáo để bổ sung: {comment}\nSửa các ô cần sửa rồi bấm “Nộp báo cáo” "
+                     "lần nữa.")
+WEB_LOCKED_ACCEPTED = ("Sở Nội vụ đã duyệt báo cáo của đơn vị: báo cáo chỉ còn xem được trên trang này. Nếu cần sửa, "
+                       "vui lòng liên hệ Sở Nội vụ để được mở lại.")
 WEB_CHAT_WORDS = ("điền trên web", "/web", "trang web", "điền web", "điền trên trang web")
 WEB_LINK_REPLY = ("Trang điền báo cáo của đơn vị (dùng được 24 giờ, một lần; cần liên kết mới thì gửi lại “điền trên "
                   "web”):\n{url}\n\nCác câu trả lời trên trang và trong chat là một: điền ở đâu cũng được.")
@@ -1372,6 +1416,22 @@ WEB_ANSWERED_VIA = "Đã trả lời qua"
 WEB_VIA_CHAT = "trong chat"
 WEB_VIA_PAGE = "trên trang web"
 WEB_ANSWER_COUNT = "{count} lần lưu câu trả lời, lần cuối {at}"
+# The unit page's history of the answers (bot/console/answer_history.py), newest first.
+WEB_ANSWER_HISTORY = "Lịch sử trả lời"
+WEB_ANSWER_HISTORY_NOTE = "Mỗi lần lưu một câu trả lời, mới nhất trước; kèm người trả lời và kênh (chat hay trang web)."
+WEB_ANSWER_HISTORY_EMPTY = "Đơn vị chưa trả lời câu nào."
+WEB_ANSWER_HISTORY_SHOWN = "Đang xem {shown}/{total} dòng."
+WEB_ANSWER_HISTORY_MORE = "Xem thêm"
+WEB_ANSWER_HISTORY_SUBMIT = "Nộp báo cáo (bản {n})"
+WEB_ANSWER_HISTORY_REMOVED = "đã xoá"
+WEB_HISTORY_VIA_PAGE = "trang web"
+WEB_HISTORY_PHOTO = "ảnh"
+WEB_HISTORY_PATH_SEPARATOR = " › "
+WEB_HISTORY_NOBODY = "—"
+WEB_DIFF_VIA = "qua {channel}"
+# The console's own words where the page's block above reuses a console name (WEB_DEADLINE, WEB_SUBMITTED_AT).
+WEB_BOARD_DEADLINE = "Hạn nộp: {deadline} ({left})"
+WEB_UNIT_SUBMITTED_AT = "nộp lúc {at}"
 WEB_TELEGRAM_OPENING = "Đang mở trang điền báo cáo…"
 WEB_APP_BUTTON = "Mở trang điền báo cáo"
 # The welcome and every reminder say the page exists (one line each, kept with this block for merging).

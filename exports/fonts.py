@@ -3,6 +3,9 @@
 Order: `HCC_FONT` (and `HCC_FONT_BOLD`) when set, else DejaVu Sans shipped in `exports/fonts/`, else a
 system font that covers Vietnamese. A font set by the operator that is missing or lacks Vietnamese letters is
 an error, not a silent fallback: the operator asked for that font.
+
+The two settings are read from the process environment; bot/settings.py checks them at start and puts a value
+from `.env` there, so this module needs no settings object.
 """
 
 from __future__ import annotations

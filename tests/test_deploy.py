@@ -134,12 +134,80 @@ def test_nginx_site__nginx_t__accepted(tmp_path):
     assert "test is successful" in done.stderr
 
 
-@pytest.mark.skipif(shutil.which("caddy") is None, reason="caddy is not installed (Debian package caddy)")
+needs_caddy = pytest.mark.skipif(shutil.which("caddy") is None, reason="caddy is not installed (Debian package caddy)")
+CADDY_DROP_IN = DEPLOY / "systemd" / "caddy.service.d" / "hcc-bot.conf"
+
+
+@needs_caddy
 def test_caddyfile__caddy_validate__valid_for_the_public_host():
     done = subprocess.run(["caddy", "validate", "--config", str(DEPLOY / "Caddyfile"), "--adapter", "caddyfile"],
                           capture_output=True, text=True, env={**os.environ, "HCC_PUBLIC_URL": "https://bot.example.gov.vn"})
     assert 0 == done.returncode, done.stderr
     assert "Valid configuration" in done.stdout + done.stderr
+
+
+def caddy_environment() -> tuple[str, dict[str, str]]:
+    """The file the drop-in makes caddy.service read, and what the README tells the IT person to write in it."""
+    drop_in = CADDY_DROP_IN.read_text("utf-8")
+    assert "[Service]" in drop_in.splitlines()
+    target = re.fullmatch(r"(?s).*^EnvironmentFile=(/\S+)$.*", drop_in, re.M).group(1)
+    section = (ROOT / "README.md").read_text("utf-8").split("## Đưa vào vận hành")[1]
+    written = re.findall(rf"echo '([^']*)' \| sudo tee {re.escape(target)}$", section, re.M)
+    assert 1 == len(written), f"the README writes {target} once"
+    assert f"cp {CADDY_DROP_IN.relative_to(ROOT)} /etc/systemd/system/caddy.service.d/" in section
+    values = {}
+    for line in written[0].splitlines():  # systemd's EnvironmentFile: KEY=VALUE lines, # and ; comments
+        if line.strip() and not line.lstrip().startswith(("#", ";")):
+            name, _, value = line.partition("=")
+            values[name.strip()] = value.strip().strip("'\"")
+    return target, values
+
+
+@needs_caddy
+def test_caddyfile__debian_caddy_service_with_the_drop_in__valid_with_exactly_that_environment(tmp_path):
+    """Debian's caddy.service passes the Caddyfile no HCC_PUBLIC_URL of its own: the drop-in's EnvironmentFile,
+    written as the README says, is all it gets."""
+    target, values = caddy_environment()
+    assert ("/etc/default/caddy", {"HCC_PUBLIC_URL"}) == (target, set(values))
+    # The same value the bot takes from .env.
+    assert values["HCC_PUBLIC_URL"] == load_settings({**values, "HCC_DATA_DIR": str(tmp_path)}, env_file=None).public_url
+    service = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": str(tmp_path)}  # what systemd gives any service
+
+    def validate(env: dict[str, str]) -> subprocess.CompletedProcess:
+        return subprocess.run(["caddy", "validate", "--config", str(DEPLOY / "Caddyfile"), "--adapter", "caddyfile"],
+                              capture_output=True, text=True, env=env, cwd=tmp_path)
+
+    done = validate({**service, **values})
+    assert 0 == done.returncode, done.stderr
+    assert "Valid configuration" in done.stdout + done.stderr
+    done = validate(service)  # Debian's unit alone, without the drop-in
+    assert 0 != done.returncode and "unrecognized global option" in done.stderr
+
+
+@needs_caddy
+def test_caddyfile__request_body_limits__a_web_form_photo_passes_webhooks_stay_small():
+    from bot.photos import MAX_BYTES
+
+    done = subprocess.run(["caddy", "adapt", "--config", str(DEPLOY / "Caddyfile"), "--adapter", "caddyfile"],
+                          capture_output=True, text=True, env={**os.environ, "HCC_PUBLIC_URL": "https://bot.example.gov.vn"})
+    assert 0 == done.returncode, done.stderr
+    limits = []
+
+    def walk(routes: list) -> None:
+        for route in routes:
+            for handler in route.get("handle", []):
+                if handler["handler"] == "request_body":
+                    limits.append((route.get("match"), handler["max_size"]))
+                walk(handler.get("routes", []))
+
+    walk(json.loads(done.stdout)["apps"]["http"]["servers"]["srv0"]["routes"])
+    save = {"path": ["/web/luu", "/web/xoa"]}
+    assert [([save], 21 * 2 ** 20), ([{"not": [save]}], 2 * 2 ** 20)] == limits
+    assert MAX_BYTES + 64 * 1024 < 21 * 2 ** 20  # a 20 MB photo and the form's fields
+
+
+CADDY_SERVICE = next((p for p in (Path("/lib/systemd/system/caddy.service"), Path("/usr/lib/systemd/system/caddy.service"))
+                      if p.is_file()), None)
 
 
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
@@ -157,6 +225,16 @@ def test_systemd_units__systemd_analyze_verify__no_complaint(tmp_path):
                                                           ("hcc-bot.service", "hcc-bot-backup.service",
                                                            "hcc-bot-backup.timer"))],
                           capture_output=True, text=True, cwd=tmp_path)
+    assert (0, "") == (done.returncode, done.stderr.strip())
+
+
+@pytest.mark.skipif(SYSTEMD_ANALYZE is None or CADDY_SERVICE is None, reason="systemd-analyze or caddy not installed")
+def test_caddy_drop_in__systemd_analyze_verify__read_with_debians_caddy_service(tmp_path):
+    shutil.copy(CADDY_SERVICE, tmp_path / "caddy.service")
+    (tmp_path / "caddy.service.d").mkdir()
+    shutil.copy(CADDY_DROP_IN, tmp_path / "caddy.service.d" / CADDY_DROP_IN.name)
+    done = subprocess.run([SYSTEMD_ANALYZE, "verify", str(tmp_path / "caddy.service")], capture_output=True, text=True,
+                          cwd=tmp_path)
     assert (0, "") == (done.returncode, done.stderr.strip())
 
 
@@ -226,6 +304,27 @@ async def post(url: str, body: dict, headers: dict, trust: ssl.SSLContext) -> in
             return response.status
 
 
+async def post_photo(url: str, size: int, trust: ssl.SSLContext) -> tuple[int, str]:
+    """What the web form's page does when a photo is chosen: one multipart POST with the file and the CSRF token."""
+    form = aiohttp.FormData()
+    form.add_field("csrf", "x")
+    form.add_field("staff[1][photo]", b"\xff\xd8" + os.urandom(size - 2), filename="anh.jpg",
+                   content_type="image/jpeg")
+    async with aiohttp.ClientSession() as session:
+        async with session.post(url, data=form, headers={"Accept": "application/json"}, ssl=trust) as response:
+            return response.status, await response.text()
+
+
+def personal_data(report: list[str]) -> set[str]:
+    """The names and mobiles of a sample report, the mobiles as typed and as stored."""
+    found = set()
+    for line in report:
+        for name, phone in re.findall(r"^([^,\d]+),.*?(0[\d ]{9,})$", line):
+            digits = phone.replace(" ", "")
+            found |= {name.strip(), phone, digits, "+84" + digits[1:]}
+    return found
+
+
 @needs_nginx
 @pytest.mark.timeout(600)
 async def test_end_to_end__bot_behind_nginx_over_https__report_completed_and_download_served(tmp_path):
@@ -244,10 +343,18 @@ async def test_end_to_end__bot_behind_nginx_over_https__report_completed_and_dow
     codes = await invite_codes(f"sqlite:///{tmp_path / 'data' / 'hcc.db'}", ["STP", "CAT"])
     try:
         with Nginx(main, tmp_path):
-            async with BotProcess(env, tmp_path):
+            async with BotProcess(env, tmp_path) as bot:
                 await wait_https(f"{public}/healthz", trust)
                 assert f"{public}/zalo/webhook" == zalo.webhook_url
                 assert f"{public}/telegram/webhook" == telegram.webhook_url
+                secrets = {zalo.token, telegram.token, zalo.webhook_secret, telegram.webhook_secret, *codes.values()}
+
+                # A photo from the web form's page (up to 20 MB) gets through nginx to the bot, which answers
+                # for itself (no session here: 401); a webhook of 3 MB is still refused by nginx.
+                status, answer_text = await post_photo(f"{public}/web/luu", 5 * 1024 * 1024, trust)
+                assert (401, texts.WEB_FORM_SIGNED_OUT) == (status, answer_text)
+                assert 413 == await post(zalo.webhook_url, {"padding": "x" * 3 * 1024 * 1024},
+                                         {"X-Bot-Api-Secret-Token": zalo.webhook_secret}, trust)
 
                 async def zalo_says(update: dict) -> list[str]:
                     """The platform posts the update through nginx; the bot's first reply."""
@@ -295,6 +402,16 @@ async def test_end_to_end__bot_behind_nginx_over_https__report_completed_and_dow
     finally:
         await zalo.stop()
         await telegram.stop()
+
+    # The bot's log (journald's view of it): start, each webhook set, stop; no one's name or mobile, no token,
+    # secret, invite code or download link.
+    log = bot.output.read_text("utf-8")
+    assert re.search(r"^\S+ \S+ INFO bot\.runner: hcc-bot started: listening on 127\.0\.0\.1:\d+", log, re.M), log
+    for channel in ("zalo", "telegram"):
+        assert f"INFO bot.runner: {channel} channel started: webhook set at {public}/{channel}/webhook" in log, log
+    assert "INFO bot.runner: hcc-bot stopped" in log
+    leaked = {word for word in personal_data(SAMPLE_REPORT) | secrets | {link, "/tai/"} if word in log}
+    assert set() == leaked
 
 
 async def say_after(fake, user: str, before: int, timeout: float = 30) -> list[str]:

@@ -9,6 +9,7 @@ import re
 import shutil
 import ssl
 import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from aiohttp import web
 
 from bot.doctor import hold_run_lock, run_checks
 from bot.settings import load_settings
-from bot.web import build_app
+from bot.web import HEALTH_CHECKS, build_app
 from conversations import texts
 from tests.fake_telegram import FakeTelegram
 from tests.fake_zalo import FakeZalo
@@ -69,17 +70,23 @@ async def platforms():
     await telegram.stop()
 
 
-@pytest.fixture
-async def https_bot(tmp_path):
-    """The bot's own web app (/healthz) behind TLS with a self-signed certificate on 127.0.0.1."""
-    cert, key = self_signed(tmp_path)
+async def serve_https(app: web.Application, folder: Path) -> tuple[web.AppRunner, str, Path]:
+    """`app` over TLS with a self-signed certificate on 127.0.0.1: its runner, address and certificate."""
+    cert, key = self_signed(folder)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
-    runner = web.AppRunner(build_app())
+    runner = web.AppRunner(app)
     await runner.setup()
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port, ssl_context=context).start()
-    yield f"https://127.0.0.1:{port}", ssl.create_default_context(cafile=str(cert))
+    return runner, f"https://127.0.0.1:{port}", cert
+
+
+@pytest.fixture
+async def https_bot(tmp_path):
+    """The bot's own web app (/healthz) behind TLS with a self-signed certificate on 127.0.0.1."""
+    runner, url, cert = await serve_https(build_app(), tmp_path)
+    yield url, ssl.create_default_context(cafile=str(cert))
     await runner.cleanup()
 
 
@@ -284,3 +291,107 @@ async def test_doctor__no_channel_token__red_asking_for_one(tmp_path):
     assert (False, texts.DOCTOR_NO_CHANNEL, texts.DOCTOR_NO_CHANNEL_FIX) == \
         (found["channels"].ok, found["channels"].message, found["channels"].fix)
     assert "telegram_token" not in found and "zalo_token" not in found
+
+
+# --- red lines as the IT person sees them: `hcc-bot doctor` run from a shell, exit status 1 --------------------
+
+
+def doctor(env: dict[str, str], cwd: Path, prelude: str = "") -> tuple[int, list[str]]:
+    """`hcc-bot doctor` in a new process (after `prelude`, Python that breaks something of this machine): its exit
+    status and the lines it prints. Never a traceback."""
+    program = f"{prelude}\nimport sys\nfrom bot.cli import main\nsys.exit(main(['doctor']))\n"
+    done = subprocess.run([sys.executable, "-c", program], cwd=cwd, capture_output=True, text=True, timeout=180,
+                          env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "NO_PROXY": "127.0.0.1", **env})
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.returncode, done.stdout.splitlines()
+
+
+def red(message: str, fix: str) -> str:
+    return f"✗ {message} → {fix}"
+
+
+async def test_doctor__telegram_token_refused__red_line_asking_to_paste_it_again(tmp_path, platforms):
+    zalo, telegram = platforms
+    env = await installed(tmp_path, zalo, telegram, None)
+    env["HCC_TELEGRAM_TOKEN"] = "123456:refused-by-telegram"
+    code, lines = await asyncio.to_thread(doctor, env, tmp_path)
+    assert 1 == code
+    assert red(texts.DOCTOR_TOKEN_REFUSED.format(channel="Telegram", status=401),
+               texts.DOCTOR_TOKEN_FIX.format(setting="HCC_TELEGRAM_TOKEN")) in lines
+    assert not any("refused-by-telegram" in line for line in lines)
+    assert any(line.startswith("✓ Zalo: token hợp lệ") for line in lines)  # the other channel is still checked
+
+
+async def test_doctor__platform_api_unreachable__red_line_naming_the_address_and_the_network(tmp_path, platforms):
+    zalo, telegram = platforms
+    env = await installed(tmp_path, zalo, telegram, None)
+    env["HCC_TELEGRAM_API_URL"] = nowhere = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    code, lines = await asyncio.to_thread(doctor, env, tmp_path)
+    assert 1 == code
+    assert red(texts.DOCTOR_API_UNREACHABLE.format(channel="Telegram", url=nowhere, problem="ClientConnectorError"),
+               texts.DOCTOR_API_UNREACHABLE_FIX) in lines
+
+
+async def test_doctor__get_webhook_info_fails__red_line_to_try_again_later(tmp_path, platforms):
+    zalo, telegram = platforms
+    env = await installed(tmp_path, zalo, telegram, None)
+    telegram.fail("getWebhookInfo", status=500)
+    code, lines = await asyncio.to_thread(doctor, env, tmp_path)
+    assert 1 == code
+    assert red(texts.DOCTOR_WEBHOOK_UNKNOWN.format(channel="Telegram", status=500),
+               texts.DOCTOR_WEBHOOK_UNKNOWN_FIX) in lines
+    assert any(line.startswith("✓ Telegram: token hợp lệ") for line in lines)
+
+
+async def test_doctor__public_url_answering_but_not_the_bot__red_line_pointing_at_the_proxy(tmp_path, platforms):
+    """The proxy's default page (a site left enabled, the wrong server_name), or the bot there but not ready."""
+    zalo, telegram = platforms
+    async def default_page(request: web.Request) -> web.Response:
+        return web.Response(text="<h1>Welcome to nginx!</h1>", content_type="text/html")
+
+    other = web.Application()
+    other.router.add_get("/healthz", default_page)
+    runner, public, cert = await serve_https(other, tmp_path)
+    try:
+        env = await installed(tmp_path, zalo, telegram, public)
+        code, lines = await asyncio.to_thread(doctor, {**env, "SSL_CERT_FILE": str(cert)}, tmp_path)
+    finally:
+        await runner.cleanup()
+    assert 1 == code
+    assert red(texts.DOCTOR_PUBLIC_NOT_BOT.format(url=f"{public}/healthz", status=200),
+               texts.DOCTOR_PUBLIC_NOT_BOT_FIX) in lines
+
+    # The bot itself, answering that its Zalo channel is not taking updates yet.
+    waiting = build_app()
+    waiting[HEALTH_CHECKS]["zalo"] = lambda: False
+    (tmp_path / "waiting").mkdir()
+    runner, public, cert = await serve_https(waiting, tmp_path / "waiting")
+    try:
+        found = by_name(await run_checks({**env, "HCC_PUBLIC_URL": public}, env_file=None,
+                                         ssl_context=ssl.create_default_context(cafile=str(cert))))
+    finally:
+        await runner.cleanup()
+    assert red(texts.DOCTOR_PUBLIC_NOT_READY.format(url=f"{public}/healthz", status=503, parts="Zalo"),
+               texts.DOCTOR_PUBLIC_NOT_READY_FIX) == found["public_url"].line()
+
+
+async def test_doctor__data_folder_missing__red_line_naming_it(tmp_path, platforms):
+    zalo, _ = platforms
+    missing = tmp_path / "srv" / "hcc-data"
+    env = {"HCC_DATA_DIR": str(missing), "HCC_ZALO_BOT_TOKEN": zalo.token, "HCC_ZALO_API_URL": zalo.url}
+    code, lines = await asyncio.to_thread(doctor, env, tmp_path)
+    assert 1 == code
+    assert red(texts.DOCTOR_DATA_MISSING.format(path=missing), texts.DOCTOR_DATA_MISSING_FIX) in lines
+    assert red(texts.DOCTOR_DB_MISSING, texts.DOCTOR_DB_MISSING_FIX) in lines
+    assert not missing.exists()  # the doctor looks, it never creates
+
+
+async def test_doctor__time_zone_data_missing__red_line_with_the_package_to_install(tmp_path, platforms):
+    zalo, telegram = platforms
+    env = await installed(tmp_path, zalo, telegram, None)
+    no_zones = ("import zoneinfo, bot.doctor\n"
+                "def missing(key):\n    raise zoneinfo.ZoneInfoNotFoundError(f'No time zone found with key {key}')\n"
+                "bot.doctor.ZoneInfo = missing\n")
+    code, lines = await asyncio.to_thread(doctor, env, tmp_path, no_zones)
+    assert 1 == code
+    assert red(texts.DOCTOR_TZ_MISSING, texts.DOCTOR_TZ_FIX) in lines

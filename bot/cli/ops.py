@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from datetime import datetime
 from importlib import metadata
@@ -11,12 +12,14 @@ from pathlib import Path
 
 from bot.backup import BackupError, backup, restore
 from bot.doctor import run_checks
+from bot.logs import setup_logging
 from bot.service import utc_now
-from bot.settings import load_settings
+from bot.settings import ConfigError, load_settings
 from conversations import texts
 from conversations.answers import format_datetime
 
 OPS_COMMANDS = ("doctor", "backup", "restore")
+log = logging.getLogger(__name__)
 
 
 def version() -> str:
@@ -44,8 +47,13 @@ def _size(n: int) -> str:
 
 
 async def ops_command(args: argparse.Namespace) -> int:
-    """Run an operations command; its exit status."""
+    """Run an operations command; its exit status. Logging is set up as for `hcc-bot run`."""
     if args.command == "doctor":
+        try:
+            settings = load_settings()
+            setup_logging(settings.log_level, settings.log_format)
+        except ConfigError:  # the doctor's first line says what is wrong; log as by default meanwhile
+            setup_logging()
         checks = await run_checks()
         if args.json:
             print(json.dumps({"ok": all(c.ok for c in checks), "checks": [c.as_dict() for c in checks]},
@@ -53,14 +61,19 @@ async def ops_command(args: argparse.Namespace) -> int:
         else:
             for check in checks:
                 print(check.line())
-        return 0 if all(c.ok for c in checks) else 1
-    settings = load_settings()
+        red = [c.name for c in checks if not c.ok]
+        log.info("doctor: %s checks, %s", len(checks), f"red: {', '.join(red)}" if red else "all green")
+        return 0 if not red else 1
+    settings = load_settings()  # a wrong setting: ConfigError, one line from the command line's main
+    setup_logging(settings.log_level, settings.log_format)
     try:
         if args.command == "backup":
             result = await backup(settings, args.out, utc_now(), version())
+            log.info("backup written: %s files, %s photos, %s bytes", result.files, result.photos, result.size)
             print(texts.BACKUP_DONE.format(path=result.path, photos=result.photos, size=_size(result.size)))
             return 0
         manifest = await restore(settings, args.file)
+        log.info("restore done: %s files checked and restored", len(manifest["files"]))
     except BackupError as exc:
         print(exc, file=sys.stderr)
         return 2
