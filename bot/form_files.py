@@ -411,7 +411,7 @@ def load_form_file(path: Path | str, *, skip_unsupported: bool = False,
         form, raw = xlsform_to_form(normalise_sheets(read_sheets(path)), path,
                                     skip_unsupported=skip_unsupported, skipped=skipped)
         if json.loads(json.dumps(raw, ensure_ascii=False)) != raw:
-            raise FormError(f"{path}: (top): a value is not text, a number, true/false, a list or a mapping")
+            raise FormError(f"{path}: (top): {texts.FORM_ERR_VALUE_KIND}")
         return form, raw
     else:
         raise FormError(f"{path}: {texts.FORM_KIND}")
@@ -422,8 +422,7 @@ def load_form_file(path: Path | str, *, skip_unsupported: bool = False,
     try:  # the snapshot is what is stored: the Form is built from it, so the two cannot differ
         raw = json.loads(json.dumps(raw, ensure_ascii=False))
     except (TypeError, ValueError) as exc:
-        raise FormError(f"{path}: (top): a value is not text, a number, true/false, a list or a mapping "
-                        f"({exc})") from exc
+        raise FormError(f"{path}: (top): {texts.FORM_ERR_VALUE_KIND} ({exc})") from exc
     return parse_form(raw, path), raw
 
 

@@ -61,7 +61,25 @@ DEFAULT_FORM = FORMS_DIR / "report.yaml"
 
 
 class FormError(ValueError):
-    """The form file is broken; str() is one line naming the file, the field and the problem."""
+    """The form file is broken; str() is one line naming the file, the field and the problem.
+
+    A mistake parse_form finds also carries its problem's template (a texts.FORM_ERR_* constant) and the values
+    put in it: conversations/xlsform.py says the same mistake in a workbook's words (texts.XLSFORM_FORM_PROBLEMS).
+    """
+
+    def __init__(self, message: str, problem: str | None = None, values: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.problem = problem
+        self.values = dict(values or {})
+
+
+def in_vietnamese(problem: str, said: Mapping[str, str]) -> str:
+    """An English problem (of PyYAML, of the evaluator) as the author reads it: the first of `said`'s regular
+    expressions that matches the whole problem, its groups put in its text; unchanged when none does."""
+    for english, vietnamese in said.items():
+        if m := re.fullmatch(english, problem):
+            return vietnamese.format(*m.groups())
+    return problem
 
 
 @dataclass(frozen=True)
@@ -327,80 +345,124 @@ def load_form(path: Path | str = DEFAULT_FORM) -> Form:
 def read_yaml(path: Path) -> Any:
     """The parsed YAML document of a form file (FormError when it cannot be read)."""
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        source = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise FormError(f"{path}: cannot read the form file ({exc.strerror})") from exc
+        raise FormError(f"{path}: {texts.FORM_CANNOT_READ.format(reason=exc.strerror)}") from exc
+    except UnicodeDecodeError as exc:
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise FormError(f"{path}: {texts.FORM_ERR_NOT_UTF8.format(line=line)}") from None
+    try:
+        return yaml.safe_load(source)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise FormError(f"{path}:{where}: {problem}") from exc
+        raise FormError(f"{path}: {_yaml_problem(exc, source)}") from None
+
+
+_UNCLOSED = "found unexpected end of stream"
+
+
+def _yaml_problem(exc: yaml.YAMLError, source: str) -> str:
+    """A YAML syntax error in one Vietnamese line: its line and column, and what is wrong there."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None)
+    if problem == _UNCLOSED and getattr(exc, "context_mark", None) is not None:
+        mark = exc.context_mark  # a quote not closed: where it opens, not the end of the file
+    line = column = None
+    if mark is not None:
+        line, column = mark.line + 1, mark.column + 1
+    elif isinstance(exc, yaml.reader.ReaderError):  # a control character: where, from its position in the text
+        problem = f"unacceptable character #x{exc.character:04x}" if isinstance(exc.character, int) else str(exc)
+        line = source.count("\n", 0, exc.position) + 1
+        column = exc.position - (source.rfind("\n", 0, exc.position) + 1) + 1
+    english = (problem or str(exc).splitlines()[0]).strip()
+    said = in_vietnamese(english, texts.FORM_ERR_YAML_PROBLEMS)
+    if said == english:
+        said = texts.FORM_ERR_YAML_OTHER.format(problem=english)
+    if line is None:
+        return texts.FORM_ERR_YAML_NO_PLACE.format(problem=said)
+    return texts.FORM_ERR_YAML.format(line=line, column=column, problem=said)
+
+
+def _shown(value: Any) -> str:
+    """A value of the file as its author typed it (null, true, 3, text)."""
+    return "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def parse_form(raw: Any, path: Path) -> Form:
     """Build a Form from the parsed YAML document."""
 
-    def fail(where: str, problem: str) -> FormError:
-        return FormError(f"{path}: {where}: {problem}")
+    def fail(where: str, problem: str, **values: Any) -> FormError:
+        """`problem` a texts.FORM_ERR_* template, `values` its fields."""
+        return FormError(f"{path}: {where}: {problem.format(**values)}", problem, values)
+
+    def expression_fail(where: str, exc: XPathError) -> FormError:
+        """An expression the evaluator refuses: its problem in Vietnamese where texts has it."""
+        said = in_vietnamese(str(exc), texts.XLSFORM_EXPRESSION_PROBLEMS)
+        return FormError(f"{path}: {where}: {said}")
 
     def text(obj: Mapping, name: str, where: str, *, optional: bool = False) -> str | None:
         value = obj.get(name)
         if value is None and optional:
             return None
+        if value is not None and not isinstance(value, str):
+            raise fail(f"{where}.{name}", texts.FORM_ERR_NOT_TEXT)
         if not isinstance(value, str) or not value.strip():
-            raise fail(f"{where}.{name}", "missing or empty text")
+            raise fail(f"{where}.{name}", texts.FORM_ERR_EMPTY_TEXT)
         if len(value) > MAX_LABEL:
-            raise fail(f"{where}.{name}", texts.FORM_LIMIT_LABEL.format(limit=f"{MAX_LABEL:,}".replace(",", ".")))
+            raise fail(f"{where}.{name}", texts.FORM_LIMIT_LABEL, limit=f"{MAX_LABEL:,}".replace(",", "."))
         return value.strip()
 
     def key_of(obj: Mapping, where: str) -> str:
         key = obj.get("key")
+        if key is None or key == "":
+            raise fail(f"{where}.key", texts.FORM_ERR_KEY_MISSING)
         if not isinstance(key, str) or not KEY_PATTERN.match(key):
-            raise fail(f"{where}.key", f"{key!r} is not a valid key (lowercase letters, digits, _)")
+            raise fail(f"{where}.key", texts.FORM_ERR_KEY, key=key)
         return key
 
     def known_fields(obj: Mapping, allowed: tuple[str, ...], where: str) -> None:
         unknown = [name for name in obj if name not in allowed]
         if unknown:
-            raise fail(f"{where}.{unknown[0]}", f"unknown field (expected one of: {', '.join(allowed)})")
+            raise fail(f"{where}.{unknown[0]}", texts.FORM_ERR_UNKNOWN_FIELD, name=unknown[0],
+                       allowed=", ".join(allowed))
 
     if not isinstance(raw, dict):
-        raise fail("(top)", "the file must be a mapping with id, title, sections")
+        raise fail("(top)", texts.FORM_ERR_TOP)
     known_fields(raw, FORM_FIELDS, "(top)")
     lists = raw.get("choice_lists") or {}
     if not isinstance(lists, dict):
-        raise fail("choice_lists", "must be a mapping of list name to choices")
+        raise fail("choice_lists", texts.FORM_ERR_CHOICE_LISTS)
 
     def choices_of(spec: Any, where: str) -> tuple[Choice, ...]:
         if isinstance(spec, str):
             if spec not in lists:
-                raise fail(where, f"unknown choice list {spec!r} (known: {', '.join(lists) or 'none'})")
+                raise fail(where, texts.FORM_ERR_UNKNOWN_LIST, name=spec,
+                           known=", ".join(lists) or texts.FORM_ERR_NO_LISTS)
             spec, where = lists[spec], f"choice_lists.{spec}"
         if not isinstance(spec, list) or not spec:
-            raise fail(where, "must be a non-empty list of choices")
+            raise fail(where, texts.FORM_ERR_CHOICES)
         out = []
         for n, item in enumerate(spec):
             if isinstance(item, (str, int)):
                 item = {"value": str(item), "label": str(item)}
             if not isinstance(item, dict) or "value" not in item or "label" not in item:
-                raise fail(f"{where}[{n}]", "a choice needs a value and a label")
+                raise fail(f"{where}[{n}]", texts.FORM_ERR_CHOICE_PARTS)
             when = item.get("when")
             if len(str(item["value"]).encode()) > 60:  # a button's data on Telegram is at most 64 bytes
-                raise fail(f"{where}[{n}].value", "longer than 60 bytes: use a short code and put the words in label")
+                raise fail(f"{where}[{n}].value", texts.FORM_ERR_CHOICE_VALUE_LONG)
             if isinstance(when, list):  # filtered by several questions: a value for each
                 if not when or not all(isinstance(w, (str, int)) for w in when):
-                    raise fail(f"{where}[{n}].when", "must be a value, or a list of values (one per filter)")
+                    raise fail(f"{where}[{n}].when", texts.FORM_ERR_WHEN)
                 when = tuple(str(w) for w in when) if len(when) > 1 else str(when[0])  # one filter: its value
             columns = item.get("columns") or {}
             if not isinstance(columns, dict):
-                raise fail(f"{where}[{n}].columns", "must be a mapping of column name to value")
+                raise fail(f"{where}[{n}].columns", texts.FORM_ERR_COLUMNS)
             out.append(Choice(str(item["value"]), str(item["label"]),
                               None if when is None else when if isinstance(when, tuple) else str(when),
                               tuple(sorted((str(k).lower(), str(v)) for k, v in columns.items()))))
         # One value per choice; a filtered list may repeat one under another filter (a county name in two states).
         values = [(c.value, c.when) for c in out]
         if len(set(values)) != len(values):
-            raise fail(where, "two choices have the same value")
+            raise fail(where, texts.FORM_ERR_CHOICE_TWICE)
         return tuple(out)
 
     def filter_of(rq: Mapping, where: str) -> str | tuple[str, ...] | None:
@@ -409,7 +471,7 @@ def parse_form(raw: Any, path: Path) -> Form:
         if value is None or isinstance(value, str):
             return value
         if not isinstance(value, list) or not value or not all(isinstance(k, str) for k in value):
-            raise fail(f"{where}.filter_by", "must be a question's key, or a list of keys")
+            raise fail(f"{where}.filter_by", texts.FORM_ERR_FILTER_BY)
         return value[0] if len(value) == 1 else tuple(value)
 
     def later_labels(rq: Mapping) -> dict[str, str]:
@@ -431,7 +493,7 @@ def parse_form(raw: Any, path: Path) -> Form:
     question_count = 0
     raw_sections = raw.get("sections")
     if not isinstance(raw_sections, list) or not raw_sections:
-        raise fail("sections", "must be a non-empty list")
+        raise fail("sections", texts.FORM_ERR_EMPTY_LIST)
     # Every question of the form, first of a key: `${x}` may name a later question (XLSForm allows it; not yet
     # answered, it reads as empty, as in ODK). Only what a reference needs: where it is, its type, its choices.
     later_keys: dict[str, tuple[str, bool, Any]] = {}
@@ -449,18 +511,17 @@ def parse_form(raw: Any, path: Path) -> Form:
     for si, rs in enumerate(raw_sections):
         swhere = f"sections[{si}]"
         if not isinstance(rs, dict):
-            raise fail(swhere, "must be a mapping")
+            raise fail(swhere, texts.FORM_ERR_MAPPING)
         skey = key_of(rs, swhere)
         swhere = f"sections[{si}] ({skey})"
         known_fields(rs, SECTION_FIELDS, swhere)
         questions: list[Question] = []
         raw_qs = rs.get("questions")
         if not isinstance(raw_qs, list) or not raw_qs:
-            raise fail(f"{swhere}.questions", "must be a non-empty list")
+            raise fail(f"{swhere}.questions", texts.FORM_ERR_EMPTY_LIST)
         question_count += len(raw_qs)
         if question_count > MAX_QUESTIONS:
-            raise fail(f"{swhere}.questions", texts.FORM_LIMIT_QUESTIONS.format(
-                limit=f"{MAX_QUESTIONS:,}".replace(",", ".")))
+            raise fail(f"{swhere}.questions", texts.FORM_LIMIT_QUESTIONS, limit=f"{MAX_QUESTIONS:,}".replace(",", "."))
         link = raw_qs[0] if isinstance(raw_qs[0], dict) and "item_of" in raw_qs[0] else None
         # a list inside a list: the links up to each list it is inside, (link key, list) from the nearest
         up: list[tuple[str, str]] = []
@@ -474,35 +535,42 @@ def parse_form(raw: Any, path: Path) -> Form:
         for qi, rq in enumerate(raw_qs):
             qwhere = f"{swhere}.questions[{qi}]"
             if not isinstance(rq, dict):
-                raise fail(qwhere, "must be a mapping")
+                raise fail(qwhere, texts.FORM_ERR_MAPPING)
             qkey = key_of(rq, qwhere)
             qwhere = f"{swhere}.questions[{qi}] ({qkey})"
             known_fields(rq, QUESTION_FIELDS, qwhere)
             qtype = rq.get("type")
+            if qtype is None:
+                raise fail(f"{qwhere}.type", texts.FORM_ERR_TYPE_MISSING, types=", ".join(QUESTION_TYPES))
             if qtype not in QUESTION_TYPES:
-                raise fail(f"{qwhere}.type", f"unknown type {qtype!r} (expected one of: {', '.join(QUESTION_TYPES)})")
+                raise fail(f"{qwhere}.type", texts.FORM_ERR_TYPE, type=qtype, types=", ".join(QUESTION_TYPES))
             for flag in ("required", "deferrable", "personal", "badge", "or_other"):
                 if not isinstance(rq.get(flag, False), bool):
-                    raise fail(f"{qwhere}.{flag}", "must be true or false")
+                    raise fail(f"{qwhere}.{flag}", texts.FORM_ERR_FLAG)
             required = rq.get("required", True) and qtype not in NOT_ASKED
             if "filter_by" in rq and qtype not in CHOICE_TYPES:
-                raise fail(f"{qwhere}.filter_by", "only a question of type choice or multi_choice can be filtered")
+                raise fail(f"{qwhere}.filter_by", texts.FORM_ERR_TYPE_ONLY, types=texts.FORM_ERR_CHOICE_TYPES,
+                           name="filter_by")
             if rq.get("or_other") and qtype not in CHOICE_TYPES:
-                raise fail(f"{qwhere}.or_other", "only a question of type choice or multi_choice has or_other")
+                raise fail(f"{qwhere}.or_other", texts.FORM_ERR_TYPE_ONLY, types=texts.FORM_ERR_CHOICE_TYPES,
+                           name="or_other")
             if rq.get("badge") and qtype != "photo":
-                raise fail(f"{qwhere}.badge", "only a photo question can be a badge photo")
+                raise fail(f"{qwhere}.badge", texts.FORM_ERR_BADGE)
             if "ask_if" in rq and "relevant" in rq:
-                raise fail(f"{qwhere}.relevant", "a question has ask_if or relevant, not both")
+                raise fail(f"{qwhere}.relevant", texts.FORM_ERR_ASK_IF_AND_RELEVANT)
             if "or_other" in rq and (qtype not in CHOICE_TYPES or not isinstance(rq["or_other"], bool)):
-                raise fail(f"{qwhere}.or_other", "or_other is true or false, on a choice or multi_choice question")
+                raise fail(f"{qwhere}.or_other", texts.FORM_ERR_TYPE_ONLY, types=texts.FORM_ERR_CHOICE_TYPES,
+                           name="or_other")
             if "constraint_message" in rq and "constraint" not in rq:
-                raise fail(f"{qwhere}.constraint_message", "there is no constraint")
+                raise fail(f"{qwhere}.constraint_message", texts.FORM_ERR_NO_CONSTRAINT)
             if (qtype == "calculate") != ("calculation" in rq):
-                raise fail(f"{qwhere}.calculation", "a calculate question needs a calculation" if qtype == "calculate"
-                           else "only a question of type calculate has a calculation")
+                if qtype == "calculate":
+                    raise fail(f"{qwhere}.calculation", texts.FORM_ERR_CALCULATION_MISSING)
+                raise fail(f"{qwhere}.calculation", texts.FORM_ERR_TYPE_ONLY, types="calculate", name="calculation")
             if (qtype == "meta") != ("meta" in rq):
-                raise fail(f"{qwhere}.meta", "a meta question needs its kind (meta: start, end, today, deviceid, "
-                           "username, phonenumber)" if qtype == "meta" else "only a question of type meta has meta")
+                if qtype == "meta":
+                    raise fail(f"{qwhere}.meta", texts.FORM_ERR_META_MISSING, kinds=", ".join(META_KINDS))
+                raise fail(f"{qwhere}.meta", texts.FORM_ERR_TYPE_ONLY, types="meta", name="meta")
             meta_kind = text(rq, "meta", qwhere, optional=True) if qtype == "meta" else None
             expressions: dict[str, Expression] = {}
             for name in ("constraint", "relevant", "calculation"):
@@ -510,44 +578,44 @@ def parse_form(raw: Any, path: Path) -> Form:
                     try:
                         expressions[name] = parse_expression(rq[name])
                     except XPathError as exc:
-                        raise fail(f"{qwhere}.{name}", str(exc)) from None
+                        raise expression_fail(f"{qwhere}.{name}", exc) from None
             if "choice_filter" in rq:
                 if qtype not in CHOICE_TYPES:
-                    raise fail(f"{qwhere}.choice_filter", "only a question of type choice or multi_choice is filtered")
+                    raise fail(f"{qwhere}.choice_filter", texts.FORM_ERR_TYPE_ONLY, types=texts.FORM_ERR_CHOICE_TYPES,
+                               name="choice_filter")
                 try:
                     expressions["choice_filter"] = parse_expression(rq["choice_filter"], columns=True)
                 except XPathError as exc:
-                    raise fail(f"{qwhere}.choice_filter", str(exc)) from None
+                    raise expression_fail(f"{qwhere}.choice_filter", exc) from None
             for name in ("relevant", "calculation"):
                 if name in expressions and expressions[name].uses_dot:
-                    raise fail(f"{qwhere}.{name}", f"'.' (this answer) has no meaning in {name}")
+                    raise fail(f"{qwhere}.{name}", texts.FORM_ERR_DOT, name=name)
             condition = None
             if "ask_if" in rq:
                 cond = rq["ask_if"]
                 ops = [op for op in CONDITION_OPS if isinstance(cond, dict) and op in cond]
                 if not isinstance(cond, dict) or "key" not in cond or len(ops) != 1 or len(cond) != 2:
-                    raise fail(f"{qwhere}.ask_if", f"must be {{key: K, <op>: V}} with one op of {', '.join(CONDITION_OPS)}")
+                    raise fail(f"{qwhere}.ask_if", texts.FORM_ERR_ASK_IF, ops=", ".join(CONDITION_OPS))
                 condition = Condition(str(cond["key"]), ops[0], cond[ops[0]])
             choices: tuple[Choice, ...] = ()
             if "item_of" in rq:
                 parent = next((s for s in sections if s.key == rq["item_of"]), None) \
                     if isinstance(rq["item_of"], str) else None
                 if qi != 0 or "repeat" not in rs or qtype != "choice" or parent is None or parent.repeat is None:
-                    raise fail(f"{qwhere}.item_of", "item_of names an earlier repeat section, on the first question "
-                               "(type choice) of a repeat section")
+                    raise fail(f"{qwhere}.item_of", texts.FORM_ERR_ITEM_OF)
                 naming = next((q for q in parent.asked if not q.item_of), None)  # what the stored name copies
                 rq = {**rq, "personal": bool(rq.get("personal")) or bool(naming and naming.personal)}
                 if {"choices", "filter_by", "choice_filter", "ask_if", "or_other"} & set(rq) or not required:
-                    raise fail(f"{qwhere}.item_of", "an item_of question is required, without choices (its relevant "
-                               "says which of the parent's items are offered)")
+                    raise fail(f"{qwhere}.item_of", texts.FORM_ERR_ITEM_OF_REQUIRED)
             elif qtype in CHOICE_TYPES:
                 choices = choices_of(rq.get("choices"), f"{qwhere}.choices")
                 if rq.get("or_other") and any(c.value == OTHER for c in choices):
-                    raise fail(f"{qwhere}.or_other", f"the choices already have the value {OTHER!r}")
+                    raise fail(f"{qwhere}.or_other", texts.FORM_ERR_OTHER_TAKEN, value=OTHER)
                 if "filter_by" not in rq and len({c.value for c in choices}) != len(choices):
-                    raise fail(f"{qwhere}.choices", "two choices have the same value")  # only a filter tells them apart
+                    raise fail(f"{qwhere}.choices", texts.FORM_ERR_CHOICE_TWICE)  # only a filter tells them apart
             elif "choices" in rq:
-                raise fail(f"{qwhere}.choices", "only a question of type choice or multi_choice has choices")
+                raise fail(f"{qwhere}.choices", texts.FORM_ERR_TYPE_ONLY, types=texts.FORM_ERR_CHOICE_TYPES,
+                           name="choices")
             # XLSForm's calculate and metadata rows usually have no label: their key names them then.
             label = text(rq, "label", qwhere, optional=qtype in ("calculate", "meta")) or qkey
             questions.append(
@@ -606,25 +674,25 @@ def parse_form(raw: Any, path: Path) -> Form:
                     labels[ref] = later_labels(rq)
                     continue
                 if target is None:
-                    raise fail(f"{qwhere}.{name}", f"{ref!r} is not a question of this form")
+                    raise fail(f"{qwhere}.{name}", texts.FORM_ERR_NOT_IN_FORM, name=ref)
                 labels[ref] = {c.value: c.label for c in target.choices}
                 if target.or_other:
                     labels[ref][OTHER] = texts.OTHER_CHOICE
             try:
                 return expr.bind(own=own, outer=outer, choices=labels)
             except XPathError as exc:
-                raise fail(f"{qwhere}.{name}", str(exc)) from None
+                raise expression_fail(f"{qwhere}.{name}", exc) from None
 
         for qi, q in enumerate(questions):
             qwhere = f"{swhere}.questions[{qi}] ({q.key})"
             if q.key in earlier:
-                raise fail(f"{swhere}.questions", f"duplicate key {q.key!r}")
+                raise fail(f"{swhere}.questions", texts.FORM_ERR_DUPLICATE_KEY, key=q.key)
             refs = [("ask_if.key", q.ask_if.key if q.ask_if else None), *(("filter_by", k) for k in q.filter_keys),
                     *(("choice_filter", k) for k in sorted(q.choice_filter.fields if q.choice_filter else ())),
                     ("not_above", q.not_above), ("not_before", q.not_before)]
             for name, ref in refs:
                 if ref is not None and ref not in earlier:
-                    raise fail(f"{qwhere}.{name}", f"{ref!r} is not an earlier question of this section")
+                    raise fail(f"{qwhere}.{name}", texts.FORM_ERR_NOT_EARLIER, name=ref)
             bound = {"choice_filter": bind(q.choice_filter, "choice_filter", qwhere),
                      "relevant": bind(q.relevant, "relevant", qwhere),
                      "constraint": bind(q.constraint, "constraint", qwhere, own=q.key),
@@ -632,62 +700,58 @@ def parse_form(raw: Any, path: Path) -> Form:
             if any(bound[n] is not getattr(q, n) for n in bound):
                 q = questions[qi] = dataclasses.replace(q, **bound)
             if q.not_above and (q.type != "integer" or earlier[q.not_above].type != "integer"):
-                raise fail(f"{qwhere}.not_above", "compares two integer questions")
+                raise fail(f"{qwhere}.not_above", texts.FORM_ERR_COMPARE_INTEGERS)
             if q.not_before and (q.type != "date" or earlier[q.not_before].type != "date"):
-                raise fail(f"{qwhere}.not_before", "compares two date questions")
+                raise fail(f"{qwhere}.not_before", texts.FORM_ERR_COMPARE_DATES)
             if q.filter_by:
                 keys = q.filter_keys
                 for c in q.choices:
                     whens = c.when if isinstance(c.when, tuple) else (c.when,)
                     if len(whens) != len(keys):
-                        raise fail(f"{qwhere}.choices", f"choice {c.value!r} needs {len(keys)} values in when, one "
-                                                        f"for each of {', '.join(keys)}")
+                        raise fail(f"{qwhere}.choices", texts.FORM_ERR_WHEN_COUNT, value=c.value, count=len(keys),
+                                   keys=", ".join(keys))
                     for key, when in zip(keys, whens):  # a typed answer (a code, a number) is not checked here
                         if earlier[key].choices and when not in {o.value for o in earlier[key].choices}:
-                            raise fail(f"{qwhere}.choices",
-                                       f"choice {c.value!r} has when={when!r}, not a choice of {key!r}")
+                            raise fail(f"{qwhere}.choices", texts.FORM_ERR_WHEN_UNKNOWN, value=c.value, when=when,
+                                       key=key)
             if q.deferrable and (not q.required or q.type != "photo"):
-                raise fail(f"{qwhere}.deferrable", "only a required photo question can be deferred")
+                raise fail(f"{qwhere}.deferrable", texts.FORM_ERR_DEFERRABLE)
             earlier[q.key] = q
         keys = [q.key for q in questions]
         repeat = None
         if is_repeat:
             rr = rs["repeat"]
             if not isinstance(rr, dict):
-                raise fail(f"{swhere}.repeat", "must be {min: N, max: N, item: word} (max: null or absent: open, "
-                           "count: expression: from an answer)")
+                raise fail(f"{swhere}.repeat", texts.FORM_ERR_REPEAT)
             known_fields(rr, REPEAT_FIELDS, f"{swhere}.repeat")
             lo, hi = rr.get("min", 0), rr.get("max")
             if not isinstance(lo, int) or isinstance(lo, bool) or not (hi is None or isinstance(hi, int)) \
                     or isinstance(hi, bool) or lo < 0 or (hi is not None and (hi < 1 or lo > hi)):
-                raise fail(f"{swhere}.repeat", f"min/max must be whole numbers with 0 <= min <= max, max >= 1 "
-                           f"(or max: null, open) (got {lo!r}, {hi!r})")
+                raise fail(f"{swhere}.repeat", texts.FORM_ERR_REPEAT_BOUNDS, min=_shown(lo), max=_shown(hi))
             count = None
             if "count" in rr:
                 try:
                     count = parse_expression(rr["count"])
                 except XPathError as exc:
-                    raise fail(f"{swhere}.repeat.count", str(exc)) from None
+                    raise expression_fail(f"{swhere}.repeat.count", exc) from None
                 # the count is read before any item exists: other sections only
                 count = bind(count, "count", f"{swhere}.repeat", in_scope={})
             repeat = Repeat(lo, hi, text(rr, "item", f"{swhere}.repeat"), count)
             if questions and questions[0].item_of and (lo > 0 or count is not None):
-                raise fail(f"{swhere}.repeat", "a list inside a list (item_of) is an open list: min 0, no count "
-                           "(the items of one parent item are not counted)")
+                raise fail(f"{swhere}.repeat", texts.FORM_ERR_NESTED_OPEN)
             asked = [q for q in questions if q.asked]
             if not asked or asked[0].type == "photo":
                 raise fail(f"{swhere}.questions[{questions.index(asked[0]) if asked else 0}]",
-                           "the first question a repeat asks must not be a photo (it names the item)")
+                           texts.FORM_ERR_REPEAT_FIRST_PHOTO)
         for q in questions:
             form_keys.setdefault(q.key, (skey, is_repeat, q))
         compact = rs.get("compact") or []
         if not isinstance(compact, list) or any(not isinstance(k, str) or k not in earlier for k in compact):
-            raise fail(f"{swhere}.compact", f"must list question keys of this section (known: {', '.join(keys)})")
+            raise fail(f"{swhere}.compact", texts.FORM_ERR_COMPACT_KEYS, keys=", ".join(keys))
         if compact and (compact != keys[:len(compact)] or len(compact) < 2 or any(
                 earlier[k].conditional or earlier[k].type in ("photo", "multi_choice")
                 for k in compact)):
-            raise fail(f"{swhere}.compact", "must list at least two of the section's first questions, in order, "
-                       "without photos, several-choice or conditional questions")
+            raise fail(f"{swhere}.compact", texts.FORM_ERR_COMPACT_SHAPE)
         sections.append(
             Section(
                 key=skey,
@@ -701,15 +765,15 @@ def parse_form(raw: Any, path: Path) -> Form:
     skeys = [s.key for s in sections]
     dupes = sorted(k for k, n in Counter(skeys).items() if n > 1)
     if dupes:
-        raise fail("sections", f"duplicate key {dupes[0]!r}")
+        raise fail("sections", texts.FORM_ERR_DUPLICATE_KEY, key=dupes[0])
     form_id = raw.get("id")
     if not isinstance(form_id, str) or not form_id:
-        raise fail("id", "missing form id")
+        raise fail("id", texts.FORM_ERR_ID)
     title = raw.get("title")
     if not isinstance(title, str) or not title.strip():
-        raise fail("title", "missing form title")
+        raise fail("title", texts.FORM_ERR_TITLE)
     version = raw.get("version")
     if version is not None and (not isinstance(version, (str, int)) or isinstance(version, bool) or not str(version)):
-        raise fail("version", "must be text or a number")
+        raise fail("version", texts.FORM_ERR_VERSION)
     return Form(id=form_id, title=title.strip(), sections=tuple(sections), path=path,
                 version=None if version is None else str(version))

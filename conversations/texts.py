@@ -982,6 +982,95 @@ LOCATION_NOT_EXPECTED = "Câu hỏi này không cần vị trí."
 MORE_ITEMS = "Thêm {item} nữa không?"
 ANY_ITEMS = "Có {item} nào không?"
 HEADER_COUNT = " ({count} {item})"
+# --- form file errors (conversations/form.py) ---
+# A broken YAML form file: "<file>: <where>: <problem>", <where> the field's place in the file as written there
+# (sections[2].questions[0] (ho_ten).type); the problem says what to write instead. YAML keys and type names are
+# kept as they are typed in the file.
+FORM_ERR_YAML = "dòng {line}, cột {column}: lỗi cú pháp YAML, {problem}"
+FORM_ERR_YAML_NO_PLACE = "lỗi cú pháp YAML, {problem}"
+FORM_ERR_YAML_OTHER = "hãy kiểm tra thụt lề, dấu ':' và dấu nháy ở chỗ này ({problem})"
+FORM_ERR_NOT_UTF8 = "dòng {line}: không phải văn bản UTF-8; hãy lưu tệp .yaml dạng văn bản UTF-8 (hoặc dùng tệp .xlsx)"
+# PyYAML's problems (regular expressions, the whole problem) as the author reads them.
+FORM_ERR_YAML_PROBLEMS = {
+    r"mapping values are not allowed here": "dấu ':' không đúng chỗ (thụt lề sai, hoặc nội dung có ': ' chưa đặt "
+                                            "trong nháy kép \"…\")",
+    r"found character '\\t' that cannot start any token": "có ký tự tab; hãy thụt lề bằng dấu cách",
+    r"found character '(.*)' that cannot start any token": "ký tự '{0}' không đứng đầu một giá trị được; hãy đặt "
+                                                           "nội dung trong nháy kép \"…\"",
+    r"could not find expected ':'": "thiếu dấu ':' sau tên trường (mỗi dòng là 'tên: giá trị' hoặc '- mục')",
+    r"expected <block end>, but found .*": "thụt lề không khớp với các dòng trên (các trường cùng cấp phải thẳng cột)",
+    r"did not find expected key": "thụt lề không khớp với các dòng trên, hoặc thiếu dấu ':'",
+    r"did not find expected '-' indicator": "thụt lề không khớp: các mục của một danh sách bắt đầu bằng '- ', "
+                                            "thẳng cột",
+    r"expected ',' or '\]', but got .*": "danh sách [ … ] chưa đóng: thiếu ']' hoặc dấu ',' giữa các mục",
+    r"expected ',' or '\}', but got .*": "{{ … }} chưa đóng: thiếu '}}' hoặc dấu ',' giữa các trường",
+    r"expected the node content, but found '(.*)'": "gặp '{0}' ở chỗ cần một giá trị",
+    r"found unexpected end of stream": "dấu nháy mở ở đây chưa được đóng",
+    r"found unknown escape character .*": "trong nháy kép có dấu '\\' không hợp lệ; hãy dùng nháy đơn '…'",
+    r"found undefined alias '(.*)'": "'*{0}' chưa được khai báo; nội dung bắt đầu bằng * thì đặt trong nháy kép \"…\"",
+    r"but found another document": "tệp có nhiều tài liệu YAML (dòng ---); một biểu mẫu là một tài liệu",
+    r"unacceptable character #x(\w+).*": "có ký tự điều khiển #x{0}; biểu mẫu YAML phải là tệp văn bản",
+}
+FORM_ERR_EMPTY_TEXT = "còn trống; hãy viết nội dung"
+FORM_ERR_NOT_TEXT = "phải là chữ; một số hay true/false dùng làm chữ thì đặt trong nháy kép, ví dụ \"2024\""
+FORM_ERR_KEY = ("'{key}' không dùng được làm key; key gồm chữ thường không dấu, chữ số và _, bắt đầu bằng chữ, "
+                "tối đa 40 ký tự, ví dụ: so_luong")
+FORM_ERR_KEY_MISSING = "thiếu key; hãy thêm key: gồm chữ thường không dấu, chữ số và _, ví dụ: so_luong"
+FORM_ERR_UNKNOWN_FIELD = "không có trường '{name}' ở đây (sai chính tả?); dùng một trong: {allowed}"
+FORM_ERR_TOP = "tệp phải gồm các dòng 'tên: giá trị' với id, title, sections"
+FORM_ERR_CHOICE_LISTS = "phải gồm các danh sách lựa chọn theo tên, dạng 'ten_danh_sach: [lựa chọn, …]'"
+FORM_ERR_UNKNOWN_LIST = "không có danh sách lựa chọn '{name}' trong choice_lists (có: {known})"
+FORM_ERR_NO_LISTS = "chưa có danh sách nào"
+FORM_ERR_CHOICES = ("phải là một danh sách có ít nhất một lựa chọn, mỗi lựa chọn dạng {{value: …, label: …}}, hoặc "
+                    "tên một danh sách trong choice_lists")
+FORM_ERR_CHOICE_PARTS = "mỗi lựa chọn cần value và label, ví dụ {{value: nu, label: Nữ}}"
+FORM_ERR_CHOICE_VALUE_LONG = "dài hơn 60 byte; hãy dùng một mã ngắn làm value và để chữ ở label"
+FORM_ERR_WHEN = "phải là một giá trị, hoặc một danh sách giá trị (mỗi câu hỏi lọc một giá trị)"
+FORM_ERR_COLUMNS = "phải gồm các dòng 'tên cột: giá trị'"
+FORM_ERR_CHOICE_TWICE = "hai lựa chọn có cùng value; mỗi lựa chọn cần một value riêng"
+FORM_ERR_FILTER_BY = "phải là key của một câu hỏi, hoặc một danh sách key"
+FORM_ERR_EMPTY_LIST = "phải là một danh sách có ít nhất một mục (mỗi mục bắt đầu bằng '- ')"
+FORM_ERR_MAPPING = "phải gồm các dòng 'tên: giá trị' (key: …, title: …)"
+FORM_ERR_TYPE = "loại câu hỏi '{type}' không có; dùng một trong: {types}"
+FORM_ERR_TYPE_MISSING = "thiếu type; dùng một trong: {types}"
+FORM_ERR_FLAG = "phải là true hoặc false"
+FORM_ERR_TYPE_ONLY = "chỉ câu hỏi type {types} mới có {name}; hãy bỏ {name} hoặc đổi type"
+FORM_ERR_CHOICE_TYPES = "choice hoặc multi_choice"
+FORM_ERR_BADGE = "chỉ câu hỏi type photo mới in lên thẻ; hãy bỏ badge hoặc đổi type"
+FORM_ERR_ASK_IF_AND_RELEVANT = "một câu hỏi dùng ask_if hoặc relevant, không dùng cả hai; hãy bỏ một trong hai"
+FORM_ERR_NO_CONSTRAINT = "chưa có constraint; constraint_message chỉ dùng kèm constraint"
+FORM_ERR_CALCULATION_MISSING = "câu hỏi type calculate cần calculation (biểu thức tính ra giá trị)"
+FORM_ERR_META_MISSING = "câu hỏi type meta cần meta: một trong {kinds}"
+FORM_ERR_DOT = "'.' (câu trả lời này) không dùng được trong {name}"
+FORM_ERR_ASK_IF = "phải có dạng {{key: K, <phép so sánh>: V}} với đúng một phép so sánh trong: {ops}"
+FORM_ERR_ITEM_OF = ("item_of chỉ đặt ở câu hỏi đầu (type choice) của một phần lặp (repeat) và nêu key của một phần "
+                    "lặp ở trước")
+FORM_ERR_ITEM_OF_REQUIRED = ("câu hỏi item_of luôn bắt buộc, không có choices, filter_by, choice_filter, ask_if, "
+                             "or_other (relevant của nó cho biết những mục nào của danh sách cha được đưa ra)")
+FORM_ERR_OTHER_TAKEN = ("đã có lựa chọn value '{value}', trùng với lựa chọn “Khác (ghi rõ)” của or_other; hãy đổi "
+                        "value đó")
+FORM_ERR_NOT_IN_FORM = "'{name}' không phải key của câu hỏi nào trong biểu mẫu"
+FORM_ERR_DUPLICATE_KEY = "key '{key}' bị trùng; mỗi mục cần một key riêng"
+FORM_ERR_NOT_EARLIER = "'{name}' không phải key của một câu hỏi ở trước, trong cùng phần"
+FORM_ERR_COMPARE_INTEGERS = "chỉ so sánh hai câu hỏi type integer"
+FORM_ERR_COMPARE_DATES = "chỉ so sánh hai câu hỏi type date"
+FORM_ERR_WHEN_COUNT = "lựa chọn '{value}' cần {count} giá trị trong when, mỗi câu lọc một: {keys}"
+FORM_ERR_WHEN_UNKNOWN = "lựa chọn '{value}' có when: {when}, không phải value của một lựa chọn của '{key}'"
+FORM_ERR_DEFERRABLE = "chỉ câu hỏi type photo bắt buộc mới gửi sau được (deferrable)"
+FORM_ERR_REPEAT = ("phải có dạng {{min: N, max: N, item: tên gọi một mục}} (max: null hoặc không có: không giới hạn; "
+                   "count: biểu thức: số mục theo một câu trả lời)")
+FORM_ERR_REPEAT_BOUNDS = ("min, max phải là số nguyên, 0 ≤ min ≤ max và max ≥ 1 (hoặc max: null: không giới hạn); "
+                          "đang là min: {min}, max: {max}")
+FORM_ERR_NESTED_OPEN = ("danh sách nằm trong danh sách (item_of) là danh sách mở: min 0, không có count (số mục của "
+                        "mỗi mục cha không biết trước)")
+FORM_ERR_REPEAT_FIRST_PHOTO = "câu hỏi đầu tiên của phần lặp không được là ảnh (câu trả lời của nó gọi tên mục)"
+FORM_ERR_COMPACT_KEYS = "phải liệt kê key câu hỏi của phần này (có: {keys})"
+FORM_ERR_COMPACT_SHAPE = ("phải liệt kê ít nhất hai câu hỏi đầu của phần, đúng thứ tự, không có câu ảnh, câu chọn "
+                          "nhiều (multi_choice) hay câu có điều kiện")
+FORM_ERR_ID = "thiếu id của biểu mẫu; hãy thêm dòng id: ten_bieu_mau"
+FORM_ERR_TITLE = "thiếu title (tên biểu mẫu); hãy thêm dòng title: …"
+FORM_ERR_VERSION = "phải là chữ hoặc số, ví dụ version: 2"
+FORM_ERR_VALUE_KIND = "có giá trị không phải chữ, số, true/false, danh sách hay 'tên: giá trị'"
 # --- i24-read ---
 # Refusals of a form file (issue 22 part 4, issue 24): one line each, read by the officer who wrote the file.
 FORM_LIMIT_FILE_SIZE = "tệp nặng {size} MB, quá giới hạn {limit} MB của một biểu mẫu"
@@ -1042,31 +1131,26 @@ XLSFORM_FILTER_EMPTY = "choice_filter '{value}' không giữ lại lựa chọn 
 XLSFORM_FILTER_NEVER = ("{count} lựa chọn của danh sách '{list}' không bao giờ được đưa ra: giá trị lọc của chúng "
                         "không phải một lựa chọn của câu hỏi mà choice_filter dùng")
 XLSFORM_LIST_EMPTY = "danh sách lựa chọn '{list}' không có lựa chọn nào có giá trị ở cột {column} mà choice_filter dùng"
-# parse_form's problems (conversations/form.py, in English for YAML authors) as an XLSForm's author reads them.
+# parse_form's problems (FORM_ERR_* above, for YAML authors) as an XLSForm's author reads them, by the same fields.
 XLSFORM_FORM_PROBLEMS = {
-    r"duplicate key '(.*)'": "tên '{0}' lặp lại (mỗi câu hỏi một tên riêng)",
-    r"'(.*)' is not a question of this form": "'{0}' không phải tên một câu hỏi của biểu mẫu",
-    r"'(.*)' is not an earlier question of the form": "'{0}' không phải một câu hỏi ở trước trong biểu mẫu",
-    r"'(.*)' is a note: it has no value": "'{0}' là một ghi chú, không có giá trị",
-    r"'(.*)' is not an earlier question of this section": "'{0}' không phải một câu hỏi ở trước, trong cùng phần",
-    r"compares two integer questions": "chỉ so sánh hai câu hỏi số nguyên",
-    r"compares two date questions": "chỉ so sánh hai câu hỏi ngày",
-    r"must list question keys of this section \(known: (.*)\)": "phải liệt kê tên câu hỏi của phần này (có: {0})",
-    r"must list at least two .*": "phải liệt kê ít nhất hai câu hỏi đầu của phần, theo thứ tự, không có câu ảnh, "
-                                  "câu chọn nhiều hay câu có điều kiện",
-    r"the first question of a repeat .*": "câu hỏi đầu của nhóm lặp phải bắt buộc, không có điều kiện và không phải ảnh",
-    r"only a required photo question can be deferred": "chỉ câu ảnh bắt buộc mới được gửi sau",
-    r"only a photo question can be a badge photo": "chỉ câu ảnh mới in lên thẻ",
-    r"choice '(.*)' has when='?(.*?)'?, not a choice of '(.*)'": "lựa chọn '{0}' lọc theo '{1}', không phải một lựa chọn "
-                                                                "của '{2}'",
-    r"'\.' \(this answer\) has no meaning in relevant": "'.' (câu trả lời này) không dùng được trong relevant",
-    r"missing or empty text": "còn trống",
-    r"there is no constraint": "không có constraint đi kèm",
-    r"min/max must be whole numbers.*": "hcc::min, hcc::max phải là số nguyên, 0 ≤ min ≤ max và max ≥ 1",
+    FORM_ERR_DUPLICATE_KEY: "tên '{key}' lặp lại (mỗi câu hỏi một tên riêng)",
+    FORM_ERR_NOT_IN_FORM: "'{name}' không phải tên một câu hỏi của biểu mẫu",
+    FORM_ERR_NOT_EARLIER: "'{name}' không phải một câu hỏi ở trước, trong cùng phần",
+    FORM_ERR_COMPARE_INTEGERS: "chỉ so sánh hai câu hỏi số nguyên",
+    FORM_ERR_COMPARE_DATES: "chỉ so sánh hai câu hỏi ngày",
+    FORM_ERR_COMPACT_KEYS: "phải liệt kê tên câu hỏi của phần này (có: {keys})",
+    FORM_ERR_COMPACT_SHAPE: "phải liệt kê ít nhất hai câu hỏi đầu của phần, theo thứ tự, không có câu ảnh, "
+                            "câu chọn nhiều hay câu có điều kiện",
+    FORM_ERR_DEFERRABLE: "chỉ câu ảnh bắt buộc mới được gửi sau",
+    FORM_ERR_BADGE: "chỉ câu ảnh mới in lên thẻ",
+    FORM_ERR_WHEN_UNKNOWN: "lựa chọn '{value}' lọc theo '{when}', không phải một lựa chọn của '{key}'",
+    FORM_ERR_EMPTY_TEXT: "còn trống",
+    FORM_ERR_NO_CONSTRAINT: "không có constraint đi kèm",
+    FORM_ERR_REPEAT_BOUNDS: "hcc::min, hcc::max phải là số nguyên, 0 ≤ min ≤ max và max ≥ 1",
 }
 CLI_CAMPAIGN_SKIPPED = "Đã bỏ qua {count} dòng của biểu mẫu mà trò chuyện không hỏi được (--skip-unsupported):"
 FORM_LIMIT_TOTAL_SIZE = "tệp giải nén ra {size} MB, quá giới hạn {limit} MB của một biểu mẫu"
-# The evaluator's problems (conversations/xpath.py) in a refused XLSForm expression.
+# The evaluator's problems (conversations/xpath.py) in a refused expression, of an XLSForm or a YAML form.
 XLSFORM_EXPRESSION_PROBLEMS = {
     r"unexpected (.*) in (.*)": "không hiểu {0} trong {1}",
     r"(.*) ends too early": "{0} còn thiếu phần cuối",

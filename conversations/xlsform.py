@@ -73,7 +73,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from conversations import texts
-from conversations.form import Form, FormError, parse_form
+from conversations.form import Form, FormError, in_vietnamese, parse_form
 from conversations.xpath import XPathError, column_names, parse_expression
 
 HCC_QUESTION = ("hcc::prompt", "hcc::personal", "hcc::deferrable", "hcc::badge", "hcc::not_above", "hcc::not_before")
@@ -230,14 +230,6 @@ def _both(first: str, second: str) -> str:
     if not first or not second:
         return first or second
     return f"({first}) and ({second})"
-
-
-def _in_vietnamese(problem: str, said: Mapping[str, str]) -> str:
-    """An English problem of parse_form or the evaluator as the author reads it (unchanged when not listed)."""
-    for english, vietnamese in said.items():
-        if m := re.fullmatch(english, problem):
-            return vietnamese.format(*m.groups())
-    return problem
 
 
 def _quoted(text: str) -> str:
@@ -804,7 +796,7 @@ class _Reader:
                 parse_expression(value)
             except XPathError as exc:
                 raise self.unsupported(survey, n, column, texts.XLSFORM_EXPRESSION.format(
-                    problem=_in_vietnamese(str(exc), texts.XLSFORM_EXPRESSION_PROBLEMS))) from None
+                    problem=in_vietnamese(str(exc), texts.XLSFORM_EXPRESSION_PROBLEMS))) from None
             question[column] = value
         if "constraint_message" in question and "constraint" not in question:
             del question["constraint_message"]
@@ -1062,8 +1054,9 @@ class _Reader:
         target = section["questions"][int(m[2])] if m[2] is not None else section
         row = self.rows_of.get(id(target), (None,))[0]
         column = self._COLUMN_OF.get(m[3] or "", m[3]) or ("name" if target is not section else "type")
-        if (dupe := re.match(r"duplicate key '([^']*)'", m[4])) and target is section:  # the second one's row
-            row = next((self.rows_of[id(q)][0] for q in reversed(section["questions"]) if q["key"] == dupe[1]), row)
+        if exc.problem == texts.FORM_ERR_DUPLICATE_KEY and target is section:  # the second one's row
+            dupe = exc.values["key"]
+            row = next((self.rows_of[id(q)][0] for q in reversed(section["questions"]) if q["key"] == dupe), row)
             column = "name"
-        problem = _in_vietnamese(m[4], {**texts.XLSFORM_FORM_PROBLEMS, **texts.XLSFORM_EXPRESSION_PROBLEMS})
-        return self.survey.fail(row, column, problem)
+        said = texts.XLSFORM_FORM_PROBLEMS.get(exc.problem) if exc.problem else None
+        return self.survey.fail(row, column, said.format(**exc.values) if said else m[4])

@@ -17,7 +17,7 @@ from bot.reminders.scheduler import queue_now, run_due
 from bot.fanout import SendResult
 from bot.service import Inbound, Service
 from conversations import texts
-from conversations.form import load_form
+from conversations.form import QUESTION_TYPES, load_form
 from storage import queries as q
 from storage.models import Answer, Campaign, Photo, Report, ReminderSend
 from tests.test_cli import hcc
@@ -223,7 +223,8 @@ def test_cli__create_with_form_and_units__list_show_close(tmp_path):
     broken.write_text(TRAINING_YAML.replace("type: phone", "type: telephone"), encoding="utf-8")
     refused = hcc(["campaign", "create", "--title", "X", "--deadline", "05/04/2030 16:30", "--form", str(broken)],
                   tmp_path)
-    assert 2 == refused.returncode and "unknown type 'telephone'" in refused.stderr
+    assert 2 == refused.returncode and texts.FORM_ERR_TYPE.format(type="telephone", types=", ".join(QUESTION_TYPES)) \
+        in refused.stderr
     assert 2 == len(json.loads(hcc(["campaign", "list", "--json"], tmp_path).stdout))  # nothing half-made
     closed = hcc(["campaign", "close", "2"], tmp_path)
     assert texts.CLI_CAMPAIGN_CLOSED.format(id=2, title="Cử cán bộ dự lớp bồi dưỡng") in closed.stdout

@@ -14,6 +14,7 @@ from PIL import Image
 
 from bot.reminders.plan import example_deadline
 from conversations import texts
+from conversations.form import QUESTION_TYPES
 
 FULL_REPORT = """\
 Nguyễn Thị Lan, 0912 345 678
@@ -154,6 +155,26 @@ def test_campaign__deadline_already_passed__refused_unless_forced(tmp_path):
     result = hcc(["campaign", "create", "--title", "X", "--deadline", "28/03/2017 16:30"], tmp_path)
     assert 2 == result.returncode
     assert texts.CLI_DEADLINE_PAST.format(deadline="16:30 ngày 28/03/2017") == result.stderr.strip()
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    pytest.param("id: x\ntitle: Báo cáo: quý 1\nsections: []\n",
+                 texts.FORM_ERR_YAML.format(line=2, column=15, problem=texts.FORM_ERR_YAML_PROBLEMS[
+                     "mapping values are not allowed here"]), id="yaml syntax"),
+    pytest.param("id: x\ntitle: X\nsections:\n  - key: s\n    title: S\n    questions:\n"
+                 "      - {key: sdt, label: Số điện thoại, prompt: 'Số?', type: telephone}\n",
+                 "sections[0] (s).questions[0] (sdt).type: " + texts.FORM_ERR_TYPE.format(
+                     type="telephone", types=", ".join(QUESTION_TYPES)), id="unknown type"),
+])
+def test_campaign_create__broken_form_file__one_vietnamese_line_and_nothing_created(tmp_path, text, problem):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(text, encoding="utf-8")
+    result = hcc(["campaign", "create", "--title", "X", "--deadline", "28/03/2030 16:30", "--force",
+                  "--form", str(broken)], tmp_path)
+    assert 2 == result.returncode
+    assert [f"{broken}: {problem}"] == result.stderr.splitlines()
+    assert "" == result.stdout
+    assert [] == json.loads(hcc(["campaign", "list", "--json"], tmp_path).stdout)
 
 
 def test_campaign__bad_deadline__says_the_expected_format(tmp_path):

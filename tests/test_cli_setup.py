@@ -175,7 +175,8 @@ def test_start__hcc_form_not_yaml__one_line_naming_hcc_form_and_the_line(tmp_pat
     form = tmp_path / "form.yaml"
     form.write_text("id: x\ntitle: [unclosed\n", encoding="utf-8")
     line = one_line(hcc(["status"], tmp_path, env={"HCC_FORM": str(form)}))
-    assert line.startswith(texts.CLI_CONFIG_ERROR.format(problem=f"HCC_FORM: {form}: line"))
+    assert texts.CLI_CONFIG_ERROR.format(problem=f"HCC_FORM: {form}: " + texts.FORM_ERR_YAML.format(
+        line=3, column=1, problem="danh sách [ … ] chưa đóng: thiếu ']' hoặc dấu ',' giữa các mục")) == line
 
 
 def test_start__hcc_form_an_xlsform_workbook__accepted_as_with_campaign_create_form(tmp_path):

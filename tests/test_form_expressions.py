@@ -345,12 +345,14 @@ sections:
 
 
 @pytest.mark.parametrize(("question", "error"), [
-    ("{key: c, label: C, type: calculate}", "questions[1] (c).calculation: a calculate question needs a calculation"),
+    ("{key: c, label: C, type: calculate}", "questions[1] (c).calculation: " + texts.FORM_ERR_CALCULATION_MISSING),
     ("{key: c, label: C, type: calculate, calculation: '${zz} + 1'}",
-     "questions[1] (c).calculation: 'zz' is not a question of this form"),
-    ("{key: c, label: C, type: meta}", "questions[1] (c).meta: a meta question needs its kind"),
+     "questions[1] (c).calculation: " + texts.FORM_ERR_NOT_IN_FORM.format(name="zz")),
+    ("{key: c, label: C, type: meta}", "questions[1] (c).meta: " + texts.FORM_ERR_META_MISSING.format(
+        kinds="start, end, today, deviceid, username, phonenumber")),
     ("{key: c, label: C, prompt: 'C?', type: text, or_other: true}",
-     "questions[1] (c).or_other: only a question of type choice or multi_choice has or_other"),
+     "questions[1] (c).or_other: " + texts.FORM_ERR_TYPE_ONLY.format(types=texts.FORM_ERR_CHOICE_TYPES,
+                                                                     name="or_other")),
 ])
 def test_load__new_field_misused__one_line_error(tmp_path, question, error):
     path = tmp_path / "f.yaml"
@@ -366,7 +368,7 @@ sections:
 """, encoding="utf-8")
     with pytest.raises(FormError) as caught:
         load_form(path)
-    assert error in str(caught.value) and "\n" not in str(caught.value)
+    assert str(caught.value) == f"{path}: sections[0] (s).{error}"
 
 
 OPEN_YAML = """\
@@ -681,8 +683,8 @@ def test_reference__a_name_not_in_the_form__refused_in_one_line(tmp_path):
     path.write_text(FORWARD_YAML.replace("${ma_cu} = ''", "${ma_ko_co} = ''"), encoding="utf-8")
     with pytest.raises(FormError) as caught:
         load_form(path)
-    assert (f"{path}: sections[0] (s).questions[1] (lan_dau).relevant: 'ma_ko_co' is not a question of this form"
-            == str(caught.value))
+    assert (f"{path}: sections[0] (s).questions[1] (lan_dau).relevant: "
+            + texts.FORM_ERR_NOT_IN_FORM.format(name="ma_ko_co") == str(caught.value))
 
 
 @pytest.mark.parametrize(("source", "expected"), [

@@ -120,20 +120,21 @@ def form_doc(**question) -> dict:
     ("question", "error"),
     [
         ({"relevant": "${a} > 0", "ask_if": {"key": "a", "gt": 0}},
-         "sections[0] (s).questions[1] (b).relevant: a question has ask_if or relevant, not both"),
-        ({"relevant": "uuid() > 1"}, "sections[0] (s).questions[1] (b).relevant: function uuid() is not "
-                                     "supported (supported: " + ", ".join(f + "()" for f in FUNCTIONS) + ")"),
-        ({"relevant": "${z} > 0"}, "sections[0] (s).questions[1] (b).relevant: 'z' is not a question of this "
-                                   "form"),
-        ({"calculation": "1"}, "sections[0] (s).questions[1] (b).calculation: only a question of type calculate "
-                               "has a calculation"),
-        ({"relevant": ". > 0"}, "sections[0] (s).questions[1] (b).relevant: '.' (this answer) has no meaning "
-                                "in relevant"),
-        ({"constraint_message": "x"}, "sections[0] (s).questions[1] (b).constraint_message: there is no constraint"),
-        ({"badge": True}, "sections[0] (s).questions[1] (b).badge: only a photo question can be a badge photo"),
-        ({"badge": "yes"}, "sections[0] (s).questions[1] (b).badge: must be true or false"),
-        ({"hint": ""}, "sections[0] (s).questions[1] (b).hint: missing or empty text"),
-        ({"type": "multi_choice"}, "sections[0] (s).questions[1] (b).choices: must be a non-empty list of choices"),
+         "sections[0] (s).questions[1] (b).relevant: " + texts.FORM_ERR_ASK_IF_AND_RELEVANT),
+        ({"relevant": "uuid() > 1"}, "sections[0] (s).questions[1] (b).relevant: hàm uuid() chưa được hỗ trợ (có: "
+                                     + ", ".join(f + "()" for f in FUNCTIONS) + ")"),
+        ({"relevant": "${z} > 0"}, "sections[0] (s).questions[1] (b).relevant: "
+                                   + texts.FORM_ERR_NOT_IN_FORM.format(name="z")),
+        ({"calculation": "1"}, "sections[0] (s).questions[1] (b).calculation: "
+                               + texts.FORM_ERR_TYPE_ONLY.format(types="calculate", name="calculation")),
+        ({"relevant": ". > 0"}, "sections[0] (s).questions[1] (b).relevant: "
+                                + texts.FORM_ERR_DOT.format(name="relevant")),
+        ({"constraint_message": "x"}, "sections[0] (s).questions[1] (b).constraint_message: "
+                                      + texts.FORM_ERR_NO_CONSTRAINT),
+        ({"badge": True}, "sections[0] (s).questions[1] (b).badge: " + texts.FORM_ERR_BADGE),
+        ({"badge": "yes"}, "sections[0] (s).questions[1] (b).badge: " + texts.FORM_ERR_FLAG),
+        ({"hint": ""}, "sections[0] (s).questions[1] (b).hint: " + texts.FORM_ERR_EMPTY_TEXT),
+        ({"type": "multi_choice"}, "sections[0] (s).questions[1] (b).choices: " + texts.FORM_ERR_CHOICES.format()),
     ],
 )
 def test_parse_form__new_fields_misused__one_line_error(question, error):

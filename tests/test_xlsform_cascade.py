@@ -237,8 +237,7 @@ def test_yaml__a_value_twice_without_a_filter__refused(tmp_path):
     path.write_text(YAML_CASCADE.replace("        filter_by: [state]\n", ""), encoding="utf-8")
     with pytest.raises(FormError) as caught:
         load_form(path)
-    assert str(caught.value) == (f"{path}: sections[0] (s).questions[1] (county).choices: two choices have the "
-                                 "same value")
+    assert str(caught.value) == f"{path}: sections[0] (s).questions[1] (county).choices: {texts.FORM_ERR_CHOICE_TWICE}"
 
 
 # --- any other choice_filter: an expression of earlier answers and the choice's columns ---

@@ -409,7 +409,7 @@ sections:
 """, encoding="utf-8")
     with pytest.raises(FormError) as caught:
         load_form(path)
-    assert str(caught.value).startswith(f"{path}: sections[1] (kh).repeat: a list inside a list (item_of) is an open")
+    assert f"{path}: sections[1] (kh).repeat: {texts.FORM_ERR_NESTED_OPEN}" == str(caught.value)
 
 
 def test_a_repeat_holding_only_a_repeat_inside_a_repeat__the_innermost_belongs_to_the_outermost(tmp_path):
@@ -476,5 +476,4 @@ sections:
 """, encoding="utf-8")
     with pytest.raises(FormError) as caught:
         load_form(path)
-    assert str(caught.value) == (f"{path}: sections[1] (kh).questions[0] (ai).item_of: item_of names an earlier "
-                                 "repeat section, on the first question (type choice) of a repeat section")
+    assert str(caught.value) == f"{path}: sections[1] (kh).questions[0] (ai).item_of: {texts.FORM_ERR_ITEM_OF}"
