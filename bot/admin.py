@@ -111,12 +111,14 @@ async def review_command(s, service, campaign: Campaign, inbound, now: datetime)
             deadline = None if fold(rest) in ("khong", "bo") else parse_deadline(rest, texts.WEB_DEADLINE_INVALID)
             reply = await review.extend_deadline(s, campaign, code, deadline, officer, now, expect=expect)
     except review.Stale as exc:
-        command = " ".join(clean_text(inbound.text or "", multiline=False).split())
+        typed = clean_text(inbound.text or "", multiline=True).strip()
+        command = texts.REVIEW_CHAT_COMMAND.format(command=typed) if len(typed) <= 80 and "\n" not in typed \
+            else texts.REVIEW_CHAT_SAME_MESSAGE
         if shown is None:  # nothing of this unit shown to them yet: say its state, act when they send it again
             reply = texts.REVIEW_CHAT_CONFIRM.format(unit=await _unit_name(s, campaign, key), state=exc.state,
-                                                     changes=exc.changes, command=command[:200])
+                                                     changes=exc.changes, command=command)
         else:
-            reply = f"{exc} {texts.REVIEW_CHAT_AGAIN.format(command=command[:200])}"
+            reply = f"{exc} {texts.REVIEW_CHAT_AGAIN.format(command=command)}"
         await _shown(s, marks, key, exc.current.event, now)
         return reply
     except (review.ReviewError, PlanError) as exc:

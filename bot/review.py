@@ -129,6 +129,9 @@ async def _report(s, campaign: Campaign, unit_code: str, now: datetime, expect: 
     if campaign.closed_at is not None:
         raise ReviewError(texts.REVIEW_CAMPAIGN_CLOSED.format(title=campaign.title))
     unit = await campaign_unit(s, campaign, unit_code)
+    if not unit.active and action != "accept":  # shown for its report, but its contacts can no longer answer
+        raise ReviewError(texts.REVIEW_UNIT_INACTIVE.format(unit=unit.name, code=unit.code,
+                                                            action=texts.REVIEW_ACTION_NAMES[action]))
     if isinstance(expect, str):
         expect = Seen.parse(expect)
     report, _ = await q.lock_report(s, campaign_id=campaign.id, unit_id=unit.id, now=now)

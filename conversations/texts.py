@@ -924,10 +924,16 @@ REVIEW_STALE = (
 )
 # The chat acts on what it showed the officer ("tình hình", or its last reply about the unit).
 REVIEW_CHAT_CONFIRM = (
-    "Chưa thực hiện, không có gì thay đổi. Báo cáo của {unit} hiện: {state} ({changes}). "
-    "Nếu vẫn cần, gửi lại “{command}” để thực hiện trên trạng thái này."
+    "Chưa thực hiện, không có gì thay đổi: bạn chưa xem trạng thái báo cáo của {unit} trong cuộc trò chuyện này. "
+    "Báo cáo hiện: {state} ({changes}). Nếu vẫn cần, gửi lại {command} để thực hiện trên trạng thái này."
 )
-REVIEW_CHAT_AGAIN = "Nếu vẫn cần, gửi lại “{command}”."
+REVIEW_CHAT_AGAIN = "Nếu vẫn cần, gửi lại {command}."
+REVIEW_CHAT_COMMAND = "“{command}”"
+REVIEW_CHAT_SAME_MESSAGE = "đúng tin nhắn vừa rồi"  # a long or several-line command is not quoted back cut
+REVIEW_UNIT_INACTIVE = (
+    "Chưa {action}: {unit} đã ngừng hoạt động nên người liên hệ của đơn vị không sửa hay nộp được nữa. "
+    "Nếu cần, cho đơn vị hoạt động lại trước: hcc-bot units activate {code}."
+)
 REVIEW_ACTION_NAMES = {"accept": "duyệt", "return": "trả lại", "reopen": "mở lại", "extend": "gia hạn"}
 REVIEW_CHANGE_LINE = "{who} {what} lúc {at}"
 REVIEW_CHANGE_ACTIONS = {

@@ -32,6 +32,7 @@ from bot.reminders.scheduler import run_due
 from bot.review import Officer, extend_deadline
 from bot.service import Inbound, Service
 from bot.web import build_app, start_app
+from bot.reminders.plan import example_deadline
 from conversations import texts
 from conversations.form import load_form
 from storage import queries as q
@@ -322,7 +323,7 @@ async def test_console__extend_one_unit__board_shows_it_and_overdue_only_for_the
         unit_url = console.base + "/console/don-vi/CAT"
         fields = await fields_of(session, unit_url)
         async with session.post(unit_url + "/gia-han", data={**fields, "deadline": "bốn giờ"}) as bad:
-            assert texts.WEB_DEADLINE_INVALID.format(value="bốn giờ") in text_of(await bad.text())
+            assert texts.WEB_DEADLINE_INVALID.format(value="bốn giờ", example=example_deadline()) in text_of(await bad.text())
         async with session.post(unit_url + "/gia-han", data={**fields, "deadline": "30/03/2017 16:30"}) as ok:
             assert texts.EXTENDED.format(unit="Công an tỉnh", deadline="16:30 ngày 30/03/2017") in text_of(await ok.text())
         console.clock.now = DEADLINE + timedelta(hours=1)
@@ -513,7 +514,7 @@ async def test_chat_review__admin_returns_and_accepts_in_the_chat__same_states_a
     stale = await say(console.service, "an", "duyệt stp")
     assert stale.startswith("Chưa duyệt, không có gì thay đổi: báo cáo của Sở Tư pháp đã thay đổi sau khi bạn xem")
     assert "Nguyễn Thị Lan nộp báo cáo lúc 09:00 ngày 27/03/2017" in stale and stale.endswith(
-        texts.REVIEW_CHAT_AGAIN.format(command="duyệt stp"))
+        texts.REVIEW_CHAT_AGAIN.format(command="“duyệt stp”"))
     assert (await report_of(console.db, "STP")).review is None
     assert texts.REVIEW_ACCEPTED.format(unit="Sở Tư pháp") == await say(console.service, "an", "duyệt stp")
     assert texts.EXTENDED.format(unit="Công an tỉnh", deadline="16:30 ngày 30/03/2017") == \

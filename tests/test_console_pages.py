@@ -200,3 +200,7 @@ async def test_console__unit_deactivated_after_submitting__its_page_still_opens_
     assert f"Sở Tư pháp ({texts.UNIT_INACTIVE_MARK})" in board and "Cục Thuế tỉnh" not in board
     assert f"Sở Tư pháp – nộp lúc 09:00 ngày 27/03/2017 – {texts.UNIT_INACTIVE_MARK}" in \
         await say(console.service, "an", "tình hình")
+    # Its contacts can no longer answer: no return (the unit would be asked for what it cannot send); accepted.
+    assert texts.REVIEW_UNIT_INACTIVE.format(unit="Sở Tư pháp", code="STP", action="trả lại") == \
+        await say(console.service, "an", "trả lại STP: Bổ sung ảnh.")
+    assert texts.REVIEW_ACCEPTED.format(unit="Sở Tư pháp") == await say(console.service, "an", "duyệt STP")

@@ -241,13 +241,19 @@ async def test_chat__officer_returns_after_a_colleague_accepted__told_who_and_wh
     reply = await say(console.service, "binh", "trả lại STP: Bổ sung ảnh.")
     assert reply.startswith("Chưa trả lại, không có gì thay đổi: báo cáo của Sở Tư pháp đã thay đổi sau khi bạn xem")
     assert "Nguyễn Văn An duyệt lúc 09:00 ngày 27/03/2017" in reply and "Trạng thái hiện tại: đã duyệt" in reply
-    assert reply.endswith(texts.REVIEW_CHAT_AGAIN.format(command="trả lại STP: Bổ sung ảnh."))
+    assert reply.endswith(texts.REVIEW_CHAT_AGAIN.format(command="“trả lại STP: Bổ sung ảnh.”"))
     assert "accepted" == (await report_of(console.db, "STP")).review
     assert 0 == await notices_queued(console.db)
     # Told of the acceptance, the officer sends it again: it acts on the state they now know.
     assert texts.REVIEW_RETURNED.format(unit="Sở Tư pháp", contacts=1) == \
         await say(console.service, "binh", "trả lại STP: Bổ sung ảnh.")
     assert ("returned", "Lê Văn Bình") == ((r := await report_of(console.db, "STP")).review, r.reviewed_by)
+    # A long comment on several lines is never quoted back cut: "send the same message again".
+    long_comment = "trả lại STP: Bổ sung:\n" + "- ảnh 3x4 của nhân sự chính thứ hai, nền trắng, rõ mặt;\n" * 3
+    await bind(console, "cuong", None, "Trần Văn Cường")
+    reply = await say(console.service, "cuong", long_comment)
+    assert reply.endswith(texts.REVIEW_CHAT_CONFIRM.split("{command}")[0][-20:] + texts.REVIEW_CHAT_SAME_MESSAGE
+                          + texts.REVIEW_CHAT_CONFIRM.split("{command}")[1]) and "nền trắng" not in reply
 
 
 async def test_chat__officer_who_was_shown_nothing__told_the_state_first__a_colleagues_extension_never_overwritten(
@@ -260,7 +266,7 @@ async def test_chat__officer_who_was_shown_nothing__told_the_state_first__a_coll
     reply = await say(console.service, "an", "duyệt STP")
     assert texts.REVIEW_CHAT_CONFIRM.format(unit="Sở Tư pháp", state="đã nộp",
                                             changes="Nguyễn Thị Lan nộp báo cáo lúc 09:00 ngày 27/03/2017",
-                                            command="duyệt STP") == reply
+                                            command="“duyệt STP”") == reply
     assert (await report_of(console.db, "STP")).review is None
     assert texts.REVIEW_ACCEPTED.format(unit="Sở Tư pháp") == await say(console.service, "an", "duyệt STP")
     # Two officers extend one unit: the second is told of the first's extension instead of overwriting it.

@@ -64,17 +64,18 @@ class VersionRow:
 
 
 def version_rows(versions, submitters: Mapping[int, Any], returned: set,
-                 on_page: set = frozenset()) -> list[VersionRow]:
-    """The versions, newest first, with who submitted each (name and channel: the web page for the versions
-    submitted at the times in `on_page`, else the contact's chat)."""
+                 submitted_via: Mapping[datetime, str | None] = {}) -> list[VersionRow]:
+    """The versions, newest first, with who submitted each: name and channel (the web page, or the contact's
+    chat: answer_history.channel_words of the submission's audit entry, found by its time)."""
+    from bot.console.answer_history import channel_words
+
     rows = []
     for v in reversed(versions):
         contact = submitters.get(v.submitted_by)
         if contact is None:
             who = texts.CONTACT_NO_NAME
         else:
-            channel = texts.WEB_HISTORY_VIA_PAGE if v.submitted_at in on_page else \
-                texts.CHANNEL_LABELS.get(contact.channel, contact.channel)
+            channel = channel_words(submitted_via.get(v.submitted_at), contact.channel)
             who = f"{contact.display_name or texts.CONTACT_NO_NAME} ({channel})"
         rows.append(VersionRow(v.version, v.submitted_at, who, v.late, v.version in returned))
     return rows

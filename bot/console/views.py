@@ -266,11 +266,11 @@ class Console:
             "deadline": deadline_of(campaign, report), "campaign_deadline": campaign.deadline_at,
             "sections": report_sections(form, shown), "shown_label": label,
             "versions": version_rows(versions, submitters, returned,
-                                     {r.at for r in rows if r.action == "submit" and r.via == "web"}), "diff": diff,
+                                     {r.at: r.via for r in rows if r.action == "submit"}), "diff": diff,
             "draft_differs": bool(versions) and versions[-1].answers != draft,
             "contacts": contacts, "history": history, "answered": answered, "now": now,
             "changes": changes[:limit], "changes_total": len(changes),
-            "changes_more": _with_query(request, **{HISTORY_PARAM: limit + answer_history.PAGE}) + "#answer-history"
+            "changes_more": _with_query(request, unit.code, **{HISTORY_PARAM: limit + answer_history.PAGE}) + "#answer-history"
             if len(changes) > limit else None, "fmt_time": answer_history.format_time,
             "reporter": _reporter(form, shown),
             "seen": str(seen), "kept_comment": comment, **({"flash": ["err", stale]} if stale else {}),
@@ -467,9 +467,10 @@ def _history_limit(request: web.Request) -> int:
         else answer_history.PAGE
 
 
-def _with_query(request: web.Request, **changed: Any) -> str:
-    """This page's address with some query parameters changed (the others kept: the version shown, the diff)."""
-    return str(request.rel_url.with_query({**request.rel_url.query, **changed}))
+def _with_query(request: web.Request, code: str, **changed: Any) -> str:
+    """The unit page's address with some query parameters changed (the others kept: the version shown, the diff);
+    the page itself, also when it answers a review form's POST (a stale action shows the page)."""
+    return str(URL(f"/console/don-vi/{code}").with_query({**request.rel_url.query, **changed}))
 
 
 def _fmt(value: datetime | None) -> str:

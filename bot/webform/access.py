@@ -8,7 +8,9 @@
   token, when it ends (24 h after opening). The storage is used directly, not as a middleware, so the two cookies
   never mix.
 - Every request checks the database: the link not revoked, the contact still a contact of that unit, the campaign
-  still open. Removing the contact or closing the campaign ends the session at once.
+  still open. Removing the contact (or moving it to another unit or role) revokes its links (storage/queries.py,
+  unbind_contact and bind_contact), so its sessions end at once and stay ended if it is bound to the unit again;
+  closing the campaign ends them too.
 """
 
 from __future__ import annotations
@@ -93,16 +95,23 @@ class Sessions:
     def __init__(self, key: bytes, *, secure: bool):
         self.storage = EncryptedCookieStorage(key, cookie_name=COOKIE, httponly=True, samesite="Lax",
                                               secure=secure, path="/web", max_age=SESSION_SECONDS)
+        # A session opened from Telegram's Web App: in Telegram's web client the page lives in an iframe of
+        # web.telegram.org, where a Lax cookie is neither kept nor sent. Only over HTTPS (SameSite=None needs
+        # Secure); every POST still needs the session's CSRF token, and the page may be framed by Telegram only.
+        self.framed = EncryptedCookieStorage(key, cookie_name=COOKIE, httponly=True, samesite="None",
+                                             secure=True, path="/web", max_age=SESSION_SECONDS) if secure else None
 
     async def load(self, request: web.Request) -> Session:
         return await self.storage.load_session(request)
 
-    async def start(self, request: web.Request, response: web.StreamResponse, link: WebFormLink) -> None:
-        session = await self.storage.new_session()
+    async def start(self, request: web.Request, response: web.StreamResponse, link: WebFormLink, *,
+                    framed: bool = False) -> None:
+        storage = self.framed if framed and self.framed is not None else self.storage
+        session = await storage.new_session()
         session.update({"link": link.id, "contact": link.contact_id, "campaign": link.campaign_id,
                         "unit": link.unit_id, "csrf": secrets.token_urlsafe(24),
                         "until": int(time.time()) + SESSION_SECONDS})
-        await self.storage.save_session(request, response, session)
+        await storage.save_session(request, response, session)
 
     async def end(self, request: web.Request, response: web.StreamResponse) -> None:
         session = await self.storage.new_session()

@@ -7,14 +7,33 @@ from typing import Any, Mapping
 
 from conversations import fields, texts
 from conversations.answers import (
-    format_datetime, format_value, is_relevant, item_numbers, item_title, missing, scope,
+    Missing, format_datetime, format_value, is_relevant, item_numbers, item_title, missing, scope,
 )
-from conversations.engine import ReportInfo, is_locked, note_text
+from conversations.engine import ACCEPTED, RETURNED, SUBMITTED_LATE, ReportInfo, WebResult, is_locked, note_text
 from conversations.form import Form, Question, Section
 from conversations.xpath import AnswersLookup
 
+CHOICE_KINDS = ("choice", "multi_choice", "yes_no")
 TEXT_KINDS = {"text": "text", "name": "text", "times": "text", "geopoint": "text", "phone": "tel",
               "date": "date", "time": "time", "datetime": "datetime-local"}
+
+
+def field_id(path: str) -> str:
+    """The id of a field's input on the page ("leader[2].phone" -> "f-leader-2-phone")."""
+    return "f-" + path.replace("[", "-").replace("]", "").replace(".", "-")
+
+
+def gap_links(gaps: list[Missing]) -> list[dict]:
+    """What is missing, one line each with the anchor of the field to fill (a list short of items: its section)."""
+    out = []
+    for gap in gaps:
+        if gap.question is None:
+            href = f"#s-{gap.section.key}"
+        else:
+            own = field_id(fields.field_path(gap.section.key, gap.item, gap.question.key))
+            href = "#" + (own + "-other" if gap.other else own + "-0" if gap.question.type in CHOICE_KINDS else own)
+        out.append({"text": gap.describe(), "href": href})
+    return out
 
 
 def _first_upper(text: str) -> str:
@@ -44,13 +63,13 @@ def _field(form: Form, answers: Mapping[str, Any], section: Section, item: int |
     if not question.asked:
         return None
     value = values.get(question.key)
-    out = {"kind": question.type, "path": path, "id": "f-" + path.replace("[", "-").replace("]", "").replace(".", "-"),
+    out = {"kind": question.type, "path": path, "id": field_id(path),
            "label": question.label, "hint": question.hint, "required": question.required, "hidden": not shown,
            "error": errors.get(path), "note": notes.get(path), "value": _input_value(question, value),
            "has_value": value is not None}
     if path in typed:  # a refused value is shown back as typed, with its error
         out["value"] = typed[path] if isinstance(typed[path], str) else ""
-    if question.type in ("choice", "multi_choice", "yes_no"):
+    if question.type in CHOICE_KINDS:
         chosen = value if isinstance(value, list) else [] if value is None else \
             [str(value.get("item")) if isinstance(value, dict) else  # a list inside a list: its parent item
              "yes" if value is True else "no" if value is False else value]
@@ -116,14 +135,58 @@ def build(form: Form, answers: Mapping[str, Any], report: ReportInfo, now: datet
                 entry["items"].append({"n": fields.NEW_ITEM, "title": title, "new": True,
                                        "fields": _scope_fields(form, answers, section, fields.NEW_ITEM, {}, lookup,
                                                                typed, errors, notes, linked)})
-            entry["can_add"] = can_add and not blank
+            # "Thêm" under a new item not saved yet: there once the script has saved that item (if another fits)
+            entry["add_later"] = blank
+            entry["can_add"] = can_add and (not blank or most is None or len(numbers) + 1 < most)
             entry["item_word"] = section.repeat.item
         sections.append(entry)
-    gaps = [m.describe() for m in missing(form, answers)]
-    return {"sections": sections, "missing": gaps, "unit": report.unit_name, "title": report.title or form.title,
+    return {"sections": sections, "missing": gap_links(missing(form, answers)),
+            "summary": _error_summary(sections, errors), "unit": report.unit_name, "title": report.title or form.title,
             "deadline": format_datetime(report.deadline_at), "locked": is_locked(report, now),
             "submitted": report.is_submitted and not report.changed_since_submit,
-            "submitted_at": format_datetime(report.submitted_at) if report.submitted_at else None}
+            "submitted_at": format_datetime(report.submitted_at) if report.submitted_at else None,
+            "returned": texts.WEB_RETURNED_NOTE.format(comment=report.review_comment)
+            if report.review == RETURNED and report.review_comment else None}
+
+
+def outcome(form: Form, answers: Mapping[str, Any], report: ReportInfo, result: WebResult, now: datetime, *,
+            submit: bool = False) -> tuple[str, dict | None]:
+    """The page's own words for the outcome of a request (the engine's are the chat's, with its commands and its
+    next question): the message to show, and a summary with links when "Nộp báo cáo" was refused for gaps."""
+    if result.submitted:
+        text = texts.SUBMITTED_LATE if report.status == SUBMITTED_LATE else texts.WEB_SUBMITTED
+        return text.format(at=format_datetime(report.submitted_at), deadline=format_datetime(report.deadline_at)), None
+    if result.message and is_locked(report, now):
+        if report.review == ACCEPTED:
+            return texts.WEB_LOCKED_ACCEPTED, None
+        return texts.WEB_LOCKED.format(deadline=format_datetime(report.deadline_at)), None
+    if submit:
+        gaps = missing(form, answers)
+        if gaps:
+            return "", {"title": texts.WEB_CANNOT_SUBMIT.format(count=len(gaps)), "items": gap_links(gaps)}
+        if report.is_submitted and not report.changed_since_submit and report.submitted_at is not None:
+            return texts.ALREADY_SUBMITTED.format(at=format_datetime(report.submitted_at)), None
+    return result.message, None
+
+
+def _error_summary(sections: list[dict], errors: Mapping[str, str]) -> dict | None:
+    """The refused values of a request, in page order, each linked to its field (shown at the top of the page
+    after a save without the script)."""
+    if not errors:
+        return None
+    places: dict[str, tuple[str, str]] = {}  # path -> (label, anchor) of every input on the page
+    for section in sections:
+        for scope_fields in [section.get("fields", [])] + [item["fields"] for item in section["items"]]:
+            for f in scope_fields:
+                if f["kind"] in ("note", "calc"):
+                    continue
+                places[f["path"]] = (f["label"], "#" + f["id"] + ("-0" if "options" in f else ""))
+                if "other" in f:
+                    places[f["other"]["path"]] = (f"{f['label']} – {texts.OTHER_CHOICE}", "#" + f["other"]["id"])
+    items = [{"text": f"{label}: {errors[path]}", "href": href} for path, (label, href) in places.items()
+             if path in errors]
+    items += [{"text": error, "href": None} for path, error in errors.items() if path not in places]
+    return {"title": texts.WEB_ERROR_SUMMARY.format(count=len(errors)), "items": items}
 
 
 def live(form: Form, answers: Mapping[str, Any], saved: Mapping[str, str] = {}) -> dict:
@@ -152,5 +215,5 @@ def live(form: Form, answers: Mapping[str, Any], saved: Mapping[str, str] = {}) 
                 if q.type == "calculate":
                     value = values.get(q.key)
                     calc[path] = "" if value is None else format_value(q, value)
-    return {"hidden": hidden, "calc": calc, "missing": [m.describe() for m in missing(form, answers)],
+    return {"hidden": hidden, "calc": calc, "missing": gap_links(missing(form, answers)),
             "reload": reload}

@@ -19,6 +19,12 @@ HERE = Path(__file__).parent
 STARTED = web.RequestKey("webform_started", float)
 SESSION_KEY_FILE = "webform.key"
 # As the console's: our own script, styles and images only, no framing, forms posted to ourselves, no Referer.
+# Except that Telegram's web client (web.telegram.org) opens a Web App in an iframe: its entry and the report's page
+# (with the answers to the page's own forms) may be framed there, and only there.
+TELEGRAM_WEB = "https://web.telegram.org"
+FRAMED_PATHS = frozenset({APP_PATH, "/web/bao-cao", "/web/luu", "/web/xoa", "/web/nop"})
+FRAMED_HEADERS = {k: v.replace("frame-ancestors 'none'", f"frame-ancestors {TELEGRAM_WEB}")
+                  for k, v in SECURITY_HEADERS.items() if k != "X-Frame-Options"}
 
 
 def setup_webform(app: web.Application, service, *, session_key: bytes, secure_cookie: bool,
@@ -45,7 +51,7 @@ def setup_webform(app: web.Application, service, *, session_key: bytes, secure_c
 
     async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
         if request.path.startswith("/web/"):
-            response.headers.update(SECURITY_HEADERS)
+            response.headers.update(FRAMED_HEADERS if request.path in FRAMED_PATHS else SECURITY_HEADERS)
             started = request.get(STARTED)
             if started is not None:  # the server's own time, for bench/webform_save.py and browsers' dev tools
                 response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"

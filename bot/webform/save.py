@@ -98,6 +98,8 @@ async def run(service, person: Person, now: datetime, *, saves: list[tuple[str, 
                                         no_face=photo.faces not in (1, -1))  # as the chat's (bot/service.py)
                     event = engine.WebPhoto(real, shot)
                 state, more = engine.web_step(form, state, event, now)
+                if real in more.errors and not isinstance(photo, str):
+                    await s.delete(row)  # refused (no such item yet, not asked): no photo row left behind
                 if real != path and path in more.errors:
                     more.errors[real] = more.errors[path]
                 _merge(result, more)

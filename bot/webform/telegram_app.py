@@ -69,5 +69,5 @@ class TelegramApp:
             link = await access.redeem(s, url.rpartition("/")[2], now)
             assert isinstance(link, WebFormLink)
         response = web.json_response({"go": "/web/bao-cao"})
-        await view.sessions.start(request, response, link)
+        await view.sessions.start(request, response, link, framed=True)
         return response

@@ -73,7 +73,7 @@ class WebForm:
     # -- the report ----------------------------------------------------------------------------------------------
 
     async def show(self, request: web.Request, loaded: save.Loaded | None = None, *, typed=None,
-                   status: int = 200) -> web.Response:
+                   status: int = 200, submit: bool = False) -> web.Response:
         person = request[PERSON]
         if loaded is None:
             loaded = await save.run(self.service, person, self.now())
@@ -82,7 +82,11 @@ class WebForm:
         adding = request.query.get("them")
         context = page.build(loaded.form, loaded.state.answers, loaded.state.report, self.now(), adding=adding,
                              typed=typed, errors=loaded.result.errors, notes=loaded.result.notes)
-        context.update(csrf=person.csrf, message=loaded.result.message)
+        message, refused = page.outcome(loaded.form, loaded.state.answers, loaded.state.report, loaded.result,
+                                        self.now(), submit=submit)
+        context.update(csrf=person.csrf, message=message, scope=f"{person.campaign_id}-{person.unit_id}")
+        if refused is not None:
+            context["summary"] = refused
         return self.render("form.html", context, status=status)
 
     async def save_fields(self, request: web.Request) -> web.Response:
@@ -111,21 +115,27 @@ class WebForm:
         if isinstance(body, web.Response):
             return body
         loaded = await save.run(self.service, request[PERSON], self.now(), submit=True)
-        return await self._answer(request, loaded)
+        return await self._answer(request, loaded, submit=True)
 
-    async def _answer(self, request: web.Request, loaded: save.Loaded, typed=None) -> web.Response:
+    async def _answer(self, request: web.Request, loaded: save.Loaded, typed=None, *,
+                      submit: bool = False) -> web.Response:
         if loaded.failed:
             return web.json_response({"message": texts.SAVE_FAILED}, status=503) if _wants_json(request) \
                 else self.gone(texts.SAVE_FAILED, status=503)
         result = loaded.result
+        message, refused = page.outcome(loaded.form, loaded.state.answers, loaded.state.report, result, self.now(),
+                                        submit=submit)
         if _wants_json(request):
+            if refused is not None:
+                message = "\n".join([refused["title"], *(f"- {i['text']}" for i in refused["items"])])
             return web.json_response({"errors": result.errors, "notes": result.notes, "saved": result.saved,
-                                      "message": result.message, "submitted": result.submitted,
+                                      "message": message, "submitted": result.submitted,
                                       **page.live(loaded.form, loaded.state.answers, result.saved)},
                                      status=422 if result.errors else 200,
                                      dumps=lambda v: json.dumps(v, ensure_ascii=False))
-        if result.errors or result.message:
-            return await self.show(request, loaded, typed=typed, status=422 if result.errors else 200)
+        if result.errors or result.notes or message or refused:  # else the page as it is now, by a redirect
+            return await self.show(request, loaded, typed=typed, status=422 if result.errors else 200,
+                                   submit=submit)
         raise web.HTTPSeeOther("/web/bao-cao")
 
     async def _body(self, request: web.Request) -> tuple[dict[str, Any], list[tuple[str, bytes | None]]] | web.Response:
