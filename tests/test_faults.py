@@ -495,7 +495,9 @@ async def test_crash_restart__sigkill_at_random_moments__acknowledged_answers_st
         # README's commit→reply window: nothing is stored twice, checked below). Only a re-sent line may do that.
         got = [normalise(t) for t in platform.inbox[c.user]]
         once = [t for i, t in enumerate(got) if i == 0 or t != got[i - 1]]
-        assert c.expected.replies == once, c.unit
+        # On a mismatch, say what happened: every reply, the message ids each line was sent as, the bot's log.
+        assert c.expected.replies == once, (
+            c.unit, [t[:60] for t in once], c.attempts, bot.log.read_text(errors="replace")[-3000:])
         assert len(got) - len(once) <= c.resends, c.unit
         assert c.expected.answers == after.answers[c.unit], c.unit
         assert (5, 1) == (after.photos[c.unit], after.versions[c.unit]), c.unit
