@@ -33,12 +33,9 @@ async def answer(s, form: Form, jobs: ExportJobs, campaign: Campaign | None, inb
     if words in ADMIN_COMMANDS["web_login"]:
         return await web_login_text(s, inbound, now, jobs.service.console_url)
     if campaign is not None and words in ADMIN_COMMANDS["status"]:
-        marks = await _seen_marks(s, campaign, inbound, now)
-        if marks is not None:  # every unit's state is on the list: what the officer acts on from now
-            conversation, seen = marks
-            await q.save_cursor(s, conversation, {**(conversation.cursor or {}),
-                                                  SEEN_KEY: {ALL_UNITS: await review.decided_up_to(s, campaign)}},
-                                now=now)
+        # every unit's state is on the list: what the officer acts on from now
+        marks = await _seen_marks(s, campaign, await q.get_contact(s, inbound.channel, inbound.user_id), now)
+        await _shown(s, marks, ALL_UNITS, await review.decided_up_to(s, campaign), now)
         return await status_text(s, form, campaign, now)
     if campaign is not None and words in ADMIN_COMMANDS["export"] | ADMIN_COMMANDS["export_new"]:
         jobs.spawn(jobs.export(inbound.channel, inbound.chat_id, inbound.user_id,
@@ -72,9 +69,8 @@ SEEN_KEY = "seen"  # in an officer's conversation cursor: {unit code or ALL_UNIT
 ALL_UNITS = "*"
 
 
-async def _seen_marks(s, campaign: Campaign, inbound, now: datetime):
+async def _seen_marks(s, campaign: Campaign, contact, now: datetime):
     """(the officer's conversation for the campaign, {unit code: last decision shown}); None for no contact."""
-    contact = await q.get_contact(s, inbound.channel, inbound.user_id)
     if contact is None:
         return None
     conversation = await q.get_or_create_conversation(s, contact_id=contact.id, campaign_id=campaign.id, now=now)
@@ -95,7 +91,7 @@ async def review_command(s, service, campaign: Campaign, inbound, now: datetime)
     contact = await q.get_contact(s, inbound.channel, inbound.user_id)
     officer = Officer((contact.display_name if contact else None) or texts.CONTACT_NO_NAME,
                       contact.id if contact else None)
-    marks = await _seen_marks(s, campaign, inbound, now)
+    marks = await _seen_marks(s, campaign, contact, now)
     key = code.strip().upper()
     shown = None if marks is None else max((v for k, v in marks[1].items() if k in (key, ALL_UNITS)), default=None)
     expect = review.SeenUpTo(shown or 0)

@@ -324,7 +324,7 @@ _YEAR_WORDS = re.compile(r"\bnăm\b|year|nam_?sinh", re.IGNORECASE)
 def _is_year(question: Question, value: float) -> bool:
     """A year ("Năm sinh", "Sinh năm", `birth_year`, `namsinh`), printed as written: a whole number from 1900 to
     2100 whose label says "năm" or whose key says year."""
-    return math.isfinite(value) and value == int(value) and 1900 <= value <= 2100 and bool(
+    return value == int(value) and 1900 <= value <= 2100 and bool(
         _YEAR_WORDS.search(unicodedata.normalize("NFC", question.label)) or _YEAR_WORDS.search(question.key))
 
 
@@ -332,7 +332,7 @@ def printed(question: Question, value: Any) -> str:
     """An answer as a document prints it: counts and amounts with Vietnamese thousands separators (1.034;
     12.345,5), the rest as the chat shows it. A year is never grouped (_is_year)."""
     if question.type in ("integer", "decimal", "calculate") and isinstance(value, (int, float)) \
-            and not isinstance(value, bool) and not _is_year(question, value):
+            and not isinstance(value, bool) and math.isfinite(value) and not _is_year(question, value):
         if isinstance(value, int) or value == int(value) and abs(value) < 1e15:
             return number(int(value))
         whole, _, fraction = format_decimal(value).partition(",")

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Mapping
 
+from bot.console.answer_history import channel_words
 from conversations import texts
 from conversations.answers import format_value, is_relevant, item_numbers, scope
 from conversations.form import Form, Question
@@ -64,11 +65,9 @@ class VersionRow:
 
 
 def version_rows(versions, submitters: Mapping[int, Any], returned: set,
-                 submitted_via: Mapping[datetime, str | None] = {}) -> list[VersionRow]:
+                 submitted_via: Mapping[datetime, str | None]) -> list[VersionRow]:
     """The versions, newest first, with who submitted each: name and channel (the web page, or the contact's
     chat: answer_history.channel_words of the submission's audit entry, found by its time)."""
-    from bot.console.answer_history import channel_words
-
     rows = []
     for v in reversed(versions):
         contact = submitters.get(v.submitted_by)
