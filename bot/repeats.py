@@ -16,9 +16,12 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from conversations import texts
+from conversations.answers import LOCAL_TZ
 from conversations.engine import Reply, decode_replies
+from conversations.parsers import clean_text
 from storage import queries as q
-from storage.models import Contact
+from storage.models import Contact, Conversation
 
 # The service and its Inbound are passed in (bot.service imports this module): typed Any to keep bot/ acyclic.
 Service = Inbound = Any
@@ -51,6 +54,42 @@ def arrival(service: Service, inbound: Inbound, received: datetime | None) -> da
     return min(received, inbound.sent_at + min(lags) - inbound.sent_at_step)
 
 
+def sent_before(inbound: Inbound, shown_at: datetime | None) -> bool:
+    """Whether the platform's own clock says the message was sent before `shown_at` (when the first reply reached
+    the chat, from the platform's answer to the send): both times are the platform's, so no lag or clock skew
+    enters. Times rounded down to a step (Telegram's whole seconds) count only when a whole step apart; the same
+    second says nothing (the rule on our clocks decides then). This is the case a person's re-send crosses the
+    reply: their phone sent the line again a moment before the reply came, and it reached us after (issue 22)."""
+    if shown_at is None or inbound.sent_at is None:
+        return False
+    return inbound.sent_at < shown_at and inbound.sent_at + inbound.sent_at_step <= shown_at
+
+
+def out_of_order(inbound: Inbound, conversation: Conversation) -> str | None:
+    """A message the platform dates before the latest one handled in this conversation: handed over late (a
+    webhook delivery retried or held back while the bot was down or slow), after a message the person sent
+    later was answered. It may have been meant for an earlier question, so it is never taken as an answer:
+    the note that says so (the current question follows it), or None for a message in its order."""
+    if not sent_before(inbound, conversation.last_sent_at) or inbound.sent_at is None:
+        return None
+    log.info("a message handed over after a later one: not taken as an answer")
+    if inbound.photo is not None or inbound.photo_error is not None:
+        what = texts.MESSAGE_LATE_PHOTO
+    elif inbound.text:
+        shown = clean_text(inbound.text, multiline=False)
+        what = texts.MESSAGE_LATE_TEXT.format(text=shown if len(shown) <= 40 else shown[:39] + "…")
+    else:
+        what = texts.MESSAGE_LATE_OTHER
+    return texts.MESSAGE_LATE.format(what=what, time=inbound.sent_at.astimezone(LOCAL_TZ).strftime("%H:%M:%S"))
+
+
+def handled(inbound: Inbound, conversation: Conversation) -> None:
+    """Record the platform's time of a message handled in the conversation (see `out_of_order`)."""
+    if inbound.sent_at is not None and (conversation.last_sent_at is None
+                                        or inbound.sent_at > conversation.last_sent_at):
+        conversation.last_sent_at = inbound.sent_at
+
+
 async def before_its_replies(service: Service, s, contact: Contact, inbound: Inbound,
                              arrived: datetime | None) -> list[Reply] | None:
     """The same message as the chat's previous one, arrived before the replies to that one were sent: the
@@ -58,8 +97,9 @@ async def before_its_replies(service: Service, s, contact: Contact, inbound: Inb
     restarting, or its database away), not the answer to the next question. One answer; its replies once.
     [] for "nothing to send", None for a new message.
 
-    Both times are this bot's: `arrived` (see `arrival`; for a direct call without an inbox, the platform's
-    sent_at) and when the replies were sent (this process's mark, or pending_at once the flush recorded it).
+    When this process sent the replies and the platform dated them, the platform's clock decides first
+    (`sent_before`). Otherwise both times are this bot's: `arrived` (see `arrival`; for a direct call without an
+    inbox, the platform's sent_at) and when the replies were sent (this process's mark, or pending_at once the flush recorded it).
     Replies never sent mean the person has seen nothing: a repeat whenever it came."""
     if inbound.key is None:
         return None
@@ -69,7 +109,10 @@ async def before_its_replies(service: Service, s, contact: Contact, inbound: Inb
     who = (inbound.channel, inbound.user_id)
     replied = service._replied.get(who)
     if replied is not None and replied[0] == inbound.key and replied[1] >= last[0]:
-        sent_at: datetime | None = replied[1]  # this process sent them, after they were committed
+        if sent_before(inbound, replied[2]):
+            sent_at: datetime | None = None  # the platform says the person sent it before the replies existed
+        else:
+            sent_at = replied[1]  # this process sent them, after they were committed
     elif last[1] is None:
         sent_at = last[0]  # sent, and recorded: pending_at is when
     else:

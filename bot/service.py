@@ -119,8 +119,9 @@ class Service:
         # the person's next event or by the flush, whichever comes first.
         self._sent: dict[tuple[str, str], str] = {}
         self._unflushed: dict[tuple[str, str], tuple[str, datetime]] = {}  # -> (key, when sent), to record
-        # (channel, user id) -> (key, when its replies reached the platform): a repeat sent before then is a
-        # re-send of a message whose reply was slow, not an answer (see repeats.before_its_replies).
+        # (channel, user id) -> (key, when its replies reached the platform, by our clock and by the platform's):
+        # a repeat sent before then is a re-send of a message whose reply was slow, not an answer
+        # (see repeats.before_its_replies).
         self._replied: dict[tuple[str, str], tuple[str, datetime]] = {}
         self._flusher: asyncio.Task | None = None
         self._flush_now = asyncio.Event()
@@ -134,8 +135,11 @@ class Service:
         self._unsaved: dict[tuple[str, str], None] = {}
         self._lags: dict = {}  # channel -> recent (arrival - platform sent_at), see repeats.arrival
 
-    def sent(self, inbound: Inbound) -> None:
-        """The channel has delivered every reply to `inbound`: the pending replies need not be kept any more."""
+    def sent(self, inbound: Inbound, delivered: datetime | bool = True) -> None:
+        """The channel has delivered every reply to `inbound`: the pending replies need not be kept any more.
+        `delivered`: when the first of them reached the chat by the platform's clock (its answer to the send),
+        if it said."""
+        shown_at = delivered if isinstance(delivered, datetime) else None
         key = inbound.key
         if key is None or (inbound.channel, inbound.event_id) in self._unsaved:
             return  # what went out was "cannot save", not the replies the database may hold for it
@@ -144,7 +148,7 @@ class Service:
         self._sent[who] = key
         self._unflushed[who] = (key, now)  # the flush records when they were sent (pending_at)
         self._replied.pop(who, None)
-        self._replied[who] = (key, now)
+        self._replied[who] = (key, now, shown_at)
         if len(self._replied) > repeats.REMEMBERED:  # a bound on memory: the oldest people first
             self._replied.pop(next(iter(self._replied)))
         if self._flusher is None or self._flusher.done():
@@ -338,6 +342,9 @@ class Service:
                 # the commit and the send): they are what the person is waiting for.
                 log.info("repeat of a message whose replies were not sent: sending them again")
                 return decode_replies(conversation.pending_replies or [])
+        if event is None and contact.role == "unit" and (late := repeats.out_of_order(inbound, conversation)):
+            notes.append(late)  # issue 22: never an answer; the current question follows
+            event = engine.Resume()
         offered = await campaign_choice.offer_prefill(self, s, contact, campaign, report, conversation, inbound, event,
                                                       notes, now)
         if isinstance(offered, list):  # the offer to reuse the last round's list, or the next offer
@@ -361,6 +368,7 @@ class Service:
         """The replies are kept until sent (with the cursor, in the same UPDATE); earlier ones are answered."""
         pending = (inbound.key, encode_replies(replies), now) if inbound.key is not None else (None, None, None)
         conversation.pending_key, conversation.pending_replies, conversation.pending_at = pending
+        repeats.handled(inbound, conversation)
         self._sent.pop((inbound.channel, inbound.user_id), None)  # what this process sent: the replaced replies
         return replies
 

@@ -252,6 +252,15 @@ CONTACT_NO_NAME = "Người dùng chưa có tên hiển thị"
 CHANNEL_LABELS = {"zalo": "Zalo", "telegram": "Telegram", "terminal": "thử nghiệm trên máy"}
 # An admin command typed by a unit contact: said so, never stored as an answer.
 ADMIN_ONLY = "“{command}” là lệnh dành cho cán bộ Sở Nội vụ, không phải câu trả lời: mình không ghi vào báo cáo."
+# A message the platform handed over after a message the person sent later (a delayed or retried delivery): never
+# taken as an answer, since it may have been meant for an earlier question; the current question follows.
+MESSAGE_LATE = (
+    "{what} bạn gửi lúc {time} đến chậm, sau cả tin nhắn bạn gửi sau nó, nên mình không ghi vào báo cáo. "
+    "Nếu đó là câu trả lời cho câu hỏi dưới đây, vui lòng gửi lại."
+)
+MESSAGE_LATE_TEXT = "Tin nhắn “{text}”"
+MESSAGE_LATE_PHOTO = "Ảnh"
+MESSAGE_LATE_OTHER = "Tin nhắn"
 NO_CAMPAIGN = "Hiện chưa có đợt báo cáo nào đang mở. Vui lòng liên hệ Sở Nội vụ."
 # Several campaigns open for the unit: the person picks the one to answer (and can switch later).
 CAMPAIGN_PICK = "Bạn có {count} báo cáo cần nộp:\n{lines}\nGửi số thứ tự của báo cáo muốn nhập (ví dụ: 1)."

@@ -225,6 +225,9 @@ class Conversation(Base):
     pending_key: Mapped[str | None] = mapped_column(sa.String(64))
     pending_replies: Mapped[list[Any] | None] = mapped_column(sa.JSON)
     pending_at: Mapped[datetime | None]
+    # The platform's time (`date`) of the latest message handled here: one sent before it, handed over late by
+    # the platform, is never taken as an answer (bot/repeats.py, out_of_order).
+    last_sent_at: Mapped[datetime | None]
 
 
 class Photo(Base):

@@ -9,6 +9,7 @@ import socket
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
@@ -71,7 +72,7 @@ def settings_for(fake: FakeZalo, tmp_path: Path, *, webhook: bool = False, token
 async def zalo_bot(db, fake: FakeZalo, tmp_path: Path, *, webhook: bool = False, people=(), **options):
     """A running Zalo channel (polling, or webhook behind our web server) over `db`."""
     settings = settings_for(fake, tmp_path, webhook=webhook)
-    service = Service(db, FORM, tmp_path / "photos", clock=lambda: NOW)
+    service = Service(db, FORM, tmp_path / "photos", clock=options.pop("clock", lambda: NOW))
     channel = ZaloChannel(settings, service, poll_interval=0.01, retry_base=0.01, **options)
     app = build_app(options.get("links"))
     channel.add_routes(app)
@@ -271,6 +272,99 @@ async def test_zalo_polling__restart_midway__resumes_at_the_same_question(db, fa
     assert "Số điện thoại di động? Ví dụ: 0913 456 789." in again
     assert {"reporter.name": "Nguyễn Thị Lan", "reporter.phone": "+84912345678", "leader[1].name": "Trần Văn Hùng",
             "leader[1].position": "Phó Giám đốc Sở", "leader.__last__": 1} == (await report_of(db))[1]
+
+
+class CrossingZalo(FakeZalo):
+    """A fake Zalo where the person re-sends a line while the bot's reply to it is on its way: the re-send is
+    dated (by Zalo) a few milliseconds before the reply, and Zalo hands it to the webhook only later."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.resend_of: tuple[str, str] | None = None  # (user, text) to re-send as the next reply comes in
+        self.resent: dict | None = None
+
+    async def _api(self, request):
+        if request.match_info["method"] == "sendMessage" and self.resend_of is not None:
+            self.resent, self.resend_of = self.text(*self.resend_of), None
+            await asyncio.sleep(0.02)  # the reply is dated 20 ms after the re-send
+        return await super()._api(request)
+
+
+async def test_zalo_webhook__resent_as_the_reply_came_and_handed_over_late__one_answer_nothing_shifted(
+        db, tmp_path):
+    """Issue 22, the shift a CI run saw once: no reply for a while, the person sends the line again a moment
+    before the reply reaches the chat; Zalo, slow that day (every message reaches us a second late), hands the
+    re-send over after the bot recorded the reply as sent. By our clocks it came after the reply; by Zalo's it was
+    sent before the reply existed, so it cannot answer the question the reply asks. Nothing is stored from it and
+    nothing is answered; the next line the person sends is the answer to the next question."""
+    fake = await CrossingZalo().start()
+    now = datetime.now(timezone.utc)
+    await ensure_units_and_campaign(db, FORM, now)
+    async with db.transaction() as s:
+        (await q.current_campaign(s)).deadline_at = now + timedelta(days=7)
+        unit = await q.get_unit_by_code(s, "STP")
+        code = (await q.create_invite(s, unit_id=unit.id, role="unit", expires_at=now + timedelta(days=7),
+                                      max_uses=3, now=now)).code
+    user = "6ede9afa66b88fe6d6a9"
+
+    async def late(text: str, lag: float = 1.0) -> str:
+        """The person sends `text`; Zalo hands it to the webhook `lag` seconds later. The bot's answer."""
+        update = fake.text(user, text)
+        before = len(fake.sent)
+        await asyncio.sleep(lag)
+        assert 200 == await fake.deliver(update)
+        await fake.wait_sent(before + 1)
+        return fake.sent[-1].text
+
+    try:
+        async with zalo_bot(db, fake, tmp_path, webhook=True, clock=lambda: datetime.now(timezone.utc)) as channel:
+            await late(code)
+            fake.resend_of = (user, "Nguyễn Thị Lan, 0912 345 678")
+            assert "Lãnh đạo" in await late("Nguyễn Thị Lan, 0912 345 678")  # the leader asked
+            assert fake.resent is not None
+            await asyncio.sleep(0.3)  # the reply was recorded as sent meanwhile
+            sent = len(fake.sent)
+            assert 200 == await fake.deliver(fake.resent)  # the re-send, dated before the reply
+            await asyncio.sleep(0.5)
+            await channel.queue.drain()
+            assert sent == len(fake.sent)  # the person has the reply already: nothing more
+            assert "Chức vụ" in await late("Trần Văn Hùng")
+    finally:
+        await fake.stop()
+    answers = (await report_of(db))[1]
+    assert ("Nguyễn Thị Lan", "Trần Văn Hùng") == (answers["reporter.name"], answers["leader[1].name"])
+
+
+async def test_zalo_webhook__delivery_retried_after_later_messages__never_an_answer_and_said_so(db, fake, tmp_path):
+    """Issue 22: Zalo's first delivery of a line fails (the bot was restarting) and is retried later, as Zalo's
+    undocumented retry policy may do. Meanwhile the person sent the line again, got the reply and answered the
+    next question. The retried line, dated before that answer, is not the answer to the question after it: the
+    person is told it came late and is asked the current question again; nothing of it is stored."""
+    now = datetime.now(timezone.utc)
+    await ensure_units_and_campaign(db, FORM, now)
+    async with db.transaction() as s:
+        (await q.current_campaign(s)).deadline_at = now + timedelta(days=7)
+        unit = await q.get_unit_by_code(s, "STP")
+        code = (await q.create_invite(s, unit_id=unit.id, role="unit", expires_at=now + timedelta(days=7),
+                                      max_uses=3, now=now)).code
+    person = Person(fake, webhook=True)
+    async with zalo_bot(db, fake, tmp_path, webhook=True, people=(person,), clock=lambda: datetime.now(timezone.utc)):
+        await person.says(code)
+        first = fake.text(person.user, "Nguyễn Thị Lan, 0912 345 678")  # its delivery failed: retried below
+        await asyncio.sleep(0.01)
+        assert "Lãnh đạo" in await person.says("Nguyễn Thị Lan, 0912 345 678")  # sent again: the leader asked
+        await asyncio.sleep(0.01)
+        assert "Nhân sự chính" in await person.says("Trần Văn Hùng, Phó Giám đốc Sở, 0913 456 789")
+        late = await person.send(first)
+        assert texts.MESSAGE_LATE.format(
+            what="Tin nhắn “Nguyễn Thị Lan, 0912 345 678”",
+            time=datetime.fromtimestamp(first["message"]["date"] / 1000, timezone.utc).astimezone(
+                ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%H:%M:%S")) in late
+        assert "Nhân sự chính" in late  # the current question again
+        assert "Giới tính" in await person.says("Lê Thị Mai, Chuyên viên, 0987 654 321")
+    answers = (await report_of(db))[1]
+    assert ["Lê Thị Mai"] == [v for k, v in answers.items() if k.startswith("main_staff[") and k.endswith(".name")]
+    assert ("Nguyễn Thị Lan", "Trần Văn Hùng") == (answers["reporter.name"], answers["leader[1].name"])
 
 
 @pytest.mark.parametrize("as_list", [False, True], ids=["one-object", "list"])

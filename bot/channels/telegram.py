@@ -332,9 +332,9 @@ class TelegramChannel(TelegramSending):
         replies = await self.service.handle(inbound, queued=True)  # issue 22: a DB error is retried
         if replies is not None:
             await self.drop_stale_keyboard(str(update.effective_chat.id))
-        if replies is not None and await self.send_replies(str(update.effective_chat.id),
-                                                           str(update.effective_user.id), replies):
-            self.service.sent(inbound)
+        if replies is not None and (delivered := await self.send_replies(str(update.effective_chat.id),
+                                                                         str(update.effective_user.id), replies)):
+            self.service.sent(inbound, delivered)
 
     async def handle_press(self, update: Update) -> None:
         """A pressed button: stop the spinner, run the pick, show the choice in the pressed message."""
@@ -352,8 +352,8 @@ class TelegramChannel(TelegramSending):
                 self._keyboards.pop(str(update.effective_chat.id), None)
             await self.show_choice(query.message, query.data or "")
         await self.drop_stale_keyboard(str(update.effective_chat.id))
-        if await self.send_replies(str(update.effective_chat.id), str(update.effective_user.id), replies):
-            self.service.sent(inbound)
+        if delivered := await self.send_replies(str(update.effective_chat.id), str(update.effective_user.id), replies):
+            self.service.sent(inbound, delivered)
 
     async def drop_stale_keyboard(self, chat_id: str) -> None:
         """The person typed instead of pressing: the buttons of the question they answered go away."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
@@ -59,17 +59,21 @@ class TelegramSending:
 
     # -- sending ---------------------------------------------------------------------------------
 
-    async def send_replies(self, chat_id: str, user_id: str, replies: list[Reply]) -> bool:
+    async def send_replies(self, chat_id: str, user_id: str, replies: list[Reply]) -> datetime | bool:
         """Replies to a person go out at once; the keyboard rides on the last part of a long text.
 
-        Whether all were sent (a failure stops the rest)."""
+        False when one failed (it stops the rest); else the `date` Telegram gave the first (whole seconds), or
+        True without one."""
+        first: datetime | bool = True
         for reply in replies:
             parts = split_text(reply_text(reply), TEXT_LIMIT)
             markup = keyboard(reply.options)
             for n, part in enumerate(parts, 1):
-                if not await self.deliver(chat_id, user_id, part, markup if n == len(parts) else None):
+                delivered = await self.deliver(chat_id, user_id, part, markup if n == len(parts) else None)
+                if not delivered:
                     return False
-        return True
+                first = delivered if first is True else first
+        return first
 
     async def send_text(self, chat_id: str, text: str) -> bool:
         """A bulk message (reminders): paced to ~30/s overall and one per chat per interval; whether delivered."""
@@ -97,8 +101,10 @@ class TelegramSending:
             self._next_bulk = at + self.send_interval / BULK_PER_SECOND
         await self.sleep(at - now)
 
-    async def deliver(self, chat_id: str, user_id: str, text: str, markup: InlineKeyboardMarkup | None) -> bool:
-        """sendMessage, waiting out 429s and retrying network errors; failures are recorded for the admins."""
+    async def deliver(self, chat_id: str, user_id: str, text: str,
+                      markup: InlineKeyboardMarkup | None) -> datetime | bool:
+        """sendMessage, waiting out 429s and retrying network errors; failures are recorded for the admins.
+        False on failure; on success the message's `date`, or True when it has none."""
         reason = "network"
         for attempt in range(SEND_ATTEMPTS):
             try:
@@ -107,7 +113,7 @@ class TelegramSending:
                     self._keyboards[chat_id] = sent.message_id
                     if len(self._keyboards) > 10_000:  # a bound on memory; an old chat keeps its buttons
                         self._keyboards.pop(next(iter(self._keyboards)))
-                return True
+                return sent.date if isinstance(sent.date, datetime) else True
             except RetryAfter as exc:
                 reason = "retry_after"
                 await self.sleep(retry_seconds(exc))

@@ -131,7 +131,8 @@ def inbox_key(update: dict) -> tuple[str, str] | None:
 
 
 def sent_at(message: dict) -> datetime | None:
-    """When the person sent the message (Zalo's `date`, milliseconds), if given."""
+    """When Zalo dated a message (its `date`, milliseconds), if given: the person's, or in the answer to
+    sendMessage the bot's."""
     date = message.get("date")
     if isinstance(date, (int, float)) and not isinstance(date, bool) and 0 < date < 10 ** 14:
         return datetime.fromtimestamp(date / 1000, timezone.utc)
@@ -334,8 +335,8 @@ class ZaloChannel:
                           event_id=str(message["message_id"]), display_name=name, sent_at=sent_at(message),
                           **content)
         replies = await self.service.handle(inbound, queued=True)  # issue 22: a DB error is retried
-        if replies and await self.send_replies(inbound.user_id, chat_id, replies):
-            self.service.sent(inbound)
+        if replies and (delivered := await self.send_replies(inbound.user_id, chat_id, replies)):
+            self.service.sent(inbound, delivered)
 
     def photo_url_allowed(self, url: str) -> bool:
         """https on one of Zalo's media hosts (or a subdomain), or the API's own origin."""
@@ -396,20 +397,26 @@ class ZaloChannel:
         text = render_plain(reply)
         return f"{text}\n{texts.ZALO_PHOTO_HINT}" if reply.expects_photo else text
 
-    async def send_replies(self, user_id: str, chat_id: str, replies: list[Reply]) -> bool:
-        """Send the replies in order; whether all were sent (a failure stops the rest)."""
+    async def send_replies(self, user_id: str, chat_id: str, replies: list[Reply]) -> datetime | bool:
+        """Send the replies in order; False when one failed (it stops the rest), else what `send_text` said of
+        the first: when it reached the chat by Zalo's clock (the person could have seen it from then on)."""
+        first: datetime | bool = True
         for reply in replies:
             for part in split_text(self.render(reply), TEXT_LIMIT):
-                if not await self.send_text(chat_id, part, user_id=user_id):
+                delivered = await self.send_text(chat_id, part, user_id=user_id)
+                if not delivered:
                     return False
-        return True
+                first = delivered if first is True else first
+        return first
 
-    async def send_text(self, chat_id: str, text: str, *, user_id: str | None = None, attempts: int = 4) -> bool:
-        """sendMessage with retries on 429, 5xx and timeouts; a final failure is recorded for the admins."""
+    async def send_text(self, chat_id: str, text: str, *, user_id: str | None = None,
+                        attempts: int = 4) -> datetime | bool:
+        """sendMessage with retries on 429, 5xx and timeouts; a final failure is recorded for the admins.
+        False on failure; on success Zalo's `date` of the message sent, or True when its answer had none."""
         for attempt in range(attempts):
             try:
-                await self.client.call("sendMessage", {"chat_id": chat_id, "text": text})
-                return True
+                result = await self.client.call("sendMessage", {"chat_id": chat_id, "text": text})
+                return (sent_at(result) if isinstance(result, dict) else None) or True
             except ZaloError as exc:
                 # Zalo's 403 is a server error (retry); 400/401/404 will not get better by retrying.
                 permanent = exc.code in (400, 401, 404)
