@@ -101,24 +101,14 @@ def unit_name(n: int) -> str:
 
 
 def make_jpegs(count: int = PHOTOS) -> list[bytes]:
-    """Small 600x800 portrait-like JPEGs (~40 KB), each different."""
-    from PIL import Image, ImageDraw, ImageFilter
+    """600x800 ID photos as a phone sends them, each a different file: the astronaut of scikit-image's
+    public-domain sample data (NASA) framed as an ID photo (tests/face_photos.py), lightly tinted. A real face,
+    so that the badge framing's face search costs what it costs on a real badge photo (issue 27: synthetic
+    pictures without a face cost the whole search every time; a real ID photo's large face is found at once)."""
+    from tests.face_photos import id_photo, jpeg_of
 
-    images = []
     rng = random.Random(7)
-    for n in range(count):
-        im = Image.new("RGB", (600, 800), (200 - n * 10, 170, 140 + n * 10))
-        draw = ImageDraw.Draw(im)
-        draw.ellipse((170, 150, 430, 470), fill=(230, 190, 160))
-        draw.rectangle((120, 500, 480, 800), fill=(40 + n * 20, 60, 120))
-        for _ in range(400):
-            x, y = rng.randrange(600), rng.randrange(800)
-            draw.point((x, y), fill=(rng.randrange(256), rng.randrange(256), rng.randrange(256)))
-        im = im.filter(ImageFilter.GaussianBlur(1))
-        buffer = io.BytesIO()
-        im.save(buffer, "JPEG", quality=88)
-        images.append(buffer.getvalue())
-    return images
+    return [jpeg_of(id_photo((rng.randrange(256), rng.randrange(256), rng.randrange(256)))) for _ in range(count)]
 
 
 def script_answers() -> list[str]:

@@ -17,9 +17,10 @@ from pdfminer.high_level import extract_text
 from bot.photos import OUT_HEIGHT, OUT_WIDTH, process_photo, store_photo
 from conversations import texts
 from exports.badges import BADGE_H, BADGE_W, PHOTO_H, PHOTO_W, build_badges
+from exports import faces
 from exports.faces import find_faces
 from tests.export_samples import sample_export_data
-from tests.face_photos import jpeg_of, on_canvas
+from tests.face_photos import id_photo, jpeg_of, on_canvas
 
 PDFTOPPM = shutil.which("pdftoppm")
 OFF_CENTRE = {  # name: (width, height, where the 1024 px astronaut goes)
@@ -93,3 +94,47 @@ def test_badges__off_centre_photos__each_face_inside_its_photo_frame_and_the_fac
     assert [0, 1, 2, 3] == sorted(inside)  # the four off-centre photos, each face within its frame
     listed = extract_text(str(paths[-1]))
     assert "Hồ Thị Thu" in listed and texts.BADGE_MISSING_NO_FACE in " ".join(listed.split())
+
+
+def whole_search(image: Image.Image) -> list[tuple[int, int, int, int]]:
+    """Every face down to MIN_FACE_SHARE, as find_faces searched before issue 27 (its reference)."""
+    scale = min(1.0, faces.DETECT_SIDE / max(image.size))
+    least = max(24, round(min(image.size) * scale * faces.MIN_FACE_SHARE))
+    boxes = [tuple(round(v / scale) for v in b) for b in faces._detect(faces._grey(image, scale), 1.08, least)]
+    return [b for b in boxes if boxes and b[2] >= boxes[0][2] * faces.SAME_PERSON_SHARE]
+
+
+def overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """Intersection over union of two (left, top, width, height) boxes."""
+    w = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    h = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    return w * h / (a[2] * a[3] + b[2] * b[3] - w * h)
+
+
+def id_photos(*sizes: int, canvas_height: int | None = None) -> Image.Image:
+    """ID photos (the astronaut framed, face about two thirds of the width) side by side, each `size` px wide,
+    bottoms aligned on a canvas as high as the tallest (or `canvas_height`, and at least as wide)."""
+    height = canvas_height or max(sizes) * 4 // 3
+    canvas = Image.new("RGB", (max(sum(sizes), height), height), (178, 188, 200))
+    left = 0
+    for size in sizes:
+        canvas.paste(id_photo().resize((size, size * 4 // 3)), (left, height - size * 4 // 3))
+        left += size
+    return canvas
+
+
+@pytest.mark.parametrize("sizes, height, people", [
+    ((600,), None, 1), ((900,), None, 1), ((600, 600), None, 2), ((600, 330), None, 2), ((600, 200), None, 1),
+    ((450, 225), 1000, 2), ((450, 140), 1000, 1)],
+    ids=["id", "id-large", "two-alike", "one-half-size", "one-third-size", "small-second-half-size",
+         "small-second-third-size"])
+def test_find_faces__large_face_searched_first__the_faces_the_whole_search_finds(sizes, height, people):
+    """Issue 27: a picture with a large face (an ID photo) is searched for large faces first and then only for
+    faces that still count; the same faces as the whole search, each box where the whole search puts it. A
+    second person at half the first's size counts (two people: no framing), one at a third does not; also when
+    the second face is smaller than the first search looks for (a face of 30 % of the picture, the other 15 %)."""
+    picture = id_photos(*sizes, canvas_height=height)
+    found, reference = find_faces(picture), whole_search(picture)
+    assert people == len(found) == len(reference)
+    for box in found:
+        assert max(overlap(box, other) for other in reference) > 0.8, (box, reference)
