@@ -1173,9 +1173,18 @@ XLSFORM_EXPRESSION_PROBLEMS = {
     r"chained comparison in (.*): use and": "hai phép so sánh liền nhau trong {0}: hãy nối bằng and",
     r"function (.*)\(\) is not supported \(supported: (.*)\)": "hàm {0}() chưa được hỗ trợ (có: {1})",
     r"(.*)\(\) takes (\d+) argument\(s\), got (\d+)": "hàm {0}() cần {1} đối số, có {2}",
+    r"(.*)\(\) takes (\d+) to (\d+) argument\(s\), got (\d+)": "hàm {0}() cần từ {1} đến {2} đối số, có {3}",
+    r"(.*)\(\) takes at least (\d+) argument\(s\), got (\d+)": "hàm {0}() cần ít nhất {1} đối số, có {2}",
     r"empty expression": "biểu thức trống",
     r"indexed-repeat\(\) reads a question of a list from outside that list": "indexed-repeat() chỉ đọc một câu hỏi "
                                                                           "của nhóm lặp từ bên ngoài nhóm lặp đó",
+    r"empty \$\{\} in (.*)": "${{}} không có tên câu hỏi trong {0}",
+    r"regex\(\) needs a quoted pattern as its second argument": "regex() cần mẫu đặt trong dấu nháy làm đối số "
+                                                              "thứ hai, ví dụ regex(., '^[0-9]+$')",
+    r"regex\(\) pattern (.*) is not valid \((.*)\)": "mẫu {0} của regex() không phải biểu thức chính quy hợp lệ",
+    r"jr:choice-name\(\) needs '\$\{question\}' as its second argument": "jr:choice-name() cần '${{câu hỏi}}' "
+                                                                         "làm đối số thứ hai",
+    r"must be an expression in quotes": "phải là một biểu thức đặt trong dấu nháy",
 }
 FORM_UNREADABLE = "không đọc được bảng tính này (mở bằng Excel hoặc LibreOffice rồi lưu lại dạng .xlsx)"
 FORM_CANNOT_READ = "không đọc được tệp ({reason})"

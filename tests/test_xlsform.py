@@ -2,6 +2,7 @@
 shipped workbooks, and the engine on decimals, several choices, constraints and relevant."""
 
 import json
+import re
 import warnings
 from datetime import datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ from conversations import texts
 from conversations.answers import LOCAL_TZ, format_value, is_relevant, scope
 from conversations.engine import IN_PROGRESS, ReportInfo, Start, State, Text, step
 from conversations.fields import parse_decimal, parse_multi_choice
-from conversations.form import FORMS_DIR, FormError, load_form, parse_form
+from conversations.form import FORMS_DIR, FormError, in_vietnamese, load_form, parse_form
 from conversations.forms.make_report_xlsx import report_sheets, training_sheets
 from bot.form_files import load_form_file, read_sheets, read_xlsform, write_xlsx
 from conversations.xpath import FUNCTIONS, XPathError, parse_expression
@@ -1024,3 +1025,15 @@ def test_load_form_file__skip_unsupported__list_left_with_only_a_calculation__go
     form, raw = load_form_file(path, skip_unsupported=True, skipped=skipped)
     assert [("form", ["a"])] == [(s.key, [q.key for q in s.questions]) for s in form.sections]
     assert ["trang tính survey, dòng 4, cột type: kiểu 'barcode' " + NOT_IN_CHAT] == skipped
+
+
+@pytest.mark.parametrize("source", ["${} > 1", "regex(., 3)", "regex(., '(a')", "jr:choice-name(., 'x')", True,
+                                    "uuid()", "1 <", "1 < 2 < 3", "(1", "", "round(1, 2, 3)", "concat()", "not()", "1 )"])
+def test_expression__every_refusal__said_in_vietnamese(source):
+    """What the evaluator refuses reaches the form's author in Vietnamese: each message of conversations/xpath.py
+    has its text in texts.XLSFORM_EXPRESSION_PROBLEMS (issue 23 left five in English)."""
+    with pytest.raises(XPathError) as caught:
+        parse_expression(source)
+    said = in_vietnamese(str(caught.value), texts.XLSFORM_EXPRESSION_PROBLEMS)
+    assert said != str(caught.value)
+    assert not re.search(r"\b(expected|unexpected|needs|argument|pattern|valid|empty|must|supported)\b", said), said
