@@ -100,6 +100,9 @@ class Unit(Base):
     created_at: Mapped[datetime]
     group_name: Mapped[str | None] = mapped_column(sa.String(200))  # "Sở, ban, ngành", "UBND cấp xã"
     email: Mapped[str | None] = mapped_column(sa.String(254))
+    # When it was last deactivated (NULL while active, and for units deactivated before migration 0013): a
+    # campaign closed before then asked it, and keeps it in its totals (queries.shows_unit).
+    deactivated_at: Mapped[datetime | None]
 
 
 class Contact(Base):

@@ -146,9 +146,9 @@ async def apply_units(s: AsyncSession, changes: UnitChanges, *, now: datetime) -
         if row.email is not None:
             unit.email = row.email or None
     for unit in changes.reactivated:
-        unit.active = True
+        unit.active, unit.deactivated_at = True, None
     for unit in changes.deactivated:
-        unit.active = False
+        unit.active, unit.deactivated_at = False, now
     await s.flush()
 
 
@@ -159,11 +159,11 @@ async def upsert_units(s: AsyncSession, rows: Iterable[UnitRow | tuple], *, now:
     return len(changes.added), len(changes.updated)
 
 
-async def set_unit_active(s: AsyncSession, unit: Unit, active: bool) -> bool:
-    """Activate or deactivate a unit; whether it changed."""
+async def set_unit_active(s: AsyncSession, unit: Unit, active: bool, *, now: datetime | None = None) -> bool:
+    """Activate or deactivate a unit (deactivated `now`, when given); whether it changed."""
     if unit.active == active:
         return False
-    unit.active = active
+    unit.active, unit.deactivated_at = active, None if active else now
     await s.flush()
     return True
 
@@ -230,13 +230,18 @@ def asks_unit(campaign_id: int) -> sa.ColumnElement[bool]:
 def shows_unit(campaign_id: int) -> sa.ColumnElement[bool]:
     """SQL on Unit: the unit is one of the campaign's, in its status, board, export and reminder digests.
 
-    The campaign asks it, and it is active or has begun its report there (any status beyond not started): a
-    deactivated unit keeps, in every campaign open or closed, the report it began, marked inactive where shown;
-    without one it drops out (no "not started" line, no reminder). The one rule: callers use it, never Unit.active."""
+    The campaign asks it, and it is active, or has begun its report there (any status beyond not started), or
+    was deactivated after the campaign closed: a deactivated unit keeps, in every campaign open or closed, the
+    report it began, marked inactive where shown, and a closed campaign keeps the units it asked while it ran
+    (its "not started" lines too); otherwise it drops out (no "not started" line, no reminder). The one rule:
+    callers use it, never Unit.active."""
     report = sa.orm.aliased(Report)  # callers join Report themselves: an alias is never correlated away
     begun = sa.exists(sa.select(report.id).where(report.campaign_id == campaign_id, report.unit_id == Unit.id,
                                                  report.status != "not_started"))
-    return sa.and_(asks_unit(campaign_id), sa.or_(Unit.active.is_(True), begun))
+    campaign = sa.orm.aliased(Campaign)
+    closed_at = sa.select(campaign.closed_at).where(campaign.id == campaign_id).scalar_subquery()
+    after_close = sa.and_(Unit.deactivated_at.is_not(None), Unit.deactivated_at >= closed_at)
+    return sa.and_(asks_unit(campaign_id), sa.or_(Unit.active.is_(True), begun, after_close))
 
 
 # The statements run for every message are built once, with bound parameters: building one costs more CPU than

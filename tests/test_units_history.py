@@ -224,3 +224,35 @@ async def test_begun_then_deactivated__in_progress_marked_in_the_late_list__not_
         assert f"- STP Sở Tư pháp – {texts.STATUS_LABELS['in_progress']}{INACTIVE}" in late.splitlines()
     finally:
         await service.close()
+
+
+async def test_closed_campaign__a_unit_that_never_began_deactivated_afterwards__still_counted_marked(
+        db: Database, tmp_path):
+    """Issue 23: a campaign closed with SNV "chưa bắt đầu" keeps it in its total when SNV is deactivated later
+    (the campaign asked it while it ran); a unit deactivated before the close, and the next round, drop it.
+    Both databases: the rule is one SQL predicate."""
+    service, campaign_id = await province(db, tmp_path)
+    try:
+        async with db.transaction() as s:
+            await q.set_unit_active(s, await q.get_unit_by_code(s, "STC"), False, now=NOW)  # while it ran
+            await close_campaign(s, await q.get_campaign(s, campaign_id), "Nguyễn Văn An", NOW + timedelta(days=1))
+            await q.create_campaign(s, title="Báo cáo quý II", deadline_at=DEADLINE + timedelta(days=90),
+                                    form_id=FORM.id, doc_ref=None, now=NOW + timedelta(days=1))
+        async with db.sessionmaker() as s:
+            before = await status_text(s, FORM, await q.get_campaign(s, campaign_id), NOW + timedelta(days=1))
+        async with db.transaction() as s:
+            await q.set_unit_active(s, await q.get_unit_by_code(s, "SNV"), False, now=NOW + timedelta(days=2))
+        async with db.sessionmaker() as s:
+            closed = await q.get_campaign(s, campaign_id)
+            after = await status_text(s, FORM, closed, NOW + timedelta(days=2))
+            board = await load_board(s, closed, FORM, NOW + timedelta(days=2))
+            current = await q.current_campaign(s)
+            next_round = await load_board(s, current, FORM, NOW + timedelta(days=2))
+        assert header(1, 3) in before.splitlines()[1] and header(1, 3) in after.splitlines()[1]
+        assert [("STP", True), ("SNV", False), ("CAT", True)] == [(r.code, r.active) for r in board.rows]
+        assert "STC" not in after
+        data = await load_export_data(db, FORM, now=NOW + timedelta(days=2), campaign_id=campaign_id)
+        assert ["STP", "SNV", "CAT"] == [u.code for u in data.units]
+        assert ["STP", "CAT"] == [r.code for r in next_round.rows]  # the next round asks the active units
+    finally:
+        await service.close()

@@ -84,7 +84,7 @@ async def units_command(s, args, now: datetime) -> int:
     if unit is None:
         raise CommandError(texts.CLI_UNIT_UNKNOWN.format(code=args.code))
     active = args.action == "activate"
-    changed = await q.set_unit_active(s, unit, active)
+    changed = await q.set_unit_active(s, unit, active, now=now)
     if changed:
         await q.add_audit(s, at=now, action="unit_activate" if active else "unit_deactivate", new={"unit": unit.code})
     done = (texts.UNITS_ACTIVATED if active else texts.UNITS_DEACTIVATED) if changed else \
