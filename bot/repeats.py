@@ -99,7 +99,8 @@ async def before_its_replies(service: Service, s, contact: Contact, inbound: Inb
 
     When this process sent the replies and the platform dated them, the platform's clock decides first
     (`sent_before`). Otherwise both times are this bot's: `arrived` (see `arrival`; for a direct call without an
-    inbox, the platform's sent_at) and when the replies were sent (this process's mark, or pending_at once the flush recorded it).
+    inbox, the platform's sent_at) and when the replies were sent (this process's mark, or pending_at once the
+    flush recorded it).
     Replies never sent mean the person has seen nothing: a repeat whenever it came."""
     if inbound.key is None:
         return None

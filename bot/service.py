@@ -122,7 +122,7 @@ class Service:
         # (channel, user id) -> (key, when its replies reached the platform, by our clock and by the platform's):
         # a repeat sent before then is a re-send of a message whose reply was slow, not an answer
         # (see repeats.before_its_replies).
-        self._replied: dict[tuple[str, str], tuple[str, datetime]] = {}
+        self._replied: dict[tuple[str, str], tuple[str, datetime, datetime | None]] = {}
         self._flusher: asyncio.Task | None = None
         self._flush_now = asyncio.Event()
         # (channel, event id) of inbox rows marked done in their event's transaction, for the inbox worker to

@@ -50,15 +50,11 @@ def find_faces(image: Image.Image, *, min_share: float = MIN_FACE_SHARE,
     the picture's width was covered by that search already; otherwise they are searched for on a copy where
     they are still FACE_PX px or more. Without a large face, or should the second search's largest be
     smaller than the first's suggested, the whole search as before."""
-    scale = min(1.0, DETECT_SIDE / max(image.size))
-    side = min(image.size) * scale
-    least = max(24, round(side * min_share))
-    image = image.convert("L")  # once: both searches read it
-    boxes = None
-    if side * LARGE_FACE_SHARE > least:
-        boxes = _large_faces(image, step)
+    image = image.convert("L")  # once: every search reads it
+    side = min(image.size) * min(1.0, DETECT_SIDE / max(image.size))
+    boxes = _large_faces(image, step) if side * LARGE_FACE_SHARE > max(24, round(side * min_share)) else None
     if boxes is None:
-        boxes = [tuple(round(v / scale) for v in box) for box in _detect(_grey(image, scale), step, least)]
+        boxes = search_all(image, min_share=min_share, step=step)
     if not boxes:
         return []
     largest = boxes[0][2]
@@ -71,40 +67,44 @@ FACE_PX = 40  # px: the smallest face that counts, on the second search's copy
 SEARCH_MARGIN = 0.8  # the second search goes this far below the smallest face that still counts
 
 
+def search_all(image: Image.Image, *, min_share: float = MIN_FACE_SHARE,
+               step: float = 1.08) -> list[tuple[int, int, int, int]]:
+    """The whole search: every face of `min_share` of the shorter side or more, on the picture (grey) at
+    DETECT_SIDE at most; in its pixels, largest first, none left out."""
+    scale = min(1.0, DETECT_SIDE / max(image.size))
+    return _detect(image, scale, step, max(24, round(min(image.size) * scale * min_share)))
+
+
 def _large_faces(image: Image.Image, step: float) -> list[tuple[int, int, int, int]] | None:
-    """The faces that count when the picture has a large one, in its pixels, largest first; None when it has
-    none (or the two searches disagree): the caller then searches everything."""
+    """The faces that count when the (grey) picture has a large one, in its pixels, largest first; None when it
+    has none (or the two searches disagree): the caller then searches everything."""
     first_scale = min(1.0, FIRST_SIDE / min(image.size))
     least = round(min(image.size) * first_scale * LARGE_FACE_SHARE)
-    first = _detect(_grey(image, first_scale), step, least)
+    first = _detect(image, first_scale, step, least)
     if not first:
         return None
-    floor = first[0][2] / first_scale * SAME_PERSON_SHARE * SEARCH_MARGIN  # in the picture's pixels
+    floor = first[0][2] * SAME_PERSON_SHARE * SEARCH_MARGIN  # in the picture's pixels
     if floor * first_scale >= least:  # the face is so large that the first search covered every face that counts
-        return [tuple(round(v / first_scale) for v in box) for box in first]
+        return first
     scale = min(1.0, DETECT_SIDE / max(image.size), FACE_PX / floor)
-    found = _detect(_grey(image, scale), step, max(24, round(floor * scale)))
-    if not found or found[0][2] / scale * SAME_PERSON_SHARE < floor:
+    found = _detect(image, scale, step, max(24, round(floor * scale)))
+    if not found or found[0][2] * SAME_PERSON_SHARE < floor:
         return None  # the largest came out smaller: faces that count may lie below this search
-    return [tuple(round(v / scale) for v in box) for box in found]
+    return found
 
 
-def _grey(image: Image.Image, scale: float):
-    """The picture in grey at `scale`, its histogram equalised, as the cascade reads it."""
+def _detect(image: Image.Image, scale: float, step: float, least: int) -> list[tuple[int, int, int, int]]:
+    """The cascade's faces on the grey picture at `scale` (histogram equalised), of at least `least` px there;
+    in the picture's pixels, largest first."""
     import cv2
     import numpy
 
-    small = image.convert("L")  # (a no-op on a grey picture)
     if scale < 1.0:
-        small = small.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
+        image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
                              Image.Resampling.BILINEAR)
-    return cv2.equalizeHist(numpy.asarray(small))
-
-
-def _detect(grey, step: float, least: int) -> list[tuple[int, int, int, int]]:
-    """The cascade's faces of at least `least` px in the searched picture, largest first."""
+    grey = cv2.equalizeHist(numpy.asarray(image))
     found = _classifier().detectMultiScale(grey, scaleFactor=step, minNeighbors=6, minSize=(least, least))
-    return sorted((tuple(int(v) for v in box) for box in (found if len(found) else [])),
+    return sorted((tuple(round(int(v) / scale) for v in box) for box in (found if len(found) else [])),
                   key=lambda b: -b[2] * b[3])
 
 

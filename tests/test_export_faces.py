@@ -98,10 +98,8 @@ def test_badges__off_centre_photos__each_face_inside_its_photo_frame_and_the_fac
 
 def whole_search(image: Image.Image) -> list[tuple[int, int, int, int]]:
     """Every face down to MIN_FACE_SHARE, as find_faces searched before issue 27 (its reference)."""
-    scale = min(1.0, faces.DETECT_SIDE / max(image.size))
-    least = max(24, round(min(image.size) * scale * faces.MIN_FACE_SHARE))
-    boxes = [tuple(round(v / scale) for v in b) for b in faces._detect(faces._grey(image, scale), 1.08, least)]
-    return [b for b in boxes if boxes and b[2] >= boxes[0][2] * faces.SAME_PERSON_SHARE]
+    boxes = faces.search_all(image.convert("L"))
+    return [b for b in boxes if b[2] >= boxes[0][2] * faces.SAME_PERSON_SHARE]
 
 
 def overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:

@@ -49,15 +49,21 @@ async def fake():
     await server.stop()
 
 
-async def prepare(db) -> str:
-    """Sample units, a campaign due 16:30 on 28/03/2017, and an invite code for Sở Tư pháp."""
-    await ensure_units_and_campaign(db, FORM, NOW)
+async def prepare(db, now: datetime = NOW, deadline: datetime = DEADLINE) -> str:
+    """Sample units, a campaign due `deadline` (16:30 on 28/03/2017), and an invite code for Sở Tư pháp."""
+    await ensure_units_and_campaign(db, FORM, now)
     async with db.transaction() as s:
-        (await q.current_campaign(s)).deadline_at = DEADLINE
+        (await q.current_campaign(s)).deadline_at = deadline
         unit = await q.get_unit_by_code(s, "STP")
-        invite = await q.create_invite(s, unit_id=unit.id, role="unit", expires_at=NOW + timedelta(days=7),
-                                       max_uses=3, now=NOW)
+        invite = await q.create_invite(s, unit_id=unit.id, role="unit", expires_at=now + timedelta(days=7),
+                                       max_uses=3, now=now)
         return invite.code
+
+
+async def prepare_today(db) -> str:
+    """`prepare` on the real clock, due in a week: for the tests that compare the platform's times with ours."""
+    now = datetime.now(timezone.utc)
+    return await prepare(db, now, now + timedelta(days=7))
 
 
 def settings_for(fake: FakeZalo, tmp_path: Path, *, webhook: bool = False, token: str | None = None) -> Settings:
@@ -298,13 +304,7 @@ async def test_zalo_webhook__resent_as_the_reply_came_and_handed_over_late__one_
     sent before the reply existed, so it cannot answer the question the reply asks. Nothing is stored from it and
     nothing is answered; the next line the person sends is the answer to the next question."""
     fake = await CrossingZalo().start()
-    now = datetime.now(timezone.utc)
-    await ensure_units_and_campaign(db, FORM, now)
-    async with db.transaction() as s:
-        (await q.current_campaign(s)).deadline_at = now + timedelta(days=7)
-        unit = await q.get_unit_by_code(s, "STP")
-        code = (await q.create_invite(s, unit_id=unit.id, role="unit", expires_at=now + timedelta(days=7),
-                                      max_uses=3, now=now)).code
+    code = await prepare_today(db)
     user = "6ede9afa66b88fe6d6a9"
 
     async def late(text: str, lag: float = 1.0) -> str:
@@ -322,10 +322,9 @@ async def test_zalo_webhook__resent_as_the_reply_came_and_handed_over_late__one_
             fake.resend_of = (user, "Nguyễn Thị Lan, 0912 345 678")
             assert "Lãnh đạo" in await late("Nguyễn Thị Lan, 0912 345 678")  # the leader asked
             assert fake.resent is not None
-            await asyncio.sleep(0.3)  # the reply was recorded as sent meanwhile
+            await channel.queue.drain()  # the reply is recorded as sent
             sent = len(fake.sent)
             assert 200 == await fake.deliver(fake.resent)  # the re-send, dated before the reply
-            await asyncio.sleep(0.5)
             await channel.queue.drain()
             assert sent == len(fake.sent)  # the person has the reply already: nothing more
             assert "Chức vụ" in await late("Trần Văn Hùng")
@@ -340,13 +339,7 @@ async def test_zalo_webhook__delivery_retried_after_later_messages__never_an_ans
     undocumented retry policy may do. Meanwhile the person sent the line again, got the reply and answered the
     next question. The retried line, dated before that answer, is not the answer to the question after it: the
     person is told it came late and is asked the current question again; nothing of it is stored."""
-    now = datetime.now(timezone.utc)
-    await ensure_units_and_campaign(db, FORM, now)
-    async with db.transaction() as s:
-        (await q.current_campaign(s)).deadline_at = now + timedelta(days=7)
-        unit = await q.get_unit_by_code(s, "STP")
-        code = (await q.create_invite(s, unit_id=unit.id, role="unit", expires_at=now + timedelta(days=7),
-                                      max_uses=3, now=now)).code
+    code = await prepare_today(db)
     person = Person(fake, webhook=True)
     async with zalo_bot(db, fake, tmp_path, webhook=True, people=(person,), clock=lambda: datetime.now(timezone.utc)):
         await person.says(code)
