@@ -46,7 +46,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import io
 import json
 import os
 import platform
@@ -988,7 +987,7 @@ PROFILE_STEPS = [
     ("  engine.step", "conversations/engine.py", "step"),
     ("  inbox settle (done mark)", "storage/inbox.py", "settle"),
     ("  commit (flush + COMMIT)", "storage/db.py", "transaction"),
-    ("service.takes_photos", "bot/service.py", "takes_photos"),
+    ("photo_kind.photo_plan (is a photo taken, and how)", "bot/photo_kind.py", "photo_plan"),
     ("inbox accept (write before the 200)", "bot/inbox.py", "_write_accepted"),
     ("inbox claim", "bot/inbox.py", "_claim"),
     ("inbox done marks", "bot/inbox.py", "_flush_finished"),

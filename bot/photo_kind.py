@@ -1,28 +1,38 @@
-"""Whether the photo a unit contact sends now answers a badge photo question (cropped to 3x4) or another one."""
+"""Whether a photo someone sends is taken at all, and if so whether it answers a badge photo question (cropped
+to 3x4) or another one (kept at its own shape)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError, OperationalError
-
 from storage import queries as q
+from storage.db import DatabaseUnavailable
+
+BADGE, OWN_SHAPE = True, False  # what `photo_plan` says of a photo that is taken
 
 
-async def badge_expected(service: Any, channel: str, user_id: str) -> bool:
-    """False only when the contact's conversation (current campaign) is at a photo question that is not a badge's:
-    that photo is kept at its own shape. Anything else (no conversation, a badge question, a database error) keeps
-    the badge pipeline, as before this distinction existed."""
+async def photo_plan(service: Any, channel: str, user_id: str, *, queued: bool = False) -> bool | None:
+    """None: the photo is not fetched, processed nor kept (a stranger's, an admin's, or no campaign at all).
+    Otherwise BADGE, unless the bound unit contact's conversation in the current campaign is at a photo question
+    that is not a badge's (OWN_SHAPE). One short read (issue 27: it was two sessions and five statements).
+
+    A database error: with `queued` (the durable inbox) it raises DatabaseUnavailable, so the update is tried
+    again rather than its photo taken for a stranger's; otherwise None (the transaction that follows says it
+    cannot save)."""
     try:
         async with service.db.sessionmaker() as s:
             contact = await q.get_contact(s, channel, user_id)
+            if contact is None or contact.role != "unit":
+                return None
             campaign = await q.current_campaign(s)
-            if contact is None or campaign is None:
-                return True
+            if campaign is None:
+                return None
             conversation = await q.find_conversation(s, contact.id, campaign.id)
-    except (OperationalError, DBAPIError, OSError, ConnectionError):
-        return True
+    except service.db_errors as exc:
+        if queued:
+            raise DatabaseUnavailable(type(exc).__name__) from exc
+        return None
     slot = (conversation.cursor or {}).get("slot") if conversation is not None else None
     if not isinstance(slot, dict):
-        return True
+        return BADGE
     return service.form_for(campaign).is_badge(str(slot.get("s")), str(slot.get("q")))

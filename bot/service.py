@@ -75,6 +75,7 @@ class Inbound:
     start: bool = False  # the person opened the chat with no text (or the demo started)
     sent_at: datetime | None = None  # when the person sent it, by the platform's clock (not for a press)
     sent_at_step: timedelta = timedelta(0)  # sent_at is rounded down to this (Telegram's `date`: whole seconds)
+    photo_plan: bool | None = None  # the channel's photo_kind.photo_plan for `photo`, made before fetching it
 
     @cached_property
     def key(self) -> str | None:
@@ -102,6 +103,8 @@ class Announcement:
 
 class Service:
     """Runs the engine for one event at a time around a database transaction."""
+
+    db_errors = DB_ERRORS
 
     def __init__(self, db: Database, form: Form, photos_dir: Path, clock: Callable[[], datetime] = utc_now,
                  export_dir: Path | None = None, province: str | None = None):
@@ -203,11 +206,14 @@ class Service:
         (the terminal, direct calls) the error is answered with SAVE_FAILED."""
         stored: StoredPhoto | None = None
         refused = inbound.photo_error
-        if inbound.photo is not None and await self.takes_photos(inbound.channel, inbound.user_id, queued=queued):
+        plan = None
+        if inbound.photo is not None:  # a plan the channel made before the download holds: the chat waited for it
+            plan = inbound.photo_plan if inbound.photo_plan is not None else \
+                await photo_kind.photo_plan(self, inbound.channel, inbound.user_id, queued=queued)
+        if plan is not None:
             try:
                 # Pillow work runs in another process; the files are content-addressed, so a retry is harmless.
-                badge = await photo_kind.badge_expected(self, inbound.channel, inbound.user_id)  # else: own shape
-                stored = await store_photo_off_loop(self.photos_dir, inbound.photo, badge)
+                stored = await store_photo_off_loop(self.photos_dir, inbound.photo, plan)
             except PhotoRejected as exc:
                 refused = exc.message
         announcements: list[Announcement] = []
@@ -233,18 +239,6 @@ class Service:
             log.error("cannot save event %s:%s: %s", inbound.channel, inbound.event_id, type(exc).__name__)
             repeats.remember(self._unsaved, (inbound.channel, inbound.event_id))
             return [Reply(texts.SAVE_FAILED)]
-
-    async def takes_photos(self, channel: str, user_id: str, *, queued: bool = False) -> bool:
-        """Only a bound unit contact's photo is fetched, processed and kept (not a stranger's, nor an admin's).
-        `queued` (see handle): a database error raises instead of taking the photo for a stranger's."""
-        try:
-            async with self.db.sessionmaker() as s:
-                contact = await q.get_contact(s, channel, user_id)
-                return contact is not None and contact.role == "unit" and await q.current_campaign(s) is not None
-        except DB_ERRORS as exc:
-            if queued:
-                raise DatabaseUnavailable(type(exc).__name__) from exc
-            return False  # the transaction that follows says it cannot save
 
     async def record_send_failure(self, channel: str, user_id: str, reason: str, *, permanent: bool) -> None:
         """Remember a reply that could not be delivered, so admins see it; a permanent one marks the contact."""

@@ -21,6 +21,7 @@ from urllib.parse import urljoin, urlsplit
 import aiohttp
 from aiohttp import web
 
+from bot import photo_kind
 from bot.channels.chat_queue import split_text
 from bot.fanout import DELIVERED, SendFn, SendResult
 from bot.inbox import DB_ERRORS, STOP_GRACE, InboxWorker
@@ -323,9 +324,11 @@ class ZaloChannel:
         if kind == EVENT_TEXT and isinstance(message.get("text"), str):
             content["text"] = message["text"]
         elif kind == EVENT_IMAGE and (message.get("photo_url") or message.get("photo")):
-            if await self.service.takes_photos(CHANNEL, str(sender["id"]), queued=True):
+            plan = await photo_kind.photo_plan(self.service, CHANNEL, str(sender["id"]), queued=True)
+            if plan is not None:
                 data, error = await self.download_photo(str(message.get("photo_url") or message.get("photo")))
                 content["photo" if data is not None else "photo_error"] = data if data is not None else error
+                content["photo_plan"] = plan
             else:  # a stranger's or an admin's photo is never fetched
                 content["unsupported"] = "image"
         else:
