@@ -44,6 +44,7 @@ class FakeZalo:
         self._runner: web.AppRunner | None = None
         self.url = ""
         self.sent_event = asyncio.Event()
+        self.fetched: list[str] = []  # names of the files the bot downloaded, in order
         self._closing = asyncio.Event()
 
     # -- server ----------------------------------------------------------------------------------
@@ -134,6 +135,7 @@ class FakeZalo:
 
     async def _file(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
+        self.fetched.append(name)
         if name in self.slow_files:
             try:
                 await asyncio.wait_for(self._closing.wait(), timeout=30)

@@ -78,7 +78,7 @@ def settings_for(fake: FakeZalo, tmp_path: Path, *, webhook: bool = False, token
 async def zalo_bot(db, fake: FakeZalo, tmp_path: Path, *, webhook: bool = False, people=(), **options):
     """A running Zalo channel (polling, or webhook behind our web server) over `db`."""
     settings = settings_for(fake, tmp_path, webhook=webhook)
-    service = Service(db, FORM, tmp_path / "photos", clock=options.pop("clock", lambda: NOW))
+    service = Service(db, options.pop("form", FORM), tmp_path / "photos", clock=options.pop("clock", lambda: NOW))
     channel = ZaloChannel(settings, service, poll_interval=0.01, retry_base=0.01, **options)
     app = build_app(options.get("links"))
     channel.add_routes(app)
@@ -438,6 +438,44 @@ async def test_zalo_photo__30_mb_image__refused_with_a_message(db, fake, tmp_pat
         reply = await person.send(fake.image(person.user, name="huge.jpg"))
     assert reply.startswith(texts.PHOTO_TOO_LARGE.format(max_mb=20))
     assert "main_staff[1].photo" not in (await report_of(db))[1]
+
+
+async def test_zalo_photo__strangers_never_fetched__a_contacts_kept_at_the_shape_its_question_asks(db, fake, tmp_path):
+    """The channel decides before the download whether a photo is taken, and how (issue 27: one read, passed on to
+    the service): a stranger's image is not even downloaded; a bound contact's photo of the office keeps its own
+    shape, and their staff member's photo is cut to the 3x4 badge."""
+    from tests.test_photos_images import FORM_YAML, jpeg as banded_jpeg
+
+    path = tmp_path / "form.yaml"
+    path.write_text(FORM_YAML, encoding="utf-8")
+    form = load_form(path)
+    await ensure_units_and_campaign(db, form, NOW)
+    async with db.transaction() as s:
+        (await q.current_campaign(s)).deadline_at = DEADLINE
+        unit = await q.get_unit_by_code(s, "STP")
+        code = (await q.create_invite(s, unit_id=unit.id, role="unit", expires_at=NOW + timedelta(days=7),
+                                      max_uses=3, now=NOW)).code
+    stranger, person = Person(fake, user="5f1c0ffee0000000beef"), Person(fake)
+    async with zalo_bot(db, fake, tmp_path, form=form, people=(stranger, person)):
+        said = await stranger.send(fake.image(stranger.user, banded_jpeg((1600, 900)), name="stranger.jpg"))
+        assert said.startswith(texts.INVITE_PROMPT[:40])
+        assert "stranger.jpg" not in fake.fetched
+        await person.says(code)
+        await person.says("Số 2 Nguyễn Văn Trị, Biên Hòa")
+        said = await person.send(fake.image(person.user, banded_jpeg((1600, 900)), name="office.jpg"))
+        assert "Họ tên?" in said and texts.PHOTO_WARN_LANDSCAPE not in said
+        await person.says("Lê Thị Mai")
+        said = await person.send(fake.image(person.user, banded_jpeg((1600, 900)), name="badge.jpg"))
+        assert texts.PHOTO_WARN_LANDSCAPE in said
+    assert ["office.jpg", "badge.jpg"] == fake.fetched
+    async with db.transaction() as s:
+        report = await q.get_or_create_report(s, campaign_id=(await q.current_campaign(s)).id, unit_id=unit.id,
+                                              now=NOW)
+        answers = await q.load_answers(s, report.id)
+        office = await q.get_photo(s, answers["office.front"])
+        badge = await q.get_photo(s, answers["staff[1].photo"])
+    assert (1600, 900) == Image.open(office.processed_path).size
+    assert (354, 472) == Image.open(badge.processed_path).size
 
 
 async def test_zalo_photo__url_times_out__asked_to_send_again(db, fake, tmp_path):
