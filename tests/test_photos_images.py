@@ -12,7 +12,7 @@ from bot.bootstrap import ensure_units_and_campaign
 from bot.photos import IMAGE_MAX_SIDE, process_photo, store_photo
 from bot.service import Inbound, Service
 from conversations import texts
-from conversations.form import load_form
+from conversations.form import Form, load_form
 from exports.data import ExportData, UnitReport
 from exports.photo_archive import build_photo_archive
 from storage import queries as q
@@ -80,7 +80,9 @@ def test_process_photo__badge__still_cut_to_3x4():
     assert (354, 472) == size_of(process_photo(jpeg((1600, 900))).jpeg)
 
 
-async def test_service__photo_at_a_question_without_badge__stored_at_its_shape_and_no_crop_warning(db, tmp_path):
+async def prepare_office_form(db, tmp_path) -> tuple[Form, int, str]:
+    """FORM_YAML's campaign (an office photo at its own shape, staff badges) due DEADLINE: the form, Sở Tư pháp's
+    unit id and an invite code for it."""
     path = tmp_path / "form.yaml"
     path.write_text(FORM_YAML, encoding="utf-8")
     form = load_form(path)
@@ -90,6 +92,11 @@ async def test_service__photo_at_a_question_without_badge__stored_at_its_shape_a
         unit_id = (await q.get_unit_by_code(s, "STP")).id
         code = (await q.create_invite(s, unit_id=unit_id, role="unit", expires_at=NOW + timedelta(days=7),
                                       max_uses=3, now=NOW)).code
+    return form, unit_id, code
+
+
+async def test_service__photo_at_a_question_without_badge__stored_at_its_shape_and_no_crop_warning(db, tmp_path):
+    form, unit_id, code = await prepare_office_form(db, tmp_path)
     service = Service(db, form, tmp_path / "photos", lambda: NOW)
     n = iter(range(1, 100))
 

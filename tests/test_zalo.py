@@ -444,19 +444,11 @@ async def test_zalo_photo__strangers_never_fetched__a_contacts_kept_at_the_shape
     """The channel decides before the download whether a photo is taken, and how (issue 27: one read, passed on to
     the service): a stranger's image is not even downloaded; a bound contact's photo of the office keeps its own
     shape, and their staff member's photo is cut to the 3x4 badge."""
-    from tests.test_photos_images import FORM_YAML, jpeg as banded_jpeg
+    from tests.test_photos_images import NOW as OFFICE_NOW, jpeg as banded_jpeg, prepare_office_form
 
-    path = tmp_path / "form.yaml"
-    path.write_text(FORM_YAML, encoding="utf-8")
-    form = load_form(path)
-    await ensure_units_and_campaign(db, form, NOW)
-    async with db.transaction() as s:
-        (await q.current_campaign(s)).deadline_at = DEADLINE
-        unit = await q.get_unit_by_code(s, "STP")
-        code = (await q.create_invite(s, unit_id=unit.id, role="unit", expires_at=NOW + timedelta(days=7),
-                                      max_uses=3, now=NOW)).code
+    form, unit_id, code = await prepare_office_form(db, tmp_path)
     stranger, person = Person(fake, user="5f1c0ffee0000000beef"), Person(fake)
-    async with zalo_bot(db, fake, tmp_path, form=form, people=(stranger, person)):
+    async with zalo_bot(db, fake, tmp_path, form=form, clock=lambda: OFFICE_NOW, people=(stranger, person)):
         said = await stranger.send(fake.image(stranger.user, banded_jpeg((1600, 900)), name="stranger.jpg"))
         assert said.startswith(texts.INVITE_PROMPT[:40])
         assert "stranger.jpg" not in fake.fetched
@@ -469,8 +461,8 @@ async def test_zalo_photo__strangers_never_fetched__a_contacts_kept_at_the_shape
         assert texts.PHOTO_WARN_LANDSCAPE in said
     assert ["office.jpg", "badge.jpg"] == fake.fetched
     async with db.transaction() as s:
-        report = await q.get_or_create_report(s, campaign_id=(await q.current_campaign(s)).id, unit_id=unit.id,
-                                              now=NOW)
+        report = await q.get_or_create_report(s, campaign_id=(await q.current_campaign(s)).id, unit_id=unit_id,
+                                              now=OFFICE_NOW)
         answers = await q.load_answers(s, report.id)
         office = await q.get_photo(s, answers["office.front"])
         badge = await q.get_photo(s, answers["staff[1].photo"])
