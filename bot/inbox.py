@@ -20,18 +20,13 @@ import socket
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable
 
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-
 from bot.channels.chat_queue import ChatQueue
 from bot.service import utc_now
 from storage import inbox as inbox_q
-from storage.db import Database, DatabaseUnavailable
+from storage.db import DB_ERRORS, Database, DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
-DB_ERRORS = (OperationalError, DBAPIError, DatabaseUnavailable, OSError, ConnectionError, PoolTimeout,
-             asyncio.TimeoutError)
 LEASE = timedelta(seconds=60)  # how long a claim holds without renewal; renewed every LEASE / 3
 POLL_INTERVAL = 1.0  # seconds between claims when nothing wakes the worker (other workers' rows, expired leases)
 PROCESS_ATTEMPTS = 3  # an update whose processing raises is tried this often, then given up (logged)

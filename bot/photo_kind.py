@@ -6,15 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from storage import queries as q
-from storage.db import DatabaseUnavailable
-
-BADGE, OWN_SHAPE = True, False  # what `photo_plan` says of a photo that is taken
+from storage.db import DB_ERRORS, DatabaseUnavailable
 
 
 async def photo_plan(service: Any, channel: str, user_id: str, *, queued: bool = False) -> bool | None:
     """None: the photo is not fetched, processed nor kept (a stranger's, an admin's, or no campaign at all).
-    Otherwise BADGE, unless the bound unit contact's conversation in the current campaign is at a photo question
-    that is not a badge's (OWN_SHAPE). One short read (issue 27: it was two sessions and five statements).
+    Otherwise True (a badge, cut to 3x4), or False when the bound unit contact's conversation in the current
+    campaign is at a photo question that is not a badge's (kept at its own shape). One short read (issue 27: it was two sessions and five statements).
 
     A database error: with `queued` (the durable inbox) it raises DatabaseUnavailable, so the update is tried
     again rather than its photo taken for a stranger's; otherwise None (the transaction that follows says it
@@ -28,11 +26,11 @@ async def photo_plan(service: Any, channel: str, user_id: str, *, queued: bool =
             if campaign is None:
                 return None
             conversation = await q.find_conversation(s, contact.id, campaign.id)
-    except service.db_errors as exc:
+    except DB_ERRORS as exc:
         if queued:
             raise DatabaseUnavailable(type(exc).__name__) from exc
         return None
     slot = (conversation.cursor or {}).get("slot") if conversation is not None else None
     if not isinstance(slot, dict):
-        return BADGE
+        return True
     return service.form_for(campaign).is_badge(str(slot.get("s")), str(slot.get("q")))

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Callable
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot import admin, campaign_choice, engine_io, invites, photo_kind, repeats
 from bot.export_jobs import ExportJobs
@@ -38,7 +37,7 @@ from conversations.form import Form
 from conversations.parsers import clean_text, fold
 from storage import inbox as inbox_q
 from storage import queries as q
-from storage.db import Database, DatabaseUnavailable
+from storage.db import DB_ERRORS, Database, DatabaseUnavailable
 from storage.models import Campaign, Contact, Conversation, Invite, Report
 
 log = logging.getLogger(__name__)
@@ -48,8 +47,6 @@ WEB_WORDS = {fold(w).removeprefix("/") for w in texts.WEB_CHAT_WORDS}  # "điề
 CHANGE_YES = {fold(w) for w in texts.CHANGE_YES_WORDS}
 CHANGE_NO = {fold(w) for w in texts.CHANGE_NO_WORDS}
 SENT_FLUSH_DELAY = 1.0  # seconds between a reply going out and recording it when the person is silent
-DB_ERRORS = (OperationalError, DBAPIError, DatabaseUnavailable, OSError, ConnectionError, PoolTimeout,
-             asyncio.TimeoutError)
 
 
 def utc_now() -> datetime:
@@ -103,8 +100,6 @@ class Announcement:
 
 class Service:
     """Runs the engine for one event at a time around a database transaction."""
-
-    db_errors = DB_ERRORS
 
     def __init__(self, db: Database, form: Form, photos_dir: Path, clock: Callable[[], datetime] = utc_now,
                  export_dir: Path | None = None, province: str | None = None):

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -92,6 +92,12 @@ class WriteLock:
 
 class DatabaseUnavailable(RuntimeError):
     """The database cannot be reached; str() is one line for the operator, without the password."""
+
+
+# What a transaction raises when the database is away or too busy (the connection lost or refused, the pool's wait
+# run out, a statement timed out): the service, the inbox and the photo check wait or say "cannot save" on these.
+DB_ERRORS = (OperationalError, DBAPIError, DatabaseUnavailable, OSError, ConnectionError, PoolTimeout,
+             asyncio.TimeoutError)
 
 
 def normalize_url(url: str) -> str:

@@ -35,13 +35,14 @@ from bot.channels.telegram_send import (
     CHANNEL, SEND_ATTEMPTS, TEXT_LIMIT, TelegramSending, reply_text, retry_seconds, telegram_sender,
 )
 from bot.fanout import SendFn
-from bot.inbox import DB_ERRORS, InboxWorker
+from bot.inbox import InboxWorker
 from bot.photos import MAX_BYTES
 from bot.service import Inbound, Service
 from bot.settings import Settings
 from bot.web import add_health_check
 from conversations import texts
 from conversations.engine import Reply
+from storage.db import DB_ERRORS
 
 __all__ = ["SEND_ATTEMPTS", "TEXT_LIMIT", "TelegramChannel", "TelegramTokenRefused", "reply_text"]
 

@@ -24,13 +24,14 @@ from aiohttp import web
 from bot import photo_kind
 from bot.channels.chat_queue import split_text
 from bot.fanout import DELIVERED, SendFn, SendResult
-from bot.inbox import DB_ERRORS, STOP_GRACE, InboxWorker
+from bot.inbox import STOP_GRACE, InboxWorker
 from bot.service import Inbound, Service
 from bot.settings import Settings
 from bot.web import DownloadLinks, add_health_check
 from conversations import texts
 from conversations.answers import format_datetime
 from conversations.engine import Reply, render_plain
+from storage.db import DB_ERRORS
 
 log = logging.getLogger(__name__)
 
