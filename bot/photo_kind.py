@@ -12,7 +12,8 @@ from storage.db import DB_ERRORS, DatabaseUnavailable
 async def photo_plan(service: Any, channel: str, user_id: str, *, queued: bool = False) -> bool | None:
     """None: the photo is not fetched, processed nor kept (a stranger's, an admin's, or no campaign at all).
     Otherwise True (a badge, cut to 3x4), or False when the bound unit contact's conversation in the current
-    campaign is at a photo question that is not a badge's (kept at its own shape). One short read (issue 27: it was two sessions and five statements).
+    campaign is at a photo question that is not a badge's (kept at its own shape). One short read (issue 27: it
+    was two sessions and five statements).
 
     A database error: with `queued` (the durable inbox) it raises DatabaseUnavailable, so the update is tried
     again rather than its photo taken for a stranger's; otherwise None (the transaction that follows says it
